@@ -1,0 +1,43 @@
+"""Shared fixtures for every app's tests."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_isolation(settings, tmp_path):
+    """Each test writes files to its own folders."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+
+
+@pytest.fixture
+def password():
+    return "correct-horse-battery"
+
+
+@pytest.fixture
+def make_user(db, password):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    def _make(email="user@example.com", *, groups=(), verified=True, **extra):
+        user = User.objects.create_user(email=email, password=password, **extra)
+        for name in groups:
+            user.groups.add(Group.objects.get(name=name))
+        if verified:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(
+                user=user, email=email, verified=True, primary=True
+            )
+        return user
+
+    return _make

@@ -1,0 +1,60 @@
+"""Every scheduled job, in one registry. ``manage.py setup_schedules`` applies it.
+
+``Schedule.name`` is not unique in django-q2, so rows are upserted by name; running the
+command twice leaves the same rows. Apps add entries to ``SCHEDULES``.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    func: str
+    minutes: int | None = None  # run every N minutes
+    cron: str | None = None  # or a cron expression (needs croniter)
+
+
+SCHEDULES: list[ScheduledJob] = [
+    ScheduledJob(
+        "wagtail-publish-scheduled", "portal.tasks.publish_scheduled", minutes=1
+    ),
+]
+
+
+def apply_schedules(
+    schedules: list[ScheduledJob] | None = None,
+) -> list[tuple[str, bool]]:
+    """Upsert each schedule by name; remove duplicates. Returns (name, created) pairs."""
+    from django.db import transaction
+    from django_q.models import Schedule
+
+    results = []
+    with transaction.atomic():
+        for job in schedules if schedules is not None else SCHEDULES:
+            defaults = {"func": job.func}
+            if job.cron:
+                defaults.update(
+                    schedule_type=Schedule.CRON, cron=job.cron, minutes=None
+                )
+            else:
+                defaults.update(
+                    schedule_type=Schedule.MINUTES, minutes=job.minutes or 1, cron=None
+                )
+            existing = list(Schedule.objects.filter(name=job.name).order_by("id"))
+            for extra in existing[1:]:
+                extra.delete()
+            if existing:
+                row = existing[0]
+                changed = any(
+                    getattr(row, key) != value for key, value in defaults.items()
+                )
+                if changed:
+                    for key, value in defaults.items():
+                        setattr(row, key, value)
+                    row.save()
+                results.append((job.name, False))
+            else:
+                Schedule.objects.create(name=job.name, repeats=-1, **defaults)
+                results.append((job.name, True))
+    return results

@@ -1,0 +1,124 @@
+"""Settings per environment: production refuses to start without its secrets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.settings.env import email_settings_from_url, env_bool, env_list
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(env_overrides)
+    return subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "check",
+            "--settings=portal.settings.production",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_check({"ALLOWED_HOSTS": "support.example.com"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run_check({"SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_passes_deploy_checks_when_configured():
+    result = run_check(
+        {
+            "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+            "ALLOWED_HOSTS": "support.example.com",
+        },
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_env_bool_rejects_garbage(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("FLAG")
+    monkeypatch.setenv("FLAG", "yes")
+    assert env_bool("FLAG") is True
+
+
+def test_env_list_splits_and_strips(monkeypatch):
+    monkeypatch.setenv("HOSTS", " a.example , b.example,, ")
+    assert env_list("HOSTS") == ["a.example", "b.example"]
+
+
+def test_email_url_parsing():
+    parsed = email_settings_from_url("smtp://user%40x:p%3Ass@mail.example:2525?tls=1")
+    assert parsed == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.example",
+        "EMAIL_PORT": 2525,
+        "EMAIL_HOST_USER": "user@x",
+        "EMAIL_HOST_PASSWORD": "p:ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+    }
+    assert email_settings_from_url("console://")["EMAIL_BACKEND"].endswith(
+        "console.EmailBackend"
+    )
+
+
+def test_s3_storage_only_when_bucket_is_set():
+    code = (
+        "import django;from django.conf import settings;django.setup();"
+        "print(settings.STORAGES['attachments']['BACKEND'])"
+    )
+    base_env = {k: v for k, v in os.environ.items() if k != "AWS_STORAGE_BUCKET_NAME"}
+    base_env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
+    local = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=base_env,
+        capture_output=True,
+        text=True,
+    )
+    s3 = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base_env, "AWS_STORAGE_BUCKET_NAME": "attachments"},
+        capture_output=True,
+        text=True,
+    )
+    assert local.stdout.strip() == "django.core.files.storage.FileSystemStorage"
+    assert s3.stdout.strip() == "storages.backends.s3.S3Storage"
+
+
+def test_test_settings_run_jobs_synchronously(settings):
+    assert settings.Q_CLUSTER["sync"] is True
+    assert settings.Q_CLUSTER["orm"] == "default"
+    assert settings.PASSWORD_HASHERS == [
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]
