@@ -1,0 +1,72 @@
+"""Demo accounts (CONTRACT.md): verified, no MFA, password from DEMO_PASSWORD."""
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+
+from portal.demo import DemoContext
+
+from . import roles
+from .models import Organization, TicketSharing, User
+from .services import add_member, create_organization
+
+STAFF = [
+    ("admin@example.com", "Ada Admin", None),
+    ("editor@example.com", "Eddie Editor", roles.EDITORS),
+    ("supervisor@example.com", "Sam Supervisor", roles.SUPERVISORS),
+    ("agent@example.com", "Alex Agent", roles.AGENTS),
+    ("billing.agent@example.com", "Bianca Billing", roles.AGENTS),
+    ("viewer@example.com", "Vera Viewer", roles.VIEWERS),
+]
+ORGANIZATIONS = [
+    ("Acme", "acme", ["acme.example"], TicketSharing.READ_WRITE),
+    ("Globex", "globex", ["globex.example"], TicketSharing.NONE),
+]
+CUSTOMERS = [
+    ("alice@acme.example", "Alice Anders", "acme", "manager"),
+    ("bob@acme.example", "Bob Brown", "acme", "member"),
+    ("carol@globex.example", "Carol Chen", "globex", "manager"),
+]
+
+
+def _user(context: DemoContext, email: str, name: str, *, superuser=False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        maker = User.objects.create_superuser if superuser else User.objects.create_user
+        user = maker(email=email, password=context.password, display_name=name)
+    else:
+        user.set_password(context.password)
+        user.display_name = name
+        user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def load(context: DemoContext) -> None:
+    users = {}
+    for email, name, role in STAFF:
+        user = _user(context, email, name, superuser=role is None)
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+            if not user.is_staff:
+                user.is_staff = True
+                user.save(update_fields=["is_staff"])
+        users[email] = user
+    organizations = {}
+    for name, slug, domains, sharing in ORGANIZATIONS:
+        org = Organization.objects.filter(slug=slug).first()
+        if org is None:
+            org = create_organization(
+                name=name, slug=slug, email_domains=domains, ticket_sharing=sharing
+            )
+        organizations[slug] = org
+    customers_group = Group.objects.get(name=roles.CUSTOMERS)
+    for email, name, slug, role in CUSTOMERS:
+        user = _user(context, email, name)
+        user.groups.add(customers_group)
+        add_member(organizations[slug], user, role)
+        users[email] = user
+    context.objects["users"] = users
+    context.objects["organizations"] = organizations
+    context.log("Accounts: " + ", ".join(users))

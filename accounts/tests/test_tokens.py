@@ -1,0 +1,80 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from accounts.tokens import TokenError, authenticate_bearer, create_token, revoke_token
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("integrator@example.com")
+
+
+def test_token_secret_is_never_stored(owner):
+    new = create_token(owner, name="CI", scopes="read,write")
+    row = ApiToken.objects.get(pk=new.token.pk)
+    assert row.scopes == ["read", "write"]
+    for value in ApiToken.objects.values_list(
+        "name", "prefix", "secret_hash", "scopes"
+    ).get():
+        assert new.secret not in str(value)
+    assert new.secret.split(".", 1)[1] not in row.secret_hash
+
+
+def test_valid_token_authenticates_and_records_use(owner):
+    new = create_token(owner, name="CI", scopes=["read"])
+    token = authenticate_bearer(new.secret)
+    assert token.pk == new.token.pk and token.owner == owner
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda s: (
+            s[:-1] + ("A" if s[-1] != "A" else "B")
+        ),  # forged secret, right prefix
+        lambda s: "hdp_000000000000." + s.split(".", 1)[1],  # unknown prefix
+        lambda s: "",
+        lambda s: "garbage",
+    ],
+)
+def test_forged_tokens_are_refused(owner, mangle):
+    new = create_token(owner, name="CI", scopes=["read"])
+    assert authenticate_bearer(mangle(new.secret)) is None
+
+
+def test_expired_and_revoked_tokens_are_refused(owner):
+    expired = create_token(owner, name="old", scopes=["read"], expires_days=1)
+    ApiToken.objects.filter(pk=expired.token.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert authenticate_bearer(expired.secret) is None
+
+    revoked = create_token(owner, name="gone", scopes=["read"])
+    assert revoke_token(owner, revoked.token.pk) is True
+    assert authenticate_bearer(revoked.secret) is None
+    assert revoke_token(owner, revoked.token.pk) is False
+
+
+def test_token_of_inactive_owner_is_refused(owner):
+    new = create_token(owner, name="CI", scopes=["read"])
+    owner.is_active = False
+    owner.save()
+    assert authenticate_bearer(new.secret) is None
+
+
+def test_others_cannot_revoke_my_token(owner, make_user):
+    new = create_token(owner, name="CI", scopes=["read"])
+    other = make_user("other@example.com")
+    assert revoke_token(other, new.token.pk) is False
+    assert ApiToken.objects.get(pk=new.token.pk).revoked_at is None
+
+
+@pytest.mark.parametrize("scopes", ["", "admin", "read,delete", []])
+def test_bad_scopes_are_refused_and_nothing_is_stored(owner, scopes):
+    with pytest.raises(TokenError):
+        create_token(owner, name="x", scopes=scopes)
+    assert ApiToken.objects.count() == 0
