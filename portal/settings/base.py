@@ -298,3 +298,6 @@ GRAPHQL_DEBUG = False
 
 
 # --- portal ---------------------------------------------------------------------------
+# Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
+if env_bool("BENCH_COUNT_QUERIES", False):
+    MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]
