@@ -143,8 +143,9 @@ def generated(db):
 def test_every_generated_ticket_holds_exactly_the_grants_the_services_compute(
     generated,
 ):
-    from tickets import grants
     from tickets.models import Ticket
+
+    from tickets import grants
 
     ids = grants.permission_ids()
     tickets = list(Ticket.objects.select_related("queue", "organization"))
@@ -158,12 +159,13 @@ def test_every_generated_ticket_holds_exactly_the_grants_the_services_compute(
 
 @needs_tickets
 def test_syncing_every_generated_ticket_through_the_service_changes_nothing(generated):
-    from tickets import grants
     from tickets.models import (
         Ticket,
         TicketGroupObjectPermission,
         TicketUserObjectPermission,
     )
+
+    from tickets import grants
 
     before_users = set(TicketUserObjectPermission.objects.values_list("pk", flat=True))
     before_groups = set(
@@ -218,8 +220,9 @@ def test_each_user_sees_what_the_policy_promises(generated):
 def test_generated_ticket_grants_equal_those_of_a_ticket_made_by_the_services(
     generated,
 ):
-    from tickets import services
     from tickets.models import Ticket
+
+    from tickets import services
 
     for generated_ticket in Ticket.objects.filter(
         assignee__isnull=False
@@ -240,8 +243,9 @@ def test_generated_ticket_grants_equal_those_of_a_ticket_made_by_the_services(
 
 @needs_tickets
 def test_generated_rows_are_consistent_and_the_next_reference_follows(generated):
-    from tickets import services
     from tickets.models import Attachment, Comment, Ticket, TicketEvent
+
+    from tickets import services
 
     assert Comment.objects.count() == generated.tickets.comments
     assert Attachment.objects.count() == generated.tickets.attachments
