@@ -10,7 +10,7 @@ from accounts.models import User
 
 from .articles import create_articles, kb_available
 from .people import DOMAIN, People, create_people, customer_email
-from .writer import BulkWriter
+from .writer import BulkWriter, vacuum_analyze
 
 
 class AlreadyGenerated(Exception):
@@ -89,4 +89,6 @@ def generate(sizes: Sizes, *, progress: bool = True, using: str = "default") -> 
                     article_ids = create_articles(rng, sizes.articles, b)
             else:
                 skipped.append("articles (the kb app has no ArticlePage model yet)")
+    if not transaction.get_connection(using).in_atomic_block:
+        vacuum_analyze(writer)
     return Result(people, article_ids, tickets, skipped)

@@ -23,6 +23,7 @@ class BulkWriter:
         self.is_postgres = self.connection.vendor == "postgresql"
         self._next_id: dict[type[models.Model], int] = {}
         self._touched: set[type[models.Model]] = set()
+        self.written: set[type[models.Model]] = set()
 
     def reserve_ids(self, model: type[models.Model], count: int) -> range:
         """``count`` fresh primary keys for ``model`` (above every existing one)."""
@@ -43,6 +44,7 @@ class BulkWriter:
         """Insert ``rows`` (tuples in the order of ``fields``, attnames such as
         ``user_id``) into ``model``'s table; returns the number of rows."""
         self._touched.add(model)
+        self.written.add(model)
         if self.is_postgres:
             return self._copy(model, fields, rows, progress)
         return self._bulk_create(model, fields, rows, progress)
@@ -112,3 +114,16 @@ def _field_name(opts, attname: str) -> str:
         if field.attname == attname:
             return field.name
     return attname
+
+
+def vacuum_analyze(writer: BulkWriter) -> None:
+    """Refresh planner statistics and visibility maps of the tables just filled, as
+    autovacuum would on a live database; without them PostgreSQL misjudges the
+    permission subqueries and cannot use index-only scans. PostgreSQL only, and outside
+    any transaction."""
+    if not writer.is_postgres:
+        return
+    quote = writer.connection.ops.quote_name
+    with writer.connection.cursor() as cursor:
+        for model in sorted(writer.written, key=lambda m: m._meta.db_table):
+            cursor.execute(f"VACUUM (ANALYZE) {quote(model._meta.db_table)}")
