@@ -262,3 +262,26 @@ def test_generated_rows_are_consistent_and_the_next_reference_follows(generated)
         reference = services.next_reference()
 
     assert int(reference.split("-")[1]) == int(highest.split("-")[1]) + 1
+
+
+# --- knowledge base ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_articles_are_live_pages_in_a_sound_tree_and_found_by_search():
+    from wagtail.models import Page
+
+    from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
+    from kb.services import search_articles
+
+    result = generate(_sizes(articles=45), progress=False)
+
+    articles = ArticlePage.objects.filter(pk__in=result.article_ids)
+    assert articles.count() == 45
+    assert articles.live().count() == 45
+    kb_page = KnowledgeBasePage.objects.get()
+    assert CategoryPage.objects.child_of(kb_page).count() == 2
+    assert all(a.url.startswith("/kb/load-") for a in articles)
+    assert Page.find_problems() == ([], [], [], [], [])
+    assert {a.audience for a in articles} <= {"public", "customers", "agents"}
+    assert len(search_articles(None, "password")) >= 1
