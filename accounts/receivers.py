@@ -4,8 +4,8 @@ failed sign-in, password and second-factor changes, email confirmation). Connect
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
-from django.contrib.auth import signals as auth_signals
 from django.contrib.auth import get_user_model
+from django.contrib.auth import signals as auth_signals
 
 from . import events, services
 
