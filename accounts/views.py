@@ -136,7 +136,8 @@ def organization_detail(request, slug):
                 return redirect("accounts:organization", slug=organization.slug)
         status = 400
     members = organization.memberships.select_related("user").order_by(
-        "-role", "user__email"
+        "role",
+        "user__email",  # "manager" sorts before "member"
     )
     invitations = organization.invitations.filter(accepted_at__isnull=True)
     return TemplateResponse(

@@ -23,7 +23,9 @@ def sign_up(client, email, password=PASSWORD, **extra):
 
 
 def confirmation_link(message) -> str:
-    return re.search(r"http://testserver(/accounts/confirm-email/\S+/)", message.body)[1]
+    return re.search(r"http://testserver(/accounts/confirm-email/\S+/)", message.body)[
+        1
+    ]
 
 
 def login(client, email, password=PASSWORD):
@@ -209,7 +211,9 @@ def test_password_reset_flow(client, make_user):
         "/accounts/password/reset/", {"email": "forgetful@example.com"}
     )
     assert response.status_code == 302
-    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[0].body)[1]
+    link = re.search(
+        r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[0].body
+    )[1]
     response = client.get(link)
     assert response.status_code == 302  # allauth moves the key into the session
     response = client.post(
