@@ -1,3 +1,6 @@
+import zoneinfo
+from functools import lru_cache
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
@@ -24,6 +27,11 @@ class WagtailUserCreationForm(_DisplayNameMixin, UserCreationForm):
         fields = UserCreationForm.Meta.fields | {"display_name"}
 
 
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
@@ -32,18 +40,13 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        import zoneinfo
-
-        zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].widget.choices = [("", _("Site default"))] + [
-            (z, z) for z in zones
+            (z, z) for z in time_zones()
         ]
 
     def clean_time_zone(self):
-        import zoneinfo
-
         value = self.cleaned_data["time_zone"]
-        if value and value not in zoneinfo.available_timezones():
+        if value and value not in time_zones():
             raise forms.ValidationError(_("Unknown time zone."))
         return value
 

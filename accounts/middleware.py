@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from . import permissions
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+EXEMPT_PATHS = ("/admin/logout/", "/django-admin/logout/")
 
 
 class AccountSecurityMiddleware:
@@ -30,6 +31,7 @@ class AccountSecurityMiddleware:
                 return redirect(settings.LOGIN_URL)
             if (
                 request.path.startswith(ADMIN_PREFIXES)
+                and request.path not in EXEMPT_PATHS
                 and getattr(settings, "MFA_REQUIRED_FOR_STAFF", False)
                 and permissions.is_staff_account(user)
                 and not is_mfa_enabled(user)

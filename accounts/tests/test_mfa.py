@@ -33,6 +33,8 @@ def test_staff_without_mfa_are_sent_to_set_it_up(client, agent, settings):
         assert response["Location"] == "/accounts/2fa/totp/activate/"
 
     assert client.get("/account/profile/").status_code == 200  # the site still works
+    client.post("/admin/logout/")
+    assert session_user_id(client) is None  # and they can sign out
 
 
 @pytest.mark.django_db
