@@ -281,6 +281,14 @@ ACCOUNT_APPROVAL_REQUIRED = env_bool("ACCOUNT_APPROVAL_REQUIRED", False)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Support Portal"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support Portal] "
+# How many reverse proxies append to X-Forwarded-For; 0 trusts REMOTE_ADDR only. Used by
+# the security audit and allauth's rate limits.
+ACCOUNTS_TRUSTED_PROXY_COUNT = env_int("ACCOUNTS_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = ACCOUNTS_TRUSTED_PROXY_COUNT
+MIDDLEWARE = [*MIDDLEWARE, "accounts.middleware.AccountSecurityMiddleware"]
 
 
 # --- tickets --------------------------------------------------------------------------
