@@ -127,3 +127,4 @@ def vacuum_analyze(writer: BulkWriter) -> None:
     with writer.connection.cursor() as cursor:
         for model in sorted(writer.written, key=lambda m: m._meta.db_table):
             cursor.execute(f"VACUUM (ANALYZE) {quote(model._meta.db_table)}")
+        cursor.execute("ANALYZE")  # the pages, search entries and small tables too
