@@ -595,6 +595,9 @@ def main(argv=None) -> int:
         "--only", help="comma-separated scenario names (ceiling always runs)"
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"))
+    parser.add_argument(
+        "--data-only", action="store_true", help="prepare the database and stop"
+    )
     args = parser.parse_args(argv)
 
     dataset = DATASETS[args.dataset]
@@ -620,7 +623,11 @@ def main(argv=None) -> int:
     else:
         log("generating load data")
         options = [f"--{k}={v}" for k, v in dataset["generate"].items()]
+        generation_started = time.monotonic()
         manage(env, "generate_load_data", *options)
+        log(f"generated in {time.monotonic() - generation_started:.0f} s")
+    if args.data_only:
+        return 0
     targets = json.loads(
         subprocess.run(
             [PYTHON, str(BENCH / "prepare.py")],

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from django.core.management.color import no_style
 from django.db import connections, models
 from django.db.models import Max
+from django.utils import timezone
 
 BATCH = 5000
 
@@ -51,25 +52,31 @@ class BulkWriter:
 
     def _copy(self, model, fields, rows, progress) -> int:
         opts = model._meta
-        columns = [opts.get_field(_field_name(opts, f)).column for f in fields]
+        given = [opts.get_field(_field_name(opts, f)) for f in fields]
+        # Columns the caller leaves out get the model's default, as bulk_create would
+        # (Django keeps defaults in Python, not in the table, so COPY would write NULL).
+        rest = [
+            f
+            for f in opts.concrete_fields
+            if f.attname not in fields and not f.primary_key
+        ]
+        rest_values = [_default(f) for f in rest]
+        all_fields = given + rest
         json_positions = [
-            i
-            for i, f in enumerate(fields)
-            if isinstance(opts.get_field(_field_name(opts, f)), models.JSONField)
+            i for i, f in enumerate(all_fields) if isinstance(f, models.JSONField)
         ]
         quote = self.connection.ops.quote_name
         sql = (
-            f"COPY {quote(opts.db_table)} ({', '.join(quote(c) for c in columns)}) "
-            "FROM STDIN"
+            f"COPY {quote(opts.db_table)} "
+            f"({', '.join(quote(f.column) for f in all_fields)}) FROM STDIN"
         )
         count = 0
         self.connection.ensure_connection()
         with self.connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                if json_positions:
-                    row = list(row)
-                    for i in json_positions:
-                        row[i] = json.dumps(row[i])
+                row = [*row, *rest_values]
+                for i in json_positions:
+                    row[i] = json.dumps(row[i])
                 copy.write_row(row)
                 count += 1
                 if progress is not None and count % 1000 == 0:
@@ -107,6 +114,12 @@ class BulkWriter:
             for sql in statements:
                 cursor.execute(sql)
         self._touched.clear()
+
+
+def _default(field):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()
 
 
 def _field_name(opts, attname: str) -> str:
