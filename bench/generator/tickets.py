@@ -126,6 +126,7 @@ def create_queues(writer, people: People, count: int) -> tuple[list, list, list]
 def create_tickets(
     writer, rng: random.Random, people: People, sizes, *, bar
 ) -> Tickets:
+    from tickets import grants
     from tickets.models import (
         Attachment,
         Ticket,
@@ -138,8 +139,6 @@ def create_tickets(
         Comment as CommentModel,
     )
     from tickets.sla import due_times
-
-    from tickets import grants
 
     total = sizes.tickets
     queues, agents_by_queue = create_queues(writer, people, max(1, sizes.queues))
@@ -525,7 +524,9 @@ def _story(seed, ticket_id, status, created, requester, assignee, queue_agents, 
     limit = now if status in OPEN else created + timedelta(days=20)
     comments, at = [], created
     for i in range(count):
-        at = min(at + timedelta(minutes=rng.randint(10, 2880)), limit)
+        at = at + timedelta(minutes=rng.randint(10, 2880))
+        if at > limit:  # a recent ticket has had less time for replies
+            break
         internal = rng.random() < 0.15
         author = staff if internal or i % 2 == 0 else requester
         comments.append(Comment(author, internal, at, rng.random() < 0.08))

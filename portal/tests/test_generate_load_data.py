@@ -143,9 +143,8 @@ def generated(db):
 def test_every_generated_ticket_holds_exactly_the_grants_the_services_compute(
     generated,
 ):
-    from tickets.models import Ticket
-
     from tickets import grants
+    from tickets.models import Ticket
 
     ids = grants.permission_ids()
     tickets = list(Ticket.objects.select_related("queue", "organization"))
@@ -159,13 +158,12 @@ def test_every_generated_ticket_holds_exactly_the_grants_the_services_compute(
 
 @needs_tickets
 def test_syncing_every_generated_ticket_through_the_service_changes_nothing(generated):
+    from tickets import grants
     from tickets.models import (
         Ticket,
         TicketGroupObjectPermission,
         TicketUserObjectPermission,
     )
-
-    from tickets import grants
 
     before_users = set(TicketUserObjectPermission.objects.values_list("pk", flat=True))
     before_groups = set(
@@ -220,9 +218,8 @@ def test_each_user_sees_what_the_policy_promises(generated):
 def test_generated_ticket_grants_equal_those_of_a_ticket_made_by_the_services(
     generated,
 ):
-    from tickets.models import Ticket
-
     from tickets import services
+    from tickets.models import Ticket
 
     for generated_ticket in Ticket.objects.filter(
         assignee__isnull=False
@@ -243,9 +240,8 @@ def test_generated_ticket_grants_equal_those_of_a_ticket_made_by_the_services(
 
 @needs_tickets
 def test_generated_rows_are_consistent_and_the_next_reference_follows(generated):
-    from tickets.models import Attachment, Comment, Ticket, TicketEvent
-
     from tickets import services
+    from tickets.models import Attachment, Comment, Ticket, TicketEvent
 
     assert Comment.objects.count() == generated.tickets.comments
     assert Attachment.objects.count() == generated.tickets.attachments
