@@ -11,11 +11,16 @@ def test_demo_helpdesk(db):
     accounts_demo.load(context)
     demo_data.load(context)
     users = context.objects["users"]
-    support, billing = Queue.objects.get(slug="support"), Queue.objects.get(slug="billing")
+    support, billing = (
+        Queue.objects.get(slug="support"),
+        Queue.objects.get(slug="billing"),
+    )
     assert users["agent@example.com"].groups.filter(pk=support.agent_group_id).exists()
-    assert users["billing.agent@example.com"].groups.filter(
-        pk=billing.agent_group_id
-    ).exists()
+    assert (
+        users["billing.agent@example.com"]
+        .groups.filter(pk=billing.agent_group_id)
+        .exists()
+    )
     assert Ticket.objects.count() == 45
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
     assert set(Ticket.objects.values_list("priority", flat=True)) == {
