@@ -247,9 +247,6 @@ WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAIL_USER_EDIT_FORM = "accounts.forms.WagtailUserEditForm"
-WAGTAIL_USER_CREATION_FORM = "accounts.forms.WagtailUserCreationForm"
-WAGTAIL_USER_CUSTOM_FIELDS = ["display_name"]
 WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
 
 # --- Security ---------------------------------------------------------------------------

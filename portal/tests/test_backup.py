@@ -37,7 +37,7 @@ def snapshot():
     return tickets, comments, files
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_backup_restore_round_trip(tmp_path):
     call_command(
         "migrate", verbosity=0
