@@ -567,6 +567,10 @@ def write_markdown(report: dict, path: Path) -> None:
         f"Worker RSS after the run (MB): gunicorn workers {rss['gunicorn_workers']}, "
         f"django-q2 cluster processes {rss['qcluster_processes']}.",
         "",
+        "Where the time goes: `bench/results/profiles/<scenario>.txt` (one request replayed "
+        "in-process: SQL time and statements by shape, cProfile top functions); plans and "
+        "proposals: `bench/FINDINGS.md`.",
+        "",
         "## Goals",
         "",
         "| scenario | goal | result |",
@@ -595,6 +599,9 @@ def main(argv=None) -> int:
         "--only", help="comma-separated scenario names (ceiling always runs)"
     )
     parser.add_argument("--output", default=str(RESULTS / "latest"))
+    parser.add_argument(
+        "--no-profile", action="store_true", help="skip the per-scenario profiles"
+    )
     parser.add_argument(
         "--data-only", action="store_true", help="prepare the database and stop"
     )
@@ -653,7 +660,8 @@ def main(argv=None) -> int:
         qcluster = start_qcluster(env)
         http = Http(base)
         only = set(args.only.split(",")) if args.only else None
-        for scenario in build_scenarios(targets):
+        scenario_specs = build_scenarios(targets)
+        for scenario in scenario_specs:
             name = scenario["name"]
             if only and name != "ceiling" and name not in only:
                 continue
@@ -687,6 +695,24 @@ def main(argv=None) -> int:
         stop(qcluster)
         stop(server)
 
+    output = Path(args.output)
+    measured = {s["name"] for s in scenarios_out if not s.get("skipped")} - {"ceiling"}
+    if measured and not args.no_profile:
+        log("profiling one request of each scenario in-process")
+        specs = [s for s in scenario_specs if s["name"] in measured]
+        subprocess.run(
+            [
+                PYTHON,
+                str(BENCH / "profile_requests.py"),
+                str(output.parent / "profiles"),
+            ],
+            cwd=ROOT,
+            env={**env, "ALLOWED_HOSTS": "testserver,127.0.0.1"},
+            input=json.dumps(specs),
+            text=True,
+            check=False,
+        )
+
     ceiling = next((s for s in scenarios_out if s["name"] == "ceiling"), None)
     for s in scenarios_out:
         if not s.get("skipped") and ceiling and ceiling.get("rps"):
@@ -708,7 +734,6 @@ def main(argv=None) -> int:
         "worker_rss_mb": rss,
         "elapsed_s": round(time.monotonic() - started),
     }
-    output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     write_markdown(report, output.with_suffix(".md"))
