@@ -295,6 +295,17 @@ GRAPHQL_DEBUG = False
 
 
 # --- jobs / webhooks / notifications ------------------------------------------------------
+INSTALLED_APPS += ["portal.notifications"]  # SentNotification lives there
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_LEASE_SECONDS = 60  # a claimed delivery is retried this long after a crash
+WEBHOOKS_BACKOFF_BASE_SECONDS = 30  # first retry after 30 s, then 1 min, 2 min, ...
+WEBHOOKS_BACKOFF_MAX_SECONDS = 3600
+WEBHOOKS_MAX_AGE_HOURS = 24  # then a delivery is marked failed
+WEBHOOKS_BATCH_SIZE = 100  # attempts per process_webhooks run
+WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
+API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
+NOTIFICATIONS_STALE_CLAIM_SECONDS = 120  # below Q_CLUSTER["retry"]: a retry resends
+NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90)
 
 
 # --- portal ---------------------------------------------------------------------------
