@@ -1,5 +1,6 @@
 """Render and send one notification email, at most once per idempotency key."""
 
+import html as html_lib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -60,7 +61,8 @@ def render_email(
     subject = render_to_string(
         subject_template or f"emails/{kind}_subject.txt", context
     )
-    subject = " ".join(subject.split())[:255]
+    # Subjects are plain text: undo the HTML escaping of the template engine.
+    subject = html_lib.unescape(" ".join(subject.split()))[:255]
     text = render_to_string(text_template or f"emails/{kind}.txt", context)
     html = render_to_string(html_template or f"emails/{kind}.html", context)
     return subject, text, html

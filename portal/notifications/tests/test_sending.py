@@ -186,3 +186,21 @@ def test_purge_forgets_old_rows_only(alice, settings):
     assert list(SentNotification.objects.values_list("idempotency_key", flat=True)) == [
         "new"
     ]
+
+
+@pytest.mark.django_db
+def test_text_parts_are_not_html_escaped(make_user):
+    user = make_user("obrien@acme.example", display_name="Seán O'Brien")
+    send_notification(
+        "organization_invitation",
+        user,
+        context={"organization_name": "Smith & Sons <EU>", "inviter_name": ""},
+        idempotency_key="invite-1",
+    )
+    [message] = mail.outbox
+    assert message.subject == (
+        "You have been added to Smith & Sons <EU> on Support Portal"
+    )
+    assert message.body.startswith("Hello Seán O'Brien,\n\nYou have been added")
+    assert "Smith & Sons <EU>." in message.body
+    assert "Smith &amp; Sons &lt;EU&gt;" in message.alternatives[0][0]
