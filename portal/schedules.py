@@ -35,6 +35,16 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob(
         "api-tokens-purge", "portal.tasks.purge_api_tokens", cron="20 3 * * *"
     ),
+    ScheduledJob("tickets-sla-scan", "tickets.tasks.scan_sla", minutes=5),
+    ScheduledJob(
+        "tickets-auto-close", "tickets.tasks.auto_close_resolved", cron="25 * * * *"
+    ),
+    ScheduledJob(
+        "tickets-daily-stats", "tickets.tasks.update_daily_stats", cron="5 * * * *"
+    ),
+    ScheduledJob(
+        "tickets-purge-old-events", "tickets.tasks.purge_old_events", cron="50 3 * * *"
+    ),
     ScheduledJob(
         "notifications-purge-old",
         "portal.notifications.tasks.purge_old_notifications",

@@ -306,6 +306,8 @@ WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
 API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
 NOTIFICATIONS_STALE_CLAIM_SECONDS = 120  # below Q_CLUSTER["retry"]: a retry resends
 NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90)
+# Audit events of finished (closed, rejected, withdrawn) tickets are kept this long.
+TICKETS_EVENT_RETENTION_DAYS = env_int("TICKETS_EVENT_RETENTION_DAYS", 365)
 
 
 # --- portal ---------------------------------------------------------------------------
