@@ -21,6 +21,7 @@ Guarantees, and how:
 """
 
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -169,14 +170,19 @@ def send(delivery: WebhookDelivery, *, now: datetime | None = None) -> str:
 def deliver_due(now: datetime | None = None, limit: int | None = None) -> Counter:
     """Deliver what is due, up to ``limit`` attempts; returns outcome counts.
 
-    Claims in batches until nothing is due, so that a ticket's next event goes out in
-    the same run once the previous one is delivered.
+    Claims in small batches until nothing is due, so that a ticket's next event goes
+    out in the same run once the previous one is delivered; stops claiming after
+    ``WEBHOOKS_RUN_SECONDS`` so that a run ends well within the django-q2 task timeout.
     """
     limit = limit or settings.WEBHOOKS_BATCH_SIZE
+    deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
     outcomes: Counter = Counter()
     attempted = 0
-    while attempted < limit:
-        batch = claim_due(now or timezone.now(), limit - attempted)
+    while attempted < limit and time.monotonic() < deadline:
+        # Small claims: every row of a claim must be sent before its lease runs out
+        # (claim size × timeout < lease), or another worker could send it too.
+        size = min(limit - attempted, settings.WEBHOOKS_CLAIM_SIZE)
+        batch = claim_due(now or timezone.now(), size)
         if not batch:
             break
         for delivery in batch:

@@ -368,3 +368,23 @@ def test_purge_keeps_pending_and_recent_rows(make_webhook, settings):
     assert purge_old_deliveries(now=now) == 2
     assert purge_old_deliveries(now=now) == 0
     assert list(WebhookDelivery.objects.order_by("id")) == kept
+
+
+@pytest.mark.django_db
+def test_small_claims_still_deliver_everything_due(receiver, make_webhook, settings):
+    settings.WEBHOOKS_CLAIM_SIZE = 1
+    make_webhook(url=receiver.url, events=EVENTS)
+    _story("HD-000001")
+    _story("HD-000002")
+    assert deliver_due() == {"delivered": 6}
+    assert deliver_due() == {}
+
+
+@pytest.mark.django_db
+def test_a_run_stops_claiming_when_its_time_is_up(receiver, make_webhook, settings):
+    settings.WEBHOOKS_RUN_SECONDS = 0
+    make_webhook(url=receiver.url)
+    with transaction.atomic():
+        enqueue("ticket.created", {"n": 1})
+    assert deliver_due() == {}
+    assert WebhookDelivery.objects.get().attempts == 0
