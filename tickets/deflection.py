@@ -4,14 +4,17 @@ The new-ticket form carries a random token and, once JavaScript shows suggestion
 number shown and the article clicked. Clicking a suggestion sends a beacon
 (``record_deflected``); filing the ticket records ``filed`` for the same token
 (``record_filed``), which wins over an earlier "deflected" because the customer came
-back. ``deflection_rate(since)`` is what the agent desk reports.
+back; a filing with a fresh token (the form was reloaded) takes over the same session's
+deflection from the last ``COME_BACK_WINDOW``. ``deflection_rate(since)`` is what the agent desk reports.
 """
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from .models import DeflectionEvent, DeflectionOutcome
 
@@ -93,13 +96,37 @@ def record_deflected(
     return _upsert(token, values, DeflectionOutcome.DEFLECTED, keep_filed=True)
 
 
+COME_BACK_WINDOW = timedelta(minutes=30)
+
+
+def _recent_deflection_token(values):
+    if values["user"] is None or not values["session_key"]:
+        return None
+    return (
+        DeflectionEvent.objects.filter(
+            user=values["user"],
+            session_key=values["session_key"],
+            outcome=DeflectionOutcome.DEFLECTED,
+            ticket__isnull=True,
+            updated_at__gte=timezone.now() - COME_BACK_WINDOW,
+        )
+        .order_by("-updated_at")
+        .values_list("token", flat=True)
+        .first()
+    )
+
+
 def record_filed(
     *, token, user, ticket, session_key="", query="", shown=0, clicked_url=""
 ) -> DeflectionEvent:
     """The form was filed (call inside the transaction that created ``ticket``). A
     missing or bad token still records the filing, under a fresh token."""
-    token = clean_token(token) or uuid.uuid4()
     values = _values(user, session_key, query, shown, clicked_url)
+    token = clean_token(token)
+    if token is None or not DeflectionEvent.objects.filter(token=token).exists():
+        # The form was reloaded (e.g. Back from the article gives a fresh token): the
+        # customer's recent deflection in this session is this visit coming back.
+        token = _recent_deflection_token(values) or token or uuid.uuid4()
     event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
     if event is None:  # token owned by someone else: record this filing on its own
         event = DeflectionEvent.objects.create(

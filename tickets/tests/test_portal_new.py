@@ -219,3 +219,23 @@ def test_deflection_rate(alice):
     stats = deflection_stats(since)
     assert (stats.shown, stats.clicked, stats.deflected, stats.filed) == (3, 2, 2, 2)
     assert deflection_rate(now + timedelta(days=1)) is None
+
+
+def test_filing_after_coming_back_with_a_reloaded_form_is_not_a_deflection(
+    alice_client, alice
+):
+    alice_client.get(URL)  # gives the session a key
+    first = str(uuid.uuid4())
+    alice_client.post(
+        "/portal/deflection/", {"token": first, "shown": "2", "clicked_url": "/kb/a/"}
+    )
+    assert alice_client.session.session_key
+    reloaded = str(uuid.uuid4())
+    alice_client.post(URL, post_data(deflection_token=reloaded))
+    event = DeflectionEvent.objects.get()
+    assert (str(event.token), event.outcome, event.clicked_url) == (
+        first,
+        "filed",
+        "/kb/a/",
+    )
+    assert event.ticket == Ticket.objects.get()
