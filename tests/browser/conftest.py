@@ -1,0 +1,65 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's
+``live_server``. One browser per session; a fresh context (cookies) per test.
+
+The live server runs in a thread of this process, so Django's ORM is called from
+Playwright's event loop thread: ``DJANGO_ALLOW_ASYNC_UNSAFE`` allows it.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(page):
+    """``screenshot("name")`` saves the whole page under test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def _shot(name: str):
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return _shot
+
+
+@pytest.fixture
+def login_as(page, live_server):
+    """Sign ``user`` in by giving the browser a session cookie made by the test client
+    (the sign-in form itself is covered by the sign-up journey)."""
+    from django.conf import settings
+    from django.test import Client
+
+    def _login(user):
+        client = Client()
+        client.force_login(user)
+        page.context.clear_cookies()
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+
+    return _login
