@@ -65,7 +65,15 @@ def apply_service_errors(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class TicketListFilterForm(forms.Form):
+class PortalForm(forms.Form):
+    """Labels without a trailing colon (the site's style)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class TicketListFilterForm(PortalForm):
     """The list page's query string; anything unknown falls back to the default."""
 
     STATUS_CHOICES = [
@@ -108,7 +116,7 @@ class TicketListFilterForm(forms.Form):
         return {k: self.cleaned_data.get(k) or v for k, v in defaults.items()}
 
 
-class NewTicketForm(forms.Form):
+class NewTicketForm(PortalForm):
     subject = forms.CharField(
         label=_("Subject"),
         max_length=200,
@@ -180,7 +188,7 @@ class NewTicketForm(forms.Form):
         }
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PortalForm):
     body = forms.CharField(
         label=_("Your reply"),
         max_length=50_000,
@@ -189,7 +197,7 @@ class ReplyForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class RatingForm(forms.Form):
+class RatingForm(PortalForm):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you with the help you received?"),
         choices=[(i, str(i)) for i in range(1, 6)],
