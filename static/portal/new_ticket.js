@@ -5,7 +5,9 @@
   var form = document.querySelector("form[data-deflection]");
   if (!form) return;
   var subject = form.querySelector("[name=subject]");
-  var panel = document.getElementById("suggestions");
+  // #suggestions is the always-present live region; the panel inside it toggles.
+  var region = document.getElementById("suggestions");
+  var panel = region && region.querySelector("[data-suggestion-panel]");
   var list = panel && panel.querySelector("[data-suggestion-list]");
   var shownField = form.querySelector("[name=suggestions_shown]");
   var clickedField = form.querySelector("[name=suggestion_clicked]");

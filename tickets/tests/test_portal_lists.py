@@ -195,3 +195,28 @@ def test_sharing_read_shows_but_other_organization_never(client, queue):
     assert refs_in(client.get("/portal/tickets/?scope=organization")) == [
         shared.reference
     ]
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "url", ["/portal/", "/portal/tickets/?status=all", "/portal/tickets/?scope=mine"]
+)
+def test_list_pages_cost_the_same_for_one_or_many_tickets(
+    client, alice, bob, acme, queue, url
+):
+    client.force_login(alice)
+    TicketFactory(requester=alice, queue=queue, organization=acme)
+    TicketFactory(requester=bob, queue=queue, organization=acme)
+    few = count_queries(client, url)
+    for _ in range(8):
+        TicketFactory(requester=alice, queue=queue, organization=acme)
+        TicketFactory(requester=bob, queue=queue, organization=acme)
+    assert count_queries(client, url) == few
