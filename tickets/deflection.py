@@ -45,13 +45,17 @@ def clean_shown(value) -> int:
         return 0
 
 
+def _text(value) -> str:
+    return str(value or "").replace("\x00", "").strip()
+
+
 def _values(user, session_key, query, shown, clicked_url):
     return {
         "user": user if getattr(user, "is_authenticated", False) else None,
-        "session_key": (session_key or "")[:40],
-        "query": str(query or "").strip()[:MAX_QUERY],
+        "session_key": _text(session_key)[:40],
+        "query": _text(query)[:MAX_QUERY],
         "shown_count": clean_shown(shown),
-        "clicked_url": clean_article_url(clicked_url),
+        "clicked_url": clean_article_url(_text(clicked_url)),
     }
 
 

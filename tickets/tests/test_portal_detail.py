@@ -271,3 +271,11 @@ def test_detail_query_count_does_not_grow_with_comments(
     with django_assert_max_num_queries(20):
         response = client.get(url(ticket))
     assert len(response.context["comments"]) == 20
+
+
+def test_nul_byte_reference_is_404_not_a_database_error(alice, ticket):
+    from tickets.exceptions import TicketNotFound
+    from tickets.permissions import get_ticket_for
+
+    with pytest.raises(TicketNotFound):
+        get_ticket_for(alice, ticket.reference + "\x00")

@@ -239,3 +239,14 @@ def test_filing_after_coming_back_with_a_reloaded_form_is_not_a_deflection(
         "/kb/a/",
     )
     assert event.ticket == Ticket.objects.get()
+
+
+def test_beacon_strips_nul_bytes(alice_client):
+    token = str(uuid.uuid4())
+    response = alice_client.post(
+        "/portal/deflection/",
+        {"token": token, "query": "log\x00in", "clicked_url": "/kb/\x00a/"},
+    )
+    assert response.status_code == 202
+    event = DeflectionEvent.objects.get()
+    assert (event.query, event.clicked_url) == ("login", "/kb/a/")
