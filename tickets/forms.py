@@ -203,6 +203,7 @@ class RatingForm(PortalForm):
         choices=[(i, str(i)) for i in range(1, 6)],
         coerce=int,
         widget=forms.RadioSelect,
+        help_text=_("1 = very unhappy, 5 = very happy."),
     )
     comment = forms.CharField(
         label=_("Comment (optional)"),

@@ -149,6 +149,7 @@ def test_agent_reply_customer_replies_closes_and_rates(
 
     page.get_by_role("button", name="My issue is solved").click()
     expect(page.locator(".ticket-header [data-status]")).to_have_text("Closed")
+    screenshot("journey2-rating-form")
     page.get_by_label("4").check()
     page.get_by_label("Comment (optional)").fill("Fast and friendly.")
     page.get_by_role("button", name="Send rating").click()
