@@ -82,9 +82,9 @@ class TicketListFilterForm(PortalForm):
         ("all", _("All")),
     ]
     SCOPE_CHOICES = [
-        ("all", _("Mine and my organization's")),
+        ("all", _("Mine and shared")),
         ("mine", _("Mine")),
-        ("organization", _("My organization's")),
+        ("organization", _("Shared by colleagues")),
     ]
     ORDER_CHOICES = [
         ("-updated", _("Recently updated")),
