@@ -250,3 +250,20 @@ def test_beacon_strips_nul_bytes(alice_client):
     assert response.status_code == 202
     event = DeflectionEvent.objects.get()
     assert (event.query, event.clicked_url) == ("login", "/kb/a/")
+
+
+def test_accounts_rule_can_forbid_filing(alice_client, monkeypatch):
+    import sys
+    import types
+
+    rule = types.ModuleType("accounts.permissions")
+    rule.can_file_tickets = lambda user: False
+    monkeypatch.setitem(sys.modules, "accounts.permissions", rule)
+    assert alice_client.get(URL).status_code == 404
+    assert alice_client.post(URL, post_data()).status_code == 404
+    assert Ticket.objects.count() == 0
+    dashboard = alice_client.get("/portal/")
+    assert dashboard.context["can_file"] is False
+    assert (
+        'class="button" href="/portal/tickets/new/"' not in dashboard.content.decode()
+    )
