@@ -145,7 +145,8 @@ def bulk_view(request):
     user = request.user
     inbox_url = reverse("helpdesk:inbox")
     if not may_act(user):
-        raise PermissionDenied(_("Read-only accounts cannot change tickets."))
+        messages.error(request, _("Read-only accounts cannot change tickets."))
+        return _back(request, inbox_url)
     form = forms.BulkForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
