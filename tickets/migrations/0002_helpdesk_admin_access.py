@@ -23,11 +23,12 @@ def grant(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    for label in ("tickets",):
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-        config.models_module = None
+    # model permissions are normally made after migrate; make them now to grant them
+    config = apps.get_app_config("tickets")
+    previous = getattr(config, "models_module", None)
+    config.models_module = previous or True
+    create_permissions(config, apps=apps, verbosity=0)
+    config.models_module = previous
     admin_type, _ = ContentType.objects.get_or_create(
         app_label="wagtailadmin", model="admin"
     )
