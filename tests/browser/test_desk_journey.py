@@ -27,7 +27,6 @@ from tickets.tests.factories import (
     make_customer,
 )
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,7 +41,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def desk_chromium():
+def desk_chromium(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in
+    # the test then need this. Set for the test only: it must not leak into other
+    # tests (the production deploy check flags it).
+    monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
