@@ -115,3 +115,26 @@ def expired_secret(alice):
     new.token.expires_at = timezone.now() - timedelta(seconds=1)
     new.token.save(update_fields=["expires_at"])
     return new.secret
+
+
+@pytest.fixture
+def fuzz_caller(make_user, token_for):
+    """A bearer token for a fresh user of the given role (fuzzing runs in its own
+    transaction, so it makes its own people)."""
+
+    def _make(role):
+        from django.contrib.auth.models import Group
+
+        for (
+            name
+        ) in roles.ALL_ROLES:  # a transactional test flushed the migrations' rows
+            Group.objects.get_or_create(name=name)
+        if role == "agent":
+            user = make_user("fuzz.agent@example.com", groups=[roles.AGENTS])
+        else:
+            org = create_organization(name="Fuzz Org", slug="fuzz-org")
+            user = make_user("fuzz.customer@fuzz.example", groups=[roles.CUSTOMERS])
+            add_member(org, user)
+        return token_for(user)
+
+    return _make
