@@ -1,0 +1,41 @@
+"""Search-result snippets: a window of an article's text around the first matching
+word, with the matches marked. Works the same on SQLite and PostgreSQL, whose search
+backends return no highlights of their own."""
+
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def query_terms(query: str) -> list[str]:
+    return [t for t in WORD.findall(query.lower()) if len(t) > 1][:10]
+
+
+def highlight_snippet(text: str, query: str, *, width: int = 220) -> str:
+    """Escaped HTML: up to ``width`` characters of ``text`` around the first term of
+    ``query`` found (prefix match, so "sync" marks "syncing"), terms in <mark>."""
+    text = " ".join((text or "").split())
+    terms = query_terms(query)
+    if not terms:
+        return escape(text[:width])
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE
+    )
+    first = pattern.search(text)
+    start = max(0, (first.start() if first else 0) - width // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    window = text[start : start + width]
+    parts, last = [], 0
+    for match in pattern.finditer(window):
+        parts.append(escape(window[last : match.start()]))
+        parts.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    parts.append(escape(window[last:]))
+    prefix = "… " if start else ""
+    suffix = " …" if start + width < len(text) else ""
+    return mark_safe(prefix + "".join(parts) + suffix)  # noqa: S308 - parts escaped

@@ -1,0 +1,54 @@
+"""Who may read which knowledge-base article: the one place that decides it.
+
+Audiences: ``public`` (everyone), ``customers`` (any signed-in user), ``agents`` (staff:
+agents, supervisors, editors, viewers, administrators; see
+``accounts.roles.is_staff_member``). Page serving, listings, search, suggestions, the
+sitemap, feedback and GraphQL all ask these functions, so they never disagree. A page
+that may not be read is reported as missing (404), never as forbidden.
+"""
+
+from accounts.roles import EDITORS, has_role, is_staff_member
+
+from .models import ArticlePage, Audience
+
+
+def allowed_audiences(user) -> tuple[str, ...]:
+    """The audience values ``user`` may read (anonymous users: ``("public",)``)."""
+    if is_staff_member(user):
+        return (Audience.PUBLIC, Audience.CUSTOMERS, Audience.AGENTS)
+    if getattr(user, "is_authenticated", False):
+        return (Audience.PUBLIC, Audience.CUSTOMERS)
+    return (Audience.PUBLIC,)
+
+
+def audience_allows(user, audience: str) -> bool:
+    """Whether ``user`` may read an article with this ``audience`` value."""
+    return audience in allowed_audiences(user)
+
+
+def visible_articles(user, queryset=None):
+    """Live, non-private articles ``user`` may read, as an ``ArticlePage`` queryset.
+
+    ``queryset`` narrows a queryset of ArticlePage you already have (default: all).
+    The result is still a PageQuerySet, so ``.search()``, ``.child_of()`` and the
+    like work on it."""
+    if queryset is None:
+        queryset = ArticlePage.objects.all()
+    return queryset.live().public().filter(audience__in=allowed_audiences(user))
+
+
+def can_view_article(user, page) -> bool:
+    """Whether ``user`` may read this live article (audience and page privacy)."""
+    page = getattr(page, "specific", page)
+    if not isinstance(page, ArticlePage) or not page.live:
+        return False
+    if not audience_allows(user, page.audience):
+        return False
+    return not page.get_view_restrictions().exists()
+
+
+def can_view_feedback_report(user) -> bool:
+    """Editors and administrators see the helpfulness and unanswered-search reports."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        user.is_superuser or has_role(user, EDITORS)
+    )

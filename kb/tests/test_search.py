@@ -1,0 +1,98 @@
+"""Search over article bodies, with category filter, snippets, pagination and the
+record of searches that found nothing."""
+
+import pytest
+from django.db import connection
+from wagtail.contrib.search_promotions.models import Query
+
+from kb import services
+from kb.highlight import highlight_snippet
+from kb.models import UnansweredSearch
+
+
+def test_a_word_only_in_the_body_finds_the_article(make_article, client):
+    article = make_article(
+        "Pausing uploads",
+        summary="Stop Lumen for a while.",
+        body=[("paragraph", "<p>Use the thermostat trick before a call.</p>")],
+    )
+    make_article("Unrelated", body=[("paragraph", "<p>Nothing here.</p>")])
+    assert list(services.search_articles(None, "thermostat")) == [article]
+    response = client.get("/kb/search/", {"q": "thermostat"})
+    [hit] = response.context["hits"]
+    assert hit["article"] == article
+    assert "<mark>thermostat</mark>" in str(hit["snippet"])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stemming needs PostgreSQL"
+)
+def test_postgres_search_stems_words(make_article):
+    article = make_article(body=[("paragraph", "<p>Uploading resumes by itself.</p>")])
+    assert list(services.search_articles(None, "uploads")) == [article]
+
+
+def test_category_filter_narrows_results(make_article, make_category, client):
+    other = make_category("Billing")
+    in_first = make_article("Walrus one", body=[("paragraph", "<p>walrus</p>")])
+    make_article("Walrus two", parent=other, body=[("paragraph", "<p>walrus</p>")])
+    assert list(
+        services.search_articles(None, "walrus", category=in_first.get_parent())
+    ) == [in_first]
+    response = client.get("/kb/search/", {"q": "walrus", "category": other.pk})
+    assert [h["article"].title for h in response.context["hits"]] == ["Walrus two"]
+
+
+def test_search_paginates(make_article, client):
+    for n in range(12):
+        make_article(f"Heron {n}", body=[("paragraph", "<p>heron</p>")])
+    first = client.get("/kb/search/", {"q": "heron"})
+    second = client.get("/kb/search/", {"q": "heron", "page": 2})
+    assert len(first.context["hits"]) == 10
+    assert len(second.context["hits"]) == 2
+    bad = client.get("/kb/search/", {"q": "heron", "page": "x"})
+    assert bad.status_code == 200
+    assert bad.context["page_obj"].number == 1
+
+
+def test_searches_without_results_are_recorded(client, make_article):
+    make_article(body=[("paragraph", "<p>penguin</p>")])
+    client.get("/kb/search/", {"q": "Zebra crossing"})
+    client.get("/kb/search/", {"q": "zebra crossing"})
+    client.get("/kb/search/", {"q": "penguin"})
+    assert list(UnansweredSearch.objects.values_list("query_string", "hits")) == [
+        ("zebra crossing", 2)
+    ]
+    assert Query.objects.get(query_string="penguin").hits == 1
+
+
+def test_empty_or_bad_search_input_is_not_an_error(client, db):
+    assert client.get("/kb/search/").status_code == 200
+    response = client.get("/kb/search/", {"q": "x" * 1000, "category": "abc"})
+    assert response.status_code == 200
+    assert response.context["hits"] == []
+
+
+def test_suggest_falls_back_to_autocomplete_for_a_half_typed_word(make_article, client):
+    article = make_article("Conflicted copies explained")
+    data = client.get("/kb/suggest/", {"q": "conflic"}).json()
+    assert data == {
+        "results": [
+            {"title": article.title, "url": article.url, "summary": article.summary}
+        ]
+    }
+
+
+def test_suggest_input_limits(client, make_article):
+    make_article()
+    assert client.get("/kb/suggest/", {"q": "a"}).json() == {"results": []}
+    assert client.get("/kb/suggest/", {"q": "lumen", "limit": "x"}).status_code == 400
+    assert (
+        len(client.get("/kb/suggest/", {"q": "lumen", "limit": 500}).json()["results"])
+        == 1
+    )
+
+
+def test_highlight_escapes_html_and_marks_prefix_matches():
+    html = highlight_snippet("Syncing <b>files</b> & folders", "sync")
+    assert html == "<mark>Syncing</mark> &lt;b&gt;files&lt;/b&gt; &amp; folders"

@@ -1,0 +1,114 @@
+"""Knowledge-base views that are not pages: search, suggestions (deflection) and the
+feedback form's target. Thin: they parse input, ask ``kb.services``, render."""
+
+from django.contrib import messages
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Locale
+
+from . import services
+from .forms import FeedbackForm, SearchForm
+from .highlight import highlight_snippet
+from .models import ArticlePage, CategoryPage
+from .permissions import can_view_article
+
+PER_PAGE = 10
+
+
+@require_GET
+def search(request):
+    form = SearchForm(request.GET)
+    query, category = "", None
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        category_id = form.cleaned_data["category"]
+        if category_id:
+            category = (
+                CategoryPage.objects.live().public().filter(pk=category_id).first()
+            )
+    locale = Locale.get_active()
+    results = services.search_articles(
+        request.user, query, category=category, locale=locale
+    )
+    paginator = Paginator(results, PER_PAGE)
+    try:
+        page_obj = paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        page_obj = paginator.page(1)
+    hits = [
+        {"article": article, "snippet": highlight_snippet(article.search_text(), query)}
+        for article in page_obj.object_list
+    ]
+    if query and page_obj.number == 1:
+        services.record_search(query, result_count=paginator.count)
+    categories = CategoryPage.objects.live().public().filter(locale=locale)
+    return TemplateResponse(
+        request,
+        "kb/search.html",
+        {
+            "form": form,
+            "query": query,
+            "category": category,
+            "categories": categories.order_by("path"),
+            "page_obj": page_obj,
+            "hits": hits,
+        },
+    )
+
+
+@require_GET
+def suggest(request):
+    """JSON for the new-ticket form: ``{"results": [{"title", "url", "summary"}]}``."""
+    query = request.GET.get("q", "")
+    try:
+        limit = int(request.GET.get("limit", 5))
+    except ValueError:
+        return JsonResponse({"error": _("limit must be a number.")}, status=400)
+    articles = services.suggest_articles(request.user, query, limit)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "title": article.title,
+                    "url": article.get_url(request),
+                    "summary": article.summary,
+                }
+                for article in articles
+            ]
+        }
+    )
+
+
+@require_POST
+def feedback(request, article_id):
+    """The "Was this helpful?" form posts here; we redirect back with a message."""
+    article = ArticlePage.objects.filter(pk=article_id).first()
+    if article is None or not can_view_article(request.user, article):
+        raise Http404
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Please choose Yes or No (comments up to 1000 characters).")
+        )
+        return redirect(article.get_url(request) + "#feedback")
+    # An anonymous reader's vote is keyed by their session: make sure it has one.
+    request.session["kb_voter"] = True
+    if not request.session.session_key:
+        request.session.save()
+    try:
+        services.submit_feedback(
+            article,
+            user=request.user,
+            session_key=request.session.session_key,
+            helpful=form.cleaned_data["helpful"],
+            comment=form.cleaned_data["comment"],
+        )
+    except services.FeedbackError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you for your feedback."))
+    return redirect(article.get_url(request) + "#feedback")

@@ -1,0 +1,222 @@
+"""Upload checks and storage for ticket attachments.
+
+A file is accepted by what its bytes are (magic numbers via ``filetype``), not by its
+name: the detected type must be on the allowlist and the name's extension must agree
+with it. Plain text is accepted when the bytes decode as UTF-8 without NULs and the name
+ends in .txt/.log/.csv/.md. Names are reduced to a safe single file name.
+
+``validate_upload`` never writes anything. Services validate every file first, then
+store them; ``stored_files`` lets the service wrapper delete stored files when the
+transaction fails, so a refused upload leaves no row and no file behind.
+"""
+
+import contextvars
+import hashlib
+import os
+import unicodedata
+from contextlib import contextmanager
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.template.defaultfilters import filesizeformat
+
+from .storage import attachment_backend
+
+# detected kind → (content type, extensions a name may use for it)
+ALLOWED_TYPES = {
+    "png": ("image/png", {"png"}),
+    "jpg": ("image/jpeg", {"jpg", "jpeg"}),
+    "gif": ("image/gif", {"gif"}),
+    "webp": ("image/webp", {"webp"}),
+    "pdf": ("application/pdf", {"pdf"}),
+    "zip": ("application/zip", {"zip"}),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        {"docx"},
+    ),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        {"xlsx"},
+    ),
+    "pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        {"pptx"},
+    ),
+    "odt": ("application/vnd.oasis.opendocument.text", {"odt"}),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", {"ods"}),
+}
+TEXT_TYPES = {
+    "txt": "text/plain",
+    "log": "text/plain",
+    "csv": "text/csv",
+    "md": "text/markdown",
+}
+MAX_NAME_LENGTH = 150
+_SNIFF_BYTES = 8192
+
+
+def clean_filename(name) -> str:
+    """A single, printable, NFC file name of at most ``MAX_NAME_LENGTH`` characters.
+
+    Names with folder parts are refused rather than trimmed: a client that sends one is
+    not a browser uploading a file.
+    """
+    name = unicodedata.normalize("NFC", str(name or "")).strip()
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise ValidationError(
+            "File names cannot contain folders (“/” or “\\”).", code="path"
+        )
+    # Control, format (bidi overrides, zero-width) and separator characters go.
+    name = "".join(
+        ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+    )
+    name = " ".join(name.split()).strip(" .")
+    if not name:
+        raise ValidationError("The file needs a name.", code="name")
+    if len(name) > MAX_NAME_LENGTH:
+        stem, ext = os.path.splitext(name)
+        name = stem[: MAX_NAME_LENGTH - len(ext)].rstrip(" .") + ext
+    return name
+
+
+def _extension(name: str) -> str:
+    return os.path.splitext(name)[1].lower().lstrip(".")
+
+
+def _read(file):
+    """(size, sha256, first bytes, whole content if small text candidate)."""
+    if not isinstance(file, File):
+        file = File(file, name=getattr(file, "name", None))
+    limit = settings.TICKETS_ATTACHMENT_MAX_BYTES
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    chunks = []
+    if hasattr(file, "seek"):
+        file.seek(0)
+    for chunk in file.chunks():
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError(
+                f"“{getattr(file, 'name', 'file')}” is larger than the limit of "
+                f"{filesizeformat(limit)}.",
+                code="too_large",
+            )
+        digest.update(chunk)
+        if len(head) < _SNIFF_BYTES:
+            head += chunk[: _SNIFF_BYTES - len(head)]
+        chunks.append(chunk)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    return size, digest.hexdigest(), head, b"".join(chunks)
+
+
+def _is_text(content: bytes) -> bool:
+    if b"\x00" in content:
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def validate_upload(file) -> tuple[str, str, int, str]:
+    """Check one upload; return ``(clean_name, content_type, size, sha256)``.
+
+    Raises ``ValidationError`` with a message naming the file when it is empty, too large
+    (``TICKETS_ATTACHMENT_MAX_BYTES``, read at call time), of a type not accepted, or named
+    with an extension that does not match its content.
+    """
+    name = clean_filename(getattr(file, "name", ""))
+    size, sha256, head, content = _read(file)
+    if size == 0:
+        raise ValidationError(f"“{name}” is empty.", code="empty")
+    extension = _extension(name)
+    kind = filetype.guess(head)
+    if kind is None:
+        if extension in TEXT_TYPES and _is_text(content):
+            return name, TEXT_TYPES[extension], size, sha256
+        raise ValidationError(
+            f"“{name}”: this type of file is not accepted.", code="type"
+        )
+    if kind.extension not in ALLOWED_TYPES:
+        raise ValidationError(
+            f"“{name}”: this type of file ({kind.mime}) is not accepted.", code="type"
+        )
+    content_type, extensions = ALLOWED_TYPES[kind.extension]
+    if extension not in extensions:
+        raise ValidationError(
+            f"“{name}” does not look like a .{extension or '(no extension)'} file: "
+            f"its content is {kind.mime}.",
+            code="extension_mismatch",
+        )
+    return name, content_type, size, sha256
+
+
+def validate_uploads(files) -> list[tuple[object, tuple[str, str, int, str]]]:
+    """Validate every file before anything is written; all or nothing."""
+    files = [f for f in (files or ()) if f is not None]
+    return [(f, validate_upload(f)) for f in files]
+
+
+# --- clean-up of stored files when the service's transaction fails -------------------
+
+_stored: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "tickets_stored_files", default=None
+)
+
+
+@contextmanager
+def stored_files():
+    """Collect names of files stored inside the block; delete them if it raises.
+
+    Nested blocks share the outermost list, so only the outermost one cleans up.
+    """
+    if _stored.get() is not None:
+        yield
+        return
+    names: list[str] = []
+    token = _stored.set(names)
+    try:
+        yield
+    except BaseException:
+        backend = attachment_backend()
+        for name in names:
+            try:
+                backend.delete(name)
+            except Exception:  # noqa: S110 - best effort; the original error matters
+                pass
+        raise
+    finally:
+        _stored.reset(token)
+
+
+def store(*, ticket, comment, validated, uploaded_by):
+    """Write validated files and their rows. Call inside a service."""
+    from .models import Attachment
+
+    made = []
+    for file, (name, content_type, size, sha256) in validated:
+        attachment = Attachment(
+            ticket=ticket,
+            comment=comment,
+            original_name=name,
+            content_type=content_type,
+            size=size,
+            sha256=sha256,
+            uploaded_by=uploaded_by,
+        )
+        if hasattr(file, "seek"):
+            file.seek(0)
+        if not isinstance(file, File):
+            file = File(file, name=name)
+        attachment.file.save(name, file, save=False)
+        names = _stored.get()
+        if names is not None:
+            names.append(attachment.file.name)
+        attachment.save()
+        made.append(attachment)
+    return made

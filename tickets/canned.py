@@ -1,0 +1,17 @@
+"""Canned responses: plain text with three placeholders, filled for one ticket."""
+
+import re
+
+_PLACEHOLDER = re.compile(r"{{\s*(requester_name|ticket_reference|agent_name)\s*}}")
+
+
+def render_canned_response(canned, ticket, agent) -> str:
+    """The response's body with ``{{ requester_name }}``, ``{{ ticket_reference }}`` and
+    ``{{ agent_name }}`` filled in; other text (including unknown ``{{ x }}``) is left
+    untouched. No template engine: a canned response cannot run code."""
+    values = {
+        "requester_name": ticket.requester.get_short_name(),
+        "ticket_reference": ticket.reference,
+        "agent_name": agent.get_display_name() if agent is not None else "",
+    }
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], canned.body)

@@ -1,0 +1,112 @@
+"""Object permission grants, derived from a ticket's state.
+
+Only the services call these. Instead of adding and removing single grants at each
+change (easy to get wrong when the assignee is also the requester, or a queue moves),
+``sync_ticket_permissions`` computes what the ticket's requester(s), assignee, queue
+group and organization group should hold and fixes the difference.
+"""
+
+from django.contrib.auth.models import Permission
+
+from accounts.models import TicketSharing
+
+from . import permissions
+from .models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
+
+REQUESTER_PERMS = ("view_ticket", "comment_ticket", "rate_ticket")
+AGENT_PERMS = (
+    "view_ticket",
+    "change_ticket",
+    "comment_ticket",
+    "add_internal_note",
+    "view_internal_notes",
+    "assign_ticket",
+)
+SHARING_PERMS = {
+    TicketSharing.NONE: (),
+    TicketSharing.READ: ("view_ticket",),
+    TicketSharing.READ_WRITE: ("view_ticket", "comment_ticket"),
+}
+
+
+def permission_ids() -> dict[str, int]:
+    return dict(
+        Permission.objects.filter(
+            content_type__app_label="tickets", content_type__model="ticket"
+        ).values_list("codename", "pk")
+    )
+
+
+def desired_user_grants(ticket: Ticket, ids: dict[str, int]) -> set[tuple[int, int]]:
+    # Requesters of tickets merged into this one keep following their conversation.
+    requesters = {ticket.requester_id}
+    requesters.update(
+        Ticket.objects.filter(merged_into=ticket).values_list("requester_id", flat=True)
+    )
+    wanted = {(uid, ids[c]) for uid in requesters for c in REQUESTER_PERMS}
+    if ticket.assignee_id:
+        wanted |= {(ticket.assignee_id, ids[c]) for c in AGENT_PERMS}
+    return wanted
+
+
+def desired_group_grants(ticket: Ticket, ids: dict[str, int]) -> set[tuple[int, int]]:
+    wanted = {(ticket.queue.agent_group_id, ids[c]) for c in AGENT_PERMS}
+    organization = ticket.organization
+    if organization is not None and organization.group_id:
+        sharing = SHARING_PERMS.get(organization.ticket_sharing, ())
+        wanted |= {(organization.group_id, ids[c]) for c in sharing}
+    return wanted
+
+
+def _sync(model, owner_field, ticket, wanted):
+    rows = model.objects.filter(content_object=ticket).values_list(
+        "pk", f"{owner_field}_id", "permission_id"
+    )
+    have = {(owner, perm): pk for pk, owner, perm in rows}
+    extra = [pk for key, pk in have.items() if key not in wanted]
+    if extra:
+        model.objects.filter(pk__in=extra).delete()
+    missing = wanted - have.keys()
+    if missing:
+        model.objects.bulk_create(
+            [
+                model(
+                    content_object=ticket,
+                    permission_id=perm,
+                    **{f"{owner_field}_id": owner},
+                )
+                for owner, perm in sorted(missing)
+            ]
+        )
+
+
+def sync_ticket_permissions(ticket: Ticket) -> None:
+    ids = permission_ids()
+    _sync(TicketUserObjectPermission, "user", ticket, desired_user_grants(ticket, ids))
+    _sync(
+        TicketGroupObjectPermission, "group", ticket, desired_group_grants(ticket, ids)
+    )
+    permissions.invalidate(ticket)
+
+
+def regrant_organization(organization) -> int:
+    """Replace the organization group's grants on all its tickets (sharing changed).
+    Returns the number of grants now in place."""
+    ids = permission_ids()
+    group_id = organization.group_id
+    TicketGroupObjectPermission.objects.filter(group_id=group_id).delete()
+    codenames = SHARING_PERMS.get(organization.ticket_sharing, ())
+    if not codenames:
+        return 0
+    ticket_ids = Ticket.objects.filter(organization=organization).values_list(
+        "pk", flat=True
+    )
+    rows = [
+        TicketGroupObjectPermission(
+            content_object_id=tid, group_id=group_id, permission_id=ids[c]
+        )
+        for tid in ticket_ids.iterator()
+        for c in codenames
+    ]
+    TicketGroupObjectPermission.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -1,0 +1,48 @@
+"""Helpdesk models, re-exported so that ``from tickets.models import Ticket`` works."""
+
+from .activity import Attachment, Comment, TicketEvent, TimeEntry
+from .choices import (
+    DONE_STATUSES,
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    Category,
+    EventKind,
+    Priority,
+    Source,
+    Status,
+)
+from .queues import CannedResponse, Queue, SLAPolicy
+from .stats import DailyStats
+from .tickets import (
+    TaggedTicket,
+    Ticket,
+    TicketGroupObjectPermission,
+    TicketSequence,
+    TicketUserObjectPermission,
+)
+
+__all__ = [
+    "DONE_STATUSES",
+    "FINAL_STATUSES",
+    "OPEN_STATUSES",
+    "PAUSED_STATUSES",
+    "Attachment",
+    "CannedResponse",
+    "Category",
+    "Comment",
+    "DailyStats",
+    "EventKind",
+    "Priority",
+    "Queue",
+    "SLAPolicy",
+    "Source",
+    "Status",
+    "TaggedTicket",
+    "Ticket",
+    "TicketEvent",
+    "TicketGroupObjectPermission",
+    "TicketSequence",
+    "TicketUserObjectPermission",
+    "TimeEntry",
+]

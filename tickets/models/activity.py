@@ -1,0 +1,175 @@
+"""What happens on a ticket: replies and notes, files, the audit trail, time spent."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..storage import attachment_storage
+from .choices import EventKind
+from .tickets import Ticket
+
+
+class Comment(models.Model):
+    """A public reply (seen by the customer) or an internal note (staff only)."""
+
+    ticket = models.ForeignKey(
+        Ticket,
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="comments",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="ticket_comments",
+    )
+    body = models.TextField(_("body"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="comment_ticket_idx")
+        ]
+
+    def __str__(self):
+        kind = "note" if self.is_internal else "reply"
+        return f"{kind} by {self.author_id} on {self.ticket_id}"
+
+
+def attachment_upload_to(instance, filename):
+    """A random folder per file keeps the original name readable and never collides."""
+    return f"tickets/{instance.ticket.reference}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    """A private file. Served only by ``tickets.views_attachments`` after a permission
+    check; ``sha256`` lets backups and support verify the bytes."""
+
+    ticket = models.ForeignKey(
+        Ticket,
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    comment = models.ForeignKey(
+        Comment,
+        verbose_name=_("comment"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=attachment_upload_to,
+        storage=attachment_storage,
+        max_length=500,
+    )
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="ticket_attachments",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return f"/portal/attachments/{self.pk}/{self.original_name}"
+
+    @property
+    def is_internal(self) -> bool:
+        return bool(self.comment_id and self.comment.is_internal)
+
+
+class TicketEvent(models.Model):
+    """Append-only audit trail: who did what, from which value to which, when.
+
+    Written by the services, never updated (``save`` refuses to change an existing row).
+    """
+
+    Kind = EventKind
+
+    ticket = models.ForeignKey(
+        Ticket,
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ticket_events",
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
+    old_value = models.CharField(_("old value"), max_length=255, blank=True, default="")
+    new_value = models.CharField(_("new value"), max_length=255, blank=True, default="")
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="event_ticket_idx"),
+            models.Index(fields=["kind", "created_at"], name="event_kind_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} on {self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Ticket events are append-only.")
+        return super().save(*args, **kwargs)
+
+
+class TimeEntry(models.Model):
+    """Minutes an agent spent on a ticket (the agents' work log)."""
+
+    ticket = models.ForeignKey(
+        Ticket,
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="time_entries",
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        related_name="ticket_time_entries",
+    )
+    minutes = models.PositiveIntegerField(_("minutes"))
+    note = models.CharField(_("note"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.minutes} min on {self.ticket_id}"

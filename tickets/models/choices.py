@@ -1,0 +1,70 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class Category(models.TextChoices):
+    TECHNICAL = "technical", _("Technical")
+    ACCOUNT = "account", _("Account")
+    BILLING = "billing", _("Billing")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
+    AGENT = "agent", _("Agent")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    QUEUE_CHANGED = "queue_changed", _("Queue changed")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
+    WATCHER_ADDED = "watcher_added", _("Watcher added")
+    WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+    COMMENTED = "commented", _("Replied")
+    NOTE_ADDED = "note_added", _("Internal note added")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    MERGED = "merged", _("Merged")
+    RATED = "rated", _("Rated")
+    TIME_LOGGED = "time_logged", _("Time logged")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    AUTO_CLOSED = "auto_closed", _("Closed automatically")
+    SHARING_CHANGED = "sharing_changed", _("Organization sharing applied")
+
+
+# Statuses in which work is still expected.
+OPEN_STATUSES = (
+    Status.NEW,
+    Status.OPEN,
+    Status.IN_PROGRESS,
+    Status.WAITING_ON_CUSTOMER,
+    Status.ON_HOLD,
+)
+# The resolution clock stops in these.
+PAUSED_STATUSES = (Status.WAITING_ON_CUSTOMER, Status.ON_HOLD)
+# No further work; replies are refused.
+FINAL_STATUSES = (Status.CLOSED, Status.REJECTED, Status.WITHDRAWN)
+DONE_STATUSES = (Status.RESOLVED, *FINAL_STATUSES)

@@ -1,0 +1,272 @@
+"""The ticket, its reference counter, its tags and its object permissions."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from .choices import (
+    DONE_STATUSES,
+    OPEN_STATUSES,
+    PAUSED_STATUSES,
+    Category,
+    Priority,
+    Source,
+    Status,
+)
+from .queues import Queue
+
+
+class TicketSequence(models.Model):
+    """One row holding the last issued reference number.
+
+    ``tickets.services`` locks it with ``select_for_update`` while creating a ticket, so
+    concurrent creations on PostgreSQL get distinct numbers (SQLite serialises writers
+    with IMMEDIATE transactions anyway).
+    """
+
+    last_value = models.PositiveBigIntegerField(_("last issued number"), default=0)
+
+    class Meta:
+        verbose_name = _("ticket sequence")
+        verbose_name_plural = _("ticket sequences")
+
+    def __str__(self):
+        return str(self.last_value)
+
+
+class TicketQuerySet(models.QuerySet):
+    """Filters with the same names in views, the API and jobs."""
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def closed(self):
+        return self.filter(status__in=DONE_STATUSES)
+
+    def unassigned(self):
+        return self.filter(assignee__isnull=True)
+
+    def for_queue(self, queue):
+        return self.filter(queue=queue)
+
+    def running_clock(self):
+        """Open tickets whose resolution clock runs (not paused)."""
+        return self.open().exclude(status__in=PAUSED_STATUSES)
+
+    def breaching_sla(self, now=None):
+        """Open tickets past a due time: first response not given in time, or not resolved
+        in time while the clock runs."""
+        now = now or timezone.now()
+        first_response_late = models.Q(
+            first_responded_at__isnull=True, first_response_due_at__lt=now
+        )
+        resolution_late = models.Q(resolution_due_at__lt=now) & ~models.Q(
+            status__in=PAUSED_STATUSES
+        )
+        return self.open().filter(first_response_late | resolution_late)
+
+    def at_risk(self, now=None, within=timedelta(hours=1)):
+        """Open tickets that will breach within ``within`` unless someone acts."""
+        now = now or timezone.now()
+        soon = now + within
+        first_response = models.Q(
+            first_responded_at__isnull=True,
+            first_response_due_at__gte=now,
+            first_response_due_at__lt=soon,
+        )
+        resolution = models.Q(
+            resolution_due_at__gte=now, resolution_due_at__lt=soon
+        ) & ~models.Q(status__in=PAUSED_STATUSES)
+        return self.open().filter(first_response | resolution)
+
+
+class TaggedTicket(TaggedItemBase):
+    content_object = models.ForeignKey(
+        "Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE
+    )
+
+    class Meta:
+        verbose_name = _("ticket tag")
+        verbose_name_plural = _("ticket tags")
+
+
+class Ticket(models.Model):
+    """A customer's request and everything done about it.
+
+    State changes go through ``tickets.services`` (never ``save()`` from a view): they
+    check the policy in ``tickets.permissions``, keep the object permissions in step, write
+    a ``TicketEvent`` and queue side effects after commit.
+    """
+
+    Status = Status
+    Priority = Priority
+    Category = Category
+    Source = Source
+
+    reference = models.CharField(
+        _("reference"), max_length=20, unique=True, editable=False
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"), max_length=32, choices=Status.choices, default=Status.NEW
+    )
+    priority = models.CharField(
+        _("priority"), max_length=16, choices=Priority.choices, default=Priority.MEDIUM
+    )
+    category = models.CharField(
+        _("category"), max_length=16, choices=Category.choices, default=Category.OTHER
+    )
+    source = models.CharField(
+        _("source"), max_length=16, choices=Source.choices, default=Source.PORTAL
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("watchers"),
+        blank=True,
+        related_name="watched_tickets",
+    )
+    tags = TaggableManager(verbose_name=_("tags"), through=TaggedTicket, blank=True)
+
+    first_response_due_at = models.DateTimeField(
+        _("first response due at"), null=True, blank=True
+    )
+    resolution_due_at = models.DateTimeField(
+        _("resolution due at"), null=True, blank=True
+    )
+    first_responded_at = models.DateTimeField(
+        _("first responded at"), null=True, blank=True
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    paused_at = models.DateTimeField(
+        _("resolution clock paused at"), null=True, blank=True
+    )
+    paused_seconds = models.PositiveIntegerField(
+        _("seconds the resolution clock was paused"), default=0
+    )
+    sla_breached_at = models.DateTimeField(_("SLA breached at"), null=True, blank=True)
+
+    satisfaction_rating = models.PositiveSmallIntegerField(
+        _("satisfaction rating"), null=True, blank=True
+    )
+    satisfaction_comment = models.TextField(
+        _("satisfaction comment"), blank=True, default=""
+    )
+    rejection_reason = models.TextField(_("rejection reason"), blank=True, default="")
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("add", "change", "delete", "view")
+        permissions = [
+            ("comment_ticket", _("Can reply to the ticket")),
+            ("add_internal_note", _("Can add internal notes")),
+            ("view_internal_notes", _("Can see internal notes")),
+            ("assign_ticket", _("Can assign the ticket")),
+            ("rate_ticket", _("Can rate the ticket")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "queue"], name="ticket_status_queue_idx"),
+            models.Index(fields=["requester"], name="ticket_requester_idx"),
+            models.Index(fields=["organization"], name="ticket_org_idx"),
+            models.Index(fields=["assignee"], name="ticket_assignee_idx"),
+            models.Index(
+                fields=["resolution_due_at"], name="ticket_resolution_due_idx"
+            ),
+            models.Index(fields=["updated_at"], name="ticket_updated_idx"),
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(satisfaction_rating__isnull=True)
+                | models.Q(satisfaction_rating__gte=1, satisfaction_rating__lte=5),
+                name="ticket_rating_1_to_5",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.subject}"
+
+    def get_absolute_url(self):
+        return f"/portal/tickets/{self.reference}/"
+
+    def get_admin_url(self):
+        return f"/admin/helpdesk/tickets/{self.reference}/"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status in PAUSED_STATUSES
+
+
+class TicketUserObjectPermission(UserObjectPermissionBase):
+    """guardian object permission with a real foreign key (indexed join, no text cast)."""
+
+    content_object = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
+    )
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("ticket user permission")
+        verbose_name_plural = _("ticket user permissions")
+
+
+class TicketGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
+    )
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("ticket group permission")
+        verbose_name_plural = _("ticket group permissions")

@@ -1,0 +1,359 @@
+"""The one ticket permission policy, on django-guardian.
+
+Grants are made only by ``tickets.services`` (see ``tickets.grants``): the requester
+gets view/comment/rate, the queue's agent group and the assignee get the agent set, the
+organization's group gets view (sharing ``read``) or view + comment (``read_write``).
+Roles add to that: supervisors and administrators may do everything, viewers see
+everything read-only. Every surface (portal views, agent desk, GraphQL, downloads, jobs)
+asks the functions below; nothing else decides access.
+
+A ticket the user may not see must look exactly like a missing one: callers turn
+``TicketNotFound`` / ``Ticket.DoesNotExist`` into 404.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from guardian.core import ObjectPermissionChecker
+
+from accounts import roles
+
+from . import lifecycle
+from .models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    Attachment,
+    Comment,
+    Status,
+    Ticket,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+)
+
+ACTIONS = (
+    "view",
+    "reply",
+    "add_note",
+    "view_internal",
+    "change_status",
+    "assign",
+    "change_priority",
+    "move_queue",
+    "set_tags",
+    "watch",
+    "merge",
+    "rate",
+    "log_time",
+    "download_attachment",
+    "close",
+    "reopen",
+    "withdraw",
+)
+
+# Denial kinds returned by ``why_not``.
+NOT_FOUND = "not_found"
+FORBIDDEN = "forbidden"
+INVALID = "invalid"
+
+
+def _active(user) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+    )
+
+
+def is_supervisor(user) -> bool:
+    """Supervisors and administrators act on every ticket."""
+    return _active(user) and (
+        user.is_superuser or roles.has_role(user, roles.SUPERVISORS)
+    )
+
+
+def is_viewer(user) -> bool:
+    return _active(user) and roles.has_role(user, roles.VIEWERS)
+
+
+def sees_all(user) -> bool:
+    return is_supervisor(user) or is_viewer(user)
+
+
+def may_create_on_behalf(user) -> bool:
+    """Agents, supervisors and administrators may file a ticket for a customer."""
+    return _active(user) and (
+        user.is_superuser or roles.has_role(user, roles.AGENTS, roles.SUPERVISORS)
+    )
+
+
+# --- object permissions ---------------------------------------------------------------
+
+
+def ticket_perms(user, ticket: Ticket) -> frozenset[str]:
+    """The guardian codenames ``user`` holds on ``ticket``; cached on the instance
+    (``prefetch_permissions`` fills the cache for a whole page in two queries)."""
+    if not _active(user):
+        return frozenset()
+    cache = ticket.__dict__.setdefault("_perm_cache", {})
+    if user.pk not in cache:
+        cache[user.pk] = frozenset(ObjectPermissionChecker(user).get_perms(ticket))
+    return cache[user.pk]
+
+
+def prefetch_permissions(user, tickets) -> list[Ticket]:
+    """Load ``user``'s permissions for every ticket of a list in two queries, so that
+    ``can()`` in a loop costs nothing more."""
+    tickets = list(tickets)
+    if not _active(user) or not tickets or sees_all(user):
+        return tickets
+    checker = ObjectPermissionChecker(user)
+    checker.prefetch_perms(tickets)
+    for ticket in tickets:
+        ticket.__dict__.setdefault("_perm_cache", {})[user.pk] = frozenset(
+            checker.get_perms(ticket)
+        )
+    return tickets
+
+
+def invalidate(ticket: Ticket) -> None:
+    """Forget cached permissions (after grants or the ticket changed)."""
+    ticket.__dict__.pop("_perm_cache", None)
+
+
+# --- decisions ------------------------------------------------------------------------
+
+
+def parties(user, ticket: Ticket) -> set[str]:
+    """The lifecycle parties (``lifecycle.STAFF`` / ``REQUESTER`` / ``SUPERVISOR``)
+    ``user`` acts as on ``ticket``."""
+    if not _active(user):
+        return set()
+    result = set()
+    if is_supervisor(user):
+        result |= {lifecycle.STAFF, lifecycle.SUPERVISOR}
+    perms = ticket_perms(user, ticket)
+    if "change_ticket" in perms:
+        result.add(lifecycle.STAFF)
+    if ticket.requester_id == user.pk and "view_ticket" in perms:
+        result.add(lifecycle.REQUESTER)
+    return result
+
+
+def acts_as_staff(user, ticket: Ticket) -> bool:
+    return lifecycle.STAFF in parties(user, ticket)
+
+
+def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
+    """None when ``user`` may do ``action`` on ``ticket``; otherwise ``(kind, message)``
+    with kind ``NOT_FOUND`` (may not even see it), ``FORBIDDEN`` or ``INVALID`` (allowed
+    in principle, but not in the ticket's current state)."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown ticket action {action!r}")
+    missing = (NOT_FOUND, "No such ticket.")
+    if not _active(user):
+        return missing
+    supervisor = is_supervisor(user)
+    viewer = is_viewer(user)
+    perms = frozenset() if supervisor else ticket_perms(user, ticket)
+    if not (supervisor or viewer or "view_ticket" in perms):
+        return missing
+    staff = supervisor or "change_ticket" in perms
+    status = ticket.status
+    requester = ticket.requester_id == user.pk
+    final = status in FINAL_STATUSES
+
+    def need(condition, message, kind=FORBIDDEN):
+        return None if condition else (kind, message)
+
+    if action in ("view", "download_attachment"):
+        return None
+    if action == "view_internal":
+        return need(
+            supervisor or viewer or "view_internal_notes" in perms,
+            "Internal notes are for the support team.",
+        )
+    if action == "reply":
+        return need(
+            supervisor or "comment_ticket" in perms,
+            "You cannot reply to this ticket.",
+        ) or need(
+            not final,
+            "This ticket is finished; replies are no longer accepted.",
+            INVALID,
+        )
+    if action == "add_note":
+        return need(
+            supervisor or "add_internal_note" in perms,
+            "Only the support team can add internal notes.",
+        )
+    if action == "assign":
+        return need(
+            supervisor or "assign_ticket" in perms,
+            "You cannot assign this ticket.",
+        ) or need(not final, "A finished ticket cannot be reassigned.", INVALID)
+    if action == "change_status":
+        return need(staff, "Only the support team can change the status.") or need(
+            bool(lifecycle.allowed_next(status, parties(user, ticket))),
+            "This ticket's status cannot change any more.",
+            INVALID,
+        )
+    if action in ("change_priority", "move_queue", "set_tags", "log_time"):
+        return need(staff, "Only the support team can do this.")
+    if action == "merge":
+        return need(staff, "Only the support team can merge tickets.") or need(
+            not final and ticket.merged_into_id is None,
+            "A finished or merged ticket cannot be merged.",
+            INVALID,
+        )
+    if action == "watch":
+        return need(
+            staff or not roles.is_staff_member(user),
+            "Read-only accounts cannot follow tickets.",
+        )
+    if action == "rate":
+        return (
+            need(
+                requester and "rate_ticket" in perms,
+                "Only the requester can rate a ticket.",
+            )
+            or need(
+                status in (Status.RESOLVED, Status.CLOSED),
+                "A ticket can be rated once it is resolved.",
+                INVALID,
+            )
+            or need(
+                ticket.satisfaction_rating is None,
+                "This ticket has already been rated.",
+                INVALID,
+            )
+        )
+    if action == "close":
+        who = {lifecycle.REQUESTER} if requester else set()
+        if staff:
+            who.add(lifecycle.STAFF)
+        return need(
+            bool(who), "Only the requester or the support team can close it."
+        ) or need(
+            lifecycle.is_allowed(status, Status.CLOSED, who),
+            "This ticket cannot be closed now.",
+            INVALID,
+        )
+    if action == "reopen":
+        who = parties(user, ticket)
+        return need(
+            bool(who), "Only the requester or the support team can reopen it."
+        ) or need(
+            status in (Status.RESOLVED, Status.CLOSED)
+            and lifecycle.is_allowed(status, Status.OPEN, who),
+            "This ticket cannot be reopened now.",
+            INVALID,
+        )
+    if action == "withdraw":
+        return need(requester, "Only the requester can withdraw a ticket.") or need(
+            lifecycle.is_allowed(status, Status.WITHDRAWN, {lifecycle.REQUESTER}),
+            "This ticket can no longer be withdrawn.",
+            INVALID,
+        )
+    raise AssertionError(action)  # pragma: no cover
+
+
+def can(user, action: str, ticket: Ticket) -> bool:
+    """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?"""
+    return why_not(user, action, ticket) is None
+
+
+def can_download(user, attachment: Attachment) -> bool:
+    """Attachments on internal notes also need ``view_internal``."""
+    ticket = attachment.ticket
+    if not can(user, "download_attachment", ticket):
+        return False
+    if attachment.comment_id and attachment.comment.is_internal:
+        return can(user, "view_internal", ticket)
+    return True
+
+
+# --- querysets ------------------------------------------------------------------------
+
+
+def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Tickets ``user`` may see, as one SQL query (two permission-table subqueries, no
+    per-row checks). Chain ``.open()``, ``.for_queue()`` … on the result."""
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if not _active(user):
+        return qs.none()
+    if sees_all(user):
+        return qs
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    by_user = TicketUserObjectPermission.objects.filter(
+        user_id=user.pk,
+        permission__codename="view_ticket",
+        permission__content_type__app_label="tickets",
+    ).values("content_object_id")
+    by_group = TicketGroupObjectPermission.objects.filter(
+        group_id__in=membership.values("group_id"),
+        permission__codename="view_ticket",
+        permission__content_type__app_label="tickets",
+    ).values("content_object_id")
+    return qs.filter(Q(pk__in=by_user) | Q(pk__in=by_group))
+
+
+def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
+    """The ticket with this reference if ``user`` may do ``action`` on it; otherwise
+    ``TicketNotFound`` — the same error as for a reference that does not exist."""
+    from .exceptions import TicketNotFound
+
+    try:
+        ticket = (
+            visible_tickets(user)
+            .select_related("requester", "assignee", "queue", "organization")
+            .get(reference=str(reference).strip().upper())
+        )
+    except Ticket.DoesNotExist:
+        raise TicketNotFound("No such ticket.")
+    if action != "view" and not can(user, action, ticket):
+        raise TicketNotFound("No such ticket.")
+    return ticket
+
+
+def visible_comments(user, ticket: Ticket) -> QuerySet:
+    """Replies (and, for staff, internal notes) in order, authors and files loaded."""
+    if not can(user, "view", ticket):
+        return Comment.objects.none()
+    qs = (
+        Comment.objects.filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+    if not can(user, "view_internal", ticket):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def visible_attachments(user, ticket: Ticket) -> QuerySet:
+    if not can(user, "view", ticket):
+        return Attachment.objects.none()
+    qs = Attachment.objects.filter(ticket=ticket).select_related("comment")
+    if not can(user, "view_internal", ticket):
+        qs = qs.exclude(comment__is_internal=True)
+    return qs
+
+
+__all__ = [
+    "ACTIONS",
+    "OPEN_STATUSES",
+    "acts_as_staff",
+    "can",
+    "can_download",
+    "get_ticket_for",
+    "invalidate",
+    "is_supervisor",
+    "is_viewer",
+    "may_create_on_behalf",
+    "parties",
+    "prefetch_permissions",
+    "sees_all",
+    "ticket_perms",
+    "visible_attachments",
+    "visible_comments",
+    "visible_tickets",
+    "why_not",
+]

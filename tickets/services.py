@@ -1,0 +1,758 @@
+"""Every state change of a ticket, one function each.
+
+Each service runs in one transaction, locks the ticket row, asks ``tickets.permissions``
+(an invisible ticket raises ``TicketNotFound``, a forbidden action ``PermissionDenied``,
+bad input ``ValidationError``), keeps the guardian grants in step (``tickets.grants``),
+writes its ``TicketEvent`` and hands side effects to ``tickets.hooks`` (in-transaction
+handlers at once, the rest after commit). Portal views, the agent desk, GraphQL and jobs
+call these; none of them re-implements a rule.
+"""
+
+import functools
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts import roles
+
+from . import attachments as files
+from . import grants, hooks, lifecycle, permissions, sla
+from .canned import render_canned_response
+from .exceptions import PermissionDenied, TicketNotFound
+from .models import (
+    FINAL_STATUSES,
+    PAUSED_STATUSES,
+    Attachment,
+    Category,
+    Comment,
+    EventKind,
+    Priority,
+    Queue,
+    Source,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+    TimeEntry,
+)
+
+__all__ = [
+    "add_internal_note",
+    "add_watcher",
+    "apply_organization_sharing",
+    "assign",
+    "auto_close",
+    "change_priority",
+    "change_status",
+    "create_ticket",
+    "log_time",
+    "mark_sla_breached",
+    "merge",
+    "move_queue",
+    "next_reference",
+    "rate",
+    "remove_watcher",
+    "render_canned_response",
+    "reply",
+    "self_assign",
+    "set_tags",
+]
+
+MAX_BODY_LENGTH = 50_000
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+MAX_MINUTES_PER_ENTRY = 24 * 60
+
+
+def service(func):
+    """One transaction per call; files stored during a failed call are deleted."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with files.stored_files(), transaction.atomic():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """Lock the row and reload the instance the caller holds, so checks see fresh state."""
+    if ticket is None or ticket.pk is None:
+        raise TicketNotFound("No such ticket.")
+    locked = list(
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk")
+    )
+    if not locked:
+        raise TicketNotFound("No such ticket.")
+    ticket.refresh_from_db()
+    permissions.invalidate(ticket)
+    return ticket
+
+
+def _check(actor, action: str, ticket: Ticket) -> None:
+    denial = permissions.why_not(actor, action, ticket)
+    if denial is None:
+        return
+    kind, message = denial
+    if kind == permissions.NOT_FOUND:
+        raise TicketNotFound(message)
+    if kind == permissions.INVALID:
+        raise ValidationError(message, code="state")
+    raise PermissionDenied(message)
+
+
+def _actor_id(actor):
+    return actor.pk if actor is not None and getattr(actor, "pk", None) else None
+
+
+def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor_id=_actor_id(actor),
+        kind=kind,
+        old_value=str(old or "")[:255],
+        new_value=str(new or "")[:255],
+        data=data,
+    )
+
+
+def _save(ticket: Ticket, *fields: str) -> None:
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
+    value = str(value or "").replace("\x00", "").strip()
+    if not value:
+        raise ValidationError({field: f"{label} cannot be empty."})
+    if len(value) > max_length:
+        raise ValidationError(
+            {field: f"{label} is too long (at most {max_length} characters)."}
+        )
+    return value
+
+
+def _choice(value, choices, *, field: str, label: str) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise ValidationError(
+            {field: f"Unknown {label} “{value}”; use one of {allowed}."}
+        )
+    return value
+
+
+def _user_label(user) -> str:
+    return user.email if user is not None else ""
+
+
+def _store(ticket, comment, validated, actor):
+    made = files.store(
+        ticket=ticket, comment=comment, validated=validated, uploaded_by=actor
+    )
+    for attachment in made:
+        event = _event(
+            ticket,
+            actor,
+            EventKind.ATTACHMENT_ADDED,
+            new=attachment.original_name,
+            attachment_id=attachment.pk,
+            comment_id=comment.pk if comment else None,
+            internal=bool(comment and comment.is_internal),
+        )
+        hooks.emit(EventKind.ATTACHMENT_ADDED, ticket, event, attachment=attachment)
+    return made
+
+
+def _set_status(ticket: Ticket, new: str, *, reason: str = "", now=None) -> list[str]:
+    """Apply a status and its clocks to the instance; return the changed fields."""
+    now = now or timezone.now()
+    old = ticket.status
+    fields = ["status"]
+    ticket.status = new
+    if ticket.paused_at and new not in PAUSED_STATUSES:
+        paused = now - ticket.paused_at
+        ticket.paused_seconds += max(0, int(paused.total_seconds()))
+        if ticket.resolution_due_at:
+            ticket.resolution_due_at += paused
+        ticket.paused_at = None
+        fields += ["paused_seconds", "resolution_due_at", "paused_at"]
+    elif new in PAUSED_STATUSES and old not in PAUSED_STATUSES:
+        ticket.paused_at = now
+        fields.append("paused_at")
+    if new == Status.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    elif new == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+        fields += ["closed_at", "resolved_at"]
+    elif new in (Status.REJECTED, Status.WITHDRAWN):
+        ticket.closed_at = now
+        fields.append("closed_at")
+        if new == Status.REJECTED:
+            ticket.rejection_reason = reason
+            fields.append("rejection_reason")
+    elif old in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        fields += ["resolved_at", "closed_at"]
+    return fields
+
+
+def _change_status(ticket, actor, new, *, reason="", cause="") -> TicketEvent:
+    old = ticket.status
+    fields = _set_status(ticket, new, reason=reason)
+    _save(ticket, *dict.fromkeys(fields))
+    data = {"reason": reason} if reason else {}
+    if cause:
+        data["cause"] = cause
+    event = _event(ticket, actor, EventKind.STATUS_CHANGED, old=old, new=new, **data)
+    hooks.emit(
+        EventKind.STATUS_CHANGED,
+        ticket,
+        event,
+        old_status=old,
+        new_status=new,
+        reason=reason,
+    )
+    return event
+
+
+def _recompute_due_times(ticket: Ticket) -> None:
+    first_due, resolution_due = sla.due_times(
+        ticket.queue, ticket.priority, ticket.created_at
+    )
+    ticket.first_response_due_at = first_due
+    ticket.resolution_due_at = resolution_due + timedelta(seconds=ticket.paused_seconds)
+    if ticket.paused_at:
+        # still paused: the time paused so far is added when the clock resumes
+        pass
+
+
+# --- references -----------------------------------------------------------------------
+
+
+def next_reference() -> str:
+    """The next ``HD-000123``. Must run inside the creating transaction: the counter row
+    stays locked until commit, so concurrent creations never share a number."""
+    sequence = TicketSequence.objects.select_for_update().filter(pk=1).first()
+    if sequence is None:
+        start = 0
+        highest = Ticket.objects.aggregate(m=Max("reference"))["m"]
+        if highest and re.search(r"(\d+)$", highest):
+            start = int(re.search(r"(\d+)$", highest).group(1))
+        try:
+            with transaction.atomic():
+                TicketSequence.objects.create(pk=1, last_value=start)
+        except IntegrityError:
+            pass  # another transaction made it first; lock it below
+        sequence = TicketSequence.objects.select_for_update().get(pk=1)
+    prefix = settings.TICKETS_REFERENCE_PREFIX
+    value = sequence.last_value
+    while True:
+        value += 1
+        reference = f"{prefix}-{value:06d}"
+        if not Ticket.objects.filter(reference=reference).exists():
+            break
+    TicketSequence.objects.filter(pk=1).update(last_value=value)
+    return reference
+
+
+# --- creating and talking -------------------------------------------------------------
+
+
+@service
+def create_ticket(
+    actor,
+    *,
+    subject,
+    description,
+    priority=Priority.MEDIUM,
+    category=Category.OTHER,
+    queue=None,
+    organization=None,
+    source=Source.PORTAL,
+    attachments=(),
+    requester=None,
+) -> Ticket:
+    """File a ticket. Staff (agents, supervisors) may file for a customer via
+    ``requester``; ``organization`` must be one of the requester's; no queue means the
+    default queue."""
+    if not permissions._active(actor):
+        raise PermissionDenied("Sign in to file a ticket.")
+    requester = requester or actor
+    if requester.pk != actor.pk and not permissions.may_create_on_behalf(actor):
+        raise PermissionDenied("Only the support team can file tickets for others.")
+    if not requester.is_active:
+        raise ValidationError({"requester": "This account is not active."})
+    subject = _clean_text(subject, field="subject", label="The subject", max_length=200)
+    description = _clean_text(
+        description,
+        field="description",
+        label="The description",
+        max_length=MAX_BODY_LENGTH,
+    )
+    priority = _choice(priority, Priority, field="priority", label="priority")
+    category = _choice(category, Category, field="category", label="category")
+    source = _choice(source, Source, field="source", label="source")
+    if (
+        organization is not None
+        and not requester.memberships.filter(organization=organization).exists()
+    ):
+        raise ValidationError(
+            {"organization": "The requester is not a member of this organization."}
+        )
+    validated = files.validate_uploads(attachments)
+    queue = queue or Queue.objects.default()
+    now = timezone.now()
+    first_due, resolution_due = sla.due_times(queue, priority, now)
+    ticket = Ticket.objects.create(
+        reference=next_reference(),
+        subject=subject,
+        description=description,
+        priority=priority,
+        category=category,
+        source=source,
+        requester=requester,
+        organization=organization,
+        queue=queue,
+        first_response_due_at=first_due,
+        resolution_due_at=resolution_due,
+        created_at=now,
+    )
+    grants.sync_ticket_permissions(ticket)
+    event = _event(
+        ticket,
+        actor,
+        EventKind.CREATED,
+        new=ticket.status,
+        source=source,
+        on_behalf=requester.pk != actor.pk,
+    )
+    _store(ticket, None, validated, actor)
+    hooks.emit(EventKind.CREATED, ticket, event)
+    return ticket
+
+
+@service
+def reply(actor, ticket, *, body, attachments=()) -> Comment:
+    """A public reply. The first one by staff is the first response; a customer's reply
+    to a ticket waiting on them, or to a resolved one, reopens it."""
+    _lock(ticket)
+    _check(actor, "reply", ticket)
+    body = _clean_text(
+        body, field="body", label="The reply", max_length=MAX_BODY_LENGTH
+    )
+    validated = files.validate_uploads(attachments)
+    now = timezone.now()
+    comment = Comment.objects.create(
+        ticket=ticket, author=actor, body=body, is_internal=False, created_at=now
+    )
+    by_staff = permissions.acts_as_staff(actor, ticket)
+    fields = []
+    if by_staff and ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+        fields.append("first_responded_at")
+    _save(ticket, *fields)
+    event = _event(
+        ticket,
+        actor,
+        EventKind.COMMENTED,
+        comment_id=comment.pk,
+        by_staff=by_staff,
+    )
+    _store(ticket, comment, validated, actor)
+    new_status = lifecycle.after_reply(ticket.status, by_staff=by_staff)
+    if new_status:
+        _change_status(ticket, actor, new_status, cause="customer_reply")
+    hooks.emit(EventKind.COMMENTED, ticket, event, comment=comment)
+    return comment
+
+
+@service
+def add_internal_note(actor, ticket, *, body, attachments=()) -> Comment:
+    """A note for the support team only; customers never see it or its files."""
+    _lock(ticket)
+    _check(actor, "add_note", ticket)
+    body = _clean_text(body, field="body", label="The note", max_length=MAX_BODY_LENGTH)
+    validated = files.validate_uploads(attachments)
+    comment = Comment.objects.create(
+        ticket=ticket, author=actor, body=body, is_internal=True
+    )
+    _save(ticket)
+    event = _event(ticket, actor, EventKind.NOTE_ADDED, comment_id=comment.pk)
+    _store(ticket, comment, validated, actor)
+    hooks.emit(EventKind.NOTE_ADDED, ticket, event, comment=comment)
+    return comment
+
+
+# --- workflow -------------------------------------------------------------------------
+
+
+@service
+def change_status(actor, ticket, new_status, *, reason="") -> Ticket:
+    """Move a ticket along ``lifecycle.TRANSITIONS``. Customers use it to close (mark
+    solved), reopen a resolved ticket or withdraw their own; rejecting needs a reason."""
+    _lock(ticket)
+    _check(actor, "view", ticket)
+    new_status = _choice(new_status, Status, field="status", label="status")
+    old = ticket.status
+    if new_status == old:
+        raise ValidationError({"status": f"The ticket is already {Status(old).label}."})
+    who = permissions.parties(actor, ticket)
+    if not who:
+        raise PermissionDenied("You cannot change the status of this ticket.")
+    if not lifecycle.is_allowed(old, new_status, who):
+        anyone = lifecycle.TRANSITIONS.get(old, {}).get(new_status)
+        if anyone:
+            raise PermissionDenied(
+                f"You cannot move this ticket from {Status(old).label} to "
+                f"{Status(new_status).label}."
+            )
+        raise ValidationError(
+            {
+                "status": f"A ticket cannot go from {Status(old).label} to "
+                f"{Status(new_status).label}."
+            }
+        )
+    reason = str(reason or "").strip()
+    if new_status in lifecycle.REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": "Give a reason for rejecting the ticket."})
+    _change_status(ticket, actor, new_status, reason=reason)
+    return ticket
+
+
+def _may_work_queue(user, queue) -> bool:
+    if not user.is_active:
+        return False
+    if user.is_superuser or roles.has_role(user, roles.SUPERVISORS):
+        return True
+    return user.groups.filter(pk=queue.agent_group_id).exists()
+
+
+@service
+def assign(actor, ticket, assignee) -> Ticket:
+    """Give the ticket to an agent of its queue or a supervisor; ``None`` unassigns."""
+    _lock(ticket)
+    _check(actor, "assign", ticket)
+    if assignee is not None and not _may_work_queue(assignee, ticket.queue):
+        raise ValidationError(
+            {"assignee": f"{assignee} is not an agent of the {ticket.queue} queue."}
+        )
+    old = ticket.assignee
+    if (old and old.pk) == (assignee and assignee.pk):
+        return ticket
+    ticket.assignee = assignee
+    _save(ticket, "assignee")
+    grants.sync_ticket_permissions(ticket)
+    event = _event(
+        ticket,
+        actor,
+        EventKind.ASSIGNED,
+        old=_user_label(old),
+        new=_user_label(assignee),
+        old_assignee_id=old.pk if old else None,
+        new_assignee_id=assignee.pk if assignee else None,
+    )
+    hooks.emit(
+        EventKind.ASSIGNED, ticket, event, old_assignee=old, new_assignee=assignee
+    )
+    return ticket
+
+
+def self_assign(actor, ticket) -> Ticket:
+    return assign(actor, ticket, actor)
+
+
+@service
+def change_priority(actor, ticket, priority) -> Ticket:
+    """New priority; the SLA due times are recomputed from the creation time."""
+    _lock(ticket)
+    _check(actor, "change_priority", ticket)
+    priority = _choice(priority, Priority, field="priority", label="priority")
+    old = ticket.priority
+    if old == priority:
+        return ticket
+    ticket.priority = priority
+    _recompute_due_times(ticket)
+    _save(ticket, "priority", "first_response_due_at", "resolution_due_at")
+    event = _event(ticket, actor, EventKind.PRIORITY_CHANGED, old=old, new=priority)
+    hooks.emit(
+        EventKind.PRIORITY_CHANGED,
+        ticket,
+        event,
+        old_priority=old,
+        new_priority=priority,
+    )
+    return ticket
+
+
+@service
+def move_queue(actor, ticket, queue) -> Ticket:
+    """Hand the ticket to another team: the agent-group grants move with it and the due
+    times follow the new queue's SLA policy. The assignee keeps the ticket."""
+    _lock(ticket)
+    _check(actor, "move_queue", ticket)
+    if not isinstance(queue, Queue) or queue.pk is None:
+        raise ValidationError({"queue": "Choose an existing queue."})
+    old = ticket.queue
+    if old.pk == queue.pk:
+        return ticket
+    ticket.queue = queue
+    _recompute_due_times(ticket)
+    _save(ticket, "queue", "first_response_due_at", "resolution_due_at")
+    grants.sync_ticket_permissions(ticket)
+    event = _event(
+        ticket,
+        actor,
+        EventKind.QUEUE_CHANGED,
+        old=old.slug,
+        new=queue.slug,
+        old_queue_id=old.pk,
+        new_queue_id=queue.pk,
+    )
+    hooks.emit(EventKind.QUEUE_CHANGED, ticket, event, old_queue=old, new_queue=queue)
+    return ticket
+
+
+def normalize_tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    result = []
+    for tag in tags or ():
+        tag = " ".join(str(tag).split()).lower()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValidationError(
+                {"tags": f"Tags are at most {MAX_TAG_LENGTH} characters long."}
+            )
+        if tag not in result:
+            result.append(tag)
+    if len(result) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags per ticket."})
+    return sorted(result)
+
+
+@service
+def set_tags(actor, ticket, tags) -> list[str]:
+    """Replace the ticket's tags (lower-cased, de-duplicated)."""
+    _lock(ticket)
+    _check(actor, "set_tags", ticket)
+    new = normalize_tags(tags)
+    old = sorted(ticket.tags.names())
+    if old == new:
+        return new
+    ticket.tags.set(new, clear=False)
+    _save(ticket)
+    event = _event(
+        ticket,
+        actor,
+        EventKind.TAGS_CHANGED,
+        old=", ".join(old),
+        new=", ".join(new),
+        old_tags=old,
+        new_tags=new,
+    )
+    hooks.emit(EventKind.TAGS_CHANGED, ticket, event, old_tags=old, new_tags=new)
+    return new
+
+
+@service
+def add_watcher(actor, ticket, user=None) -> bool:
+    """Follow a ticket (``user`` defaults to the actor; only staff add others). The
+    watcher must be able to see the ticket. Returns False if already watching."""
+    _lock(ticket)
+    _check(actor, "watch", ticket)
+    user = user or actor
+    if user.pk != actor.pk and not permissions.acts_as_staff(actor, ticket):
+        raise PermissionDenied("Only the support team can add other watchers.")
+    if not permissions.can(user, "watch", ticket):
+        raise ValidationError({"user": f"{user} cannot follow this ticket."})
+    if ticket.watchers.filter(pk=user.pk).exists():
+        return False
+    ticket.watchers.add(user)
+    event = _event(
+        ticket, actor, EventKind.WATCHER_ADDED, new=user.email, user_id=user.pk
+    )
+    hooks.emit(EventKind.WATCHER_ADDED, ticket, event, user=user)
+    return True
+
+
+@service
+def remove_watcher(actor, ticket, user=None) -> bool:
+    _lock(ticket)
+    _check(actor, "view", ticket)
+    user = user or actor
+    if user.pk != actor.pk and not permissions.acts_as_staff(actor, ticket):
+        raise PermissionDenied("Only the support team can remove other watchers.")
+    if not ticket.watchers.filter(pk=user.pk).exists():
+        return False
+    ticket.watchers.remove(user)
+    event = _event(
+        ticket, actor, EventKind.WATCHER_REMOVED, old=user.email, user_id=user.pk
+    )
+    hooks.emit(EventKind.WATCHER_REMOVED, ticket, event, user=user)
+    return True
+
+
+@service
+def merge(actor, source, target) -> Ticket:
+    """Fold a duplicate into ``target``: comments, attachments, time entries and watchers
+    move over, the source's requester keeps access through the target, and the source
+    closes with a link (``merged_into``)."""
+    if source is None or target is None:
+        raise TicketNotFound("No such ticket.")
+    if source.pk == target.pk:
+        raise ValidationError({"target": "A ticket cannot be merged into itself."})
+    # lock in a fixed order so two opposite merges cannot deadlock
+    for ticket in sorted((source, target), key=lambda t: t.pk):
+        _lock(ticket)
+    _check(actor, "merge", source)
+    _check(actor, "merge", target)
+    Comment.objects.filter(ticket=source).update(ticket=target)
+    Attachment.objects.filter(ticket=source).update(ticket=target)
+    TimeEntry.objects.filter(ticket=source).update(ticket=target)
+    target.watchers.add(source.requester, *source.watchers.all())
+    old_status = source.status
+    source.merged_into = target
+    fields = _set_status(source, Status.CLOSED)
+    _save(source, "merged_into", *dict.fromkeys(fields))
+    grants.sync_ticket_permissions(target)
+    _event(
+        source,
+        actor,
+        EventKind.STATUS_CHANGED,
+        old=old_status,
+        new=Status.CLOSED,
+        cause="merged",
+    )
+    _event(source, actor, EventKind.MERGED, new=target.reference, target_id=target.pk)
+    event = _event(
+        target, actor, EventKind.MERGED, old=source.reference, source_id=source.pk
+    )
+    _save(target)
+    hooks.emit(EventKind.MERGED, target, event, source=source, target=target)
+    return target
+
+
+@service
+def rate(actor, ticket, *, rating, comment="") -> Ticket:
+    """The requester's satisfaction (1–5), once, after the ticket is resolved."""
+    _lock(ticket)
+    _check(actor, "rate", ticket)
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
+    comment = str(comment or "").strip()
+    if len(comment) > 5000:
+        raise ValidationError({"comment": "The comment is too long."})
+    ticket.satisfaction_rating = rating
+    ticket.satisfaction_comment = comment
+    _save(ticket, "satisfaction_rating", "satisfaction_comment")
+    event = _event(ticket, actor, EventKind.RATED, new=rating, comment=comment)
+    hooks.emit(EventKind.RATED, ticket, event, rating=rating, comment=comment)
+    return ticket
+
+
+@service
+def log_time(actor, ticket, *, minutes, note="") -> TimeEntry:
+    """Record work time (agents' work log)."""
+    _lock(ticket)
+    _check(actor, "log_time", ticket)
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        raise ValidationError({"minutes": "Minutes must be a whole number."})
+    if not 1 <= minutes <= MAX_MINUTES_PER_ENTRY:
+        raise ValidationError(
+            {"minutes": f"Log between 1 and {MAX_MINUTES_PER_ENTRY} minutes at a time."}
+        )
+    note = str(note or "").strip()[:255]
+    entry = TimeEntry.objects.create(
+        ticket=ticket, agent=actor, minutes=minutes, note=note
+    )
+    event = _event(
+        ticket, actor, EventKind.TIME_LOGGED, new=minutes, entry_id=entry.pk, note=note
+    )
+    hooks.emit(EventKind.TIME_LOGGED, ticket, event, entry=entry)
+    return entry
+
+
+# --- organization sharing and jobs (no acting user) -----------------------------------
+
+
+@service
+def apply_organization_sharing(organization) -> int:
+    """Regrant all the organization's tickets after its ``ticket_sharing`` changed (the
+    accounts UI calls this after saving). Returns the number of group grants in place."""
+    from accounts.services import ensure_organization_group
+
+    ensure_organization_group(organization)
+    return grants.regrant_organization(organization)
+
+
+@service
+def mark_sla_breached(ticket, *, now=None) -> bool:
+    """Record the first SLA breach of an open ticket (for the SLA job). Idempotent:
+    returns False when already recorded or not breaching."""
+    now = now or timezone.now()
+    _lock(ticket)
+    if ticket.sla_breached_at is not None:
+        return False
+    if not Ticket.objects.breaching_sla(now).filter(pk=ticket.pk).exists():
+        return False
+    ticket.sla_breached_at = now
+    _save(ticket, "sla_breached_at")
+    late_first = ticket.first_responded_at is None and (
+        ticket.first_response_due_at and ticket.first_response_due_at < now
+    )
+    event = _event(
+        ticket,
+        None,
+        EventKind.SLA_BREACHED,
+        new="first_response" if late_first else "resolution",
+        target="first_response" if late_first else "resolution",
+    )
+    hooks.emit(
+        EventKind.SLA_BREACHED,
+        ticket,
+        event,
+        target="first_response" if late_first else "resolution",
+    )
+    return True
+
+
+@service
+def auto_close(ticket, *, now=None) -> bool:
+    """Close a resolved ticket nobody reopened (for the auto-close job). Idempotent."""
+    now = now or timezone.now()
+    _lock(ticket)
+    if ticket.status != Status.RESOLVED:
+        return False
+    old = ticket.status
+    fields = _set_status(ticket, Status.CLOSED, now=now)
+    _save(ticket, *dict.fromkeys(fields))
+    event = _event(ticket, None, EventKind.AUTO_CLOSED, old=old, new=Status.CLOSED)
+    hooks.emit(
+        EventKind.AUTO_CLOSED,
+        ticket,
+        event,
+        old_status=old,
+        new_status=Status.CLOSED,
+    )
+    return True
+
+
+# Statuses in which a ticket is finished (re-exported for callers' convenience).
+FINISHED = FINAL_STATUSES

@@ -1,0 +1,125 @@
+"""The S3 path of attachments, against a local moto server (no network, no AWS)."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tickets import services
+from tickets.models import Attachment
+
+from .factories import png_bytes, upload
+
+BUCKET = "portal-attachments-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    port = _free_port()
+    moto_server = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        else:
+            pytest.fail("moto_server did not start")
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_storage(moto_endpoint, settings, monkeypatch):
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": moto_endpoint,
+                "region_name": "us-east-1",
+                "access_key": "testing",
+                "secret_key": "testing",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "file_overwrite": False,
+                "location": "attachments",
+            },
+        },
+    }
+    return client
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_s3_download_redirects_to_a_short_lived_signed_url(
+    s3_storage, client, ticket, alice
+):
+    data = png_bytes(2, 2)
+    services.reply(alice, ticket, body="see", attachments=[upload("shot.png", data)])
+    attachment = Attachment.objects.get()
+    key = f"attachments/{attachment.file.name}"
+    stored = s3_storage.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert stored == data
+
+    client.force_login(alice)
+    response = client.get(attachment.get_absolute_url())
+    assert response.status_code == 302
+    signed = response["Location"]
+    assert "Signature=" in signed or "X-Amz-Signature=" in signed
+    assert "Expires=" in signed or "X-Amz-Expires=60" in signed
+    assert _get(signed) == (200, data)
+
+    parts = urlsplit(signed)
+    unsigned = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    assert _get(unsigned)[0] == 403
+
+
+def test_s3_download_is_denied_like_a_missing_file(s3_storage, client, ticket, alice):
+    from .factories import make_customer
+
+    services.reply(alice, ticket, body="see", attachments=[upload("a.png", png_bytes())])
+    attachment = Attachment.objects.get()
+    client.force_login(make_customer())
+    assert client.get(attachment.get_absolute_url()).status_code == 404

@@ -1,0 +1,173 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tickets import hooks, permissions, services
+from tickets.exceptions import PermissionDenied
+from tickets.models import EventKind, Queue, SLAPolicy, Ticket, TicketEvent
+
+from .factories import OrganizationFactory, TicketFactory, make_customer
+
+
+def test_create_ticket_numbers_grants_and_records(alice, agent, queue, acme):
+    ticket = services.create_ticket(
+        alice,
+        subject="  Sync stopped  ",
+        description="Since Monday.",
+        priority="high",
+        organization=acme,
+    )
+    assert ticket.reference == "HD-000001"
+    assert ticket.subject == "Sync stopped"
+    assert ticket.status == "new"
+    assert ticket.queue == queue
+    assert ticket.requester == alice
+    assert ticket.first_response_due_at - ticket.created_at == timedelta(hours=4)
+    assert ticket.resolution_due_at - ticket.created_at == timedelta(hours=24)
+    assert permissions.ticket_perms(alice, ticket) == {
+        "view_ticket",
+        "comment_ticket",
+        "rate_ticket",
+    }
+    assert permissions.ticket_perms(agent, ticket) == {
+        "view_ticket",
+        "change_ticket",
+        "comment_ticket",
+        "add_internal_note",
+        "view_internal_notes",
+        "assign_ticket",
+    }
+    event = TicketEvent.objects.get(ticket=ticket)
+    assert (event.kind, event.actor, event.new_value) == ("created", alice, "new")
+    second = services.create_ticket(alice, subject="Another", description="x")
+    assert second.reference == "HD-000002"
+
+
+def test_reference_prefix_comes_from_settings_at_call_time(alice, queue, settings):
+    settings.TICKETS_REFERENCE_PREFIX = "SUP"
+    ticket = services.create_ticket(alice, subject="S", description="D")
+    assert ticket.reference == "SUP-000001"
+
+
+def test_first_ticket_on_a_fresh_install_creates_the_default_queue(db):
+    customer = make_customer()
+    ticket = services.create_ticket(customer, subject="Hello", description="World")
+    assert ticket.queue.slug == "support"
+    assert ticket.queue.agent_group.name == "Support agents"
+    assert Queue.objects.count() == 1
+
+
+def test_queue_sla_policy_sets_due_times(alice, queue):
+    queue.sla_policy = SLAPolicy.objects.create(
+        name="Gold", first_response_minutes_low=30, resolution_minutes_low=90
+    )
+    queue.save()
+    ticket = services.create_ticket(alice, subject="S", description="D", priority="low")
+    assert ticket.first_response_due_at - ticket.created_at == timedelta(minutes=30)
+    assert ticket.resolution_due_at - ticket.created_at == timedelta(minutes=90)
+
+
+def test_default_policy_targets_match_the_brief():
+    policy = SLAPolicy(name="defaults")
+    assert [
+        policy.resolution_minutes(p) for p in ("critical", "high", "medium", "low")
+    ] == [
+        4 * 60,
+        24 * 60,
+        72 * 60,
+        168 * 60,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("subject", {"subject": "   "}),
+        ("description", {"description": ""}),
+        ("priority", {"priority": "urgent"}),
+        ("category", {"category": "hardware"}),
+        ("source", {"source": "fax"}),
+    ],
+)
+def test_create_ticket_refuses_bad_input(alice, queue, field, kwargs):
+    data = {"subject": "S", "description": "D", **kwargs}
+    with pytest.raises(ValidationError) as error:
+        services.create_ticket(alice, **data)
+    assert field in error.value.message_dict
+    assert Ticket.objects.count() == 0
+    assert TicketEvent.objects.count() == 0
+
+
+def test_organization_must_be_one_of_the_requesters(alice, queue):
+    globex = OrganizationFactory(name="Globex", slug="globex")
+    with pytest.raises(ValidationError) as error:
+        services.create_ticket(alice, subject="S", description="D", organization=globex)
+    assert error.value.message_dict == {
+        "organization": ["The requester is not a member of this organization."]
+    }
+    assert Ticket.objects.count() == 0
+
+
+def test_customers_cannot_file_for_someone_else(alice, bob, queue):
+    with pytest.raises(PermissionDenied):
+        services.create_ticket(alice, subject="S", description="D", requester=bob)
+    assert Ticket.objects.count() == 0
+
+
+def test_agent_files_on_behalf_of_a_customer(agent, alice, queue):
+    ticket = services.create_ticket(
+        agent, subject="Phoned in", description="D", requester=alice, source="agent"
+    )
+    assert ticket.requester == alice
+    assert permissions.can(alice, "reply", ticket)
+    event = ticket.events.get()
+    assert event.actor == agent
+    assert event.data == {"source": "agent", "on_behalf": True}
+
+
+def test_hooks_run_in_transaction_and_after_commit(
+    alice, queue, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def inside(kind, ticket, event, **data):
+        seen.append(("inside", kind, ticket.reference, event.kind))
+
+    def after(kind, ticket, event, **data):
+        seen.append(("after", kind, ticket.reference))
+
+    hooks.register(EventKind.CREATED, inside, in_transaction=True)
+    hooks.register("*", after)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.create_ticket(alice, subject="S", description="D")
+            assert seen == [("inside", "created", "HD-000001", "created")]
+        assert seen[-1] == ("after", "created", "HD-000001")
+    finally:
+        hooks.unregister(EventKind.CREATED, inside, in_transaction=True)
+        hooks.unregister("*", after)
+
+
+def test_failing_in_transaction_hook_rolls_back_the_ticket(alice, queue):
+    def boom(kind, ticket, event, **data):
+        raise RuntimeError("outbox down")
+
+    hooks.register(EventKind.CREATED, boom, in_transaction=True)
+    try:
+        with pytest.raises(RuntimeError):
+            services.create_ticket(alice, subject="S", description="D")
+    finally:
+        hooks.unregister(EventKind.CREATED, boom, in_transaction=True)
+    assert Ticket.objects.count() == 0
+
+
+def test_ticket_urls(ticket):
+    assert ticket.get_absolute_url() == f"/portal/tickets/{ticket.reference}/"
+    assert ticket.get_admin_url() == f"/admin/helpdesk/tickets/{ticket.reference}/"
+
+
+def test_factory_builds_through_the_service(db):
+    ticket = TicketFactory()
+    assert ticket.reference.startswith("HD-")
+    assert permissions.can(ticket.requester, "view", ticket)

@@ -1,0 +1,160 @@
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+
+from accounts.models import TicketSharing
+from tickets import permissions, services
+from tickets.exceptions import PermissionDenied, TicketNotFound
+from tickets.models import Ticket, TicketEvent
+
+from .factories import OrganizationFactory, TicketFactory, make_agent, make_customer
+
+
+def refs(user):
+    return sorted(permissions.visible_tickets(user).values_list("reference", flat=True))
+
+
+def test_visible_tickets_by_caller(
+    ticket, alice, bob, agent, other_agent, supervisor, viewer, other_queue
+):
+    billing = TicketFactory(queue=other_queue)
+    assert refs(alice) == [ticket.reference]
+    assert refs(bob) == [ticket.reference]  # Acme shares read_write
+    assert refs(agent) == [ticket.reference]
+    assert refs(other_agent) == [billing.reference]
+    assert refs(supervisor) == sorted([ticket.reference, billing.reference])
+    assert refs(viewer) == sorted([ticket.reference, billing.reference])
+    assert refs(AnonymousUser()) == []
+    assert refs(make_customer()) == []
+
+
+def test_changing_sharing_regrants_all_organization_tickets(ticket, alice, bob, acme):
+    acme.ticket_sharing = TicketSharing.NONE
+    acme.save()
+    assert services.apply_organization_sharing(acme) == 0
+    assert refs(bob) == []
+    assert refs(alice) == [ticket.reference]
+    acme.ticket_sharing = TicketSharing.READ
+    acme.save()
+    assert services.apply_organization_sharing(acme) == 1
+    assert refs(bob) == [ticket.reference]
+    assert permissions.can(bob, "view", ticket)
+    assert not permissions.can(bob, "reply", ticket)
+
+
+def test_leaving_the_organization_removes_access(ticket, bob, acme):
+    from accounts.services import remove_member
+
+    remove_member(acme, bob)
+    bob = type(bob).objects.get(pk=bob.pk)
+    assert refs(bob) == []
+
+
+def test_get_ticket_for_hides_existence(ticket, alice):
+    stranger = make_customer()
+    with pytest.raises(TicketNotFound):
+        permissions.get_ticket_for(stranger, ticket.reference)
+    with pytest.raises(Ticket.DoesNotExist):
+        permissions.get_ticket_for(stranger, "HD-999999")
+    assert permissions.get_ticket_for(alice, ticket.reference.lower()) == ticket
+    with pytest.raises(TicketNotFound):
+        permissions.get_ticket_for(alice, ticket.reference, action="assign")
+
+
+def test_services_on_invisible_tickets_raise_not_found(ticket):
+    stranger = make_customer()
+    with pytest.raises(TicketNotFound):
+        services.reply(stranger, ticket, body="Hi")
+    with pytest.raises(TicketNotFound):
+        services.change_status(stranger, ticket, "withdrawn")
+    assert ticket.comments.count() == 0
+    assert TicketEvent.objects.filter(ticket=ticket).count() == 1
+
+
+def test_moving_queue_moves_the_group_grants(ticket, agent, other_agent, other_queue):
+    services.move_queue(agent, ticket, other_queue)
+    assert refs(agent) == []
+    assert refs(other_agent) == [ticket.reference]
+    event = TicketEvent.objects.get(ticket=ticket, kind="queue_changed")
+    assert (event.old_value, event.new_value) == ("support", "billing")
+
+
+def test_assignee_keeps_access_after_queue_move(ticket, agent, other_queue):
+    services.self_assign(agent, ticket)
+    services.move_queue(agent, ticket, other_queue)
+    assert refs(agent) == [ticket.reference]
+    assert permissions.can(agent, "add_note", ticket)
+    services.assign(agent, ticket, None)
+    assert refs(agent) == []
+
+
+def test_assign_only_to_agents_of_the_queue_or_supervisors(
+    ticket, agent, other_agent, supervisor
+):
+    with pytest.raises(ValidationError) as error:
+        services.assign(agent, ticket, other_agent)
+    assert "assignee" in error.value.message_dict
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None
+    services.assign(agent, ticket, supervisor)
+    assert Ticket.objects.get(pk=ticket.pk).assignee == supervisor
+    event = TicketEvent.objects.get(ticket=ticket, kind="assigned")
+    assert (event.old_value, event.new_value) == ("", "supervisor@example.com")
+
+
+def test_visible_comments_hide_internal_notes_from_customers(
+    ticket, alice, bob, agent, viewer
+):
+    services.reply(agent, ticket, body="Public")
+    services.add_internal_note(agent, ticket, body="Secret")
+    bodies = lambda user: [c.body for c in permissions.visible_comments(user, ticket)]  # noqa: E731
+    assert bodies(alice) == ["Public"]
+    assert bodies(bob) == ["Public"]
+    assert bodies(agent) == ["Public", "Secret"]
+    assert bodies(viewer) == ["Public", "Secret"]
+    assert bodies(make_customer()) == []
+
+
+def test_merge_moves_conversation_and_keeps_requester_access(
+    ticket, alice, agent, queue
+):
+    carol = make_customer(OrganizationFactory(name="Globex", slug="globex"))
+    duplicate = TicketFactory(requester=carol, queue=queue)
+    services.reply(carol, duplicate, body="Me too")
+    services.merge(agent, duplicate, ticket)
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into == ticket
+    assert duplicate.status == "closed"
+    assert [c.body for c in ticket.comments.all()] == ["Me too"]
+    assert carol in ticket.watchers.all()
+    assert refs(carol) == sorted([ticket.reference, duplicate.reference])
+    with pytest.raises(ValidationError):
+        services.merge(agent, duplicate, ticket)
+
+
+def test_log_time_and_tags(ticket, agent, alice):
+    entry = services.log_time(agent, ticket, minutes=25, note="Reproduced")
+    assert (entry.minutes, entry.agent) == (25, agent)
+    with pytest.raises(ValidationError):
+        services.log_time(agent, ticket, minutes=0)
+    with pytest.raises(PermissionDenied):
+        services.log_time(alice, ticket, minutes=5)
+    assert services.set_tags(agent, ticket, ["Sync", "macOS", "sync"]) == [
+        "macos",
+        "sync",
+    ]
+    assert sorted(ticket.tags.names()) == ["macos", "sync"]
+    with pytest.raises(PermissionDenied):
+        services.set_tags(alice, ticket, ["x"])
+
+
+def test_watchers(ticket, alice, bob, agent, viewer):
+    assert services.add_watcher(bob, ticket) is True
+    assert services.add_watcher(bob, ticket) is False
+    with pytest.raises(PermissionDenied):
+        services.add_watcher(bob, ticket, alice)
+    with pytest.raises(ValidationError):
+        services.add_watcher(agent, ticket, make_agent())
+    with pytest.raises(PermissionDenied):
+        services.add_watcher(viewer, ticket)
+    assert services.remove_watcher(bob, ticket) is True
+    assert list(ticket.watchers.all()) == []
