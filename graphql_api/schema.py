@@ -8,6 +8,10 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import extensions
 from .accounts.schema import Query as AccountsQuery
+from .kb.schema import Mutation as KbMutation
+from .kb.schema import Query as KbQuery
+from .tickets.schema import Mutation as TicketsMutation
+from .tickets.schema import Query as TicketsQuery
 
 
 @strawberry.type
@@ -17,10 +21,12 @@ class CoreQuery:
         return "pong"
 
 
-Query = merge_types("Query", (CoreQuery, AccountsQuery))
+Query = merge_types("Query", (CoreQuery, AccountsQuery, TicketsQuery, KbQuery))
+Mutation = merge_types("Mutation", (TicketsMutation, KbMutation))
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     extensions=[
         extensions.IntrospectionPolicy,
         extensions.WriteScopeGuard,

@@ -3,12 +3,12 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from django.db.models import Case, IntegerField, Value, When
-from kb.models import ArticlePage, CategoryPage
-from kb.permissions import visible_articles
 from strawberry.types import Info
 from wagtail.models import Locale
 
 from kb import services
+from kb.models import ArticlePage, CategoryPage
+from kb.permissions import visible_articles
 
 from ..context import get_user
 from ..pagination import CappedConnection
@@ -53,7 +53,7 @@ class Query:
 
     @strawberry_django.field(description="A readable article by slug, else null.")
     def article(self, info: Info, slug: str) -> ArticleType | None:
-        return _visible(info).filter(slug=clean_slug(slug, "slug")).first()
+        return _visible(info).filter(slug=clean_slug(slug, "slug"))
 
     @strawberry_django.connection(
         CappedConnection[ArticleType],

@@ -7,10 +7,11 @@ from enum import Enum
 import strawberry
 import strawberry_django
 from django.db.models import Count, Q
-from kb.models import ArticlePage, CategoryPage
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
+
+from kb.models import ArticlePage, CategoryPage
 
 
 @strawberry.enum(name="ArticleAudience")
@@ -87,13 +88,19 @@ class ArticleType(relay.Node):
         annotate={"_helpful": Count("feedback", filter=Q(feedback__helpful=True))}
     )
     def helpful_count(self) -> int:
-        return self._helpful
+        if hasattr(self, "_helpful"):
+            return self._helpful
+        return self.feedback.filter(
+            helpful=True
+        ).count()  # not fetched by the optimizer
 
     @strawberry_django.field(
         annotate={"_not_helpful": Count("feedback", filter=Q(feedback__helpful=False))}
     )
     def not_helpful_count(self) -> int:
-        return self._not_helpful
+        if hasattr(self, "_not_helpful"):
+            return self._not_helpful
+        return self.feedback.filter(helpful=False).count()
 
 
 @strawberry.input(description="Narrow the articles list; every field is optional.")

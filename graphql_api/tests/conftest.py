@@ -138,3 +138,6 @@ def fuzz_caller(make_user, token_for):
         return token_for(user)
 
     return _make
+
+
+from .kb_fixtures import category, kb_index, make_article, make_category  # noqa: E402,F401

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
 
 
 def _fuzz_operations(base_url: str, secret: str) -> list[str]:
