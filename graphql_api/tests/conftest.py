@@ -118,24 +118,28 @@ def expired_secret(alice):
 
 
 @pytest.fixture
-def fuzz_caller(make_user, token_for):
-    """A bearer token for a fresh user of the given role (fuzzing runs in its own
-    transaction, so it makes its own people)."""
+def fuzz_caller(token_for):
+    """A bearer token for a customer or an agent, with a queue and a ticket between
+    them so that the fuzzer meets real rows (the transactional test flushed the
+    migrations' data, hence the groups)."""
+    from django.contrib.auth.models import Group
+
+    from tickets.tests.factories import (
+        OrganizationFactory,
+        QueueFactory,
+        TicketFactory,
+        make_agent,
+        make_customer,
+    )
 
     def _make(role):
-        from django.contrib.auth.models import Group
-
-        for (
-            name
-        ) in roles.ALL_ROLES:  # a transactional test flushed the migrations' rows
+        for name in roles.ALL_ROLES:
             Group.objects.get_or_create(name=name)
-        if role == "agent":
-            user = make_user("fuzz.agent@example.com", groups=[roles.AGENTS])
-        else:
-            org = create_organization(name="Fuzz Org", slug="fuzz-org")
-            user = make_user("fuzz.customer@fuzz.example", groups=[roles.CUSTOMERS])
-            add_member(org, user)
-        return token_for(user)
+        queue = QueueFactory(slug="support", is_default=True)
+        customer = make_customer(OrganizationFactory(slug="fuzz-org"))
+        agent = make_agent(queue)
+        TicketFactory(requester=customer, queue=queue)
+        return token_for(agent if role == "agent" else customer)
 
     return _make
 

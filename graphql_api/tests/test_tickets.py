@@ -148,6 +148,30 @@ def test_queue_agent_sees_internal_notes_and_their_files(world, token_for):
     assert "note_added" in [event["kind"] for event in data["events"]]
 
 
+def test_a_colleagues_other_organizations_stay_private(world, token_for):
+    from accounts.models import Organization
+    from accounts.services import add_member
+
+    share(world, TicketSharing.READ)
+    alice = world["users"]["requester"]
+    add_member(Organization.objects.get(slug="globex"), alice)
+    query = (
+        "query($r: String!) { ticket(reference: $r) "
+        "{ requester { organizations { slug } } } }"
+    )
+    variables = {"r": world["ticket"].reference}
+    colleague = client_for(world["users"]["colleague"], token_for)
+    assert colleague(query, variables)["ticket"]["requester"]["organizations"] == [
+        {"slug": "acme"}
+    ]
+    for user in (alice, world["agent"]):
+        data = client_for(user, token_for)(query, variables)
+        assert data["ticket"]["requester"]["organizations"] == [
+            {"slug": "acme"},
+            {"slug": "globex"},
+        ]
+
+
 def test_attachment_url_downloads_with_the_same_token(world, token_for):
     secret = token_for(world["users"]["requester"])
     gql = Gql(Client(), secret)
