@@ -645,3 +645,31 @@ def test_rate(world, token_for):
     again = gql(RATE, {"i": {"reference": ref, "rating": 1}})
     assert again["rateTicket"]["__typename"] == "OperationInfo"
     assert Ticket.objects.get(pk=world["ticket"].pk).satisfaction_rating == 4
+
+
+def test_session_mutation_without_csrf_token_is_refused(world):
+    from tickets.tests.factories import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(email="alice@acme.example", password=PASSWORD)
+    response = Gql(client).post(CREATE, {"i": {"subject": "S", "description": "D"}})
+    assert response.status_code == 403
+    assert Ticket.objects.count() == 1
+
+
+def test_session_mutation_with_csrf_token_files_a_portal_ticket(world):
+    from django.middleware.csrf import _get_new_csrf_string
+
+    from tickets.tests.factories import PASSWORD
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(email="alice@acme.example", password=PASSWORD)
+    csrf = _get_new_csrf_string()
+    client.cookies["csrftoken"] = csrf
+    response = Gql(client).post(
+        CREATE,
+        {"i": {"subject": "S", "description": "D"}},
+        headers={"X-CSRFToken": csrf},
+    )
+    reference = response.json()["data"]["createTicket"]["reference"]
+    assert Ticket.objects.get(reference=reference).source == "portal"
