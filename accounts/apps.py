@@ -1,7 +1,19 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import receivers
+
+        receivers.connect()
+        # Wagtail 8 reads the user viewset from the wagtail.users app config when the
+        # admin URLs are built; point it at ours (display name, email-only login)
+        # without replacing "wagtail.users" in INSTALLED_APPS.
+        if apps.is_installed("wagtail.users"):
+            apps.get_app_config(
+                "wagtailusers"
+            ).user_viewset = "accounts.viewsets.UserViewSet"

@@ -38,6 +38,12 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=email)
 
 
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class User(AbstractUser):
     """A person who signs in with their email address."""
 
@@ -54,6 +60,27 @@ class User(AbstractUser):
     notify_on_status = models.BooleanField(
         _("email me about status changes"), default=True
     )
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    lock_reason = models.TextField(_("reason for the lock"), blank=True, default="")
+    approval_status = models.CharField(
+        _("approval status"),
+        max_length=20,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.APPROVED,
+        db_index=True,
+    )
+    approval_note = models.TextField(_("approval note"), blank=True, default="")
+    approved_by = models.ForeignKey(
+        "self",
+        verbose_name=_("approved or rejected by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(
+        _("approved or rejected at"), null=True, blank=True
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -64,6 +91,9 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["email"]
+        permissions = [
+            ("review_accounts", _("Can approve, reject, lock and unlock accounts")),
+        ]
 
     def __str__(self):
         return self.get_display_name()
@@ -73,6 +103,10 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.display_name or self.first_name or self.email.split("@")[0]
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class TicketSharing(models.TextChoices):
@@ -198,3 +232,106 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+
+class SecurityEvent(models.Model):
+    """One line of the security audit: who signed in, failed, changed a password or a
+    second factor, and what staff did to an account. Kept even when the user is deleted,
+    so a rejection or a lock stays on record."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LOGOUT = "logout", _("Signed out")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        MFA_ENABLED = "mfa_enabled", _("Second factor added")
+        MFA_DISABLED = "mfa_disabled", _("Second factor removed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        APPROVED = "approved", _("Account approved")
+        REJECTED = "rejected", _("Account rejected")
+        LOCKED = "locked", _("Account locked")
+        UNLOCKED = "unlocked", _("Account unlocked")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The staff member who acted, when not the user themself."),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.user or '-'} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A manager's invitation for an email address to join an organization. Accepting it
+    needs an account whose verified email is that address."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(_("email address"))
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=Membership.Role.choices,
+        default=Membership.Role.MEMBER,
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.organization}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()

@@ -1,12 +1,36 @@
 """State changes for accounts and organizations. Views, the admin, GraphQL and jobs call
 these; none of them re-implements the rules."""
 
-from django.contrib.auth.models import Group
-from django.db import transaction
-from django.utils.text import slugify
+import secrets
+from datetime import timedelta
 
-from . import roles
-from .models import Membership, Organization, TicketSharing, User
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from . import events, permissions, roles
+from .models import (
+    ApprovalStatus,
+    Invitation,
+    Membership,
+    Organization,
+    TicketSharing,
+    User,
+)
+
+INVITATION_DAYS = 14
+
+
+class AccountError(ValueError):
+    """Bad input to an account service; the message is meant for the person acting."""
 
 
 def organization_group_name(organization: Organization) -> str:
@@ -68,8 +92,307 @@ def remove_member(organization: Organization, user: User) -> bool:
     return bool(deleted)
 
 
+@transaction.atomic
+def change_ticket_sharing(organization: Organization, sharing: str) -> Organization:
+    """Set how members see each other's tickets, and move the ticket grants with it."""
+    from tickets.services import apply_organization_sharing
+
+    if sharing not in TicketSharing.values:
+        raise AccountError(f"Unknown sharing mode {sharing!r}.")
+    Organization.objects.filter(pk=organization.pk).update(ticket_sharing=sharing)
+    organization.ticket_sharing = sharing
+    apply_organization_sharing(organization)
+    return organization
+
+
 def assign_role(user: User, role: str) -> None:
     user.groups.add(Group.objects.get(name=role))
     if role in roles.STAFF_ROLES and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+
+
+# --- emails ---------------------------------------------------------------------------
+
+
+def _send_email_on_commit(to: str, template: str, context: dict, locale="") -> None:
+    """Render ``accounts/email/<template>_{subject,message}.txt`` and send it once the
+    transaction has committed (a rolled-back change sends nothing)."""
+
+    def send():
+        with translation.override(locale or settings.LANGUAGE_CODE):
+            ctx = {"site_name": settings.WAGTAIL_SITE_NAME, **context}
+            subject = render_to_string(f"accounts/email/{template}_subject.txt", ctx)
+            body = render_to_string(f"accounts/email/{template}_message.txt", ctx)
+        send_mail(" ".join(subject.split()), body, None, [to])
+
+    transaction.on_commit(send)
+
+
+def _absolute(path: str, request=None) -> str:
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+# --- sign-up, verification, approval, locking -------------------------------------------
+
+
+@transaction.atomic
+def register_customer(user: User) -> User:
+    """A new sign-up: a customer, pending approval when ``ACCOUNT_APPROVAL_REQUIRED``."""
+    required = getattr(settings, "ACCOUNT_APPROVAL_REQUIRED", False)
+    user.approval_status = (
+        ApprovalStatus.PENDING if required else ApprovalStatus.APPROVED
+    )
+    user.save()
+    user.groups.add(Group.objects.get(name=roles.CUSTOMERS))
+    return user
+
+
+def _domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().lower()
+
+
+@transaction.atomic
+def join_organizations_by_email(user: User, email: str) -> list[Membership]:
+    """Join every organization listing the domain of ``email``, which must be one of the
+    user's verified addresses (called when allauth confirms an address)."""
+    if not EmailAddress.objects.filter(
+        user=user, email__iexact=email, verified=True
+    ).exists():
+        return []
+    domain = _domain(email)
+    joined = []
+    candidates = Organization.objects.filter(email_domains__icontains=domain)
+    for organization in candidates:
+        if domain in [d.lower() for d in organization.email_domains or []]:
+            if not Membership.objects.filter(
+                organization=organization, user=user
+            ).exists():
+                joined.append(add_member(organization, user))
+    return joined
+
+
+def _check_reviewer(by: User) -> None:
+    if not permissions.can_review_accounts(by):
+        raise PermissionDenied(_("You may not review accounts."))
+
+
+def _locked_for_update(user: User) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def approve_user(user: User, *, by: User, note: str = "", request=None) -> User:
+    """Let a pending (or rejected) customer file tickets; the user is emailed."""
+    _check_reviewer(by)
+    user = _locked_for_update(user)
+    if user.approval_status == ApprovalStatus.APPROVED:
+        raise AccountError(_("This account is already approved."))
+    user.approval_status = ApprovalStatus.APPROVED
+    user.approval_note = (note or "").strip()
+    user.approved_by = by
+    user.approved_at = timezone.now()
+    user.save(
+        update_fields=["approval_status", "approval_note", "approved_by", "approved_at"]
+    )
+    events.record(
+        events.Kind.APPROVED,
+        user=user,
+        actor=by,
+        request=request,
+        note=user.approval_note,
+    )
+    _send_email_on_commit(
+        user.email, "account_approved", {"user": user}, locale=user.locale
+    )
+    return user
+
+
+@transaction.atomic
+def reject_user(user: User, *, by: User, reason: str, request=None) -> User:
+    """Refuse an account. The reason is required, emailed to the user and kept in the
+    audit record even if the account is later deleted."""
+    _check_reviewer(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise AccountError(_("Give a reason for the rejection."))
+    user = _locked_for_update(user)
+    if user.approval_status == ApprovalStatus.REJECTED:
+        raise AccountError(_("This account is already rejected."))
+    user.approval_status = ApprovalStatus.REJECTED
+    user.approval_note = reason
+    user.approved_by = by
+    user.approved_at = timezone.now()
+    user.save(
+        update_fields=["approval_status", "approval_note", "approved_by", "approved_at"]
+    )
+    events.record(
+        events.Kind.REJECTED,
+        user=user,
+        actor=by,
+        request=request,
+        reason=reason,
+        email=user.email,
+    )
+    _send_email_on_commit(
+        user.email, "account_rejected", {"user": user, "reason": reason}, user.locale
+    )
+    return user
+
+
+@transaction.atomic
+def lock_user(user: User, *, by: User, reason: str, request=None) -> User:
+    """Stop an account from signing in (and end its sessions at the next request)."""
+    _check_reviewer(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise AccountError(_("Give a reason for the lock."))
+    user = _locked_for_update(user)
+    if user.pk == by.pk:
+        raise AccountError(_("You cannot lock your own account."))
+    if user.locked_at is not None:
+        raise AccountError(_("This account is already locked."))
+    user.locked_at = timezone.now()
+    user.lock_reason = reason
+    user.save(update_fields=["locked_at", "lock_reason"])
+    events.record(
+        events.Kind.LOCKED, user=user, actor=by, request=request, reason=reason
+    )
+    _send_email_on_commit(
+        user.email, "account_locked", {"user": user, "reason": reason}, user.locale
+    )
+    return user
+
+
+@transaction.atomic
+def unlock_user(user: User, *, by: User, reason: str = "", request=None) -> User:
+    _check_reviewer(by)
+    user = _locked_for_update(user)
+    if user.locked_at is None:
+        raise AccountError(_("This account is not locked."))
+    previous = user.lock_reason
+    user.locked_at = None
+    user.lock_reason = ""
+    user.save(update_fields=["locked_at", "lock_reason"])
+    events.record(
+        events.Kind.UNLOCKED,
+        user=user,
+        actor=by,
+        request=request,
+        reason=(reason or "").strip(),
+        previous_reason=previous,
+    )
+    _send_email_on_commit(user.email, "account_unlocked", {"user": user}, user.locale)
+    return user
+
+
+# --- invitations ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invite_member(
+    organization: Organization,
+    *,
+    email: str,
+    role: str = Membership.Role.MEMBER,
+    invited_by: User,
+    request=None,
+) -> Invitation:
+    """A manager invites an email address; the invitee is emailed a link. Re-inviting
+    the same address replaces the pending invitation (a fresh link and expiry)."""
+    if not permissions.can_manage_organization(invited_by, organization):
+        raise PermissionDenied(_("Only the organization's managers may invite."))
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    if "@" not in email:
+        raise AccountError(_("Enter a valid email address."))
+    if role not in Membership.Role.values:
+        raise AccountError(_("Unknown role."))
+    if Membership.objects.filter(
+        organization=organization, user__email__iexact=email
+    ).exists():
+        raise AccountError(_("%(email)s is already a member.") % {"email": email})
+    Invitation.objects.filter(
+        organization=organization, email__iexact=email, accepted_at__isnull=True
+    ).delete()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        token=secrets.token_urlsafe(32),
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    url = _absolute(reverse("accounts:invitation", args=[invitation.token]), request)
+    _send_email_on_commit(
+        email,
+        "invitation",
+        {"invitation": invitation, "url": url, "inviter": invited_by},
+    )
+    return invitation
+
+
+def invitation_for(token: str) -> Invitation | None:
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token=token)
+        .first()
+    )
+
+
+def can_accept(invitation: Invitation, user: User) -> bool:
+    return (
+        invitation.is_pending
+        and getattr(user, "is_authenticated", False)
+        and EmailAddress.objects.filter(
+            user=user, email__iexact=invitation.email, verified=True
+        ).exists()
+    )
+
+
+@transaction.atomic
+def accept_invitation(invitation: Invitation, user: User) -> Membership:
+    """Join the organization; the user's verified email must be the invited one."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise AccountError(_("This invitation has expired or was already used."))
+    if not can_accept(invitation, user):
+        raise AccountError(
+            _("This invitation is for %(email)s; sign in with that verified address.")
+            % {"email": invitation.email}
+        )
+    membership = add_member(invitation.organization, user, invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def cancel_invitation(invitation: Invitation, *, by: User) -> None:
+    if not permissions.can_manage_organization(by, invitation.organization):
+        raise PermissionDenied(_("Only the organization's managers may do that."))
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).delete()
+
+
+# --- profile ----------------------------------------------------------------------------
+
+PROFILE_FIELDS = [
+    "display_name",
+    "locale",
+    "time_zone",
+    "notify_on_reply",
+    "notify_on_status",
+]
+
+
+@transaction.atomic
+def update_profile(user: User, **values) -> User:
+    unknown = set(values) - set(PROFILE_FIELDS)
+    if unknown:
+        raise AccountError(f"Not profile fields: {', '.join(sorted(unknown))}")
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(values))
+    return user

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from . import events
 from .models import ApiToken
 
 TOKEN_SCHEME = "hdp"  # noqa: S105 - a public prefix, not a secret
@@ -47,7 +48,7 @@ def parse_scopes(value) -> list[str]:
 
 
 def create_token(
-    owner, *, name: str, scopes, expires_days: int | None = None
+    owner, *, name: str, scopes, expires_days: int | None = None, request=None
 ) -> NewToken:
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -67,6 +68,15 @@ def create_token(
             scopes=scope_list,
             expires_at=expires_at,
         )
+        events.record(
+            events.Kind.TOKEN_CREATED,
+            user=owner,
+            request=request,
+            token=token.pk,
+            prefix=prefix,
+            name=name,
+            scopes=scope_list,
+        )
     return NewToken(token=token, secret=secret)
 
 
@@ -82,7 +92,11 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
         return None
     if not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
-    if not token.is_active or not token.owner.is_active:
+    if (
+        not token.is_active
+        or not token.owner.is_active
+        or token.owner.locked_at is not None
+    ):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
@@ -91,9 +105,18 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
     return token
 
 
-def revoke_token(owner, token_id) -> bool:
+@transaction.atomic
+def revoke_token(owner, token_id, *, request=None) -> bool:
     """Revoke one of the owner's tokens; False when there is no such token of theirs."""
+    try:
+        token_id = int(token_id)
+    except (TypeError, ValueError):
+        return False
     updated = ApiToken.objects.filter(
         pk=token_id, owner=owner, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
+    if updated:
+        events.record(
+            events.Kind.TOKEN_REVOKED, user=owner, request=request, token=token_id
+        )
     return bool(updated)

@@ -6,11 +6,18 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from accounts.views import admin_login_redirect
+
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    # Both admin login views would skip MFA: send them to allauth (before the includes).
+    path("admin/login/", admin_login_redirect),
+    path(
+        "django-admin/login/", admin_login_redirect, {"default_next": "/django-admin/"}
+    ),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

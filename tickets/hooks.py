@@ -13,8 +13,10 @@ raises rolls the whole change back.
 """
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -24,6 +26,18 @@ ALL = "*"
 
 _after_commit: dict[str, list[Callable]] = defaultdict(list)
 _in_transaction: dict[str, list[Callable]] = defaultdict(list)
+_state = threading.local()
+
+
+@contextmanager
+def suppressed():
+    """Run services without any hooks (demo data, imports): no emails, no webhooks."""
+    previous = getattr(_state, "suppressed", False)
+    _state.suppressed = True
+    try:
+        yield
+    finally:
+        _state.suppressed = previous
 
 
 def register(kind: str, func: Callable, *, in_transaction: bool = False) -> Callable:
@@ -42,6 +56,8 @@ def unregister(kind: str, func: Callable, *, in_transaction: bool = False) -> No
 
 
 def _handlers(registry, kind):
+    if getattr(_state, "suppressed", False):
+        return []
     return [*registry.get(kind, ()), *registry.get(ALL, ())]
 
 

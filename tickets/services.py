@@ -25,7 +25,6 @@ from . import grants, hooks, lifecycle, permissions, sla
 from .canned import render_canned_response
 from .exceptions import PermissionDenied, TicketNotFound
 from .models import (
-    FINAL_STATUSES,
     PAUSED_STATUSES,
     Attachment,
     Category,
@@ -230,10 +229,8 @@ def _recompute_due_times(ticket: Ticket) -> None:
         ticket.queue, ticket.priority, ticket.created_at
     )
     ticket.first_response_due_at = first_due
+    # Time paused so far is added; a pause still running is added when it ends.
     ticket.resolution_due_at = resolution_due + timedelta(seconds=ticket.paused_seconds)
-    if ticket.paused_at:
-        # still paused: the time paused so far is added when the clock resumes
-        pass
 
 
 # --- references -----------------------------------------------------------------------
@@ -752,7 +749,3 @@ def auto_close(ticket, *, now=None) -> bool:
         new_status=Status.CLOSED,
     )
     return True
-
-
-# Statuses in which a ticket is finished (re-exported for callers' convenience).
-FINISHED = FINAL_STATUSES

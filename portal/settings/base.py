@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.errors.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -245,9 +247,6 @@ WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAIL_USER_EDIT_FORM = "accounts.forms.WagtailUserEditForm"
-WAGTAIL_USER_CREATION_FORM = "accounts.forms.WagtailUserCreationForm"
-WAGTAIL_USER_CUSTOM_FIELDS = ["display_name"]
 WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
 
 # --- Security ---------------------------------------------------------------------------
@@ -279,6 +278,14 @@ ACCOUNT_APPROVAL_REQUIRED = env_bool("ACCOUNT_APPROVAL_REQUIRED", False)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Support Portal"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support Portal] "
+# How many reverse proxies append to X-Forwarded-For; 0 trusts REMOTE_ADDR only. Used by
+# the security audit and allauth's rate limits.
+ACCOUNTS_TRUSTED_PROXY_COUNT = env_int("ACCOUNTS_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = ACCOUNTS_TRUSTED_PROXY_COUNT
+MIDDLEWARE = [*MIDDLEWARE, "accounts.middleware.AccountSecurityMiddleware"]
 
 
 # --- tickets --------------------------------------------------------------------------
@@ -305,3 +312,33 @@ GRAPHQL_MAX_TOKENS = 2000
 
 
 # --- portal ---------------------------------------------------------------------------
+# Content-Security-Policy on the public site (KB, portal, accounts): no inline script is
+# needed there. The Wagtail and Django admins and GraphiQL manage their own scripts.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/django-admin/", "/graphql/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": [
+            "'self'",
+            "https://www.youtube-nocookie.com",
+            "https://www.youtube.com",
+            "https://player.vimeo.com",
+        ],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+BACKUP_EXCLUDE_MODELS = [
+    "sessions",
+    "admin.logentry",
+    "wagtailsearch.indexentry",
+    "django_q.ormq",
+    "django_q.task",
+]

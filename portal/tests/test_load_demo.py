@@ -20,7 +20,7 @@ def snapshot():
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_load_demo_twice_leaves_the_same_state(capsys):
     call_command("load_demo")
     first = snapshot()

@@ -119,7 +119,9 @@ def test_s3_download_redirects_to_a_short_lived_signed_url(
 def test_s3_download_is_denied_like_a_missing_file(s3_storage, client, ticket, alice):
     from .factories import make_customer
 
-    services.reply(alice, ticket, body="see", attachments=[upload("a.png", png_bytes())])
+    services.reply(
+        alice, ticket, body="see", attachments=[upload("a.png", png_bytes())]
+    )
     attachment = Attachment.objects.get()
     client.force_login(make_customer())
     assert client.get(attachment.get_absolute_url()).status_code == 404

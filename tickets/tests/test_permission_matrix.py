@@ -191,5 +191,7 @@ def test_can_agrees_with_the_matrix(world, caller):
         "assign": "assign",
         "download_attachment": "download_attachment",
     }
-    allowed = {mine for mine, policy in names.items() if permissions.can(user, policy, ticket)}
+    allowed = {
+        mine for mine, policy in names.items() if permissions.can(user, policy, ticket)
+    }
     assert allowed == EXPECTED[caller] - {"rate"}

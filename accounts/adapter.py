@@ -1,0 +1,31 @@
+"""allauth hooks: new sign-ups become customers, locked accounts cannot sign in."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
+from django.template.response import TemplateResponse
+
+from . import events, services
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=False)
+        if commit:
+            services.register_customer(user)
+        return user
+
+    def pre_login(self, request, user, **kwargs):
+        """Refuse locked accounts after the password was checked (so the message tells
+        nothing to someone who does not know the password)."""
+        if getattr(user, "locked_at", None) is not None:
+            clear_login(request)
+            events.record(
+                events.Kind.LOGIN_FAILED, user=user, request=request, reason="locked"
+            )
+            return TemplateResponse(
+                request,
+                "account/account_locked.html",
+                {"locked_user": user},
+                status=403,
+            )
+        return super().pre_login(request, user, **kwargs)

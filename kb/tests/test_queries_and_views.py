@@ -1,0 +1,120 @@
+"""Pages render in a fixed number of queries, and views are counted off the page row."""
+
+import pytest
+from django.urls import reverse
+
+from kb.models import ArticleDailyViews, ArticleFeedback
+from kb.services import record_article_view
+
+
+@pytest.fixture
+def many_articles(make_article, make_category):
+    other = make_category("Billing")
+    articles = [
+        make_article(
+            f"Otter {n}", tags=["sync", "otters"], parent=None if n % 2 else other
+        )
+        for n in range(12)
+    ]
+    articles[0].related_links.create(article=articles[1])
+    return articles
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_index_renders_in_fixed_queries(
+    count, make_article, client, django_assert_max_num_queries
+):
+    for n in range(count):
+        make_article(f"Seal {n}", tags=["sync"])
+    client.get("/kb/")  # warm Wagtail's site-root cache, as on a running server
+    with django_assert_max_num_queries(14):
+        assert client.get("/kb/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_category_renders_in_fixed_queries(
+    count, make_article, category, client, django_assert_max_num_queries
+):
+    for n in range(count):
+        make_article(f"Seal {n}", tags=["sync"])
+    client.get(category.url)
+    with django_assert_max_num_queries(14):
+        assert client.get(category.url).status_code == 200
+
+
+def test_article_renders_in_fixed_queries(
+    many_articles, client, make_user, django_assert_max_num_queries
+):
+    client.force_login(make_user("agent@example.com", groups=["Agents"]))
+    client.get(many_articles[0].url)
+    with django_assert_max_num_queries(24):
+        response = client.get(many_articles[0].url)
+    assert response.status_code == 200
+    related = response.context["related_articles"]
+    assert related[0] == many_articles[1]
+    assert len(related) == 5
+
+
+def test_article_view_is_counted_per_day(make_article, client):
+    article = make_article()
+    client.get(article.url)
+    client.get(article.url)
+    assert list(ArticleDailyViews.objects.values_list("article_id", "views")) == [
+        (article.pk, 2)
+    ]
+
+
+def test_counting_a_view_does_not_write_the_page_row(
+    make_article, django_assert_num_queries
+):
+    article = make_article()
+    record_article_view(article)
+    with django_assert_num_queries(1) as captured:
+        record_article_view(article)
+    assert "kb_articledailyviews" in captured.captured_queries[0]["sql"]
+    assert ArticleDailyViews.objects.get().views == 2
+
+
+def test_denied_article_counts_no_view(make_article, client):
+    article = make_article(audience="agents")
+    assert client.get(article.url).status_code == 404
+    assert ArticleDailyViews.objects.count() == 0
+
+
+def test_article_page_shows_toc_seo_and_feedback_form(make_article, client):
+    article = make_article(
+        summary="Resolve two edits.",
+        body=[
+            ("heading", {"text": "Why it happens", "level": "h2"}),
+            ("paragraph", "<p>Offline edits.</p>"),
+            ("heading", {"text": "Fixing it", "level": "h2"}),
+        ],
+    )
+    html = client.get(article.url).content.decode()
+    assert '<a href="#why-it-happens">Why it happens</a>' in html
+    assert '<h2 id="fixing-it">Fixing it</h2>' in html
+    assert '<meta name="description" content="Resolve two edits.">' in html
+    assert f'<link rel="canonical" href="http://localhost{article.url}">' in html
+    assert '<meta property="og:title" content="' + article.title + '">' in html
+    assert "Last updated" in html
+    assert f'action="{reverse("kb:feedback", args=[article.pk])}"' in html
+
+
+def test_helpfulness_report_for_editors_only(make_article, make_user, client):
+    article = make_article("Penguins")
+    ArticleFeedback.objects.create(article=article, session_key="a", helpful=False)
+    ArticleFeedback.objects.create(article=article, session_key="b", helpful=True)
+    url = reverse("kb_helpfulness_report")
+    client.force_login(make_user("agent@example.com", groups=["Agents"], is_staff=True))
+    assert client.get(url).status_code in (302, 403)
+    client.force_login(make_user("editor@example.com", groups=["Editors"]))
+    response = client.get(url)
+    assert response.status_code == 200
+    [row] = response.context["object_list"]
+    assert (row.title, row.helpful_votes, row.unhelpful_votes, row.helpful_percent) == (
+        "Penguins",
+        1,
+        1,
+        50,
+    )
+    assert client.get(reverse("kb_unanswered_searches_report")).status_code == 200

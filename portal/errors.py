@@ -1,0 +1,41 @@
+"""A friendly 503 when the database is unreachable, instead of a stack trace."""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a lost database connection into a plain 503 page (no database access while
+    rendering it) with Retry-After, for pages and the API alike."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error(
+            "Database unavailable while answering %s: %s",
+            request.path,
+            exception.__class__.__name__,
+        )
+        if request.path.startswith(
+            "/graphql/"
+        ) or "application/json" in request.headers.get("Accept", ""):
+            response = HttpResponse(
+                b'{"errors": [{"message": "The service is temporarily unavailable. Please retry shortly."}]}',
+                status=503,
+                content_type="application/json",
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = "30"
+        return response

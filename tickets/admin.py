@@ -1,0 +1,147 @@
+"""Django admin (/django-admin/) for administrators only.
+
+Configuration (queues, SLA policies, canned responses) is editable here. Tickets and
+their history are read-only: every change to them goes through ``tickets.services`` so
+that grants, events and notifications stay right (the agent desk and the portal call
+those services).
+"""
+
+from django.contrib import admin
+
+from .models import (
+    Attachment,
+    CannedResponse,
+    Comment,
+    DailyStats,
+    Queue,
+    SLAPolicy,
+    Ticket,
+    TicketEvent,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+    TimeEntry,
+)
+
+
+class SuperuserOnly:
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, *args):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
+class ReadOnly(SuperuserOnly):
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(SuperuserOnly, admin.ModelAdmin):
+    list_display = ["name", "is_default", "business_hours_only", "escalate_on_breach"]
+
+
+@admin.register(Queue)
+class QueueAdmin(SuperuserOnly, admin.ModelAdmin):
+    list_display = ["name", "slug", "agent_group", "sla_policy", "is_default"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Grants on existing tickets follow the group; changing it needs a regrant.
+        return ["agent_group"] if obj is not None else []
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(SuperuserOnly, admin.ModelAdmin):
+    list_display = ["title", "queue", "updated_at"]
+    search_fields = ["title", "body"]
+
+
+class CommentInline(ReadOnly, admin.TabularInline):
+    model = Comment
+    fields = ["created_at", "author", "is_internal", "body"]
+    readonly_fields = fields
+    extra = 0
+
+
+class EventInline(ReadOnly, admin.TabularInline):
+    model = TicketEvent
+    fields = ["created_at", "actor", "kind", "old_value", "new_value"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "queue",
+        "requester",
+        "assignee",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", "category", "queue", "source"]
+    search_fields = ["reference", "subject", "requester__email"]
+    list_select_related = ["queue", "requester", "assignee"]
+    date_hierarchy = "created_at"
+    inlines = [CommentInline, EventInline]
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["ticket", "author", "is_internal", "created_at"]
+    list_select_related = ["ticket", "author"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["original_name", "ticket", "content_type", "size", "created_at"]
+    list_select_related = ["ticket"]
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["created_at", "ticket", "actor", "kind", "old_value", "new_value"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket", "actor"]
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["ticket", "agent", "minutes", "created_at"]
+    list_select_related = ["ticket", "agent"]
+
+
+@admin.register(DailyStats)
+class DailyStatsAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["day", "queue", "organization", "agent", "created", "resolved"]
+
+
+@admin.register(TicketUserObjectPermission)
+class TicketUserPermissionAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["content_object", "user", "permission"]
+    list_select_related = ["content_object", "user", "permission"]
+
+
+@admin.register(TicketGroupObjectPermission)
+class TicketGroupPermissionAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = ["content_object", "group", "permission"]
+    list_select_related = ["content_object", "group", "permission"]
