@@ -8,6 +8,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import extensions
 from .accounts.schema import Query as AccountsQuery
+from .integrations.schema import Mutation as IntegrationsMutation
+from .integrations.schema import Query as IntegrationsQuery
 from .kb.schema import Mutation as KbMutation
 from .kb.schema import Query as KbQuery
 from .tickets.schema import Mutation as TicketsMutation
@@ -21,8 +23,10 @@ class CoreQuery:
         return "pong"
 
 
-Query = merge_types("Query", (CoreQuery, AccountsQuery, TicketsQuery, KbQuery))
-Mutation = merge_types("Mutation", (TicketsMutation, KbMutation))
+Query = merge_types(
+    "Query", (CoreQuery, AccountsQuery, TicketsQuery, KbQuery, IntegrationsQuery)
+)
+Mutation = merge_types("Mutation", (TicketsMutation, KbMutation, IntegrationsMutation))
 
 schema = strawberry.Schema(
     query=Query,
