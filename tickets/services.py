@@ -781,4 +781,3 @@ def escalate_priority(ticket) -> bool:
         new_priority=ticket.priority,
     )
     return True
-

@@ -14,7 +14,10 @@ from hypothesis import HealthCheck, given, settings
 
 from graphql_api.schema import schema as portal_schema
 
-pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
 

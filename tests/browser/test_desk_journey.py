@@ -1,13 +1,11 @@
 """End to end in Debian's Chromium: an agent answers a ticket from the desk with a
 canned response and waits on the customer; the customer sees the reply.
 
-Run: ``.venv/bin/pytest -m browser tests/browser/test_desk_journey.py``. The Chromium
-launch fixture lives in this module (not in tests/browser/conftest.py, which the portal
-branch owns).
+Run: ``.venv/bin/pytest -m browser tests/browser/test_desk_journey.py``. Chromium is
+launched by pytest-playwright's ``browser`` fixture (see tests/browser/conftest.py).
 """
 
 import importlib
-import os
 import warnings
 from pathlib import Path
 
@@ -28,39 +26,17 @@ from tickets.tests.factories import (
 )
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def desk_chromium(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in
-    # the test then need this. Set for the test only: it must not leak into other
-    # tests (the production deploy check flags it).
-    monkeypatch.setitem(os.environ, "DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def _helpdesk_access():
     """Transactional tests flush the database between tests, taking the data
     migrations' grants with them; put them back."""
-    migration = importlib.import_module("tickets.migrations.0002_helpdesk_admin_access")
+    migration = importlib.import_module("tickets.migrations.0003_helpdesk_admin_access")
     migration.grant(django_apps, None)
 
 
@@ -81,9 +57,7 @@ def _login(page, base, email, next_url):
     page.wait_for_load_state("networkidle")
 
 
-def test_agent_replies_with_canned_response_and_customer_sees_it(
-    live_server, desk_chromium
-):
+def test_agent_replies_with_canned_response_and_customer_sees_it(live_server, browser):
     _helpdesk_access()
     queue = QueueFactory(slug="support", name="Support", is_default=True)
     acme = OrganizationFactory(name="Acme", slug="acme")
@@ -105,7 +79,7 @@ def test_agent_replies_with_canned_response_and_customer_sees_it(
     expected = f"Hi Alice, please send the logs for {ticket.reference}. — Alex Agent"
     base = live_server.url
 
-    agent_context = desk_chromium.new_context()
+    agent_context = browser.new_context()
     page = agent_context.new_page()
     _login(page, base, agent.email, "/admin/helpdesk/tickets/")
     assert page.url.endswith("/admin/helpdesk/tickets/"), page.url
@@ -132,7 +106,7 @@ def test_agent_replies_with_canned_response_and_customer_sees_it(
     reply = Comment.objects.get(ticket=ticket)
     assert (reply.body, reply.is_internal, reply.author) == (expected, False, agent)
 
-    customer_context = desk_chromium.new_context()
+    customer_context = browser.new_context()
     page = customer_context.new_page()
     portal_url = f"/portal/tickets/{ticket.reference}/"
     _login(page, base, alice.email, portal_url)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from wagtail.admin.ui.components import Component
 
 from .. import permissions
+from ..deflection import deflection_rate as compute_deflection_rate
 from . import charts, reports
 from .access import my_queues
 
@@ -20,19 +21,10 @@ DAYS = 30
 
 
 def deflection_rate(since):
-    """The KB deflection rate from ``tickets.deflection`` (built on the portal branch),
-    as a percentage, or None while that module or its data does not exist yet."""
-    try:
-        from tickets.deflection import deflection_rate as compute
-    except ImportError:
-        return None
-    value = compute(since)
-    if isinstance(value, dict):
-        value = value.get("rate")
-    if value is None:
-        return None
-    value = float(value)
-    return value * 100 if value <= 1 else value
+    """The KB deflection rate (``tickets.deflection``) as a percentage, or None
+    while no portal visit has been recorded."""
+    rate = compute_deflection_rate(since)
+    return None if rate is None else rate * 100
 
 
 def created_vs_resolved(user, *, days=DAYS, today=None):

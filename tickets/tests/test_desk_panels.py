@@ -3,8 +3,6 @@ every chart is an accessible figure (svg with role and label, caption, hidden ta
 with the same numbers)."""
 
 import re
-import sys
-import types
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -102,12 +100,22 @@ def test_superuser_gets_the_menu():
     assert "helpdesk" in [i.name for i in admin_menu.menu_items_for_request(request)]
 
 
-def test_deflection_rate_from_the_portal_module(monkeypatch):
-    assert deflection_rate(None) is None
-    module = types.ModuleType("tickets.deflection")
-    module.deflection_rate = lambda since: 0.375
-    monkeypatch.setitem(sys.modules, "tickets.deflection", module)
-    assert deflection_rate(None) == 37.5
+def test_deflection_rate_is_a_percentage_of_portal_visits(db):
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import DeflectionEvent
+
+    since = timezone.now() - timedelta(days=30)
+    assert deflection_rate(since) is None
+    for outcome, count in (("deflected", 3), ("filed", 5)):
+        for _ in range(count):
+            DeflectionEvent.objects.create(
+                token=uuid.uuid4(), outcome=outcome, shown_count=2
+            )
+    assert deflection_rate(since) == 37.5
 
 
 def test_created_vs_resolved_counts_per_day(supervisor, agent, ticket):

@@ -68,7 +68,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0001_initial"),
+        ("tickets", "0002_deflection_event"),
         ("accounts", "0002_roles"),
         ("wagtailadmin", "0001_create_admin_access_permissions"),
         ("contenttypes", "0002_remove_content_type_name"),
