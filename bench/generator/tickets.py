@@ -17,7 +17,7 @@ import hashlib
 import random
 import re
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
@@ -76,7 +76,6 @@ class Tickets:
     attachments: int = 0
     user_grants: int = 0
     group_grants: int = 0
-    sizes: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -317,26 +316,15 @@ def create_tickets(
         )
 
     # --- attachments (metadata; the bytes are not stored) ------------------------------
-    attachment_plan = (
-        [(n, i) for n in range(total) for i, c in enumerate(story(n)) if c.attachment]
-        if total <= 5000
-        else None
-    )
-
-    def attachment_source():
-        if attachment_plan is not None:
-            yield from attachment_plan
-            return
-        for n in range(total):
-            for i, c in enumerate(story(n)):
-                if c.attachment:
-                    yield n, i
-
-    attachment_count = sum(1 for _ in attachment_source())
+    # (ticket index, comment index) of every comment with a file: about 8 % of comments.
+    attachment_plan = [
+        (n, i) for n in range(total) for i, c in enumerate(story(n)) if c.attachment
+    ]
+    attachment_count = len(attachment_plan)
     attachment_ids = writer.reserve_ids(Attachment, attachment_count)
 
     def attachment_rows():
-        for pk, (n, i) in zip(attachment_ids, attachment_source(), strict=True):
+        for pk, (n, i) in zip(attachment_ids, attachment_plan, strict=True):
             c = story(n)[i]
             name, content_type = FILES[pk % len(FILES)]
             digest = hashlib.sha256(str(pk).encode()).hexdigest()
