@@ -177,8 +177,10 @@ def test_attachment_url_downloads_with_the_same_token(world, token_for):
     gql = Gql(Client(), secret)
     data = gql(TICKET, {"r": world["ticket"].reference})["ticket"]
     url = data["attachments"][0]["url"]
-    # the download view is the tickets app's own, session based; check it exists and is
-    # refused to an anonymous browser like a missing file
+    response = Client().get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png_bytes()
+    # without credentials it is refused like a missing file
     assert Client().get(url).status_code == 404
 
 
