@@ -315,14 +315,14 @@ def test_queues(world, token_for, anon):
     ],
 )
 def test_sql_visibility_agrees_with_the_policy(world, caller):
-    from graphql_api.tickets import visibility
-
     share(world, TicketSharing.READ)
     user = world["users"][caller]
     ticket = world["ticket"]
-    comments = visibility.comments_filter(Comment.objects.filter(ticket=ticket), user)
-    files = visibility.attachments_filter(
-        Attachment.objects.filter(ticket=ticket), user
+    comments = Comment.objects.filter(ticket=ticket).filter(
+        permissions.comments_visible_to(user)
+    )
+    files = Attachment.objects.filter(ticket=ticket).filter(
+        permissions.attachments_visible_to(user)
     )
     expected_comments = set(permissions.visible_comments(user, ticket))
     expected_files = set(permissions.visible_attachments(user, ticket))
