@@ -330,7 +330,11 @@ INTERNAL_EVENT_KINDS = (EventKind.NOTE_ADDED, EventKind.TIME_LOGGED)
 
 _PUBLIC_COMMENTS = Q(is_internal=False)
 _PUBLIC_ATTACHMENTS = Q(comment__isnull=True) | Q(comment__is_internal=False)
-_PUBLIC_EVENTS = ~Q(kind__in=INTERNAL_EVENT_KINDS) & ~Q(data__internal=True)
+# ``~Q(data__internal=True)`` alone would be NULL, hence false, for the many events
+# whose data has no "internal" key, hiding them.
+_PUBLIC_EVENTS = ~Q(kind__in=INTERNAL_EVENT_KINDS) & (
+    Q(data__internal__isnull=True) | ~Q(data__internal=True)
+)
 
 
 def _internal_visible_q(user) -> Q | None:
