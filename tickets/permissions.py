@@ -24,6 +24,7 @@ from .models import (
     Attachment,
     Comment,
     EventKind,
+    Queue,
     Status,
     Ticket,
     TicketGroupObjectPermission,
@@ -297,6 +298,33 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(Q(pk__in=by_user) | Q(pk__in=by_group))
 
 
+def worked_queues(user) -> QuerySet:
+    """The queues ``user`` works: all of them for supervisors and viewers, else those
+    whose agent group the user belongs to."""
+    if not _active(user):
+        return Queue.objects.none()
+    if sees_all(user):
+        return Queue.objects.all()
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    return Queue.objects.filter(agent_group_id__in=membership.values("group_id"))
+
+
+def queues_for(user) -> QuerySet:
+    """Queues to offer ``user``: the ones they work if they are on the support team,
+    otherwise the ones they may file a ticket into. Queues have no "closed to the
+    portal" flag, so a customer who may file tickets (``accounts.permissions.
+    can_file_tickets``) is offered every queue, and one who may not, none."""
+    from accounts.permissions import can_file_tickets
+
+    if not _active(user):
+        return Queue.objects.none()
+    if user.is_superuser or roles.is_staff_member(user):
+        return worked_queues(user)
+    if can_file_tickets(user):
+        return Queue.objects.all()
+    return Queue.objects.none()
+
+
 def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     """The ticket with this reference if ``user`` may do ``action`` on it; otherwise
     ``TicketNotFound`` — the same error as for a reference that does not exist."""
@@ -423,10 +451,12 @@ __all__ = [
     "may_create_on_behalf",
     "parties",
     "prefetch_permissions",
+    "queues_for",
     "sees_all",
     "ticket_perms",
     "visible_attachments",
     "visible_comments",
     "visible_tickets",
     "why_not",
+    "worked_queues",
 ]
