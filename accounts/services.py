@@ -1,6 +1,7 @@
 """State changes for accounts and organizations. Views, the admin, GraphQL and jobs call
 these; none of them re-implements the rules."""
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+
+from portal.notifications.dispatch import (
+    notify_address_after_commit,
+    notify_after_commit,
+)
+from portal.notifications.sending import idempotency_key as notification_key
 
 from . import events, permissions, roles
 from .models import (
@@ -113,6 +120,19 @@ def assign_role(user: User, role: str) -> None:
 
 
 # --- emails ---------------------------------------------------------------------------
+# Approval, rejection and invitation emails go through the notification layer (its
+# templates under ``templates/emails/``, sent once per idempotency key by the job
+# worker). Lock and unlock notices still use the small templates below.
+
+
+def _notify_user(kind: str, user: User, event, context: dict | None = None) -> None:
+    """Email ``user`` about the audit ``event`` once it has committed."""
+    notify_after_commit(
+        kind,
+        user.pk,
+        context=context or {},
+        idempotency_key=notification_key(f"security-event-{event.pk}", user.pk, kind),
+    )
 
 
 def _send_email_on_commit(to: str, template: str, context: dict, locale="") -> None:
@@ -197,16 +217,14 @@ def approve_user(user: User, *, by: User, note: str = "", request=None) -> User:
     user.save(
         update_fields=["approval_status", "approval_note", "approved_by", "approved_at"]
     )
-    events.record(
+    event = events.record(
         events.Kind.APPROVED,
         user=user,
         actor=by,
         request=request,
         note=user.approval_note,
     )
-    _send_email_on_commit(
-        user.email, "account_approved", {"user": user}, locale=user.locale
-    )
+    _notify_user("account_approved", user, event)
     return user
 
 
@@ -228,7 +246,7 @@ def reject_user(user: User, *, by: User, reason: str, request=None) -> User:
     user.save(
         update_fields=["approval_status", "approval_note", "approved_by", "approved_at"]
     )
-    events.record(
+    event = events.record(
         events.Kind.REJECTED,
         user=user,
         actor=by,
@@ -236,9 +254,7 @@ def reject_user(user: User, *, by: User, reason: str, request=None) -> User:
         reason=reason,
         email=user.email,
     )
-    _send_email_on_commit(
-        user.email, "account_rejected", {"user": user, "reason": reason}, user.locale
-    )
+    _notify_user("account_rejected", user, event, {"reason": reason})
     return user
 
 
@@ -325,10 +341,24 @@ def invite_member(
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
     url = _absolute(reverse("accounts:invitation", args=[invitation.token]), request)
-    _send_email_on_commit(
+    invitee = User.objects.filter(email__iexact=email, is_active=True).first()
+    notify_address_after_commit(
+        "organization_invitation",
         email,
-        "invitation",
-        {"invitation": invitation, "url": url, "inviter": invited_by},
+        context={
+            "organization_name": organization.name,
+            "inviter_name": invited_by.get_display_name(),
+            "invited_email": email,
+            "url": url,
+            "expires_on": invitation.expires_at.date().isoformat(),
+        },
+        # one invitation, one address; hashed to keep the key short
+        idempotency_key=notification_key(
+            f"invitation-{invitation.pk}",
+            hashlib.sha256(email.encode()).hexdigest()[:16],
+            "organization_invitation",
+        ),
+        locale=invitee.locale if invitee else "",
     )
     return invitation
 

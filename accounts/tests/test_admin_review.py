@@ -6,6 +6,7 @@ from django.core import mail
 
 from accounts import roles
 from accounts.models import ApprovalStatus, SecurityEvent, User
+from portal.notifications.models import SentNotification
 
 
 @pytest.fixture
@@ -58,9 +59,17 @@ def test_approve_emails_the_user_and_records_the_event(
         admin_user,
         "Known customer",
     )
-    assert [m.to for m in mail.outbox] == [["pending@example.com"]]
-    assert "approved" in mail.outbox[0].subject
+    [message] = mail.outbox
+    assert message.to == ["pending@example.com"]
+    assert message.subject == "Your Support Portal account has been approved"
+    assert "Your account has been approved." in message.body
     event = SecurityEvent.objects.get(kind="approved")
+    sent = SentNotification.objects.get()
+    assert (sent.idempotency_key, sent.recipient, sent.status) == (
+        f"security-event-{event.pk}:{pending.pk}:account_approved",
+        pending,
+        "sent",
+    )
     assert (event.user, event.actor, event.ip, event.user_agent) == (
         pending,
         admin_user,
@@ -85,7 +94,10 @@ def test_reject_needs_a_reason_and_keeps_an_audit_record(
 
     pending.refresh_from_db()
     assert pending.approval_status == ApprovalStatus.REJECTED
-    assert "Not a customer of ours" in mail.outbox[0].body
+    [message] = mail.outbox
+    assert message.to == ["pending@example.com"]
+    assert message.subject == "Your Support Portal account request"
+    assert "Reason: Not a customer of ours" in message.body
     pending.delete()
     event = SecurityEvent.objects.get(kind="rejected")
     assert event.user is None

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from accounts.models import Invitation, Membership
 from accounts.services import add_member, create_organization
+from portal.notifications.models import SentNotification
+from portal.notifications.tasks import send_to_address_task
 
 PASSWORD = "a-Strong-pass-1"
 
@@ -60,11 +62,32 @@ def test_manager_sees_members_and_invites(
         "manager",
         manager,
     )
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["newbie@elsewhere.example"]
-    assert (
-        invitation_path(mail.outbox[0]) == f"/account/invitations/{invitation.token}/"
+    [message] = mail.outbox
+    assert message.to == ["newbie@elsewhere.example"]
+    assert message.subject == "You are invited to join Acme on Support Portal"
+    assert message.body.startswith(
+        "alice@acme.example invited newbie@elsewhere.example to join the organization "
+        "Acme."
     )
+    assert f"it expires on {invitation.expires_at.date().isoformat()}:" in message.body
+    assert invitation_path(message) == f"/account/invitations/{invitation.token}/"
+    sent = SentNotification.objects.get()
+    assert (sent.kind, sent.to_email, sent.recipient, sent.status) == (
+        "organization_invitation",
+        "newbie@elsewhere.example",
+        None,
+        "sent",
+    )
+    assert sent.idempotency_key.startswith(f"invitation-{invitation.pk}:")
+
+    # the job may run twice (a worker retry): still one email
+    send_to_address_task(
+        "organization_invitation",
+        "newbie@elsewhere.example",
+        context={},
+        idempotency_key=sent.idempotency_key,
+    )
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db

@@ -34,3 +34,23 @@ def notify_after_commit(
         actor_id=actor_id,
         preference=preference,
     )
+
+
+def notify_address_after_commit(
+    kind: str,
+    email: str,
+    *,
+    context: dict,
+    idempotency_key: str,
+    locale: str = "",
+) -> None:
+    """Queue one email to an address that may belong to no account yet (invitations),
+    written in ``locale`` (the site's language when empty)."""
+    queue_after_commit(
+        "portal.notifications.tasks.send_to_address_task",
+        kind,
+        email,
+        context=context,
+        idempotency_key=idempotency_key,
+        locale=locale,
+    )

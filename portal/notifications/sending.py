@@ -3,6 +3,7 @@
 import html as html_lib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +28,17 @@ class Outcome:
     SKIPPED_ACTOR = "skipped_actor"
     SKIPPED_PREFERENCE = "skipped_preference"
     SKIPPED_NO_ADDRESS = "skipped_no_address"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A recipient who may have no account yet (an invitation): an address and the
+    language to write in. It stands in for a user in ``send_notification``."""
+
+    email: str
+    locale: str = ""
+    pk = None
+    is_active = True
 
 
 def idempotency_key(event_id, recipient_id, kind: str) -> str:
@@ -76,7 +88,7 @@ def _claim(key: str, *, kind: str, recipient, now) -> SentNotification | None:
             idempotency_key=key,
             defaults={
                 "kind": kind,
-                "recipient": recipient,
+                "recipient": None if isinstance(recipient, Address) else recipient,
                 "to_email": recipient.email,
                 "claimed_at": now,
             },
@@ -116,7 +128,8 @@ def send_notification(
     actor=None,
     preference: Preference = None,
 ) -> str:
-    """Email ``recipient`` about something, once. Returns an ``Outcome`` value.
+    """Email ``recipient`` (a user, or an ``Address``) about something, once. Returns
+    an ``Outcome`` value.
 
     Call it from a job that runs after the change committed (see
     ``portal.notifications.dispatch``), not inside the change's transaction: an email
@@ -138,7 +151,10 @@ def send_notification(
         with translation.override(recipient.locale or settings.LANGUAGE_CODE):
             subject, text, html = render_email(
                 kind,
-                {"recipient": recipient, **context},
+                {
+                    "recipient": None if isinstance(recipient, Address) else recipient,
+                    **context,
+                },
                 subject_template=subject_template,
                 text_template=text_template,
                 html_template=html_template,

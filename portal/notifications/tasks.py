@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .models import SentNotification
-from .sending import send_notification
+from .sending import Address, send_notification
 
 
 def send_notification_task(
@@ -30,6 +30,18 @@ def send_notification_task(
         idempotency_key=idempotency_key,
         actor=actor_id,
         preference=preference,
+    )
+
+
+def send_to_address_task(
+    kind: str, email: str, *, context: dict, idempotency_key: str, locale: str = ""
+) -> str:
+    """Send one email to a bare address; safe to run twice."""
+    return send_notification(
+        kind,
+        Address(email=email, locale=locale),
+        context=context,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -285,7 +285,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support Portal] "
 # the security audit and allauth's rate limits.
 ACCOUNTS_TRUSTED_PROXY_COUNT = env_int("ACCOUNTS_TRUSTED_PROXY_COUNT", 0)
 ALLAUTH_TRUSTED_PROXY_COUNT = ACCOUNTS_TRUSTED_PROXY_COUNT
-MIDDLEWARE = [*MIDDLEWARE, "accounts.middleware.AccountSecurityMiddleware"]
+MIDDLEWARE = [
+    *MIDDLEWARE,
+    "accounts.middleware.AccountSecurityMiddleware",
+    # after LocaleMiddleware and AuthenticationMiddleware: the profile's choice wins
+    "accounts.middleware.UserPreferencesMiddleware",
+]
 
 
 # --- tickets --------------------------------------------------------------------------

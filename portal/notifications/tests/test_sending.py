@@ -7,7 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from portal.notifications.dispatch import notify_after_commit
+from portal.notifications.dispatch import (
+    notify_address_after_commit,
+    notify_after_commit,
+)
 from portal.notifications.models import SentNotification
 from portal.notifications.sending import Outcome, idempotency_key, send_notification
 from portal.notifications.tasks import purge_old_notifications
@@ -192,15 +195,50 @@ def test_purge_forgets_old_rows_only(alice, settings):
 def test_text_parts_are_not_html_escaped(make_user):
     user = make_user("obrien@acme.example", display_name="Seán O'Brien")
     send_notification(
-        "organization_invitation",
+        "account_rejected",
         user,
-        context={"organization_name": "Smith & Sons <EU>", "inviter_name": ""},
-        idempotency_key="invite-1",
+        context={"reason": "Smith & Sons <EU> is not a customer"},
+        idempotency_key="reject-1",
     )
     [message] = mail.outbox
-    assert message.subject == (
-        "You have been added to Smith & Sons <EU> on Support Portal"
-    )
-    assert message.body.startswith("Hello Seán O'Brien,\n\nYou have been added")
-    assert "Smith & Sons <EU>." in message.body
+    assert message.body.startswith("Hello Seán O'Brien,\n\nWe could not approve")
+    assert "Reason: Smith & Sons <EU> is not a customer" in message.body
     assert "Smith &amp; Sons &lt;EU&gt;" in message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_an_address_without_an_account_gets_an_email_without_a_greeting(
+    django_capture_on_commit_callbacks,
+):
+    context = {
+        "organization_name": "Smith & Sons <EU>",
+        "inviter_name": "Seán O'Brien",
+        "invited_email": "new@example.com",
+        "url": "http://testserver/account/invitations/abc/",
+        "expires_on": "2026-12-05",
+    }
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_address_after_commit(
+                "organization_invitation",
+                "new@example.com",
+                context=context,
+                idempotency_key="invitation-1:x:organization_invitation",
+            )
+    [message] = mail.outbox
+    assert message.to == ["new@example.com"]
+    assert message.subject == (
+        "You are invited to join Smith & Sons <EU> on Support Portal"
+    )
+    assert message.body.startswith(
+        "Seán O'Brien invited new@example.com to join the organization "
+        "Smith & Sons <EU>.\n"
+    )
+    assert "http://testserver/account/invitations/abc/" in message.body
+    assert "Hello" not in message.alternatives[0][0]
+    row = SentNotification.objects.get()
+    assert (row.recipient, row.to_email, row.status) == (
+        None,
+        "new@example.com",
+        "sent",
+    )
