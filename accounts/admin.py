@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import ApiToken, Invitation, Membership, Organization, SecurityEvent, User
 
 
@@ -81,6 +82,26 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        """Sharing and membership go through the services, which keep the ticket
+        grants and the organization's permission group in step."""
+        sharing = obj.ticket_sharing
+        if change and "ticket_sharing" in form.changed_data:
+            obj.ticket_sharing = form.initial["ticket_sharing"]
+        super().save_model(request, obj, form, change)
+        services.ensure_organization_group(obj)
+        if change and "ticket_sharing" in form.changed_data:
+            services.change_ticket_sharing(obj, sharing)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.remove_member(membership.organization, membership.user)
+        for membership in memberships:
+            services.add_member(form.instance, membership.user, membership.role)
 
 
 @admin.register(ApiToken)

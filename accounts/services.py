@@ -92,6 +92,19 @@ def remove_member(organization: Organization, user: User) -> bool:
     return bool(deleted)
 
 
+@transaction.atomic
+def change_ticket_sharing(organization: Organization, sharing: str) -> Organization:
+    """Set how members see each other's tickets, and move the ticket grants with it."""
+    from tickets.services import apply_organization_sharing
+
+    if sharing not in TicketSharing.values:
+        raise AccountError(f"Unknown sharing mode {sharing!r}.")
+    Organization.objects.filter(pk=organization.pk).update(ticket_sharing=sharing)
+    organization.ticket_sharing = sharing
+    apply_organization_sharing(organization)
+    return organization
+
+
 def assign_role(user: User, role: str) -> None:
     user.groups.add(Group.objects.get(name=role))
     if role in roles.STAFF_ROLES and not user.is_staff:

@@ -19,6 +19,37 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob(
         "wagtail-publish-scheduled", "portal.tasks.publish_scheduled", minutes=1
     ),
+    ScheduledJob(
+        "webhooks-process", "graphql_api.webhooks.tasks.process_webhooks", minutes=1
+    ),
+    ScheduledJob(
+        "webhooks-purge-old-deliveries",
+        "graphql_api.webhooks.tasks.purge_old_deliveries",
+        cron="40 3 * * *",
+    ),
+    ScheduledJob(
+        "sessions-clear-expired",
+        "portal.tasks.clear_expired_sessions",
+        cron="10 3 * * *",
+    ),
+    ScheduledJob(
+        "api-tokens-purge", "portal.tasks.purge_api_tokens", cron="20 3 * * *"
+    ),
+    ScheduledJob("tickets-sla-scan", "tickets.tasks.scan_sla", minutes=5),
+    ScheduledJob(
+        "tickets-auto-close", "tickets.tasks.auto_close_resolved", cron="25 * * * *"
+    ),
+    ScheduledJob(
+        "tickets-daily-stats", "tickets.tasks.update_daily_stats", cron="5 * * * *"
+    ),
+    ScheduledJob(
+        "tickets-purge-old-events", "tickets.tasks.purge_old_events", cron="50 3 * * *"
+    ),
+    ScheduledJob(
+        "notifications-purge-old",
+        "portal.notifications.tasks.purge_old_notifications",
+        cron="30 3 * * *",
+    ),
 ]
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "create_ticket",
+    "escalate_priority",
     "log_time",
     "mark_sla_breached",
     "merge",
@@ -762,3 +763,35 @@ def auto_close(ticket, *, now=None) -> bool:
         new_status=Status.CLOSED,
     )
     return True
+
+
+@service
+def escalate_priority(ticket) -> bool:
+    """Raise the priority one step after an SLA breach (for the SLA job, when the
+    queue's policy has ``escalate_on_breach``); the due times follow the new priority.
+    Returns False when already critical or no longer open."""
+    _lock(ticket)
+    order = list(Priority.values)  # low → critical
+    if not ticket.is_open or ticket.priority == order[-1]:
+        return False
+    old = ticket.priority
+    ticket.priority = order[order.index(old) + 1]
+    _recompute_due_times(ticket)
+    _save(ticket, "priority", "first_response_due_at", "resolution_due_at")
+    event = _event(
+        ticket,
+        None,
+        EventKind.PRIORITY_CHANGED,
+        old=old,
+        new=ticket.priority,
+        cause="sla_escalation",
+    )
+    hooks.emit(
+        EventKind.PRIORITY_CHANGED,
+        ticket,
+        event,
+        old_priority=old,
+        new_priority=ticket.priority,
+    )
+    return True
+

@@ -302,6 +302,23 @@ GRAPHQL_DEBUG = False
 
 
 # --- jobs / webhooks / notifications ------------------------------------------------------
+INSTALLED_APPS += ["portal.notifications"]  # SentNotification lives there
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_CLAIM_SIZE = 10  # rows a worker leases at once
+# A leased row is retried this long after a crash; longer than sending a whole claim.
+WEBHOOKS_LEASE_SECONDS = WEBHOOKS_CLAIM_SIZE * WEBHOOKS_TIMEOUT_SECONDS + 10
+# A run stops claiming after this; + one claim stays below Q_CLUSTER["timeout"].
+WEBHOOKS_RUN_SECONDS = 60
+WEBHOOKS_BACKOFF_BASE_SECONDS = 30  # first retry after 30 s, then 1 min, 2 min, ...
+WEBHOOKS_BACKOFF_MAX_SECONDS = 3600
+WEBHOOKS_MAX_AGE_HOURS = 24  # then a delivery is marked failed
+WEBHOOKS_BATCH_SIZE = 500  # at most this many attempts per process_webhooks run
+WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
+API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
+NOTIFICATIONS_STALE_CLAIM_SECONDS = 120  # below Q_CLUSTER["retry"]: a retry resends
+NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90)
+# Audit events of finished (closed, rejected, withdrawn) tickets are kept this long.
+TICKETS_EVENT_RETENTION_DAYS = env_int("TICKETS_EVENT_RETENTION_DAYS", 365)
 
 
 # --- portal ---------------------------------------------------------------------------

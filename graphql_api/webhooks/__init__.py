@@ -1,0 +1,15 @@
+"""Webhooks for integrators.
+
+* ``outbox.enqueue(event, data, ordering_key=..., include_internal=...)`` — call inside
+  the transaction of the change; writes one pending delivery per subscribed webhook.
+* ``delivery.deliver_due()`` — run every minute (``manage.py process_webhooks``, schedule
+  ``webhooks-process``); signs, posts, retries with backoff, keeps order per key.
+* ``services`` — create / update / delete / redeliver, for the admin and GraphQL.
+* ``admin_views`` — the Wagtail admin screens (Integrations menu, superusers only).
+
+For receivers: each POST carries ``{event, id, occurredAt, data}`` with
+``X-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>``,
+``X-Webhook-Timestamp`` (Unix seconds of the attempt), ``X-Webhook-Event`` and
+``X-Webhook-Id``. Answer 2xx within the timeout (5 s by default). Delivery is at least
+once: deduplicate on ``id``, which is the same on every retry and redelivery.
+"""

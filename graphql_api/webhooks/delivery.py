@@ -1,0 +1,201 @@
+"""Posting due deliveries: claim, send, record, retry with backoff.
+
+Guarantees, and how:
+
+* **At least once.** A row is claimed in a short transaction that increments
+  ``attempts`` and pushes ``next_attempt_at`` forward by a lease
+  (``WEBHOOKS_LEASE_SECONDS``); the HTTP call happens outside any transaction, and only
+  its outcome marks the row delivered. A worker killed mid-delivery leaves the row
+  pending; once the lease runs out the next run sends it again. Receivers deduplicate
+  on the ``id`` in the body (the delivery's ``event_id``), which never changes.
+* **No double sending by concurrent workers.** On PostgreSQL the claim uses
+  ``SELECT … FOR UPDATE SKIP LOCKED``; on SQLite the database-wide write lock taken at
+  ``BEGIN IMMEDIATE`` serialises claims. Either way a claimed row is no longer due.
+* **Order per key.** A row is due only when no older row with the same webhook and
+  ordering key is still pending (a claimed row stays pending until its outcome), so a
+  ticket's events reach each receiver in the order they happened.
+* **Retries.** A failure (connection error, timeout, non-2xx) is retried after
+  ``WEBHOOKS_BACKOFF_BASE_SECONDS * 2**(attempts-1)`` seconds (30 s, 1 min, 2 min, …,
+  capped at ``WEBHOOKS_BACKOFF_MAX_SECONDS``) until ``WEBHOOKS_MAX_AGE_HOURS`` after the
+  event, then the row is marked failed (and stops blocking later rows).
+"""
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from graphql_api.models import WebhookDelivery
+
+from . import signing
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "SupportPortal-Webhooks/1"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: it is recorded as a failure."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """POST ``body`` and return the HTTP status code. Raises on network errors."""
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise ValueError(f"Refusing to post to a non-HTTP URL: {url!r}")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, data=body, headers=headers, method="POST"
+    )
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=timeout) as response:  # noqa: S310
+            response.read(1024)
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt, after ``attempts`` attempts have failed."""
+    base = settings.WEBHOOKS_BACKOFF_BASE_SECONDS
+    cap = settings.WEBHOOKS_BACKOFF_MAX_SECONDS
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+def due_deliveries(now: datetime):
+    """Pending rows whose time has come and that no older row of the same key blocks."""
+    older_pending = WebhookDelivery.objects.filter(
+        webhook=OuterRef("webhook"),
+        ordering_key=OuterRef("ordering_key"),
+        status=WebhookDelivery.Status.PENDING,
+        id__lt=OuterRef("id"),
+    )
+    return (
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            webhook__active=True,
+        )
+        .filter(Q(ordering_key="") | ~Exists(older_pending))
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def claim_due(now: datetime, limit: int) -> list[WebhookDelivery]:
+    """Take up to ``limit`` due rows for this worker: count the attempt and lease them."""
+    with transaction.atomic():
+        rows = due_deliveries(now)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        ids = list(rows.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        lease_until = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
+        WebhookDelivery.objects.filter(id__in=ids).update(
+            attempts=F("attempts") + 1, next_attempt_at=lease_until
+        )
+    return list(
+        WebhookDelivery.objects.filter(id__in=ids)
+        .select_related("webhook")
+        .order_by("id")
+    )
+
+
+def send(delivery: WebhookDelivery, *, now: datetime | None = None) -> str:
+    """Post one claimed delivery and record the outcome: ``delivered``, ``retry`` or
+    ``failed``."""
+    webhook = delivery.webhook
+    body = signing.encode_body(
+        event=delivery.event,
+        event_id=str(delivery.event_id),
+        occurred_at=delivery.created_at.isoformat().replace("+00:00", "Z"),
+        data=delivery.payload,
+    )
+    sent_at = now or timezone.now()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.SIGNATURE_HEADER: signing.sign(webhook.secret, body),
+        signing.TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+        signing.EVENT_HEADER: delivery.event,
+        signing.ID_HEADER: str(delivery.event_id),
+    }
+    status_code, error = None, ""
+    try:
+        status_code = post(
+            webhook.url, body, headers, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS
+        )
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except Exception as exc:  # any failure to get an answer is retried
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    finished_at = now or timezone.now()
+    still_ours = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING
+    )
+    if not error:
+        still_ours.update(
+            status=WebhookDelivery.Status.DELIVERED,
+            delivered_at=finished_at,
+            last_status_code=status_code,
+            last_error="",
+        )
+        return "delivered"
+    retry_at = finished_at + backoff(delivery.attempts)
+    give_up_at = delivery.created_at + timedelta(hours=settings.WEBHOOKS_MAX_AGE_HOURS)
+    if retry_at > give_up_at:
+        still_ours.update(
+            status=WebhookDelivery.Status.FAILED,
+            last_status_code=status_code,
+            last_error=error,
+        )
+        logger.warning("Webhook delivery %s failed for good: %s", delivery.pk, error)
+        return "failed"
+    still_ours.update(
+        next_attempt_at=retry_at, last_status_code=status_code, last_error=error
+    )
+    return "retry"
+
+
+def deliver_due(now: datetime | None = None, limit: int | None = None) -> Counter:
+    """Deliver what is due, up to ``limit`` attempts; returns outcome counts.
+
+    Claims in small batches until nothing is due, so that a ticket's next event goes
+    out in the same run once the previous one is delivered; stops claiming after
+    ``WEBHOOKS_RUN_SECONDS`` so that a run ends well within the django-q2 task timeout.
+    """
+    limit = limit or settings.WEBHOOKS_BATCH_SIZE
+    deadline = time.monotonic() + settings.WEBHOOKS_RUN_SECONDS
+    outcomes: Counter = Counter()
+    attempted = 0
+    while attempted < limit and time.monotonic() < deadline:
+        # Small claims: every row of a claim must be sent before its lease runs out
+        # (claim size × timeout < lease), or another worker could send it too.
+        size = min(limit - attempted, settings.WEBHOOKS_CLAIM_SIZE)
+        batch = claim_due(now or timezone.now(), size)
+        if not batch:
+            break
+        for delivery in batch:
+            outcomes[send(delivery, now=now)] += 1
+        attempted += len(batch)
+    return outcomes
+
+
+def purge_old_deliveries(now: datetime | None = None) -> int:
+    """Delete delivered and failed rows older than ``WEBHOOKS_RETENTION_DAYS``."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
+    deleted, _ = WebhookDelivery.objects.filter(
+        Q(status=WebhookDelivery.Status.DELIVERED, delivered_at__lt=cutoff)
+        | Q(status=WebhookDelivery.Status.FAILED, created_at__lt=cutoff)
+    ).delete()
+    return deleted

@@ -1,0 +1,27 @@
+"""Who may manage webhooks: administrators all of them; integrators holding the
+``graphql_api.add_webhook`` permission their own. One policy for the admin screens and
+the GraphQL mutations."""
+
+from graphql_api.models import Webhook
+
+
+def can_manage_webhooks(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm("graphql_api.add_webhook"))
+    )
+
+
+def can_change_webhook(user, webhook: Webhook) -> bool:
+    return can_manage_webhooks(user) and (
+        user.is_superuser or webhook.owner_id == user.pk
+    )
+
+
+def webhooks_visible_to(user):
+    if not can_manage_webhooks(user):
+        return Webhook.objects.none()
+    if user.is_superuser:
+        return Webhook.objects.all()
+    return Webhook.objects.filter(owner=user)

@@ -1,0 +1,206 @@
+"""Notification emails: rendered, sent once per key, never to the actor, per preference."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from portal.notifications.dispatch import notify_after_commit
+from portal.notifications.models import SentNotification
+from portal.notifications.sending import Outcome, idempotency_key, send_notification
+from portal.notifications.tasks import purge_old_notifications
+
+
+def _send(recipient, key="evt-1:1:account_approved", **extra):
+    return send_notification(
+        "account_approved", recipient, context={}, idempotency_key=key, **extra
+    )
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice@acme.example", display_name="Alice")
+
+
+@pytest.mark.django_db
+def test_email_has_subject_text_and_html(alice):
+    assert _send(alice) == Outcome.SENT
+    [message] = mail.outbox
+    assert message.to == ["alice@acme.example"]
+    assert message.subject == "Your Support Portal account has been approved"
+    assert message.body.startswith("Hello Alice,\n\nYour account has been approved.")
+    assert "http://testserver/accounts/login/" in message.body
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert '<a href="http://testserver/accounts/login/"' in html
+    row = SentNotification.objects.get()
+    assert (row.status, row.to_email, row.subject, row.attempts) == (
+        "sent",
+        "alice@acme.example",
+        "Your Support Portal account has been approved",
+        1,
+    )
+
+
+@pytest.mark.django_db
+def test_the_same_key_twice_sends_one_email(alice):
+    key = idempotency_key("evt-1", alice.pk, "account_approved")
+    assert key == f"evt-1:{alice.pk}:account_approved"
+    assert _send(alice, key) == Outcome.SENT
+    assert _send(alice, key) == Outcome.DUPLICATE
+    assert len(mail.outbox) == 1
+    assert SentNotification.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_nobody_is_emailed_about_their_own_action(alice):
+    assert _send(alice, actor=alice) == Outcome.SKIPPED_ACTOR
+    assert _send(alice, actor=alice.pk) == Outcome.SKIPPED_ACTOR
+    assert mail.outbox == []
+    assert SentNotification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_someone_else_acting_does_not_stop_the_email(alice, make_user):
+    bob = make_user("bob@acme.example")
+    assert _send(alice, actor=bob) == Outcome.SENT
+    assert [m.to for m in mail.outbox] == [["alice@acme.example"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "preference",
+    [False, "notify_on_reply", lambda user: user.notify_on_reply],
+    ids=["flag", "attribute", "callable"],
+)
+def test_preferences_are_honoured(make_user, preference):
+    quiet = make_user("quiet@acme.example", notify_on_reply=False)
+    assert _send(quiet, preference=preference) == Outcome.SKIPPED_PREFERENCE
+    assert mail.outbox == []
+    assert SentNotification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_preference_that_allows_sends(alice):
+    assert _send(alice, preference="notify_on_status") == Outcome.SENT
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_inactive_users_get_nothing(make_user):
+    gone = make_user("gone@acme.example", is_active=False)
+    assert _send(gone) == Outcome.SKIPPED_NO_ADDRESS
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_retried_by_the_next_run_and_sent_once(alice):
+    with (
+        mock.patch(
+            "django.core.mail.EmailMultiAlternatives.send",
+            side_effect=ConnectionError("smtp down"),
+        ),
+        pytest.raises(ConnectionError),
+    ):
+        _send(alice)
+    row = SentNotification.objects.get()
+    assert (row.status, row.last_error) == ("failed", "ConnectionError('smtp down')")
+    assert mail.outbox == []
+
+    assert _send(alice) == Outcome.SENT
+    assert _send(alice) == Outcome.DUPLICATE
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
+
+
+@pytest.mark.django_db
+def test_a_run_that_died_after_claiming_is_taken_over_only_once_stale(alice, settings):
+    settings.NOTIFICATIONS_STALE_CLAIM_SECONDS = 120
+    key = "evt-9:1:account_approved"
+    row = SentNotification.objects.create(
+        idempotency_key=key,
+        kind="account_approved",
+        recipient=alice,
+        to_email=alice.email,
+        claimed_at=timezone.now() - timedelta(seconds=60),
+    )
+    # another run may still be sending it: do not send a second copy
+    assert _send(alice, key) == Outcome.DUPLICATE
+    assert mail.outbox == []
+
+    SentNotification.objects.filter(pk=row.pk).update(
+        claimed_at=timezone.now() - timedelta(seconds=121)
+    )
+    assert _send(alice, key) == Outcome.SENT
+    assert _send(alice, key) == Outcome.DUPLICATE
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_notify_after_commit_sends_through_the_queue_once(
+    alice, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            notify_after_commit(
+                "account_rejected",
+                alice.pk,
+                context={"reason": "Unknown company"},
+                idempotency_key=f"reject-1:{alice.pk}:account_rejected",
+            )
+        assert len(callbacks) == 1
+    [message] = mail.outbox
+    assert message.subject == "Your Support Portal account request"
+    assert "Reason: Unknown company" in message.body
+
+
+@pytest.mark.django_db
+def test_nothing_is_queued_when_the_transaction_rolls_back(
+    alice, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            notify_after_commit(
+                "account_approved", alice.pk, context={}, idempotency_key="k"
+            )
+            raise RuntimeError
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_purge_forgets_old_rows_only(alice, settings):
+    settings.NOTIFICATIONS_RETENTION_DAYS = 90
+    _send(alice, "old")
+    _send(alice, "new")
+    SentNotification.objects.filter(idempotency_key="old").update(
+        created_at=timezone.now() - timedelta(days=91)
+    )
+    assert purge_old_notifications() == 1
+    assert purge_old_notifications() == 0
+    assert list(SentNotification.objects.values_list("idempotency_key", flat=True)) == [
+        "new"
+    ]
+
+
+@pytest.mark.django_db
+def test_text_parts_are_not_html_escaped(make_user):
+    user = make_user("obrien@acme.example", display_name="Seán O'Brien")
+    send_notification(
+        "organization_invitation",
+        user,
+        context={"organization_name": "Smith & Sons <EU>", "inviter_name": ""},
+        idempotency_key="invite-1",
+    )
+    [message] = mail.outbox
+    assert message.subject == (
+        "You have been added to Smith & Sons <EU> on Support Portal"
+    )
+    assert message.body.startswith("Hello Seán O'Brien,\n\nYou have been added")
+    assert "Smith & Sons <EU>." in message.body
+    assert "Smith &amp; Sons &lt;EU&gt;" in message.alternatives[0][0]

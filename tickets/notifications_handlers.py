@@ -1,0 +1,240 @@
+"""Ticket emails: who is told about what, sent after commit by the worker.
+
+Each ticket change that people care about registers an after-commit handler with
+``tickets.hooks``; the handler queues ``notify_event(event_id)`` on django-q2, which
+reloads the ``TicketEvent`` and emails each recipient through
+``portal.notifications.sending.send_notification`` with the idempotency key
+``<event id>:<recipient id>:<kind>``, so a retried job never sends an email twice.
+
+Who gets what:
+
+- created: the requester gets a receipt with the reference (also when they filed it
+  themselves: it is their only record of the number); the queue's agents get an alert.
+- public reply: the requester and the watchers; the assignee too when the customer
+  replied (``notify_on_reply``).
+- status changed: the requester and the watchers (``notify_on_status``); "resolved"
+  carries the rating link ``/portal/tickets/<ref>/#rate``.
+- closed automatically: the requester (``notify_on_status``).
+- assigned: the new assignee.
+- SLA breached: the assignee and the supervisors.
+
+The actor of a change is never emailed about it (except the receipt above).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django_q.tasks import async_task
+
+from accounts import roles
+from portal.notifications.sending import idempotency_key, send_notification
+
+from . import hooks
+from .models import Comment, EventKind, Priority, Status, TicketEvent
+
+NOTIFIED_KINDS = (
+    EventKind.CREATED,
+    EventKind.COMMENTED,
+    EventKind.STATUS_CHANGED,
+    EventKind.AUTO_CLOSED,
+    EventKind.ASSIGNED,
+    EventKind.SLA_BREACHED,
+)
+
+
+def queue_notifications(kind, ticket, event, **data) -> None:
+    """The after-commit hook: hand the event to the worker."""
+    async_task("tickets.notifications_handlers.notify_event", event.pk)
+
+
+def register() -> None:
+    for kind in NOTIFIED_KINDS:
+        hooks.register(kind, queue_notifications)
+
+
+# --- the job ------------------------------------------------------------------------
+
+
+def _is_staff(user) -> bool:
+    return user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES)
+
+
+def _ticket_url(ticket, user) -> str:
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    path = ticket.get_admin_url() if _is_staff(user) else ticket.get_absolute_url()
+    return base + path
+
+
+def _context(ticket, user) -> dict:
+    return {
+        "ticket": ticket,
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "queue_name": ticket.queue.name,
+        "priority_label": Priority(ticket.priority).label,
+        "requester_name": ticket.requester.get_display_name(),
+        "assignee_name": ticket.assignee.get_display_name() if ticket.assignee else "",
+        "ticket_url": _ticket_url(ticket, user),
+    }
+
+
+def _unique(users):
+    seen, result = set(), []
+    for user in users:
+        if user is not None and user.pk not in seen:
+            seen.add(user.pk)
+            result.append(user)
+    return result
+
+
+def _send(event, kind, user, *, actor, preference=None, **context):
+    return send_notification(
+        kind,
+        user,
+        context={**_context(event.ticket, user), **context},
+        idempotency_key=idempotency_key(event.pk, user.pk, kind),
+        actor=actor,
+        preference=preference,
+    )
+
+
+def _created(event, actor):
+    ticket = event.ticket
+    _send(event, "ticket_created", ticket.requester, actor=None)
+    User = get_user_model()
+    agents = User.objects.filter(
+        groups=ticket.queue.agent_group_id, is_active=True
+    ).order_by("email")
+    for agent in agents:
+        if agent.pk == ticket.requester_id:
+            continue
+        _send(
+            event, "ticket_created_agent", agent, actor=actor, body=ticket.description
+        )
+
+
+def _commented(event, actor):
+    ticket = event.ticket
+    comment = (
+        Comment.objects.select_related("author")
+        .filter(pk=event.data.get("comment_id"), is_internal=False)
+        .first()
+    )
+    if comment is None:
+        return
+    recipients = [ticket.requester, *ticket.watchers.order_by("email")]
+    if not event.data.get("by_staff"):
+        recipients.append(ticket.assignee)
+    for user in _unique(recipients):
+        _send(
+            event,
+            "ticket_reply",
+            user,
+            actor=comment.author,
+            preference="notify_on_reply",
+            author_name=comment.author.get_display_name(),
+            body=comment.body,
+        )
+
+
+def _status_changed(event, actor):
+    ticket = event.ticket
+    new, old = event.new_value, event.old_value
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    for user in _unique([ticket.requester, *ticket.watchers.order_by("email")]):
+        rating_url = ""
+        if new == Status.RESOLVED and user.pk == ticket.requester_id:
+            rating_url = f"{base}{ticket.get_absolute_url()}#rate"
+        _send(
+            event,
+            "ticket_status_changed",
+            user,
+            actor=actor,
+            preference="notify_on_status",
+            status_label=Status(new).label,
+            old_status_label=Status(old).label if old in Status.values else old,
+            reason=event.data.get("reason", ""),
+            rating_url=rating_url,
+        )
+
+
+def _auto_closed(event, actor):
+    ticket = event.ticket
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    rating_url = ""
+    if ticket.satisfaction_rating is None:
+        rating_url = f"{base}{ticket.get_absolute_url()}#rate"
+    _send(
+        event,
+        "ticket_auto_closed",
+        ticket.requester,
+        actor=None,
+        preference="notify_on_status",
+        days=settings.TICKETS_AUTO_CLOSE_DAYS,
+        rating_url=rating_url,
+    )
+
+
+def _assigned(event, actor):
+    new_id = event.data.get("new_assignee_id")
+    assignee = get_user_model().objects.filter(pk=new_id).first() if new_id else None
+    if assignee is None:
+        return
+    _send(
+        event,
+        "ticket_assigned",
+        assignee,
+        actor=actor,
+        actor_name=actor.get_display_name() if actor else "",
+    )
+
+
+def _sla_breached(event, actor):
+    ticket = event.ticket
+    target = event.data.get("target", "resolution")
+    due_at = (
+        ticket.first_response_due_at
+        if target == "first_response"
+        else ticket.resolution_due_at
+    )
+    supervisors = get_user_model().objects.filter(
+        groups__name=roles.SUPERVISORS, is_active=True
+    )
+    for user in _unique([ticket.assignee, *supervisors.order_by("email")]):
+        _send(
+            event,
+            "ticket_sla_breached",
+            user,
+            actor=None,
+            target_label="first response"
+            if target == "first_response"
+            else "resolution",
+            due_at=due_at,
+        )
+
+
+HANDLERS = {
+    EventKind.CREATED: _created,
+    EventKind.COMMENTED: _commented,
+    EventKind.STATUS_CHANGED: _status_changed,
+    EventKind.AUTO_CLOSED: _auto_closed,
+    EventKind.ASSIGNED: _assigned,
+    EventKind.SLA_BREACHED: _sla_breached,
+}
+
+
+def notify_event(event_id: int) -> None:
+    """The worker's job: email everyone concerned by one ticket event. Safe to run
+    twice (each email has its idempotency key)."""
+    event = (
+        TicketEvent.objects.select_related(
+            "actor",
+            "ticket__requester",
+            "ticket__assignee",
+            "ticket__queue",
+        )
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None or event.kind not in HANDLERS:
+        return
+    HANDLERS[event.kind](event, event.actor)
