@@ -301,11 +301,14 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     ``TicketNotFound`` — the same error as for a reference that does not exist."""
     from .exceptions import TicketNotFound
 
+    reference = str(reference).strip().upper()
+    if "\x00" in reference:  # PostgreSQL refuses NUL in a query: no such ticket
+        raise TicketNotFound("No such ticket.")
     try:
         ticket = (
             visible_tickets(user)
             .select_related("requester", "assignee", "queue", "organization")
-            .get(reference=str(reference).strip().upper())
+            .get(reference=reference)
         )
     except Ticket.DoesNotExist:
         raise TicketNotFound("No such ticket.")

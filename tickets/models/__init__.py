@@ -12,6 +12,7 @@ from .choices import (
     Source,
     Status,
 )
+from .deflection import DeflectionEvent, DeflectionOutcome
 from .queues import CannedResponse, Queue, SLAPolicy
 from .stats import DailyStats
 from .tickets import (
@@ -32,6 +33,8 @@ __all__ = [
     "Category",
     "Comment",
     "DailyStats",
+    "DeflectionEvent",
+    "DeflectionOutcome",
     "EventKind",
     "Priority",
     "Queue",

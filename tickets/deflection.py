@@ -1,0 +1,172 @@
+"""Ticket deflection: did a suggested article answer the customer before they filed?
+
+The new-ticket form carries a random token and, once JavaScript shows suggestions, the
+number shown and the article clicked. Clicking a suggestion sends a beacon
+(``record_deflected``); filing the ticket records ``filed`` for the same token
+(``record_filed``), which wins over an earlier "deflected" because the customer came
+back; a filing with a fresh token (the form was reloaded) takes over the same session's
+deflection from the last ``COME_BACK_WINDOW``. ``deflection_rate(since)`` is what the agent desk reports.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import DeflectionEvent, DeflectionOutcome
+
+MAX_QUERY = 255
+MAX_URL = 500
+MAX_SHOWN = 50
+
+
+def clean_token(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value or ""))
+    except ValueError:
+        return None
+
+
+def clean_article_url(value) -> str:
+    """Only a path on this site is kept (never another host, never a script URL)."""
+    value = str(value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return value[:MAX_URL]
+
+
+def clean_shown(value) -> int:
+    try:
+        return max(0, min(int(value), MAX_SHOWN))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _text(value) -> str:
+    return str(value or "").replace("\x00", "").strip()
+
+
+def _values(user, session_key, query, shown, clicked_url):
+    return {
+        "user": user if getattr(user, "is_authenticated", False) else None,
+        "session_key": _text(session_key)[:40],
+        "query": _text(query)[:MAX_QUERY],
+        "shown_count": clean_shown(shown),
+        "clicked_url": clean_article_url(_text(clicked_url)),
+    }
+
+
+def _upsert(token, values, outcome, *, ticket=None, keep_filed=False):
+    with transaction.atomic():
+        event = DeflectionEvent.objects.select_for_update().filter(token=token).first()
+        if event is None:
+            try:
+                with transaction.atomic():
+                    return DeflectionEvent.objects.create(
+                        token=token, outcome=outcome, ticket=ticket, **values
+                    )
+            except IntegrityError:
+                event = DeflectionEvent.objects.select_for_update().get(token=token)
+        owner = values["user"]
+        if event.user_id and (owner is None or event.user_id != owner.pk):
+            return None  # somebody else's token: ignore rather than overwrite
+        if keep_filed and event.outcome == DeflectionOutcome.FILED:
+            return event
+        event.outcome = outcome
+        event.shown_count = max(event.shown_count, values["shown_count"])
+        event.query = values["query"] or event.query
+        event.clicked_url = values["clicked_url"] or event.clicked_url
+        event.session_key = values["session_key"] or event.session_key
+        event.user = event.user or owner
+        if ticket is not None:
+            event.ticket = ticket
+        event.save()
+        return event
+
+
+def record_deflected(
+    *, token, user, session_key="", query="", shown=0, clicked_url=""
+) -> DeflectionEvent | None:
+    """The customer opened a suggested article from the form. Counts as a deflection
+    unless the same form is filed later. Returns None for a bad token or one that
+    belongs to someone else."""
+    token = clean_token(token)
+    if token is None:
+        return None
+    values = _values(user, session_key, query, shown, clicked_url)
+    return _upsert(token, values, DeflectionOutcome.DEFLECTED, keep_filed=True)
+
+
+COME_BACK_WINDOW = timedelta(minutes=30)
+
+
+def _recent_deflection_token(values):
+    if values["user"] is None or not values["session_key"]:
+        return None
+    return (
+        DeflectionEvent.objects.filter(
+            user=values["user"],
+            session_key=values["session_key"],
+            outcome=DeflectionOutcome.DEFLECTED,
+            ticket__isnull=True,
+            updated_at__gte=timezone.now() - COME_BACK_WINDOW,
+        )
+        .order_by("-updated_at")
+        .values_list("token", flat=True)
+        .first()
+    )
+
+
+def record_filed(
+    *, token, user, ticket, session_key="", query="", shown=0, clicked_url=""
+) -> DeflectionEvent:
+    """The form was filed (call inside the transaction that created ``ticket``). A
+    missing or bad token still records the filing, under a fresh token."""
+    values = _values(user, session_key, query, shown, clicked_url)
+    token = clean_token(token)
+    if token is None or not DeflectionEvent.objects.filter(token=token).exists():
+        # The form was reloaded (e.g. Back from the article gives a fresh token): the
+        # customer's recent deflection in this session is this visit coming back.
+        token = _recent_deflection_token(values) or token or uuid.uuid4()
+    event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
+    if event is None:  # token owned by someone else: record this filing on its own
+        event = DeflectionEvent.objects.create(
+            token=uuid.uuid4(), outcome=DeflectionOutcome.FILED, ticket=ticket, **values
+        )
+    return event
+
+
+@dataclass(frozen=True)
+class DeflectionStats:
+    """Form visits since a moment: ``shown`` saw suggestions, ``clicked`` opened one,
+    ``deflected`` left after reading, ``filed`` filed a ticket."""
+
+    shown: int
+    clicked: int
+    deflected: int
+    filed: int
+
+    @property
+    def rate(self) -> float | None:
+        total = self.deflected + self.filed
+        return self.deflected / total if total else None
+
+
+def deflection_stats(since) -> DeflectionStats:
+    """One aggregate query over the events created at or after ``since``."""
+    counts = DeflectionEvent.objects.filter(created_at__gte=since).aggregate(
+        shown=Count("pk", filter=Q(shown_count__gt=0)),
+        clicked=Count("pk", filter=~Q(clicked_url="")),
+        deflected=Count("pk", filter=Q(outcome=DeflectionOutcome.DEFLECTED)),
+        filed=Count("pk", filter=Q(outcome=DeflectionOutcome.FILED)),
+    )
+    return DeflectionStats(**counts)
+
+
+def deflection_rate(since) -> float | None:
+    """Share of portal visits since ``since`` that ended with an article instead of a
+    ticket: deflected / (deflected + filed), from 0.0 to 1.0; None without data."""
+    return deflection_stats(since).rate

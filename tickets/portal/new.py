@@ -1,0 +1,94 @@
+"""Filing a ticket, with knowledge-base suggestions and the deflection beacon."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .. import deflection, services
+from ..exceptions import PermissionDenied
+from ..forms import NewTicketForm, apply_service_errors
+from ..models import Source
+from .common import can_file_tickets
+
+
+def _suggestions(user, subject):
+    """Server-side suggestions for a subject given in the URL (works without JS)."""
+    if not subject:
+        return []
+    from kb.services import suggest_articles
+
+    return suggest_articles(user, subject, 5)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def new_ticket(request):
+    if not can_file_tickets(request.user):
+        raise Http404("No such page.")
+    if request.method == "POST":
+        form = NewTicketForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    ticket = services.create_ticket(
+                        request.user,
+                        subject=data["subject"],
+                        description=data["description"],
+                        category=data["category"],
+                        priority=data["priority"],
+                        organization=form.chosen_organization,
+                        source=Source.PORTAL,
+                        attachments=data["attachments"],
+                    )
+                    deflection.record_filed(
+                        user=request.user,
+                        ticket=ticket,
+                        session_key=request.session.session_key or "",
+                        **form.deflection_data(),
+                    )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("Ticket %(ref)s filed. We will reply here and by email.")
+                    % {"ref": ticket.reference},
+                )
+                return redirect("tickets:portal_ticket", reference=ticket.reference)
+        suggestions = []
+    else:
+        subject = request.GET.get("subject", "").strip()[:200]
+        form = NewTicketForm(user=request.user, initial={"subject": subject})
+        suggestions = _suggestions(request.user, subject)
+    return TemplateResponse(
+        request,
+        "tickets/portal/new_ticket.html",
+        {"form": form, "suggestions": suggestions},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@login_required
+def deflection_beacon(request):
+    """``navigator.sendBeacon`` target: the customer opened a suggested article."""
+    event = deflection.record_deflected(
+        token=request.POST.get("token"),
+        user=request.user,
+        session_key=request.session.session_key or "",
+        query=request.POST.get("query", ""),
+        shown=request.POST.get("shown"),
+        clicked_url=request.POST.get("clicked_url", ""),
+    )
+    if event is None:
+        return JsonResponse({"error": _("Unknown form token.")}, status=400)
+    return JsonResponse({"outcome": event.outcome}, status=202)

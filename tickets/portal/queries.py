@@ -1,0 +1,75 @@
+"""Ticket and article lists for the portal pages, each a fixed number of queries."""
+
+from datetime import timedelta
+
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from wagtail.models import Locale
+
+from .. import permissions
+from ..models import Priority
+from .common import PRIORITY_RANK
+
+ORDERINGS = {
+    "-updated": ("-updated_at", "-pk"),
+    "-created": ("-created_at", "-pk"),
+    "created": ("created_at", "pk"),
+    "priority": ("priority_rank", "-updated_at", "-pk"),
+}
+
+
+def portal_tickets(user):
+    """Tickets ``user`` may see, with what a list row shows loaded."""
+    return permissions.visible_tickets(user).select_related("requester", "organization")
+
+
+def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
+    qs = portal_tickets(user)
+    if status == "open":
+        qs = qs.open()
+    elif status == "closed":
+        qs = qs.closed()
+    if scope == "mine":
+        qs = qs.filter(requester=user)
+    elif scope == "organization":
+        qs = qs.filter(organization__memberships__user=user).exclude(requester=user)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(subject__icontains=q) | Q(reference__icontains=q))
+    if order == "priority":
+        qs = qs.annotate(
+            priority_rank=Case(
+                *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
+                default=Value(len(Priority)),
+                output_field=IntegerField(),
+            )
+        )
+    return qs.order_by(*ORDERINGS.get(order, ORDERINGS["-updated"]))
+
+
+def recent_articles(user, limit=5):
+    from kb.permissions import visible_articles
+
+    return list(
+        visible_articles(user)
+        .filter(locale_id=Locale.get_active().pk)
+        .order_by("-first_published_at")[:limit]
+    )
+
+
+def popular_articles(user, limit=5, days=30):
+    from kb.permissions import visible_articles
+
+    since = timezone.localdate() - timedelta(days=days)
+    return list(
+        visible_articles(user)
+        .filter(locale_id=Locale.get_active().pk)
+        .annotate(
+            recent_views=Coalesce(
+                Sum("daily_views__views", filter=Q(daily_views__day__gte=since)), 0
+            )
+        )
+        .filter(recent_views__gt=0)
+        .order_by("-recent_views", "title")[:limit]
+    )
