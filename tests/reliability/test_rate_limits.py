@@ -99,3 +99,67 @@ def test_production_settings_keep_the_limits_on():
         "signup": "20/h/ip",
         "reset_password": "5/h/ip",
     }
+    assert base.PORTAL_RATE_LIMITS == {"ticket_create": "20/h"}
+
+
+# --- filing tickets (portal.ratelimits) ---------------------------------------------
+
+
+def new_ticket(number):
+    return {
+        "subject": f"Cannot log in ({number})",
+        "description": "The page says my password is wrong.",
+        "category": "account",
+        "priority": "high",
+    }
+
+
+@override_settings(PORTAL_RATE_LIMITS={"ticket_create": "3/h"})
+def test_filing_past_the_limit_answers_429_and_files_nothing(client, alice, queue):
+    from tickets.models import Ticket
+
+    client.force_login(alice)
+    for number in range(3):
+        response = client.post("/portal/tickets/new/", new_ticket(number))
+        assert response.status_code == 302
+
+    response = client.post("/portal/tickets/new/", new_ticket(99))
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3601
+    assert "too often in a short time" in response.content.decode()
+    assert list(Ticket.objects.values_list("subject", flat=True).order_by("pk")) == [
+        "Cannot log in (0)",
+        "Cannot log in (1)",
+        "Cannot log in (2)",
+    ]
+    assert client.get("/portal/tickets/new/").status_code == 200  # reading is free
+
+
+@override_settings(PORTAL_RATE_LIMITS={"ticket_create": "1/h"})
+def test_the_limit_is_per_customer(client, alice, bob, queue):
+    from tickets.models import Ticket
+
+    client.force_login(alice)
+    assert client.post("/portal/tickets/new/", new_ticket(1)).status_code == 302
+    assert client.post("/portal/tickets/new/", new_ticket(2)).status_code == 429
+    client.force_login(bob)
+    assert client.post("/portal/tickets/new/", new_ticket(3)).status_code == 302
+    assert Ticket.objects.count() == 2
+
+
+def test_rates_parse_and_unknown_scopes_are_unlimited(settings):
+    from portal import ratelimits
+
+    assert ratelimits.parse_rate("20/h") == (20, 3600)
+    assert ratelimits.parse_rate("5/10m") == (5, 600)
+    settings.PORTAL_RATE_LIMITS = {"ticket_create": "1/m"}
+    ratelimits.consume("something_else", "user:1")
+    ratelimits.consume("something_else", "user:1")
+    ratelimits.consume("ticket_create", "user:1")
+    with pytest.raises(ratelimits.RateLimited) as limited:
+        ratelimits.consume("ticket_create", "user:1")
+    assert 0 < limited.value.retry_after <= 61
+    assert str(limited.value) == (
+        "You have done this too often in a short time. Please try again in 1 minute."
+    )
