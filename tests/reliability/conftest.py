@@ -2,6 +2,9 @@
 tests, a clean cache (rate-limit counters live there) and a snapshot of what is stored,
 so that a refused request can be shown to have written nothing."""
 
+import asyncio
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -23,6 +26,29 @@ from tickets.tests.conftest import (  # noqa: F401 - fixtures re-exported
     ticket,
     viewer,
 )
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Browser tests earlier in the session leave Playwright's event loop running in the
+    main thread; Django then refuses ORM calls there, including the database flush
+    after a transactional test. Allow them for such a test only while that loop runs."""
+    if _event_loop_running():
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(autouse=True)

@@ -24,13 +24,21 @@ def closed_port() -> int:
     return free_port()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # hand the 3xx back to the caller
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def fetch(url, *, data=None, headers=None, method=None, timeout=30):
-    """(status, headers, body) without raising on 4xx/5xx."""
+    """(status, headers, body) without following redirects or raising on 3xx-5xx."""
     request = urllib.request.Request(  # noqa: S310 - loopback test server
         url, data=data, headers=headers or {}, method=method
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _opener.open(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
