@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+TEST_WORKERS ?= 2
 
 .PHONY: install run test test-fast test-postgres lint format migrate demo bench bench-full fuzz clean
 
@@ -32,11 +33,14 @@ run: install
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
 	wait
 
+# Two processes: Playwright's event loop would make Django and strawberry-django treat
+# every later test in the same process as async code, so browser tests run on their own.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
-test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+test-postgres:
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
 lint: install
 	$(BIN)/ruff check .

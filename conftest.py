@@ -1,6 +1,12 @@
 """Shared fixtures for every app's tests."""
 
+import os
+
 import pytest
+
+# Playwright's sync API (browser tests) leaves an event loop running in the test
+# process; Django would then refuse ORM calls of every later test in that process.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)

@@ -1,14 +1,43 @@
-"""The one GraphQL schema. Each domain contributes its Query/Mutation classes."""
+"""The one GraphQL schema. Each domain contributes its Query/Mutation classes, merged
+here with the optimizer and the safety extensions (classes or factories: strawberry
+builds fresh instances for every request)."""
 
 import strawberry
+from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from . import extensions
+from .accounts.schema import Query as AccountsQuery
+from .integrations.schema import Mutation as IntegrationsMutation
+from .integrations.schema import Query as IntegrationsQuery
+from .kb.schema import Mutation as KbMutation
+from .kb.schema import Query as KbQuery
+from .tickets.schema import Mutation as TicketsMutation
+from .tickets.schema import Query as TicketsQuery
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field(description="Answers 'pong': a liveness check for integrators.")
     def ping(self) -> str:
         return "pong"
 
 
-schema = strawberry.Schema(query=Query, extensions=[DjangoOptimizerExtension])
+Query = merge_types(
+    "Query", (CoreQuery, AccountsQuery, TicketsQuery, KbQuery, IntegrationsQuery)
+)
+Mutation = merge_types("Mutation", (TicketsMutation, KbMutation, IntegrationsMutation))
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        extensions.IntrospectionPolicy,
+        extensions.WriteScopeGuard,
+        extensions.depth_limiter,
+        extensions.alias_limiter,
+        extensions.token_limiter,
+        DjangoOptimizerExtension,
+        extensions.error_masker,
+    ],
+)

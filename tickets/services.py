@@ -794,4 +794,3 @@ def escalate_priority(ticket) -> bool:
         new_priority=ticket.priority,
     )
     return True
-

@@ -47,7 +47,9 @@ def test_article_renders_in_fixed_queries(
 ):
     client.force_login(make_user("agent@example.com", groups=["Agents"]))
     client.get(many_articles[0].url)
-    with django_assert_max_num_queries(24):
+    # Agents have Wagtail admin access (the desk), so the page also renders Wagtail's
+    # userbar for them (permissions, profile, workflow state): constant, not per article.
+    with django_assert_max_num_queries(30):
         response = client.get(many_articles[0].url)
     assert response.status_code == 200
     related = response.context["related_articles"]

@@ -298,7 +298,14 @@ TICKETS_AUTO_CLOSE_DAYS = env_int("TICKETS_AUTO_CLOSE_DAYS", 7)
 
 
 # --- graphql_api ----------------------------------------------------------------------
-GRAPHQL_DEBUG = False
+GRAPHQL_DEBUG = False  # True shows resolver exception messages (dev only)
+# "authenticated": signed-in callers and tokens (everyone when DEBUG); "always"; "never"
+GRAPHQL_INTROSPECTION = env_str("GRAPHQL_INTROSPECTION", "authenticated")
+# per token / per user / per IP for anonymous callers; "" disables
+GRAPHQL_RATE_LIMIT = env_str("GRAPHQL_RATE_LIMIT", "120/m")
+GRAPHQL_MAX_DEPTH = 10
+GRAPHQL_MAX_ALIASES = 15
+GRAPHQL_MAX_TOKENS = 2000
 
 
 # --- jobs / webhooks / notifications ------------------------------------------------------

@@ -1,40 +1,17 @@
 """Browser tests: Debian's Chromium driven by Playwright against pytest-django's
 ``live_server``. One browser per session; a fresh context (cookies) per test.
 
-Playwright's sync API keeps an event loop running in the main thread, so Django's ORM
-calls in these tests need ``DJANGO_ALLOW_ASYNC_UNSAFE``. It is set when the first
-browser test starts, not when this file is imported: set at collection it would leak
-into every test of the session, and into subprocesses such as the production
-``check --deploy`` test, which rightly refuses it (pytest-django runs tests without a
-database after the transactional ones). So it is set for each browser test and removed
-after it.
+Playwright's sync API keeps an event loop running in the worker's main thread for the
+rest of the session, so every later ORM call in that process needs
+``DJANGO_ALLOW_ASYNC_UNSAFE``; the root conftest.py sets it for the test session (and
+subprocesses that stand for production drop it).
 """
 
-import os
 from pathlib import Path
 
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _async_unsafe_for_session_teardown(django_db_setup):
-    """The test database is destroyed at the very end, while Playwright's loop may
-    still run: allow it then too (nothing else runs after that)."""
-    yield
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(scope="session")

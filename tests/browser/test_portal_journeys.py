@@ -20,7 +20,10 @@ from tickets.tests.factories import (
 
 from .site import add_article, build_site
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PASSWORD = "Str0ng-and-l0ng-passphrase"  # noqa: S105 - test account
 

@@ -67,7 +67,10 @@ class SLAPolicy(models.Model):
     escalate_on_breach = models.BooleanField(
         _("escalate on breach"),
         default=False,
-        help_text=_("Notify supervisors when a ticket breaches this policy."),
+        help_text=_(
+            "Raise the priority one step when a ticket breaches this policy "
+            "(supervisors are always notified)."
+        ),
     )
 
     class Meta:

@@ -1,0 +1,210 @@
+"""Ticket queries and mutations: thin translations onto ``tickets.permissions`` and
+``tickets.services``."""
+
+from collections.abc import Iterable
+
+import strawberry
+import strawberry_django
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Q, Value, When
+from strawberry.types import Info
+
+from accounts.models import Organization, User
+from tickets import permissions, services
+from tickets.models import Queue, Source, Ticket
+
+from ..context import get_api_token, get_user, require_scope
+from ..pagination import CappedConnection
+from ..validation import as_mutation_error, clean_slug, clean_text
+from .types import (
+    AddCommentInput,
+    AssignTicketInput,
+    ChangeTicketStatusInput,
+    CommentType,
+    CreateTicketInput,
+    QueueType,
+    RateTicketInput,
+    SortDirection,
+    TicketFilter,
+    TicketOrder,
+    TicketOrderField,
+    TicketType,
+)
+
+REFERENCE_MAX_LENGTH = 20
+SEARCH_MAX_LENGTH = 200
+PRIORITY_RANK = Case(
+    When(priority="low", then=Value(0)),
+    When(priority="medium", then=Value(1)),
+    When(priority="high", then=Value(2)),
+    When(priority="critical", then=Value(3)),
+    output_field=IntegerField(),
+)
+
+
+def clean_reference(value: str | None) -> str:
+    return clean_text(value, "reference", max_length=REFERENCE_MAX_LENGTH).upper()
+
+
+def _filtered(tickets, user, filters: TicketFilter | None):
+    if filters is None:
+        return tickets
+    if filters.status:
+        tickets = tickets.filter(status__in=[s.value for s in filters.status])
+    if filters.priority:
+        tickets = tickets.filter(priority__in=[p.value for p in filters.priority])
+    if filters.queue is not None:
+        tickets = tickets.filter(queue__slug=clean_slug(filters.queue, "queue"))
+    if filters.organization is not None:
+        slug = clean_slug(filters.organization, "organization")
+        tickets = tickets.filter(organization__slug=slug)
+    if filters.assigned_to_me is not None:
+        mine = Q(assignee_id=user.pk)
+        tickets = tickets.filter(mine if filters.assigned_to_me else ~mine)
+    if filters.search is not None:
+        text = clean_text(filters.search, "search", max_length=SEARCH_MAX_LENGTH)
+        tickets = tickets.filter(Q(reference__iexact=text) | Q(subject__icontains=text))
+    return tickets
+
+
+def _ordered(tickets, ordering: TicketOrder | None):
+    ordering = ordering or TicketOrder()
+    sign = "-" if ordering.direction == SortDirection.DESC else ""
+    if ordering.field == TicketOrderField.PRIORITY:
+        tickets = tickets.alias(_priority_rank=PRIORITY_RANK)
+        key = "_priority_rank"
+    else:
+        key = ordering.field.value
+    return tickets.order_by(f"{sign}{key}", f"{sign}pk")
+
+
+@strawberry.type
+class Query:
+    @strawberry_django.connection(
+        CappedConnection[TicketType],
+        description="Tickets the caller may see (max 100 a page), newest first unless "
+        "ordered otherwise.",
+    )
+    def tickets(
+        self,
+        info: Info,
+        filters: TicketFilter | None = None,
+        ordering: TicketOrder | None = None,
+    ) -> Iterable[Ticket]:
+        user = get_user(info)
+        tickets = permissions.visible_tickets(user)
+        return _ordered(_filtered(tickets, user, filters), ordering)
+
+    @strawberry_django.field(
+        description="The ticket with this reference, or null when it does not exist "
+        "or the caller may not see it."
+    )
+    def ticket(self, info: Info, reference: str) -> TicketType | None:
+        return permissions.visible_tickets(get_user(info)).filter(
+            reference=clean_reference(reference)
+        )
+
+    @strawberry_django.field(description="Queues (by name); empty when anonymous.")
+    def queues(self, info: Info) -> list[QueueType]:
+        if not get_user(info).is_authenticated:
+            return Queue.objects.none()
+        return Queue.objects.order_by("name", "pk")
+
+
+def _ticket_for(info: Info, reference: str, action: str) -> Ticket:
+    """The visible ticket the caller may ``action`` on; TicketNotFound otherwise (an
+    OperationInfo "No such ticket.", the same as for a missing reference)."""
+    return permissions.get_ticket_for(
+        get_user(info, required=True), clean_reference(reference), action
+    )
+
+
+def _slug_lookup(model, value, field: str):
+    if value is None:
+        return None
+    slug = clean_slug(value, field)
+    found = model.objects.filter(slug=slug).first()
+    if found is None:
+        raise ValidationError({field: f"Unknown {field} “{slug}”."})
+    return found
+
+
+@strawberry.type
+class Mutation:
+    @strawberry_django.mutation(
+        handle_django_errors=True, description="File a ticket as the caller."
+    )
+    def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketType:
+        with as_mutation_error():
+            require_scope(info, "write")
+            user = get_user(info, required=True)
+            queue = _slug_lookup(Queue, input.queue, "queue")
+            organization = _slug_lookup(
+                Organization, input.organization, "organization"
+            )
+            return services.create_ticket(
+                user,
+                subject=input.subject,
+                description=input.description,
+                priority=input.priority.value,
+                category=input.category.value,
+                queue=queue,
+                organization=organization,
+                source=Source.API if get_api_token(info) else Source.PORTAL,
+            )
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Reply to a ticket, or add an internal note (support team).",
+    )
+    def add_comment(self, info: Info, input: AddCommentInput) -> CommentType:
+        with as_mutation_error():
+            require_scope(info, "write")
+            ticket = _ticket_for(info, input.reference, "view")
+            actor = get_user(info)
+            service = (
+                services.add_internal_note if input.is_internal else services.reply
+            )
+            return service(actor, ticket, body=input.body)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Move a ticket to another status (the lifecycle rules apply).",
+    )
+    def change_ticket_status(
+        self, info: Info, input: ChangeTicketStatusInput
+    ) -> TicketType:
+        with as_mutation_error():
+            require_scope(info, "write")
+            ticket = _ticket_for(info, input.reference, "view")
+            return services.change_status(
+                get_user(info), ticket, input.status.value, reason=input.reason or ""
+            )
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Assign a ticket to an agent of its queue (by email), or unassign.",
+    )
+    def assign_ticket(self, info: Info, input: AssignTicketInput) -> TicketType:
+        with as_mutation_error():
+            require_scope(info, "write")
+            ticket = _ticket_for(info, input.reference, "assign")
+            assignee = None
+            if input.assignee is not None:
+                email = clean_text(input.assignee, "assignee", max_length=254)
+                assignee = User.objects.filter(email__iexact=email).first()
+                if assignee is None:
+                    raise ValidationError({"assignee": "No such agent."})
+            return services.assign(get_user(info), ticket, assignee)
+
+    @strawberry_django.mutation(
+        handle_django_errors=True,
+        description="Rate a resolved ticket, once (the requester).",
+    )
+    def rate_ticket(self, info: Info, input: RateTicketInput) -> TicketType:
+        with as_mutation_error():
+            require_scope(info, "write")
+            ticket = _ticket_for(info, input.reference, "view")
+            return services.rate(
+                get_user(info), ticket, rating=input.rating, comment=input.comment or ""
+            )

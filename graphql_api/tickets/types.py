@@ -1,0 +1,220 @@
+"""Ticket types. Which tickets are visible is decided by the root resolvers through
+``tickets.permissions.visible_tickets``; what hangs off a ticket is filtered by each
+type's ``get_queryset`` (see ``visibility``), which the optimizer uses for its
+prefetches too, so customers never receive internal notes or their files."""
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+import strawberry_django
+from django.urls import reverse
+from strawberry import relay
+from strawberry.types import Info
+
+from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
+
+from ..accounts.types import OrganizationType, UserType
+from ..context import get_user
+from . import visibility
+
+
+@strawberry.enum(name="TicketStatus")
+class TicketStatus(Enum):
+    NEW = "new"
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+@strawberry.enum(name="TicketPriority")
+class TicketPriority(Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@strawberry.enum(name="TicketCategory")
+class TicketCategory(Enum):
+    TECHNICAL = "technical"
+    ACCOUNT = "account"
+    BILLING = "billing"
+    OTHER = "other"
+
+
+@strawberry_django.type(Queue, name="Queue")
+class QueueType:
+    name: str
+    slug: str
+
+
+@strawberry_django.type(Attachment, name="Attachment")
+class AttachmentType:
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return visibility.attachments_filter(queryset, get_user(info))
+
+    size: int
+    content_type: str
+    created_at: datetime
+
+    @strawberry_django.field(only=["original_name"])
+    def filename(self) -> str:
+        return self.original_name
+
+    @strawberry_django.field(
+        only=["original_name"],
+        description="Absolute download URL; the portal checks permission on every "
+        "download (send the same credentials).",
+    )
+    def url(self, info: Info) -> str:
+        path = reverse(
+            "tickets:attachment_download", args=[self.pk, self.original_name]
+        )
+        return info.context.request.build_absolute_uri(path)
+
+
+@strawberry_django.type(Comment, name="Comment")
+class CommentType:
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return visibility.comments_filter(queryset, get_user(info))
+
+    body: str
+    is_internal: bool
+    author: UserType
+    created_at: datetime
+    attachments: list[AttachmentType]
+
+
+@strawberry_django.type(TicketEvent, name="TicketEvent")
+class TicketEventType:
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return visibility.events_filter(queryset, get_user(info))
+
+    kind: str
+    actor: UserType | None
+    old_value: str
+    new_value: str
+    created_at: datetime
+
+
+@strawberry_django.type(Ticket, name="Ticket")
+class TicketType(relay.Node):
+    reference: str
+    subject: str
+    description: str
+    queue: QueueType
+    requester: UserType
+    organization: OrganizationType | None
+    assignee: UserType | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    satisfaction_rating: int | None
+    comments: list[CommentType]
+    attachments: list[AttachmentType]
+    events: list[TicketEventType]
+
+    @strawberry_django.field(only=["status"])
+    def status(self) -> TicketStatus:
+        return TicketStatus(self.status)
+
+    @strawberry_django.field(only=["priority"])
+    def priority(self) -> TicketPriority:
+        return TicketPriority(self.priority)
+
+    @strawberry_django.field(only=["category"])
+    def category(self) -> TicketCategory:
+        return TicketCategory(self.category)
+
+    @strawberry_django.field(prefetch_related=["tags"])
+    def tags(self) -> list[str]:
+        return sorted(tag.name for tag in self.tags.all())
+
+
+@strawberry.enum(name="TicketOrderField")
+class TicketOrderField(Enum):
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    PRIORITY = "priority"
+    REFERENCE = "reference"
+
+
+@strawberry.enum(name="SortDirection")
+class SortDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input(description="Narrow the tickets list; every field is optional.")
+class TicketFilter:
+    status: list[TicketStatus] | None = None
+    priority: list[TicketPriority] | None = None
+    queue: str | None = strawberry.field(default=None, description="Queue slug.")
+    organization: str | None = strawberry.field(
+        default=None, description="Organization slug."
+    )
+    assigned_to_me: bool | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Words in the subject, or a reference."
+    )
+
+
+@strawberry.input
+class TicketOrder:
+    field: TicketOrderField = TicketOrderField.CREATED_AT
+    direction: SortDirection = SortDirection.DESC
+
+
+@strawberry.input
+class CreateTicketInput:
+    subject: str
+    description: str
+    priority: TicketPriority = TicketPriority.MEDIUM
+    category: TicketCategory = TicketCategory.OTHER
+    queue: str | None = strawberry.field(default=None, description="Queue slug.")
+    organization: str | None = strawberry.field(
+        default=None, description="Organization slug (one of the caller's)."
+    )
+
+
+@strawberry.input
+class AddCommentInput:
+    reference: str
+    body: str
+    is_internal: bool = False
+
+
+@strawberry.input
+class ChangeTicketStatusInput:
+    reference: str
+    status: TicketStatus
+    reason: str | None = strawberry.field(
+        default="", description="Required when rejecting."
+    )
+
+
+@strawberry.input
+class AssignTicketInput:
+    reference: str
+    assignee: str | None = strawberry.field(
+        default=None, description="The agent's email; null (or omitted) unassigns."
+    )
+
+
+@strawberry.input
+class RateTicketInput:
+    reference: str
+    rating: int = strawberry.field(description="1 to 5.")
+    comment: str | None = ""

@@ -1,0 +1,35 @@
+"""Who may open the desk at all. Which tickets they see is ``tickets.permissions``."""
+
+from django.contrib.auth.models import Group
+
+from accounts import roles
+
+from .. import permissions
+from ..models import Queue
+
+
+def is_desk_user(user) -> bool:
+    """Agents, supervisors, viewers and administrators use the Helpdesk menu."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES))
+    )
+
+
+def may_act(user) -> bool:
+    """Viewers only look: the desk hides its forms from them (the services refuse
+    anyway)."""
+    return is_desk_user(user) and not (
+        permissions.is_viewer(user) and not permissions.is_supervisor(user)
+    )
+
+
+def my_queues(user):
+    """The queues ``user`` works: all of them for supervisors and viewers, else the
+    queues whose agent group the user belongs to."""
+    if permissions.sees_all(user):
+        return Queue.objects.all()
+    return Queue.objects.filter(
+        agent_group__in=Group.objects.filter(user=user).values("pk")
+    )

@@ -1,0 +1,231 @@
+"""Forms of the agent desk. They only parse input: the services validate and act."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from accounts.models import Organization
+
+from ..models import CannedResponse, Priority, Queue, Status
+from .inbox import PAGE_SIZES
+
+
+def staff_for_queue(queue):
+    """People a ticket of ``queue`` may be assigned to: its agents and supervisors."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups=queue.agent_group)
+            | Q(groups__name=roles.SUPERVISORS)
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.MultipleChoiceField(
+        label=_("Status"), choices=Status.choices, required=False
+    )
+    priority = forms.MultipleChoiceField(
+        label=_("Priority"), choices=Priority.choices, required=False
+    )
+    queue = forms.ModelChoiceField(
+        label=_("Queue"),
+        queryset=Queue.objects.none(),
+        required=False,
+        to_field_name="slug",
+    )
+    organization = forms.ModelChoiceField(
+        label=_("Organization"),
+        queryset=Organization.objects.all(),
+        required=False,
+        to_field_name="slug",
+    )
+    assignee = forms.CharField(label=_("Assignee"), required=False, max_length=20)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"),
+        choices=[(n, n) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+        empty_value=PAGE_SIZES[0],
+    )
+
+    def __init__(self, *args, queues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].queryset = queues
+
+    def clean_assignee(self):
+        value = self.cleaned_data["assignee"].strip()
+        if value and value != "none" and not value.isdigit():
+            raise forms.ValidationError(_("Choose “none” or a user id."))
+        return value
+
+
+BULK_ACTIONS = [
+    ("assign", _("Assign to")),
+    ("status", _("Set status")),
+    ("priority", _("Set priority")),
+    ("tags", _("Add tags")),
+]
+
+
+class BulkForm(forms.Form):
+    references = forms.CharField(widget=forms.MultipleHiddenInput)
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_ACTIONS)
+    assignee = forms.CharField(
+        label=_("Assignee (email, or “me”, or “none”)"), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", "—"), *Status.choices], required=False
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", "—"), *Priority.choices], required=False
+    )
+    tags = forms.CharField(label=_("Tags (comma separated)"), required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.reference_list = data.getlist("references") if data is not None else []
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if not self.reference_list:
+            raise forms.ValidationError(_("Select at least one ticket."))
+        if len(self.reference_list) > 200:
+            raise forms.ValidationError(_("Select at most 200 tickets at a time."))
+        if action and action != "assign" and not cleaned.get(action):
+            self.add_error(action, _("This field is required for this action."))
+        return cleaned
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the ticket services validate type and size."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+    internal = forms.BooleanField(label=_("Internal note (staff only)"), required=False)
+    canned = forms.ModelChoiceField(
+        label=_("Canned response"),
+        queryset=CannedResponse.objects.none(),
+        required=False,
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["canned"].queryset = canned_for(ticket)
+
+
+def canned_for(ticket):
+    """Canned responses offered on ``ticket``: its queue's and the shared ones."""
+    return CannedResponse.objects.filter(
+        Q(queue__isnull=True) | Q(queue_id=ticket.queue_id)
+    ).order_by("title")
+
+
+class StatusForm(forms.Form):
+    """Any status parses; the lifecycle table in the service decides what is allowed
+    (the template only offers the allowed moves)."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    reason = forms.CharField(
+        label=_("Reason (for rejection)"), required=False, max_length=2000
+    )
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Unassigned"),
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff_for_queue(ticket.queue)
+        self.fields["assignee"].initial = ticket.assignee_id
+
+
+class QueueForm(forms.Form):
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Queue.objects.all(), empty_label=None
+    )
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label=_("Tags (comma separated)"), required=False, max_length=1200
+    )
+
+
+class WatcherForm(forms.Form):
+    email = forms.EmailField(label=_("Email (empty: yourself)"), required=False)
+    remove = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(label=_("Merge into ticket (reference)"), max_length=20)
+
+
+class TimeForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    note = forms.CharField(label=_("Note"), required=False, max_length=255)
+
+
+class ReportForm(forms.Form):
+    DIMENSIONS = [
+        ("queue", _("Queue")),
+        ("agent", _("Agent")),
+        ("organization", _("Organization")),
+    ]
+    dimension = forms.ChoiceField(
+        label=_("Group by"), choices=DIMENSIONS, required=False
+    )
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(
+                _("The start date must not be after the end date.")
+            )
+        if start and end and (end - start).days > 366 * 2:
+            raise forms.ValidationError(_("Choose a range of at most two years."))
+        return cleaned

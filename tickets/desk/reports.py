@@ -1,0 +1,185 @@
+"""Helpdesk statistics per queue, agent or organization over a date range.
+
+One function (``report_rows``) computes every number; the HTML page and the CSV export
+both print ``ReportRow.record()``, so they cannot disagree. Numbers come from the
+tickets the user may see (``permissions.visible_tickets``): agents get their queues,
+supervisors and viewers everything.
+
+Definitions, over tickets *created* in the range:
+- volume: how many were created;
+- median first response: creation → first staff reply, in hours;
+- median resolution: creation → resolved, in hours (wall clock);
+- SLA met %: of the tickets whose SLA outcome is known (resolved, or recorded as
+  breached), the share answered and resolved before their due times with no breach;
+- CSAT: average satisfaction rating (1–5) of the rated ones.
+"""
+
+import csv
+import io
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from .. import permissions
+
+DIMENSIONS = {
+    # dimension: (key field, label fields, label for "none")
+    "queue": ("queue_id", ("queue__name",), "—"),
+    "agent": (
+        "assignee_id",
+        ("assignee__display_name", "assignee__email"),
+        "Unassigned",
+    ),
+    "organization": ("organization_id", ("organization__name",), "No organization"),
+}
+FIELDS = (
+    "created_at",
+    "first_response_due_at",
+    "first_responded_at",
+    "resolution_due_at",
+    "resolved_at",
+    "sla_breached_at",
+    "satisfaction_rating",
+)
+HEADERS = [
+    "Tickets",
+    "Median first response (h)",
+    "Median resolution (h)",
+    "SLA met (%)",
+    "CSAT (1-5)",
+    "Rated",
+]
+
+
+@dataclass
+class ReportRow:
+    label: str
+    volume: int
+    median_first_response_seconds: float | None
+    median_resolution_seconds: float | None
+    sla_met_percent: float | None
+    csat: float | None
+    rated: int
+
+    def record(self) -> list:
+        """The printed values, in ``HEADERS`` order (hours to one decimal, percent to
+        one decimal, CSAT to two; empty when there is nothing to measure)."""
+
+        def hours(seconds):
+            return "" if seconds is None else f"{seconds / 3600:.1f}"
+
+        return [
+            self.volume,
+            hours(self.median_first_response_seconds),
+            hours(self.median_resolution_seconds),
+            "" if self.sla_met_percent is None else f"{self.sla_met_percent:.1f}",
+            "" if self.csat is None else f"{self.csat:.2f}",
+            self.rated,
+        ]
+
+
+def headers(dimension: str) -> list[str]:
+    return [dimension.capitalize(), *HEADERS]
+
+
+def date_range(
+    start: date | None, end: date | None, *, today=None
+) -> tuple[date, date]:
+    """Default: the last 30 days including today."""
+    today = today or timezone.localdate()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    return start, end
+
+
+def _bounds(start: date, end: date):
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
+
+
+def _sla_met(t) -> bool | None:
+    if t["sla_breached_at"] is not None:
+        return False
+    if t["resolved_at"] is None:
+        return None
+    first_ok = (
+        t["first_response_due_at"] is None
+        or t["first_responded_at"] is None
+        or t["first_responded_at"] <= t["first_response_due_at"]
+    )
+    resolved_ok = (
+        t["resolution_due_at"] is None or t["resolved_at"] <= t["resolution_due_at"]
+    )
+    return first_ok and resolved_ok
+
+
+def summarize(label: str, tickets: list[dict]) -> ReportRow:
+    first = [
+        (t["first_responded_at"] - t["created_at"]).total_seconds()
+        for t in tickets
+        if t["first_responded_at"]
+    ]
+    resolution = [
+        (t["resolved_at"] - t["created_at"]).total_seconds()
+        for t in tickets
+        if t["resolved_at"]
+    ]
+    outcomes = [m for m in (_sla_met(t) for t in tickets) if m is not None]
+    ratings = [
+        t["satisfaction_rating"]
+        for t in tickets
+        if t["satisfaction_rating"] is not None
+    ]
+    return ReportRow(
+        label=label,
+        volume=len(tickets),
+        median_first_response_seconds=statistics.median(first) if first else None,
+        median_resolution_seconds=statistics.median(resolution) if resolution else None,
+        sla_met_percent=(100 * sum(outcomes) / len(outcomes)) if outcomes else None,
+        csat=(sum(ratings) / len(ratings)) if ratings else None,
+        rated=len(ratings),
+    )
+
+
+def report_rows(user, dimension: str, start: date, end: date, *, total=True):
+    """One ``ReportRow`` per queue / agent / organization with tickets in the range,
+    sorted by label, then (``total=True``) a "Total" row over all of them."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"Unknown report dimension {dimension!r}")
+    key, label_fields, none_label = DIMENSIONS[dimension]
+    lower, upper = _bounds(start, end)
+    tickets = (
+        permissions.visible_tickets(user)
+        .filter(created_at__gte=lower, created_at__lt=upper)
+        .order_by()
+        .values(key, *label_fields, *FIELDS)
+    )
+    groups: dict = {}
+    labels: dict = {}
+    for t in tickets:
+        groups.setdefault(t[key], []).append(t)
+        labels[t[key]] = next((t[f] for f in label_fields if t[f]), None) or none_label
+    rows = [summarize(labels[k], v) for k, v in groups.items()]
+    rows.sort(key=lambda r: (r.label == none_label, r.label.lower()))
+    if total:
+        rows.append(summarize("Total", [t for group in groups.values() for t in group]))
+    return rows
+
+
+def to_csv(rows: list[ReportRow], dimension: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers(dimension))
+    for row in rows:
+        writer.writerow([_safe(row.label), *row.record()])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """Keep spreadsheet apps from running a label as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

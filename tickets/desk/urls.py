@@ -1,0 +1,22 @@
+"""URLs of the agent desk, mounted at ``/admin/helpdesk/`` by ``tickets.wagtail_hooks``
+(namespace ``helpdesk``)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "helpdesk"
+
+urlpatterns = [
+    path("tickets/", views.inbox_view, name="inbox"),
+    path("tickets/bulk/", views.bulk_view, name="bulk"),
+    path("tickets/<str:reference>/", views.ticket_view, name="ticket"),
+    path(
+        "tickets/<str:reference>/<slug:action>/",
+        views.ticket_action_view,
+        name="ticket_action",
+    ),
+    path("organizations/", views.organizations_view, name="organizations"),
+    path("organizations/<slug:slug>/", views.organization_view, name="organization"),
+    path("reports/", views.reports_view, name="reports"),
+]

@@ -1,0 +1,483 @@
+"""Views of the agent desk, mounted under ``/admin/helpdesk/`` by ``wagtail_hooks``
+(so Wagtail's admin-access check runs first). Thin: parse input, ask
+``tickets.permissions``, call one ``tickets.services`` function, render.
+
+A ticket the user may not see is a 404; a visible ticket on which the action is not
+allowed answers 403 with the reason; bad input re-renders the workspace with the form
+error (400). Nothing is written in those cases.
+"""
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Avg, Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organization
+
+from .. import permissions, services
+from ..canned import render_canned_response
+from ..exceptions import TicketNotFound
+from ..models import OPEN_STATUSES
+from . import bulk as bulk_actions
+from . import forms, inbox, reports, workspace
+from .access import is_desk_user, may_act, my_queues
+
+COLUMNS = [
+    ("reference", _("Reference")),
+    ("subject", _("Subject")),
+    ("requester", _("Requester")),
+    ("organization", _("Organization")),
+    ("status", _("Status")),
+    ("priority", _("Priority")),
+    ("assignee", _("Assignee")),
+    ("due", _("Due")),
+    ("updated", _("Updated")),
+]
+
+
+def desk_view(view):
+    """Only helpdesk roles use the desk; for anyone else it does not exist."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_desk_user(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ticket_or_404(user, reference):
+    try:
+        return permissions.get_ticket_for(user, reference)
+    except TicketNotFound:
+        raise Http404("No such ticket.")
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+
+@desk_view
+def inbox_view(request):
+    user = request.user
+    view = request.GET.get("view") or inbox.DEFAULT_VIEW
+    if view not in inbox.SAVED_VIEW_SLUGS:
+        view = inbox.DEFAULT_VIEW
+    queues = my_queues(user)
+    form = forms.FilterForm(request.GET or None, queues=queues)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"))
+    qs = inbox.apply_filters(qs, data)
+    qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
+    per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
+    paginator = Paginator(inbox.for_listing(qs), per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [(ticket, inbox.due_at(ticket)) for ticket in page.object_list]
+
+    def query(**changes):
+        params = request.GET.copy()
+        for key, value in changes.items():
+            params.pop(key, None)
+            if value not in (None, ""):
+                params[key] = value
+        return "?" + params.urlencode() if params else "?"
+
+    columns = [
+        (
+            key,
+            label,
+            query(order=f"-{key}" if order == key else key, page=None),
+            "ascending" if order == key else "descending" if order == f"-{key}" else "",
+        )
+        for key, label in COLUMNS
+    ]
+    return render(
+        request,
+        "tickets/desk/inbox.html",
+        {
+            "view": view,
+            "saved_views": inbox.SAVED_VIEWS,
+            "queues": list(queues),
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "columns": columns,
+            "order": order,
+            "may_act": may_act(user),
+            "bulk_form": forms.BulkForm(),
+            "staff": get_user_model()
+            .objects.filter(
+                Q(is_superuser=True) | Q(groups__name__in=["Agents", "Supervisors"]),
+                is_active=True,
+            )
+            .distinct()
+            .order_by("email"),
+            "prev_url": query(page=page.previous_page_number())
+            if page.has_previous()
+            else "",
+            "next_url": query(page=page.next_page_number()) if page.has_next() else "",
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _back(request, default):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@require_POST
+@desk_view
+def bulk_view(request):
+    user = request.user
+    inbox_url = reverse("helpdesk:inbox")
+    if not may_act(user):
+        messages.error(request, _("Read-only accounts cannot change tickets."))
+        return _back(request, inbox_url)
+    form = forms.BulkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, inbox_url)
+    data = form.cleaned_data
+    try:
+        assignee = (
+            bulk_actions.resolve_assignee(user, data["assignee"])
+            if data["action"] == "assign"
+            else None
+        )
+        result = bulk_actions.apply(
+            user,
+            form.reference_list,
+            data["action"],
+            assignee=assignee,
+            status=data["status"],
+            priority=data["priority"],
+            tags=data["tags"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(request, inbox_url)
+    if result.done:
+        messages.success(
+            request,
+            _("Updated %(count)d ticket(s): %(refs)s")
+            % {"count": len(result.done), "refs": ", ".join(result.done)},
+        )
+    for reference, reason in result.failed:
+        messages.error(request, f"{reference}: {reason}")
+    return _back(request, inbox_url)
+
+
+# --- workspace ------------------------------------------------------------------------
+
+
+def _render_workspace(request, ticket, *, overrides=None, status=200):
+    ctx = workspace.context(request.user, ticket, form_overrides=overrides)
+    return render(request, "tickets/desk/ticket.html", ctx, status=status)
+
+
+@desk_view
+def ticket_view(request, reference):
+    ticket = _ticket_or_404(request.user, reference)
+    return _render_workspace(request, ticket)
+
+
+def _attach(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _comment(request, ticket):
+    user = request.user
+    form = forms.CommentForm(request.POST, request.FILES, ticket=ticket)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    canned = data.get("canned")
+    if "insert_canned" in request.POST:
+        if canned is None:
+            form.add_error("canned", _("Choose a canned response to insert."))
+            return form, None
+        text = render_canned_response(canned, ticket, user)
+        body = f"{data['body']}\n\n{text}".strip() if data["body"] else text
+        filled = forms.CommentForm(
+            initial={"body": body, "internal": data["internal"]}, ticket=ticket
+        )
+        return filled, "preview"
+    body = data["body"] or (
+        render_canned_response(canned, ticket, user) if canned else ""
+    )
+    files = data.get("attachments") or []
+    if data["internal"]:
+        services.add_internal_note(user, ticket, body=body, attachments=files)
+        return form, _("Internal note added.")
+    services.reply(user, ticket, body=body, attachments=files)
+    return form, _("Reply sent.")
+
+
+def _status(request, ticket):
+    form = forms.StatusForm(request.POST)
+    if form.is_valid():
+        services.change_status(
+            request.user,
+            ticket,
+            form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+        )
+        return form, _("Status changed.")
+    return form, None
+
+
+def _priority(request, ticket):
+    form = forms.PriorityForm(request.POST)
+    if form.is_valid():
+        services.change_priority(request.user, ticket, form.cleaned_data["priority"])
+        return form, _("Priority changed.")
+    return form, None
+
+
+def _assign(request, ticket):
+    if "self" in request.POST:
+        services.self_assign(request.user, ticket)
+        return forms.AssignForm(ticket=ticket), _("Assigned to you.")
+    form = forms.AssignForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        services.assign(request.user, ticket, form.cleaned_data["assignee"])
+        return form, _("Assignee changed.")
+    return form, None
+
+
+def _queue(request, ticket):
+    form = forms.QueueForm(request.POST)
+    if form.is_valid():
+        services.move_queue(request.user, ticket, form.cleaned_data["queue"])
+        return form, _("Moved to another queue.")
+    return form, None
+
+
+def _tags(request, ticket):
+    form = forms.TagsForm(request.POST)
+    if form.is_valid():
+        services.set_tags(request.user, ticket, form.cleaned_data["tags"])
+        return form, _("Tags saved.")
+    return form, None
+
+
+def _watch(request, ticket):
+    form = forms.WatcherForm(request.POST)
+    if not form.is_valid():
+        return form, None
+    email = form.cleaned_data["email"]
+    who = None
+    if email:
+        who = get_user_model().objects.filter(email__iexact=email).first()
+        if who is None:
+            form.add_error("email", _("No user with this email address."))
+            return form, None
+    if form.cleaned_data["remove"]:
+        services.remove_watcher(request.user, ticket, who)
+        return form, _("Watcher removed.")
+    services.add_watcher(request.user, ticket, who)
+    return form, _("Watcher added.")
+
+
+def _merge(request, ticket):
+    form = forms.MergeForm(request.POST)
+    if not form.is_valid():
+        return form, None
+    try:
+        target = permissions.get_ticket_for(request.user, form.cleaned_data["target"])
+    except TicketNotFound:
+        form.add_error("target", _("No such ticket."))
+        return form, None
+    services.merge(request.user, ticket, target)
+    return form, _("Merged into %(ref)s.") % {"ref": target.reference}
+
+
+def _time(request, ticket):
+    form = forms.TimeForm(request.POST)
+    if form.is_valid():
+        services.log_time(
+            request.user,
+            ticket,
+            minutes=form.cleaned_data["minutes"],
+            note=form.cleaned_data["note"],
+        )
+        return form, _("Time logged.")
+    return form, None
+
+
+ACTIONS = {
+    "comment": ("comment_form", _comment),
+    "status": ("status_form", _status),
+    "priority": ("priority_form", _priority),
+    "assign": ("assign_form", _assign),
+    "queue": ("queue_form", _queue),
+    "tags": ("tags_form", _tags),
+    "watch": ("watcher_form", _watch),
+    "merge": ("merge_form", _merge),
+    "time": ("time_form", _time),
+}
+
+
+@require_POST
+@desk_view
+def ticket_action_view(request, reference, action):
+    if action not in ACTIONS:
+        raise Http404
+    ticket = _ticket_or_404(request.user, reference)
+    form_name, handler = ACTIONS[action]
+    try:
+        form, outcome = handler(request, ticket)
+    except TicketNotFound:
+        raise Http404("No such ticket.")
+    except PermissionDenied as exc:
+        permissions.invalidate(ticket)
+        messages.error(request, str(exc) or _("You cannot do this."))
+        return _render_workspace(request, ticket, status=403)
+    except ValidationError as exc:
+        ticket.refresh_from_db()
+        bound = _rebind(request, ticket, action)
+        _attach(bound, exc)
+        return _render_workspace(
+            request, ticket, overrides={form_name: bound}, status=400
+        )
+    if outcome == "preview":
+        return _render_workspace(request, ticket, overrides={form_name: form})
+    if outcome is None:
+        return _render_workspace(
+            request, ticket, overrides={form_name: form}, status=400
+        )
+    messages.success(request, outcome)
+    if action == "merge":
+        return redirect(ticket.merged_into.get_admin_url())
+    return redirect(reverse("helpdesk:ticket", args=[ticket.reference]))
+
+
+def _rebind(request, ticket, action):
+    """The action's form bound to the posted data, for showing a service's error."""
+    if action == "comment":
+        form = forms.CommentForm(request.POST, ticket=ticket)
+    elif action == "assign":
+        form = forms.AssignForm(request.POST, ticket=ticket)
+    else:
+        form = {
+            "status": forms.StatusForm,
+            "priority": forms.PriorityForm,
+            "queue": forms.QueueForm,
+            "tags": forms.TagsForm,
+            "watch": forms.WatcherForm,
+            "merge": forms.MergeForm,
+            "time": forms.TimeForm,
+        }[action](request.POST)
+    form.is_valid()
+    return form
+
+
+# --- organizations --------------------------------------------------------------------
+
+
+def _organization_numbers(user):
+    """Per organization: visible tickets, open ones, CSAT average — one query."""
+    rows = (
+        permissions.visible_tickets(user)
+        .filter(organization__isnull=False)
+        .order_by()
+        .values("organization")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            csat=Avg("satisfaction_rating"),
+            rated=Count("satisfaction_rating"),
+        )
+    )
+    return {row["organization"]: row for row in rows}
+
+
+@desk_view
+def organizations_view(request):
+    numbers = _organization_numbers(request.user)
+    organizations = Organization.objects.annotate(
+        member_count=Count("memberships")
+    ).order_by("name")
+    rows = [(org, numbers.get(org.pk, {})) for org in organizations]
+    return render(request, "tickets/desk/organizations.html", {"rows": rows})
+
+
+@desk_view
+def organization_view(request, slug):
+    organization = get_object_or_404(Organization, slug=slug)
+    tickets = (
+        permissions.visible_tickets(request.user)
+        .filter(organization=organization)
+        .select_related("requester", "assignee", "queue")
+        .order_by("-created_at")
+    )
+    page = Paginator(tickets, 50).get_page(request.GET.get("page"))
+    numbers = _organization_numbers(request.user).get(organization.pk, {})
+    return render(
+        request,
+        "tickets/desk/organization.html",
+        {
+            "organization": organization,
+            "memberships": organization.memberships.select_related("user").order_by(
+                "user__email"
+            ),
+            "page": page,
+            "numbers": numbers,
+        },
+    )
+
+
+# --- reports --------------------------------------------------------------------------
+
+
+@desk_view
+def reports_view(request):
+    form = forms.ReportForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    dimension = data.get("dimension") or "queue"
+    start, end = reports.date_range(data.get("start"), data.get("end"))
+    rows = reports.report_rows(request.user, dimension, start, end)
+    if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
+        response = HttpResponse(
+            reports.to_csv(rows, dimension), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="helpdesk-{dimension}-{start}-{end}.csv"'
+        )
+        return response
+    params = request.GET.copy()
+    params["format"] = "csv"
+    return render(
+        request,
+        "tickets/desk/reports.html",
+        {
+            "form": form,
+            "rows": rows,
+            "dimension": dimension,
+            "start": start,
+            "end": end,
+            "headers": reports.headers(dimension),
+            "csv_url": "?" + params.urlencode(),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

@@ -1,0 +1,138 @@
+"""What the ticket workspace shows: conversation, sidebar, SLA clocks, requester card,
+history. Read-only assembly; the action views change things through the services."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Membership
+
+from .. import lifecycle, permissions
+from ..canned import render_canned_response
+from ..models import Status
+from . import forms
+from .access import may_act
+
+SIDEBAR_ACTIONS = (
+    "reply",
+    "add_note",
+    "change_status",
+    "change_priority",
+    "assign",
+    "move_queue",
+    "set_tags",
+    "watch",
+    "merge",
+    "log_time",
+    "view_internal",
+)
+
+
+@dataclass
+class Clock:
+    label: str
+    due: datetime | None
+    done: datetime | None
+    state: str  # "met", "late", "running", "due_soon", "breached", "paused", "none"
+
+
+def sla_clocks(ticket, now=None) -> list[Clock]:
+    now = now or timezone.now()
+
+    def state(due, done, paused=False):
+        if due is None:
+            return "none"
+        if done is not None:
+            return "met" if done <= due else "late"
+        if paused:
+            return "paused"
+        if due < now:
+            return "breached"
+        if (due - now).total_seconds() < 3600:
+            return "due_soon"
+        return "running"
+
+    resolved = ticket.resolved_at or ticket.closed_at
+    return [
+        Clock(
+            "First response",
+            ticket.first_response_due_at,
+            ticket.first_responded_at,
+            state(ticket.first_response_due_at, ticket.first_responded_at),
+        ),
+        Clock(
+            "Resolution",
+            ticket.resolution_due_at,
+            resolved,
+            state(ticket.resolution_due_at, resolved, paused=ticket.is_paused),
+        ),
+    ]
+
+
+def build_forms(ticket, user, data=None, files=None, override=None):
+    built = {
+        "comment_form": forms.CommentForm(ticket=ticket),
+        "status_form": forms.StatusForm(initial={"status": ticket.status}),
+        "priority_form": forms.PriorityForm(initial={"priority": ticket.priority}),
+        "assign_form": forms.AssignForm(ticket=ticket),
+        "queue_form": forms.QueueForm(initial={"queue": ticket.queue_id}),
+        "tags_form": forms.TagsForm(initial={"tags": ", ".join(ticket.tags.names())}),
+        "watcher_form": forms.WatcherForm(),
+        "merge_form": forms.MergeForm(),
+        "time_form": forms.TimeForm(),
+    }
+    built.update(override or {})
+    return built
+
+
+def context(user, ticket, *, form_overrides=None, now=None) -> dict:
+    visible = permissions.visible_tickets(user).select_related("queue", "assignee")
+    can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
+    acting = may_act(user)
+    allowed_statuses = [
+        (s, Status(s).label)
+        for s in lifecycle.allowed_next(
+            ticket.status, permissions.parties(user, ticket)
+        )
+    ]
+    canned = [
+        (c, render_canned_response(c, ticket, user)) for c in forms.canned_for(ticket)
+    ]
+    memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
+        "organization"
+    )
+    watchers = list(ticket.watchers.order_by("email"))
+    time_total = ticket.time_entries.aggregate(total=Sum("minutes"))["total"] or 0
+    return {
+        "ticket": ticket,
+        "comments": permissions.visible_comments(user, ticket),
+        "ticket_files": permissions.visible_attachments(user, ticket).filter(
+            comment__isnull=True
+        ),
+        "events": ticket.events.select_related("actor"),
+        "can": can,
+        "may_act": acting,
+        "allowed_statuses": allowed_statuses,
+        "canned": canned,
+        "clocks": sla_clocks(ticket, now),
+        "memberships": memberships,
+        "requester_tickets": visible.filter(requester=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:10],
+        "organization_tickets": (
+            visible.filter(organization=ticket.organization_id)
+            .exclude(pk=ticket.pk)
+            .order_by("-created_at")[:10]
+            if ticket.organization_id
+            else []
+        ),
+        "watchers": watchers,
+        "is_watching": any(w.pk == user.pk for w in watchers),
+        "time_entries": ticket.time_entries.select_related("agent"),
+        "time_total": time_total,
+        "merged_tickets": ticket.merged_tickets.all(),
+        "tags": sorted(ticket.tags.names()),
+        **build_forms(ticket, user, override=form_overrides),
+    }
