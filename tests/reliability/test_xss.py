@@ -122,3 +122,103 @@ def test_ticket_subject_is_escaped_in_the_django_admin(admin_client, alice, queu
     assert listing.status_code == detail.status_code == 200
     assert_escaped(listing.content.decode())
     assert_escaped(detail.content.decode())
+
+
+# --- the portal and the agent desk ---------------------------------------------------
+
+
+@pytest.fixture
+def poisoned(queue, agent):
+    """A ticket whose every customer-written field, and the names around it, carry the
+    payload: organization, requester, subject, description, tags, replies, a note and a
+    file name."""
+    from accounts.models import TicketSharing
+    from tickets.tests.factories import OrganizationFactory
+
+    organization = OrganizationFactory(
+        name=PAYLOAD, slug="evil", ticket_sharing=TicketSharing.READ_WRITE
+    )
+    requester = make_customer(organization, display_name=PAYLOAD)
+    ticket = services.create_ticket(
+        requester,
+        subject=PAYLOAD,
+        description=PAYLOAD,
+        organization=organization,
+        attachments=[_named_text_file(PAYLOAD.replace("/", "") + ".txt")],
+    )
+    services.reply(requester, ticket, body=PAYLOAD)
+    services.reply(agent, ticket, body=PAYLOAD)
+    services.add_internal_note(agent, ticket, body=PAYLOAD)
+    services.set_tags(agent, ticket, ["<b>tag</b>"])
+    return ticket
+
+
+def _named_text_file(name):
+    from django.core.files.base import ContentFile
+
+    return ContentFile(b"hello\n", name=name)
+
+
+def test_portal_pages_escape_every_customer_field(client, poisoned):
+    client.force_login(poisoned.requester)
+    for path in (
+        "/portal/",
+        "/portal/tickets/",
+        f"/portal/tickets/{poisoned.reference}/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_escaped(response.content.decode())
+
+
+def test_desk_pages_escape_every_customer_field(client, poisoned, agent):
+    client.force_login(agent)
+    for path in (
+        "/admin/helpdesk/tickets/",
+        f"/admin/helpdesk/tickets/{poisoned.reference}/",
+        "/admin/helpdesk/organizations/",
+        "/admin/helpdesk/organizations/evil/",
+        "/admin/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert PAYLOAD not in html, path
+        assert "<script>alert" not in html, path
+        assert "<b>tag</b>" not in html, path
+        if "tickets/" in path or "organizations/evil" in path:
+            assert ESCAPED in html, path
+
+
+def test_desk_reports_escape_organization_and_agent_names(client, poisoned, supervisor):
+    from tickets.models import Ticket
+
+    Ticket.objects.filter(pk=poisoned.pk).update(assignee=supervisor)
+    supervisor.display_name = PAYLOAD
+    supervisor.save()
+    client.force_login(supervisor)
+    day = poisoned.created_at.date().isoformat()
+    for dimension in ("organization", "agent", "queue"):
+        response = client.get(
+            "/admin/helpdesk/reports/",
+            {"dimension": dimension, "start": day, "end": day},
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert PAYLOAD not in html, dimension
+        assert "<script>alert" not in html, dimension
+        if dimension != "queue":
+            assert ESCAPED in html, dimension
+
+
+def test_canned_responses_are_escaped_in_the_desk(client, poisoned, agent):
+    from tickets.models import CannedResponse
+
+    CannedResponse.objects.create(title=PAYLOAD, body=PAYLOAD + " {{ requester_name }}")
+    client.force_login(agent)
+    response = client.get(f"/admin/helpdesk/tickets/{poisoned.reference}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert PAYLOAD not in html
+    assert "<script>alert" not in html
+    assert ESCAPED in html  # the title in the picker
