@@ -12,6 +12,7 @@ from accounts import tokens
 from accounts.models import ApiToken, ApprovalStatus, Invitation, Membership, User
 from accounts.services import add_member, create_organization, invite_member
 from kb.models import ArticleFeedback
+from tickets.models import Comment, Ticket, TicketEvent
 from tickets.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +24,10 @@ def csrf_client():
 
 
 @pytest.fixture
-def world(make_article, admin_user):
+def world(make_article, admin_user, queue, agent):
     """Everything the forms act on, and a snapshot of it."""
+    from tickets import services
+
     organization = create_organization(name="Acme", slug="acme")
     manager = make_customer(display_name="Manager", email="manager@acme.example")
     add_member(organization, manager, Membership.Role.MANAGER)
@@ -42,8 +45,14 @@ def world(make_article, admin_user):
         email="pending@example.com", approval_status=ApprovalStatus.PENDING
     )
     article = make_article("Sync files")
+    ticket = services.create_ticket(manager, subject="Printer", description="jams")
+    resolved = services.create_ticket(manager, subject="Done", description="fixed")
+    services.change_status(agent, resolved, "resolved")
     mail.outbox.clear()
     return {
+        "ticket": ticket,
+        "resolved": resolved,
+        "agent": agent,
         "organization": organization,
         "manager": manager,
         "invitee": invitee,
@@ -65,6 +74,13 @@ def snapshot():
         "tokens": sorted(ApiToken.objects.values_list("name", "revoked_at")),
         "invitations": sorted(Invitation.objects.values_list("email", "accepted_at")),
         "memberships": Membership.objects.count(),
+        "tickets": sorted(
+            Ticket.objects.values_list(
+                "reference", "status", "priority", "assignee_id", "satisfaction_rating"
+            )
+        ),
+        "comments": Comment.objects.count(),
+        "events": TicketEvent.objects.count(),
         "feedback": ArticleFeedback.objects.count(),
         "mail": len(mail.outbox),
     }
@@ -140,6 +156,55 @@ FORMS = {
         "/account/invitations/{invitation_token}/",
         lambda w: {},
     ),
+    "portal new ticket": (
+        "manager",
+        "/portal/tickets/new/",
+        lambda w: {
+            "subject": "Forged",
+            "description": "x",
+            "category": "other",
+            "priority": "low",
+        },
+    ),
+    "portal reply": (
+        "manager",
+        "/portal/tickets/{ticket_ref}/reply/",
+        lambda w: {"body": "forged"},
+    ),
+    "portal status": (
+        "manager",
+        "/portal/tickets/{ticket_ref}/status/",
+        lambda w: {"action": "withdraw"},
+    ),
+    "portal rating": (
+        "manager",
+        "/portal/tickets/{resolved_ref}/rate/",
+        lambda w: {"rating": "1", "comment": "forged"},
+    ),
+    "desk reply": (
+        "agent",
+        "/admin/helpdesk/tickets/{ticket_ref}/comment/",
+        lambda w: {"body": "forged"},
+    ),
+    "desk status": (
+        "agent",
+        "/admin/helpdesk/tickets/{ticket_ref}/status/",
+        lambda w: {"status": "rejected", "reason": "forged"},
+    ),
+    "desk assign": (
+        "agent",
+        "/admin/helpdesk/tickets/{ticket_ref}/assign/",
+        lambda w: {"self": "1"},
+    ),
+    "desk bulk": (
+        "agent",
+        "/admin/helpdesk/tickets/bulk/",
+        lambda w: {
+            "references": [w["ticket"].reference],
+            "action": "priority",
+            "priority": "critical",
+        },
+    ),
     "account approval (admin)": (
         "admin",
         "/admin/accounts/users/{pending}/",
@@ -148,18 +213,24 @@ FORMS = {
 }
 
 
-@pytest.mark.parametrize("name", list(FORMS))
-def test_post_without_csrf_token_is_refused_and_changes_nothing(
-    csrf_client, world, name
-):
-    who, url, data = FORMS[name]
-    url = url.format(
+def _url(url, world):
+    return url.format(
         article=world["article"].pk,
         token=world["token"].pk,
         invitation=world["invitation"].pk,
         invitation_token=world["invitation"].token,
         pending=world["pending"].pk,
+        ticket_ref=world["ticket"].reference,
+        resolved_ref=world["resolved"].reference,
     )
+
+
+@pytest.mark.parametrize("name", list(FORMS))
+def test_post_without_csrf_token_is_refused_and_changes_nothing(
+    csrf_client, world, name
+):
+    who, url, data = FORMS[name]
+    url = _url(url, world)
     if who:
         csrf_client.force_login(world[who])
     before = snapshot()
@@ -192,3 +263,32 @@ def test_the_same_form_with_its_token_goes_through(csrf_client, world):
     assert response.status_code == 302
     world["manager"].refresh_from_db()
     assert world["manager"].display_name == "Renamed"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signup",
+        "kb feedback",
+        "token create",
+        "invite",
+        "portal new ticket",
+        "portal reply",
+        "portal status",
+        "portal rating",
+        "desk reply",
+        "desk status",
+        "desk assign",
+        "desk bulk",
+        "account approval (admin)",
+    ],
+)
+def test_the_same_posts_change_data_when_csrf_is_not_enforced(client, world, name):
+    """The control: the refusals above come from CSRF, not from bad form data."""
+    who, url, data = FORMS[name]
+    if who:
+        client.force_login(world[who])
+    before = snapshot()
+    response = client.post(_url(url, world), data(world))
+    assert response.status_code in (200, 302), response.content[:300]
+    assert snapshot() != before
