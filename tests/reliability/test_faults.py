@@ -199,3 +199,26 @@ def test_uploads_work_again_once_s3_is_back(
 
     assert Ticket.objects.get() == ticket
     assert Attachment.objects.get().file.read() == png_bytes()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", "Authorization": "Bearer hdp_abc.def"},
+        {"Content-Type": "application/json", "Cookie": "sessionid=an-old-session"},
+    ],
+)
+def test_graphql_answers_a_json_503(site_without_database, headers):
+    status, response_headers, body = fetch(
+        site_without_database + "/graphql/",
+        data=json.dumps({"query": "{ categories { title } }"}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    assert status == 503
+    assert response_headers["Content-Type"] == "application/json"
+    assert response_headers["Retry-After"] == "30"
+    assert json.loads(body)["errors"][0]["message"] == (
+        "The service is temporarily unavailable. Please retry shortly."
+    )

@@ -212,3 +212,50 @@ def test_unicode_trick_names_are_stored_cleaned(alice, queue, stored):
 def test_a_nul_byte_in_the_account_search_of_the_admin_is_harmless(admin_client):
     response = admin_client.get("/admin/accounts/", {"q": "alice\x00"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/admin/helpdesk/tickets/%00/"),
+        ("get", f"/admin/helpdesk/tickets/HD-{HUGE}/"),
+        ("get", "/admin/helpdesk/tickets/" + "x" * 5000 + "/"),
+        ("post", "/admin/helpdesk/tickets/%00/comment/"),
+        ("post", "/admin/helpdesk/tickets/{ref}/nope/"),
+        ("get", "/admin/helpdesk/organizations/" + "x" * 300 + "/"),
+        ("post", "/portal/tickets/%00/reply/"),
+        ("post", f"/portal/tickets/HD-{HUGE}/status/"),
+        ("post", "/portal/tickets/ /rate/"),
+    ],
+)
+def test_garbage_references_in_the_desk_and_portal_are_not_found(
+    client, agent, ticket, stored, method, path
+):
+    client.force_login(agent if "helpdesk" in path else ticket.requester)
+    before = stored()
+    response = getattr(client, method)(
+        path.format(ref=ticket.reference), {"body": "x", "action": "close"}
+    )
+    assert response.status_code == 404
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "\x00"},
+        {"q": "x" * 100_000},
+        {"page": HUGE},
+        {"page": "-1"},
+        {"status": "nonsense"},
+        {"sort": "'; DROP TABLE"},
+        {"queue": "\x00"},
+    ],
+)
+def test_desk_inbox_and_portal_list_survive_garbage_parameters(
+    client, agent, ticket, query
+):
+    client.force_login(agent)
+    assert client.get("/admin/helpdesk/tickets/", query).status_code in (200, 400)
+    client.force_login(ticket.requester)
+    assert client.get("/portal/tickets/", query).status_code in (200, 400)
