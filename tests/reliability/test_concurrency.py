@@ -197,3 +197,95 @@ def test_fifty_replies_to_one_ticket_at_once(server):
     assert (ticket.first_response_due_at, ticket.resolution_due_at) == due_before
     assert_sla_consistent(ticket)
     assert ticket.updated_at >= max(comments.values_list("created_at", flat=True))
+
+
+# --- the same through GraphQL with bearer tokens ---------------------------------------
+
+CREATE = """mutation($i: CreateTicketInput!) { createTicket(input: $i) {
+  __typename ... on Ticket { reference } ... on OperationInfo { messages { message } }
+} }"""
+COMMENT = """mutation($i: AddCommentInput!) { addComment(input: $i) {
+  __typename ... on Comment { body } ... on OperationInfo { messages { message } }
+} }"""
+
+
+def graphql(base, secret, query, variables):
+    import json
+
+    status, _headers, body = fetch(
+        base + "/graphql/",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {secret}",
+        },
+    )
+    return status, json.loads(body)
+
+
+def test_fifty_integrations_file_and_reply_at_once_through_graphql(server):
+    from accounts.models import TicketSharing
+    from accounts.tokens import create_token
+
+    QueueFactory(slug="support", name="Support", is_default=True)
+    acme = OrganizationFactory(ticket_sharing=TicketSharing.READ_WRITE)
+    customers = [
+        make_customer(acme, email=f"c{n}@acme.example") for n in range(PARALLEL)
+    ]
+    secrets = [
+        create_token(c, name="load", scopes="read,write").secret for c in customers
+    ]
+
+    def file(number):
+        return lambda: graphql(
+            server,
+            secrets[number],
+            CREATE,
+            {
+                "i": {
+                    "subject": f"API {number}",
+                    "description": "at once",
+                    "organization": acme.slug,  # shared: colleagues may reply
+                }
+            },
+        )
+
+    created = run_at_once([file(n) for n in range(PARALLEL)])
+
+    assert [status for status, _ in created] == [200] * PARALLEL
+    assert {b["data"]["createTicket"]["__typename"] for _, b in created} == {"Ticket"}
+    references = sorted(b["data"]["createTicket"]["reference"] for _, b in created)
+    assert references == [f"HD-{n:06d}" for n in range(1, PARALLEL + 1)]
+    for ticket in Ticket.objects.select_related("queue"):
+        assert ticket.source == "api"
+        assert_sla_consistent(ticket)
+
+    target = references[0]
+
+    def reply(number):
+        return lambda: graphql(
+            server,
+            secrets[number],
+            COMMENT,
+            {"i": {"reference": target, "body": f"API reply {number}"}},
+        )
+
+    replied = run_at_once([reply(n) for n in range(PARALLEL)])
+
+    assert [status for status, _ in replied] == [200] * PARALLEL
+    assert [
+        b["data"]["addComment"]
+        for _, b in replied
+        if b["data"]["addComment"]["__typename"] != "Comment"
+    ] == []
+    ticket = Ticket.objects.get(reference=target)
+    comments = Comment.objects.filter(ticket=ticket)
+    assert sorted(comments.values_list("body", flat=True)) == sorted(
+        f"API reply {n}" for n in range(PARALLEL)
+    )
+    events = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.COMMENTED)
+    assert sorted(e.data["comment_id"] for e in events) == sorted(
+        comments.values_list("pk", flat=True)
+    )
+    assert_sla_consistent(ticket)
