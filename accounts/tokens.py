@@ -105,6 +105,25 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
     return token
 
 
+def authenticate_authorization(header: str | None) -> ApiToken | None:
+    """The token an ``Authorization`` header carries; None when there is no header.
+
+    A header that is present but not ``Bearer <valid secret>`` raises ``TokenError``
+    rather than returning None, so that a caller who meant to use a token is refused
+    (401) instead of silently falling back to the session."""
+    if header is None:
+        return None
+    scheme, _, secret = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise TokenError(
+            "Malformed Authorization header: use 'Authorization: Bearer <token>'."
+        )
+    token = authenticate_bearer(secret.strip())
+    if token is None:
+        raise TokenError("Invalid, expired or revoked API token.")
+    return token
+
+
 @transaction.atomic
 def revoke_token(owner, token_id, *, request=None) -> bool:
     """Revoke one of the owner's tokens; False when there is no such token of theirs."""

@@ -51,3 +51,20 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             )
         except ValueError as exc:  # relay's own argument checks (cursor, ranges)
             raise ApiError(str(exc), code="BAD_REQUEST")
+
+
+MAX_LIST_SIZE = 100
+LIST_ARGUMENTS_HELP = f"at most {MAX_LIST_SIZE} a call (`first`), from `offset`"
+
+
+def capped_list(queryset, first: int, offset: int):
+    """One slice of a plain list field: ``first`` rows (0 to ``MAX_LIST_SIZE``) from
+    ``offset``. The lists predate connections; the cap keeps them from answering with
+    every row of a large install, and out-of-range values are refused, not clamped."""
+    if not 0 <= first <= MAX_LIST_SIZE:
+        raise ApiError(
+            f"'first' must be between 0 and {MAX_LIST_SIZE}.", code="PAGE_SIZE"
+        )
+    if offset < 0:
+        raise ApiError("'offset' must be 0 or more.", code="PAGE_SIZE")
+    return queryset[offset : offset + first]

@@ -19,7 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from strawberry.django.views import GraphQLView
 
-from accounts.tokens import authenticate_bearer
+from accounts.tokens import TokenError, authenticate_authorization
 
 from . import ratelimit
 from .context import PortalContext
@@ -57,19 +57,13 @@ def authenticate_request(request: HttpRequest):
     """Settle ``request.user`` and ``request.api_token``; raise AuthenticationFailed
     when an Authorization header is present but does not carry a valid token."""
     request.api_token = None
-    header = request.META.get("HTTP_AUTHORIZATION")
-    if header is None:
-        return
-    scheme, _, secret = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise AuthenticationFailed(
-            "Malformed Authorization header: use 'Authorization: Bearer <token>'."
-        )
-    token = authenticate_bearer(secret.strip())
-    if token is None:
-        raise AuthenticationFailed("Invalid, expired or revoked API token.")
-    request.user = token.owner
-    request.api_token = token
+    try:
+        token = authenticate_authorization(request.META.get("HTTP_AUTHORIZATION"))
+    except TokenError as exc:
+        raise AuthenticationFailed(str(exc)) from exc
+    if token is not None:
+        request.user = token.owner
+        request.api_token = token
 
 
 def rate_limit_identity(request: HttpRequest) -> str:

@@ -23,6 +23,8 @@ from .models import (
     OPEN_STATUSES,
     Attachment,
     Comment,
+    EventKind,
+    Queue,
     Status,
     Ticket,
     TicketGroupObjectPermission,
@@ -296,6 +298,33 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(Q(pk__in=by_user) | Q(pk__in=by_group))
 
 
+def worked_queues(user) -> QuerySet:
+    """The queues ``user`` works: all of them for supervisors and viewers, else those
+    whose agent group the user belongs to."""
+    if not _active(user):
+        return Queue.objects.none()
+    if sees_all(user):
+        return Queue.objects.all()
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    return Queue.objects.filter(agent_group_id__in=membership.values("group_id"))
+
+
+def queues_for(user) -> QuerySet:
+    """Queues to offer ``user``: the ones they work if they are on the support team,
+    otherwise the ones they may file a ticket into. Queues have no "closed to the
+    portal" flag, so a customer who may file tickets (``accounts.permissions.
+    can_file_tickets``) is offered every queue, and one who may not, none."""
+    from accounts.permissions import can_file_tickets
+
+    if not _active(user):
+        return Queue.objects.none()
+    if user.is_superuser or roles.is_staff_member(user):
+        return worked_queues(user)
+    if can_file_tickets(user):
+        return Queue.objects.all()
+    return Queue.objects.none()
+
+
 def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     """The ticket with this reference if ``user`` may do ``action`` on it; otherwise
     ``TicketNotFound`` — the same error as for a reference that does not exist."""
@@ -317,35 +346,104 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     return ticket
 
 
+# --- what hangs off a visible ticket ----------------------------------------------------
+# Replies are public; internal notes, the files attached to them and the events about
+# them are for whoever may ``view_internal`` on the ticket. Each ``*_visible_to`` returns
+# a ``Q`` for that model and assumes the ticket itself is visible (callers start from
+# ``visible_tickets`` or ``can(user, "view", ticket)``). With ``ticket`` the decision is
+# made once from its cached permissions; without, it is made per row in SQL, so that a
+# ``Prefetch`` across a whole page of tickets stays one query per relation.
+
+INTERNAL_EVENT_KINDS = (EventKind.NOTE_ADDED, EventKind.TIME_LOGGED)
+
+_PUBLIC_COMMENTS = Q(is_internal=False)
+_PUBLIC_ATTACHMENTS = Q(comment__isnull=True) | Q(comment__is_internal=False)
+# ``~Q(data__internal=True)`` alone would be NULL, hence false, for the many events
+# whose data has no "internal" key, hiding them.
+_PUBLIC_EVENTS = ~Q(kind__in=INTERNAL_EVENT_KINDS) & (
+    Q(data__internal__isnull=True) | ~Q(data__internal=True)
+)
+
+
+def _internal_visible_q(user) -> Q | None:
+    """SQL for ``can(user, "view_internal", row.ticket)``: the ``view_internal_notes``
+    object permission, directly or through a group; None: every ticket (supervisors,
+    viewers)."""
+    if sees_all(user):
+        return None
+    if not _active(user):
+        return Q(pk__in=[])
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    perm = {
+        "permission__codename": "view_internal_notes",
+        "permission__content_type__app_label": "tickets",
+    }
+    by_user = TicketUserObjectPermission.objects.filter(user_id=user.pk, **perm).values(
+        "content_object_id"
+    )
+    by_group = TicketGroupObjectPermission.objects.filter(
+        group_id__in=membership.values("group_id"), **perm
+    ).values("content_object_id")
+    return Q(ticket_id__in=by_user) | Q(ticket_id__in=by_group)
+
+
+def _visible_to(user, ticket: Ticket | None, public: Q) -> Q:
+    if ticket is not None:
+        return Q() if can(user, "view_internal", ticket) else public
+    internal = _internal_visible_q(user)
+    return Q() if internal is None else public | internal
+
+
+def comments_visible_to(user, ticket: Ticket | None = None) -> Q:
+    """Comments ``user`` may read on tickets they may see: replies, and internal notes
+    where they may ``view_internal``."""
+    return _visible_to(user, ticket, _PUBLIC_COMMENTS)
+
+
+def attachments_visible_to(user, ticket: Ticket | None = None) -> Q:
+    """Files ``user`` may have on tickets they may see: the ticket's own and replies'
+    files, and internal notes' files where they may ``view_internal``."""
+    return _visible_to(user, ticket, _PUBLIC_ATTACHMENTS)
+
+
+def events_visible_to(user, ticket: Ticket | None = None) -> Q:
+    """Audit events ``user`` may read on tickets they may see: those about internal
+    notes or logged time only where they may ``view_internal``."""
+    return _visible_to(user, ticket, _PUBLIC_EVENTS)
+
+
 def visible_comments(user, ticket: Ticket) -> QuerySet:
     """Replies (and, for staff, internal notes) in order, authors and files loaded."""
     if not can(user, "view", ticket):
         return Comment.objects.none()
-    qs = (
+    return (
         Comment.objects.filter(ticket=ticket)
+        .filter(comments_visible_to(user, ticket))
         .select_related("author")
         .prefetch_related("attachments")
     )
-    if not can(user, "view_internal", ticket):
-        qs = qs.filter(is_internal=False)
-    return qs
 
 
 def visible_attachments(user, ticket: Ticket) -> QuerySet:
     if not can(user, "view", ticket):
         return Attachment.objects.none()
-    qs = Attachment.objects.filter(ticket=ticket).select_related("comment")
-    if not can(user, "view_internal", ticket):
-        qs = qs.exclude(comment__is_internal=True)
-    return qs
+    return (
+        Attachment.objects.filter(ticket=ticket)
+        .filter(attachments_visible_to(user, ticket))
+        .select_related("comment")
+    )
 
 
 __all__ = [
     "ACTIONS",
+    "INTERNAL_EVENT_KINDS",
     "OPEN_STATUSES",
     "acts_as_staff",
+    "attachments_visible_to",
     "can",
     "can_download",
+    "comments_visible_to",
+    "events_visible_to",
     "get_ticket_for",
     "invalidate",
     "is_supervisor",
@@ -353,10 +451,12 @@ __all__ = [
     "may_create_on_behalf",
     "parties",
     "prefetch_permissions",
+    "queues_for",
     "sees_all",
     "ticket_perms",
     "visible_attachments",
     "visible_comments",
     "visible_tickets",
     "why_not",
+    "worked_queues",
 ]

@@ -6,6 +6,7 @@ from accounts.models import Organization
 from accounts.roles import is_staff_member
 
 from ..context import get_user
+from ..pagination import LIST_ARGUMENTS_HELP, MAX_LIST_SIZE, capped_list
 from .types import OrganizationType, UserType
 
 
@@ -17,12 +18,17 @@ class Query:
         return user if user.is_authenticated else None
 
     @strawberry_django.field(
-        description="The caller's organizations; staff see every organization."
+        description="The caller's organizations; staff see every organization. By "
+        f"name, {LIST_ARGUMENTS_HELP}."
     )
-    def organizations(self, info: Info) -> list[OrganizationType]:
+    def organizations(
+        self, info: Info, first: int = MAX_LIST_SIZE, offset: int = 0
+    ) -> list[OrganizationType]:
         user = get_user(info)
         if not user.is_authenticated:
-            return Organization.objects.none()
-        if is_staff_member(user):
-            return Organization.objects.order_by("name")
-        return Organization.objects.filter(memberships__user=user).order_by("name")
+            organizations = Organization.objects.none()
+        elif is_staff_member(user):
+            organizations = Organization.objects.all()
+        else:
+            organizations = Organization.objects.filter(memberships__user=user)
+        return capped_list(organizations.order_by("name", "pk"), first, offset)

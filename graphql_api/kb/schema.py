@@ -11,7 +11,12 @@ from kb.models import ArticlePage, CategoryPage
 from kb.permissions import visible_articles
 
 from ..context import get_user
-from ..pagination import CappedConnection
+from ..pagination import (
+    LIST_ARGUMENTS_HELP,
+    MAX_LIST_SIZE,
+    CappedConnection,
+    capped_list,
+)
 from ..validation import as_mutation_error, clean_slug, clean_text
 from .types import ArticleFilter, ArticleType, CategoryType, SubmitArticleFeedbackInput
 
@@ -74,9 +79,15 @@ class Query:
             ArticlePage.objects.filter(pk__in=ids).alias(_rank=rank).order_by("_rank")
         )
 
-    @strawberry_django.field(description="Live knowledge-base categories.")
-    def categories(self) -> list[CategoryType]:
-        return CategoryPage.objects.live().public().order_by("path")
+    @strawberry_django.field(
+        description=f"Live knowledge-base categories, in site order, {LIST_ARGUMENTS_HELP}."
+    )
+    def categories(
+        self, first: int = MAX_LIST_SIZE, offset: int = 0
+    ) -> list[CategoryType]:
+        return capped_list(
+            CategoryPage.objects.live().public().order_by("path"), first, offset
+        )
 
 
 @strawberry.type

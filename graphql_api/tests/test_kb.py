@@ -175,6 +175,13 @@ def test_categories(kb, make_category, anon):
             {"title": "Billing", "slug": "billing"},
         ]
     }
+    assert anon("{ categories(first: 1, offset: 1) { slug } }") == {
+        "categories": [{"slug": "billing"}]
+    }
+    errors = anon.errors("{ categories(first: 101) { slug } }")
+    assert [(e["message"], e["extensions"]) for e in errors] == [
+        ("'first' must be between 0 and 100.", {"code": "PAGE_SIZE"})
+    ]
 
 
 FEEDBACK = """mutation($i: SubmitArticleFeedbackInput!) {

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
-from accounts.models import TicketSharing
+from accounts.models import ApprovalStatus, TicketSharing
 from tickets import permissions, services
-from tickets.models import Attachment, Comment, Ticket, TicketEvent
+from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
 from tickets.tests.factories import (
     OrganizationFactory,
     QueueFactory,
@@ -133,7 +133,13 @@ def test_requester_reads_the_ticket_without_internal_notes(world, token_for):
         }
     ]
     kinds = [event["kind"] for event in data["events"]]
-    assert "note_added" not in kinds
+    assert kinds == list(
+        TicketEvent.objects.filter(ticket=ticket)
+        .exclude(kind="note_added")
+        .exclude(kind="attachment_added", new_value="n.png")
+        .values_list("kind", flat=True)
+    )
+    assert "commented" in kinds
     assert "Secret" not in str(data) and "n.png" not in str(data)
 
 
@@ -177,8 +183,10 @@ def test_attachment_url_downloads_with_the_same_token(world, token_for):
     gql = Gql(Client(), secret)
     data = gql(TICKET, {"r": world["ticket"].reference})["ticket"]
     url = data["attachments"][0]["url"]
-    # the download view is the tickets app's own, session based; check it exists and is
-    # refused to an anonymous browser like a missing file
+    response = Client().get(url, headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png_bytes()
+    # without credentials it is refused like a missing file
     assert Client().get(url).status_code == 404
 
 
@@ -288,7 +296,24 @@ def test_a_page_of_100_tickets_costs_a_fixed_number_of_queries(
     assert len(data["tickets"]["edges"]) == 100
 
 
-def test_queues(world, token_for, anon):
+@pytest.mark.parametrize(
+    ("caller", "slugs"),
+    [
+        ("requester", ["billing", "support"]),  # may file into any queue
+        ("queue_agent", ["support"]),  # works only their own
+        ("other_queue_agent", ["billing"]),
+        ("supervisor", ["billing", "support"]),
+        ("viewer", ["billing", "support"]),
+    ],
+)
+def test_queues_are_those_the_caller_may_file_into_or_work(
+    world, token_for, caller, slugs
+):
+    gql = client_for(world["users"][caller], token_for)
+    assert gql("{ queues { slug } }") == {"queues": [{"slug": s} for s in slugs]}
+
+
+def test_queues_name_and_slug_for_customers(world, token_for, anon):
     gql = client_for(world["users"]["requester"], token_for)
     assert gql("{ queues { name slug } }") == {
         "queues": [
@@ -297,6 +322,36 @@ def test_queues(world, token_for, anon):
         ]
     }
     assert anon("{ queues { slug } }") == {"queues": []}
+
+
+def test_no_queues_for_a_customer_who_may_not_file_tickets(world, token_for):
+    requester = world["users"]["requester"]
+    gql = client_for(requester, token_for)
+    requester.approval_status = ApprovalStatus.REJECTED
+    requester.save(update_fields=["approval_status"])
+    assert gql("{ queues { slug } }") == {"queues": []}
+
+
+def test_queues_are_capped_at_100_a_call(
+    world, token_for, django_assert_max_num_queries
+):
+    group = world["queue"].agent_group
+    Queue.objects.bulk_create(
+        Queue(name=f"Queue {i:03}", slug=f"queue-{i:03}", agent_group=group)
+        for i in range(100)
+    )
+    gql = client_for(world["users"]["supervisor"], token_for)
+    gql("{ ping }")  # the token's first use records last_used_at
+    with django_assert_max_num_queries(4):
+        page = gql("{ queues { slug } }")["queues"]
+    assert len(page) == 100
+    assert gql("{ queues(offset: 100) { slug } }") == {
+        "queues": [{"slug": "queue-099"}, {"slug": "support"}]
+    }
+    errors = gql.errors("{ queues(first: 500) { slug } }")
+    assert [(e["message"], e["extensions"]) for e in errors] == [
+        ("'first' must be between 0 and 100.", {"code": "PAGE_SIZE"})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -313,14 +368,14 @@ def test_queues(world, token_for, anon):
     ],
 )
 def test_sql_visibility_agrees_with_the_policy(world, caller):
-    from graphql_api.tickets import visibility
-
     share(world, TicketSharing.READ)
     user = world["users"][caller]
     ticket = world["ticket"]
-    comments = visibility.comments_filter(Comment.objects.filter(ticket=ticket), user)
-    files = visibility.attachments_filter(
-        Attachment.objects.filter(ticket=ticket), user
+    comments = Comment.objects.filter(ticket=ticket).filter(
+        permissions.comments_visible_to(user)
+    )
+    files = Attachment.objects.filter(ticket=ticket).filter(
+        permissions.attachments_visible_to(user)
     )
     expected_comments = set(permissions.visible_comments(user, ticket))
     expected_files = set(permissions.visible_attachments(user, ticket))

@@ -15,7 +15,12 @@ from tickets import permissions, services
 from tickets.models import Queue, Source, Ticket
 
 from ..context import get_api_token, get_user, require_scope
-from ..pagination import CappedConnection
+from ..pagination import (
+    LIST_ARGUMENTS_HELP,
+    MAX_LIST_SIZE,
+    CappedConnection,
+    capped_list,
+)
 from ..validation import as_mutation_error, clean_slug, clean_text
 from .types import (
     AddCommentInput,
@@ -105,11 +110,15 @@ class Query:
             reference=clean_reference(reference)
         )
 
-    @strawberry_django.field(description="Queues (by name); empty when anonymous.")
-    def queues(self, info: Info) -> list[QueueType]:
-        if not get_user(info).is_authenticated:
-            return Queue.objects.none()
-        return Queue.objects.order_by("name", "pk")
+    @strawberry_django.field(
+        description="Queues the caller may file into (customers: every queue) or "
+        f"works (support team); empty when anonymous. By name, {LIST_ARGUMENTS_HELP}."
+    )
+    def queues(
+        self, info: Info, first: int = MAX_LIST_SIZE, offset: int = 0
+    ) -> list[QueueType]:
+        queues = permissions.queues_for(get_user(info))
+        return capped_list(queues.order_by("name", "pk"), first, offset)
 
 
 def _ticket_for(info: Info, reference: str, action: str) -> Ticket:

@@ -1,7 +1,8 @@
 """Ticket types. Which tickets are visible is decided by the root resolvers through
 ``tickets.permissions.visible_tickets``; what hangs off a ticket is filtered by each
-type's ``get_queryset`` (see ``visibility``), which the optimizer uses for its
-prefetches too, so customers never receive internal notes or their files."""
+type's ``get_queryset`` with the policy's ``*_visible_to`` filters, which the
+optimizer uses for its prefetches too, so customers never receive internal notes or
+their files."""
 
 from datetime import datetime
 from enum import Enum
@@ -12,11 +13,11 @@ from django.urls import reverse
 from strawberry import relay
 from strawberry.types import Info
 
+from tickets import permissions
 from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
 
 from ..accounts.types import OrganizationType, UserType
 from ..context import get_user
-from . import visibility
 
 
 @strawberry.enum(name="TicketStatus")
@@ -58,7 +59,7 @@ class QueueType:
 class AttachmentType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return visibility.attachments_filter(queryset, get_user(info))
+        return queryset.filter(permissions.attachments_visible_to(get_user(info)))
 
     size: int
     content_type: str
@@ -84,7 +85,7 @@ class AttachmentType:
 class CommentType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return visibility.comments_filter(queryset, get_user(info))
+        return queryset.filter(permissions.comments_visible_to(get_user(info)))
 
     body: str
     is_internal: bool
@@ -97,7 +98,7 @@ class CommentType:
 class TicketEventType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        return visibility.events_filter(queryset, get_user(info))
+        return queryset.filter(permissions.events_visible_to(get_user(info)))
 
     kind: str
     actor: UserType | None

@@ -22,7 +22,7 @@ from .site import add_article, build_site
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "Str0ng-and-l0ng-passphrase"  # noqa: S105 - test account

@@ -1,11 +1,8 @@
 """Who may open the desk at all. Which tickets they see is ``tickets.permissions``."""
 
-from django.contrib.auth.models import Group
-
 from accounts import roles
 
 from .. import permissions
-from ..models import Queue
 
 
 def is_desk_user(user) -> bool:
@@ -26,10 +23,5 @@ def may_act(user) -> bool:
 
 
 def my_queues(user):
-    """The queues ``user`` works: all of them for supervisors and viewers, else the
-    queues whose agent group the user belongs to."""
-    if permissions.sees_all(user):
-        return Queue.objects.all()
-    return Queue.objects.filter(
-        agent_group__in=Group.objects.filter(user=user).values("pk")
-    )
+    """The queues ``user`` works (``permissions.worked_queues``)."""
+    return permissions.worked_queues(user)

@@ -1,9 +1,12 @@
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
+from accounts.tokens import create_token, revoke_token
 from tickets import attachments, hooks, services
 from tickets.models import Attachment, EventKind, Ticket, TicketEvent
 
@@ -181,3 +184,91 @@ def test_download_streams_to_permitted_users_only(client, ticket, alice, agent):
     assert _download(client, public).status_code == 404
     client.logout()
     assert _download(client, public).status_code == 404
+
+
+# --- bearer tokens (GraphQL's Attachment.url) --------------------------------------------
+
+
+def _bearer(client, attachment, secret):
+    return client.get(
+        f"/portal/attachments/{attachment.pk}/{attachment.original_name}",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+
+def _note_with_file(ticket, alice, agent):
+    services.reply(
+        alice, ticket, body="logs", attachments=[upload("a.png", png_bytes())]
+    )
+    services.add_internal_note(
+        agent, ticket, body="ours", attachments=[upload("internal.txt", b"secret")]
+    )
+    return Attachment.objects.order_by("pk")
+
+
+def test_bearer_token_owner_who_may_see_the_file_gets_it(client, ticket, alice, agent):
+    public, internal = _note_with_file(ticket, alice, agent)
+    read_only = create_token(alice, name="ci", scopes="read").secret
+
+    response = _bearer(client, public, read_only)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == png_bytes()
+    assert response["Content-Disposition"] == 'attachment; filename="a.png"'
+    assert response["Cache-Control"] == "private, no-store"
+    # the same policy as with a session: internal-note files stay with the team
+    assert _bearer(client, internal, read_only).status_code == 404
+    agent_secret = create_token(agent, name="ci", scopes="read").secret
+    response = _bearer(client, internal, agent_secret)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"secret"
+
+
+def test_bearer_token_of_a_user_who_may_not_see_the_file_is_404(
+    client, ticket, alice, agent, other_agent
+):
+    public, _ = _note_with_file(ticket, alice, agent)
+    for stranger in (make_customer(), other_agent):
+        secret = create_token(stranger, name="ci", scopes="read,write").secret
+        assert _bearer(client, public, secret).status_code == 404
+
+
+def test_bearer_token_does_not_borrow_the_session(client, ticket, alice, agent):
+    """A session that may see the file does not rescue a token that may not."""
+    public, _ = _note_with_file(ticket, alice, agent)
+    client.force_login(alice)
+    stranger = create_token(make_customer(), name="ci", scopes="read").secret
+    assert _bearer(client, public, stranger).status_code == 404
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "forged", "malformed"])
+def test_bad_bearer_is_401_without_falling_back_to_the_session(
+    client, ticket, alice, agent, how
+):
+    public, _ = _note_with_file(ticket, alice, agent)
+    new = create_token(alice, name="ci", scopes="read")
+    secret = new.secret
+    if how == "revoked":
+        assert revoke_token(alice, new.token.pk)
+    elif how == "expired":
+        new.token.expires_at = timezone.now() - timedelta(seconds=1)
+        new.token.save(update_fields=["expires_at"])
+    elif how == "forged":
+        secret = secret[:-4] + ("aaaa" if not secret.endswith("aaaa") else "bbbb")
+    client.force_login(alice)  # the session alone would be allowed
+
+    if how == "malformed":
+        response = client.get(
+            f"/portal/attachments/{public.pk}/a.png",
+            headers={"Authorization": f"Token {secret}"},
+        )
+        message = "Malformed Authorization header: use 'Authorization: Bearer <token>'."
+    else:
+        response = _bearer(client, public, secret)
+        message = "Invalid, expired or revoked API token."
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="attachments"'
+    assert response.json() == {
+        "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]
+    }

@@ -158,3 +158,59 @@ def test_watchers(ticket, alice, bob, agent, viewer):
         services.add_watcher(viewer, ticket)
     assert services.remove_watcher(bob, ticket) is True
     assert list(ticket.watchers.all()) == []
+
+
+@pytest.mark.parametrize(
+    "caller", ["alice", "bob", "agent", "other_agent", "supervisor", "viewer"]
+)
+def test_visible_to_filters_agree_per_ticket_and_in_sql(
+    ticket, alice, bob, agent, other_agent, supervisor, viewer, other_queue, caller
+):
+    """The SQL form (for prefetching across tickets) and the per-ticket form decide
+    alike; customers see neither notes, their files, nor the events about them."""
+    from tickets.models import Attachment, Comment
+
+    from .factories import png_bytes, upload
+
+    billing = TicketFactory(queue=other_queue)
+    for each, staff in ((ticket, agent), (billing, other_agent)):
+        services.reply(
+            staff, each, body="Public", attachments=[upload("a.png", png_bytes())]
+        )
+        services.add_internal_note(
+            staff, each, body="Secret", attachments=[upload("n.png", png_bytes())]
+        )
+        services.log_time(staff, each, minutes=5)
+    user = {
+        "alice": alice,
+        "bob": bob,
+        "agent": agent,
+        "other_agent": other_agent,
+        "supervisor": supervisor,
+        "viewer": viewer,
+    }[caller]
+    mine = list(permissions.visible_tickets(user))
+
+    def visible(model, visible_to):
+        in_sql = model.objects.filter(ticket__in=mine).filter(visible_to(user))
+        per_ticket = [
+            row
+            for each in mine
+            for row in model.objects.filter(ticket=each).filter(visible_to(user, each))
+        ]
+        assert sorted(row.pk for row in in_sql) == sorted(row.pk for row in per_ticket)
+        return per_ticket
+
+    bodies = sorted(c.body for c in visible(Comment, permissions.comments_visible_to))
+    files = sorted(
+        a.original_name for a in visible(Attachment, permissions.attachments_visible_to)
+    )
+    kinds = {e.kind for e in visible(TicketEvent, permissions.events_visible_to)}
+    per_ticket = len(mine)
+    if caller in ("alice", "bob"):
+        assert (bodies, files) == (["Public"], ["a.png"])
+        assert kinds == {"created", "commented", "attachment_added"}
+    else:
+        assert bodies == sorted(["Public", "Secret"] * per_ticket)
+        assert files == sorted(["a.png", "n.png"] * per_ticket)
+        assert {"commented", "note_added", "time_logged"} <= kinds

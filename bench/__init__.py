@@ -1,0 +1,1 @@
+"""Benchmarks: the load-data generator (``bench.generator``) and the harness (``run.py``)."""

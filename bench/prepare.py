@@ -1,0 +1,91 @@
+"""Credentials and targets for the scenarios, printed as one JSON line.
+
+Run by ``bench/run.py`` in the server's environment. Sessions are created directly in
+the session store (as a login would) so that the benchmark does not depend on the
+login form; tokens come from ``accounts.tokens.create_token``.
+"""
+
+import json
+import os
+import sys
+from importlib import import_module
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.apps import apps  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.tokens import create_token  # noqa: E402
+from bench.generator.people import agent_email, customer_email  # noqa: E402
+from bench.generator.text import SEARCH_TERM  # noqa: E402
+
+
+def session_for(user: User) -> str:
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.set_expiry(24 * 3600)
+    session.save()
+    return session.session_key
+
+
+def token_for(user: User, scopes: str) -> str:
+    return create_token(user, name="benchmark", scopes=scopes, expires_days=1).secret
+
+
+def article_path() -> str:
+    try:
+        article_model = apps.get_model("kb", "ArticlePage")
+    except LookupError:
+        return "/kb/no-articles-yet/"
+    article = (
+        article_model.objects.live()
+        .public()
+        .filter(audience="public")
+        .order_by("path")
+        .first()
+    )
+    return article.url if article else "/kb/no-articles-yet/"
+
+
+def counts() -> dict:
+    found = {"users": User.objects.count()}
+    for label in ["tickets.Ticket", "tickets.Comment", "kb.ArticlePage"]:
+        try:
+            found[label] = apps.get_model(label).objects.count()
+        except LookupError:
+            pass
+    return found
+
+
+def main() -> None:
+    customer = User.objects.get(email=customer_email(0))
+    agent = User.objects.get(email=agent_email(0))
+    print(
+        json.dumps(
+            {
+                "customer": customer.email,
+                "agent": agent.email,
+                "customer_session": session_for(customer),
+                "agent_session": session_for(agent),
+                "customer_token": token_for(customer, "read,write"),
+                "agent_token": token_for(agent, "read"),
+                "article_path": article_path(),
+                "search_term": SEARCH_TERM,
+                "counts": counts(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
