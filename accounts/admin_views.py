@@ -23,7 +23,7 @@ def _require_reviewer(request):
 
 def approvals(request):
     _require_reviewer(request)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL: no NUL
     pending = User.objects.filter(approval_status=ApprovalStatus.PENDING).order_by(
         "date_joined"
     )

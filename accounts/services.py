@@ -2,6 +2,7 @@
 these; none of them re-implements the rules."""
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -364,6 +365,11 @@ def invite_member(
 
 
 def invitation_for(token: str) -> Invitation | None:
+    """The invitation behind a link, or None. Only the characters ``token_urlsafe``
+    makes are looked up: anything else (a NUL byte would make PostgreSQL fail) is no
+    invitation."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", token or ""):
+        return None
     return (
         Invitation.objects.select_related("organization", "invited_by")
         .filter(token=token)

@@ -92,3 +92,23 @@ def error_masker() -> SchemaExtension:
     return MaskErrors(
         should_mask_error=should_mask_error, error_message=INTERNAL_ERROR_MESSAGE
     )
+
+
+class DatabaseOutage(SchemaExtension):
+    """A lost database is an outage, not a field error. Listed after the error masker,
+    this sees the original error before masking drops it and records it on the
+    request; the view then re-raises it, so that ``DatabaseUnavailableMiddleware``
+    answers 503 with Retry-After (clients and load balancers retry) instead of 200
+    with "Internal error."."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        from django.db import InterfaceError, OperationalError
+
+        result = self.execution_context.result
+        request = getattr(self.execution_context.context, "request", None)
+        for error in getattr(result, "errors", None) or ():
+            if isinstance(error.original_error, OperationalError | InterfaceError):
+                if request is not None:
+                    request.database_outage = error.original_error
+                return

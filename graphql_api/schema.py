@@ -39,5 +39,6 @@ schema = strawberry.Schema(
         extensions.token_limiter,
         DjangoOptimizerExtension,
         extensions.error_masker,
+        extensions.DatabaseOutage,
     ],
 )

@@ -26,7 +26,8 @@ class InvalidInput(ApiError):
 def clean_text(
     value: str | None, field: str, *, max_length: int, required: bool = True
 ) -> str:
-    value = (value or "").strip()
+    # NUL characters go: PostgreSQL refuses them in text, even in a lookup.
+    value = (value or "").replace("\x00", "").strip()
     if required and not value:
         raise InvalidInput(f"'{field}' must not be empty.", field)
     if len(value) > max_length:

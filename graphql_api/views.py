@@ -121,9 +121,12 @@ class PortalGraphQLView(GraphQLView):
                 "session, or authenticate with a bearer token.",
             )
         try:
-            return self.run(request=request)
+            response = self.run(request=request)
         except HTTPException as exc:
             return error_response(exc.status_code, exc.reason)
+        if outage := getattr(request, "database_outage", None):
+            raise outage  # a 503 from DatabaseUnavailableMiddleware, see extensions
+        return response
 
     @staticmethod
     def _too_many(wait: int) -> JsonResponse:

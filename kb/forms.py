@@ -6,7 +6,9 @@ from .services import COMMENT_MAX_LENGTH, QUERY_MAX_LENGTH
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=QUERY_MAX_LENGTH, required=False)
-    category = forms.IntegerField(label=_("Category"), required=False, min_value=1)
+    category = forms.IntegerField(
+        label=_("Category"), required=False, min_value=1, max_value=2**63 - 1
+    )
 
 
 class FeedbackForm(forms.Form):

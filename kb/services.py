@@ -15,6 +15,12 @@ COMMENT_MAX_LENGTH = 1000
 QUERY_MAX_LENGTH = 255
 
 
+def _plain(text) -> str:
+    """Reader input as used: NUL characters removed (PostgreSQL refuses them in text,
+    so one would turn into a server error), surrounding space trimmed."""
+    return str(text or "").replace("\x00", "").strip()
+
+
 class FeedbackError(ValueError):
     """Feedback that cannot be stored; the message is safe to show to the reader."""
 
@@ -31,7 +37,7 @@ def submit_feedback(
     hidden article looks missing) and ``FeedbackError`` on bad input."""
     if not can_view_article(user, article):
         raise ArticlePage.DoesNotExist(_("Article not found."))
-    comment = (comment or "").strip()
+    comment = _plain(comment)
     if len(comment) > COMMENT_MAX_LENGTH:
         raise FeedbackError(
             _("Please keep the comment under %(n)d characters.")
@@ -90,7 +96,7 @@ def search_articles(user, query: str, *, category=None, locale=None):
     ``category`` (a CategoryPage) narrows to its articles; ``locale`` defaults to the
     active language's locale. Returns Wagtail search results (sliceable, countable),
     best match first; an empty query gives no results."""
-    query = (query or "").strip()[:QUERY_MAX_LENGTH]
+    query = _plain(query)[:QUERY_MAX_LENGTH]
     articles = _in_locale(visible_articles(user), locale)
     if category is not None:
         articles = articles.child_of(category)
@@ -104,7 +110,7 @@ def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:
 
     Any word may match (a subject is a sentence, not a keyword list); if nothing
     matches, the last word is treated as unfinished and autocompleted."""
-    query = (query or "").strip()[:QUERY_MAX_LENGTH]
+    query = _plain(query)[:QUERY_MAX_LENGTH]
     if len(query) < 2:
         return []
     limit = max(1, min(int(limit), 20))
@@ -120,7 +126,7 @@ def record_search(query: str, *, result_count: int) -> None:
     found nothing, in the unanswered-searches list editors review."""
     from wagtail.contrib.search_promotions.models import Query
 
-    query = (query or "").strip()[:QUERY_MAX_LENGTH]
+    query = _plain(query)[:QUERY_MAX_LENGTH]
     if not query:
         return
     logged = Query.get(query)

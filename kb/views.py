@@ -17,6 +17,7 @@ from .models import ArticlePage, CategoryPage
 from .permissions import can_view_article
 
 PER_PAGE = 10
+MAX_ID = 2**63 - 1
 
 
 @require_GET
@@ -86,6 +87,8 @@ def suggest(request):
 @require_POST
 def feedback(request, article_id):
     """The "Was this helpful?" form posts here; we redirect back with a message."""
+    if article_id > MAX_ID:
+        raise Http404  # SQLite cannot even compare such a number with a page id
     article = ArticlePage.objects.filter(pk=article_id).first()
     if article is None or not can_view_article(request.user, article):
         raise Http404

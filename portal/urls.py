@@ -38,3 +38,6 @@ if settings.DEBUG:
 
 # Wagtail serves every other path (home page, /kb/ tree); keep it last.
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A database outage raised in a middleware still gets the friendly 503.
+handler500 = "portal.errors.server_error"

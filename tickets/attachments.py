@@ -7,11 +7,14 @@ ends in .txt/.log/.csv/.md. Names are reduced to a safe single file name.
 
 ``validate_upload`` never writes anything. Services validate every file first, then
 store them; ``stored_files`` lets the service wrapper delete stored files when the
-transaction fails, so a refused upload leaves no row and no file behind.
+transaction fails, so a refused upload leaves no row and no file behind. A storage that
+cannot be written (S3 unreachable, disk full) is reported as a ``ValidationError`` with
+a clear message, so the whole service call rolls back and no ticket is half-created.
 """
 
 import contextvars
 import hashlib
+import logging
 import os
 import unicodedata
 from contextlib import contextmanager
@@ -23,6 +26,21 @@ from django.core.files.base import File
 from django.template.defaultfilters import filesizeformat
 
 from .storage import attachment_backend
+
+logger = logging.getLogger(__name__)
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    """What a storage backend raises when it cannot write: the file system's OSError and,
+    when S3 is in use, botocore's connection and service errors."""
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - botocore comes with django-storages[s3]
+        return (OSError,)
+    return (OSError, BotoCoreError, ClientError)
+
+
+STORAGE_ERRORS = _storage_errors()
 
 # detected kind → (content type, extensions a name may use for it)
 ALLOWED_TYPES = {
@@ -213,7 +231,15 @@ def store(*, ticket, comment, validated, uploaded_by):
             file.seek(0)
         if not isinstance(file, File):
             file = File(file, name=name)
-        attachment.file.save(name, file, save=False)
+        try:
+            attachment.file.save(name, file, save=False)
+        except STORAGE_ERRORS as error:
+            logger.error("Attachment storage failed: %r", error)
+            raise ValidationError(
+                f"“{name}” could not be stored right now; nothing was saved. "
+                "Please try again in a few minutes.",
+                code="storage_unavailable",
+            ) from error
         names = _stored.get()
         if names is not None:
             names.append(attachment.file.name)

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 MAX_BODY_LENGTH = 50_000
+MAX_REASON_LENGTH = 5_000
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_MINUTES_PER_ENTRY = 24 * 60
@@ -128,8 +129,14 @@ def _save(ticket: Ticket, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
+def _plain(value) -> str:
+    """Free text as stored: NUL characters removed (PostgreSQL refuses them in text
+    columns, so one would turn into a server error), surrounding space trimmed."""
+    return str(value or "").replace("\x00", "").strip()
+
+
 def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
-    value = str(value or "").replace("\x00", "").strip()
+    value = _plain(value)
     if not value:
         raise ValidationError({field: f"{label} cannot be empty."})
     if len(value) > max_length:
@@ -420,9 +427,15 @@ def change_status(actor, ticket, new_status, *, reason="") -> Ticket:
                 f"{Status(new_status).label}."
             }
         )
-    reason = str(reason or "").strip()
+    reason = _plain(reason)
     if new_status in lifecycle.REASON_REQUIRED and not reason:
         raise ValidationError({"reason": "Give a reason for rejecting the ticket."})
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationError(
+            {
+                "reason": f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
+            }
+        )
     _change_status(ticket, actor, new_status, reason=reason)
     return ticket
 
@@ -525,7 +538,7 @@ def normalize_tags(tags) -> list[str]:
         tags = tags.split(",")
     result = []
     for tag in tags or ():
-        tag = " ".join(str(tag).split()).lower()
+        tag = " ".join(_plain(tag).split()).lower()
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
@@ -652,7 +665,7 @@ def rate(actor, ticket, *, rating, comment="") -> Ticket:
         raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
     if not 1 <= rating <= 5:
         raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
-    comment = str(comment or "").strip()
+    comment = _plain(comment)
     if len(comment) > 5000:
         raise ValidationError({"comment": "The comment is too long."})
     ticket.satisfaction_rating = rating
@@ -676,7 +689,7 @@ def log_time(actor, ticket, *, minutes, note="") -> TimeEntry:
         raise ValidationError(
             {"minutes": f"Log between 1 and {MAX_MINUTES_PER_ENTRY} minutes at a time."}
         )
-    note = str(note or "").strip()[:255]
+    note = _plain(note)[:255]
     entry = TimeEntry.objects.create(
         ticket=ticket, agent=actor, minutes=minutes, note=note
     )

@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from strawberry.types import Info
 
 from accounts.models import Organization, User
+from portal import ratelimits
 from tickets import permissions, services
 from tickets.models import Queue, Source, Ticket
 
@@ -144,9 +145,10 @@ class Mutation:
         handle_django_errors=True, description="File a ticket as the caller."
     )
     def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketType:
-        with as_mutation_error():
+        with as_mutation_error(ratelimits.RateLimited):
             require_scope(info, "write")
             user = get_user(info, required=True)
+            ratelimits.consume("ticket_create", f"user:{user.pk}")  # shared with portal
             queue = _slug_lookup(Queue, input.queue, "queue")
             organization = _slug_lookup(
                 Organization, input.organization, "organization"

@@ -364,6 +364,9 @@ BACKUP_EXCLUDE_MODELS = [
     "django_q.ormq",
     "django_q.task",
 ]
+# Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
+# from the portal and through GraphQL. allauth and GraphQL requests have their own.
+PORTAL_RATE_LIMITS = {"ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h")}
 # Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
 if env_bool("BENCH_COUNT_QUERIES", False):
     MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]

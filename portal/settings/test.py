@@ -23,6 +23,7 @@ STORAGES = {
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_RATE_LIMITS = {}  # tests that check rate limits switch them on with override_settings
+PORTAL_RATE_LIMITS = {}  # likewise (tests/reliability/test_rate_limits.py)
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
 STATIC_ROOT = _tmp / "static"

@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal import ratelimits
+
 from .. import deflection, services
 from ..exceptions import PermissionDenied
 from ..forms import NewTicketForm, apply_service_errors
@@ -28,6 +30,7 @@ def _suggestions(user, subject):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@ratelimits.limit("ticket_create")
 def new_ticket(request):
     if not can_file_tickets(request.user):
         raise Http404("No such page.")

@@ -1,0 +1,98 @@
+"""Rate limits for actions a script could repeat cheaply, such as filing tickets.
+
+allauth limits sign-in, sign-up and password reset itself (``ACCOUNT_RATE_LIMITS``);
+GraphQL limits requests per client (``GRAPHQL_RATE_LIMIT``). This module limits named
+actions per user (or per address when signed out), for every surface that offers them:
+views use the ``limit`` decorator, API resolvers call ``consume``. Rates are read at call
+time from ``PORTAL_RATE_LIMITS`` (``{"ticket_create": "20/h"}``); a scope without a
+rate is not limited. Counters are fixed windows in the default cache, so they hold
+across app servers when the cache is shared (Redis).
+"""
+
+import functools
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class RateLimited(Exception):
+    """Too many attempts; ``retry_after`` is the number of seconds to wait."""
+
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            ngettext(
+                "You have done this too often in a short time. "
+                "Please try again in %(minutes)d minute.",
+                "You have done this too often in a short time. "
+                "Please try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"20/h"`` → (20, 3600); ``"5/10m"`` → (5, 600)."""
+    count, _slash, period = rate.partition("/")
+    multiplier = int(period[:-1] or 1)
+    return int(count), multiplier * PERIODS[period[-1]]
+
+
+def consume(scope: str, identity: str) -> None:
+    """Count one attempt at ``scope`` by ``identity``; raise ``RateLimited`` past the
+    limit (the attempt still counts, so hammering does not reopen the door)."""
+    rate = (getattr(settings, "PORTAL_RATE_LIMITS", None) or {}).get(scope)
+    if not rate:
+        return
+    allowed, period = parse_rate(rate)
+    now = time.time()
+    key = f"ratelimit:{scope}:{identity}:{int(now // period)}"
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=period + 1)
+        used = 1
+    if used > allowed:
+        raise RateLimited(retry_after=int(period - now % period) + 1)
+
+
+def identity_of(request) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def too_many_requests(request, error: RateLimited):
+    response = TemplateResponse(
+        request, "429.html", {"message": str(error)}, status=429
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def limit(scope: str, *, methods=("POST",)):
+    """View decorator: past the rate for ``scope``, answer 429 with the site's page and
+    ``Retry-After`` instead of running the view. Only ``methods`` count."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method in methods:
+                try:
+                    consume(scope, identity_of(request))
+                except RateLimited as error:
+                    return too_many_requests(request, error)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

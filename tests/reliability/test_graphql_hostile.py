@@ -1,0 +1,282 @@
+"""Hostile requests to /graphql/: broken bodies, wrong types, empty and huge
+references, huge pages, 10 MB fields, NUL bytes, and filing past the rate limit.
+
+Each gets a 4xx or a typed GraphQL error / ``OperationInfo`` message, never a 500 or an
+"Internal error.", and writes nothing. Run on PostgreSQL as well, which refuses NUL
+characters in text.
+"""
+
+import json
+
+import pytest
+from django.test import Client, override_settings
+
+from accounts.tokens import create_token
+from kb.models import ArticleFeedback
+from tickets.models import Comment, Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+TEN_MB = "x" * (10 * 1024 * 1024)
+HUGE = "999999999999999999999"
+
+CREATE = """mutation($i: CreateTicketInput!) { createTicket(input: $i) {
+  __typename
+  ... on Ticket { reference subject description }
+  ... on OperationInfo { messages { kind field message } }
+} }"""
+COMMENT = """mutation($i: AddCommentInput!) { addComment(input: $i) {
+  __typename
+  ... on Comment { body }
+  ... on OperationInfo { messages { kind field message } }
+} }"""
+STATUS = """mutation($i: ChangeTicketStatusInput!) { changeTicketStatus(input: $i) {
+  __typename
+  ... on OperationInfo { messages { kind field message } }
+} }"""
+TICKET = "query($r: String!) { ticket(reference: $r) { reference } }"
+TICKETS = "query($n: Int, $s: String) { tickets(first: $n, filters: {search: $s}) { totalCount edges { node { reference } } } }"
+
+
+def counts():
+    return {
+        "tickets": Ticket.objects.count(),
+        "comments": Comment.objects.count(),
+        "events": TicketEvent.objects.count(),
+        "feedback": ArticleFeedback.objects.count(),
+    }
+
+
+@pytest.fixture
+def api(alice):
+    secret = create_token(alice, name="hostile", scopes="read,write").secret
+    client = Client()
+
+    def _post(body, *, raw=False, content_type="application/json"):
+        data = body if raw else json.dumps(body)
+        return client.post(
+            "/graphql/",
+            data=data,
+            content_type=content_type,
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+
+    return _post
+
+
+def no_internal_errors(body):
+    for error in body.get("errors", []):
+        assert error["message"] != "Internal error.", error
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (b"", "application/json"),
+        (b"42", "application/json"),
+        (b'"query"', "application/json"),
+        (b"null", "application/json"),
+        (b'{"query": 42}', "application/json"),
+        (b'{"query": "{ me { email } }", "variables": "nope"}', "application/json"),
+        (b"[]", "application/json"),
+        (b"query=%7B+me+%7D", "text/plain"),
+    ],
+)
+def test_broken_bodies_are_a_400_with_a_json_message(api, stored, body, content_type):
+    before = stored()
+    response = api(body, raw=True, content_type=content_type)
+    assert 400 <= response.status_code < 500, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["errors"][0]["message"]
+    assert stored() == before
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"i": {"subject": 123, "description": "d"}},
+        {"i": {"subject": "s", "description": ["d"]}},
+        {"i": {"subject": "s", "description": "d", "priority": "EXTREME"}},
+        {"i": {"subject": None, "description": "d"}},
+        {"i": "not an object"},
+        {},
+    ],
+)
+def test_wrong_types_are_graphql_errors_and_file_nothing(api, queue, variables):
+    before = counts()
+    response = api({"query": CREATE, "variables": variables})
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert body["errors"]
+    no_internal_errors(body)
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["", " ", "\x00", "HD-" + HUGE, "x" * 100_000, "<script>", "'; DROP TABLE x;--"],
+)
+def test_empty_garbage_and_huge_references_find_nothing(api, ticket, reference):
+    response = api({"query": TICKET, "variables": {"r": reference}})
+    assert response.status_code == 200
+    body = response.json()
+    no_internal_errors(body)
+    assert body.get("data") in (None, {"ticket": None})
+    if body.get("data") is None:
+        assert body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("reference", ["", "\x00", "HD-" + HUGE, "x" * 100_000])
+def test_commenting_on_a_garbage_reference_is_a_message_and_writes_nothing(
+    api, ticket, reference
+):
+    before = counts()
+    response = api(
+        {"query": COMMENT, "variables": {"i": {"reference": reference, "body": "hi"}}}
+    )
+    body = response.json()
+    no_internal_errors(body)
+    payload = body["data"]["addComment"]
+    assert payload["__typename"] == "OperationInfo"
+    assert payload["messages"][0]["message"]
+    assert counts() == before
+
+
+@pytest.mark.parametrize("first", [101, 1_000_000, -1, 2**31, HUGE])
+def test_huge_or_negative_pages_are_refused_with_a_message(api, ticket, first):
+    response = api({"query": TICKETS, "variables": {"n": first}})
+    assert response.status_code in (200, 400)
+    body = response.json()
+    no_internal_errors(body)
+    assert body["errors"][0]["message"]
+    assert not body.get("data") or body["data"].get("tickets") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("subject", "The subject is too long (at most 200 characters)."),
+        ("description", "The description is too long (at most 50000 characters)."),
+    ],
+)
+def test_a_10_mb_field_is_a_validation_message(api, queue, field, message):
+    before = counts()
+    variables = {"i": {"subject": "s", "description": "d", field: TEN_MB}}
+    response = api({"query": CREATE, "variables": variables})
+    assert response.status_code == 200
+    payload = response.json()["data"]["createTicket"]
+    assert payload["__typename"] == "OperationInfo"
+    assert [m["kind"] for m in payload["messages"]] == ["VALIDATION"]
+    assert payload["messages"][0]["field"] == field
+    assert counts() == before
+
+
+def test_a_10_mb_comment_is_a_validation_message(api, ticket):
+    before = counts()
+    response = api(
+        {
+            "query": COMMENT,
+            "variables": {"i": {"reference": ticket.reference, "body": TEN_MB}},
+        }
+    )
+    payload = response.json()["data"]["addComment"]
+    assert payload["__typename"] == "OperationInfo"
+    assert payload["messages"][0]["kind"] == "VALIDATION"
+    assert counts() == before
+
+
+def test_a_body_past_the_upload_limit_is_a_400(api, queue, settings):
+    before = counts()
+    big = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = api(
+        {"query": CREATE, "variables": {"i": {"subject": "s", "description": big}}}
+    )
+    assert response.status_code == 400
+    assert counts() == before
+
+
+def test_nul_bytes_are_removed_not_fatal(api, ticket, queue):
+    response = api(
+        {
+            "query": CREATE,
+            "variables": {"i": {"subject": "Nul\x00 here", "description": "a\x00b"}},
+        }
+    )
+    body = response.json()
+    no_internal_errors(body)
+    assert body["data"]["createTicket"] == {
+        "__typename": "Ticket",
+        "reference": "HD-000002",
+        "subject": "Nul here",
+        "description": "ab",
+    }
+    response = api(
+        {
+            "query": COMMENT,
+            "variables": {"i": {"reference": ticket.reference, "body": "b\x00c"}},
+        }
+    )
+    assert response.json()["data"]["addComment"] == {
+        "__typename": "Comment",
+        "body": "bc",
+    }
+
+
+@pytest.mark.parametrize("search", ["\x00", "a\x00b", "x" * 100_000])
+def test_nul_and_huge_search_filters_do_not_break_the_list(api, ticket, search):
+    response = api({"query": TICKETS, "variables": {"n": 10, "s": search}})
+    body = response.json()
+    no_internal_errors(body)
+
+
+def test_nul_in_a_kb_search_is_harmless(api, make_article):
+    make_article("Sync files")
+    response = api(
+        {
+            "query": 'query { searchArticles(query: "sync\\u0000files") { title } }',
+        }
+    )
+    body = response.json()
+    no_internal_errors(body)
+
+
+@override_settings(PORTAL_RATE_LIMITS={"ticket_create": "2/h"})
+def test_filing_through_graphql_past_the_limit_is_a_message(api, queue, alice):
+    from django.test import Client as PortalClient
+
+    portal = PortalClient()
+    portal.force_login(alice)
+    assert (
+        portal.post(
+            "/portal/tickets/new/",
+            {
+                "subject": "From the portal",
+                "description": "d",
+                "category": "other",
+                "priority": "low",
+            },
+        ).status_code
+        == 302
+    )
+    first = api(
+        {"query": CREATE, "variables": {"i": {"subject": "1", "description": "d"}}}
+    )
+    assert first.json()["data"]["createTicket"]["__typename"] == "Ticket"
+
+    refused = api(
+        {"query": CREATE, "variables": {"i": {"subject": "2", "description": "d"}}}
+    )
+
+    payload = refused.json()["data"]["createTicket"]
+    assert payload["__typename"] == "OperationInfo"
+    [message] = payload["messages"]
+    assert message["kind"] == "VALIDATION"
+    assert message["message"].startswith(
+        "You have done this too often in a short time. Please try again in "
+    )
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == [
+        "1",
+        "From the portal",
+    ]
