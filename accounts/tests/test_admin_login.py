@@ -71,3 +71,37 @@ def test_visitor_opening_the_admin_still_reaches_allauth_login(client):
         "/accounts/login/?next=%2Fadmin%2Fpages%2F",
     ]
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("groups", "is_staff", "landing"),
+    [
+        ([roles.AGENTS], True, "/admin/"),
+        ([roles.VIEWERS], True, "/admin/"),
+        ([roles.CUSTOMERS], False, "/portal/"),
+    ],
+)
+def test_sign_in_lands_staff_in_the_admin_and_customers_in_the_portal(
+    client, make_user, password, groups, is_staff, landing
+):
+    make_user("u@example.com", groups=groups, is_staff=is_staff)
+
+    response = client.post(
+        "/accounts/login/", {"login": "u@example.com", "password": password}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == landing
+
+
+@pytest.mark.django_db
+def test_sign_in_with_next_still_goes_to_next_for_staff(client, make_user, password):
+    make_user("a@example.com", groups=[roles.AGENTS], is_staff=True)
+
+    response = client.post(
+        "/accounts/login/?next=/portal/tickets/",
+        {"login": "a@example.com", "password": password},
+    )
+
+    assert response["Location"] == "/portal/tickets/"
