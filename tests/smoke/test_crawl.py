@@ -16,6 +16,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
@@ -218,6 +219,10 @@ def crawl(client: Client, seeds: list[str]):
 @pytest.mark.django_db
 @pytest.mark.parametrize("email", ROLES, ids=lambda e: e or "anonymous")
 def test_crawl_finds_no_broken_page(email):
+    # Wagtail caches renditions (file names included); an earlier test's cache entry
+    # would point into that test's own MEDIA_ROOT.
+    for alias in settings.CACHES:
+        caches[alias].clear()
     call_command("load_demo", verbosity=0)
     client = Client(raise_request_exception=False)
     seeds = list(SEEDS)
