@@ -5,13 +5,11 @@ Run: ``.venv/bin/pytest -m browser tests/browser/test_desk_journey.py``. Chromiu
 launched by pytest-playwright's ``browser`` fixture (see tests/browser/conftest.py).
 """
 
-import importlib
 import warnings
 from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.apps import apps as django_apps
 
 from tickets import permissions
 from tickets.models import Comment, Status
@@ -33,13 +31,6 @@ pytestmark = [
 ]
 
 
-def _helpdesk_access():
-    """Transactional tests flush the database between tests, taking the data
-    migrations' grants with them; put them back."""
-    migration = importlib.import_module("tickets.migrations.0003_helpdesk_admin_access")
-    migration.grant(django_apps, None)
-
-
 def _verified(user):
     EmailAddress.objects.get_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
@@ -58,7 +49,8 @@ def _login(page, base, email, next_url):
 
 
 def test_agent_replies_with_canned_response_and_customer_sees_it(live_server, browser):
-    _helpdesk_access()
+    # serialized_rollback restores the data migrations' grants (re-running the grant
+    # here made content types that broke the next test's restore).
     queue = QueueFactory(slug="support", name="Support", is_default=True)
     acme = OrganizationFactory(name="Acme", slug="acme")
     agent = _verified(
