@@ -14,6 +14,13 @@ class AccountAdapter(DefaultAccountAdapter):
             services.register_customer(user)
         return user
 
+    def get_login_redirect_url(self, request):
+        """Staff land in the admin (the desk's dashboard for agents), customers in the
+        portal; an explicit ``next`` still wins (allauth applies it first)."""
+        if request.user.has_perm("wagtailadmin.access_admin"):
+            return "/admin/"
+        return super().get_login_redirect_url(request)
+
     def pre_login(self, request, user, **kwargs):
         """Refuse locked accounts after the password was checked (so the message tells
         nothing to someone who does not know the password)."""

@@ -3,7 +3,7 @@ service, render."""
 
 from urllib.parse import urlencode
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,16 +19,37 @@ from .forms import InvitationForm, ProfileForm, TokenForm
 from .models import Invitation, Membership, Organization
 
 
+def _may_open_admin(request, default_next: str) -> bool:
+    """The test each admin applies before it sends a user to its login view."""
+    if default_next.startswith("/django-admin/"):
+        return admin.site.has_permission(request)
+    return request.user.has_perm("wagtailadmin.access_admin")
+
+
 def admin_login_redirect(request, default_next="/admin/"):
     """Stands in front of Wagtail's and Django's admin login views, which would sign a
     user in with a password alone and skip the second factor. Never authenticates,
-    whatever the method; sends the browser to allauth's login, keeping a safe ``next``."""
+    whatever the method; sends the browser to allauth's login, keeping a safe ``next``.
+
+    A signed-in user without admin access is refused here with a 403 page: allauth's
+    login sends signed-in users straight back to ``next``, and the admin back to its
+    login, so a redirect would loop forever."""
     next_url = request.POST.get("next") or request.GET.get("next") or default_next
     if not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = default_next
-    return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+    next_query = urlencode({"next": next_url})
+    if request.user.is_authenticated:
+        if _may_open_admin(request, default_next):
+            return redirect(next_url)
+        return TemplateResponse(
+            request,
+            "accounts/admin_denied.html",
+            {"next_query": next_query},
+            status=403,
+        )
+    return redirect(f"{reverse('account_login')}?{next_query}")
 
 
 def _profile_context(request, **extra):

@@ -7,6 +7,9 @@ those services).
 """
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Attachment,
@@ -115,6 +118,15 @@ class CommentAdmin(ReadOnly, admin.ModelAdmin):
 class AttachmentAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["original_name", "ticket", "content_type", "size", "created_at"]
     list_select_related = ["ticket"]
+    # The file lives in private storage: its storage URL (under MEDIA_URL) is a dead
+    # link, so the page links to the permission-checked download instead.
+    exclude = ["file"]
+    readonly_fields = ["download"]
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        url = reverse("tickets:attachment_download", args=[obj.pk, obj.original_name])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)
 
 
 @admin.register(TicketEvent)

@@ -110,7 +110,7 @@ def test_password_alone_does_not_sign_in_a_totp_user(
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/authenticate/"
     assert session_user_id(client) is None
-    assert client.get("/admin/")["Location"].startswith("/accounts/login/")
+    assert client.get("/admin/")["Location"].startswith("/admin/login/?next=")
 
     response = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
     assert session_user_id(client) is None

@@ -247,7 +247,9 @@ WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
-WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+# Through accounts.views.admin_login_redirect: allauth for visitors, a 403 page (not a
+# redirect loop) for signed-in users without admin access.
+WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

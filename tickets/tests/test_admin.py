@@ -49,3 +49,27 @@ def test_supervisors_do_not_get_the_django_admin_models(client, ticket):
     supervisor = make_supervisor()
     client.force_login(supervisor)
     assert client.get("/django-admin/tickets/ticket/").status_code in (302, 403)
+
+
+def test_attachment_page_links_to_the_checked_download_not_media(
+    client, admin_user, ticket, agent
+):
+    """Attachments live in private storage, so their storage URL under MEDIA_URL is
+    a dead link; the admin page links to the permission-checked download."""
+    from .factories import png_bytes, upload
+
+    services.reply(
+        agent, ticket, body="See", attachments=[upload("a b.png", png_bytes())]
+    )
+    attachment = ticket.attachments.get()
+    client.force_login(admin_user)
+
+    page = client.get(f"/django-admin/tickets/attachment/{attachment.pk}/change/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "/media/" not in body
+    assert f'href="/portal/attachments/{attachment.pk}/a%20b.png"' in body
+    download = client.get(f"/portal/attachments/{attachment.pk}/a%20b.png")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == png_bytes()
