@@ -32,8 +32,9 @@ def kb_available() -> bool:
 
 def create_articles(rng: random.Random, count: int, bar) -> list[int]:
     """``count`` live articles under up to 12 categories; returns their ids."""
-    from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
     from modelsearch.signal_handlers import post_save_signal_handler
+
+    from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
 
     index_page = KnowledgeBasePage.objects.order_by("path").first()
     if index_page is None:
