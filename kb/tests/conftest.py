@@ -1,7 +1,17 @@
 import pytest
+from django.core.cache import cache
 from wagtail.models import Locale
 
 from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    """View and search counters live in the cache until ``flush_counters``; start
+    every test with none left over from another."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
