@@ -275,3 +275,19 @@ def test_organization_filter_is_a_text_box_not_every_organization(
     unknown = client.get(INBOX, {"view": "all", "organization": "no-such-org"})
     assert unknown.status_code == 200
     assert sorted(refs(unknown)) == sorted([ticket.reference, elsewhere.reference])
+
+
+def test_inbox_count_is_capped(client, agent, queue, alice, monkeypatch):
+    from tickets.desk import inbox
+
+    monkeypatch.setattr(inbox.CappedPaginator, "cap", 3)
+    made = [TicketFactory(requester=alice, queue=queue) for _ in range(5)]
+    client.force_login(agent)
+    response = client.get(INBOX, {"view": "all", "order": "reference"})
+    assert "3+ tickets" in response.content.decode()
+    assert response.context["page"].paginator.count == 4  # counted up to cap + 1
+    assert refs(response) == [t.reference for t in made]  # the page itself is whole
+    monkeypatch.setattr(inbox.CappedPaginator, "cap", 5)
+    exact = client.get(INBOX, {"view": "all"})
+    assert "5 tickets" in exact.content.decode()
+    assert "+ tickets" not in exact.content.decode()
