@@ -79,6 +79,20 @@ COUNTER_TIMEOUT = 2 * 24 * 3600  # long enough for yesterday's counts to be flus
 FLUSH_LOCK_TIMEOUT = 55
 
 
+def counting_in_cache() -> bool:
+    """Count in the cache only when the cache is shared with the job worker: with the
+    per-process local-memory cache (no ``REDIS_URL``) the django-q2 cluster could never
+    see the web processes' counters, so hits are written directly as before.
+    ``settings.KB_COUNT_IN_CACHE`` (True/False) overrides the guess."""
+    from django.conf import settings
+
+    forced = getattr(settings, "KB_COUNT_IN_CACHE", None)
+    if forced is not None:
+        return bool(forced)
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 def _views_key(article_id, day) -> str:
     return f"kb:views:{article_id}:{day.isoformat()}"
 
@@ -98,6 +112,9 @@ def record_article_view(article, *, day=None) -> None:
     """Count one view of ``article`` on ``day`` (today) in the cache; no database
     write on the request path. ``kb.tasks.flush_counters`` stores it."""
     day = day or timezone.localdate()
+    if not counting_in_cache():
+        store_article_views(article.pk, day, 1)
+        return
     _bump(_views_key(article.pk, day))
 
 
@@ -186,6 +203,9 @@ def record_search(query: str, *, result_count: int, day=None) -> None:
     if not normalised:
         return
     day = day or timezone.localdate()
+    if not counting_in_cache():
+        store_search_hits(normalised, day, 1, 0 if result_count else 1)
+        return
     _q, hits, misses = _search_keys(day, _search_slot(normalised, day))
     _bump(hits)
     if not result_count:

@@ -6,9 +6,10 @@ from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
-    """View and search counters live in the cache until ``flush_counters``; start
-    every test with none left over from another."""
+def _fresh_counters(settings):
+    """View and search counters live in the cache until ``flush_counters`` (as with
+    Redis in production); start every test with none left over from another."""
+    settings.KB_COUNT_IN_CACHE = True
     cache.clear()
     yield
     cache.clear()

@@ -131,3 +131,29 @@ def test_helpfulness_report_for_editors_only(make_article, make_user, client):
         50,
     )
     assert client.get(reverse("kb_unanswered_searches_report")).status_code == 200
+
+
+def test_without_a_shared_cache_views_and_searches_are_written_directly(
+    make_article, client, settings
+):
+    from wagtail.contrib.search_promotions.models import Query
+
+    from kb.models import UnansweredSearch
+    from kb.services import counting_in_cache
+
+    del settings.KB_COUNT_IN_CACHE
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    assert not counting_in_cache()  # the job worker could not see these counters
+    article = make_article()
+    client.get(article.url)
+    client.get("/kb/search/", {"q": "Zebra"})
+    assert ArticleDailyViews.objects.get().views == 1
+    assert Query.objects.get(query_string="zebra").hits == 1
+    assert list(UnansweredSearch.objects.values_list("query_string", "hits")) == [
+        ("zebra", 1)
+    ]
+    assert flush_counters() == {"views": 0, "searches": 0}
+    settings.KB_COUNT_IN_CACHE = True
+    assert counting_in_cache()
