@@ -1,7 +1,18 @@
 import pytest
+from django.core.cache import cache
 from wagtail.models import Locale
 
 from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters(settings):
+    """View and search counters live in the cache until ``flush_counters`` (as with
+    Redis in production); start every test with none left over from another."""
+    settings.KB_COUNT_IN_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from kb.models import ArticleDailyViews, ArticleFeedback
-from kb.services import record_article_view
+from kb.services import flush_counters, record_article_view
 
 
 @pytest.fixture
@@ -61,9 +61,15 @@ def test_article_view_is_counted_per_day(make_article, client):
     article = make_article()
     client.get(article.url)
     client.get(article.url)
+    assert not ArticleDailyViews.objects.exists()  # counted in the cache first
+    assert flush_counters() == {"views": 2, "searches": 0}
     assert list(ArticleDailyViews.objects.values_list("article_id", "views")) == [
         (article.pk, 2)
     ]
+    client.get(article.url)
+    assert flush_counters() == {"views": 1, "searches": 0}
+    assert flush_counters() == {"views": 0, "searches": 0}  # twice: nothing more
+    assert ArticleDailyViews.objects.get().views == 3
 
 
 def test_counting_a_view_does_not_write_the_page_row(
@@ -71,9 +77,14 @@ def test_counting_a_view_does_not_write_the_page_row(
 ):
     article = make_article()
     record_article_view(article)
-    with django_assert_num_queries(1) as captured:
+    with django_assert_num_queries(0):  # no database write on the request path
         record_article_view(article)
-    assert "kb_articledailyviews" in captured.captured_queries[0]["sql"]
+    # article ids; update; savepoint, insert, release
+    with django_assert_num_queries(5) as captured:
+        flush_counters()
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "kb_articledailyviews" in sql
+    assert "wagtailcore_page" not in sql.split("kb_articledailyviews", 1)[1]
     assert ArticleDailyViews.objects.get().views == 2
 
 
@@ -120,3 +131,29 @@ def test_helpfulness_report_for_editors_only(make_article, make_user, client):
         50,
     )
     assert client.get(reverse("kb_unanswered_searches_report")).status_code == 200
+
+
+def test_without_a_shared_cache_views_and_searches_are_written_directly(
+    make_article, client, settings
+):
+    from wagtail.contrib.search_promotions.models import Query
+
+    from kb.models import UnansweredSearch
+    from kb.services import counting_in_cache
+
+    del settings.KB_COUNT_IN_CACHE
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    assert not counting_in_cache()  # the job worker could not see these counters
+    article = make_article()
+    client.get(article.url)
+    client.get("/kb/search/", {"q": "Zebra"})
+    assert ArticleDailyViews.objects.get().views == 1
+    assert Query.objects.get(query_string="zebra").hits == 1
+    assert list(UnansweredSearch.objects.values_list("query_string", "hits")) == [
+        ("zebra", 1)
+    ]
+    assert flush_counters() == {"views": 0, "searches": 0}
+    settings.KB_COUNT_IN_CACHE = True
+    assert counting_in_cache()

@@ -8,6 +8,7 @@ from wagtail.contrib.search_promotions.models import Query
 from kb import services
 from kb.highlight import highlight_snippet
 from kb.models import UnansweredSearch
+from kb.services import flush_counters
 
 
 def test_a_word_only_in_the_body_finds_the_article(make_article, client):
@@ -60,6 +61,9 @@ def test_searches_without_results_are_recorded(client, make_article):
     client.get("/kb/search/", {"q": "Zebra crossing"})
     client.get("/kb/search/", {"q": "zebra crossing"})
     client.get("/kb/search/", {"q": "penguin"})
+    assert not UnansweredSearch.objects.exists()  # counted in the cache first
+    assert flush_counters() == {"views": 0, "searches": 3}
+    assert flush_counters() == {"views": 0, "searches": 0}
     assert list(UnansweredSearch.objects.values_list("query_string", "hits")) == [
         ("zebra crossing", 2)
     ]

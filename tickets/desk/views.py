@@ -79,7 +79,7 @@ def inbox_view(request):
     qs = inbox.apply_filters(qs, data)
     qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
     per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
-    paginator = Paginator(inbox.for_listing(qs), per_page)
+    paginator = inbox.CappedPaginator(inbox.for_listing(qs), per_page)
     page = paginator.get_page(request.GET.get("page"))
     rows = [(ticket, inbox.due_at(ticket)) for ticket in page.object_list]
 

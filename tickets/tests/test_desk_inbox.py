@@ -255,3 +255,39 @@ def test_other_agent_in_same_queue_is_assignable_in_bulk(client, agent, queue, a
     )
     ticket.refresh_from_db()
     assert ticket.assignee == colleague
+
+
+def test_organization_filter_is_a_text_box_not_every_organization(
+    client, agent, ticket, acme, alice, queue
+):
+    from .factories import OrganizationFactory
+
+    others = [OrganizationFactory(name=f"Company {n}") for n in range(5)]
+    elsewhere = TicketFactory(requester=alice, queue=queue)
+    client.force_login(agent)
+    page = client.get(INBOX, {"view": "all"}).content.decode()
+    assert 'name="organization"' in page
+    for organization in [acme, *others]:
+        assert f'value="{organization.slug}"' not in page
+    filtered = client.get(INBOX, {"view": "all", "organization": acme.slug})
+    assert refs(filtered) == [ticket.reference]
+    assert f'value="{acme.slug}"' in filtered.content.decode()  # kept in the box
+    unknown = client.get(INBOX, {"view": "all", "organization": "no-such-org"})
+    assert unknown.status_code == 200
+    assert sorted(refs(unknown)) == sorted([ticket.reference, elsewhere.reference])
+
+
+def test_inbox_count_is_capped(client, agent, queue, alice, monkeypatch):
+    from tickets.desk import inbox
+
+    monkeypatch.setattr(inbox.CappedPaginator, "cap", 3)
+    made = [TicketFactory(requester=alice, queue=queue) for _ in range(5)]
+    client.force_login(agent)
+    response = client.get(INBOX, {"view": "all", "order": "reference"})
+    assert "3+ tickets" in response.content.decode()
+    assert response.context["page"].paginator.count == 4  # counted up to cap + 1
+    assert refs(response) == [t.reference for t in made]  # the page itself is whole
+    monkeypatch.setattr(inbox.CappedPaginator, "cap", 5)
+    exact = client.get(INBOX, {"view": "all"})
+    assert "5 tickets" in exact.content.decode()
+    assert "+ tickets" not in exact.content.decode()
