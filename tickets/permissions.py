@@ -81,6 +81,15 @@ def sees_all(user) -> bool:
     return is_supervisor(user) or is_viewer(user)
 
 
+def may_file(user) -> bool:
+    """Whether ``user`` may file a ticket of their own: the accounts rule (signed in,
+    not locked or rejected, approved where approval is required). Every surface (the
+    portal form, GraphQL) reaches it through ``services.create_ticket``."""
+    from accounts.permissions import can_file_tickets
+
+    return can_file_tickets(user)
+
+
 def may_create_on_behalf(user) -> bool:
     """Agents, supervisors and administrators may file a ticket for a customer."""
     return _active(user) and (

@@ -293,6 +293,10 @@ def create_ticket(
     if not permissions._active(actor):
         raise PermissionDenied("Sign in to file a ticket.")
     requester = requester or actor
+    if requester.pk == actor.pk and not permissions.may_file(actor):
+        raise PermissionDenied(
+            "Your account cannot file tickets yet: it is awaiting approval or restricted."
+        )
     if requester.pk != actor.pk and not permissions.may_create_on_behalf(actor):
         raise PermissionDenied("Only the support team can file tickets for others.")
     if not requester.is_active:

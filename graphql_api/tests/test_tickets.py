@@ -565,6 +565,20 @@ def test_create_ticket_with_bad_input_writes_nothing(world, token_for, changes, 
     assert Ticket.objects.count() == before
 
 
+def test_unapproved_customer_cannot_create_a_ticket(world, token_for, settings):
+    settings.ACCOUNT_APPROVAL_REQUIRED = True
+    requester = world["users"]["requester"]
+    requester.approval_status = ApprovalStatus.PENDING
+    requester.save()
+    gql = client_for(requester, token_for)
+    before = Ticket.objects.count()
+    data = gql(CREATE, {"i": {"subject": "S", "description": "D"}})["createTicket"]
+    assert data["__typename"] == "OperationInfo"
+    assert [m["kind"] for m in data["messages"]] == ["PERMISSION"]
+    assert "awaiting approval" in data["messages"][0]["message"]
+    assert Ticket.objects.count() == before
+
+
 def test_anonymous_cannot_create_a_ticket(world, anon):
     data = anon(CREATE, {"i": {"subject": "S", "description": "D"}})["createTicket"]
     assert data["messages"][0]["kind"] == "PERMISSION"

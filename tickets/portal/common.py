@@ -8,13 +8,8 @@ from ..models import Category, Priority, Status, Ticket
 
 
 def can_file_tickets(user) -> bool:
-    """Whether ``user`` may open the new-ticket form (the accounts app may restrict it,
-    e.g. for read-only accounts; without that rule every active user may)."""
-    try:
-        from accounts.permissions import can_file_tickets as rule
-    except ImportError:
-        return bool(getattr(user, "is_active", False))
-    return rule(user)
+    """Whether ``user`` may open the new-ticket form: the ticket policy decides."""
+    return permissions.may_file(user)
 
 
 def ticket_or_404(user, reference: str) -> Ticket:

@@ -171,3 +171,23 @@ def test_factory_builds_through_the_service(db):
     ticket = TicketFactory()
     assert ticket.reference.startswith("HD-")
     assert permissions.can(ticket.requester, "view", ticket)
+
+
+@pytest.mark.django_db
+def test_unapproved_customer_cannot_file_on_any_surface(settings):
+    """The approval rule lives in the service, so GraphQL and the portal both obey it."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import ApprovalStatus
+    from tickets.models import Ticket
+    from tickets.tests.factories import QueueFactory, make_customer
+
+    settings.ACCOUNT_APPROVAL_REQUIRED = True
+    QueueFactory(is_default=True)
+    pending = make_customer(approval_status=ApprovalStatus.PENDING)
+    with pytest.raises(PermissionDenied, match="awaiting approval"):
+        services.create_ticket(pending, subject="Help", description="Please")
+    assert Ticket.objects.count() == 0
+    pending.approval_status = ApprovalStatus.APPROVED
+    pending.save()
+    assert services.create_ticket(pending, subject="Help", description="Please").pk
