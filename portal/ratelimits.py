@@ -39,29 +39,45 @@ class RateLimited(Exception):
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """``"20/h"`` → (20, 3600); ``"5/10m"`` → (5, 600)."""
-    count, _slash, period = rate.partition("/")
-    multiplier = int(period[:-1] or 1)
-    return int(count), multiplier * PERIODS[period[-1]]
+    """``"20/h"`` → (20, 3600); ``"5/10m"`` → (5, 600); ``"10/30"`` → (10, 30 s)."""
+    count, _slash, period = str(rate).partition("/")
+    period = period or "m"
+    if period.isdigit():
+        seconds = int(period)
+    else:
+        seconds = int(period[:-1] or 1) * PERIODS[period[-1]]
+    allowed = int(count)
+    if allowed <= 0 or seconds <= 0:
+        raise ValueError(f"Invalid rate {rate!r}")
+    return allowed, seconds
+
+
+def hit(key: str, rate: str) -> int | None:
+    """Count one attempt in a fixed window of the shared cache; the seconds to wait
+    when ``rate`` is exceeded, else None (the attempt still counts, so hammering does
+    not reopen the door). The one counter behind every rate limit of the site."""
+    allowed, period = parse_rate(rate)
+    now = time.time()
+    window_key = f"ratelimit:{key}:{int(now // period)}"
+    cache.add(window_key, 0, timeout=period + 1)
+    try:
+        used = cache.incr(window_key)
+    except ValueError:  # expired between add and incr
+        cache.set(window_key, 1, timeout=period + 1)
+        used = 1
+    if used > allowed:
+        return int(period - now % period) + 1
+    return None
 
 
 def consume(scope: str, identity: str) -> None:
     """Count one attempt at ``scope`` by ``identity``; raise ``RateLimited`` past the
-    limit (the attempt still counts, so hammering does not reopen the door)."""
+    limit for that scope in ``PORTAL_RATE_LIMITS`` (read at call time)."""
     rate = (getattr(settings, "PORTAL_RATE_LIMITS", None) or {}).get(scope)
     if not rate:
         return
-    allowed, period = parse_rate(rate)
-    now = time.time()
-    key = f"ratelimit:{scope}:{identity}:{int(now // period)}"
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        used = 1
-    if used > allowed:
-        raise RateLimited(retry_after=int(period - now % period) + 1)
+    if wait := hit(f"{scope}:{identity}", rate):
+        raise RateLimited(retry_after=wait)
 
 
 def identity_of(request) -> str:

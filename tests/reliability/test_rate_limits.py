@@ -163,3 +163,13 @@ def test_rates_parse_and_unknown_scopes_are_unlimited(settings):
     assert str(limited.value) == (
         "You have done this too often in a short time. Please try again in 1 minute."
     )
+
+
+def test_parse_rate_accepts_every_documented_form():
+    from portal import ratelimits
+
+    assert ratelimits.parse_rate("120/m") == (120, 60)
+    assert ratelimits.parse_rate("10/30") == (10, 30)
+    for bad in ("0/m", "x/m", "5/0"):
+        with pytest.raises(ValueError):
+            ratelimits.parse_rate(bad)
