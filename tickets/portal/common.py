@@ -7,11 +7,6 @@ from ..exceptions import TicketNotFound
 from ..models import Category, Priority, Status, Ticket
 
 
-def can_file_tickets(user) -> bool:
-    """Whether ``user`` may open the new-ticket form: the ticket policy decides."""
-    return permissions.may_file(user)
-
-
 def ticket_or_404(user, reference: str) -> Ticket:
     """The ticket if ``user`` may see it; a hidden one answers 404 like a missing one."""
     try:

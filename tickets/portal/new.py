@@ -12,11 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import ratelimits
 
-from .. import deflection, services
+from .. import deflection, permissions, services
 from ..exceptions import PermissionDenied
 from ..forms import NewTicketForm, apply_service_errors
 from ..models import Source
-from .common import can_file_tickets
 
 
 def _suggestions(user, subject):
@@ -32,7 +31,7 @@ def _suggestions(user, subject):
 @login_required
 @ratelimits.limit("ticket_create")
 def new_ticket(request):
-    if not can_file_tickets(request.user):
+    if not permissions.may_file(request.user):
         raise Http404("No such page.")
     if request.method == "POST":
         form = NewTicketForm(request.POST, request.FILES, user=request.user)

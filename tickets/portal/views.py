@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from .. import permissions
 from ..forms import TicketListFilterForm
 from . import queries
-from .common import can_file_tickets
 
 PER_PAGE = 20
 DASHBOARD_ROWS = 5
@@ -31,7 +31,7 @@ def dashboard(request):
             "shared_tickets": list(shared[:DASHBOARD_ROWS]),
             "recent_articles": queries.recent_articles(user),
             "popular_articles": queries.popular_articles(user),
-            "can_file": can_file_tickets(user),
+            "can_file": permissions.may_file(user),
         },
     )
 
@@ -54,6 +54,6 @@ def ticket_list(request):
             "page_obj": page_obj,
             "tickets": page_obj.object_list,
             "querystring": query.urlencode(),
-            "can_file": can_file_tickets(request.user),
+            "can_file": permissions.may_file(request.user),
         },
     )
