@@ -47,3 +47,24 @@ def make_user(db, password):
         return user
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _references_start_at_one(request):
+    """On PostgreSQL, ticket references come from a sequence (tickets.references),
+    which a rolled-back or flushed test does not rewind: start each database test from
+    HD-000001, as a fresh install does."""
+    uses_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames
+        for name in ("db", "transactional_db", "live_server", "django_db_setup")
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with request.getfixturevalue("django_db_blocker").unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval('tickets_reference_seq', 1, false)")

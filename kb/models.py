@@ -48,6 +48,12 @@ class KnowledgeBasePage(Page):
     class Meta:
         verbose_name = _("knowledge base")
 
+    def serve(self, request, *args, **kwargs):
+        from .page_cache import mark_cacheable
+
+        mark_cacheable(request)
+        return super().serve(request, *args, **kwargs)
+
     def get_context(self, request, *args, **kwargs):
         from .permissions import visible_articles
 
@@ -97,6 +103,12 @@ class CategoryPage(Page):
         # /kb/search/, /kb/suggest/ and /kb/feedback/ are views mounted before Wagtail.
         if self.slug in RESERVED_SLUGS:
             raise ValidationError({"slug": _("This slug is reserved for a KB view.")})
+
+    def serve(self, request, *args, **kwargs):
+        from .page_cache import mark_cacheable
+
+        mark_cacheable(request)
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         from .permissions import visible_articles
@@ -164,6 +176,7 @@ class ArticlePage(Page):
         return self.search_description or self.summary
 
     def serve(self, request, *args, **kwargs):
+        from .page_cache import mark_cacheable
         from .permissions import audience_allows
         from .services import record_article_view
 
@@ -172,6 +185,8 @@ class ArticlePage(Page):
                 raise Http404
             if request.method == "GET":
                 record_article_view(self)
+            if self.audience == Audience.PUBLIC:
+                mark_cacheable(request, article_id=self.pk)
         return super().serve(request, *args, **kwargs)
 
     def get_sitemap_urls(self, request=None):

@@ -85,6 +85,15 @@ COUNTER_TIMEOUT = 2 * 24 * 3600  # long enough for yesterday's counts to be flus
 FLUSH_LOCK_TIMEOUT = 55
 
 
+def cache_is_shared() -> bool:
+    """Whether the default cache is one store for every process (Redis, Memcached),
+    rather than the per-process local-memory or dummy cache."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 def counting_in_cache() -> bool:
     """Count in the cache only when the cache is shared with the job worker: with the
     per-process local-memory cache (no ``REDIS_URL``) the django-q2 cluster could never
@@ -95,8 +104,7 @@ def counting_in_cache() -> bool:
     forced = getattr(settings, "KB_COUNT_IN_CACHE", None)
     if forced is not None:
         return bool(forced)
-    backend = settings.CACHES["default"]["BACKEND"]
-    return not backend.endswith(("LocMemCache", "DummyCache"))
+    return cache_is_shared()
 
 
 def _views_key(article_id, day) -> str:
@@ -117,11 +125,16 @@ def _bump(key: str) -> int:
 def record_article_view(article, *, day=None) -> None:
     """Count one view of ``article`` on ``day`` (today) in the cache; no database
     write on the request path. ``kb.tasks.flush_counters`` stores it."""
+    record_article_view_id(article.pk, day=day)
+
+
+def record_article_view_id(article_id, *, day=None) -> None:
+    """``record_article_view`` by id, for pages answered from ``kb.page_cache``."""
     day = day or timezone.localdate()
     if not counting_in_cache():
-        store_article_views(article.pk, day, 1)
+        store_article_views(article_id, day, 1)
         return
-    _bump(_views_key(article.pk, day))
+    _bump(_views_key(article_id, day))
 
 
 def store_article_views(article_id, day, views: int) -> None:

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from accounts.views import admin_login_redirect
+from kb import page_cache
 
 from . import views
 
@@ -36,8 +37,12 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# Wagtail serves every other path (home page, /kb/ tree); keep it last.
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail serves every other path (home page, /kb/ tree); keep it last. Its page view
+# goes through the knowledge base's anonymous page cache (kb.page_cache).
+urlpatterns += [
+    *(p for p in wagtail_urls.urlpatterns if p.name != "wagtail_serve"),
+    re_path(wagtail_urls.serve_pattern, page_cache.serve, name="wagtail_serve"),
+]
 
 # A database outage raised in a middleware still gets the friendly 503.
 handler500 = "portal.errors.server_error"

@@ -9,19 +9,16 @@ call these; none of them re-implements a rule.
 """
 
 import functools
-import re
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
 
 from . import attachments as files
-from . import grants, hooks, lifecycle, permissions, sla
+from . import grants, hooks, lifecycle, permissions, references, sla
 from .canned import render_canned_response
 from .exceptions import PermissionDenied, TicketNotFound
 from .models import (
@@ -36,7 +33,6 @@ from .models import (
     Status,
     Ticket,
     TicketEvent,
-    TicketSequence,
     TimeEntry,
 )
 
@@ -245,29 +241,9 @@ def _recompute_due_times(ticket: Ticket) -> None:
 
 
 def next_reference() -> str:
-    """The next ``HD-000123``. Must run inside the creating transaction: the counter row
-    stays locked until commit, so concurrent creations never share a number."""
-    sequence = TicketSequence.objects.select_for_update().filter(pk=1).first()
-    if sequence is None:
-        start = 0
-        highest = Ticket.objects.aggregate(m=Max("reference"))["m"]
-        if highest and re.search(r"(\d+)$", highest):
-            start = int(re.search(r"(\d+)$", highest).group(1))
-        try:
-            with transaction.atomic():
-                TicketSequence.objects.create(pk=1, last_value=start)
-        except IntegrityError:
-            pass  # another transaction made it first; lock it below
-        sequence = TicketSequence.objects.select_for_update().get(pk=1)
-    prefix = settings.TICKETS_REFERENCE_PREFIX
-    value = sequence.last_value
-    while True:
-        value += 1
-        reference = f"{prefix}-{value:06d}"
-        if not Ticket.objects.filter(reference=reference).exists():
-            break
-    TicketSequence.objects.filter(pk=1).update(last_value=value)
-    return reference
+    """The next ``HD-000123`` (see ``tickets.references``); call it inside the
+    creating transaction."""
+    return references.next_reference()
 
 
 # --- creating and talking -------------------------------------------------------------

@@ -125,7 +125,7 @@ def create_queues(writer, people: People, count: int) -> tuple[list, list, list]
 def create_tickets(
     writer, rng: random.Random, people: People, sizes, *, bar
 ) -> Tickets:
-    from tickets import grants
+    from tickets import grants, references
     from tickets.models import (
         Attachment,
         Ticket,
@@ -286,6 +286,7 @@ def create_tickets(
     TicketSequence.objects.update_or_create(
         pk=1, defaults={"last_value": first_number + total - 1}
     )
+    references.sync_counter()  # the PostgreSQL sequence, past the references made here
 
     # --- comments ----------------------------------------------------------------------
     comment_count = sum(comments_of)

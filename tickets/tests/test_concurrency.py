@@ -50,3 +50,65 @@ def test_twenty_concurrent_creations_get_distinct_references():
     assert len(references) == 20
     assert sorted(references) == [f"HD-{n:06d}" for n in range(1, 21)]
     assert Ticket.objects.count() == 20
+
+
+def test_an_open_creation_does_not_hold_up_the_next_one():
+    """The reference comes from a sequence: a creation whose transaction is still open
+    does not make the next one wait (it used to wait on the locked counter row)."""
+    from django.db import transaction
+
+    from tickets import references
+
+    taken, release, errors = threading.Event(), threading.Event(), []
+
+    def slow_creation():
+        from django.db import connection as thread_connection
+
+        try:
+            with transaction.atomic():
+                references.next_reference()
+                taken.set()
+                release.wait(timeout=30)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+        finally:
+            thread_connection.close()
+
+    thread = threading.Thread(target=slow_creation)
+    thread.start()
+    try:
+        assert taken.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            assert references.next_reference() == "HD-000002"
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert errors == []
+
+
+def test_numbers_in_use_are_skipped_and_a_rollback_leaves_a_gap():
+    from django.db import transaction
+
+    QueueFactory(slug="support", is_default=True)
+    customer = make_customer()
+    restored = services.create_ticket(customer, subject="Restored", description="x")
+    Ticket.objects.filter(pk=restored.pk).update(reference="HD-000041")
+    assert services.create_ticket(customer, subject="N", description="x").reference == (
+        "HD-000002"
+    )
+    with connection.cursor() as cursor:  # as after a restore: counter behind the data
+        cursor.execute("SELECT setval('tickets_reference_seq', 40)")
+    assert services.create_ticket(customer, subject="N", description="x").reference == (
+        "HD-000042"
+    )
+    try:
+        with transaction.atomic():
+            services.create_ticket(customer, subject="Lost", description="x")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    assert services.create_ticket(customer, subject="N", description="x").reference == (
+        "HD-000044"
+    )
