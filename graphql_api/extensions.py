@@ -3,6 +3,7 @@
 Both are classes (strawberry builds one per request), never shared instances.
 """
 
+import functools
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -10,11 +11,14 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 from strawberry.types.graphql import OperationType
 
@@ -76,12 +80,43 @@ class WriteScopeGuard(SchemaExtension):
         yield
 
 
+# The depth and alias limits are validation rules. strawberry's QueryDepthLimiter and
+# MaxAliasesLimiter build a new rule class on every instantiation, i.e. on every
+# request, which would make every request's rule set unique and defeat the validation
+# cache below. The classes are made once per limit value instead (settings are still
+# read at call time).
+@functools.cache
+def _depth_rule(max_depth: int):
+    return query_depth_limiter.create_validator(max_depth, None)
+
+
+@functools.cache
+def _alias_rule(max_alias_count: int):
+    return max_aliases.create_validator(max_alias_count)
+
+
 def depth_limiter() -> SchemaExtension:
-    return QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH)
+    return AddValidationRules([_depth_rule(settings.GRAPHQL_MAX_DEPTH)])
 
 
 def alias_limiter() -> SchemaExtension:
-    return MaxAliasesLimiter(max_alias_count=settings.GRAPHQL_MAX_ALIASES)
+    return AddValidationRules([_alias_rule(settings.GRAPHQL_MAX_ALIASES)])
+
+
+# Integrators send the same few documents over and over: parsing and validating one
+# costs a few milliseconds of pure Python per request (bench FINDINGS G-1/C-1). Both
+# caches are bounded LRU maps shared by the process; a document over the token limit
+# raises while parsing and is never cached; the rules (including the introspection
+# rule added for anonymous callers) are part of the validation cache's key.
+CACHED_DOCUMENTS = 256
+
+
+def parser_cache() -> SchemaExtension:
+    return ParserCache(maxsize=CACHED_DOCUMENTS)
+
+
+def validation_cache() -> SchemaExtension:
+    return ValidationCache(maxsize=CACHED_DOCUMENTS)
 
 
 def token_limiter() -> SchemaExtension:

@@ -37,6 +37,8 @@ schema = strawberry.Schema(
         extensions.depth_limiter,
         extensions.alias_limiter,
         extensions.token_limiter,
+        extensions.parser_cache,
+        extensions.validation_cache,
         DjangoOptimizerExtension,
         extensions.error_masker,
         extensions.DatabaseOutage,

@@ -312,7 +312,7 @@ def create_ticket(
         resolution_due_at=resolution_due,
         created_at=now,
     )
-    grants.sync_ticket_permissions(ticket)
+    grants.sync_ticket_permissions(ticket, new=True)
     event = _event(
         ticket,
         actor,

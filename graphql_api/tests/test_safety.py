@@ -28,6 +28,27 @@ def test_depth_limit_refuses_deeper_queries(alice, as_user, settings):
     }
 
 
+def test_cached_documents_are_still_checked_against_the_rules_of_each_call(
+    alice, as_user, anon, settings
+):
+    """Parsing and validation are cached per document; the limits and the
+    introspection policy still hold for every call, whoever makes it."""
+    from graphql_api import extensions
+
+    deep = "{ me { organizations { name } } }"
+    settings.GRAPHQL_MAX_DEPTH = 1
+    gql = as_user(alice)
+    for _ in range(2):
+        assert gql.errors(deep)[0]["message"] == (
+            "'anonymous' exceeds maximum operation depth of 1"
+        )
+    settings.GRAPHQL_MAX_DEPTH = 2
+    assert gql(deep) == {"me": {"organizations": [{"name": "Acme"}]}}
+    assert gql(INTROSPECTION) == {"__schema": {"queryType": {"name": "Query"}}}
+    assert "introspection" in anon.errors(INTROSPECTION)[0]["message"].lower()
+    assert extensions._depth_rule(2) is extensions._depth_rule(2)
+
+
 def test_alias_limit(anon):
     fifteen = "{ " + " ".join(f"a{i}: ping" for i in range(15)) + " }"
     assert len(anon(fifteen)) == 15
