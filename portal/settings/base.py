@@ -130,6 +130,9 @@ if env_str("REDIS_URL"):
             "LOCATION": env_str("REDIS_URL"),
         }
     }
+    # Signed-in requests read their session from the shared cache (written through to
+    # the database, which stays the source of truth): one query fewer per request.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

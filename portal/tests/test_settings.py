@@ -129,3 +129,30 @@ def test_test_settings_run_jobs_synchronously(settings):
     assert settings.PASSWORD_HASHERS == [
         "django.contrib.auth.hashers.MD5PasswordHasher"
     ]
+
+
+def test_sessions_and_cache_follow_redis_url():
+    code = (
+        "import django;from django.conf import settings;django.setup();"
+        "print(settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
+
+    def read(extra):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+
+    assert read({}) == [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.contrib.sessions.backends.db",
+    ]
+    assert read({"REDIS_URL": "redis://127.0.0.1:6379/9"}) == [
+        "django.core.cache.backends.redis.RedisCache",
+        "django.contrib.sessions.backends.cached_db",
+    ]
