@@ -112,14 +112,16 @@ def _views_key(article_id, day) -> str:
 
 
 def _bump(key: str) -> int:
-    """Atomically add one to a counter; returns the new value (1: first hit)."""
-    if cache.add(key, 1, COUNTER_TIMEOUT):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, COUNTER_TIMEOUT)
-        return 1
+    """Atomically add one to a counter; returns the new value (1: first hit). One
+    cache round trip when the counter exists (every hit but the day's first)."""
+    for _attempt in range(2):
+        try:
+            return cache.incr(key)
+        except ValueError:  # no counter yet
+            if cache.add(key, 1, COUNTER_TIMEOUT):
+                return 1
+            # another request created it between incr and add: increment that one
+    return cache.incr(key)
 
 
 def record_article_view(article, *, day=None) -> None:
