@@ -157,3 +157,28 @@ def test_without_a_shared_cache_views_and_searches_are_written_directly(
     assert flush_counters() == {"views": 0, "searches": 0}
     settings.KB_COUNT_IN_CACHE = True
     assert counting_in_cache()
+
+
+def test_views_are_buffered_in_the_process_then_added_once_per_article(
+    make_article, monkeypatch
+):
+    from django.core.cache import cache
+
+    from kb import services
+
+    article = make_article()
+    calls = []
+    real_incr = cache.incr
+    monkeypatch.setattr(
+        cache,
+        "incr",
+        lambda key, delta=1, **kw: calls.append(delta) or real_incr(key, delta, **kw),
+    )
+    for _ in range(5):
+        record_article_view(article)
+    assert calls == []  # nothing reached the shared cache yet
+    monkeypatch.setattr(services, "VIEW_BUFFER_SECONDS", 0)
+    record_article_view(article)  # the buffer is due: six views in one increment
+    assert calls == [6]
+    assert flush_counters() == {"views": 6, "searches": 0}
+    assert ArticleDailyViews.objects.get(article=article).views == 6
