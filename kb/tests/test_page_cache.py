@@ -157,3 +157,44 @@ def test_off_without_a_shared_cache(make_article, settings):
     with CaptureQueriesContext(connection) as captured:
         assert Client().get(article.url).status_code == 200
     assert len(captured) > 0
+
+
+def test_a_change_in_another_process_is_seen_once_the_generation_is_read_again(
+    make_article, settings
+):
+    import time
+
+    from django.core.cache import cache
+
+    from kb import page_cache
+
+    article = make_article("Old title")
+    assert "<h1>Old title</h1>" in Client().get(article.url).content.decode()
+    # Another process publishes: it renders the page and moves the shared generation;
+    # this process's copy of the generation is still fresh.
+    ArticlePage = type(article)
+    ArticlePage.objects.filter(pk=article.pk).update(title="New title")
+    cache.set(page_cache.GENERATION_KEY, time.time_ns(), None)
+    settings.KB_PAGE_CACHE_CHECK_SECONDS = 60
+    assert "<h1>Old title</h1>" in Client().get(article.url).content.decode()
+    settings.KB_PAGE_CACHE_CHECK_SECONDS = 0  # the copy is now too old: read again
+    assert "<h1>New title</h1>" in Client().get(article.url).content.decode()
+
+
+def test_a_hit_costs_no_cache_round_trip(make_article, monkeypatch):
+    from django.core.cache import cache
+
+    article = make_article()
+    Client().get(article.url)
+    calls = []
+    for name in ("get", "get_many", "set", "add", "incr"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *a, _name=name, _real=real, **k: (
+                calls.append(_name) or _real(*a, **k)
+            ),
+        )
+    assert Client().get(article.url).status_code == 200
+    assert calls == []
