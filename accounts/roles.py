@@ -18,7 +18,10 @@ def group_names(user) -> set[str]:
         return set()
     cached = getattr(user, "_role_names_cache", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
+        if "groups" in getattr(user, "_prefetched_objects_cache", {}):
+            cached = {group.name for group in user.groups.all()}  # no query
+        else:
+            cached = set(user.groups.values_list("name", flat=True))
         user._role_names_cache = cached
     return cached
 

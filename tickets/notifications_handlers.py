@@ -101,9 +101,11 @@ def _created(event, actor):
     ticket = event.ticket
     _send(event, "ticket_created", ticket.requester, actor=None)
     User = get_user_model()
-    agents = User.objects.filter(
-        groups=ticket.queue.agent_group_id, is_active=True
-    ).order_by("email")
+    agents = (
+        User.objects.filter(groups=ticket.queue.agent_group_id, is_active=True)
+        .prefetch_related("groups")  # their roles decide the link in each email
+        .order_by("email")
+    )
     for agent in agents:
         if agent.pk == ticket.requester_id:
             continue

@@ -149,3 +149,27 @@ def test_an_agent_filing_for_a_customer_gets_no_alert(act, alice, agent, queue):
             f"[{ticket.reference}] New ticket in Support: {ticket.subject}",
         ),
     ]
+
+
+@pytest.mark.parametrize("extra_agents", [1, 6])
+def test_new_ticket_alerts_cost_no_role_lookup_per_agent(
+    extra_agents, alice, agent, queue, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.notifications_handlers import notify_event
+
+    from .factories import make_agent
+
+    for n in range(extra_agents):
+        make_agent(queue, email=f"agent{n}@example.com")
+    ticket = services.create_ticket(alice, subject="S", description="D", queue=queue)
+    event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.CREATED)
+    with CaptureQueriesContext(connection) as captured:
+        notify_event(event.pk)
+    role_lookups = [q for q in captured if 'FROM "auth_group"' in q["sql"]]
+    # the requester's roles once, the agents' in one prefetch
+    assert len(role_lookups) == 2
+    assert len(mail.outbox) == 2 + extra_agents
+    assert all("/admin/helpdesk/tickets/" in m.body for m in mail.outbox[1:])
