@@ -23,9 +23,9 @@ The actor of a change is never emailed about it (except the receipt above).
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django_q.tasks import async_task
 
 from accounts import roles
+from portal.jobs import enqueue
 from portal.notifications.sending import idempotency_key, send_notification
 
 from . import hooks
@@ -43,7 +43,7 @@ NOTIFIED_KINDS = (
 
 def queue_notifications(kind, ticket, event, **data) -> None:
     """The after-commit hook: hand the event to the worker."""
-    async_task("tickets.notifications_handlers.notify_event", event.pk)
+    enqueue("tickets.notifications_handlers.notify_event", event.pk)
 
 
 def register() -> None:

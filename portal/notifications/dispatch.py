@@ -7,12 +7,13 @@ it needs, so it never works on a stale copy.
 """
 
 from django.db import transaction
-from django_q.tasks import async_task
+
+from portal.jobs import enqueue
 
 
 def queue_after_commit(func: str, *args, **kwargs) -> None:
     """Run ``func`` (a dotted path) in the worker after the transaction commits."""
-    transaction.on_commit(lambda: async_task(func, *args, **kwargs))
+    transaction.on_commit(lambda: enqueue(func, *args, **kwargs))
 
 
 def notify_after_commit(

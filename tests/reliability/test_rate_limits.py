@@ -173,3 +173,44 @@ def test_parse_rate_accepts_every_documented_form():
     for bad in ("0/m", "x/m", "5/0"):
         with pytest.raises(ValueError):
             ratelimits.parse_rate(bad)
+
+
+def test_on_redis_a_window_is_counted_in_one_round_trip_and_expires(settings):
+    """The shared-cache path (production): SET NX EX + INCR in one pipeline."""
+    import time
+
+    import redis
+
+    from portal import ratelimits
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "ratelimit-test",
+        }
+    }
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    backend.clear()
+    commands = []
+    client = redis.Redis.from_url(url)
+    with client.monitor() as monitor:
+        assert [ratelimits.hit("filing:7", "2/h") for _ in range(2)] == [None, None]
+        wait = ratelimits.hit("filing:7", "2/h")
+        for command in monitor.listen():
+            commands.append(command["command"].split()[0].upper())
+            if len(commands) == 6:
+                break
+    assert 1 <= wait <= 3601
+    assert commands == ["SET", "INCRBY"] * 3
+    window = f"ratelimit:filing:7:{int(time.time() // 3600)}"
+    assert 3590 <= client.ttl(backend.make_and_validate_key(window)) <= 3601
+    assert backend.get(window) == 3
+    backend.clear()
