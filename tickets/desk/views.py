@@ -66,22 +66,30 @@ def _ticket_or_404(user, reference):
 # --- inbox ----------------------------------------------------------------------------
 
 
+def _options(field, value):
+    """``(value, label, selected)`` of a choice field's ``<option>``s, marked as
+    Django's ``Select`` widget marks them (``None`` is ""); the template prints them
+    without a widget template per ``<select>``."""
+    value = "" if value is None else str(value)
+    return [(str(v), str(label), str(v) == value) for v, label in field.choices]
+
+
 @desk_view
 def inbox_view(request):
     user = request.user
     view = request.GET.get("view") or inbox.DEFAULT_VIEW
     if view not in inbox.SAVED_VIEW_SLUGS:
         view = inbox.DEFAULT_VIEW
-    queues = my_queues(user)
-    form = forms.FilterForm(request.GET or None, queues=queues)
+    queues = list(my_queues(user))  # the nav, the queue filter and the "queues" view
+    form = forms.FilterForm(request.GET or None, queues=my_queues(user))
     data = form.cleaned_data if form.is_valid() else {}
-    qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"))
+    qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
     qs = inbox.apply_filters(qs, data)
     qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
     per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
     paginator = inbox.CappedPaginator(inbox.for_listing(qs), per_page)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(ticket, inbox.due_at(ticket)) for ticket in page.object_list]
+    rows = inbox.listing_rows(page.object_list)
 
     def query(**changes):
         params = request.GET.copy()
@@ -106,21 +114,25 @@ def inbox_view(request):
         {
             "view": view,
             "saved_views": inbox.SAVED_VIEWS,
-            "queues": list(queues),
+            "queues": queues,
             "form": form,
+            # the raw submitted values, for marking the selected <option>s
+            "queue_value": form["queue"].value() or "",
+            "assignee_value": form["assignee"].value() or "",
             "page": page,
             "rows": rows,
             "columns": columns,
             "order": order,
             "may_act": may_act(user),
-            "bulk_form": forms.BulkForm(),
-            "staff": get_user_model()
-            .objects.filter(
-                Q(is_superuser=True) | Q(groups__name__in=["Agents", "Supervisors"]),
-                is_active=True,
-            )
-            .distinct()
-            .order_by("email"),
+            "per_page_options": _options(
+                form.fields["per_page"], form["per_page"].value()
+            ),
+            "bulk_options": {
+                name: _options(field, None)
+                for name, field in forms.BulkForm.base_fields.items()
+                if name in ("action", "status", "priority")
+            },
+            "staff": inbox.desk_staff(),
             "prev_url": query(page=page.previous_page_number())
             if page.has_previous()
             else "",
