@@ -654,8 +654,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=0,
-        help="run the django-q2 cluster at this nice level (0: same as the server)",
+        default=10,
+        help="nice level of the django-q2 cluster (default 10: below the web server, "
+        "as a deployment sharing one host would run it; 0: same priority)",
     )
     args = parser.parse_args(argv)
 
