@@ -652,6 +652,12 @@ def main(argv=None) -> int:
         "--data-only", action="store_true", help="prepare the database and stop"
     )
     parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the django-q2 cluster (measure the web tier alone; jobs "
+        "queued by the writes are left in the queue)",
+    )
+    parser.add_argument(
         "--worker-nice",
         type=int,
         default=10,
@@ -710,7 +716,7 @@ def main(argv=None) -> int:
     try:
         server = start_gunicorn(env, port, args.workers)
         wait_healthy(base)
-        qcluster = start_qcluster(env, args.worker_nice)
+        qcluster = None if args.no_worker else start_qcluster(env, args.worker_nice)
         http = Http(base)
         only = set(args.only.split(",")) if args.only else None
         scenario_specs = build_scenarios(targets)
@@ -736,7 +742,7 @@ def main(argv=None) -> int:
                 f"{name}: {result['rps']} req/s, p95 {result['p95_ms']} ms, "
                 f"{result['errors']} errors, {result['sql_queries']} queries"
             )
-            if scenario.get("method") == "POST" and name == "create_ticket":
+            if name == "create_ticket" and qcluster is not None:
                 result["worker"] = wait_drained()
                 log(f"{name}: worker backlog {result['worker']}")
             scenarios_out.append(result)
@@ -745,7 +751,9 @@ def main(argv=None) -> int:
             "gunicorn_workers": [rss_mb(p) for p in descendants(server.pid)],
             "qcluster_processes": [
                 rss_mb(p) for p in [qcluster.pid, *descendants(qcluster.pid)]
-            ],
+            ]
+            if qcluster is not None
+            else [],
         }
     finally:
         stop(qcluster)
