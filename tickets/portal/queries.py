@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import Locale
 
 from .. import permissions
-from ..models import Priority
+from ..models import Priority, Ticket
 from .common import PRIORITY_RANK
 
 ORDERINGS = {
@@ -37,6 +37,10 @@ def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(subject__icontains=q) | Q(reference__icontains=q))
+    return _ordered(qs, order)
+
+
+def _ordered(qs, order):
     if order == "priority":
         qs = qs.annotate(
             priority_rank=Case(
@@ -46,6 +50,19 @@ def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
             )
         )
     return qs.order_by(*ORDERINGS.get(order, ORDERINGS["-updated"]))
+
+
+def page_rows(page, *, order="-updated") -> list:
+    """The tickets of one list page (``page``: a slice of ``filter_tickets``), with
+    what a row shows loaded, in one statement.
+
+    The slice's ticket ids are picked in a subquery and only those rows are joined
+    to their requester and organization: sliced directly, PostgreSQL joins every
+    visible ticket (thousands for a big organization) before it sorts and keeps 20.
+    The ids subquery carries the whole visibility filter, so nothing else is shown."""
+    ids = page.values("pk")
+    rows = Ticket.objects.filter(pk__in=ids).select_related("requester", "organization")
+    return list(_ordered(rows, order))
 
 
 def recent_articles(user, limit=5):
