@@ -12,7 +12,7 @@ from wagtail.models import Locale
 
 from . import services
 from .forms import FeedbackForm, SearchForm
-from .highlight import highlight_snippet
+from .highlight import article_text, highlight_snippet
 from .models import ArticlePage, CategoryPage
 from .permissions import can_view_article, public_q
 
@@ -49,7 +49,7 @@ def search(request):
     except (EmptyPage, PageNotAnInteger):
         page_obj = paginator.page(1)
     hits = [
-        {"article": article, "snippet": highlight_snippet(article.search_text(), query)}
+        {"article": article, "snippet": highlight_snippet(article_text(article), query)}
         for article in page_obj.object_list
     ]
     if query and page_obj.number == 1:

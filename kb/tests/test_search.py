@@ -169,3 +169,20 @@ def test_active_locale_id_is_remembered_until_a_locale_changes(
         assert services.active_locale_id() == english.pk
         polish = Locale.objects.create(language_code="pl")
         assert services.active_locale_id() == polish.pk
+
+
+def test_article_text_follows_the_content(make_article):
+    from kb.highlight import article_text
+
+    article = make_article(
+        summary="Walrus care.", body=[("paragraph", "<p>Feed the walrus.</p>")]
+    )
+    assert article_text(article) == article.search_text()
+    assert article_text(article) == article.search_text()  # remembered: same text
+    article.body = [("paragraph", "<p>Brush the walrus.</p>")]
+    article.save()
+    article.refresh_from_db()
+    assert "Brush the walrus." in article_text(article)
+    assert article_text(article) == article.search_text()
+    article.summary = "Walrus grooming."
+    assert article_text(article).startswith("Walrus grooming.")
