@@ -5,7 +5,6 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from .. import permissions
-from ..desk.inbox import CappedPaginator
 from ..forms import TicketListFilterForm
 from . import queries
 
@@ -41,14 +40,12 @@ def dashboard(request):
 def ticket_list(request):
     form = TicketListFilterForm(request.GET)
     filters = form.values()
-    # Counted up to CappedPaginator.cap + 1 ("1000+ tickets"): an exact count of a big
-    # organization's shared tickets cost more than the page itself.
-    paginator = CappedPaginator(
-        queries.filter_tickets(request.user, **filters), PER_PAGE
-    )
-    page_obj = paginator.get_page(request.GET.get("page"))
-    page_obj.object_list = queries.page_rows(
-        page_obj.object_list, order=filters.get("order", "-updated")
+    page_obj = queries.paginate(
+        request.user,
+        queries.filter_tickets(request.user, **filters),
+        request.GET.get("page"),
+        PER_PAGE,
+        order=filters.get("order", "-updated"),
     )
     query = request.GET.copy()
     query.pop("page", None)
