@@ -2,12 +2,38 @@
 word, with the matches marked. Works the same on SQLite and PostgreSQL, whose search
 backends return no highlights of their own."""
 
+import hashlib
+import json
 import re
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 WORD = re.compile(r"\w+", re.UNICODE)
+
+
+# Per process: (article id, digest of its summary and body as stored) → search text.
+# The text is a pure function of that content, so an edit is a new key (nothing to
+# invalidate); a full map is simply emptied.
+_TEXTS: dict[tuple[int, bytes], str] = {}
+TEXTS_MAX = 4096
+
+
+def article_text(article) -> str:
+    """``article.search_text()`` (summary and body as plain text), computed once per
+    content: walking the StreamField converts every block and parses every rich text
+    of the article, the costliest part of a search page."""
+    stored = json.dumps(
+        [article.summary, list(article.body.raw_data)], sort_keys=True, default=str
+    )
+    key = (article.pk, hashlib.blake2b(stored.encode(), digest_size=16).digest())
+    text = _TEXTS.get(key)
+    if text is None:
+        text = article.search_text()
+        if len(_TEXTS) >= TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[key] = text
+    return text
 
 
 def query_terms(query: str) -> list[str]:

@@ -7,6 +7,9 @@ sitemap, feedback and GraphQL all ask these functions, so they never disagree. A
 that may not be read is reported as missing (404), never as forbidden.
 """
 
+from django.db.models import Q
+from wagtail.models import Page
+
 from accounts.roles import EDITORS, has_role, is_staff_member
 
 from .models import ArticlePage, Audience
@@ -26,15 +29,27 @@ def audience_allows(user, audience: str) -> bool:
     return audience in allowed_audiences(user)
 
 
-def visible_articles(user, queryset=None):
+def public_q() -> Q:
+    """Wagtail's "not in a private section" condition (``PageQuerySet.public()``) as a
+    ``Q``: one query for the view restrictions, so a request that lists several kinds of
+    page (search: articles and categories) reads them once. Pass it as ``public=`` below
+    or ``.filter()`` a page queryset with it; it is the same condition ``.public()``
+    applies, evaluated at call time."""
+    return ~Page.objects.private_q()
+
+
+def visible_articles(user, queryset=None, *, public=None):
     """Live, non-private articles ``user`` may read, as an ``ArticlePage`` queryset.
 
-    ``queryset`` narrows a queryset of ArticlePage you already have (default: all).
+    ``queryset`` narrows a queryset of ArticlePage you already have (default: all);
+    ``public`` is a ``public_q()`` this request already has (default: read now).
     The result is still a PageQuerySet, so ``.search()``, ``.child_of()`` and the
     like work on it."""
     if queryset is None:
         queryset = ArticlePage.objects.all()
-    return queryset.live().public().filter(audience__in=allowed_audiences(user))
+    queryset = queryset.live()
+    queryset = queryset.public() if public is None else queryset.filter(public)
+    return queryset.filter(audience__in=allowed_audiences(user))
 
 
 def can_view_article(user, page) -> bool:

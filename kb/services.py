@@ -11,7 +11,9 @@ import time
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Locale
@@ -187,9 +189,45 @@ def store_article_views(article_id, day, views: int) -> None:
         counter.update(views=F("views") + views)
 
 
+# Per process: language code → (locale id, valid until). Locales are created once and
+# almost never change; a change saved in this process forgets them at once, one saved
+# in another process is seen within LOCALE_CACHE_SECONDS.
+_LOCALE_IDS: dict[str, tuple[int, float]] = {}
+LOCALE_CACHE_SECONDS = 60
+
+
+def active_locale_id() -> int:
+    """``Locale.get_active().pk`` (the active language's locale, else the default),
+    without a query per request."""
+    language = translation.get_language() or ""
+    now = time.monotonic()
+    known = _LOCALE_IDS.get(language)
+    if known is not None and known[1] > now:
+        return known[0]
+    locale_id = Locale.get_active().pk
+    _LOCALE_IDS[language] = (locale_id, now + LOCALE_CACHE_SECONDS)
+    return locale_id
+
+
+@receiver(post_save, sender=Locale)
+@receiver(post_delete, sender=Locale)
+def _forget_locale_ids(**kwargs):
+    _LOCALE_IDS.clear()
+
+
 def _in_locale(queryset, locale):
-    locale = locale or Locale.get_active()
-    return queryset.filter(locale_id=locale.pk)
+    locale_id = locale.pk if locale is not None else active_locale_id()
+    return queryset.filter(locale_id=locale_id)
+
+
+def _search(user, query, *, category, locale, public, operator):
+    query = _plain(query)[:QUERY_MAX_LENGTH]
+    articles = _in_locale(visible_articles(user, public=public), locale)
+    if category is not None:
+        articles = articles.child_of(category)
+    if not query:
+        return articles, articles.none()
+    return articles, articles.search(query, operator=operator)
 
 
 def search_articles(user, query: str, *, category=None, locale=None):
@@ -198,13 +236,57 @@ def search_articles(user, query: str, *, category=None, locale=None):
     ``category`` (a CategoryPage) narrows to its articles; ``locale`` defaults to the
     active language's locale. Returns Wagtail search results (sliceable, countable),
     best match first; an empty query gives no results."""
-    query = _plain(query)[:QUERY_MAX_LENGTH]
-    articles = _in_locale(visible_articles(user), locale)
-    if category is not None:
-        articles = articles.child_of(category)
-    if not query:
-        return articles.none()
-    return articles.search(query, operator="and")
+    return _search(
+        user, query, category=category, locale=locale, public=None, operator="and"
+    )[1]
+
+
+class ArticleHits:
+    """The results of one search, for a paginated list: ``len()`` / ``count()`` and
+    slices of articles, best match first.
+
+    The full-text match is the costly part of a search (PostgreSQL matches every index
+    entry), so it runs once: the ids of all matches, in rank order, in one statement
+    (a knowledge base has a few thousand articles at most). A slice loads its articles
+    in one more statement, from the same visible-articles queryset."""
+
+    def __init__(self, articles, results):
+        self._articles = articles
+        ids = results.get_queryset() if hasattr(results, "get_queryset") else results
+        self.ids = list(ids.values_list("pk", flat=True))
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ids = self.ids[index]
+        if not ids:
+            return []
+        found = self._articles.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+
+def search_article_hits(
+    user, query: str, *, category=None, locale=None, public=None
+) -> ArticleHits:
+    """``search_articles`` for the search page: the same matches in the same order, as
+    ``ArticleHits`` (counted and paged with one full-text pass). ``public`` is a
+    ``kb.permissions.public_q()`` the request already has."""
+    return ArticleHits(
+        *_search(
+            user,
+            query,
+            category=category,
+            locale=locale,
+            public=public,
+            operator="and",
+        )
+    )
 
 
 def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:

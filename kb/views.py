@@ -12,9 +12,9 @@ from wagtail.models import Locale
 
 from . import services
 from .forms import FeedbackForm, SearchForm
-from .highlight import highlight_snippet
+from .highlight import article_text, highlight_snippet
 from .models import ArticlePage, CategoryPage
-from .permissions import can_view_article
+from .permissions import can_view_article, public_q
 
 PER_PAGE = 10
 MAX_ID = 2**63 - 1
@@ -24,29 +24,37 @@ MAX_ID = 2**63 - 1
 def search(request):
     form = SearchForm(request.GET)
     query, category = "", None
+    public = public_q()  # the view restrictions, read once for articles and categories
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         category_id = form.cleaned_data["category"]
         if category_id:
             category = (
-                CategoryPage.objects.live().public().filter(pk=category_id).first()
+                CategoryPage.objects.live()
+                .filter(public)
+                .filter(pk=category_id)
+                .first()
             )
-    locale = Locale.get_active()
-    results = services.search_articles(
-        request.user, query, category=category, locale=locale
+    locale_id = services.active_locale_id()
+    hits = services.search_article_hits(
+        request.user,
+        query,
+        category=category,
+        locale=Locale(pk=locale_id),
+        public=public,
     )
-    paginator = Paginator(results, PER_PAGE)
+    paginator = Paginator(hits, PER_PAGE)
     try:
         page_obj = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):
         page_obj = paginator.page(1)
     hits = [
-        {"article": article, "snippet": highlight_snippet(article.search_text(), query)}
+        {"article": article, "snippet": highlight_snippet(article_text(article), query)}
         for article in page_obj.object_list
     ]
     if query and page_obj.number == 1:
         services.record_search(query, result_count=paginator.count)
-    categories = CategoryPage.objects.live().public().filter(locale=locale)
+    categories = CategoryPage.objects.live().filter(public).filter(locale_id=locale_id)
     return TemplateResponse(
         request,
         "kb/search.html",

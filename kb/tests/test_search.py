@@ -100,3 +100,89 @@ def test_suggest_input_limits(client, make_article):
 def test_highlight_escapes_html_and_marks_prefix_matches():
     html = highlight_snippet("Syncing <b>files</b> & folders", "sync")
     assert html == "<mark>Syncing</mark> &lt;b&gt;files&lt;/b&gt; &amp; folders"
+
+
+def test_search_page_runs_the_full_text_match_once(
+    make_article, client, django_assert_num_queries
+):
+    for n in range(12):
+        make_article(f"Heron {n}", body=[("paragraph", "<p>heron</p>")])
+    client.get("/kb/search/", {"q": "heron"})  # site and locale lookups warm
+    # view restrictions, ids of all matches, the page's articles, categories, site
+    with django_assert_num_queries(5):
+        response = client.get("/kb/search/", {"q": "heron", "page": 2})
+    assert len(response.context["hits"]) == 2
+    assert response.context["page_obj"].paginator.count == 12
+    assert "12 results for" in response.content.decode()
+
+
+def test_hits_page_like_the_search_results(make_article, make_category):
+    other = make_category("Billing")
+    for n in range(7):
+        make_article(f"Kiwi {n}", body=[("paragraph", "<p>kiwi " * (n + 1) + "</p>")])
+        make_article(f"Kiwi b{n}", parent=other, body=[("paragraph", "<p>kiwi</p>")])
+    make_article("Kiwi agents", audience="agents", body=[("paragraph", "<p>kiwi</p>")])
+    for category in (None, other):
+        results = services.search_articles(None, "kiwi", category=category)
+        hits = services.search_article_hits(None, "kiwi", category=category)
+        assert hits.count() == len(hits) == results.count()
+        for start in range(0, 16, 5):
+            assert hits[start : start + 5] == list(results[start : start + 5])
+        assert hits[0] == results[0]
+    assert services.search_article_hits(None, "  ").count() == 0
+    assert services.search_article_hits(None, "nothing-like-it")[0:10] == []
+
+
+def test_search_skips_private_articles_and_categories(
+    make_article, make_category, client
+):
+    from wagtail.models import PageViewRestriction
+
+    hidden_category = make_category("Internal")
+    shown = make_article("Quail open", body=[("paragraph", "<p>quail</p>")])
+    private = make_article("Quail private", body=[("paragraph", "<p>quail</p>")])
+    make_article(
+        "Quail inside", parent=hidden_category, body=[("paragraph", "<p>quail</p>")]
+    )
+    PageViewRestriction.objects.create(page=private, restriction_type="login")
+    PageViewRestriction.objects.create(page=hidden_category, restriction_type="login")
+    response = client.get("/kb/search/", {"q": "quail"})
+    assert [hit["article"] for hit in response.context["hits"]] == [shown]
+    assert hidden_category not in list(response.context["categories"])
+    assert shown.get_parent().specific in list(response.context["categories"])
+    narrowed = client.get("/kb/search/", {"q": "quail", "category": hidden_category.pk})
+    assert narrowed.context["category"] is None
+
+
+def test_active_locale_id_is_remembered_until_a_locale_changes(
+    db, django_assert_num_queries
+):
+    from django.utils import translation
+    from wagtail.models import Locale
+
+    services._forget_locale_ids()
+    english = Locale.get_default()
+    assert services.active_locale_id() == english.pk
+    with django_assert_num_queries(0):
+        assert services.active_locale_id() == english.pk
+    with translation.override("pl"):  # no Polish locale: the default, like get_active
+        assert services.active_locale_id() == english.pk
+        polish = Locale.objects.create(language_code="pl")
+        assert services.active_locale_id() == polish.pk
+
+
+def test_article_text_follows_the_content(make_article):
+    from kb.highlight import article_text
+
+    article = make_article(
+        summary="Walrus care.", body=[("paragraph", "<p>Feed the walrus.</p>")]
+    )
+    assert article_text(article) == article.search_text()
+    assert article_text(article) == article.search_text()  # remembered: same text
+    article.body = [("paragraph", "<p>Brush the walrus.</p>")]
+    article.save()
+    article.refresh_from_db()
+    assert "Brush the walrus." in article_text(article)
+    assert article_text(article) == article.search_text()
+    article.summary = "Walrus grooming."
+    assert article_text(article).startswith("Walrus grooming.")

@@ -1,7 +1,6 @@
 """Dashboard and ticket list."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
@@ -41,8 +40,13 @@ def dashboard(request):
 def ticket_list(request):
     form = TicketListFilterForm(request.GET)
     filters = form.values()
-    paginator = Paginator(queries.filter_tickets(request.user, **filters), PER_PAGE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj = queries.paginate(
+        request.user,
+        queries.filter_tickets(request.user, **filters),
+        request.GET.get("page"),
+        PER_PAGE,
+        order=filters.get("order", "-updated"),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return TemplateResponse(

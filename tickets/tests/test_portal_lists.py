@@ -225,3 +225,83 @@ def test_list_pages_cost_the_same_for_one_or_many_tickets(
         TicketFactory(requester=alice, queue=queue, organization=acme)
         TicketFactory(requester=bob, queue=queue, organization=acme)
     assert count_queries(client, url) == few
+
+
+def test_customer_list_counts_exactly_in_the_page_query(
+    client, alice, bob, acme, queue, monkeypatch, django_assert_num_queries
+):
+    from tickets.portal import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    made = [
+        TicketFactory(requester=alice if n % 2 else bob, queue=queue, organization=acme)
+        for n in range(5)
+    ]
+    TicketFactory(queue=queue)  # another customer's: neither listed nor counted
+    client.force_login(alice)
+    client.get("/portal/tickets/?order=created")
+    # session, user, role names, page ids with the total, the page's rows
+    with django_assert_num_queries(5):
+        first = client.get("/portal/tickets/?order=created")
+    body = first.content.decode()
+    assert "5 tickets" in body
+    assert first.context["page_obj"].paginator.count == 5
+    assert refs_in(first) == [t.reference for t in made[:2]]
+    assert 'href="?order=created&amp;page=2"' in body
+    assert "Page 1 of 3" in body
+    last = client.get("/portal/tickets/?order=created&page=3")
+    assert refs_in(last) == [made[4].reference]
+    assert "Page 3 of 3" in last.content.decode()
+    assert 'rel="next"' not in last.content.decode()
+    assert refs_in(client.get("/portal/tickets/?order=created&page=9")) == refs_in(last)
+    assert refs_in(client.get("/portal/tickets/?order=created&page=x")) == refs_in(
+        first
+    )
+    empty = client.get("/portal/tickets/?q=no-such-ticket&page=2")
+    assert refs_in(empty) == []
+    assert "0 tickets" in empty.content.decode()
+
+
+def test_staff_list_count_is_capped_and_pages_stay_whole(
+    client, agent, alice, queue, monkeypatch
+):
+    from tickets.desk.inbox import CappedPaginator
+    from tickets.portal import views
+
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    made = [TicketFactory(requester=alice, queue=queue) for _ in range(5)]
+    client.force_login(agent)
+    first = client.get("/portal/tickets/?order=created")
+    body = first.content.decode()
+    assert "3+ tickets" in body
+    assert first.context["page_obj"].paginator.count == 4  # counted up to cap + 1
+    assert refs_in(first) == [t.reference for t in made[:2]]
+    assert 'href="?order=created&amp;page=2"' in body
+    assert "Page 1 of 2" in body
+    second = client.get("/portal/tickets/?order=created&page=2")
+    assert refs_in(second) == [t.reference for t in made[2:4]]
+    assert "page=3" not in second.content.decode()
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    exact = client.get("/portal/tickets/?order=created").content.decode()
+    assert "5 tickets" in exact
+    assert "+ tickets" not in exact
+
+
+@pytest.mark.parametrize("order", ["-updated", "-created", "created", "priority"])
+def test_page_rows_match_the_sliced_list(alice, bob, acme, queue, order):
+    from tickets.models import Priority
+    from tickets.portal import queries
+
+    for i in range(7):
+        TicketFactory(
+            requester=alice if i % 2 else bob,
+            queue=queue,
+            organization=acme,
+            priority=list(Priority)[i % 4],
+        )
+    TicketFactory(queue=queue)  # someone else's: never listed
+    tickets = queries.filter_tickets(alice, status="all", order=order)
+    for bottom in (0, 3, 6):
+        page = tickets[bottom : bottom + 3]
+        assert queries.page_rows(page, order=order) == list(page)
