@@ -418,7 +418,7 @@ def build_scenarios(targets: dict) -> list[dict]:
                         "priority": "MEDIUM",
                     }
                 },
-                targets["customer_token"],
+                targets["filer_token"],
             ),
             "check_body": '"messages"',
             "concurrency": WRITE_CONCURRENCY,
