@@ -3,8 +3,9 @@
 Each ticket change that people care about registers an after-commit handler with
 ``tickets.hooks``; the handler queues ``notify_event(event_id)`` on django-q2, which
 reloads the ``TicketEvent`` and emails each recipient through
-``portal.notifications.sending.send_notification`` with the idempotency key
-``<event id>:<recipient id>:<kind>``, so a retried job never sends an email twice.
+``portal.notifications.sending.send_notifications`` (one batch per event) with the
+idempotency key ``<event id>:<recipient id>:<kind>``, so a retried job never sends an
+email twice.
 
 Who gets what:
 
@@ -26,7 +27,11 @@ from django.contrib.auth import get_user_model
 
 from accounts import roles
 from portal.jobs import enqueue
-from portal.notifications.sending import idempotency_key, send_notification
+from portal.notifications.sending import (
+    Outgoing,
+    idempotency_key,
+    send_notifications,
+)
 
 from . import hooks
 from .models import Comment, EventKind, Priority, Status, TicketEvent
@@ -86,10 +91,10 @@ def _unique(users):
     return result
 
 
-def _send(event, kind, user, *, actor, preference=None, **context):
-    return send_notification(
-        kind,
-        user,
+def _message(event, kind, user, *, actor, preference=None, **context) -> Outgoing:
+    return Outgoing(
+        kind=kind,
+        recipient=user,
         context={**_context(event.ticket, user), **context},
         idempotency_key=idempotency_key(event.pk, user.pk, kind),
         actor=actor,
@@ -99,7 +104,7 @@ def _send(event, kind, user, *, actor, preference=None, **context):
 
 def _created(event, actor):
     ticket = event.ticket
-    _send(event, "ticket_created", ticket.requester, actor=None)
+    yield _message(event, "ticket_created", ticket.requester, actor=None)
     User = get_user_model()
     agents = (
         User.objects.filter(groups=ticket.queue.agent_group_id, is_active=True)
@@ -109,7 +114,7 @@ def _created(event, actor):
     for agent in agents:
         if agent.pk == ticket.requester_id:
             continue
-        _send(
+        yield _message(
             event, "ticket_created_agent", agent, actor=actor, body=ticket.description
         )
 
@@ -127,7 +132,7 @@ def _commented(event, actor):
     if not event.data.get("by_staff"):
         recipients.append(ticket.assignee)
     for user in _unique(recipients):
-        _send(
+        yield _message(
             event,
             "ticket_reply",
             user,
@@ -146,7 +151,7 @@ def _status_changed(event, actor):
         rating_url = ""
         if new == Status.RESOLVED and user.pk == ticket.requester_id:
             rating_url = f"{base}{ticket.get_absolute_url()}#rate"
-        _send(
+        yield _message(
             event,
             "ticket_status_changed",
             user,
@@ -165,7 +170,7 @@ def _auto_closed(event, actor):
     rating_url = ""
     if ticket.satisfaction_rating is None:
         rating_url = f"{base}{ticket.get_absolute_url()}#rate"
-    _send(
+    yield _message(
         event,
         "ticket_auto_closed",
         ticket.requester,
@@ -181,7 +186,7 @@ def _assigned(event, actor):
     assignee = get_user_model().objects.filter(pk=new_id).first() if new_id else None
     if assignee is None:
         return
-    _send(
+    yield _message(
         event,
         "ticket_assigned",
         assignee,
@@ -202,7 +207,7 @@ def _sla_breached(event, actor):
         groups__name=roles.SUPERVISORS, is_active=True
     )
     for user in _unique([ticket.assignee, *supervisors.order_by("email")]):
-        _send(
+        yield _message(
             event,
             "ticket_sla_breached",
             user,
@@ -239,4 +244,5 @@ def notify_event(event_id: int) -> None:
     )
     if event is None or event.kind not in HANDLERS:
         return
-    HANDLERS[event.kind](event, event.actor)
+    # One batch per event: the ledger is written twice for all its emails.
+    send_notifications(list(HANDLERS[event.kind](event, event.actor)))

@@ -242,3 +242,74 @@ def test_an_address_without_an_account_gets_an_email_without_a_greeting(
         "new@example.com",
         "sent",
     )
+
+
+def _batch(users, key_prefix="evt-9"):
+    from portal.notifications.sending import Outgoing
+
+    return [
+        Outgoing(
+            kind="account_approved",
+            recipient=user,
+            context={},
+            idempotency_key=idempotency_key(key_prefix, user.pk, "account_approved"),
+        )
+        for user in users
+    ]
+
+
+@pytest.mark.parametrize("count", [2, 8])
+@pytest.mark.django_db
+def test_a_batch_writes_the_ledger_in_the_same_statements_whatever_its_size(
+    count, make_user, django_assert_num_queries
+):
+    from portal.notifications.sending import send_notifications
+
+    users = [make_user(f"user{n}@example.com") for n in range(count)]
+    # claim: insert, take over stale/failed, read owned (in one transaction);
+    # then one UPDATE marks them all sent (in one transaction)
+    with django_assert_num_queries(4 + 4):  # + SAVEPOINT/RELEASE pairs in tests
+        assert send_notifications(_batch(users)) == [Outcome.SENT] * count
+    assert len(mail.outbox) == count
+    assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+    assert send_notifications(_batch(users)) == [Outcome.DUPLICATE] * count
+    assert len(mail.outbox) == count
+
+
+@pytest.mark.django_db
+def test_one_failing_email_does_not_stop_the_others_and_a_retry_sends_only_it(
+    make_user,
+):
+    from portal.notifications.sending import send_notifications
+
+    users = [make_user(f"user{n}@example.com") for n in range(3)]
+    real_send = mail.EmailMultiAlternatives.send
+
+    def flaky(message, *args, **kwargs):
+        if message.to == ["user1@example.com"]:
+            raise ConnectionError("SMTP down")
+        return real_send(message, *args, **kwargs)
+
+    with mock.patch.object(mail.EmailMultiAlternatives, "send", flaky):
+        with pytest.raises(ConnectionError):
+            send_notifications(_batch(users))
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "user0@example.com",
+        "user2@example.com",
+    ]
+    assert dict(SentNotification.objects.values_list("to_email", "status")) == {
+        "user0@example.com": "sent",
+        "user1@example.com": "failed",
+        "user2@example.com": "sent",
+    }
+    assert send_notifications(_batch(users)) == [
+        Outcome.DUPLICATE,
+        Outcome.SENT,
+        Outcome.DUPLICATE,
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "user0@example.com",
+        "user1@example.com",
+        "user2@example.com",
+    ]
+    assert SentNotification.objects.get(to_email="user1@example.com").attempts == 2
