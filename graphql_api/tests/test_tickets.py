@@ -909,3 +909,20 @@ def test_total_count_is_not_a_window_on_the_page_query(
     assert not [sql for sql in statements if "OVER (" in sql.upper()]
     page = [sql for sql in statements if sql.startswith('SELECT "tickets_ticket"."id"')]
     assert len(page) == 1 and "LIMIT 101" in page[0] and "COUNT(" not in page[0]
+
+
+def test_plain_columns_resolve_without_a_resolver_relations_keep_theirs():
+    from graphql_api.accounts.types import UserType
+    from graphql_api.tickets.types import CommentType, TicketType
+
+    def basic(graphql_type):
+        fields = graphql_type.__strawberry_definition__.fields
+        return {f.python_name for f in fields if f.is_basic_field}
+
+    assert {"reference", "subject", "status", "priority", "created_at"} <= basic(
+        TicketType
+    )
+    assert not {"comments", "requester", "attachments", "tags"} & basic(TicketType)
+    assert basic(CommentType) >= {"body", "created_at"}
+    assert "author" not in basic(CommentType)
+    assert basic(UserType) == {"email"}
