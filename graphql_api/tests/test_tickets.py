@@ -911,7 +911,7 @@ def test_total_count_is_not_a_window_on_the_page_query(
     assert len(page) == 1 and "LIMIT 101" in page[0] and "COUNT(" not in page[0]
 
 
-def test_plain_columns_resolve_without_a_resolver_relations_keep_theirs():
+def test_columns_and_foreign_keys_resolve_as_basic_fields():
     from graphql_api.accounts.types import UserType
     from graphql_api.tickets.types import CommentType, TicketType
 
@@ -922,7 +922,9 @@ def test_plain_columns_resolve_without_a_resolver_relations_keep_theirs():
     assert {"reference", "subject", "status", "priority", "created_at"} <= basic(
         TicketType
     )
-    assert not {"comments", "requester", "attachments", "tags"} & basic(TicketType)
-    assert basic(CommentType) >= {"body", "created_at"}
-    assert "author" not in basic(CommentType)
+    assert {"requester", "assignee", "queue"} <= basic(TicketType)
+    # reverse relations keep the types' get_queryset (visibility filters)
+    assert not {"comments", "attachments", "events", "tags"} & basic(TicketType)
+    assert basic(CommentType) >= {"body", "created_at", "author"}
+    assert "attachments" not in basic(CommentType)
     assert basic(UserType) == {"email"}
