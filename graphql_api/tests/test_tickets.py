@@ -928,3 +928,17 @@ def test_columns_and_foreign_keys_resolve_as_basic_fields():
     assert basic(CommentType) >= {"body", "created_at", "author"}
     assert "attachments" not in basic(CommentType)
     assert basic(UserType) == {"email"}
+
+
+def test_aliased_ticket_connections_keep_their_own_counts(counted_world, token_for):
+    gql = client_for(counted_world["agent"], token_for)
+    data = gql(
+        """{ low: tickets(filters: {priority: [LOW]}) { totalCount }
+             billing: tickets(filters: {queue: "billing"}) { totalCount }
+             all: tickets { totalCount } }"""
+    )
+    assert data == {
+        "low": {"totalCount": 6},
+        "billing": {"totalCount": 3},
+        "all": {"totalCount": 7},
+    }
