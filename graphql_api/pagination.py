@@ -1,21 +1,61 @@
 """The one connection type of the API: Relay cursors, totalCount, and a hard page cap.
 
 strawberry's own check of ``first`` raises a bare ValueError, which the error masker
-would hide; here a page size out of range is refused with a clear, typed error."""
+would hide; here a page size out of range is refused with a clear, typed error.
 
+``totalCount`` is a separate ``COUNT``, run only when the field is selected, never
+strawberry-django's ``COUNT(1) OVER ()`` on the page query: that window makes the
+database produce every matching row before the ``LIMIT`` (50k tickets for an agent
+of a large queue, ~250 ms) where the page alone takes a few milliseconds. A resolver
+that can count its rows more cheaply than ``queryset.count()`` says how with
+``count_with``."""
+
+from collections.abc import Callable, Sized
 from typing import Any
 
 import strawberry
+from django.db.models import QuerySet
 from strawberry import relay
+from strawberry.types import Info
+from strawberry_django.pagination import get_total_count
+from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay import DjangoListConnection
+from strawberry_django.relay.utils import resolve_edge_class
 
 from .errors import ApiError
 
 MAX_PAGE_SIZE = 100
+_COUNTERS = "_connection_counters"
+
+
+def _path_key(info: Info) -> tuple:
+    return tuple(info.path.as_list())
+
+
+def count_with(info: Info, counter: Callable[[], int]) -> None:
+    """Make the connection returned by the resolver running under ``info`` answer
+    ``totalCount`` (and ``last`` without ``before``) with ``counter()``, which must
+    count exactly the rows of the queryset it returns. Called at most once, and only
+    when needed."""
+    info.context.__dict__.setdefault(_COUNTERS, {})[_path_key(info)] = counter
 
 
 @strawberry.type(name="Connection", description="A page of items, with totalCount.")
 class CappedConnection(DjangoListConnection[relay.NodeType]):
+    counter: strawberry.Private[Callable[[], int] | None] = None
+    counted: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="Total quantity of existing nodes.")
+    def total_count(self) -> int | None:
+        if self.counted is None:
+            if self.counter is not None:
+                self.counted = self.counter()
+            elif isinstance(self.nodes, QuerySet):
+                self.counted = get_total_count(self.nodes)
+            else:
+                return len(self.nodes) if isinstance(self.nodes, Sized) else None
+        return self.counted
+
     @classmethod
     def resolve_connection(
         cls,
@@ -38,8 +78,32 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
         for name, value in (("after", after), ("before", before)):
             if value is not None and not 0 < len(value) <= 200:
                 raise ApiError(f"'{name}' is not a valid cursor.", code="BAD_CURSOR")
+        counter = info.context.__dict__.get(_COUNTERS, {}).pop(_path_key(info), None)
         try:
-            return super().resolve_connection(
+            if not isinstance(nodes, QuerySet) or (
+                get_queryset_config(nodes).optimized_by_prefetching
+            ):  # a nested connection, its page (and count) already prefetched
+                return super().resolve_connection(
+                    nodes,
+                    info=info,
+                    before=before,
+                    after=after,
+                    first=first,
+                    last=last,
+                    max_results=limit,
+                    **kwargs,
+                )
+            counted = None
+            if (last or 0) > 0 and before is None:
+                # The last rows: count, then page from the end, as strawberry-django
+                # does, but with our count.
+                counted = counter() if counter is not None else nodes.count()
+                prefix = resolve_edge_class(cls).CURSOR_PREFIX
+                before = relay.to_base64(prefix, counted)
+            # relay.ListConnection's slicing, without DjangoListConnection's window
+            # count: the page query fetches first (or last) + 1 rows, the extra one
+            # telling hasNextPage.
+            conn = super(DjangoListConnection, cls).resolve_connection(
                 nodes,
                 info=info,
                 before=before,
@@ -51,6 +115,10 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             )
         except ValueError as exc:  # relay's own argument checks (cursor, ranges)
             raise ApiError(str(exc), code="BAD_REQUEST")
+        conn.nodes = nodes
+        conn.counter = counter
+        conn.counted = counted
+        return conn
 
 
 MAX_LIST_SIZE = 100

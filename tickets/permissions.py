@@ -13,7 +13,16 @@ A ticket the user may not see must look exactly like a missing one: callers turn
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
@@ -343,6 +352,52 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(Q(pk__in=by_user.union(by_group)) | Q(queue_id__in=queued))
 
 
+def count_visible(user, queryset: QuerySet | None = None) -> int:
+    """``visible_tickets(user, queryset).count()``, exactly, without counting the OR.
+
+    ``queryset`` is the caller's narrowing of ``Ticket.objects`` (filters, no
+    visibility); the result is the number of its rows ``user`` may see, by the same
+    rules as ``visible_tickets``. Counting ``id IN (grants) OR queue_id IN (worked
+    queues)`` makes PostgreSQL test every ticket row (250k: 100+ ms), so for the
+    support team the two parts are counted apart, without double counting:
+    |F ∩ (A ∪ B)| = |F ∩ A| + |F ∩ (B \\ A)|, with A the tickets of the worked queues
+    and B the granted ones. The worked queues' ids are read first (one small query)
+    so that the planner sees literal ids: it then counts A on the ``queue_id`` index
+    and B \\ A by probing the primary key for each grant; both parts go to the
+    database as one statement (``UNION ALL`` of disjoint sets, counted)."""
+    qs = (Ticket.objects.all() if queryset is None else queryset).order_by()
+    if not _active(user) or qs.query.is_empty():
+        return 0
+    if sees_all(user) or not roles.is_staff_member(user):
+        return visible_tickets(user, qs).count()
+    view_id = _permission_id("view_ticket")
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    is_agent_group = Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
+    by_user = TicketUserObjectPermission.objects.filter(
+        user_id=user.pk, permission_id=view_id
+    ).values("content_object_id")
+    by_group = TicketGroupObjectPermission.objects.filter(
+        group_id__in=membership.filter(~is_agent_group).values("group_id"),
+        permission_id=view_id,
+    ).values("content_object_id")
+    granted = qs.filter(pk__in=by_user.union(by_group))
+    queue_ids = list(worked_queues(user).order_by().values_list("pk", flat=True))
+    if not queue_ids:
+        return granted.count()
+    # SELECT COUNT(*) + (SELECT COUNT(*) …): grouped by a constant, which Django
+    # leaves out, the subquery is one row even when nothing matches.
+    granted_elsewhere = (
+        granted.exclude(queue_id__in=queue_ids)
+        .annotate(_all=Value(1))
+        .values("_all")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return qs.filter(queue_id__in=queue_ids).aggregate(
+        n=Count("*") + Subquery(granted_elsewhere, output_field=IntegerField())
+    )["n"]
+
+
 def worked_queues(user) -> QuerySet:
     """The queues ``user`` works: all of them for supervisors and viewers, else those
     whose agent group the user belongs to."""
@@ -488,6 +543,7 @@ __all__ = [
     "can",
     "can_download",
     "comments_visible_to",
+    "count_visible",
     "events_visible_to",
     "get_ticket_for",
     "invalidate",

@@ -13,6 +13,7 @@ from accounts.models import Membership, Organization, User
 from accounts.roles import is_staff_member
 
 from ..context import get_user
+from ..fields import ModelField
 
 
 def _caller_organization_ids(info: Info) -> set[int]:
@@ -31,13 +32,13 @@ def _caller_organization_ids(info: Info) -> set[int]:
     return cached
 
 
-@strawberry_django.type(Organization, name="Organization")
+@strawberry_django.type(Organization, name="Organization", field_cls=ModelField)
 class OrganizationType:
     name: auto
     slug: auto
 
 
-@strawberry_django.type(User, name="User")
+@strawberry_django.type(User, name="User", field_cls=ModelField)
 class UserType:
     email: auto
 

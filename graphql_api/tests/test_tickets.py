@@ -742,3 +742,203 @@ def test_session_mutation_with_csrf_token_files_a_portal_ticket(world):
     )
     reference = response.json()["data"]["createTicket"]["reference"]
     assert Ticket.objects.get(reference=reference).source == "portal"
+
+
+# --- totalCount: counted apart from the page, exactly ------------------------------------
+
+
+@pytest.fixture
+def counted_world(world):
+    """The agent of "support" sees its queue's tickets and, outside it, tickets granted
+    to them (directly or through a group that is no queue's agent group); some queue
+    tickets are granted as well and must be counted once."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    agent, requester = world["agent"], world["users"]["requester"]
+    billing = Queue.objects.get(slug="billing")
+    in_queue = [
+        TicketFactory(requester=requester, queue=world["queue"], priority="low")
+        for _ in range(3)
+    ]
+    outside = [
+        TicketFactory(requester=requester, queue=billing, priority="low")
+        for _ in range(4)
+    ]
+    reviewers = Group.objects.create(name="Reviewers")
+    agent.groups.add(reviewers)
+    assign_perm("tickets.view_ticket", agent, in_queue[0])  # also in the queue
+    assign_perm("tickets.view_ticket", reviewers, in_queue[1])  # also in the queue
+    assign_perm("tickets.view_ticket", agent, outside[0])
+    assign_perm("tickets.view_ticket", reviewers, outside[1])
+    assign_perm("tickets.view_ticket", agent, outside[2])
+    assign_perm("tickets.view_ticket", reviewers, outside[2])  # granted twice
+    # outside[3]: not granted, not counted
+    return {**world, "in_queue": in_queue, "outside": outside}
+
+
+COUNTED = """query($f: TicketFilter, $n: Int) {
+  tickets(first: $n, filters: $f) { totalCount pageInfo { hasNextPage }
+    edges { node { reference } } } }"""
+
+
+def _all_visible(user, **filters):
+    return set(
+        permissions.visible_tickets(user)
+        .filter(**filters)
+        .values_list("reference", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        "queue_agent",
+        "other_queue_agent",
+        "requester",
+        "colleague",
+        "other_org_customer",
+        "supervisor",
+        "viewer",
+    ],
+)
+@pytest.mark.parametrize(
+    ("filters", "lookups"),
+    [
+        (None, {}),
+        ({"priority": ["LOW"]}, {"priority": "low"}),
+        ({"status": ["OPEN"]}, {"status": "open"}),
+        ({"queue": "billing"}, {"queue__slug": "billing"}),
+        ({"search": "Sync"}, {"subject__icontains": "Sync"}),
+    ],
+)
+def test_total_count_is_exact(counted_world, token_for, role, filters, lookups):
+    user = counted_world["users"][role]
+    gql = client_for(user, token_for)
+    data = gql(COUNTED, {"f": filters, "n": 100})["tickets"]
+    expected = _all_visible(user, **lookups)
+    assert {e["node"]["reference"] for e in data["edges"]} == expected
+    assert data["totalCount"] == len(expected)
+    assert data["pageInfo"]["hasNextPage"] is False
+
+
+def test_total_count_of_an_agent_adds_grants_outside_the_queue_once(
+    counted_world, token_for
+):
+    gql = client_for(counted_world["agent"], token_for)
+    data = gql(COUNTED, {"n": 100})["tickets"]
+    # the world ticket and 3 more in the queue, 3 granted outside it
+    assert data["totalCount"] == 7
+    assert (
+        gql(COUNTED, {"n": 100, "f": {"queue": "billing"}})["tickets"]["totalCount"]
+        == 3
+    )
+    assert (
+        gql(COUNTED, {"n": 100, "f": {"queue": "support"}})["tickets"]["totalCount"]
+        == 4
+    )
+    assert permissions.count_visible(counted_world["agent"]) == 7
+
+
+def test_count_visible_matches_visible_tickets(counted_world):
+    narrowings = [
+        Ticket.objects.all(),
+        Ticket.objects.filter(priority="low"),
+        Ticket.objects.filter(queue__slug="billing"),
+        Ticket.objects.filter(status="open"),
+        Ticket.objects.none(),
+    ]
+    for user in counted_world["users"].values():
+        for narrowed in narrowings:
+            assert permissions.count_visible(user, narrowed) == (
+                permissions.visible_tickets(user, narrowed).count()
+            ), (user, narrowed.query)
+
+
+@pytest.mark.parametrize("role", ["queue_agent", "requester", "supervisor"])
+def test_has_next_page_and_total_count_on_small_pages(counted_world, token_for, role):
+    user = counted_world["users"][role]
+    gql = client_for(user, token_for)
+    total = len(_all_visible(user))
+    assert total >= 2
+    seen, after = [], None
+    while True:
+        page = gql(
+            """query($a: String) { tickets(first: 2, after: $a) { totalCount
+              pageInfo { hasNextPage endCursor } edges { node { reference } } } }""",
+            {"a": after},
+        )["tickets"]
+        assert page["totalCount"] == total
+        seen += [e["node"]["reference"] for e in page["edges"]]
+        assert page["pageInfo"]["hasNextPage"] is (len(seen) < total)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == total and set(seen) == _all_visible(user)
+
+
+def test_last_without_before_pages_from_the_end(counted_world, token_for):
+    agent = counted_world["agent"]
+    gql = client_for(agent, token_for)
+    everything = gql(COUNTED, {"n": 100})["tickets"]["edges"]
+    data = gql(
+        "{ tickets(last: 2) { totalCount pageInfo { hasPreviousPage hasNextPage } "
+        "edges { node { reference } } } }"
+    )["tickets"]
+    assert data["totalCount"] == 7
+    assert data["edges"] == everything[-2:]
+    assert data["pageInfo"] == {"hasPreviousPage": True, "hasNextPage": False}
+
+
+@pytest.mark.parametrize("role", ["queue_agent", "requester", "supervisor"])
+def test_total_count_is_not_a_window_on_the_page_query(
+    counted_world, token_for, django_assert_max_num_queries, role
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    gql = client_for(counted_world["users"][role], token_for)
+    gql("{ ping }")  # the token's first use records last_used_at
+    query = """{ tickets(first: 100) { totalCount edges { node {
+      reference subject status priority requester { email }
+      comments { body createdAt author { email } } } } } }"""
+    with django_assert_max_num_queries(6), CaptureQueriesContext(connection) as ctx:
+        data = gql(query)
+    assert data["tickets"]["totalCount"] == len(data["tickets"]["edges"]) > 0
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert not [sql for sql in statements if "OVER (" in sql.upper()]
+    page = [sql for sql in statements if sql.startswith('SELECT "tickets_ticket"."id"')]
+    assert len(page) == 1 and "LIMIT 101" in page[0] and "COUNT(" not in page[0]
+
+
+def test_columns_and_foreign_keys_resolve_as_basic_fields():
+    from graphql_api.accounts.types import UserType
+    from graphql_api.tickets.types import CommentType, TicketType
+
+    def basic(graphql_type):
+        fields = graphql_type.__strawberry_definition__.fields
+        return {f.python_name for f in fields if f.is_basic_field}
+
+    assert {"reference", "subject", "status", "priority", "created_at"} <= basic(
+        TicketType
+    )
+    assert {"requester", "assignee", "queue"} <= basic(TicketType)
+    # reverse relations keep the types' get_queryset (visibility filters)
+    assert not {"comments", "attachments", "events", "tags"} & basic(TicketType)
+    assert basic(CommentType) >= {"body", "created_at", "author"}
+    assert "attachments" not in basic(CommentType)
+    assert basic(UserType) == {"email"}
+
+
+def test_aliased_ticket_connections_keep_their_own_counts(counted_world, token_for):
+    gql = client_for(counted_world["agent"], token_for)
+    data = gql(
+        """{ low: tickets(filters: {priority: [LOW]}) { totalCount }
+             billing: tickets(filters: {queue: "billing"}) { totalCount }
+             all: tickets { totalCount } }"""
+    )
+    assert data == {
+        "low": {"totalCount": 6},
+        "billing": {"totalCount": 3},
+        "all": {"totalCount": 7},
+    }

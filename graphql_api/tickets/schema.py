@@ -20,6 +20,7 @@ from ..pagination import (
     MAX_LIST_SIZE,
     CappedConnection,
     capped_list,
+    count_with,
 )
 from ..validation import as_mutation_error, clean_slug, clean_text
 from .types import (
@@ -98,8 +99,9 @@ class Query:
         ordering: TicketOrder | None = None,
     ) -> Iterable[Ticket]:
         user = get_user(info)
-        tickets = permissions.visible_tickets(user)
-        return _ordered(_filtered(tickets, user, filters), ordering)
+        narrowed = _filtered(Ticket.objects.all(), user, filters)
+        count_with(info, lambda: permissions.count_visible(user, narrowed))
+        return _ordered(permissions.visible_tickets(user, narrowed), ordering)
 
     @strawberry_django.field(
         description="The ticket with this reference, or null when it does not exist "

@@ -18,6 +18,7 @@ from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
 
 from ..accounts.types import OrganizationType, UserType
 from ..context import get_user
+from ..fields import ModelField
 
 
 @strawberry.enum(name="TicketStatus")
@@ -49,13 +50,13 @@ class TicketCategory(Enum):
     OTHER = "other"
 
 
-@strawberry_django.type(Queue, name="Queue")
+@strawberry_django.type(Queue, name="Queue", field_cls=ModelField)
 class QueueType:
     name: str
     slug: str
 
 
-@strawberry_django.type(Attachment, name="Attachment")
+@strawberry_django.type(Attachment, name="Attachment", field_cls=ModelField)
 class AttachmentType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -81,7 +82,7 @@ class AttachmentType:
         return info.context.request.build_absolute_uri(path)
 
 
-@strawberry_django.type(Comment, name="Comment")
+@strawberry_django.type(Comment, name="Comment", field_cls=ModelField)
 class CommentType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -94,7 +95,7 @@ class CommentType:
     attachments: list[AttachmentType]
 
 
-@strawberry_django.type(TicketEvent, name="TicketEvent")
+@strawberry_django.type(TicketEvent, name="TicketEvent", field_cls=ModelField)
 class TicketEventType:
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -107,7 +108,7 @@ class TicketEventType:
     created_at: datetime
 
 
-@strawberry_django.type(Ticket, name="Ticket")
+@strawberry_django.type(Ticket, name="Ticket", field_cls=ModelField)
 class TicketType(relay.Node):
     reference: str
     subject: str
@@ -126,18 +127,12 @@ class TicketType(relay.Node):
     comments: list[CommentType]
     attachments: list[AttachmentType]
     events: list[TicketEventType]
-
-    @strawberry_django.field(only=["status"])
-    def status(self) -> TicketStatus:
-        return TicketStatus(self.status)
-
-    @strawberry_django.field(only=["priority"])
-    def priority(self) -> TicketPriority:
-        return TicketPriority(self.priority)
-
-    @strawberry_django.field(only=["category"])
-    def category(self) -> TicketCategory:
-        return TicketCategory(self.category)
+    # The columns hold the enums' values, which GraphQL serializes as the names (an
+    # unknown value is an error, as TicketStatus(value) would be); read as plain
+    # columns, without a resolver per ticket.
+    status: TicketStatus
+    priority: TicketPriority
+    category: TicketCategory
 
     @strawberry_django.field(prefetch_related=["tags"])
     def tags(self) -> list[str]:
