@@ -186,3 +186,21 @@ def test_article_text_follows_the_content(make_article):
     assert article_text(article) == article.search_text()
     article.summary = "Walrus grooming."
     assert article_text(article).startswith("Walrus grooming.")
+
+
+@pytest.mark.django_db
+def test_on_postgresql_the_search_expression_has_an_index():
+    """Wagtail matches ``(title || body) @@ query``; migration kb 0003 indexes exactly
+    that expression, so the planner can use it (checked with sequential scans off)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL full-text search only")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT id FROM wagtailsearch_indexentry "
+            "WHERE (title || body) @@ to_tsquery('password')"
+        )
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "kb_search_indexentry_title_body_gin" in plan
