@@ -330,26 +330,35 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if sees_all(user):
         return qs
-    view_id = _permission_id("view_ticket")
-    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
-    is_agent_group = Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
-    other_groups = membership.filter(~is_agent_group).values("group_id")
-    agent_groups = membership.filter(is_agent_group).values("group_id")
-    by_user = TicketUserObjectPermission.objects.filter(
-        user_id=user.pk, permission_id=view_id
-    ).values("content_object_id")
     if not roles.is_staff_member(user):
         # Customers work no queue: every group grant goes through guardian, and no OR,
         # which would bring the full scan back.
-        by_group = TicketGroupObjectPermission.objects.filter(
-            group_id__in=membership.values("group_id"), permission_id=view_id
-        ).values("content_object_id")
-        return qs.filter(pk__in=by_user.union(by_group))
-    by_group = TicketGroupObjectPermission.objects.filter(
-        group_id__in=other_groups, permission_id=view_id
-    ).values("content_object_id")
+        return qs.filter(pk__in=_granted_ids(user, all_groups=True))
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    agent_groups = membership.filter(_is_agent_group()).values("group_id")
     queued = Queue.objects.filter(agent_group_id__in=agent_groups).values("pk")
-    return qs.filter(Q(pk__in=by_user.union(by_group)) | Q(queue_id__in=queued))
+    return qs.filter(Q(pk__in=_granted_ids(user)) | Q(queue_id__in=queued))
+
+
+def _is_agent_group():
+    return Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
+
+
+def _granted_ids(user, *, all_groups: bool = False) -> QuerySet:
+    """Ids of the tickets ``user`` holds ``view_ticket`` on through guardian rows: their
+    own, and their groups' (all groups, or only those that are no queue's agent group,
+    whose tickets ``visible_tickets`` states by queue instead), as one UNION."""
+    view_id = _permission_id("view_ticket")
+    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    if not all_groups:
+        membership = membership.filter(~_is_agent_group())
+    by_user = TicketUserObjectPermission.objects.filter(
+        user_id=user.pk, permission_id=view_id
+    ).values("content_object_id")
+    by_group = TicketGroupObjectPermission.objects.filter(
+        group_id__in=membership.values("group_id"), permission_id=view_id
+    ).values("content_object_id")
+    return by_user.union(by_group)
 
 
 def count_visible(user, queryset: QuerySet | None = None) -> int:
@@ -370,17 +379,7 @@ def count_visible(user, queryset: QuerySet | None = None) -> int:
         return 0
     if sees_all(user) or not roles.is_staff_member(user):
         return visible_tickets(user, qs).count()
-    view_id = _permission_id("view_ticket")
-    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
-    is_agent_group = Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
-    by_user = TicketUserObjectPermission.objects.filter(
-        user_id=user.pk, permission_id=view_id
-    ).values("content_object_id")
-    by_group = TicketGroupObjectPermission.objects.filter(
-        group_id__in=membership.filter(~is_agent_group).values("group_id"),
-        permission_id=view_id,
-    ).values("content_object_id")
-    granted = qs.filter(pk__in=by_user.union(by_group))
+    granted = qs.filter(pk__in=_granted_ids(user))
     queue_ids = list(worked_queues(user).order_by().values_list("pk", flat=True))
     if not queue_ids:
         return granted.count()

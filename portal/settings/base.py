@@ -305,7 +305,10 @@ TICKETS_AUTO_CLOSE_DAYS = env_int("TICKETS_AUTO_CLOSE_DAYS", 7)
 
 
 # --- kb -------------------------------------------------------------------------------
-
+# Rendered KB pages for anonymous readers (kb.page_cache): seconds a page is kept, 0 to
+# switch it off. Unset: 300 s when the cache is shared (REDIS_URL), off otherwise.
+if env_str("KB_PAGE_CACHE_SECONDS"):
+    KB_PAGE_CACHE_SECONDS = env_int("KB_PAGE_CACHE_SECONDS", 300)
 
 # --- graphql_api ----------------------------------------------------------------------
 GRAPHQL_DEBUG = False  # True shows resolver exception messages (dev only)
