@@ -74,6 +74,9 @@ def _rows_by_id(ids) -> list:
     return [rows[pk] for pk in ids if pk in rows]
 
 
+MAX_PAGE_NUMBER = 1_000_000
+
+
 def paginate(user, tickets, number, per_page: int, *, order="-updated"):
     """One page of ``tickets`` (a ``filter_tickets`` queryset for ``user``) as a
     ``Page`` whose ``object_list`` is a list of tickets with what a row shows loaded.
@@ -91,7 +94,9 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
         page.object_list = page_rows(page.object_list, order=order)
         return page
     try:
-        number = max(int(number), 1)
+        # A page past the end shows the last one; a number too big for the database's
+        # OFFSET (garbage in the URL) is just past the end.
+        number = min(max(int(number), 1), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         number = 1
     counted = tickets.annotate(_total=Window(Count("*"))).values_list("pk", "_total")
