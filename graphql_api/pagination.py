@@ -79,31 +79,23 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             if value is not None and not 0 < len(value) <= 200:
                 raise ApiError(f"'{name}' is not a valid cursor.", code="BAD_CURSOR")
         counter = info.context.__dict__.get(_COUNTERS, {}).pop(_path_key(info), None)
+        # A nested connection has its page (and count) prefetched already: strawberry-
+        # django's own resolution. Otherwise relay.ListConnection's slicing, without
+        # DjangoListConnection's window count: the page query fetches first (or last)
+        # + 1 rows, the extra one telling hasNextPage.
+        nested = not isinstance(nodes, QuerySet) or (
+            get_queryset_config(nodes).optimized_by_prefetching
+        )
+        base = super() if nested else super(DjangoListConnection, cls)
+        counted = None
         try:
-            if not isinstance(nodes, QuerySet) or (
-                get_queryset_config(nodes).optimized_by_prefetching
-            ):  # a nested connection, its page (and count) already prefetched
-                return super().resolve_connection(
-                    nodes,
-                    info=info,
-                    before=before,
-                    after=after,
-                    first=first,
-                    last=last,
-                    max_results=limit,
-                    **kwargs,
-                )
-            counted = None
-            if (last or 0) > 0 and before is None:
+            if not nested and (last or 0) > 0 and before is None:
                 # The last rows: count, then page from the end, as strawberry-django
                 # does, but with our count.
                 counted = counter() if counter is not None else nodes.count()
                 prefix = resolve_edge_class(cls).CURSOR_PREFIX
                 before = relay.to_base64(prefix, counted)
-            # relay.ListConnection's slicing, without DjangoListConnection's window
-            # count: the page query fetches first (or last) + 1 rows, the extra one
-            # telling hasNextPage.
-            conn = super(DjangoListConnection, cls).resolve_connection(
+            conn = base.resolve_connection(
                 nodes,
                 info=info,
                 before=before,
@@ -115,6 +107,8 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             )
         except ValueError as exc:  # relay's own argument checks (cursor, ranges)
             raise ApiError(str(exc), code="BAD_REQUEST")
+        if nested:
+            return conn
         conn.nodes = nodes
         conn.counter = counter
         conn.counted = counted

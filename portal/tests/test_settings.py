@@ -98,29 +98,33 @@ def test_email_url_parsing():
     )
 
 
-def test_s3_storage_only_when_bucket_is_set():
+def dev_setting(expression: str, *, unset: str, **env) -> str:
+    """What ``expression`` (on ``settings``) prints under the dev settings in a fresh
+    process, with the variable ``unset`` removed and ``env`` added."""
     code = (
         "import django;from django.conf import settings;django.setup();"
-        "print(settings.STORAGES['attachments']['BACKEND'])"
+        f"print({expression})"
     )
-    base_env = {k: v for k, v in os.environ.items() if k != "AWS_STORAGE_BUCKET_NAME"}
-    base_env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
-    local = subprocess.run(
+    environ = {k: v for k, v in os.environ.items() if k != unset}
+    environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=base_env,
+        env={**environ, **env},
         capture_output=True,
         text=True,
+    ).stdout.strip()
+
+
+def test_s3_storage_only_when_bucket_is_set():
+    backend = "settings.STORAGES['attachments']['BACKEND']"
+    unset = "AWS_STORAGE_BUCKET_NAME"
+    assert dev_setting(backend, unset=unset) == (
+        "django.core.files.storage.FileSystemStorage"
     )
-    s3 = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base_env, "AWS_STORAGE_BUCKET_NAME": "attachments"},
-        capture_output=True,
-        text=True,
+    assert dev_setting(backend, unset=unset, AWS_STORAGE_BUCKET_NAME="attachments") == (
+        "storages.backends.s3.S3Storage"
     )
-    assert local.stdout.strip() == "django.core.files.storage.FileSystemStorage"
-    assert s3.stdout.strip() == "storages.backends.s3.S3Storage"
 
 
 def test_test_settings_run_jobs_synchronously(settings):
@@ -132,27 +136,14 @@ def test_test_settings_run_jobs_synchronously(settings):
 
 
 def test_sessions_and_cache_follow_redis_url():
-    code = (
-        "import django;from django.conf import settings;django.setup();"
-        "print(settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE)"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env["DJANGO_SETTINGS_MODULE"] = "portal.settings.dev"
-
-    def read(extra):
-        return subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-        ).stdout.split()
-
-    assert read({}) == [
+    expression = "settings.CACHES['default']['BACKEND'], settings.SESSION_ENGINE"
+    assert dev_setting(expression, unset="REDIS_URL").split() == [
         "django.core.cache.backends.locmem.LocMemCache",
         "django.contrib.sessions.backends.db",
     ]
-    assert read({"REDIS_URL": "redis://127.0.0.1:6379/9"}) == [
+    assert dev_setting(
+        expression, unset="REDIS_URL", REDIS_URL="redis://127.0.0.1:6379/9"
+    ).split() == [
         "django.core.cache.backends.redis.RedisCache",
         "django.contrib.sessions.backends.cached_db",
     ]
