@@ -86,9 +86,19 @@ def filer() -> User:
 
 
 def remove_earlier_filings() -> int:
+    from django.db import connection
+
     from tickets.models import Ticket
 
     deleted, _per_model = Ticket.objects.filter(description=FILED_DESCRIPTION).delete()
+    if deleted and connection.vendor == "postgresql":
+        # As autovacuum would, before the reads are measured: the deleted rows' pages
+        # are not all-visible, which costs index-only scans their speed.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "VACUUM (ANALYZE) tickets_ticket, tickets_ticketevent, "
+                "tickets_ticketuserobjectpermission, tickets_ticketgroupobjectpermission"
+            )
     return deleted
 
 

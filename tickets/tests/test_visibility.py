@@ -214,3 +214,22 @@ def test_visible_to_filters_agree_per_ticket_and_in_sql(
         assert bodies == sorted(["Public", "Secret"] * per_ticket)
         assert files == sorted(["a.png", "n.png"] * per_ticket)
         assert {"commented", "note_added", "time_logged"} <= kinds
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_tickets_queue_is_read_from_the_index():
+    """Migration tickets 0006: ``count_visible`` probes granted ids for their queue
+    without visiting the table."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (INCLUDE)")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT queue_id FROM tickets_ticket WHERE id = ANY(%s)",
+            [[1, 2, 3]],
+        )
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using ticket_id_queue_covering_idx" in plan
