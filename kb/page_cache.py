@@ -117,6 +117,12 @@ def bump_generation(**_ignored) -> None:
         _local.pages.clear()
 
 
+def current_generation() -> int:
+    """The knowledge base's current generation (see ``_generation``), for other caches
+    of what pages show (``kb.services`` search results)."""
+    return _generation()
+
+
 def _generation() -> int:
     """The current generation: from this process's copy while it is fresh, else from
     the shared cache (made if missing)."""

@@ -129,9 +129,9 @@ def _bump(key: str, delta: int = 1) -> int:
     return cache.incr(key, delta)
 
 
-# An article view is first added up in the process and moved to the shared cache at
-# most every VIEW_BUFFER_SECONDS, one increment per article, instead of two cache round
-# trips on every hit (a cached anonymous page costs one cache read otherwise). A
+# An article view (and a search) is first added up in the process and moved to the
+# shared cache at most every VIEW_BUFFER_SECONDS, one increment per counter, instead of
+# two or three cache round trips on every hit (a cached anonymous page costs one cache read otherwise). A
 # process that stops loses at most those seconds of counts (it flushes at exit when it
 # can); ``flush_counters`` drains the buffer of the process it runs in first.
 VIEW_BUFFER_SECONDS = 5
@@ -140,16 +140,33 @@ _view_buffer_lock = threading.Lock()
 _view_buffer_since = time.monotonic()
 
 
+_search_buffer: collections.Counter = collections.Counter()  # (normalised, day, kind)
+
+
 def flush_view_buffer() -> int:
-    """Move this process's buffered views to the shared cache; returns how many."""
+    """Move this process's buffered views and searches to the shared cache; returns
+    how many views."""
     global _view_buffer_since
     with _view_buffer_lock:
         pending = dict(_view_buffer)
+        searches = dict(_search_buffer)
         _view_buffer.clear()
+        _search_buffer.clear()
         _view_buffer_since = time.monotonic()
     for key, views in pending.items():
         _bump(key, views)
+    for (normalised, day, kind), count in searches.items():
+        _q, hits_key, misses_key = _search_keys(day, _search_slot(normalised, day))
+        _bump(hits_key if kind == "hits" else misses_key, count)
     return sum(pending.values())
+
+
+def _buffer(counter: collections.Counter, key) -> None:
+    with _view_buffer_lock:
+        counter[key] += 1
+        due = time.monotonic() - _view_buffer_since >= VIEW_BUFFER_SECONDS
+    if due:
+        flush_view_buffer()
 
 
 atexit.register(flush_view_buffer)
@@ -167,11 +184,7 @@ def record_article_view_id(article_id, *, day=None) -> None:
     if not counting_in_cache():
         store_article_views(article_id, day, 1)
         return
-    with _view_buffer_lock:
-        _view_buffer[_views_key(article_id, day)] += 1
-        due = time.monotonic() - _view_buffer_since >= VIEW_BUFFER_SECONDS
-    if due:
-        flush_view_buffer()
+    _buffer(_view_buffer, _views_key(article_id, day))
 
 
 def store_article_views(article_id, day, views: int) -> None:
@@ -250,10 +263,9 @@ class ArticleHits:
     (a knowledge base has a few thousand articles at most). A slice loads its articles
     in one more statement, from the same visible-articles queryset."""
 
-    def __init__(self, articles, results):
+    def __init__(self, articles, ids: list[int]):
         self._articles = articles
-        ids = results.get_queryset() if hasattr(results, "get_queryset") else results
-        self.ids = list(ids.values_list("pk", flat=True))
+        self.ids = ids
 
     def count(self) -> int:
         return len(self.ids)
@@ -277,16 +289,58 @@ def search_article_hits(
     """``search_articles`` for the search page: the same matches in the same order, as
     ``ArticleHits`` (counted and paged with one full-text pass). ``public`` is a
     ``kb.permissions.public_q()`` the request already has."""
-    return ArticleHits(
-        *_search(
-            user,
-            query,
-            category=category,
-            locale=locale,
-            public=public,
-            operator="and",
-        )
+    from .permissions import allowed_audiences
+
+    articles, results = _search(
+        user, query, category=category, locale=locale, public=public, operator="and"
     )
+
+    def match_ids() -> list[int]:
+        found = results.get_queryset() if hasattr(results, "get_queryset") else results
+        return list(found.values_list("pk", flat=True))
+
+    key = (
+        _plain(query)[:QUERY_MAX_LENGTH],
+        locale.pk if locale is not None else active_locale_id(),
+        tuple(allowed_audiences(user)),
+        category.pk if category is not None else None,
+    )
+    return ArticleHits(articles, _match_ids_cache.get(key, match_ids))
+
+
+class _MatchIdsCache:
+    """The ids a full-text query matched, by query, locale, audiences and category,
+    for the current generation of the knowledge base (``kb.page_cache``: any change
+    to a page, its privacy or its place starts a new one), kept in the process: the
+    result cache of a search engine (Solr's queryResultCache, invalidated on commit).
+    The page's articles are still loaded, checked and rendered for every request, and
+    every search is still counted. On only where the page cache is (a shared cache)."""
+
+    size = 512
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: collections.OrderedDict = collections.OrderedDict()
+
+    def get(self, key, compute):
+        from . import page_cache
+
+        if not page_cache.timeout():
+            return compute()
+        key = (page_cache.current_generation(), *key)
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return list(self.entries[key])
+        ids = compute()
+        with self.lock:
+            self.entries[key] = tuple(ids)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return ids
+
+
+_match_ids_cache = _MatchIdsCache()
 
 
 def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:
@@ -342,10 +396,10 @@ def record_search(query: str, *, result_count: int, day=None) -> None:
     if not counting_in_cache():
         store_search_hits(normalised, day, 1, 0 if result_count else 1)
         return
-    _q, hits, misses = _search_keys(day, _search_slot(normalised, day))
-    _bump(hits)
+    # Added up in the process like article views (``flush_view_buffer``).
+    _buffer(_search_buffer, (normalised, day, "hits"))
     if not result_count:
-        _bump(misses)
+        _buffer(_search_buffer, (normalised, day, "misses"))
 
 
 def store_search_hits(normalised: str, day, hits: int, misses: int) -> None:

@@ -204,3 +204,46 @@ def test_on_postgresql_the_search_expression_has_an_index():
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
     assert "kb_search_indexentry_title_body_gin" in plan
+
+
+def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_changes(
+    make_article, make_user, client, settings, django_assert_num_queries
+):
+    from django.test import Client
+
+    settings.KB_PAGE_CACHE_SECONDS = 300  # as with Redis (one process here)
+    make_article("Reset your password", summary="Forgot your password?")
+    first = client.get("/kb/search/", {"q": "password"})
+    assert [h["article"].title for h in first.context["hits"]] == [
+        "Reset your password"
+    ]
+    # view restrictions, the page's articles, categories, site: no full-text match
+    with django_assert_num_queries(4):
+        again = client.get("/kb/search/", {"q": "password"})
+    assert [h["article"].title for h in again.context["hits"]] == [
+        "Reset your password"
+    ]
+    # A new article is a new generation: the next search matches again.
+    make_article("Password rules", summary="How long a password must be.")
+    titles = sorted(
+        h["article"].title
+        for h in client.get("/kb/search/", {"q": "password"}).context["hits"]
+    )
+    assert titles == ["Password rules", "Reset your password"]
+    # Audiences are separate entries: an agents-only match found for an agent is not
+    # shown to the anonymous reader who searches next.
+    make_article("Password for staff", summary="password", audience="agents")
+    staff = Client()
+    staff.force_login(make_user("agent@example.com", groups=["Agents"]))
+
+    def titles_for(reader):
+        response = reader.get("/kb/search/", {"q": "password"})
+        return sorted(h["article"].title for h in response.context["hits"])
+
+    assert titles_for(staff) == [
+        "Password for staff",
+        "Password rules",
+        "Reset your password",
+    ]
+    assert titles_for(client) == ["Password rules", "Reset your password"]
+    assert flush_counters()["searches"] == 5  # every search still counted
