@@ -232,4 +232,4 @@ def test_on_postgresql_a_tickets_queue_is_read_from_the_index():
             [[1, 2, 3]],
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using ticket_id_queue_covering_idx" in plan
+    assert "Index Only Scan using ticket_visibility_covering_idx" in plan
