@@ -227,6 +227,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_LOAD_AT_START = [0.0]
+
+
 def machine_info(env: dict) -> dict:
     import psycopg
 
@@ -255,7 +258,11 @@ def machine_info(env: dict) -> dict:
         "postgresql": pg,
         "python": platform.python_version(),
         "commit": commit,
-        "note": "shared machine: other processes may have used the CPU during the run",
+        "note": (
+            f"1-minute load average {_LOAD_AT_START[0]:.2f} before the servers started "
+            "(anything above ~0.5 means other work shared the CPU; during the run the "
+            "benchmark's own server, worker, database and wrk raise it)"
+        ),
     }
 
 
@@ -601,8 +608,8 @@ def write_markdown(report: dict, path: Path) -> None:
         f"PostgreSQL {m['postgresql']} · Python {m['python']} · commit {m['commit']}",
         "",
         f"gunicorn {report['server']['workers']} sync workers, Redis cache, "
-        f"wrk {report['server']['duration_s']} s per scenario. {m['note']} "
-        "(1-minute load average before/after each scenario is in latest.json).",
+        f"wrk {report['server']['duration_s']} s per scenario; {m['note']}; before and "
+        "after each scenario: latest.json.",
         "",
         "| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/request | ratio to ceiling |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -741,6 +748,7 @@ def main(argv=None) -> int:
     )
     flush_cache()
 
+    _LOAD_AT_START[0] = os.getloadavg()[0]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = qcluster = None
