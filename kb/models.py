@@ -55,7 +55,7 @@ class KnowledgeBasePage(Page):
         return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
-        from .permissions import visible_articles
+        from .permissions import visible_articles, visible_categories
 
         context = super().get_context(request, *args, **kwargs)
         articles = visible_articles(request.user).descendant_of(self)
@@ -67,7 +67,7 @@ class KnowledgeBasePage(Page):
             .annotate(n=Count("pk"))
         )
         categories = list(
-            CategoryPage.objects.child_of(self).live().public().order_by("path")
+            visible_categories(CategoryPage.objects.child_of(self)).order_by("path")
         )
         for category in categories:
             category.article_count = counts.get(category.path, 0)

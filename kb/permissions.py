@@ -12,7 +12,7 @@ from wagtail.models import Page
 
 from accounts.roles import EDITORS, has_role, is_staff_member
 
-from .models import ArticlePage, Audience
+from .models import ArticlePage, Audience, CategoryPage
 
 
 def allowed_audiences(user) -> tuple[str, ...]:
@@ -50,6 +50,15 @@ def visible_articles(user, queryset=None, *, public=None):
     queryset = queryset.live()
     queryset = queryset.public() if public is None else queryset.filter(public)
     return queryset.filter(audience__in=allowed_audiences(user))
+
+
+def visible_categories(queryset=None, *, public=None):
+    """Live categories outside private sections (every reader may see a category; the
+    articles in it are what ``visible_articles`` narrows). ``public`` as above."""
+    if queryset is None:
+        queryset = CategoryPage.objects.all()
+    queryset = queryset.live()
+    return queryset.public() if public is None else queryset.filter(public)
 
 
 def can_view_article(user, page) -> bool:

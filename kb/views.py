@@ -13,8 +13,8 @@ from wagtail.models import Locale
 from . import services
 from .forms import FeedbackForm, SearchForm
 from .highlight import article_text, highlight_snippet
-from .models import ArticlePage, CategoryPage
-from .permissions import can_view_article, public_q
+from .models import ArticlePage
+from .permissions import can_view_article, public_q, visible_categories
 
 PER_PAGE = 10
 MAX_ID = 2**63 - 1
@@ -29,12 +29,7 @@ def search(request):
         query = form.cleaned_data["q"].strip()
         category_id = form.cleaned_data["category"]
         if category_id:
-            category = (
-                CategoryPage.objects.live()
-                .filter(public)
-                .filter(pk=category_id)
-                .first()
-            )
+            category = visible_categories(public=public).filter(pk=category_id).first()
     locale_id = services.active_locale_id()
     hits = services.search_article_hits(
         request.user,
@@ -54,7 +49,7 @@ def search(request):
     ]
     if query and page_obj.number == 1:
         services.record_search(query, result_count=paginator.count)
-    categories = CategoryPage.objects.live().filter(public).filter(locale_id=locale_id)
+    categories = visible_categories(public=public).filter(locale_id=locale_id)
     return TemplateResponse(
         request,
         "kb/search.html",

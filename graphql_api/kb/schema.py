@@ -7,8 +7,8 @@ from strawberry.types import Info
 from wagtail.models import Locale
 
 from kb import services
-from kb.models import ArticlePage, CategoryPage
-from kb.permissions import visible_articles
+from kb.models import ArticlePage
+from kb.permissions import visible_articles, visible_categories
 
 from ..context import get_user
 from ..pagination import (
@@ -40,8 +40,7 @@ class Query:
         if filters is not None:
             if filters.category is not None:
                 category = (
-                    CategoryPage.objects.live()
-                    .public()
+                    visible_categories()
                     .filter(slug=clean_slug(filters.category, "category"))
                     .first()
                 )
@@ -85,9 +84,7 @@ class Query:
     def categories(
         self, first: int = MAX_LIST_SIZE, offset: int = 0
     ) -> list[CategoryType]:
-        return capped_list(
-            CategoryPage.objects.live().public().order_by("path"), first, offset
-        )
+        return capped_list(visible_categories().order_by("path"), first, offset)
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from kb.models import ArticlePage, CategoryPage
+from kb.permissions import visible_categories
 
 
 @strawberry.enum(name="ArticleAudience")
@@ -30,7 +31,7 @@ def _categories_by_path(info: Info) -> dict:
     parent page, found by path prefix instead of one query per article."""
     cache = info.context.__dict__.setdefault("_kb_categories", None)
     if cache is None:
-        cache = {c.path: c for c in CategoryPage.objects.live().public()}
+        cache = {c.path: c for c in visible_categories()}
         info.context.__dict__["_kb_categories"] = cache
     return cache
 
