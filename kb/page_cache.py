@@ -118,14 +118,9 @@ def bump_generation(**_ignored) -> None:
 
 
 def current_generation() -> int:
-    """The knowledge base's current generation (see ``_generation``), for other caches
-    of what pages show (``kb.services`` search results)."""
-    return _generation()
-
-
-def _generation() -> int:
-    """The current generation: from this process's copy while it is fresh, else from
-    the shared cache (made if missing)."""
+    """The knowledge base's current generation, for the page cache and for other caches
+    of what pages show (``kb.services`` search results): from this process's copy while
+    it is fresh, else from the shared cache (made if missing)."""
     now = time.monotonic()
     if _local.generation is not None and now - _local.read_at < check_seconds():
         return _local.generation
@@ -167,7 +162,7 @@ def serve(request, path):
     if not seconds or not _anonymous_request(request):
         return wagtail_serve(request, path)
     key = _key(request, path)
-    generation = _generation()
+    generation = current_generation()
     entry = _local.get(key, generation)
     if entry is None:
         entry = cache.get(key)
