@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -59,32 +57,6 @@ ORDERINGS = {
 }
 DEFAULT_ORDER = "-updated"
 PAGE_SIZES = (25, 50, 100)
-COUNT_CAP = 1000
-
-
-class CappedPaginator(Paginator):
-    """A paginator that counts at most ``COUNT_CAP + 1`` rows: an exact ``COUNT(*)`` of
-    an agent's 50k visible tickets cost ~60-160 ms, more than the page itself (bench
-    FINDINGS T-1 "Counting"); counting up to 1,001 costs a few ms. Beyond the cap the
-    inbox says "1000+ tickets" and offers the pages up to the cap (refine the filters
-    to reach older tickets)."""
-
-    cap = COUNT_CAP
-
-    @cached_property
-    def count(self):
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
-
-    def page(self, number):
-        # Slice a whole page even when the capped count ends inside it.
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = self.object_list[bottom : bottom + self.per_page]
-        return self._get_page(rows, number, self)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
 
 
 def saved_view_queryset(

@@ -27,6 +27,7 @@ from .. import permissions, services
 from ..canned import render_canned_response
 from ..exceptions import TicketNotFound
 from ..models import OPEN_STATUSES
+from ..pagination import CappedPaginator
 from . import bulk as bulk_actions
 from . import forms, inbox, reports, workspace
 from .access import is_desk_user, may_act, my_queues
@@ -87,7 +88,7 @@ def inbox_view(request):
     qs = inbox.apply_filters(qs, data)
     qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
     per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
-    paginator = inbox.CappedPaginator(inbox.for_listing(qs), per_page)
+    paginator = CappedPaginator(inbox.for_listing(qs), per_page)
     page = paginator.get_page(request.GET.get("page"))
     rows = inbox.listing_rows(page.object_list)
 

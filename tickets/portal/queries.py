@@ -11,8 +11,8 @@ from wagtail.models import Locale
 from accounts import roles
 
 from .. import permissions
-from ..desk.inbox import CappedPaginator
 from ..models import Priority, Ticket
+from ..pagination import CappedPaginator
 from .common import PRIORITY_RANK
 
 ORDERINGS = {
@@ -87,7 +87,7 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
     total come from one statement (``COUNT(*) OVER ()``) instead of a count and a
     page each reading every grant, and the rows are loaded by id in a second one.
     Staff, whose visible tickets may be all of them and whose page can stop early on
-    an index: the desk's ``CappedPaginator`` ("1000+ tickets") and ``page_rows``."""
+    an index: ``tickets.pagination.CappedPaginator`` ("1000+ tickets") and ``page_rows``."""
     if roles.is_staff_member(user):
         paginator = CappedPaginator(tickets, per_page)
         page = paginator.get_page(number)

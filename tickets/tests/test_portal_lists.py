@@ -265,7 +265,7 @@ def test_customer_list_counts_exactly_in_the_page_query(
 def test_staff_list_count_is_capped_and_pages_stay_whole(
     client, agent, alice, queue, monkeypatch
 ):
-    from tickets.desk.inbox import CappedPaginator
+    from tickets.pagination import CappedPaginator
     from tickets.portal import views
 
     monkeypatch.setattr(CappedPaginator, "cap", 3)
