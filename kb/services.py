@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 from wagtail.models import Locale
 
+from portal.counters import add_to
+
 from .models import ArticleDailyViews, ArticleFeedback, ArticlePage, UnansweredSearch
 from .permissions import can_view_article, visible_articles
 
@@ -119,19 +121,12 @@ def _views_key(article_id, day) -> str:
 
 def _bump(key: str, delta: int = 1) -> int:
     """Atomically add ``delta`` to a counter; returns the new value."""
-    for _attempt in range(2):
-        try:
-            return cache.incr(key, delta)
-        except ValueError:  # no counter yet
-            if cache.add(key, delta, COUNTER_TIMEOUT):
-                return delta
-            # another request created it between incr and add: increment that one
-    return cache.incr(key, delta)
+    return add_to(key, delta, timeout=COUNTER_TIMEOUT)
 
 
 # An article view (and a search) is first added up in the process and moved to the
 # shared cache at most every VIEW_BUFFER_SECONDS, one increment per counter, instead of
-# two or three cache round trips on every hit (a cached anonymous page costs one cache read otherwise). A
+# cache round trips on every hit (a cached anonymous page costs none otherwise). A
 # process that stops loses at most those seconds of counts (it flushes at exit when it
 # can); ``flush_counters`` drains the buffer of the process it runs in first.
 VIEW_BUFFER_SECONDS = 5
@@ -372,8 +367,7 @@ def _search_slot(normalised: str, day) -> int:
     index = cache.get(slot_key)
     if index is not None:
         return index
-    cache.add(f"kb:search:n:{day.isoformat()}", 0, COUNTER_TIMEOUT)
-    index = cache.incr(f"kb:search:n:{day.isoformat()}")
+    index = add_to(f"kb:search:n:{day.isoformat()}", timeout=COUNTER_TIMEOUT)
     if not cache.add(slot_key, index, COUNTER_TIMEOUT):
         return cache.get(slot_key, index)  # another request registered it first
     cache.set(_search_keys(day, index)[0], normalised, COUNTER_TIMEOUT)

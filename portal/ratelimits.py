@@ -13,10 +13,10 @@ import functools
 import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
+
+from .counters import add_to
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -53,35 +53,13 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return allowed, seconds
 
 
-def _count(window_key: str, *, timeout: int) -> int:
-    """Add one to a window's counter and return it. On Redis this is one round trip
-    (``SET NX EX`` then ``INCR`` in a pipeline) instead of the three that Django's
-    ``add`` and ``incr`` (``EXISTS`` + ``INCRBY``) cost: every GraphQL request and every
-    filing pays it."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        key = backend.make_and_validate_key(window_key)
-        client = backend._cache.get_client(key, write=True)
-        with client.pipeline(transaction=False) as pipe:
-            pipe.set(key, 0, ex=timeout, nx=True)
-            pipe.incr(key)
-            _created, used = pipe.execute()
-        return int(used)
-    cache.add(window_key, 0, timeout=timeout)
-    try:
-        return cache.incr(window_key)
-    except ValueError:  # expired between add and incr
-        cache.set(window_key, 1, timeout=timeout)
-        return 1
-
-
 def hit(key: str, rate: str) -> int | None:
     """Count one attempt in a fixed window of the shared cache; the seconds to wait
     when ``rate`` is exceeded, else None (the attempt still counts, so hammering does
     not reopen the door). The one counter behind every rate limit of the site."""
     allowed, period = parse_rate(rate)
     now = time.time()
-    used = _count(f"ratelimit:{key}:{int(now // period)}", timeout=period + 1)
+    used = add_to(f"ratelimit:{key}:{int(now // period)}", timeout=period + 1)
     if used > allowed:
         return int(period - now % period) + 1
     return None
