@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 
+from . import services
 from .attachments import validate_upload
 from .models import Category, Priority
 
@@ -138,6 +139,7 @@ class NewTicketForm(PortalForm):
     organization = forms.ModelChoiceField(
         label=_("Organization"),
         queryset=Organization.objects.none(),
+        required=False,  # none chosen: the service's default organization
         empty_label=None,
         help_text=_(
             "Colleagues may see the ticket if the organization shares tickets."
@@ -165,9 +167,11 @@ class NewTicketForm(PortalForm):
         organizations = Organization.objects.filter(memberships__user=user).order_by(
             "name"
         )
-        self.organizations = list(organizations)
-        if len(self.organizations) > 1:
+        if len(organizations) > 1:
             self.fields["organization"].queryset = organizations
+            if not self.is_bound:
+                default = services.default_organization(user)
+                self.initial.setdefault("organization", default and default.pk)
         else:
             del self.fields["organization"]
         if not self.is_bound:
@@ -175,9 +179,9 @@ class NewTicketForm(PortalForm):
 
     @property
     def chosen_organization(self):
-        if "organization" in self.fields:
-            return self.cleaned_data.get("organization")
-        return self.organizations[0] if self.organizations else None
+        """The organization the customer picked, or None: ``services.create_ticket``
+        then files it under the requester's default organization."""
+        return self.cleaned_data.get("organization")
 
     def deflection_data(self) -> dict:
         return {

@@ -37,11 +37,10 @@ def permission_ids() -> dict[str, int]:
     )
 
 
-def desired_user_grants(
-    ticket: Ticket, ids: dict[str, int], *, new: bool = False
-) -> set[tuple[int, int]]:
-    # Requesters of tickets merged into this one keep following their conversation
-    # (a ticket being created has none).
+def requester_ids(ticket: Ticket, *, new: bool = False) -> set[int]:
+    """Who holds the requester grants: the requester, and the requesters of tickets
+    merged into this one, who keep following their conversation (a ticket being
+    created has none)."""
     requesters = {ticket.requester_id}
     if not new:
         requesters.update(
@@ -49,6 +48,24 @@ def desired_user_grants(
                 "requester_id", flat=True
             )
         )
+    return requesters
+
+
+def sharing_group_id(ticket: Ticket, codename: str) -> int | None:
+    """The organization group that holds ``codename`` on the ticket through sharing,
+    or None."""
+    organization = ticket.organization
+    if organization is None or not organization.group_id:
+        return None
+    if codename not in SHARING_PERMS.get(organization.ticket_sharing, ()):
+        return None
+    return organization.group_id
+
+
+def desired_user_grants(
+    ticket: Ticket, ids: dict[str, int], *, new: bool = False
+) -> set[tuple[int, int]]:
+    requesters = requester_ids(ticket, new=new)
     wanted = {(uid, ids[c]) for uid in requesters for c in REQUESTER_PERMS}
     if ticket.assignee_id:
         wanted |= {(ticket.assignee_id, ids[c]) for c in AGENT_PERMS}

@@ -23,6 +23,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.utils.translation import gettext as _
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
@@ -90,13 +91,30 @@ def sees_all(user) -> bool:
     return is_supervisor(user) or is_viewer(user)
 
 
-def may_file(user) -> bool:
-    """Whether ``user`` may file a ticket of their own: the accounts rule (signed in,
-    not locked or rejected, approved where approval is required). Every surface (the
-    portal form, GraphQL) reaches it through ``services.create_ticket``."""
+def why_not_file(user) -> str | None:
+    """None when ``user`` may file a ticket of their own; otherwise why not.
+
+    The accounts rule first (signed in, not locked or rejected, approved where approval
+    is required), then the role: viewers are read-only staff and file nothing, unless
+    they also work tickets (agents, supervisors, administrators). Agents, supervisors
+    and editors file like anyone else (they are the requester). Every surface (the
+    portal form, GraphQL, email intake) reaches it through ``services.create_ticket``;
+    the portal also asks ``may_file`` to offer the form at all."""
     from accounts.permissions import can_file_tickets
 
-    return can_file_tickets(user)
+    if not can_file_tickets(user):
+        return _(
+            "Your account cannot file tickets yet: it is awaiting approval or "
+            "restricted."
+        )
+    if is_viewer(user) and not may_create_on_behalf(user):
+        return _("Read-only staff accounts cannot file tickets.")
+    return None
+
+
+def may_file(user) -> bool:
+    """Whether ``user`` may file a ticket of their own (see ``why_not_file``)."""
+    return why_not_file(user) is None
 
 
 def may_create_on_behalf(user) -> bool:
@@ -280,6 +298,59 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
 def can(user, action: str, ticket: Ticket) -> bool:
     """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?"""
     return why_not(user, action, ticket) is None
+
+
+def customer_audience(ticket: Ticket) -> frozenset[int]:
+    """Ids of the customers who read ``ticket``'s conversation: its requester and the
+    requesters of tickets merged into it (their grants, ``tickets.grants``), every
+    member of its organization when the organization shares tickets (the group grant),
+    and its watchers (they are emailed every reply). The support team is left out: who
+    of them sees a ticket follows its queue, which agents change anyway."""
+    from . import grants
+
+    users = get_user_model().objects.filter(
+        Q(pk__in=grants.requester_ids(ticket)) | Q(watched_tickets=ticket)
+    )
+    group_id = grants.sharing_group_id(ticket, "view_ticket")
+    if group_id is not None:
+        users = users | get_user_model().objects.filter(groups=group_id)
+    return frozenset(
+        users.exclude(is_superuser=True)
+        .exclude(groups__name__in=roles.STAFF_ROLES)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def why_not_merge(user, source: Ticket, target: Ticket) -> tuple[str, str] | None:
+    """None when ``user`` may fold ``source`` into ``target``; otherwise ``(kind,
+    message)`` as ``why_not``.
+
+    Besides ``merge`` on both tickets, a merge must not change who reads what. After
+    it, the source's replies and files are read on the target by everyone who reads
+    the target, and the source's requester (and watchers) read the target's whole
+    conversation. So the rule is: the customer audience of both tickets
+    (``customer_audience``: requesters, organization sharing, watchers) is the same
+    set of people. In practice: the same requester with the same organization
+    sharing, or tickets of one organization that shares its tickets with all of its
+    members. A Globex ticket never goes into an Acme one, and a ticket shared with
+    colleagues does not vanish into one they cannot read."""
+    denial = why_not(user, "merge", source) or why_not(user, "merge", target)
+    if denial is not None:
+        return denial
+    if source.pk == target.pk:
+        return (INVALID, _("A ticket cannot be merged into itself."))
+    if customer_audience(source) != customer_audience(target):
+        return (
+            INVALID,
+            _(
+                "These tickets are read by different customers: merging them would "
+                "show a conversation to people who cannot see it now. Merge only "
+                "tickets of the same requester, or of one organization that shares "
+                "its tickets."
+            ),
+        )
+    return None
 
 
 def can_download(user, attachment: Attachment) -> bool:
@@ -544,12 +615,14 @@ __all__ = [
     "can_download",
     "comments_visible_to",
     "count_visible",
+    "customer_audience",
     "events_visible_to",
     "get_ticket_for",
     "invalidate",
     "is_supervisor",
     "is_viewer",
     "may_create_on_behalf",
+    "may_file",
     "parties",
     "prefetch_permissions",
     "queues_for",
@@ -559,5 +632,7 @@ __all__ = [
     "visible_comments",
     "visible_tickets",
     "why_not",
+    "why_not_file",
+    "why_not_merge",
     "worked_queues",
 ]

@@ -45,6 +45,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "create_ticket",
+    "default_organization",
     "escalate_priority",
     "log_time",
     "mark_sla_breached",
@@ -95,13 +96,19 @@ def _lock(ticket: Ticket) -> Ticket:
 
 
 def _check(actor, action: str, ticket: Ticket) -> None:
-    denial = permissions.why_not(actor, action, ticket)
+    _refuse(permissions.why_not(actor, action, ticket))
+
+
+def _refuse(denial, *, field: str | None = None) -> None:
+    """Raise the error for a policy denial ``(kind, message)``; nothing for None."""
     if denial is None:
         return
     kind, message = denial
     if kind == permissions.NOT_FOUND:
         raise TicketNotFound(message)
     if kind == permissions.INVALID:
+        if field:
+            raise ValidationError({field: message}, code="state")
         raise ValidationError(message, code="state")
     raise PermissionDenied(message)
 
@@ -249,6 +256,22 @@ def next_reference() -> str:
 # --- creating and talking -------------------------------------------------------------
 
 
+NOT_A_MEMBER = "The requester is not a member of this organization."
+
+
+def default_organization(requester):
+    """The organization a new ticket of ``requester`` belongs to when none is chosen:
+    the first one they joined (membership order), or None when they belong to none.
+    Deciding it here, not in each form, gives a ticket the same organization, and so
+    the same sharing, whether it comes from the portal, GraphQL or email."""
+    membership = (
+        requester.memberships.select_related("organization")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    return membership.organization if membership else None
+
+
 @service
 def create_ticket(
     actor,
@@ -264,16 +287,17 @@ def create_ticket(
     requester=None,
 ) -> Ticket:
     """File a ticket. Staff (agents, supervisors) may file for a customer via
-    ``requester``; ``organization`` must be one of the requester's; no queue means the
-    default queue."""
+    ``requester``; viewers file nothing (``permissions.why_not_file``).
+    ``organization`` must be one of the requester's; none means
+    ``default_organization``. No queue means the default queue."""
     if not permissions._active(actor):
         raise PermissionDenied("Sign in to file a ticket.")
     requester = requester or actor
-    if requester.pk == actor.pk and not permissions.may_file(actor):
-        raise PermissionDenied(
-            "Your account cannot file tickets yet: it is awaiting approval or restricted."
-        )
-    if requester.pk != actor.pk and not permissions.may_create_on_behalf(actor):
+    if requester.pk == actor.pk:
+        refusal = permissions.why_not_file(actor)
+        if refusal:
+            raise PermissionDenied(refusal)
+    elif not permissions.may_create_on_behalf(actor):
         raise PermissionDenied("Only the support team can file tickets for others.")
     if not requester.is_active:
         raise ValidationError({"requester": "This account is not active."})
@@ -287,13 +311,10 @@ def create_ticket(
     priority = _choice(priority, Priority, field="priority", label="priority")
     category = _choice(category, Category, field="category", label="category")
     source = _choice(source, Source, field="source", label="source")
-    if (
-        organization is not None
-        and not requester.memberships.filter(organization=organization).exists()
-    ):
-        raise ValidationError(
-            {"organization": "The requester is not a member of this organization."}
-        )
+    if organization is None:
+        organization = default_organization(requester)
+    elif not requester.memberships.filter(organization=organization).exists():
+        raise ValidationError({"organization": NOT_A_MEMBER})
     validated = files.validate_uploads(attachments)
     queue = queue or Queue.objects.default()
     now = timezone.now()
@@ -596,27 +617,34 @@ def remove_watcher(actor, ticket, user=None) -> bool:
 
 @service
 def merge(actor, source, target) -> Ticket:
-    """Fold a duplicate into ``target``: comments, attachments, time entries and watchers
-    move over, the source's requester keeps access through the target, and the source
-    closes with a link (``merged_into``)."""
+    """Fold a duplicate into ``target``: comments, attachments and time entries move
+    over, the source's requester keeps access through the target (grants) and follows
+    it, and the source closes with a link (``merged_into``).
+
+    Only tickets read by the same customers merge (``permissions.why_not_merge``), so
+    a merge never shows a conversation to anyone new; a refused merge changes nothing.
+    Watchers of the source who may not see the target (staff of another queue) are
+    not carried over."""
     if source is None or target is None:
         raise TicketNotFound("No such ticket.")
-    if source.pk == target.pk:
-        raise ValidationError({"target": "A ticket cannot be merged into itself."})
     # lock in a fixed order so two opposite merges cannot deadlock
-    for ticket in sorted((source, target), key=lambda t: t.pk):
+    for ticket in sorted(
+        {source.pk: source, target.pk: target}.values(), key=lambda t: t.pk
+    ):
         _lock(ticket)
-    _check(actor, "merge", source)
-    _check(actor, "merge", target)
+    _refuse(permissions.why_not_merge(actor, source, target), field="target")
     Comment.objects.filter(ticket=source).update(ticket=target)
     Attachment.objects.filter(ticket=source).update(ticket=target)
     TimeEntry.objects.filter(ticket=source).update(ticket=target)
-    target.watchers.add(source.requester, *source.watchers.all())
     old_status = source.status
     source.merged_into = target
     fields = _set_status(source, Status.CLOSED)
     _save(source, "merged_into", *dict.fromkeys(fields))
     grants.sync_ticket_permissions(target)
+    followers = [source.requester, *source.watchers.all()]
+    target.watchers.add(
+        *(user for user in followers if permissions.can(user, "watch", target))
+    )
     _event(
         source,
         actor,

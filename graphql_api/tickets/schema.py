@@ -141,6 +141,19 @@ def _slug_lookup(model, value, field: str):
     return found
 
 
+def _organization_lookup(value):
+    """The organization named by slug, or None (the service then picks the
+    requester's default). An unknown slug answers like one the caller does not belong
+    to, so that organizations' slugs cannot be probed."""
+    if value is None:
+        return None
+    slug = clean_slug(value, "organization")
+    found = Organization.objects.filter(slug=slug).first()
+    if found is None:
+        raise ValidationError({"organization": services.NOT_A_MEMBER})
+    return found
+
+
 @strawberry.type
 class Mutation:
     @strawberry_django.mutation(
@@ -152,9 +165,7 @@ class Mutation:
             user = get_user(info, required=True)
             ratelimits.consume("ticket_create", f"user:{user.pk}")  # shared with portal
             queue = _slug_lookup(Queue, input.queue, "queue")
-            organization = _slug_lookup(
-                Organization, input.organization, "organization"
-            )
+            organization = _organization_lookup(input.organization)
             return services.create_ticket(
                 user,
                 subject=input.subject,

@@ -181,7 +181,9 @@ class CreateTicketInput:
     category: TicketCategory = TicketCategory.OTHER
     queue: str | None = strawberry.field(default=None, description="Queue slug.")
     organization: str | None = strawberry.field(
-        default=None, description="Organization slug (one of the caller's)."
+        default=None,
+        description="Organization slug (one of the caller's); by default the "
+        "organization the caller joined first.",
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from tickets import services
 from tickets.models import Status, Ticket, TicketEvent
 
-from .factories import TicketFactory, make_agent
+from .factories import TicketFactory, make_agent, make_customer
 
 pytestmark = pytest.mark.django_db
 INBOX = "/admin/helpdesk/tickets/"
@@ -263,7 +263,7 @@ def test_organization_filter_is_a_text_box_not_every_organization(
     from .factories import OrganizationFactory
 
     others = [OrganizationFactory(name=f"Company {n}") for n in range(5)]
-    elsewhere = TicketFactory(requester=alice, queue=queue)
+    elsewhere = TicketFactory(requester=make_customer(), queue=queue)  # no org
     client.force_login(agent)
     page = client.get(INBOX, {"view": "all"}).content.decode()
     assert 'name="organization"' in page
@@ -344,7 +344,7 @@ def test_row_shows_every_column(client, agent, queue, alice, acme):
 def test_row_without_organization_assignee_or_open_deadline(
     client, agent, queue, alice
 ):
-    ticket = TicketFactory(requester=alice, queue=queue, organization=None)
+    ticket = TicketFactory(requester=make_customer(), queue=queue)  # of no org
     services.change_status(agent, ticket, Status.IN_PROGRESS)
     services.change_status(agent, ticket, Status.RESOLVED)
     Ticket.objects.filter(pk=ticket.pk).update(assignee=None)

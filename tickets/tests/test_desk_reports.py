@@ -10,7 +10,7 @@ import pytest
 from tickets.desk import reports
 from tickets.models import Status, Ticket
 
-from .factories import TicketFactory
+from .factories import TicketFactory, make_customer
 
 pytestmark = pytest.mark.django_db
 DAY = date(2025, 3, 10)
@@ -61,11 +61,12 @@ def dataset(alice, queue, other_queue, acme, agent):
         assignee=agent,
     )
     make(alice, queue, org=acme, hours_to_reply=3, hours_to_resolve=30, rating=2)
-    make(alice, queue, hours_to_reply=2, breached=True)
-    make(alice, queue)  # open, outcome unknown
-    make(alice, other_queue, hours_to_reply=6, hours_to_resolve=20, rating=4)
+    loner = make_customer()  # of no organization
+    make(loner, queue, hours_to_reply=2, breached=True)
+    make(loner, queue)  # open, outcome unknown
+    make(loner, other_queue, hours_to_reply=6, hours_to_resolve=20, rating=4)
     # outside the range
-    make(alice, queue, created=T0 - timedelta(days=40), hours_to_reply=1)
+    make(loner, queue, created=T0 - timedelta(days=40), hours_to_reply=1)
 
 
 def test_numbers_per_queue(supervisor, dataset):

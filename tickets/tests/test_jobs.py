@@ -13,7 +13,7 @@ from django.utils import timezone
 from tickets import services, tasks
 from tickets.models import DailyStats, EventKind, Ticket, TicketEvent
 
-from .factories import SLAPolicyFactory, TicketFactory
+from .factories import SLAPolicyFactory, TicketFactory, make_customer
 
 
 @pytest.fixture
@@ -134,8 +134,9 @@ def test_daily_stats_upsert_the_same_rows_twice(
 ):
     day = date(2026, 3, 2)
     first = act(TicketFactory, requester=alice, queue=queue, organization=acme)
-    second = act(TicketFactory, requester=alice, queue=queue)
-    third = act(TicketFactory, requester=alice, queue=other_queue)
+    loner = make_customer()  # of no organization
+    second = act(TicketFactory, requester=loner, queue=queue)
+    third = act(TicketFactory, requester=loner, queue=other_queue)
     Ticket.objects.filter(pk=first.pk).update(
         created_at=_at(day, 1),
         assignee=agent,
@@ -187,8 +188,8 @@ def test_daily_stats_upsert_the_same_rows_twice(
 
 
 @pytest.mark.django_db
-def test_backfill_command(act, alice, queue):
-    act(TicketFactory, requester=alice, queue=queue)
+def test_backfill_command(act, queue):
+    act(TicketFactory, requester=make_customer(), queue=queue)  # of no organization
     out = StringIO()
     call_command("backfill_stats", "--days", "3", stdout=out)
     assert out.getvalue().strip() == "2 rows for the last 3 days."

@@ -7,7 +7,7 @@ from tickets import permissions, services
 from tickets.exceptions import PermissionDenied, TicketNotFound
 from tickets.models import Ticket, TicketEvent
 
-from .factories import OrganizationFactory, TicketFactory, make_agent, make_customer
+from .factories import TicketFactory, make_agent, make_customer
 
 
 def refs(user):
@@ -115,18 +115,23 @@ def test_visible_comments_hide_internal_notes_from_customers(
 
 
 def test_merge_moves_conversation_and_keeps_requester_access(
-    ticket, alice, agent, queue
+    ticket, alice, bob, acme, agent, queue
 ):
-    carol = make_customer(OrganizationFactory(name="Globex", slug="globex"))
-    duplicate = TicketFactory(requester=carol, queue=queue)
-    services.reply(carol, duplicate, body="Me too")
+    """Bob's duplicate goes into his colleague's ticket (Acme shares tickets); he keeps
+    reading it through his own grant when Acme stops sharing. (A Globex ticket is
+    never merged into an Acme one: see test_merge.)"""
+    duplicate = TicketFactory(requester=bob, queue=queue)
+    services.reply(bob, duplicate, body="Me too")
     services.merge(agent, duplicate, ticket)
     duplicate.refresh_from_db()
     assert duplicate.merged_into == ticket
     assert duplicate.status == "closed"
     assert [c.body for c in ticket.comments.all()] == ["Me too"]
-    assert carol in ticket.watchers.all()
-    assert refs(carol) == sorted([ticket.reference, duplicate.reference])
+    assert bob in ticket.watchers.all()
+    acme.ticket_sharing = TicketSharing.NONE
+    acme.save()
+    services.apply_organization_sharing(acme)
+    assert refs(bob) == sorted([ticket.reference, duplicate.reference])
     with pytest.raises(ValidationError):
         services.merge(agent, duplicate, ticket)
 
