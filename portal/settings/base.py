@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.errors.DatabaseUnavailableMiddleware",
+    # outside SessionMiddleware: it must see the session cookie being set
+    "portal.middleware.PrivateCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,6 +255,19 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Through accounts.views.admin_login_redirect: allauth for visitors, a 403 page (not a
 # redirect loop) for signed-in users without admin access.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
+# Sign-in and credentials are allauth's alone (second factor, rate limits, verified
+# email addresses): pages that require a login send readers to allauth, and Wagtail's
+# account page neither resets nor changes passwords or email addresses (it links to
+# allauth's pages instead, accounts.wagtail_hooks).
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+# Shared-password privacy would be a second, unthrottled password door
+# (/_util/authenticate_with_password/): editors restrict pages and collections to
+# signed-in users or groups instead (KB articles use their audience).
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
