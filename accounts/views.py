@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import ratelimits
+
 from . import permissions, services, tokens
 from .forms import InvitationForm, ProfileForm, TokenForm
 from .models import Invitation, Membership, Organization
@@ -132,7 +134,7 @@ def token_create(request):
                 "accounts/token_created.html",
                 {"token": new.token, "secret": new.secret},
             )
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = "private, no-store"
             return response
     return TemplateResponse(
         request,
@@ -159,6 +161,7 @@ def _managed_organization(request, slug) -> Organization:
 
 
 @login_required
+@ratelimits.limit("organization_invite")  # each invitation emails an address
 def organization_detail(request, slug):
     organization = _managed_organization(request, slug)
     form = InvitationForm()

@@ -292,7 +292,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
-    "reset_password": "5/h/ip",
+    # per address too: rotating client addresses does not flood one mailbox
+    "reset_password": "5/h/ip,5/h/key",
 }
 ACCOUNT_APPROVAL_REQUIRED = env_bool("ACCOUNT_APPROVAL_REQUIRED", False)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
@@ -389,7 +390,11 @@ BACKUP_EXCLUDE_MODELS = [
 ]
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
 # from the portal and through GraphQL. allauth and GraphQL requests have their own.
-PORTAL_RATE_LIMITS = {"ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h")}
+PORTAL_RATE_LIMITS = {
+    "ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h"),
+    # an organization manager's invitations: each one emails an address
+    "organization_invite": env_str("INVITATION_RATE_LIMIT", "30/h"),
+}
 # Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
 if env_bool("BENCH_COUNT_QUERIES", False):
     MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]
