@@ -71,7 +71,7 @@ def login_redirect(request):
     return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
 
 
-def password_reset_redirect(request, **_route_kwargs):
+def password_reset_redirect(request):
     """Stands in front of Wagtail's admin password reset (``/admin/password_reset/``
     and its done/confirm/complete pages), which emailed a reset link on every request.
     Sends no email, whatever the method: the browser goes to allauth's reset, which is

@@ -389,7 +389,8 @@ BACKUP_EXCLUDE_MODELS = [
     "django_q.task",
 ]
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
-# from the portal and through GraphQL. allauth and GraphQL requests have their own.
+# from the portal and through GraphQL, inviting people to an organization. allauth and
+# GraphQL requests have their own.
 PORTAL_RATE_LIMITS = {
     "ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h"),
     # an organization manager's invitations: each one emails an address
