@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import ratelimits
+
 from . import permissions, services, tokens
 from .forms import InvitationForm, ProfileForm, TokenForm
 from .models import Invitation, Membership, Organization
@@ -26,6 +28,15 @@ def _may_open_admin(request, default_next: str) -> bool:
     return request.user.has_perm("wagtailadmin.access_admin")
 
 
+def _safe_next(request, default_next: str) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or default_next
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return default_next
+    return next_url
+
+
 def admin_login_redirect(request, default_next="/admin/"):
     """Stands in front of Wagtail's and Django's admin login views, which would sign a
     user in with a password alone and skip the second factor. Never authenticates,
@@ -34,11 +45,7 @@ def admin_login_redirect(request, default_next="/admin/"):
     A signed-in user without admin access is refused here with a 403 page: allauth's
     login sends signed-in users straight back to ``next``, and the admin back to its
     login, so a redirect would loop forever."""
-    next_url = request.POST.get("next") or request.GET.get("next") or default_next
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = default_next
+    next_url = _safe_next(request, default_next)
     next_query = urlencode({"next": next_url})
     if request.user.is_authenticated:
         if _may_open_admin(request, default_next):
@@ -50,6 +57,27 @@ def admin_login_redirect(request, default_next="/admin/"):
             status=403,
         )
     return redirect(f"{reverse('account_login')}?{next_query}")
+
+
+def login_redirect(request):
+    """Stands where Wagtail's front-end login was (``/_util/login/``, where pages that
+    require a login used to send readers): a plain Django ``LoginView`` that signed a
+    user in with a password alone, without the second factor, allauth's rate limits or
+    email verification. Never authenticates, whatever the method: a visitor is sent to
+    allauth's login, a signed-in user on to ``next``."""
+    next_url = _safe_next(request, "/")
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+
+def password_reset_redirect(request):
+    """Stands in front of Wagtail's admin password reset (``/admin/password_reset/``
+    and its done/confirm/complete pages), which emailed a reset link on every request.
+    Sends no email, whatever the method: the browser goes to allauth's reset, which is
+    rate limited (``ACCOUNT_RATE_LIMITS["reset_password"]``). An old Wagtail reset link
+    lands there too, to ask for a fresh one."""
+    return redirect("account_reset_password")
 
 
 def _profile_context(request, **extra):
@@ -106,7 +134,7 @@ def token_create(request):
                 "accounts/token_created.html",
                 {"token": new.token, "secret": new.secret},
             )
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = "private, no-store"
             return response
     return TemplateResponse(
         request,
@@ -133,6 +161,7 @@ def _managed_organization(request, slug) -> Organization:
 
 
 @login_required
+@ratelimits.limit("organization_invite")  # each invitation emails an address
 def organization_detail(request, slug):
     organization = _managed_organization(request, slug)
     form = InvitationForm()

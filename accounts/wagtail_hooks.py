@@ -45,3 +45,38 @@ def register_security_events_menu_item():
         icon_name="lock",
         order=620,
     )
+
+
+# Wagtail's account page no longer changes passwords or email addresses (allauth owns
+# credentials, see WAGTAIL_PASSWORD_MANAGEMENT_ENABLED): it links to allauth's pages.
+SIGN_IN_SETTINGS = (
+    (
+        "account_change_password",
+        _("Change password"),
+        _("Change the password you sign in with."),
+    ),
+    (
+        "account_email",
+        _("Email addresses"),
+        _("Add, verify or remove the addresses you sign in with."),
+    ),
+    (
+        "mfa_index",
+        _("Two-factor authentication"),
+        _("Set up an authenticator app and recovery codes."),
+    ),
+)
+
+
+def _sign_in_settings_item(url_name, label, help_text):
+    def item(request):
+        return {"url": reverse(url_name), "label": label, "help_text": help_text}
+
+    return item
+
+
+for _url_name, _label, _help_text in SIGN_IN_SETTINGS:
+    hooks.register(
+        "register_account_menu_item",
+        _sign_in_settings_item(_url_name, _label, _help_text),
+    )

@@ -6,7 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from accounts.views import admin_login_redirect
+from accounts.views import admin_login_redirect, login_redirect, password_reset_redirect
 from kb import page_cache
 
 from . import views
@@ -14,11 +14,15 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
-    # Both admin login views would skip MFA: send them to allauth (before the includes).
+    # Sign-in is allauth's alone (its second factor, rate limits and email
+    # verification): the admins' login views and Wagtail's password reset, which would
+    # skip them, are shadowed here, before the includes. portal/tests/test_login_routes
+    # walks every route and fails when any other view can sign a user in.
     path("admin/login/", admin_login_redirect),
     path(
         "django-admin/login/", admin_login_redirect, {"default_next": "/django-admin/"}
     ),
+    re_path(r"^admin/password_reset/", password_reset_redirect),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
@@ -38,9 +42,13 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail serves every other path (home page, /kb/ tree); keep it last. Its page view
-# goes through the knowledge base's anonymous page cache (kb.page_cache).
+# goes through the knowledge base's anonymous page cache (kb.page_cache). Its front-end
+# password login (``/_util/login/``) is replaced by a redirect to allauth under the same
+# name (Wagtail reverses it for pages that require a login).
+WAGTAIL_REPLACED = {"wagtail_serve", "wagtailcore_login"}
 urlpatterns += [
-    *(p for p in wagtail_urls.urlpatterns if p.name != "wagtail_serve"),
+    *(p for p in wagtail_urls.urlpatterns if p.name not in WAGTAIL_REPLACED),
+    path("_util/login/", login_redirect, name="wagtailcore_login"),
     re_path(wagtail_urls.serve_pattern, page_cache.serve, name="wagtail_serve"),
 ]
 

@@ -217,3 +217,26 @@ def test_manager_withdraws_an_invitation(client, manager, acme):
     )
     assert response.status_code == 302
     assert Invitation.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_invitations_past_the_limit_answer_429_and_invite_nobody(
+    client, manager, settings
+):
+    """Each invitation emails an address the manager typed: a manager cannot make the
+    site mail strangers without limit."""
+    settings.PORTAL_RATE_LIMITS = {"organization_invite": "3/h"}
+    client.force_login(manager)
+    for number in range(3):
+        assert invite(client, f"n{number}@elsewhere.example").status_code == 302
+
+    response = invite(client, "n9@elsewhere.example")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert sorted(Invitation.objects.values_list("email", flat=True)) == [
+        "n0@elsewhere.example",
+        "n1@elsewhere.example",
+        "n2@elsewhere.example",
+    ]
+    assert client.get("/account/organizations/acme/").status_code == 200  # reading

@@ -84,7 +84,7 @@ def test_token_created_on_the_profile_shows_the_secret_once_and_stores_a_hash(
     )
 
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     secret = response.context["secret"]
     assert secret in response.content.decode()
     token = ApiToken.objects.get()

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.errors.DatabaseUnavailableMiddleware",
+    # outside SessionMiddleware: it must see the session cookie being set
+    "portal.middleware.PrivateCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,6 +255,19 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Through accounts.views.admin_login_redirect: allauth for visitors, a 403 page (not a
 # redirect loop) for signed-in users without admin access.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
+# Sign-in and credentials are allauth's alone (second factor, rate limits, verified
+# email addresses): pages that require a login send readers to allauth, and Wagtail's
+# account page neither resets nor changes passwords or email addresses (it links to
+# allauth's pages instead, accounts.wagtail_hooks).
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+# Shared-password privacy would be a second, unthrottled password door
+# (/_util/authenticate_with_password/): editors restrict pages and collections to
+# signed-in users or groups instead (KB articles use their audience).
+WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
+WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -277,7 +292,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "signup": "20/h/ip",
-    "reset_password": "5/h/ip",
+    # per address too: rotating client addresses does not flood one mailbox
+    "reset_password": "5/h/ip,5/h/key",
 }
 ACCOUNT_APPROVAL_REQUIRED = env_bool("ACCOUNT_APPROVAL_REQUIRED", False)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
@@ -373,8 +389,13 @@ BACKUP_EXCLUDE_MODELS = [
     "django_q.task",
 ]
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
-# from the portal and through GraphQL. allauth and GraphQL requests have their own.
-PORTAL_RATE_LIMITS = {"ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h")}
+# from the portal and through GraphQL, inviting people to an organization. allauth and
+# GraphQL requests have their own.
+PORTAL_RATE_LIMITS = {
+    "ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h"),
+    # an organization manager's invitations: each one emails an address
+    "organization_invite": env_str("INVITATION_RATE_LIMIT", "30/h"),
+}
 # Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
 if env_bool("BENCH_COUNT_QUERIES", False):
     MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]

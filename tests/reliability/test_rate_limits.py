@@ -97,9 +97,12 @@ def test_production_settings_keep_the_limits_on():
     assert base.ACCOUNT_RATE_LIMITS == {
         "login_failed": "5/5m/ip,5/5m/key",
         "signup": "20/h/ip",
-        "reset_password": "5/h/ip",
+        "reset_password": "5/h/ip,5/h/key",
     }
-    assert base.PORTAL_RATE_LIMITS == {"ticket_create": "20/h"}
+    assert base.PORTAL_RATE_LIMITS == {
+        "ticket_create": "20/h",
+        "organization_invite": "30/h",
+    }
 
 
 # --- filing tickets (portal.ratelimits) ---------------------------------------------
