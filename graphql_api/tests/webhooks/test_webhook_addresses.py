@@ -144,6 +144,31 @@ def test_the_admin_form_refuses_a_loopback_address(client, integrator):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url, created",
+    [("http://169.254.169.254/latest/", False), ("https://hooks.example.com/", True)],
+)
+def test_the_django_admin_refuses_a_metadata_address(client, integrator, url, created):
+    client.force_login(integrator)
+    response = client.post(
+        "/django-admin/graphql_api/webhook/add/",
+        {
+            "name": "CRM",
+            "url": url,
+            "secret": "s3cret-value",
+            "events": '["ticket.created"]',
+            "active": "on",
+        },
+    )
+    assert Webhook.objects.filter(url=url).exists() is created
+    if not created:
+        assert response.status_code == 200
+        assert "WEBHOOKS_ALLOWED_HOSTS" in str(
+            response.context["adminform"].form.errors
+        )
+
+
+@pytest.mark.django_db
 def test_the_allowlist_opens_named_hosts_and_networks_only(integrator, settings):
     settings.WEBHOOKS_ALLOWED_HOSTS = ["10.0.0.0/8", "hooks.corp.internal", ".lan"]
 
