@@ -97,21 +97,28 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
         _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     )
     last_error: OSError | None = None
+    # Connecting to all of them together takes at most ``timeout``, so that a claim
+    # is still sent within its lease however many addresses a name has.
+    deadline = time.monotonic() + timeout
     for address in resolved:
-        conn = connection_class(host, port, address=address, timeout=timeout)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        conn = connection_class(host, port, address=address, timeout=remaining)
         try:
             try:
                 conn.connect()
             except OSError as error:  # try the next checked address
                 last_error = error
                 continue
+            conn.sock.settimeout(timeout)
             conn.request("POST", target, body=body, headers=headers)
             response = conn.getresponse()
             response.read(1024)
             return response.status
         finally:
             conn.close()
-    raise last_error or OSError(f"No address to connect to for {host}")
+    raise last_error or TimeoutError(f"Could not connect to {host} in time")
 
 
 def backoff(attempts: int) -> timedelta:

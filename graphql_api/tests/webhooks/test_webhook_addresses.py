@@ -307,3 +307,75 @@ def test_the_connection_goes_to_the_address_that_was_checked(
     assert lookups == ["rebind.example.com"]
     [request] = receiver.requests
     assert request.headers["Host"] == f"rebind.example.com:{port}"
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An https endpoint on 127.0.0.1 with a certificate for hooks.example.com,
+    recording the SNI name and Host header it gets."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example.com"]
+        + ["-addext", "subjectAltName=DNS:hooks.example.com"],
+        check=True,
+        capture_output=True,
+    )
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(("host", self.headers["Host"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen.append(("sni", name))
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], cert, seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db
+def test_https_goes_to_the_checked_address_with_the_names_sni_and_certificate(
+    tls_receiver, make_webhook, settings, monkeypatch
+):
+    import ssl
+
+    port, cert, seen = tls_receiver
+    make_webhook(url=f"https://hooks.example.com:{port}/in")
+    TicketFactory(requester=make_customer(), queue=QueueFactory())
+    settings.WEBHOOKS_ALLOWED_HOSTS = ["127.0.0.1/32"]
+    real_getaddrinfo, real_context = socket.getaddrinfo, ssl.create_default_context
+
+    def dns(host, *args, **kwargs):
+        if host != "hooks.example.com":
+            return real_getaddrinfo(host, *args, **kwargs)
+        if kwargs.get("flags", 0) & socket.AI_NUMERICHOST:
+            raise socket.gaierror(socket.EAI_NONAME, "not a numeric address")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    # trust the test certificate (and nothing else), as a real CA would be trusted
+    monkeypatch.setattr(
+        ssl, "create_default_context", lambda *a, **k: real_context(cafile=cert)
+    )
+
+    assert deliver_due() == {"delivered": 1}
+    assert seen == [("sni", "hooks.example.com"), ("host", f"hooks.example.com:{port}")]
