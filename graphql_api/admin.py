@@ -1,10 +1,28 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Webhook, WebhookDelivery
+from .webhooks import addresses
+
+
+class WebhookAdminForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        try:
+            addresses.check_url(url)
+        except addresses.ForbiddenAddress as refused:
+            raise forms.ValidationError(str(refused))
+        return url
 
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
+    """Where webhooks may post is checked here too (``webhooks.addresses``)."""
+
+    form = WebhookAdminForm
     list_display = ["name", "url", "active", "include_internal_notes", "owner"]
     list_filter = ["active"]
     search_fields = ["name", "url"]

@@ -39,15 +39,15 @@ def _webhook_for(info: Info, raw_id) -> Webhook:
 
 
 def _given(**values):
-    """The fields the caller sent; a null boolean means "leave as is"."""
+    """The fields the caller sent; a null boolean or secret means "leave as is"."""
     return {
         name: value
         for name, value in values.items()
-        if value is not UNSET and not (value is None and name in _BOOLEANS)
+        if value is not UNSET and not (value is None and name in _NULL_KEEPS)
     }
 
 
-_BOOLEANS = {"include_internal_notes", "active"}
+_NULL_KEEPS = {"include_internal_notes", "active", "secret"}
 
 
 @strawberry.type
@@ -96,7 +96,12 @@ class Mutation:
                 include_internal_notes=input.include_internal_notes,
                 active=input.active,
             )
-            return services.update_webhook(webhook, user=get_user(info), **changes)
+            return services.update_webhook(
+                webhook,
+                user=get_user(info),
+                rotate_secret=bool(input.rotate_secret),
+                **changes,
+            )
 
     @strawberry_django.mutation(
         handle_django_errors=True,

@@ -62,7 +62,14 @@ class UpdateWebhookInput:
     url: str | None = UNSET
     events: list[str] | None = UNSET
     secret: str | None = strawberry.field(
-        default=UNSET, description="Empty or null generates a new one."
+        default=UNSET,
+        description="A new signing secret of your choice. Null or absent keeps the "
+        "current one; an empty string is refused.",
+    )
+    rotate_secret: bool | None = strawberry.field(
+        default=UNSET,
+        description="True generates a new signing secret, returned in the result's "
+        "`secret`; receivers must switch to it. Not together with `secret`.",
     )
     include_internal_notes: bool | None = UNSET
     active: bool | None = UNSET

@@ -1,7 +1,9 @@
 """Webhooks for integrators.
 
-* ``outbox.enqueue(event, data, ordering_key=..., include_internal=...)`` — call inside
-  the transaction of the change; writes one pending delivery per subscribed webhook.
+* ``outbox.enqueue(event, payload_for, ordering_key=..., include_internal=...)`` — call
+  inside the transaction of the change; writes one pending delivery per subscribed
+  webhook whose owner may see the event (``payload_for(owner)`` asks the domain policy).
+* ``addresses`` — where webhooks may post (public addresses, ``WEBHOOKS_ALLOWED_HOSTS``).
 * ``delivery.deliver_due()`` — run every minute (``manage.py process_webhooks``, schedule
   ``webhooks-process``); signs, posts, retries with backoff, keeps order per key.
 * ``services`` — create / update / delete / redeliver, for the admin and GraphQL.

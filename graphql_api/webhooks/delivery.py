@@ -18,12 +18,17 @@ Guarantees, and how:
   ``WEBHOOKS_BACKOFF_BASE_SECONDS * 2**(attempts-1)`` seconds (30 s, 1 min, 2 min, …,
   capped at ``WEBHOOKS_BACKOFF_MAX_SECONDS``) until ``WEBHOOKS_MAX_AGE_HOURS`` after the
   event, then the row is marked failed (and stops blocking later rows).
+* **Refusals.** A URL that resolves to a forbidden address (``addresses``), or a
+  webhook whose owner may no longer receive events (deactivated, locked, lost the
+  webhook permission), is not posted to: the row is marked failed at once with the
+  reason, since retrying would change nothing.
 """
 
+import http.client
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,37 +37,88 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from graphql_api.models import WebhookDelivery
 
-from . import signing
+from . import addresses, signing
+from .permissions import owner_may_receive
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "SupportPortal-Webhooks/1"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: it is recorded as a failure."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to ``address`` (checked by ``addresses.resolve_for_delivery``) instead
+    of resolving ``host`` again; ``host`` still makes the ``Host`` header."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.pinned_address = address
+
+    def connect(self):
+        self.sock = socket.create_connection(
+            (self.pinned_address, self.port), self.timeout
+        )
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, over TLS: the certificate is verified for ``host``, which is also
+    the SNI name, while the socket goes to the checked address."""
+
+    def __init__(self, host, port, *, address: str, timeout: float):
+        super().__init__(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self.pinned_address = address
+
+    def connect(self):
+        sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST ``body`` and return the HTTP status code. Raises on network errors."""
-    if urlsplit(url).scheme not in {"http", "https"}:
-        raise ValueError(f"Refusing to post to a non-HTTP URL: {url!r}")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=body, headers=headers, method="POST"
+    """POST ``body`` and return the HTTP status code. Raises
+    ``addresses.ForbiddenAddress`` when the URL or any address its host resolves to is
+    forbidden (nothing is sent), ``OSError`` on network errors.
+
+    The host is resolved once, every address checked, and the connection made to a
+    checked address: a second DNS answer (rebinding) is never asked for. Redirects are
+    not followed (a 3xx is an answer, recorded as a failure), and no proxy is used.
+    """
+    scheme, host, port, resolved = addresses.resolve_for_delivery(url)
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    connection_class = (
+        _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     )
-    opener = urllib.request.build_opener(_NoRedirects)
-    try:
-        with opener.open(request, timeout=timeout) as response:  # noqa: S310
+    last_error: OSError | None = None
+    # Connecting to all of them together takes at most ``timeout``, so that a claim
+    # is still sent within its lease however many addresses a name has.
+    deadline = time.monotonic() + timeout
+    for address in resolved:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        conn = connection_class(host, port, address=address, timeout=remaining)
+        try:
+            try:
+                conn.connect()
+            except OSError as error:  # try the next checked address
+                last_error = error
+                continue
+            conn.sock.settimeout(timeout)
+            conn.request("POST", target, body=body, headers=headers)
+            response = conn.getresponse()
             response.read(1024)
             return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+        finally:
+            conn.close()
+    raise last_error or TimeoutError(f"Could not connect to {host} in time")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -106,14 +162,15 @@ def claim_due(now: datetime, limit: int) -> list[WebhookDelivery]:
         )
     return list(
         WebhookDelivery.objects.filter(id__in=ids)
-        .select_related("webhook")
+        .select_related("webhook__owner")
         .order_by("id")
     )
 
 
 def send(delivery: WebhookDelivery, *, now: datetime | None = None) -> str:
-    """Post one claimed delivery and record the outcome: ``delivered``, ``retry`` or
-    ``failed``."""
+    """Post one claimed delivery and record the outcome: ``delivered``, ``retry``,
+    ``failed`` (too old to retry) or ``refused`` (forbidden address or owner: marked
+    failed at once with the reason, never retried)."""
     webhook = delivery.webhook
     body = signing.encode_body(
         event=delivery.event,
@@ -130,19 +187,28 @@ def send(delivery: WebhookDelivery, *, now: datetime | None = None) -> str:
         signing.EVENT_HEADER: delivery.event,
         signing.ID_HEADER: str(delivery.event_id),
     }
-    status_code, error = None, ""
-    try:
-        status_code = post(
-            webhook.url, body, headers, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS
-        )
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except Exception as exc:  # any failure to get an answer is retried
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-    finished_at = now or timezone.now()
     still_ours = WebhookDelivery.objects.filter(
         pk=delivery.pk, status=WebhookDelivery.Status.PENDING
     )
+    status_code, error, refusal = None, "", ""
+    if not owner_may_receive(webhook.owner):
+        refusal = _("The webhook's owner may no longer receive events.")
+    else:
+        try:
+            status_code = post(
+                webhook.url, body, headers, timeout=settings.WEBHOOKS_TIMEOUT_SECONDS
+            )
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except addresses.ForbiddenAddress as refused:
+            refusal = str(refused)
+        except Exception as exc:  # any failure to get an answer is retried
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+    if refusal:  # retrying would not change it
+        still_ours.update(status=WebhookDelivery.Status.FAILED, last_error=refusal)
+        logger.warning("Webhook delivery %s refused: %s", delivery.pk, refusal)
+        return "refused"
+    finished_at = now or timezone.now()
     if not error:
         still_ours.update(
             status=WebhookDelivery.Status.DELIVERED,

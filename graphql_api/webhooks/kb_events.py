@@ -2,8 +2,9 @@
 
 Wagtail gives no other hook for publishing (the admin, scheduled publishing and the API
 all end in ``PublishPageRevisionAction``), so this is one of the few signals we use.
-Only public knowledge-base articles without view restrictions are announced: an
-integrator must not learn about agent-only content.
+An article is announced to a webhook only when its owner may read it
+(``kb.permissions.can_view_article``, asked when the event is recorded): agents-only
+articles reach staff owners' webhooks only, and articles in a private section nobody's.
 """
 
 from django.db import transaction
@@ -30,14 +31,17 @@ def article_payload(page) -> dict:
 def on_page_published(sender, instance, **kwargs):
     if instance._meta.label_lower != ARTICLE_MODEL:
         return
-    if getattr(instance, "audience", None) != "public":
-        return
-    if instance.get_view_restrictions().exists():
-        return
+    from kb.permissions import can_view_article
+
+    payload = None
+
+    def payload_for(owner):
+        nonlocal payload
+        if not can_view_article(owner, instance):
+            return None
+        payload = payload or article_payload(instance)
+        return payload
+
     # Wagtail publishes without a wrapping transaction; join the caller's if any.
     with transaction.atomic():
-        enqueue(
-            "article.published",
-            article_payload(instance),
-            ordering_key=f"article:{instance.pk}",
-        )
+        enqueue("article.published", payload_for, ordering_key=f"article:{instance.pk}")

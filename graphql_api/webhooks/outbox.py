@@ -4,16 +4,28 @@ Call ``enqueue`` from a service function, inside its ``transaction.atomic()`` bl
 the deliveries commit or roll back with the change, so an event is never lost (the
 change committed but the post was never queued) nor invented (the post went out but
 the change rolled back).
+
+Who receives an event is decided here too, at the same moment: a webhook acts for its
+owner, so it gets an event only if its owner may see it, and only the fields its owner
+may see (the caller's ``payload_for(owner)`` asks the domain's policy). A change of
+rights later affects later events, never the rows already written.
 """
 
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from graphql_api.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
+
+from .permissions import owner_may_receive
+
+#: Builds an event's data for one webhook owner, or None: not for this owner.
+PayloadFor = Callable[[Any], dict | None]
 
 
 class OutboxError(RuntimeError):
@@ -22,17 +34,23 @@ class OutboxError(RuntimeError):
 
 def enqueue(
     event: str,
-    data: dict,
+    payload_for: PayloadFor,
     *,
     ordering_key: str | None = None,
     include_internal: bool = False,
 ) -> list[WebhookDelivery]:
-    """Write one pending delivery per active webhook subscribed to ``event``.
+    """Write one pending delivery per active webhook subscribed to ``event`` whose
+    owner may receive it.
 
+    ``payload_for(owner)`` builds the data for one webhook owner from what that owner
+    may see (the domain's permission policy, asked now, in this transaction), or
+    returns None when the owner may not see the event at all; it is called once per
+    owner. Webhooks without an owner, or whose owner is inactive, locked or no longer
+    allowed webhooks (``permissions.owner_may_receive``), get nothing.
     ``ordering_key`` (e.g. ``"ticket:HD-000123"``) keeps deliveries with the same key in
     order for each webhook. ``include_internal`` marks an event about internal content
-    (an internal note): only webhooks that opted into internal notes receive it.
-    Returns the deliveries written (none when nobody subscribes).
+    (an internal note): on top of the owner's right to see it, the webhook must have
+    opted into internal notes. Returns the deliveries written.
     """
     if event not in WEBHOOK_EVENTS:
         raise OutboxError(f"Unknown webhook event {event!r}.")
@@ -42,28 +60,42 @@ def enqueue(
         )
     webhooks = [
         webhook
-        for webhook in Webhook.objects.filter(active=True).order_by("id")
+        for webhook in Webhook.objects.filter(
+            active=True, owner__is_active=True, owner__locked_at__isnull=True
+        )
+        .select_related("owner")
+        .order_by("id")
         if webhook.subscribes_to(event)
         and (webhook.include_internal_notes or not include_internal)
     ]
     if not webhooks:
         return []
-    # Round-trip through JSON so that dates, UUIDs and decimals are stored as the
-    # strings the receiver will see, whatever the database's JSON support.
-    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    payloads: dict[int, dict | None] = {}
+    rows = []
     now = timezone.now()
     event_id = uuid.uuid4()
-    return WebhookDelivery.objects.bulk_create(
-        [
+    for webhook in webhooks:
+        owner = webhook.owner
+        if owner.pk not in payloads:
+            data = payload_for(owner) if owner_may_receive(owner) else None
+            # Round-trip through JSON so that dates, UUIDs and decimals are stored as
+            # the strings the receiver will see, whatever the database's JSON support.
+            payloads[owner.pk] = (
+                None
+                if data is None
+                else json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+            )
+        if payloads[owner.pk] is None:
+            continue
+        rows.append(
             WebhookDelivery(
                 webhook=webhook,
                 event=event,
                 event_id=event_id,
                 ordering_key=ordering_key or "",
-                payload=payload,
+                payload=payloads[owner.pk],
                 created_at=now,
                 next_attempt_at=now,
             )
-            for webhook in webhooks
-        ]
-    )
+        )
+    return WebhookDelivery.objects.bulk_create(rows) if rows else []

@@ -25,3 +25,15 @@ def webhooks_visible_to(user):
     if user.is_superuser:
         return Webhook.objects.all()
     return Webhook.objects.filter(owner=user)
+
+
+def owner_may_receive(owner) -> bool:
+    """Whether a webhook owned by ``owner`` may still be sent events: the owner exists,
+    is active, not locked, and may still manage webhooks. What each event carries is
+    then decided by the owning domain's policy for that owner (``ticket_events``,
+    ``kb_events``)."""
+    return bool(
+        owner is not None
+        and getattr(owner, "locked_at", None) is None
+        and can_manage_webhooks(owner)
+    )

@@ -13,6 +13,7 @@ from wagtail.log_actions import log
 
 from graphql_api.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
+from . import addresses
 from .permissions import can_change_webhook, can_manage_webhooks
 
 _UNSET = object()
@@ -32,7 +33,23 @@ def _clean_url(url: str) -> str:
         raise ValidationError({"url": _("Enter a valid URL.")})
     if len(url) > Webhook._meta.get_field("url").max_length:
         raise ValidationError({"url": _("The URL is too long.")})
+    try:
+        addresses.check_url(url)
+    except addresses.ForbiddenAddress as refused:
+        raise ValidationError({"url": str(refused)})
     return url
+
+
+def _clean_secret(secret: str) -> str:
+    """A secret the caller chose: not blank, and fitting the column."""
+    secret = (secret or "").strip()
+    if not secret:
+        raise ValidationError(
+            {"secret": _("Give a secret, or ask for a new one to be generated.")}
+        )
+    if len(secret) > Webhook._meta.get_field("secret").max_length:
+        raise ValidationError({"secret": _("The secret is too long.")})
+    return secret
 
 
 def _clean_events(events) -> list[str]:
@@ -76,7 +93,7 @@ def create_webhook(
         name=_clean_name(name),
         url=_clean_url(url),
         events=_clean_events(events),
-        secret=(secret or "").strip() or generate_secret(),
+        secret=_clean_secret(secret) if secret else generate_secret(),
         include_internal_notes=include_internal_notes,
         active=active,
         owner=owner,
@@ -95,10 +112,15 @@ def update_webhook(
     url=_UNSET,
     events=_UNSET,
     secret=_UNSET,
+    rotate_secret: bool = False,
     include_internal_notes=_UNSET,
     active=_UNSET,
 ) -> Webhook:
-    """Change the given fields only."""
+    """Change the given fields only. The secret changes only when asked: ``secret``
+    sets the caller's own, ``rotate_secret=True`` generates a new one (never both);
+    ``secret=None`` is no request at all and keeps it, so that an integrator who sends
+    every field back with ``secret: null`` does not break its receiver's signature
+    checks."""
     if not can_change_webhook(user, webhook):
         raise PermissionDenied(_("You may not change this webhook."))
     if name is not _UNSET:
@@ -107,8 +129,14 @@ def update_webhook(
         webhook.url = _clean_url(url)
     if events is not _UNSET:
         webhook.events = _clean_events(events)
-    if secret is not _UNSET:
-        webhook.secret = (secret or "").strip() or generate_secret()
+    if secret is not _UNSET and secret is not None:
+        if rotate_secret:
+            raise ValidationError(
+                {"secret": _("Give a secret or ask for a new one, not both.")}
+            )
+        webhook.secret = _clean_secret(secret)
+    elif rotate_secret:
+        webhook.secret = generate_secret()
     if include_internal_notes is not _UNSET:
         webhook.include_internal_notes = bool(include_internal_notes)
     if active is not _UNSET:

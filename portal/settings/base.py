@@ -350,6 +350,9 @@ WEBHOOKS_BACKOFF_MAX_SECONDS = 3600
 WEBHOOKS_MAX_AGE_HOURS = 24  # then a delivery is marked failed
 WEBHOOKS_BATCH_SIZE = 500  # at most this many attempts per process_webhooks run
 WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
+# Hosts (name, ".suffix") and networks (IP or CIDR) webhooks may post to although they
+# are loopback/private/link-local: intranet receivers. Empty: public addresses only.
+WEBHOOKS_ALLOWED_HOSTS = env_list("WEBHOOKS_ALLOWED_HOSTS", [])
 API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
 NOTIFICATIONS_STALE_CLAIM_SECONDS = 120  # below Q_CLUSTER["retry"]: a retry resends
 NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90)

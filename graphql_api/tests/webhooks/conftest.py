@@ -34,7 +34,14 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def allow_loopback(settings):
+    """Operators allow intranet receivers by name or network; the test receivers
+    listen on loopback, which is otherwise refused."""
+    settings.WEBHOOKS_ALLOWED_HOSTS = ["127.0.0.0/8"]
+
+
+@pytest.fixture
+def receiver(allow_loopback):
     state = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -68,12 +75,23 @@ def receiver():
 
 
 @pytest.fixture
-def make_webhook(db):
+def integrator(db):
+    """An administrator: may manage webhooks and sees every ticket."""
+    from accounts.models import User
+
+    return User.objects.create_superuser(
+        email="integrator@example.com", password="integrator-password"
+    )
+
+
+@pytest.fixture
+def make_webhook(db, integrator, allow_loopback):
     from graphql_api.models import Webhook
 
     def _make(url="http://127.0.0.1:9/hook", events=("ticket.created",), **extra):
         extra.setdefault("name", "Integration")
         extra.setdefault("secret", "s3cret-value")
+        extra.setdefault("owner", integrator)
         return Webhook.objects.create(url=url, events=list(events), **extra)
 
     return _make

@@ -1,4 +1,4 @@
-"""article.published for public knowledge-base articles only."""
+"""article.published, to the webhooks whose owners may read the article."""
 
 import pytest
 from wagtail.models import Locale, PageViewRestriction
@@ -52,12 +52,41 @@ def test_publishing_a_public_article_enqueues_article_published(category, make_w
     assert WebhookDelivery.objects.count() == 2
 
 
+@pytest.fixture
+def owners(db, integrator):
+    """Webhook owners of each kind: a customer, an agent, an administrator."""
+    from django.contrib.auth.models import Permission
+
+    from tickets.tests.factories import QueueFactory, make_agent, make_customer
+
+    permission = Permission.objects.get(codename="add_webhook")
+    customer = make_customer(email="alice@acme.example")
+    agent = make_agent(QueueFactory(), email="agent@example.com")
+    for user in (customer, agent):
+        user.user_permissions.add(permission)
+    return {"customer": customer, "agent": agent, "admin": integrator}
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("audience", ["customers", "agents"])
-def test_restricted_audiences_are_not_announced(category, make_webhook, audience):
-    make_webhook(events=["article.published"])
-    _article(category, "Internal runbook", audience=audience).save_revision().publish()
-    assert WebhookDelivery.objects.count() == 0
+@pytest.mark.parametrize(
+    "audience, receivers",
+    [
+        ("public", {"customer", "agent", "admin"}),
+        ("customers", {"customer", "agent", "admin"}),
+        ("agents", {"agent", "admin"}),
+    ],
+)
+def test_an_article_is_announced_to_the_owners_who_may_read_it(
+    category, make_webhook, owners, audience, receivers
+):
+    for name, owner in owners.items():
+        make_webhook(name=name, events=["article.published"], owner=owner)
+    article = _article(category, "Internal runbook", audience=audience)
+    article.save_revision().publish()
+    rows = WebhookDelivery.objects.select_related("webhook")
+    assert {row.webhook.name for row in rows} == receivers
+    assert {row.payload["slug"] for row in rows} == {"internal-runbook"}
+    assert len({row.event_id for row in rows}) == 1
 
 
 @pytest.mark.django_db

@@ -7,6 +7,8 @@ from django.urls import reverse
 from graphql_api.models import Webhook, WebhookDelivery
 from graphql_api.webhooks.outbox import enqueue
 
+from .helpers import everyone
+
 
 @pytest.fixture
 def admin_client(client, make_user):
@@ -84,7 +86,7 @@ def test_deliveries_list_shows_codes_and_errors_in_constant_queries(
         make_webhook(name=f"hook {i}")
     with transaction.atomic():
         for n in range(5):
-            enqueue("ticket.created", {"n": n})
+            enqueue("ticket.created", everyone({"n": n}))
     WebhookDelivery.objects.update(last_status_code=503, last_error="HTTP 503")
     with django_assert_max_num_queries(20):
         response = admin_client.get(reverse("webhook_deliveries:index"))
@@ -96,7 +98,7 @@ def test_deliveries_list_shows_codes_and_errors_in_constant_queries(
 def test_redeliver_from_the_admin(admin_client, make_webhook):
     make_webhook()
     with transaction.atomic():
-        [delivery] = enqueue("ticket.created", {"n": 1})
+        [delivery] = enqueue("ticket.created", everyone({"n": 1}))
     inspect = admin_client.get(
         reverse("webhook_deliveries:inspect", args=[delivery.pk])
     )
@@ -112,7 +114,7 @@ def test_redeliver_from_the_admin(admin_client, make_webhook):
 def test_staff_who_are_not_superusers_see_nothing(staff_client, make_webhook):
     webhook = make_webhook()
     with transaction.atomic():
-        [delivery] = enqueue("ticket.created", {"n": 1})
+        [delivery] = enqueue("ticket.created", everyone({"n": 1}))
     assert staff_client.get(reverse("webhooks:index")).status_code == 302
     assert (
         staff_client.get(reverse("webhooks:edit", args=[webhook.pk])).status_code == 302
@@ -129,7 +131,7 @@ def test_staff_who_are_not_superusers_see_nothing(staff_client, make_webhook):
 def test_the_admin_cannot_add_or_edit_deliveries(admin_client, make_webhook):
     make_webhook()
     with transaction.atomic():
-        [delivery] = enqueue("ticket.created", {"n": 1})
+        [delivery] = enqueue("ticket.created", everyone({"n": 1}))
     assert admin_client.get(reverse("webhook_deliveries:add")).status_code == 302
     edit = admin_client.get(reverse("webhook_deliveries:edit", args=[delivery.pk]))
     assert edit.status_code == 302

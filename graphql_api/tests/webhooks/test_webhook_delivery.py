@@ -19,6 +19,8 @@ from graphql_api.webhooks.delivery import (
 )
 from graphql_api.webhooks.outbox import OutboxError, enqueue
 
+from .helpers import everyone
+
 EVENTS = ["ticket.created", "ticket.updated", "comment.created"]
 
 
@@ -26,17 +28,17 @@ def _story(reference="HD-000001"):
     with transaction.atomic():
         enqueue(
             "ticket.created",
-            {"reference": reference, "n": 1},
+            everyone({"reference": reference, "n": 1}),
             ordering_key=f"ticket:{reference}",
         )
         enqueue(
             "ticket.updated",
-            {"reference": reference, "n": 2},
+            everyone({"reference": reference, "n": 2}),
             ordering_key=f"ticket:{reference}",
         )
         enqueue(
             "comment.created",
-            {"reference": reference, "n": 3},
+            everyone({"reference": reference, "n": 3}),
             ordering_key=f"ticket:{reference}",
         )
 
@@ -95,7 +97,11 @@ def test_signature_does_not_verify_with_another_secret_or_a_changed_body(
 ):
     make_webhook(url=receiver.url)
     with transaction.atomic():
-        enqueue("ticket.created", {"reference": "HD-1"}, ordering_key="ticket:HD-1")
+        enqueue(
+            "ticket.created",
+            everyone({"reference": "HD-1"}),
+            ordering_key="ticket:HD-1",
+        )
     deliver_due()
     request = receiver.requests[0]
     signature = request.headers["X-Signature"]
@@ -136,8 +142,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing(receiver, make_webhook, sett
     settings.WEBHOOKS_LEASE_SECONDS = 60
     make_webhook(url=receiver.url, events=EVENTS)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
-        enqueue("ticket.created", {"n": 2}, ordering_key="ticket:HD-2")
+        enqueue("ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1")
+        enqueue("ticket.created", everyone({"n": 2}), ordering_key="ticket:HD-2")
     start = timezone.now()
 
     with (
@@ -167,7 +173,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(receiver, make_webhook, sett
 def test_a_claimed_row_is_not_claimed_again(make_webhook):
     make_webhook()
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
+        enqueue("ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1")
     now = timezone.now()
     first = claim_due(now, 10)
     second = claim_due(now, 10)
@@ -181,8 +187,8 @@ def test_retries_back_off_exponentially_then_the_delivery_fails_after_24_hours(
 ):
     make_webhook(events=EVENTS)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
-        enqueue("ticket.updated", {"n": 2}, ordering_key="ticket:HD-1")
+        enqueue("ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1")
+        enqueue("ticket.updated", everyone({"n": 2}), ordering_key="ticket:HD-1")
     first = WebhookDelivery.objects.order_by("id").first()
     attempt_times = []
     with mock.patch("graphql_api.webhooks.delivery.post", return_value=503):
@@ -225,7 +231,7 @@ def test_a_receiver_slower_than_the_timeout_is_retried(
     receiver.delay = 1.0
     make_webhook(url=receiver.url)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
+        enqueue("ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1")
     assert deliver_due() == {"retry": 1}
     row = WebhookDelivery.objects.get()
     assert row.status == "pending"
@@ -238,7 +244,7 @@ def test_redirects_are_not_followed(receiver, make_webhook):
     make_webhook(url=receiver.url)
     receiver.respond_with(302)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     assert deliver_due() == {"retry": 1}
     row = WebhookDelivery.objects.get()
     assert (row.last_status_code, row.last_error) == (302, "HTTP 302")
@@ -249,9 +255,13 @@ def test_redirects_are_not_followed(receiver, make_webhook):
 def test_a_non_http_url_is_never_opened(make_webhook):
     make_webhook(url="file:///etc/passwd")
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
-    assert deliver_due() == {"retry": 1}
-    assert "non-HTTP URL" in WebhookDelivery.objects.get().last_error
+        enqueue("ticket.created", everyone({"n": 1}))
+    assert deliver_due() == {"refused": 1}
+    row = WebhookDelivery.objects.get()
+    assert (row.status, row.last_error) == (
+        "failed",
+        "Use an http:// or https:// address.",
+    )
 
 
 @pytest.mark.django_db
@@ -264,11 +274,15 @@ def test_enqueue_writes_one_delivery_per_active_subscribed_webhook(make_webhook)
     make_webhook(name="other", events=["ticket.assigned"])
 
     with transaction.atomic():
-        created = enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
-        public = enqueue("comment.created", {"n": 2}, ordering_key="ticket:HD-1")
+        created = enqueue(
+            "ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1"
+        )
+        public = enqueue(
+            "comment.created", everyone({"n": 2}), ordering_key="ticket:HD-1"
+        )
         note = enqueue(
             "comment.created",
-            {"n": 3},
+            everyone({"n": 3}),
             ordering_key="ticket:HD-1",
             include_internal=True,
         )
@@ -284,7 +298,7 @@ def test_enqueue_writes_one_delivery_per_active_subscribed_webhook(make_webhook)
 def test_a_rolled_back_change_leaves_no_delivery(make_webhook):
     make_webhook()
     with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
         raise RuntimeError("the change failed")
     assert WebhookDelivery.objects.count() == 0
 
@@ -293,7 +307,7 @@ def test_a_rolled_back_change_leaves_no_delivery(make_webhook):
 def test_enqueue_refuses_unknown_events(make_webhook):
     make_webhook()
     with pytest.raises(OutboxError), transaction.atomic():
-        enqueue("ticket.exploded", {})
+        enqueue("ticket.exploded", everyone({}))
     assert WebhookDelivery.objects.count() == 0
 
 
@@ -309,7 +323,7 @@ def test_enqueue_outside_a_transaction_is_refused(make_webhook):
         ),
         pytest.raises(OutboxError, match="inside the transaction"),
     ):
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     assert WebhookDelivery.objects.count() == 0
 
 
@@ -317,7 +331,7 @@ def test_enqueue_outside_a_transaction_is_refused(make_webhook):
 def test_deliveries_of_an_inactive_webhook_wait(receiver, make_webhook):
     webhook = make_webhook(url=receiver.url)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     webhook.active = False
     webhook.save()
     assert deliver_due() == {}
@@ -330,7 +344,7 @@ def test_deliveries_of_an_inactive_webhook_wait(receiver, make_webhook):
 def test_process_webhooks_command_delivers_what_is_due(receiver, make_webhook):
     make_webhook(url=receiver.url)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     from io import StringIO
 
     out = StringIO()
@@ -385,6 +399,6 @@ def test_a_run_stops_claiming_when_its_time_is_up(receiver, make_webhook, settin
     settings.WEBHOOKS_RUN_SECONDS = 0
     make_webhook(url=receiver.url)
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     assert deliver_due() == {}
     assert WebhookDelivery.objects.get().attempts == 0

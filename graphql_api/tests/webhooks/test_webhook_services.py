@@ -10,6 +10,8 @@ from graphql_api.models import Webhook, WebhookDelivery
 from graphql_api.webhooks import services
 from graphql_api.webhooks.outbox import enqueue
 
+from .helpers import everyone
+
 
 @pytest.fixture
 def admin_user(make_user):
@@ -101,9 +103,36 @@ def test_update_changes_only_the_given_fields(integrator):
         False,
         secret,
     )
-    services.update_webhook(webhook, user=integrator, secret="")
+    services.update_webhook(webhook, user=integrator, secret=None)
     webhook.refresh_from_db()
-    assert webhook.secret != secret
+    assert webhook.secret == secret  # null is no request to change it
+
+
+@pytest.mark.django_db
+def test_the_secret_changes_only_when_asked(integrator):
+    webhook = services.create_webhook(
+        integrator, name="CRM", url="https://crm.example/h", events=["ticket.created"]
+    )
+    secret = webhook.secret
+    for refused in ({"secret": ""}, {"secret": "  "}, {"secret": "x" * 129}):
+        with pytest.raises(ValidationError) as error:
+            services.update_webhook(webhook, user=integrator, **refused)
+        assert list(error.value.message_dict) == ["secret"]
+    with pytest.raises(ValidationError):
+        services.update_webhook(
+            webhook, user=integrator, secret="mine", rotate_secret=True
+        )
+    webhook.refresh_from_db()
+    assert webhook.secret == secret
+
+    services.update_webhook(webhook, user=integrator, rotate_secret=True)
+    webhook.refresh_from_db()
+    rotated = webhook.secret
+    assert rotated != secret and len(rotated) >= 32
+
+    services.update_webhook(webhook, user=integrator, secret=" chosen-secret ")
+    webhook.refresh_from_db()
+    assert webhook.secret == "chosen-secret"
 
 
 @pytest.mark.django_db
@@ -140,7 +169,7 @@ def test_delete_removes_the_webhook_and_its_deliveries(integrator):
         integrator, name="CRM", url="https://crm.example/h", events=["ticket.created"]
     )
     with transaction.atomic():
-        enqueue("ticket.created", {"n": 1})
+        enqueue("ticket.created", everyone({"n": 1}))
     services.delete_webhook(webhook, user=integrator)
     assert Webhook.objects.count() == 0
     assert WebhookDelivery.objects.count() == 0
@@ -152,7 +181,9 @@ def test_redeliver_queues_the_same_event_id_without_ordering(admin_user):
         admin_user, name="CRM", url="https://crm.example/h", events=["ticket.created"]
     )
     with transaction.atomic():
-        [original] = enqueue("ticket.created", {"n": 1}, ordering_key="ticket:HD-1")
+        [original] = enqueue(
+            "ticket.created", everyone({"n": 1}), ordering_key="ticket:HD-1"
+        )
     WebhookDelivery.objects.filter(pk=original.pk).update(status="failed", attempts=30)
     copy = services.redeliver(original, user=admin_user)
     assert (copy.webhook, copy.event, copy.event_id, copy.payload) == (
