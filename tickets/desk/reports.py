@@ -14,13 +14,14 @@ Definitions, over tickets *created* in the range:
 - CSAT: average satisfaction rating (1–5) of the rated ones.
 """
 
-import csv
 import io
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+
+from portal import csv
 
 from .. import permissions
 
@@ -172,14 +173,11 @@ def report_rows(user, dimension: str, start: date, end: date, *, total=True):
 
 
 def to_csv(rows: list[ReportRow], dimension: str) -> str:
+    """The report as CSV; labels (queue, agent and organization names) are user text,
+    written through ``portal.csv`` so that a spreadsheet never runs them."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers(dimension))
     for row in rows:
-        writer.writerow([_safe(row.label), *row.record()])
+        writer.writerow([row.label, *row.record()])
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Keep spreadsheet apps from running a label as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
