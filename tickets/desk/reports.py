@@ -19,7 +19,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal import csv
 
@@ -79,6 +81,22 @@ class ReportRow:
             "" if self.csat is None else f"{self.csat:.2f}",
             self.rated,
         ]
+
+
+# The dates a report may name: wide enough for any helpdesk's history, narrow enough
+# that the range's arithmetic (the day after the end, 29 days before it, the time
+# zone) stays inside what ``datetime`` and the databases can hold.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def validate_report_date(value: date) -> None:
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError(
+            _("Choose a date between %(earliest)s and %(latest)s."),
+            code="out_of_range",
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
 
 
 def headers(dimension: str) -> list[str]:
