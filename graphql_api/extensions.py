@@ -138,12 +138,12 @@ class DatabaseOutage(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        from django.db import InterfaceError, OperationalError
+        from portal.errors import is_database_unavailable
 
         result = self.execution_context.result
         request = getattr(self.execution_context.context, "request", None)
         for error in getattr(result, "errors", None) or ():
-            if isinstance(error.original_error, OperationalError | InterfaceError):
+            if is_database_unavailable(error.original_error):
                 if request is not None:
                     request.database_outage = error.original_error
                 return

@@ -5,6 +5,7 @@ import atexit
 import collections
 import datetime
 import hashlib
+import re
 import threading
 import time
 
@@ -31,6 +32,28 @@ def _plain(text) -> str:
     """Reader input as used: NUL characters removed (PostgreSQL refuses them in text,
     so one would turn into a server error), surrounding space trimmed."""
     return str(text or "").replace("\x00", "").strip()
+
+
+# A search term: letters and digits, possibly joined by the punctuation that sits inside
+# words ("e-mail", "don't", "v2.1", "name@example.com"). Everything else in reader text
+# (quotes, ``*``, ``^``, ``:``, parentheses, a leading ``-`` or ``+``) is query syntax
+# to SQLite FTS5 or PostgreSQL ``to_tsquery`` and is dropped.
+_TERM = re.compile(r"[^\W_]+(?:[-.'\u2019@_][^\W_]+)*")
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+def search_text(query) -> str:
+    """Reader input as the search backend gets it: whitespace-separated plain terms.
+
+    Wagtail's database backend hands each whitespace-separated word to the full-text
+    engine inside its own quoting, which a ``"`` breaks (SQLite FTS5 then fails with
+    "unterminated string"), and engine operators would change the meaning. Every
+    search of the knowledge base (page, suggestions, portal, GraphQL) goes through
+    here. The upper-case operator words ``AND``/``OR``/``NOT``/``NEAR`` are dropped when
+    other terms remain, since they cannot be honoured as operators."""
+    terms = _TERM.findall(_plain(query)[:QUERY_MAX_LENGTH])
+    words = [term for term in terms if term not in _OPERATOR_WORDS]
+    return " ".join(words or terms)
 
 
 class FeedbackError(ValueError):
@@ -229,7 +252,7 @@ def _in_locale(queryset, locale):
 
 
 def _search(user, query, *, category, locale, public, operator):
-    query = _plain(query)[:QUERY_MAX_LENGTH]
+    query = search_text(query)
     articles = _in_locale(visible_articles(user, public=public), locale)
     if category is not None:
         articles = articles.child_of(category)
@@ -295,7 +318,7 @@ def search_article_hits(
         return list(found.values_list("pk", flat=True))
 
     key = (
-        _plain(query)[:QUERY_MAX_LENGTH],
+        search_text(query),
         locale.pk if locale is not None else active_locale_id(),
         tuple(allowed_audiences(user)),
         category.pk if category is not None else None,
@@ -343,7 +366,7 @@ def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:
 
     Any word may match (a subject is a sentence, not a keyword list); if nothing
     matches, the last word is treated as unfinished and autocompleted."""
-    query = _plain(query)[:QUERY_MAX_LENGTH]
+    query = search_text(query)
     if len(query) < 2:
         return []
     limit = max(1, min(int(limit), 20))

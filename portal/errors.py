@@ -10,6 +10,42 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
+# SQLite primary result codes that mean the database cannot answer now (busy or locked
+# past the timeout, out of memory, interrupted, I/O error, disk full, cannot open).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 9, 10, 13, 14, 15})
+# PostgreSQL SQLSTATE classes of the same kind: connection exception, insufficient
+# resources, operator intervention (admin shutdown, statement timeout), system error.
+_POSTGRES_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+_POSTGRES_LOCK_TIMEOUT = "55P03"
+
+
+def is_database_unavailable(exception) -> bool:
+    """Whether ``exception`` means the database is unreachable or timed out, as opposed
+    to a query the database refused. Only the first is an outage (503, retry later); a
+    refused query (SQLite FTS5 "syntax error", "no such table") is a bug and must
+    surface as one, not be dressed as an outage. Decided from the driver's error that
+    Django wraps (``__cause__``): its SQLite result code or PostgreSQL SQLSTATE. A
+    client-side psycopg error (no SQLSTATE: connection refused, connection lost) and an
+    ``OperationalError`` raised without a driver error count as unavailable."""
+    if isinstance(exception, InterfaceError):
+        return True
+    if not isinstance(exception, OperationalError):
+        return False
+    cause = exception.__cause__
+    if cause is None:
+        return True
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    if hasattr(cause, "sqlstate"):
+        state = cause.sqlstate
+        return (
+            state is None
+            or state.startswith(_POSTGRES_UNAVAILABLE_CLASSES)
+            or state == _POSTGRES_LOCK_TIMEOUT
+        )
+    return True
+
 
 class DatabaseUnavailableMiddleware:
     """Turns a lost database connection into a plain 503 page (no database access while
@@ -22,7 +58,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not is_database_unavailable(exception):
             return None
         return database_unavailable(request, exception)
 
@@ -32,7 +68,7 @@ def server_error(request):
     lookup of a signed-in visitor) never reaches ``process_exception``; Django calls this
     while still handling it, so the outage gets the same friendly 503."""
     exception = sys.exc_info()[1]
-    if isinstance(exception, OperationalError | InterfaceError):
+    if is_database_unavailable(exception):
         return database_unavailable(request, exception)
     return defaults.server_error(request)
 

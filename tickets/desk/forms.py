@@ -9,7 +9,12 @@ from accounts import roles
 from accounts.models import Organization
 
 from ..models import CannedResponse, Priority, Queue, Status
+from . import reports
 from .inbox import PAGE_SIZES
+
+# The largest id SQLite (64-bit INTEGER) and PostgreSQL (bigint) can hold: a larger
+# number in a filter overflows the database driver instead of matching nothing.
+MAX_ID = 2**63 - 1
 
 
 def staff_for_queue(queue):
@@ -68,10 +73,14 @@ class FilterForm(forms.Form):
         self.fields["queue"].queryset = queues
 
     def clean_assignee(self):
+        """ "none", a user id (an int) or empty. ``str.isdigit`` alone also accepts
+        "²" and other Unicode digits that ``int()`` refuses."""
         value = self.cleaned_data["assignee"].strip()
-        if value and value != "none" and not value.isdigit():
+        if value in ("", "none"):
+            return value
+        if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
             raise forms.ValidationError(_("Choose “none” or a user id."))
-        return value
+        return int(value)
 
 
 BULK_ACTIONS = [
@@ -217,21 +226,40 @@ class ReportForm(forms.Form):
         label=_("Group by"), choices=DIMENSIONS, required=False
     )
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[reports.validate_report_date],
     )
     end = forms.DateField(
         label=_("To (inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[reports.validate_report_date],
     )
 
     def clean(self):
+        """The effective range (``reports.date_range`` fills in what is missing) must
+        run forwards and span at most two years; each date lies within
+        ``EARLIEST``..``LATEST`` (the fields' validators), so no date arithmetic on
+        the range can leave the calendar (``end=9999-12-31``, ``end=0001-01-05``)."""
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and start > end:
+        if self.errors:
+            return cleaned
+        start, end = reports.date_range(cleaned.get("start"), cleaned.get("end"))
+        if start > end:
             raise forms.ValidationError(
                 _("The start date must not be after the end date.")
             )
-        if start and end and (end - start).days > 366 * 2:
+        if (end - start).days > 366 * 2:
             raise forms.ValidationError(_("Choose a range of at most two years."))
         return cleaned
+
+
+def error_text(form) -> str:
+    """A form's errors as plain lines ("Field: message"), for answers that are not
+    HTML (a refused CSV export)."""
+    lines = [str(message) for message in form.non_field_errors()]
+    for field in form:
+        lines += [f"{field.label}: {message}" for message in field.errors]
+    return "\n".join(lines) + "\n"

@@ -14,13 +14,16 @@ Definitions, over tickets *created* in the range:
 - CSAT: average satisfaction rating (1–5) of the rated ones.
 """
 
-import csv
 import io
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal import csv
 
 from .. import permissions
 
@@ -78,6 +81,22 @@ class ReportRow:
             "" if self.csat is None else f"{self.csat:.2f}",
             self.rated,
         ]
+
+
+# The dates a report may name: wide enough for any helpdesk's history, narrow enough
+# that the range's arithmetic (the day after the end, 29 days before it, the time
+# zone) stays inside what ``datetime`` and the databases can hold.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def validate_report_date(value: date) -> None:
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError(
+            _("Choose a date between %(earliest)s and %(latest)s."),
+            code="out_of_range",
+            params={"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()},
+        )
 
 
 def headers(dimension: str) -> list[str]:
@@ -172,14 +191,11 @@ def report_rows(user, dimension: str, start: date, end: date, *, total=True):
 
 
 def to_csv(rows: list[ReportRow], dimension: str) -> str:
+    """The report as CSV; labels (queue, agent and organization names) are user text,
+    written through ``portal.csv`` so that a spreadsheet never runs them."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers(dimension))
     for row in rows:
-        writer.writerow([_safe(row.label), *row.record()])
+        writer.writerow([row.label, *row.record()])
     return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Keep spreadsheet apps from running a label as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -83,7 +83,8 @@ def inbox_view(request):
         view = inbox.DEFAULT_VIEW
     queues = list(my_queues(user))  # the nav, the queue filter and the "queues" view
     form = forms.FilterForm(request.GET or None, queues=my_queues(user))
-    data = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # a filter that does not validate is shown with its error, unused
+    data = getattr(form, "cleaned_data", {})
     qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
     qs = inbox.apply_filters(qs, data)
     qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
@@ -466,11 +467,19 @@ def organization_view(request, slug):
 @desk_view
 def reports_view(request):
     form = forms.ReportForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    valid = not form.is_bound or form.is_valid()
+    as_csv = request.GET.get("format") == "csv"
+    if as_csv and not valid:
+        return HttpResponse(
+            forms.error_text(form),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = form.cleaned_data if form.is_bound and valid else {}
     dimension = data.get("dimension") or "queue"
     start, end = reports.date_range(data.get("start"), data.get("end"))
     rows = reports.report_rows(request.user, dimension, start, end)
-    if request.GET.get("format") == "csv" and (not form.is_bound or form.is_valid()):
+    if as_csv:
         response = HttpResponse(
             reports.to_csv(rows, dimension), content_type="text/csv; charset=utf-8"
         )
@@ -492,5 +501,5 @@ def reports_view(request):
             "headers": reports.headers(dimension),
             "csv_url": "?" + params.urlencode(),
         },
-        status=400 if form.is_bound and not form.is_valid() else 200,
+        status=200 if valid else 400,
     )
