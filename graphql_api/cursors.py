@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from .errors import ApiError
 
 CURSOR_VERSION = 1
-MAX_CURSOR_LENGTH = 1000
+MAX_CURSOR_LENGTH = 8192  # a 255-character title, all non-ASCII, fits
 _SALT = "graphql_api.cursor"
 _PK_NAMES = ("pk", "id")
 

@@ -198,6 +198,7 @@ def cursor_of(gql, **variables):
         ("after", lambda gql: legacy("arrayconnection:abc"), NOT_A_CURSOR),  # int()
         ("after", lambda gql: legacy("arrayconnection:" + "9" * 30), NOT_A_CURSOR),
         ("after", lambda gql: legacy("arrayconnection:2"), NOT_A_CURSOR),
+        ("after", lambda gql: cursor_of(gql) * 60, NOT_A_CURSOR),
         ("before", lambda gql: legacy("arrayconnection:-5"), NOT_A_CURSOR),
         ("after", lambda gql: tampered(cursor_of(gql)), NOT_A_CURSOR),
         ("after", lambda gql: cursor_of(gql) + "x", NOT_A_CURSOR),
@@ -221,6 +222,7 @@ def cursor_of(gql, **variables):
         "offset-not-a-number",
         "offset-oversized",
         "offset-cursor-of-the-old-api",
+        "oversized",
         "negative-offset-before",
         "tampered-payload",
         "tampered-signature",
@@ -283,3 +285,18 @@ def test_articles_page_on_by_keyset(make_article, anon):
     rest = anon(query, {"a": page["pageInfo"]["endCursor"]})["articles"]
     titles = [e["node"]["title"] for e in page["edges"] + rest["edges"]]
     assert titles == ["Alpha", "Charlie", "Delta"]
+
+
+def test_a_cursor_holds_the_longest_non_ascii_title(make_article, anon):
+    # JSON escapes each of these characters as six, the emoji as twelve
+    long = "Ж" * 200 + "🔥" * 53
+    for suffix in ("a", "b"):
+        make_article(long + suffix, slug=f"long-{suffix}")
+    query = """query($a: String) { articles(first: 1, after: $a) {
+      pageInfo { endCursor } edges { node { title } } } }"""
+    first = anon(query)["articles"]
+    rest = anon(query, {"a": first["pageInfo"]["endCursor"]})["articles"]
+    assert [e["node"]["title"] for e in first["edges"] + rest["edges"]] == [
+        long + "a",
+        long + "b",
+    ]
