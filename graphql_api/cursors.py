@@ -37,6 +37,12 @@ class BadCursor(ApiError):
     code = "BAD_CURSOR"
 
 
+def _signer() -> signing.Signer:
+    """Django's signing, salted for cursors: ``SECRET_KEY``, and
+    ``SECRET_KEY_FALLBACKS`` while keys rotate."""
+    return signing.Signer(salt=_SALT)
+
+
 def _plain(value: Any) -> Any:
     """Arguments as JSON-able data, the same whether they came inline or as
     variables; null and omitted arguments alike are left out."""
@@ -141,7 +147,7 @@ class CursorCodec:
             else:
                 values.append(value)
         payload = {"v": CURSOR_VERSION, "s": self.scope, "p": values}
-        return signing.Signer(salt=_SALT).sign_object(payload)
+        return _signer().sign_object(payload)
 
     def decode(self, cursor: str, argument: str) -> list:
         invalid = BadCursor(
@@ -151,7 +157,7 @@ class CursorCodec:
         if not 0 < len(cursor) <= MAX_CURSOR_LENGTH:
             raise invalid
         try:
-            payload = signing.Signer(salt=_SALT).unsign_object(cursor)
+            payload = _signer().unsign_object(cursor)
         except (signing.BadSignature, ValueError, TypeError):
             raise invalid from None
         if not isinstance(payload, dict) or payload.get("v") != CURSOR_VERSION:
