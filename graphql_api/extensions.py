@@ -1,14 +1,18 @@
-"""Schema extensions that need the caller: introspection policy and the write scope.
+"""Schema extensions: text that is not Unicode, the introspection and suggestion
+policy, the write scope, limits, caches, error masking.
 
-Both are classes (strawberry builds one per request), never shared instances.
+Stateful ones are classes or factories (strawberry builds one per request), never
+shared instances.
 """
 
 import functools
+import re
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -23,8 +27,46 @@ from strawberry.extensions import (
 from strawberry.types.graphql import OperationType
 
 from .errors import INTERNAL_ERROR_MESSAGE, should_mask_error
+from .validation import is_encodable, unencodable_text_at
 
 INTROSPECTION_CHOICES = ("always", "authenticated", "never")
+
+
+class UnicodeGuard(SchemaExtension):
+    """Every string a request carries must be valid Unicode, whatever argument,
+    input field or list item it ends up in: a JSON escape such as ``"\\ud800"``
+    (an unpaired surrogate) decodes to a Python string that no database, file or
+    e-mail accepts. The document, the operation name and the variables are checked
+    here, before parsing, and refused with ``INVALID_INPUT``, so that no resolver
+    ever receives such a string. A GraphQL string literal with a lone surrogate
+    escape (``"\\uD800"`` inside the document) is refused by graphql-core's lexer,
+    whose syntax error gets the same code. Listed first: nothing else has started
+    when it refuses."""
+
+    def on_operation(self) -> Iterator[None]:
+        ec = self.execution_context
+        where = None
+        if ec.query is not None and not is_encodable(ec.query):
+            where = _("the query document")
+        elif ec.operation_name is not None and not is_encodable(ec.operation_name):
+            where = _("the operation name")
+        elif (path := unencodable_text_at(ec.variables or {})) is not None:
+            where = _("variable '$%(path)s'") % {"path": path}
+        if where is not None:
+            raise GraphQLError(
+                _(
+                    "Text must be valid Unicode: %(where)s holds an unpaired "
+                    "surrogate code point (U+D800 to U+DFFF)."
+                )
+                % {"where": where},
+                extensions={"code": "INVALID_INPUT"},
+            )
+        try:
+            yield
+        except GraphQLSyntaxError as error:
+            if "Invalid Unicode escape sequence" in error.message:
+                error.extensions = {**(error.extensions or {}), "code": "INVALID_INPUT"}
+            raise
 
 
 def introspection_allowed(context) -> bool:
@@ -45,15 +87,54 @@ def introspection_allowed(context) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+# graphql-core appends " Did you mean 'tickets'?" (or "… the enum value 'HIGH'?")
+# to validation and variable errors; names never contain "?".
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class IntrospectionPolicy(SchemaExtension):
+    """A caller who may not introspect the schema may not explore it through error
+    messages either: validation and variable errors lose graphql-core's "Did you
+    mean …?" suggestions (field, argument, type and enum value names)."""
+
     def on_operation(self) -> Iterator[None]:
         ec = self.execution_context
-        if not introspection_allowed(ec.context):
+        allowed = introspection_allowed(ec.context)
+        if not allowed:
             ec.validation_rules = (
                 *ec.validation_rules,
                 NoSchemaIntrospectionCustomRule,
             )
         yield
+        result = ec.result
+        if not allowed and result is not None and getattr(result, "errors", None):
+            result.errors = [_without_suggestions(error) for error in result.errors]
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    # a copy: validation errors are shared through the validation cache
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+class RetryAfter(SchemaExtension):
+    """When a mutation was refused by a rate limit (``RATE_LIMITED``), the response's
+    ``extensions.retryAfter`` says how many seconds to wait (see
+    ``validation.note_retry_after``)."""
+
+    def get_results(self) -> dict:
+        seconds = getattr(self.execution_context.context, "retry_after", None)
+        return {"retryAfter": seconds} if seconds else {}
 
 
 class WriteScopeGuard(SchemaExtension):

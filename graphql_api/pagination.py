@@ -1,4 +1,11 @@
-"""The one connection type of the API: Relay cursors, totalCount, and a hard page cap.
+"""The one connection type of the API: keyset cursors, totalCount, and a hard page cap.
+
+Every connection pages by keyset (see ``cursors``): the resolver returns a queryset
+ordered by named fields or annotations, ``CappedConnection`` adds the primary key as
+the last term if it is missing, selects the ordering values with the page and
+continues strictly after (``after``) or before (``before``) the position a cursor
+names. Cursors are signed and bound to the field, its filters and its ordering; a
+malformed or foreign cursor is refused with ``BAD_CURSOR``.
 
 strawberry's own check of ``first`` raises a bare ValueError, which the error masker
 would hide; here a page size out of range is refused with a clear, typed error.
@@ -15,13 +22,15 @@ from typing import Any
 
 import strawberry
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from strawberry import relay
+from strawberry.relay.utils import should_resolve_list_connection_edges
 from strawberry.types import Info
 from strawberry_django.pagination import get_total_count
-from strawberry_django.queryset import get_queryset_config
 from strawberry_django.relay import DjangoListConnection
 from strawberry_django.relay.utils import resolve_edge_class
 
+from .cursors import CursorCodec, Keyset
 from .errors import ApiError
 
 MAX_PAGE_SIZE = 100
@@ -34,9 +43,8 @@ def _path_key(info: Info) -> tuple:
 
 def count_with(info: Info, counter: Callable[[], int]) -> None:
     """Make the connection returned by the resolver running under ``info`` answer
-    ``totalCount`` (and ``last`` without ``before``) with ``counter()``, which must
-    count exactly the rows of the queryset it returns. Called at most once, and only
-    when needed."""
+    ``totalCount`` with ``counter()``, which must count exactly the rows of the
+    queryset it returns. Called at most once, and only when needed."""
     info.context.__dict__.setdefault(_COUNTERS, {})[_path_key(info)] = counter
 
 
@@ -69,50 +77,72 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
         max_results: int | None = None,
         **kwargs: Any,
     ):
+        if not isinstance(nodes, QuerySet):
+            raise TypeError("CappedConnection pages querysets only")
         limit = min(max_results or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
         for name, value in (("first", first), ("last", last)):
             if value is not None and not 0 <= value <= limit:
                 raise ApiError(
-                    f"'{name}' must be between 0 and {limit}.", code="PAGE_SIZE"
+                    _("'%(name)s' must be between 0 and %(limit)d.")
+                    % {"name": name, "limit": limit},
+                    code="PAGE_SIZE",
                 )
-        for name, value in (("after", after), ("before", before)):
-            if value is not None and not 0 < len(value) <= 200:
-                raise ApiError(f"'{name}' is not a valid cursor.", code="BAD_CURSOR")
-        counter = info.context.__dict__.get(_COUNTERS, {}).pop(_path_key(info), None)
-        # A nested connection has its page (and count) prefetched already: strawberry-
-        # django's own resolution. Otherwise relay.ListConnection's slicing, without
-        # DjangoListConnection's window count: the page query fetches first (or last)
-        # + 1 rows, the extra one telling hasNextPage.
-        nested = not isinstance(nodes, QuerySet) or (
-            get_queryset_config(nodes).optimized_by_prefetching
-        )
-        base = super() if nested else super(DjangoListConnection, cls)
-        counted = None
-        try:
-            if not nested and (last or 0) > 0 and before is None:
-                # The last rows: count, then page from the end, as strawberry-django
-                # does, but with our count.
-                counted = counter() if counter is not None else nodes.count()
-                prefix = resolve_edge_class(cls).CURSOR_PREFIX
-                before = relay.to_base64(prefix, counted)
-            conn = base.resolve_connection(
-                nodes,
-                info=info,
-                before=before,
-                after=after,
-                first=first,
-                last=last,
-                max_results=limit,
-                **kwargs,
+        keyset = Keyset.of(nodes)
+        codec = CursorCodec.for_field(info.field_name, kwargs, keyset)
+        page = keyset.annotate(nodes)
+        if after is not None:
+            page = page.filter(keyset.beyond(codec.decode(after, "after")))
+        if before is not None:
+            page = page.filter(
+                keyset.beyond(codec.decode(before, "before"), before=True)
             )
-        except ValueError as exc:  # relay's own argument checks (cursor, ranges)
-            raise ApiError(str(exc), code="BAD_REQUEST")
-        if nested:
-            return conn
-        conn.nodes = nodes
-        conn.counter = counter
-        conn.counted = counted
-        return conn
+        counter = info.context.__dict__.get(_COUNTERS, {}).pop(_path_key(info), None)
+        if should_resolve_list_connection_edges(info):
+            rows, has_previous, has_next = _slice(
+                page, first, last, limit, after=after, before=before
+            )
+        else:
+            rows, has_previous, has_next = [], False, False
+        edge_class = resolve_edge_class(cls)
+        edges = [
+            edge_class(
+                cursor=codec.encode(row),
+                node=cls.resolve_node(row, info=info, **kwargs),
+            )
+            for row in rows
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            nodes=nodes,
+            counter=counter,
+        )
+
+
+def _slice(page: QuerySet, first, last, limit, *, after, before):
+    """One page of ``page`` (already narrowed by the cursors), fetching one row more
+    than asked to tell whether the list goes on. Paging forward, hasPreviousPage says
+    whether ``after`` was given; backward, hasNextPage whether ``before`` was (the
+    Relay specification allows both, and they cost no query)."""
+    if last is not None and first is None:
+        rows = list(page.reverse()[: last + 1])
+        has_previous = len(rows) > last
+        rows = rows[:last]
+        rows.reverse()
+        return rows, has_previous, before is not None
+    size = limit if first is None else first
+    rows = list(page[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    has_previous = after is not None
+    if last is not None and len(rows) > last:
+        rows, has_previous = rows[len(rows) - last :], True
+    return rows, has_previous, has_next
 
 
 MAX_LIST_SIZE = 100

@@ -32,6 +32,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        extensions.UnicodeGuard,  # first: refuses before anything else starts
         extensions.IntrospectionPolicy,
         extensions.WriteScopeGuard,
         extensions.depth_limiter,
@@ -42,5 +43,6 @@ schema = strawberry.Schema(
         DjangoOptimizerExtension,
         extensions.error_masker,
         extensions.DatabaseOutage,
+        extensions.RetryAfter,
     ],
 )

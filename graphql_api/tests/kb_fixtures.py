@@ -37,11 +37,18 @@ def make_article(category):
     from kb.models import ArticlePage
 
     def _make(
-        title, *, parent=None, audience="public", tags=(), publish=True, body=None
+        title,
+        *,
+        parent=None,
+        audience="public",
+        tags=(),
+        publish=True,
+        body=None,
+        slug=None,
     ):
         article = ArticlePage(
             title=title,
-            slug=title.lower().replace(" ", "-"),
+            slug=slug or title.lower().replace(" ", "-"),
             summary=f"About {title.lower()}.",
             audience=audience,
             body=body or [("paragraph", f"<p>{title} explained.</p>")],

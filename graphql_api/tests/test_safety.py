@@ -174,3 +174,67 @@ def test_unexpected_errors_show_their_message_in_development(
 def test_validation_errors_are_not_masked(anon):
     errors = anon.errors("{ nope }")
     assert errors[0]["message"] == "Cannot query field 'nope' on type 'Query'."
+
+
+# Documents that graphql-core answers with a "Did you mean …?" naming schema members.
+MISSPELT = [
+    (
+        "{ tickes { totalCount } }",
+        None,
+        "Cannot query field 'tickes' on type 'Query'.",
+        " Did you mean 'ticket', 'tickets', or 'articles'?",
+    ),
+    (
+        "{ tickets(frist: 1) { totalCount } }",
+        None,
+        "Unknown argument 'frist' on field 'Query.tickets'.",
+        " Did you mean 'first' or 'last'?",
+    ),
+    (
+        "query($f: TicketFiltr) { tickets(filters: $f) { totalCount } }",
+        None,
+        "Unknown type 'TicketFiltr'.",
+        " Did you mean 'TicketFilter', 'TicketOrder', 'ArticleFilter', 'Ticket', or "
+        "'TicketEdge'?",
+    ),
+    (
+        "{ tickets(ordering: {field: PRIORITI}) { totalCount } }",
+        None,
+        "Value 'PRIORITI' does not exist in 'TicketOrderField' enum.",
+        " Did you mean the enum value 'PRIORITY'?",
+    ),
+    (
+        "query($o: TicketOrder) { tickets(ordering: $o) { totalCount } }",
+        {"o": {"field": "PRIORITI"}},
+        "Variable '$o' has invalid value at .field: Value 'PRIORITI' does not exist "
+        "in 'TicketOrderField' enum.",
+        " Did you mean the enum value 'PRIORITY'?",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "message", "suggestion"), MISSPELT)
+@pytest.mark.parametrize(
+    ("policy", "caller"),
+    [("authenticated", "anonymous"), ("never", "anonymous"), ("never", "token")],
+)
+def test_callers_who_may_not_introspect_get_no_suggestions(
+    alice, token_for, settings, policy, caller, query, variables, message, suggestion
+):
+    settings.GRAPHQL_INTROSPECTION = policy
+    gql = Gql(Client(), token_for(alice) if caller == "token" else None)
+    [error] = gql.errors(query, variables)
+    assert error["message"] == message
+
+
+@pytest.mark.parametrize(("query", "variables", "message", "suggestion"), MISSPELT)
+@pytest.mark.parametrize(
+    ("policy", "caller"), [("authenticated", "token"), ("always", "anonymous")]
+)
+def test_callers_who_may_introspect_keep_the_suggestions(
+    alice, token_for, settings, policy, caller, query, variables, message, suggestion
+):
+    settings.GRAPHQL_INTROSPECTION = policy
+    gql = Gql(Client(), token_for(alice) if caller == "token" else None)
+    [error] = gql.errors(query, variables)
+    assert error["message"] == message + suggestion

@@ -944,3 +944,91 @@ def test_aliased_ticket_connections_keep_their_own_counts(counted_world, token_f
         "billing": {"totalCount": 3},
         "all": {"totalCount": 7},
     }
+
+
+# --- OperationMessage.code ---------------------------------------------------------------
+
+CODED = {
+    name: query.replace(
+        "messages { kind field message }", "messages { kind code field message }"
+    )
+    for name, query in {
+        "create": CREATE,
+        "comment": ADD_COMMENT,
+        "status": STATUS,
+        "rate": RATE,
+    }.items()
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "mutation", "inp", "expected"),
+    [
+        (
+            "anonymous",
+            "create",
+            {"subject": "S", "description": "D"},
+            ("PERMISSION", "UNAUTHENTICATED", None, "Sign in or send a bearer token."),
+        ),
+        (
+            "requester",
+            "create",
+            {"subject": "S", "description": "D", "queue": "nope"},
+            ("VALIDATION", "INVALID_INPUT", "queue", "Unknown queue “nope”."),
+        ),
+        (
+            "requester",
+            "create",
+            {"subject": "S", "description": "D", "queue": "no slug"},
+            ("VALIDATION", "INVALID_INPUT", "queue", "'queue' is not a valid slug."),
+        ),
+        (
+            "queue_agent",
+            "comment",
+            {"reference": "HD-999999", "body": "x"},
+            ("ERROR", "NOT_FOUND", None, "No such ticket."),
+        ),
+        (
+            "requester",
+            "comment",
+            {"reference": "TICKET", "body": "x", "isInternal": True},
+            (
+                "PERMISSION",
+                "PERMISSION_DENIED",
+                None,
+                "Only the support team can add internal notes.",
+            ),
+        ),
+        (
+            "requester",
+            "rate",
+            {"reference": "TICKET", "rating": 5},
+            (
+                "VALIDATION",
+                "INVALID_STATE",
+                None,
+                "A ticket can be rated once it is resolved.",
+            ),
+        ),
+        (
+            "queue_agent",
+            "status",
+            {"reference": "TICKET", "status": "OPEN"},
+            ("VALIDATION", "INVALID_INPUT", "status", "The ticket is already Open."),
+        ),
+    ],
+)
+def test_every_operation_message_carries_a_code(
+    world, token_for, who, mutation, inp, expected
+):
+    ticket = world["ticket"]
+    inp = {k: ticket.reference if v == "TICKET" else v for k, v in inp.items()}
+    before = (state(ticket), Ticket.objects.count())
+    gql = client_for(world["users"][who], token_for)
+    [payload] = gql(CODED[mutation], {"i": inp}).values()
+    assert payload["__typename"] == "OperationInfo"
+    kind, code, field, message = expected
+    assert payload["messages"] == [
+        {"kind": kind, "code": code, "field": field, "message": message}
+    ]
+    assert (state(ticket), Ticket.objects.count()) == before

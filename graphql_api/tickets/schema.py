@@ -160,7 +160,7 @@ class Mutation:
         handle_django_errors=True, description="File a ticket as the caller."
     )
     def create_ticket(self, info: Info, input: CreateTicketInput) -> TicketType:
-        with as_mutation_error(ratelimits.RateLimited):
+        with as_mutation_error(info=info):
             require_scope(info, "write")
             user = get_user(info, required=True)
             ratelimits.consume("ticket_create", f"user:{user.pk}")  # shared with portal

@@ -243,7 +243,9 @@ def test_nul_in_a_kb_search_is_harmless(api, make_article):
 
 
 @override_settings(PORTAL_RATE_LIMITS={"ticket_create": "2/h"})
-def test_filing_through_graphql_past_the_limit_is_a_message(api, queue, alice):
+def test_filing_through_graphql_past_the_limit_is_rate_limited_with_the_delay(
+    api, queue, alice
+):
     from django.test import Client as PortalClient
 
     portal = PortalClient()
@@ -264,19 +266,167 @@ def test_filing_through_graphql_past_the_limit_is_a_message(api, queue, alice):
         {"query": CREATE, "variables": {"i": {"subject": "1", "description": "d"}}}
     )
     assert first.json()["data"]["createTicket"]["__typename"] == "Ticket"
+    assert "extensions" not in first.json()
 
     refused = api(
-        {"query": CREATE, "variables": {"i": {"subject": "2", "description": "d"}}}
+        {
+            "query": CREATE.replace("kind field", "kind code field"),
+            "variables": {"i": {"subject": "2", "description": "d"}},
+        }
     )
 
-    payload = refused.json()["data"]["createTicket"]
+    assert refused.status_code == 200
+    body = refused.json()
+    payload = body["data"]["createTicket"]
     assert payload["__typename"] == "OperationInfo"
     [message] = payload["messages"]
     assert message["kind"] == "VALIDATION"
-    assert message["message"].startswith(
+    assert message["code"] == "RATE_LIMITED"
+    assert message["field"] is None
+    retry_after = body["extensions"]["retryAfter"]
+    assert isinstance(retry_after, int) and 0 < retry_after <= 3601
+    minutes = -(-retry_after // 60)
+    assert message["message"] == (
         "You have done this too often in a short time. Please try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}."
     )
+    # the portal answers the same limit with 429 and Retry-After
+    page = portal.post(
+        "/portal/tickets/new/",
+        {"subject": "3", "description": "d", "category": "other", "priority": "low"},
+    )
+    assert page.status_code == 429
+    assert 0 < int(page["Retry-After"]) <= 3601
     assert sorted(Ticket.objects.values_list("subject", flat=True)) == [
         "1",
         "From the portal",
     ]
+
+
+# --- text that is not Unicode: unpaired surrogates ------------------------------------
+
+LONE = "\ud800"
+SEARCH = "query($q: String!) { searchArticles(query: $q) { totalCount } }"
+FILTERED = """query($f: TicketFilter) { tickets(filters: $f) {
+  totalCount edges { node { reference } } } }"""
+
+
+def invalid_unicode(where):
+    return (
+        f"Text must be valid Unicode: {where} holds an unpaired surrogate code point "
+        "(U+D800 to U+DFFF)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"query": TICKET, "variables": {"r": LONE}}, "variable '$r'"),
+        ({"query": TICKET, "variables": {"r": "HD-" + "\udfff"}}, "variable '$r'"),
+        ({"query": SEARCH, "variables": {"q": "sync " + LONE}}, "variable '$q'"),
+        (
+            {"query": FILTERED, "variables": {"f": {"search": LONE}}},
+            "variable '$f.search'",
+        ),
+        (
+            {
+                "query": FILTERED,
+                "variables": {"f": {"queue": "support", "status": ["OPEN", LONE]}},
+            },
+            "variable '$f.status[1]'",
+        ),
+        (
+            {
+                "query": CREATE,
+                "variables": {"i": {"subject": "Hi", "description": LONE}},
+            },
+            "variable '$i.description'",
+        ),
+        (
+            {
+                "query": CREATE,
+                "variables": {"i": {"subject": "Hi", "description": "d", LONE: 1}},
+            },
+            "variable '$i'",
+        ),
+        (
+            {
+                "query": COMMENT,
+                "variables": {
+                    "i": {"reference": "HD-000001", "body": "a" + LONE + "b"}
+                },
+            },
+            "variable '$i.body'",
+        ),
+        (
+            {"query": '{ ticket(reference: "HD-\ud800") { reference } }'},
+            "the query document",
+        ),
+        (
+            {
+                "query": 'mutation { createTicket(input: {subject: "'
+                + LONE
+                + '", description: "d"}) { __typename } }'
+            },
+            "the query document",
+        ),
+        (
+            {"query": '{ searchArticles(query: """' + LONE + '""") { totalCount } }'},
+            "the query document",
+        ),
+        (
+            {"query": "query Q { ping }", "operationName": "Q" + LONE},
+            "the operation name",
+        ),
+    ],
+)
+def test_an_unpaired_surrogate_anywhere_is_invalid_input_and_writes_nothing(
+    api, ticket, queue, body, where
+):
+    before = counts()
+    response = api(body)
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": invalid_unicode(where),
+                "extensions": {"code": "INVALID_INPUT"},
+            }
+        ],
+    }
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ ticket(reference: "\\ud800") { reference } }',
+        '{ searchArticles(query: "x\\uDC00y") { totalCount } }',
+        'mutation { createTicket(input: {subject: "\\uD83D", description: "d"}) '
+        "{ __typename } }",
+    ],
+)
+def test_an_escaped_lone_surrogate_in_a_literal_is_invalid_input(api, queue, query):
+    before = counts()
+    body = api({"query": query}).json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["message"].startswith("Syntax Error: Invalid Unicode escape sequence")
+    assert error["extensions"] == {"code": "INVALID_INPUT"}
+    assert counts() == before
+
+
+def test_a_surrogate_pair_is_valid_text(api, queue):
+    """The twin: an emoji (a surrogate pair in JSON) files a ticket as written."""
+    response = api(
+        {
+            "query": CREATE,
+            "variables": {"i": {"subject": "Printer \ud83d\udd25", "description": "d"}},
+        }
+    )
+    payload = response.json()["data"]["createTicket"]
+    assert payload["subject"] == "Printer \U0001f525"
+    assert Ticket.objects.get(reference=payload["reference"]).subject == (
+        "Printer \U0001f525"
+    )
