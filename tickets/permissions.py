@@ -95,7 +95,7 @@ def sees_all(user) -> bool:
 def is_support_team(user) -> bool:
     """Agents, supervisors, viewers and administrators: the people who read tickets as
     the support team (the desk, tags, watchers, everyone's address) rather than as a
-    customer (the portal's view of a ticket, see ``event_kinds_visible_to`` …)."""
+    customer (see "the customer's view of a ticket" below)."""
     return _active(user) and (
         user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES)
     )
@@ -512,6 +512,8 @@ def _internal_visible_q(user) -> Q | None:
     return Q(Exists(by_user)) | Q(Exists(by_group))
 
 
+# "Nothing without ``view_internal``" (time entries): kept out of the OR below rather
+# than left for the compiler to drop as an empty branch.
 _NO_ROWS = Q(pk__in=[])
 
 
