@@ -38,8 +38,10 @@ from .models import (
     Queue,
     Status,
     Ticket,
+    TicketEvent,
     TicketGroupObjectPermission,
     TicketUserObjectPermission,
+    TimeEntry,
 )
 
 ACTIONS = (
@@ -89,6 +91,15 @@ def is_viewer(user) -> bool:
 
 def sees_all(user) -> bool:
     return is_supervisor(user) or is_viewer(user)
+
+
+def is_support_team(user) -> bool:
+    """Agents, supervisors, viewers and administrators: the people who read tickets as
+    the support team (the desk, tags, watchers, everyone's address) rather than as a
+    customer (see "the customer's view of a ticket" below)."""
+    return _active(user) and (
+        user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES)
+    )
 
 
 def why_not_file(user) -> str | None:
@@ -524,6 +535,20 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
 # ``Prefetch`` across a whole page of tickets stays one query per relation.
 
 INTERNAL_EVENT_KINDS = (EventKind.NOTE_ADDED, EventKind.TIME_LOGGED)
+# The events a customer reads about their ticket (the portal page's history and
+# GraphQL alike): what happened to the request itself. Every other kind (assignment,
+# queue moves, tags, watchers, SLA breaches, sharing) is the support team's working
+# record, and a kind added later stays the team's until it is listed here.
+CUSTOMER_EVENT_KINDS = (
+    EventKind.CREATED,
+    EventKind.STATUS_CHANGED,
+    EventKind.PRIORITY_CHANGED,
+    EventKind.COMMENTED,
+    EventKind.ATTACHMENT_ADDED,
+    EventKind.MERGED,
+    EventKind.RATED,
+    EventKind.AUTO_CLOSED,
+)
 
 _PUBLIC_COMMENTS = Q(is_internal=False)
 _PUBLIC_ATTACHMENTS = Q(comment__isnull=True) | Q(comment__is_internal=False)
@@ -558,11 +583,18 @@ def _internal_visible_q(user) -> Q | None:
     return Q(Exists(by_user)) | Q(Exists(by_group))
 
 
+# "Nothing without ``view_internal``" (time entries): kept out of the OR below rather
+# than left for the compiler to drop as an empty branch.
+_NO_ROWS = Q(pk__in=[])
+
+
 def _visible_to(user, ticket: Ticket | None, public: Q) -> Q:
     if ticket is not None:
         return Q() if can(user, "view_internal", ticket) else public
     internal = _internal_visible_q(user)
-    return Q() if internal is None else public | internal
+    if internal is None:
+        return Q()
+    return internal if public is _NO_ROWS else public | internal
 
 
 def comments_visible_to(user, ticket: Ticket | None = None) -> Q:
@@ -579,8 +611,18 @@ def attachments_visible_to(user, ticket: Ticket | None = None) -> Q:
 
 def events_visible_to(user, ticket: Ticket | None = None) -> Q:
     """Audit events ``user`` may read on tickets they may see: those about internal
-    notes or logged time only where they may ``view_internal``."""
-    return _visible_to(user, ticket, _PUBLIC_EVENTS)
+    notes or logged time only where they may ``view_internal``; customers only the
+    ``CUSTOMER_EVENT_KINDS``."""
+    visible = _visible_to(user, ticket, _PUBLIC_EVENTS)
+    if is_support_team(user):
+        return visible
+    return visible & Q(kind__in=CUSTOMER_EVENT_KINDS)
+
+
+def time_entries_visible_to(user, ticket: Ticket | None = None) -> Q:
+    """Work-log entries (minutes, agent, note) ``user`` may read on tickets they may
+    see: like internal notes, only where they may ``view_internal``."""
+    return _visible_to(user, ticket, _NO_ROWS)
 
 
 def visible_comments(user, ticket: Ticket) -> QuerySet:
@@ -605,11 +647,77 @@ def visible_attachments(user, ticket: Ticket) -> QuerySet:
     )
 
 
+def visible_events(user, ticket: Ticket) -> QuerySet:
+    """The ticket's history as ``user`` may read it, in order, actors loaded."""
+    if not can(user, "view", ticket):
+        return TicketEvent.objects.none()
+    return (
+        TicketEvent.objects.filter(ticket=ticket)
+        .filter(events_visible_to(user, ticket))
+        .select_related("actor")
+    )
+
+
+def visible_time_entries(user, ticket: Ticket) -> QuerySet:
+    """The ticket's work log as ``user`` may read it, in order, agents loaded."""
+    if not can(user, "view", ticket):
+        return TimeEntry.objects.none()
+    return (
+        TimeEntry.objects.filter(ticket=ticket)
+        .filter(time_entries_visible_to(user, ticket))
+        .select_related("agent")
+    )
+
+
+# --- the customer's view of a ticket ----------------------------------------------------
+# A customer reads a ticket as the portal page shows it: the conversation, status,
+# priority and expectations, the ``CUSTOMER_EVENT_KINDS`` of its history, and people by
+# name. Tags, watchers and the support team's email addresses are the team's. The
+# portal page, the desk and GraphQL read these through the functions below.
+
+
+def tags_visible_to(user, ticket: Ticket) -> list[str]:
+    """The ticket's tag names, sorted, for the support team; none for customers.
+    Reads ``ticket.tags.all()``, so a prefetch covers a whole page."""
+    if not is_support_team(user):
+        return []
+    return sorted(tag.name for tag in ticket.tags.all())
+
+
+def watchers_visible_to(user, ticket: Ticket) -> list:
+    """The ticket's watchers, by email, for the support team; none for customers.
+    Reads ``ticket.watchers.all()``, so a prefetch covers a whole page."""
+    if not is_support_team(user):
+        return []
+    return sorted(ticket.watchers.all(), key=lambda person: person.email)
+
+
+def address_visible_to(viewer, person) -> bool:
+    """Whether ``viewer`` may read ``person``'s email address: their own, and everyone's
+    for the support team. Customers see other people (agents, colleagues) by name."""
+    if person is None or not _active(viewer):
+        return False
+    return viewer.pk == person.pk or is_support_team(viewer)
+
+
+def name_shown_to(viewer, person) -> str:
+    """The name ``viewer`` sees for ``person`` on a ticket: the display name (which falls
+    back to the address) where the address is visible, otherwise the display name, the
+    full name or the address's local part, never the address."""
+    if person is None:
+        return ""
+    if address_visible_to(viewer, person):
+        return person.get_display_name()
+    return person.display_name or person.get_full_name() or person.get_short_name()
+
+
 __all__ = [
     "ACTIONS",
+    "CUSTOMER_EVENT_KINDS",
     "INTERNAL_EVENT_KINDS",
     "OPEN_STATUSES",
     "acts_as_staff",
+    "address_visible_to",
     "attachments_visible_to",
     "can",
     "can_download",
@@ -620,17 +728,24 @@ __all__ = [
     "get_ticket_for",
     "invalidate",
     "is_supervisor",
+    "is_support_team",
     "is_viewer",
     "may_create_on_behalf",
     "may_file",
+    "name_shown_to",
     "parties",
     "prefetch_permissions",
     "queues_for",
     "sees_all",
+    "tags_visible_to",
+    "time_entries_visible_to",
     "ticket_perms",
     "visible_attachments",
     "visible_comments",
+    "visible_events",
     "visible_tickets",
+    "visible_time_entries",
+    "watchers_visible_to",
     "why_not",
     "why_not_file",
     "why_not_merge",

@@ -1,7 +1,10 @@
 """GraphQL types for people and organizations.
 
 A ``User`` is only ever reached through something the caller may already see (``me``,
-or a ticket they can see for requester/assignee/author), so its email is shown there.
+or a ticket they can see for requester/assignee/author/watchers/event actors). Its email
+address and name follow the customer's view of a ticket
+(``tickets.permissions.address_visible_to`` / ``name_shown_to``), as on the portal page:
+a customer reads their own address and everyone else by name.
 """
 
 import strawberry_django
@@ -11,6 +14,7 @@ from strawberry.types import Info
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import is_staff_member
+from tickets.permissions import address_visible_to, name_shown_to
 
 from ..context import get_user
 from ..fields import ModelField
@@ -40,14 +44,21 @@ class OrganizationType:
 
 @strawberry_django.type(User, name="User", field_cls=ModelField)
 class UserType:
-    email: auto
+    @strawberry_django.field(
+        only=["email"],
+        description="The email address; null where the caller may not read it "
+        "(customers read their own, the support team everyone's).",
+    )
+    def email(self, info: Info) -> str | None:
+        return self.email if address_visible_to(get_user(info), self) else None
 
     @strawberry_django.field(
         only=["display_name", "first_name", "last_name", "email"],
-        description="The name to show: display name, else full name, else email.",
+        description="The name to show: display name, else full name, else (only where "
+        "the caller may read the address) the email, else the address's local part.",
     )
-    def display_name(self) -> str:
-        return self.get_display_name()
+    def display_name(self, info: Info) -> str:
+        return name_shown_to(get_user(info), self)
 
     @strawberry_django.field(
         description="The person's organizations, as far as the caller may know them.",

@@ -2,7 +2,8 @@
 ``tickets.permissions.visible_tickets``; what hangs off a ticket is filtered by each
 type's ``get_queryset`` with the policy's ``*_visible_to`` filters, which the
 optimizer uses for its prefetches too, so customers never receive internal notes or
-their files."""
+their files. Tags, watchers, event kinds and people's addresses follow the customer's
+view of a ticket (``tickets.permissions``), the same one the portal page renders."""
 
 from datetime import datetime
 from enum import Enum
@@ -97,6 +98,10 @@ class CommentType:
 
 @strawberry_django.type(TicketEvent, name="TicketEvent", field_cls=ModelField)
 class TicketEventType:
+    """An entry of the ticket's history: customers receive the kinds the portal page
+    shows them (``permissions.CUSTOMER_EVENT_KINDS``), the support team all but those
+    about internal notes and logged time where they may not read those."""
+
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
         return queryset.filter(permissions.events_visible_to(get_user(info)))
@@ -134,9 +139,20 @@ class TicketType(relay.Node):
     priority: TicketPriority
     category: TicketCategory
 
-    @strawberry_django.field(prefetch_related=["tags"])
-    def tags(self) -> list[str]:
-        return sorted(tag.name for tag in self.tags.all())
+    @strawberry_django.field(
+        prefetch_related=["tags"],
+        description="Tag names, sorted; the support team's (empty for customers).",
+    )
+    def tags(self, info: Info) -> list[str]:
+        return permissions.tags_visible_to(get_user(info), self)
+
+    @strawberry_django.field(
+        prefetch_related=["watchers"],
+        description="People who follow the ticket, by email; the support team's "
+        "(empty for customers).",
+    )
+    def watchers(self, info: Info) -> list[UserType]:
+        return permissions.watchers_visible_to(get_user(info), self)
 
 
 @strawberry.enum(name="TicketOrderField")

@@ -1,17 +1,12 @@
 """Who may open the desk at all. Which tickets they see is ``tickets.permissions``."""
 
-from accounts import roles
-
 from .. import permissions
 
 
 def is_desk_user(user) -> bool:
-    """Agents, supervisors, viewers and administrators use the Helpdesk menu."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and (user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES))
-    )
+    """Agents, supervisors, viewers and administrators use the Helpdesk menu (the
+    support team, ``permissions.is_support_team``)."""
+    return permissions.is_support_team(user)
 
 
 def may_act(user) -> bool:

@@ -4,7 +4,6 @@ history. Read-only assembly; the action views change things through the services
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -103,15 +102,15 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
         "organization"
     )
-    watchers = list(ticket.watchers.order_by("email"))
-    time_total = ticket.time_entries.aggregate(total=Sum("minutes"))["total"] or 0
+    watchers = permissions.watchers_visible_to(user, ticket)
+    time_entries = list(permissions.visible_time_entries(user, ticket))
     return {
         "ticket": ticket,
         "comments": permissions.visible_comments(user, ticket),
         "ticket_files": permissions.visible_attachments(user, ticket).filter(
             comment__isnull=True
         ),
-        "events": ticket.events.select_related("actor"),
+        "events": permissions.visible_events(user, ticket),
         "can": can,
         "may_act": acting,
         "allowed_statuses": allowed_statuses,
@@ -130,9 +129,9 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         ),
         "watchers": watchers,
         "is_watching": any(w.pk == user.pk for w in watchers),
-        "time_entries": ticket.time_entries.select_related("agent"),
-        "time_total": time_total,
+        "time_entries": time_entries,
+        "time_total": sum(entry.minutes for entry in time_entries),
         "merged_tickets": ticket.merged_tickets.all(),
-        "tags": sorted(ticket.tags.names()),
+        "tags": permissions.tags_visible_to(user, ticket),
         **build_forms(ticket, user, override=form_overrides),
     }

@@ -68,6 +68,9 @@ def render_ticket(request, ticket, *, reply_form=None, rating_form=None, status=
         action: permissions.can(user, action, ticket)
         for action in ("reply", "close", "reopen", "withdraw", "rate")
     }
+    # What else the viewer may know about the ticket, from the one definition of the
+    # customer's view (``tickets.permissions``) that GraphQL reads too: for customers
+    # no tags or watchers, only the customer's kinds of events, people by name.
     return TemplateResponse(
         request,
         "tickets/portal/ticket_detail.html",
@@ -75,6 +78,10 @@ def render_ticket(request, ticket, *, reply_form=None, rating_form=None, status=
             "ticket": ticket,
             "comments": comments,
             "ticket_files": ticket_files,
+            "events": list(permissions.visible_events(user, ticket)),
+            "tags": permissions.tags_visible_to(user, ticket),
+            "watchers": permissions.watchers_visible_to(user, ticket),
+            "viewer": user,
             "allowed": allowed,
             "expectation": expectation(ticket),
             "reply_form": reply_form or ReplyForm(),

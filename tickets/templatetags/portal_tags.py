@@ -6,7 +6,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from ..models import Priority, Status
+from .. import permissions
+from ..models import EventKind, Priority, Status
 from ..portal.common import STATUS_TONE
 
 register = template.Library()
@@ -48,3 +49,28 @@ def page_url(querystring: str, number) -> str:
     """``?<filters>&page=N`` keeping the list's filters."""
     prefix = f"{querystring}&" if querystring else ""
     return f"?{prefix}page={number}"
+
+
+@register.filter
+def shown_to(person, viewer) -> str:
+    """``{{ comment.author|shown_to:viewer }}``: the name ``viewer`` may see for a person
+    (``permissions.name_shown_to``: never a support agent's address for a customer)."""
+    return permissions.name_shown_to(viewer, person)
+
+
+@register.filter
+def event_change(event) -> str:
+    """What an event changed, in words: "Open → Resolved", a file name, "4/5" …"""
+    if event.kind == EventKind.CREATED:
+        return ""
+    if event.kind == EventKind.RATED:
+        return f"{event.new_value}/5"
+    label = {
+        EventKind.STATUS_CHANGED: status_label,
+        EventKind.AUTO_CLOSED: status_label,
+        EventKind.PRIORITY_CHANGED: priority_label,
+    }.get(event.kind, str)
+    old, new = event.old_value, event.new_value
+    if old and new:
+        return f"{label(old)} → {label(new)}"
+    return label(new or old) if new or old else ""

@@ -1,6 +1,8 @@
 """The ticket workspace at /admin/helpdesk/tickets/<reference>/: who sees it, who may
 act, and that every action goes through its service (one event) or changes nothing."""
 
+import re
+
 import pytest
 
 from tickets import services
@@ -324,3 +326,44 @@ def test_second_agent_of_the_same_queue_can_act(client, queue, ticket):
     response = client.post(url(ticket, "comment"), {"body": "Taking a look"})
     assert response.status_code == 302
     assert ticket.comments.get().author == colleague
+
+
+@pytest.fixture
+def sharing_agent(other_queue, acme):
+    """An agent of another queue who is also a member of Acme: the ticket reaches
+    them only through the organization's sharing (view and reply, no internal notes)."""
+    from accounts.services import add_member
+
+    insider = make_agent(other_queue, email="insider@example.com", display_name="Ida")
+    add_member(acme, insider)
+    return insider
+
+
+def test_history_and_work_log_follow_the_internal_note_permission(
+    client, agent, sharing_agent, ticket
+):
+    """The queue's agent reads the note's event and the logged time with its note;
+    the agent who sees the ticket through organization sharing reads neither (the
+    same rule as the notes themselves, ``permissions.*_visible_to``)."""
+    services.reply(agent, ticket, body="Public answer")
+    services.add_internal_note(agent, ticket, body="Internal remark")
+    services.log_time(agent, ticket, minutes=25, note="Reproduced on staging")
+    history = ["created", "commented", "note_added", "time_logged"]
+
+    client.force_login(agent)
+    html = client.get(url(ticket)).content.decode()
+    assert re.findall(r'data-event-kind="(\w+)"', html) == history
+    assert "Internal remark" in html
+    assert "25 min · Alex Agent" in html and "Reproduced on staging" in html
+    assert "25 minutes in total" in html
+
+    client.force_login(sharing_agent)
+    response = client.get(url(ticket))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.findall(r'data-event-kind="(\w+)"', html) == ["created", "commented"]
+    assert "Public answer" in html
+    for internal in ("Internal remark", "Reproduced on staging", "25 min"):
+        assert internal not in html
+    assert list(response.context["time_entries"]) == []
+    assert response.context["time_total"] == 0

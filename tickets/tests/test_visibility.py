@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import TicketSharing
 from tickets import permissions, services
 from tickets.exceptions import PermissionDenied, TicketNotFound
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent, TimeEntry
 
 from .factories import TicketFactory, make_agent, make_customer
 
@@ -211,14 +211,138 @@ def test_visible_to_filters_agree_per_ticket_and_in_sql(
         a.original_name for a in visible(Attachment, permissions.attachments_visible_to)
     )
     kinds = {e.kind for e in visible(TicketEvent, permissions.events_visible_to)}
+    minutes = [
+        e.minutes for e in visible(TimeEntry, permissions.time_entries_visible_to)
+    ]
     per_ticket = len(mine)
     if caller in ("alice", "bob"):
         assert (bodies, files) == (["Public"], ["a.png"])
         assert kinds == {"created", "commented", "attachment_added"}
+        assert minutes == []
     else:
         assert bodies == sorted(["Public", "Secret"] * per_ticket)
         assert files == sorted(["a.png", "n.png"] * per_ticket)
         assert {"commented", "note_added", "time_logged"} <= kinds
+        assert minutes == [5] * per_ticket
+
+
+def test_sharing_without_internal_notes_hides_their_events_and_the_work_log(
+    ticket, agent, other_queue, acme
+):
+    """An agent who sees a ticket only through organization sharing may ``view`` but
+    not ``view_internal``: no note or time events, no time entries, per ticket and in
+    SQL alike; the queue's agent reads them."""
+    from accounts.services import add_member
+
+    insider = make_agent(other_queue, email="insider@example.com")
+    add_member(acme, insider)
+    services.add_internal_note(agent, ticket, body="Secret")
+    services.log_time(agent, ticket, minutes=5, note="call")
+    assert permissions.can(insider, "view", ticket)
+    assert not permissions.can(insider, "view_internal", ticket)
+
+    def seen(user):
+        per_ticket = (
+            sorted(
+                permissions.visible_events(user, ticket).values_list("kind", flat=True)
+            ),
+            list(permissions.visible_time_entries(user, ticket).values_list("note")),
+        )
+        in_sql = (
+            sorted(
+                TicketEvent.objects.filter(ticket=ticket)
+                .filter(permissions.events_visible_to(user))
+                .values_list("kind", flat=True)
+            ),
+            list(
+                TimeEntry.objects.filter(ticket=ticket)
+                .filter(permissions.time_entries_visible_to(user))
+                .values_list("note")
+            ),
+        )
+        assert per_ticket == in_sql
+        return per_ticket
+
+    assert seen(insider) == (["created"], [])
+    assert seen(agent) == (["created", "note_added", "time_logged"], [("call",)])
+
+
+@pytest.mark.parametrize("caller", ["alice", "agent", "viewer"])
+def test_customers_read_only_their_kinds_of_events(
+    ticket, alice, agent, viewer, caller
+):
+    """Assignment, tags, watchers, priority … : the customer reads the kinds the
+    portal page shows (``CUSTOMER_EVENT_KINDS``), the support team every kind."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.assign(agent, ticket, agent)
+    services.set_tags(agent, ticket, ["vip"])
+    services.add_watcher(agent, ticket)
+    services.change_priority(agent, ticket, "high")
+    services.change_status(agent, ticket, "in_progress")
+    ticket.refresh_from_db()
+    later = timezone.now() + timedelta(days=30)
+    assert services.mark_sla_breached(ticket, now=later)
+    user = {"alice": alice, "agent": agent, "viewer": viewer}[caller]
+
+    def kinds(q):
+        rows = TicketEvent.objects.filter(ticket=ticket).filter(q)
+        return list(rows.values_list("kind", flat=True))
+
+    per_ticket = kinds(permissions.events_visible_to(user, ticket))
+    assert per_ticket == kinds(permissions.events_visible_to(user))
+    everything = list(ticket.events.values_list("kind", flat=True))
+    if caller == "alice":
+        assert per_ticket == ["created", "priority_changed", "status_changed"]
+        assert permissions.tags_visible_to(user, ticket) == []
+        assert permissions.watchers_visible_to(user, ticket) == []
+    else:
+        assert (
+            per_ticket
+            == everything
+            == [
+                "created",
+                "assigned",
+                "tags_changed",
+                "watcher_added",
+                "priority_changed",
+                "status_changed",
+                "sla_breached",
+            ]
+        )
+        assert permissions.tags_visible_to(user, ticket) == ["vip"]
+        assert permissions.watchers_visible_to(user, ticket) == [agent]
+
+
+@pytest.mark.parametrize(
+    ("viewer_name", "person_name", "address", "name"),
+    [
+        ("alice", "alice", "alice@acme.example", "Alice"),
+        ("alice", "nameless_agent", None, "sam.staff"),
+        ("alice", "agent", None, "Alex Agent"),
+        ("alice", "bob", None, "Bob"),
+        ("agent", "nameless_agent", "sam.staff@example.com", "sam.staff@example.com"),
+        ("agent", "alice", "alice@acme.example", "Alice"),
+        ("viewer", "nameless_agent", "sam.staff@example.com", "sam.staff@example.com"),
+    ],
+)
+def test_people_are_shown_to_customers_by_name_never_by_address(
+    alice, bob, agent, viewer, queue, viewer_name, person_name, address, name
+):
+    people = {
+        "alice": alice,
+        "bob": bob,
+        "agent": agent,
+        "viewer": viewer,
+        "nameless_agent": make_agent(
+            queue, email="sam.staff@example.com", display_name=""
+        ),
+    }
+    who, person = people[viewer_name], people[person_name]
+    shown = person.email if permissions.address_visible_to(who, person) else None
+    assert (shown, permissions.name_shown_to(who, person)) == (address, name)
 
 
 @pytest.mark.django_db
