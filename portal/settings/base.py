@@ -5,7 +5,14 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import email_settings_from_url, env_bool, env_int, env_list, env_str
+from .env import (
+    email_settings_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    url_with_defaults,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -123,10 +130,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A Redis outage or a wrong REDIS_URL must not break pages (portal.cache): short socket
+# timeouts, errors answered as cache misses, the cache skipped for a few seconds after one.
+CACHE_TIMEOUT_SECONDS = float(env_str("CACHE_TIMEOUT_SECONDS", "0.5"))
+CACHE_RETRY_SECONDS = float(env_str("CACHE_RETRY_SECONDS", "5"))
 if env_str("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": env_str("REDIS_URL"),
         }
     }
@@ -241,7 +252,10 @@ Q_CLUSTER = {
 }
 if env_str("REDIS_URL"):
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = env_str("REDIS_URL")
+    # Bounded waits: the workers' BLPOP waits 1 s, so answers may take up to 5 s.
+    Q_CLUSTER["redis"] = url_with_defaults(
+        env_str("REDIS_URL"), socket_connect_timeout=2, socket_timeout=5
+    )
 
 # --- Wagtail ----------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Support Portal"
