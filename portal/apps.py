@@ -5,3 +5,13 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from . import job_context, metrics
+
+        job_context.connect()
+        user_login_failed.connect(
+            metrics.count_failed_login, dispatch_uid="portal-metrics-login-failed"
+        )

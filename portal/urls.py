@@ -9,11 +9,12 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.views import admin_login_redirect
 from kb import page_cache
 
-from . import views
+from . import metrics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Both admin login views would skip MFA: send them to allauth (before the includes).
     path("admin/login/", admin_login_redirect),
     path(

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from portal.logs import init_sentry, logging_config
+
 from .env import (
     email_settings_from_url,
     env_bool,
@@ -389,6 +391,27 @@ BACKUP_EXCLUDE_MODELS = [
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
 # from the portal and through GraphQL. allauth and GraphQL requests have their own.
 PORTAL_RATE_LIMITS = {"ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h")}
+# Operations: request ids, one log line per request and metrics (portal.observability,
+# first so that it times everything), JSON logs (portal.logs), /metrics (portal.metrics).
+MIDDLEWARE = ["portal.observability.RequestObservabilityMiddleware", *MIDDLEWARE]
+# "json" (one object per line; production's default) or "text".
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# Take X-Request-ID from the proxy in front (a client alone cannot set it): on by
+# default when a trusted proxy is declared.
+LOG_TRUST_REQUEST_ID = env_bool(
+    "LOG_TRUST_REQUEST_ID", ACCOUNTS_TRUSTED_PROXY_COUNT > 0
+)
+# Bearer token for /metrics; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    init_sentry(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", ""),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 # Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
 if env_bool("BENCH_COUNT_QUERIES", False):
     MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]
