@@ -120,6 +120,7 @@ class DatabaseCollector:
         yield from self._jobs(now)
         yield from self._outboxes(now)
         yield from self._domain()
+        yield from self._backups()
 
     def _safely(self, name, reader):
         try:
@@ -189,6 +190,34 @@ class DatabaseCollector:
             oldest.add_metric([name], _age_seconds(first, now))
         yield rows
         yield oldest
+
+    def _backups(self):
+        from .backup import last_status
+
+        status = self._safely("backups", last_status)
+        if not status:
+            return
+        for key, name, text in (
+            (
+                "last_backup_at",
+                "portal_backup_last_success_timestamp_seconds",
+                "When the scheduled backup last succeeded (Unix time).",
+            ),
+            (
+                "verify_ok",
+                "portal_backup_verify_ok",
+                "1 when the last weekly restore check passed, 0 when it failed.",
+            ),
+            (
+                "last_verify_at",
+                "portal_backup_last_verify_timestamp_seconds",
+                "When the restore check last ran (Unix time).",
+            ),
+        ):
+            if key in status:
+                family = GaugeMetricFamily(name, text)
+                family.add_metric([], status[key])
+                yield family
 
     def _domain(self):
         ticket = _model("tickets.Ticket")

@@ -385,9 +385,19 @@ BACKUP_EXCLUDE_MODELS = [
     "sessions",
     "admin.logentry",
     "wagtailsearch.indexentry",
+    # its SQLite full-text mirror: loading it clashes with the index's triggers; restore
+    # rebuilds the index (update_index)
+    "wagtailsearch.sqliteftsindexentry",
     "django_q.ormq",
     "django_q.task",
 ]
+# Backups (portal.backup): a folder or s3://bucket/prefix; default <project>/backups.
+BACKUP_LOCATION = env_str("BACKUP_LOCATION", str(BASE_DIR / "backups"))
+# 32 random bytes, URL-safe base64: archives are encrypted with AES-256-GCM.
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY", "")
+BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4)
+BACKUP_KEEP_MONTHLY = env_int("BACKUP_KEEP_MONTHLY", 12)
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
 # from the portal and through GraphQL. allauth and GraphQL requests have their own.
 PORTAL_RATE_LIMITS = {"ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h")}
