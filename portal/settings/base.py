@@ -391,6 +391,8 @@ BACKUP_EXCLUDE_MODELS = [
     "django_q.ormq",
     "django_q.task",
 ]
+# Who gets operational alerts by email (a failed backup check): comma-separated addresses.
+ADMINS = [(address, address) for address in env_list("ADMINS", [])]
 # Backups (portal.backup): a folder or s3://bucket/prefix; default <project>/backups.
 BACKUP_LOCATION = env_str("BACKUP_LOCATION", str(BASE_DIR / "backups"))
 # 32 random bytes, URL-safe base64: archives are encrypted with AES-256-GCM.
