@@ -207,18 +207,31 @@ def _applied_migrations(using=DEFAULT_DB_ALIAS) -> list[list[str]]:
     )
 
 
+def _excluded_labels() -> list[str]:
+    """``BACKUP_EXCLUDE_MODELS`` that exist here (some only on one database)."""
+    labels = []
+    for label in settings.BACKUP_EXCLUDE_MODELS:
+        try:
+            apps.get_model(label) if "." in label else apps.get_app_config(label)
+        except LookupError:
+            continue
+        labels.append(label)
+    return labels
+
+
 def _dump_snapshot(data_path: Path) -> tuple[dict, list]:
     """``dumpdata`` and the migrations applied, in one snapshot of the database."""
     connection = connections[DEFAULT_DB_ALIAS]
+    outermost = not connection.in_atomic_block  # else the caller's transaction rules
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
                 )
         call_command(
             "dumpdata",
-            exclude=settings.BACKUP_EXCLUDE_MODELS,
+            exclude=_excluded_labels(),
             output=str(data_path),
             verbosity=0,
         )

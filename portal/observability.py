@@ -7,9 +7,9 @@ responses other middleware produce (a 503 during a database outage, a redirect).
 """
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from django.conf import settings
 from django.db import connection
@@ -32,7 +32,7 @@ def request_id_for(request) -> str:
         given = request.headers.get(HEADER, "")
         if _VALID_ID.match(given):
             return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _route(request) -> str:
@@ -69,9 +69,14 @@ class RequestObservabilityMiddleware:
             return execute(sql, params, many, context)
 
         started = time.perf_counter()
+        # connection.execute_wrapper() without its context manager's overhead
+        wrappers = connection.execute_wrappers
+        wrappers.append(count)
         try:
-            with connection.execute_wrapper(count):
+            try:
                 response = self.get_response(request)
+            finally:
+                wrappers.remove(count)
             seconds = time.perf_counter() - started
             response[HEADER] = request_id
             route = _route(request)
