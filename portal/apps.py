@@ -10,3 +10,12 @@ class PortalConfig(AppConfig):
         from .csv import neutralise_spreadsheet_exports
 
         neutralise_spreadsheet_exports()
+
+        from django.contrib.auth.signals import user_login_failed
+
+        from . import job_context, metrics
+
+        job_context.connect()
+        user_login_failed.connect(
+            metrics.count_failed_login, dispatch_uid="portal-metrics-login-failed"
+        )

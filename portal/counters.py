@@ -1,8 +1,22 @@
 """Atomic counters in the default cache: the one mechanism behind rate-limit windows
-and the knowledge base's view and search counts."""
+and the knowledge base's view and search counts.
+
+While the shared cache is down (``portal.cache.FailOpenRedisCache``) a count answers
+``delta``: rate limits fail open (the attempt is allowed) and counts made then are
+lost, rather than every limited action answering an error."""
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+
+
+def _redis_add_to(backend, key: str, delta: int, timeout: int) -> int:
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key, delta)
+        _created, value = pipe.execute()
+    return int(value)
 
 
 def add_to(key: str, delta: int = 1, *, timeout: int) -> int:
@@ -14,13 +28,9 @@ def add_to(key: str, delta: int = 1, *, timeout: int) -> int:
     cost; the value stays readable with ``cache.get`` (Django stores integers raw)."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        with client.pipeline(transaction=False) as pipe:
-            pipe.set(full_key, 0, ex=timeout, nx=True)
-            pipe.incr(full_key, delta)
-            _created, value = pipe.execute()
-        return int(value)
+        if fail_open := getattr(backend, "fail_open", None):
+            return fail_open(delta, _redis_add_to, backend, key, delta, timeout)
+        return _redis_add_to(backend, key, delta, timeout)
     cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key, delta)

@@ -1,14 +1,11 @@
 """A friendly 503 when the database is unreachable, instead of a stack trace."""
 
-import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
-
-logger = logging.getLogger(__name__)
 
 # SQLite primary result codes that mean the database cannot answer now (busy or locked
 # past the timeout, out of memory, interrupted, I/O error, disk full, cannot open).
@@ -74,12 +71,11 @@ def server_error(request):
 
 
 def database_unavailable(request, exception):
-    """The 503 answer: JSON for the API and JSON clients, a plain page otherwise."""
-    logger.error(
-        "Database unavailable while answering %s: %s",
-        request.path,
-        exception.__class__.__name__,
-    )
+    """The 503 answer: JSON for the API and JSON clients, a plain page otherwise.
+
+    An outage is expected, not a bug: it is logged as the request's one line
+    (``portal.observability``, with this reason), not with a traceback per request."""
+    request.log_reason = f"database_unavailable: {exception.__class__.__name__}"
     if request.path.startswith(
         "/graphql/"
     ) or "application/json" in request.headers.get("Accept", ""):
@@ -91,4 +87,5 @@ def database_unavailable(request, exception):
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = "30"
+    response._has_been_logged = True  # Django's request logger would add a traceback
     return response

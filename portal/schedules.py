@@ -46,6 +46,10 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob(
         "tickets-purge-old-events", "tickets.tasks.purge_old_events", cron="50 3 * * *"
     ),
+    ScheduledJob("backup-daily", "portal.backup.scheduled_backup", cron="15 2 * * *"),
+    ScheduledJob(
+        "backup-verify-weekly", "portal.backup.scheduled_verify", cron="45 4 * * 0"
+    ),
     ScheduledJob(
         "notifications-purge-old",
         "portal.notifications.tasks.purge_old_notifications",

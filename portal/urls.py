@@ -9,11 +9,12 @@ from wagtail.documents import urls as wagtaildocs_urls
 from accounts.views import admin_login_redirect, login_redirect, password_reset_redirect
 from kb import page_cache
 
-from . import views
+from . import metrics, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Sign-in is allauth's alone (its second factor, rate limits and email
     # verification): the admins' login views and Wagtail's password reset, which would
     # skip them, are shadowed here, before the includes. portal/tests/test_login_routes

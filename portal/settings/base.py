@@ -5,7 +5,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import email_settings_from_url, env_bool, env_int, env_list, env_str
+from portal.logs import init_sentry, logging_config
+
+from .env import (
+    email_settings_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    url_with_defaults,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -125,10 +134,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A Redis outage or a wrong REDIS_URL must not break pages (portal.cache): short socket
+# timeouts, errors answered as cache misses, the cache skipped for a few seconds after one.
+CACHE_TIMEOUT_SECONDS = float(env_str("CACHE_TIMEOUT_SECONDS", "0.5"))
+CACHE_RETRY_SECONDS = float(env_str("CACHE_RETRY_SECONDS", "5"))
 if env_str("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": env_str("REDIS_URL"),
         }
     }
@@ -243,7 +256,10 @@ Q_CLUSTER = {
 }
 if env_str("REDIS_URL"):
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = env_str("REDIS_URL")
+    # Bounded waits: the workers' BLPOP waits 1 s, so answers may take up to 5 s.
+    Q_CLUSTER["redis"] = url_with_defaults(
+        env_str("REDIS_URL"), socket_connect_timeout=2, socket_timeout=5
+    )
 
 # --- Wagtail ----------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Support Portal"
@@ -388,9 +404,21 @@ BACKUP_EXCLUDE_MODELS = [
     "sessions",
     "admin.logentry",
     "wagtailsearch.indexentry",
+    # its SQLite full-text mirror: loading it clashes with the index's triggers; restore
+    # rebuilds the index (update_index)
+    "wagtailsearch.sqliteftsindexentry",
     "django_q.ormq",
     "django_q.task",
 ]
+# Who gets operational alerts by email (a failed backup check): comma-separated addresses.
+ADMINS = [(address, address) for address in env_list("ADMINS", [])]
+# Backups (portal.backup): a folder or s3://bucket/prefix; default <project>/backups.
+BACKUP_LOCATION = env_str("BACKUP_LOCATION", str(BASE_DIR / "backups"))
+# 32 random bytes, URL-safe base64: archives are encrypted with AES-256-GCM.
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY", "")
+BACKUP_KEEP_DAILY = env_int("BACKUP_KEEP_DAILY", 7)
+BACKUP_KEEP_WEEKLY = env_int("BACKUP_KEEP_WEEKLY", 4)
+BACKUP_KEEP_MONTHLY = env_int("BACKUP_KEEP_MONTHLY", 12)
 # Per-user limits on actions a script could repeat (portal.ratelimits): filing tickets
 # from the portal and through GraphQL, inviting people to an organization. allauth and
 # GraphQL requests have their own.
@@ -399,6 +427,27 @@ PORTAL_RATE_LIMITS = {
     # an organization manager's invitations: each one emails an address
     "organization_invite": env_str("INVITATION_RATE_LIMIT", "30/h"),
 }
+# Operations: request ids, one log line per request and metrics (portal.observability,
+# first so that it times everything), JSON logs (portal.logs), /metrics (portal.metrics).
+MIDDLEWARE = ["portal.observability.RequestObservabilityMiddleware", *MIDDLEWARE]
+# "json" (one object per line; production's default) or "text".
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# Take X-Request-ID from the proxy in front (a client alone cannot set it): on by
+# default when a trusted proxy is declared.
+LOG_TRUST_REQUEST_ID = env_bool(
+    "LOG_TRUST_REQUEST_ID", ACCOUNTS_TRUSTED_PROXY_COUNT > 0
+)
+# Bearer token for /metrics; unset, /metrics answers 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    init_sentry(
+        SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", ""),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 # Benchmarks only: report each request's SQL statement count in X-SQL-Queries.
 if env_bool("BENCH_COUNT_QUERIES", False):
     MIDDLEWARE = ["portal.middleware.QueryCountMiddleware", *MIDDLEWARE]

@@ -79,3 +79,16 @@ def email_settings_from_url(url: str) -> dict:
         "EMAIL_USE_TLS": use_tls,
         "EMAIL_USE_SSL": use_ssl,
     }
+
+
+def url_with_defaults(url: str, **params) -> str:
+    """``url`` with query parameters added where it does not set them already, e.g.
+    socket timeouts on a ``redis://`` URL (redis-py reads them from the query)."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    extra = {k: v for k, v in params.items() if k not in query}
+    if not extra:
+        return url
+    addition = "&".join(f"{k}={v}" for k, v in extra.items())
+    joined = f"{parsed.query}&{addition}" if parsed.query else addition
+    return parsed._replace(query=joined).geturl()

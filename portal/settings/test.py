@@ -1,6 +1,9 @@
 # ruff: noqa: F405
+import os
 import tempfile
 from pathlib import Path
+
+from portal.logs import logging_config
 
 from .base import *  # noqa: F403
 
@@ -28,3 +31,5 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["*"]
 STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Quiet test output: tests that read INFO lines raise the level with caplog.
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "WARNING"))

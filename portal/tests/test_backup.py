@@ -69,7 +69,7 @@ def test_backup_restore_round_trip(tmp_path):
     Ticket.objects.all().delete()
     User.objects.create_user("late@example.com", password="x")
 
-    call_command("restore", str(archive), "--yes", verbosity=0)
+    call_command("restore", str(archive), "--replace", "--yes", verbosity=0)
     assert snapshot() == before
     assert not User.objects.filter(email="late@example.com").exists()
     restored = Ticket.objects.get(reference=ticket.reference)

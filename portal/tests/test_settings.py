@@ -144,6 +144,6 @@ def test_sessions_and_cache_follow_redis_url():
     assert dev_setting(
         expression, unset="REDIS_URL", REDIS_URL="redis://127.0.0.1:6379/9"
     ).split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "portal.cache.FailOpenRedisCache",
         "django.contrib.sessions.backends.cached_db",
     ]

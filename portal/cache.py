@@ -1,0 +1,167 @@
+"""The shared cache, failing open: a Redis outage slows nothing down and breaks no page.
+
+Django's ``RedisCache`` raises on a refused or timed-out connection, and redis-py waits
+for the operating system's timeouts by default, so a wrong or unreachable ``REDIS_URL``
+turned every page that touches the cache (sessions, the KB page cache, rate limits)
+into a 500, or a six-second wait against a host that accepts and never answers.
+
+``FailOpenRedisCache`` is Django's backend with three changes:
+
+* short socket timeouts by default (``CACHE_TIMEOUT_SECONDS``, 0.5 s for connecting
+  and for each answer);
+* a Redis error is swallowed: reads answer a miss (``default``), writes report that
+  nothing was stored, so every caller takes its "not in the cache" path. Sessions
+  (``cached_db``) then read and write the database, page caches render the page, rate
+  limits allow the attempt (they fail open: see ``portal.counters``);
+* after an error the cache is skipped for ``retry_seconds()`` (a breaker shared by the
+  process's threads), so an outage costs one timeout per process per few seconds, not
+  one per cache call; it is logged once when it starts and once when it ends.
+"""
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SOCKET_TIMEOUT = 0.5
+DEFAULT_RETRY_SECONDS = 5.0
+
+
+def retry_seconds() -> float:
+    """How long a process leaves the cache alone after an error
+    (``CACHE_RETRY_SECONDS``)."""
+    return float(getattr(settings, "CACHE_RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+
+
+class _Breaker:
+    """Whether a cache location is believed down, for every thread of the process
+    (Django makes one backend instance per thread)."""
+
+    def __init__(self, location: str):
+        self.location = location
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.down_since = None
+
+    def is_open(self) -> bool:
+        return self.down_until > time.monotonic()
+
+    def trip(self, error: Exception) -> None:
+        with self.lock:
+            first = self.down_since is None
+            if first:
+                self.down_since = time.time()
+            self.down_until = time.monotonic() + retry_seconds()
+        if first:
+            logger.warning(
+                "Cache %s unreachable (%s: %s); serving without it",
+                self.location,
+                error.__class__.__name__,
+                error,
+                extra={"event": "cache_down", "dependency": "cache"},
+            )
+
+    def reset(self) -> None:
+        if self.down_since is None:
+            return
+        with self.lock:
+            since, self.down_since, self.down_until = self.down_since, None, 0.0
+        if since is not None:
+            logger.warning(
+                "Cache %s reachable again after %.1f s",
+                self.location,
+                time.time() - since,
+                extra={"event": "cache_up", "dependency": "cache"},
+            )
+
+
+_breakers: dict[str, _Breaker] = {}
+_breakers_lock = threading.Lock()
+
+
+def _breaker_for(location: str) -> _Breaker:
+    with _breakers_lock:
+        return _breakers.setdefault(location, _Breaker(location))
+
+
+class FailOpenRedisCache(RedisCache):
+    """``RedisCache`` that answers a miss instead of raising when Redis is down."""
+
+    def __init__(self, server, params):
+        params = dict(params)
+        options = dict(params.get("OPTIONS") or {})
+        timeout = float(
+            getattr(settings, "CACHE_TIMEOUT_SECONDS", DEFAULT_SOCKET_TIMEOUT)
+        )
+        options.setdefault("socket_connect_timeout", timeout)
+        options.setdefault("socket_timeout", timeout)
+        params["OPTIONS"] = options
+        super().__init__(server, params)
+        self.breaker = _breaker_for(",".join(self._servers))
+
+    def fail_open(self, default, operation, *args, **kwargs):
+        """Run ``operation`` against Redis; ``default`` when Redis is down (or was
+        within ``retry_seconds()``). For callers that use the Redis client directly
+        (``portal.counters``)."""
+        import redis
+
+        if self.breaker.is_open():
+            return default
+        try:
+            result = operation(*args, **kwargs)
+        except redis.RedisError as error:
+            self.breaker.trip(error)
+            return default
+        self.breaker.reset()
+        return result
+
+    def check(self) -> tuple[bool, str]:
+        """One PING with the short timeouts, ignoring the breaker (``/healthz``)."""
+        import redis
+
+        try:
+            self._cache.get_client(write=True).ping()
+        except redis.RedisError as error:
+            self.breaker.trip(error)
+            return False, error.__class__.__name__
+        self.breaker.reset()
+        return True, "ok"
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.fail_open(False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self.fail_open(default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.fail_open(None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.fail_open(False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self.fail_open(False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self.fail_open({}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self.fail_open(False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        # Unknown while Redis is down: the caller's own count is the best guess.
+        return self.fail_open(delta, super().incr, key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.fail_open(list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self.fail_open(None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self.fail_open(False, super().clear)

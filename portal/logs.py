@@ -1,0 +1,153 @@
+"""Structured logs: one JSON object per line, each carrying the request (or job) it
+belongs to.
+
+* ``context`` holds the current request id (and user id, task id) for everything the
+  request or job logs; ``portal.observability`` sets it per request and
+  ``portal.job_context`` per job, from the request that queued it.
+* ``JsonFormatter`` writes a record as one line: time, level, logger, message, the
+  context, the record's ``extra`` fields, and a failure's traceback as one string.
+* ``ExpectedErrorFilter`` turns an expected client error that a library logs with its
+  traceback (a GraphQL ``PAGE_SIZE`` or ``INVALID_INPUT`` error: an exception carrying a
+  typed ``extensions["code"]``) into one INFO line without the traceback.
+* ``init_sentry`` switches on error reporting when ``SENTRY_DSN`` is set.
+
+``LOG_FORMAT`` chooses ``json`` (production default) or ``text`` (development).
+"""
+
+import contextvars
+import json
+import logging
+import traceback
+from datetime import UTC, datetime
+
+context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "portal_log_context", default=None
+)
+
+# Attributes every LogRecord has; anything else was passed with ``extra=``.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+CONTEXT_FIELDS = ("request_id", "user_id", "task_id", "task_name")
+
+
+def current() -> dict:
+    """The current request's or job's context (empty outside one)."""
+    return context.get() or {}
+
+
+def current_request_id() -> str | None:
+    return current().get("request_id")
+
+
+class ContextFilter(logging.Filter):
+    """Copies the current context onto each record (for the text format, and so that
+    handlers that format later still see the request it came from)."""
+
+    def filter(self, record):
+        for key, value in current().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+class ExpectedErrorFilter(logging.Filter):
+    """A typed client error is expected: one INFO line, no traceback."""
+
+    def filter(self, record):
+        error = record.exc_info[1] if record.exc_info else None
+        extensions = getattr(error, "extensions", None)
+        if isinstance(extensions, dict) and extensions.get("code"):
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.error_code = extensions["code"]
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record):
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in current().items():
+            entry.setdefault(key, value)
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = "".join(
+                traceback.format_exception(*record.exc_info)
+            ).rstrip()
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """Development: a readable line, with the request id when there is one."""
+
+    def format(self, record):
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        return f"{line} [{request_id}]" if request_id else line
+
+
+def logging_config(fmt: str = "text", level: str = "INFO") -> dict:
+    """The ``LOGGING`` setting: everything to stderr in ``fmt``, one line a record."""
+    formatter = (
+        {"()": "portal.logs.JsonFormatter"}
+        if fmt == "json"
+        else {
+            "()": "portal.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "portal.logs.ContextFilter"},
+            "expected": {"()": "portal.logs.ExpectedErrorFilter"},
+        },
+        "formatters": {"default": formatter},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # portal.observability writes one line per request; Django's own
+            # "Not Found: /x" warnings would repeat it. Errors (5xx) still log.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "ERROR"},
+            "strawberry.execution": {"filters": ["expected"]},
+        },
+    }
+
+
+def init_sentry(dsn: str, *, environment: str = "", traces_sample_rate=0.0) -> None:
+    """Error reporting to Sentry (or a compatible service); off unless ``SENTRY_DSN``.
+    No personal data is sent; events carry the request id as a tag."""
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    def tag_request_id(event, hint):
+        if request_id := current_request_id():
+            event.setdefault("tags", {})["request_id"] = request_id
+        return event
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment or None,
+        integrations=[DjangoIntegration()],
+        send_default_pii=False,
+        traces_sample_rate=traces_sample_rate,
+        before_send=tag_request_id,
+    )
