@@ -47,6 +47,11 @@ SCHEDULES: list[ScheduledJob] = [
         "tickets-purge-old-events", "tickets.tasks.purge_old_events", cron="50 3 * * *"
     ),
     ScheduledJob(
+        "notifications-deliver-due",
+        "portal.notifications.tasks.deliver_due_notifications",
+        minutes=1,
+    ),
+    ScheduledJob(
         "notifications-purge-old",
         "portal.notifications.tasks.purge_old_notifications",
         cron="30 3 * * *",

@@ -1,0 +1,74 @@
+"""What every durable outbox shares (webhook deliveries, notification emails).
+
+A side effect that must not be lost is a row written in the transaction of the change
+that causes it. A worker claims due rows for a while (a lease), delivers them outside
+any transaction, then records the outcome; a failure is retried with exponential
+backoff. This module holds the parts that do not depend on what is delivered:
+
+* ``claim``: take due rows in one short transaction. On PostgreSQL the rows are
+  selected ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint rows
+  without waiting for each other; elsewhere (SQLite) the UPDATE repeats the due
+  condition, so a row another worker claimed in between is not taken again (SQLite
+  serialises writers, ``transaction_mode=IMMEDIATE`` in our settings).
+* ``backoff``: the delay before the next attempt.
+* ``retry_on_disconnect``: run a database write again on a fresh connection when the
+  connection broke (a restarted database, a terminated backend), so that recording
+  "sent" after a successful delivery survives a short outage instead of leaving the
+  row to be delivered a second time.
+
+It imports no domain app.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import transaction
+from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
+    """Delay before the next attempt after ``attempts`` failed ones: ``base``,
+    ``2 × base``, ``4 × base``, … at most ``cap`` (seconds)."""
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+def claim(due: QuerySet, *, limit: int, **updates) -> list:
+    """Claim up to ``limit`` rows of ``due`` (ordered as the caller wants them
+    delivered) by applying ``updates`` to them, e.g. a lease and ``attempts + 1``.
+    Returns the primary keys that this call claimed, in order."""
+    with transaction.atomic():
+        rows = due
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        ids = list(rows.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        # Conditional: a row that stopped being due since the SELECT stays unclaimed.
+        due.order_by().filter(pk__in=ids).update(**updates)
+    return ids
+
+
+def retry_on_disconnect(
+    write: Callable[[], T], *, attempts: int = 5, delay: float = 0.5
+) -> T:
+    """Run ``write`` (one short transaction of its own), again on a new connection
+    when the database connection failed, waiting ``delay``, ``2 × delay``, … between
+    tries. Inside an outer transaction it runs once: reconnecting would lose it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or attempt == attempts:
+                raise
+            logger.warning("Database write failed (%s); reconnecting", error)
+            connection.close()
+            time.sleep(delay * 2 ** (attempt - 1))
+    raise DatabaseError("unreachable")  # pragma: no cover
