@@ -8,14 +8,18 @@ they report. ``deliver`` sends them:
   UPDATE on SQLite) that counts the attempt and leases the rows for
   ``NOTIFICATIONS_LEASE_SECONDS`` under a token only this run knows; the outcome is
   recorded only while the token is still the row's.
-* **Batched.** The emails of one claim (one event's, for a wake-up job) are claimed in
-  one transaction and recorded in one: an event's eleven emails cost two commits, not
-  twenty-two (bench/FINDINGS.md, C-3).
+* **Batched claims, outcomes at once.** The emails of one event (one wake-up job) are
+  claimed in one transaction. Each outcome is recorded as soon as its email is sent,
+  in a commit that does not wait for the disk (``portal.outbox.record``): a worker
+  killed in the middle of an event leaves only its unsent emails, so nothing goes out
+  twice, and an event's eleven emails still cost no more disk waits than before (one,
+  for the claim; bench/FINDINGS.md, C-3).
 * **Nothing lost.** A worker killed before recording leaves the lease to expire, and
   the reconciliation (``deliver_due``, every minute) sends the row again; recording is
   retried on a new connection when the database connection broke, so a database blip
   between sending and recording does not make a second copy. Only a worker killed in
-  the instant between sending and recording sends an email twice (at least once).
+  the instant between sending and recording, or a crash of the database server in
+  the second after, sends an email twice (at least once).
 * **Retries.** A failed send is retried after ``NOTIFICATIONS_BACKOFF_BASE_SECONDS``,
   then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
   ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
@@ -38,6 +42,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from portal import outbox
 
@@ -135,11 +140,20 @@ class NotPlainData(TypeError):
     pass
 
 
-def _plain(context: dict) -> dict:
+def _lazy_text(value):
+    if isinstance(value, Promise):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not plain data")
+
+
+def _plain(context: dict, recipient) -> dict:
     """The context as stored: JSON types only, so that the email written later says
-    what was true at the change and never depends on a model instance."""
+    what was true at the change and never depends on a model instance. Lazy
+    translations are written in the recipient's language."""
+    locale = getattr(recipient, "locale", "") or translation.get_language()
     try:
-        return json.loads(json.dumps(context))
+        with translation.override(locale or settings.LANGUAGE_CODE):
+            return json.loads(json.dumps(context, default=_lazy_text))
     except (TypeError, ValueError) as error:
         raise NotPlainData(
             f"Notification context must be plain data (str, numbers, lists): {error}"
@@ -182,7 +196,7 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
                 recipient_id=recipient if is_id else recipient.pk,
                 to_email="" if is_id else recipient.email,
                 locale=recipient.locale if is_address else "",
-                context=_plain(message.context),
+                context=_plain(message.context, recipient),
                 actor_id=actor_id,
                 preference=preference if isinstance(preference, str) else "",
             )
@@ -306,23 +320,24 @@ _RECORDED = [
 ]
 
 
-def _record(rows: list[SentNotification], token: str) -> None:
-    """One UPDATE for the whole claim, only where the claim is still ours."""
-
-    def write():
-        with transaction.atomic():
-            SentNotification.objects.filter(claim_token=token).bulk_update(
-                rows, _RECORDED
-            )
-
-    outbox.retry_on_disconnect(write)
+def _record(row: SentNotification) -> None:
+    """Save the outcome of one row right away, only while the claim is still ours."""
+    values = {name: getattr(row, name) for name in _RECORDED}
+    outbox.record(
+        lambda: SentNotification.objects.filter(
+            pk=row.pk, claim_token=row.claim_token
+        ).update(**values)
+    )
 
 
 def deliver_claim(rows: list[SentNotification], now: datetime) -> dict[str, str]:
-    """Deliver rows claimed together and record them; returns outcome by key."""
-    outcomes = {row.idempotency_key: _process(row, now) for row in rows}
-    if rows:
-        _record(rows, rows[0].claim_token)
+    """Deliver rows claimed together, recording each outcome as soon as it is known
+    (a worker killed after five of eleven emails leaves six to send, not eleven);
+    returns the outcome by key."""
+    outcomes = {}
+    for row in rows:
+        outcomes[row.idempotency_key] = _process(row, now)
+        _record(row)
     return outcomes
 
 
