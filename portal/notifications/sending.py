@@ -287,7 +287,7 @@ def _process(row: SentNotification, now: datetime) -> str:
         logger.exception("Notification %s to %s failed", row.kind, recipient.email)
         row.error = exc
         row.last_error = repr(exc)[:2000]
-        finished = timezone.now()
+        finished = max(now, timezone.now())
         retry_at = finished + outbox.backoff(
             row.attempts,
             base=settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS,
