@@ -30,8 +30,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.db import transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)

@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -231,7 +230,9 @@ def _send(row: SentNotification, recipient) -> str:
 
 def _due(now: datetime, keys: Iterable[str] | None):
     unleased = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    rows = SentNotification.objects.filter(unleased, status=SentNotification.Status.PENDING)
+    rows = SentNotification.objects.filter(
+        unleased, status=SentNotification.Status.PENDING
+    )
     if keys is None:
         rows = rows.filter(next_attempt_at__lte=now)
     else:  # a wake-up job or a direct call: now, whatever the backoff says
@@ -272,7 +273,9 @@ def _process(row: SentNotification, now: datetime) -> str:
     if row.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
         # Claimed that often without an outcome: workers die on it. Stop trying.
         row.status = SentNotification.Status.FAILED
-        row.last_error = f"Gave up after {row.attempts - 1} attempts without an outcome."
+        row.last_error = (
+            f"Gave up after {row.attempts - 1} attempts without an outcome."
+        )
         return Outcome.FAILED
     recipient = _recipient(row)
     reason = skip_reason(

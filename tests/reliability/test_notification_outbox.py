@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.core import mail
+from django.db import connection, transaction
+
+from portal.notifications.models import SentNotification
+from portal.notifications.tasks import deliver_due_notifications
+from tickets import services
 
 from .outbox_mail import received
 from .servers import ROOT, closed_port
@@ -36,7 +41,10 @@ EMAILS = 2 * TICKETS  # a receipt for the customer, an alert for the queue's age
 
 def expected_emails(count=TICKETS):
     receipts = [
-        (f"customer{n}@example.com", f"[HD-{n + 1:06d}] We received your request: Outbox {n}")
+        (
+            f"customer{n}@example.com",
+            f"[HD-{n + 1:06d}] We received your request: Outbox {n}",
+        )
         for n in range(count)
     ]
     alerts = [
@@ -248,6 +256,70 @@ def stack(request):
 
 # --- the scenarios -------------------------------------------------------------------
 
+
+# --- in one process: the outbox rows follow the change's transaction ---------------------
+
+
+@pytest.mark.django_db
+def test_a_change_writes_its_emails_in_its_own_transaction(
+    alice, agent, queue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            ticket = services.create_ticket(
+                alice, subject="Printer on fire", description="D", queue=queue
+            )
+            # before the commit: the rows are there, with plain-data context
+            rows = list(SentNotification.objects.order_by("to_email"))
+    assert [(r.kind, r.to_email, r.status, r.attempts) for r in rows] == [
+        ("ticket_created_agent", "agent@example.com", "pending", 0),
+        ("ticket_created", "alice@acme.example", "pending", 0),
+    ]
+    assert rows[1].context == {
+        "reference": ticket.reference,
+        "subject": "Printer on fire",
+        "queue_name": "Support",
+        "priority_label": "Medium",
+        "requester_name": "Alice",
+        "assignee_name": "",
+        "ticket_url": f"http://testserver/portal/tickets/{ticket.reference}/",
+    }
+    assert mail.outbox == []
+    # one wake-up for the transaction; running it sends both, once
+    [wake_up] = [c for c in callbacks if c.__qualname__.endswith("wake")]
+    wake_up()
+    wake_up()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "agent@example.com",
+        "alice@acme.example",
+    ]
+    assert set(SentNotification.objects.values_list("status", "attempts")) == {
+        ("sent", 1)
+    }
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_change_writes_no_email_and_sends_nothing(
+    alice, agent, queue, django_capture_on_commit_callbacks
+):
+    from tickets.models import Ticket
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.create_ticket(
+                alice, subject="Printer on fire", description="D", queue=queue
+            )
+            assert SentNotification.objects.count() == 2
+            raise RuntimeError("the request failed after filing")
+    assert callbacks == []
+    assert Ticket.objects.count() == 0
+    assert SentNotification.objects.count() == 0
+    assert mail.outbox == []
+    assert deliver_due_notifications() == {}
+    assert mail.outbox == []
+
+
+# --- with real processes -------------------------------------------------------------
 
 LEASE = 3.2  # NOTIFICATIONS_LEASE_SECONDS in outbox_settings, and a little more
 

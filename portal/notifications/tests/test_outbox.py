@@ -17,101 +17,56 @@ from portal.notifications.dispatch import notify_after_commit
 from portal.notifications.models import SentNotification
 from portal.notifications.sending import NotPlainData, Outcome
 from portal.notifications.tasks import deliver_due_notifications
-from tickets import services
-from tickets.tests.factories import QueueFactory, make_agent, make_customer
 
 
 @pytest.fixture
-def queue(db):
-    return QueueFactory(slug="support", name="Support")
+def alice(make_user):
+    return make_user("alice@acme.example", display_name="Alice")
 
 
 @pytest.fixture
-def agent(queue):
-    return make_agent(queue, email="agent@example.com")
+def agent(make_user):
+    return make_user("agent@example.com", display_name="Alex")
 
 
-@pytest.fixture
-def alice(db):
-    return make_customer(email="alice@acme.example", display_name="Alice")
-
-
-def _file(alice, queue, subject="Printer on fire"):
-    return services.create_ticket(alice, subject=subject, description="D", queue=queue)
-
-
-@pytest.mark.django_db
-def test_a_change_writes_its_emails_in_its_own_transaction(
-    alice, agent, queue, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with transaction.atomic():
-            ticket = _file(alice, queue)
-            # before the commit: the rows are there, with plain-data context
-            rows = list(SentNotification.objects.order_by("to_email"))
-    assert [(r.kind, r.to_email, r.status, r.attempts) for r in rows] == [
-        ("ticket_created_agent", "agent@example.com", "pending", 0),
-        ("ticket_created", "alice@acme.example", "pending", 0),
-    ]
-    assert rows[1].context == {
-        "reference": ticket.reference,
-        "subject": "Printer on fire",
-        "queue_name": "Support",
-        "priority_label": "Medium",
-        "requester_name": "Alice",
-        "assignee_name": "",
-        "ticket_url": f"http://testserver/portal/tickets/{ticket.reference}/",
-    }
-    assert mail.outbox == []
-    # one wake-up for the transaction; running it sends both, once
-    [wake_up] = [c for c in callbacks if c.__qualname__.endswith("wake")]
-    wake_up()
-    wake_up()
-    assert sorted(m.to[0] for m in mail.outbox) == [
-        "agent@example.com",
-        "alice@acme.example",
-    ]
-    assert set(SentNotification.objects.values_list("status", "attempts")) == {
-        ("sent", 1)
-    }
+def _write(user, event="evt-1", kind="account_approved", **extra):
+    """What a service does in its transaction; the wake-up job is not run (lost)."""
+    with transaction.atomic():
+        sending.store(
+            [
+                sending.Outgoing(
+                    kind=kind,
+                    recipient=user,
+                    context={"reason": f"for {event}"},
+                    idempotency_key=sending.idempotency_key(event, user.pk, kind),
+                    **extra,
+                )
+            ]
+        )
 
 
 @pytest.mark.django_db
-def test_a_rolled_back_change_writes_no_email_and_sends_nothing(
-    alice, agent, queue, django_capture_on_commit_callbacks
-):
-    from tickets.models import Ticket
-
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _file(alice, queue)
-            assert SentNotification.objects.count() == 2
-            raise RuntimeError("the request failed after filing")
-    assert callbacks == []
-    assert Ticket.objects.count() == 0
-    assert SentNotification.objects.count() == 0
-    assert mail.outbox == []
-    assert deliver_due_notifications() == {}
-    assert mail.outbox == []
-
-
-@pytest.mark.django_db
-def test_the_reconciliation_sends_what_no_job_sent_and_then_nothing(alice, queue):
+def test_the_reconciliation_sends_what_no_job_sent_and_then_nothing(alice, agent):
     # the wake-up jobs were never run (lost with a worker, or never queued)
     for n in range(3):
-        _file(alice, queue, subject=f"S{n}")
-    assert SentNotification.objects.filter(status="pending").count() == 3
-    assert deliver_due_notifications() == {"sent": 3}
+        _write(alice, event=f"evt-{n}", kind="account_rejected")
+    _write(agent)
+    assert SentNotification.objects.filter(status="pending").count() == 4
+    assert deliver_due_notifications() == {"sent": 4}
     assert deliver_due_notifications() == {}
-    assert sorted(m.subject for m in mail.outbox) == [
-        f"[HD-00000{n + 1}] We received your request: S{n}" for n in range(3)
+    assert sorted((m.to[0], m.subject) for m in mail.outbox) == [
+        ("agent@example.com", "Your Support Portal account has been approved"),
+        *[("alice@acme.example", "Your Support Portal account request")] * 3,
     ]
+    assert sorted(
+        line for m in mail.outbox for line in m.body.splitlines() if "Reason" in line
+    ) == [f"Reason: for evt-{n}" for n in range(3)]
 
 
 @pytest.mark.django_db
-def test_a_claim_is_left_alone_until_its_lease_runs_out(alice, queue, settings):
+def test_a_claim_is_left_alone_until_its_lease_runs_out(alice, settings):
     settings.NOTIFICATIONS_LEASE_SECONDS = 60
-    _file(alice, queue)
+    _write(alice)
     now = timezone.now()
     [claimed] = sending._claim(now, None, 10)  # a worker took it, then died
     assert (claimed.attempts, claimed.claimed_until) == (1, now + timedelta(seconds=60))
@@ -126,10 +81,8 @@ def test_a_claim_is_left_alone_until_its_lease_runs_out(alice, queue, settings):
 
 
 @pytest.mark.django_db
-def test_the_outcome_of_a_claim_taken_over_is_not_recorded_by_the_old_worker(
-    alice, queue
-):
-    _file(alice, queue)
+def test_the_outcome_of_a_claim_taken_over_is_not_recorded_by_the_old_worker(alice):
+    _write(alice)
     now = timezone.now()
     [stale] = sending._claim(now, None, 10)
     later = now + timedelta(seconds=settings_lease() + 1)
@@ -148,11 +101,11 @@ def settings_lease():
 
 @pytest.mark.django_db
 def test_failures_back_off_exponentially_then_give_up_visibly(
-    alice, queue, settings, admin_client
+    alice, settings, admin_client
 ):
     settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS = 60
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 3
-    _file(alice, queue)
+    _write(alice)
     start = timezone.now()
     waits = []
     with mock.patch(
@@ -182,9 +135,9 @@ def test_failures_back_off_exponentially_then_give_up_visibly(
 
 
 @pytest.mark.django_db
-def test_an_email_older_than_the_maximum_age_is_given_up(alice, queue, settings):
+def test_an_email_older_than_the_maximum_age_is_given_up(alice, settings):
     settings.NOTIFICATIONS_MAX_AGE_HOURS = 24
-    _file(alice, queue)
+    _write(alice)
     with mock.patch(
         "django.core.mail.EmailMultiAlternatives.send",
         side_effect=ConnectionRefusedError("SMTP down"),
@@ -195,9 +148,9 @@ def test_an_email_older_than_the_maximum_age_is_given_up(alice, queue, settings)
 
 
 @pytest.mark.django_db
-def test_a_row_that_kills_every_worker_is_given_up(alice, queue, settings):
+def test_a_row_that_kills_every_worker_is_given_up(alice, settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
-    _file(alice, queue)
+    _write(alice)
     moment = timezone.now()
     for _ in range(2):  # claimed, and the worker died each time
         sending._claim(moment, None, 10)
@@ -210,18 +163,17 @@ def test_a_row_that_kills_every_worker_is_given_up(alice, queue, settings):
 
 
 @pytest.mark.django_db
-def test_preferences_are_checked_again_when_sending(alice, queue, agent):
-    ticket = _file(alice, queue)
-    for user in (alice, agent):
-        user.is_active = user == agent
-        user.save()
-    assert deliver_due_notifications() == {"sent": 1, "skipped_no_address": 1}
+def test_preferences_are_checked_again_when_sending(alice, agent):
+    _write(alice, preference="notify_on_reply")
+    _write(agent, preference="notify_on_reply")
+    alice.notify_on_reply = False  # changed her mind before the worker came
+    alice.save()
+    assert deliver_due_notifications() == {"sent": 1, "skipped_preference": 1}
     assert [m.to for m in mail.outbox] == [["agent@example.com"]]
     assert dict(SentNotification.objects.values_list("to_email", "status")) == {
         "agent@example.com": "sent",
         "alice@acme.example": "skipped",
     }
-    assert ticket.reference in mail.outbox[0].subject
 
 
 @pytest.mark.django_db
