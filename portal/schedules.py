@@ -51,6 +51,11 @@ SCHEDULES: list[ScheduledJob] = [
         "backup-verify-weekly", "portal.backup.scheduled_verify", cron="45 4 * * 0"
     ),
     ScheduledJob(
+        "notifications-deliver-due",
+        "portal.notifications.tasks.deliver_due_notifications",
+        minutes=1,
+    ),
+    ScheduledJob(
         "notifications-purge-old",
         "portal.notifications.tasks.purge_old_notifications",
         cron="30 3 * * *",

@@ -1,11 +1,12 @@
-"""Ticket emails: who is told about what, sent after commit by the worker.
+"""Ticket emails: who is told about what, written to the notification outbox.
 
-Each ticket change that people care about registers an after-commit handler with
-``tickets.hooks``; the handler queues ``notify_event(event_id)`` on django-q2, which
-reloads the ``TicketEvent`` and emails each recipient through
-``portal.notifications.sending.send_notifications`` (one batch per event) with the
-idempotency key ``<event id>:<recipient id>:<kind>``, so a retried job never sends an
-email twice.
+Each ticket change that people care about registers an in-transaction handler with
+``tickets.hooks``: it decides the recipients and writes one outbox row per email
+(``portal.notifications.dispatch.write_notifications``, one INSERT per event) in the
+service's transaction, so the emails commit or roll back with the change and survive
+a lost job or a killed worker. The context is plain data (strings), rendered by the
+worker in each recipient's language. The idempotency key
+``<event id>:<recipient id>:<kind>`` makes every email go out once.
 
 Who gets what:
 
@@ -24,9 +25,10 @@ The actor of a change is never emailed about it (except the receipt above).
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import dateformat, timezone
 
 from accounts import roles
-from portal.jobs import enqueue
+from portal.notifications.dispatch import write_notifications
 from portal.notifications.sending import (
     Outgoing,
     idempotency_key,
@@ -46,17 +48,18 @@ NOTIFIED_KINDS = (
 )
 
 
-def queue_notifications(kind, ticket, event, **data) -> None:
-    """The after-commit hook: hand the event to the worker."""
-    enqueue("tickets.notifications_handlers.notify_event", event.pk)
+def write_event_notifications(kind, ticket, event, **data) -> None:
+    """The in-transaction hook: write the event's emails to the outbox."""
+    if event.kind in HANDLERS:
+        write_notifications(list(HANDLERS[event.kind](event, event.actor)))
 
 
 def register() -> None:
     for kind in NOTIFIED_KINDS:
-        hooks.register(kind, queue_notifications)
+        hooks.register(kind, write_event_notifications, in_transaction=True)
 
 
-# --- the job ------------------------------------------------------------------------
+# --- who gets what ------------------------------------------------------------------
 
 
 def _is_staff(user) -> bool:
@@ -71,7 +74,6 @@ def _ticket_url(ticket, user) -> str:
 
 def _context(ticket, user) -> dict:
     return {
-        "ticket": ticket,
         "reference": ticket.reference,
         "subject": ticket.subject,
         "queue_name": ticket.queue.name,
@@ -195,6 +197,13 @@ def _assigned(event, actor):
     )
 
 
+def _format_time(moment) -> str:
+    """A due time as the emails show it, in the site's time zone."""
+    if moment is None:
+        return ""
+    return dateformat.format(timezone.localtime(moment), "Y-m-d H:i e")
+
+
 def _sla_breached(event, actor):
     ticket = event.ticket
     target = event.data.get("target", "resolution")
@@ -215,7 +224,7 @@ def _sla_breached(event, actor):
             target_label="first response"
             if target == "first_response"
             else "resolution",
-            due_at=due_at,
+            due_at=_format_time(due_at),
         )
 
 
@@ -230,8 +239,9 @@ HANDLERS = {
 
 
 def notify_event(event_id: int) -> None:
-    """The worker's job: email everyone concerned by one ticket event. Safe to run
-    twice (each email has its idempotency key)."""
+    """Email everyone concerned by one ticket event now (the job of releases before
+    the outbox, which a deploy may still find queued; also usable by hand). Safe to
+    run twice: each email has its idempotency key."""
     event = (
         TicketEvent.objects.select_related(
             "actor",

@@ -8,9 +8,10 @@ Guarantees, and how:
   its outcome marks the row delivered. A worker killed mid-delivery leaves the row
   pending; once the lease runs out the next run sends it again. Receivers deduplicate
   on the ``id`` in the body (the delivery's ``event_id``), which never changes.
-* **No double sending by concurrent workers.** On PostgreSQL the claim uses
-  ``SELECT … FOR UPDATE SKIP LOCKED``; on SQLite the database-wide write lock taken at
-  ``BEGIN IMMEDIATE`` serialises claims. Either way a claimed row is no longer due.
+* **No double sending by concurrent workers.** The claim is ``portal.outbox.claim``
+  (shared with the notification outbox): on PostgreSQL ``SELECT … FOR UPDATE SKIP
+  LOCKED``; on SQLite the write lock taken at ``BEGIN IMMEDIATE`` serialises claims and
+  the UPDATE repeats the due condition. Either way a claimed row is no longer due.
 * **Order per key.** A row is due only when no older row with the same webhook and
   ordering key is still pending (a claimed row stays pending until its outcome), so a
   ticket's events reach each receiver in the order they happened.
@@ -34,12 +35,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from graphql_api.models import WebhookDelivery
+from portal import outbox
 
 from . import addresses, signing
 from .permissions import owner_may_receive
@@ -123,9 +124,11 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
 
 def backoff(attempts: int) -> timedelta:
     """Delay before the next attempt, after ``attempts`` attempts have failed."""
-    base = settings.WEBHOOKS_BACKOFF_BASE_SECONDS
-    cap = settings.WEBHOOKS_BACKOFF_MAX_SECONDS
-    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+    return outbox.backoff(
+        attempts,
+        base=settings.WEBHOOKS_BACKOFF_BASE_SECONDS,
+        cap=settings.WEBHOOKS_BACKOFF_MAX_SECONDS,
+    )
 
 
 def due_deliveries(now: datetime):
@@ -149,17 +152,15 @@ def due_deliveries(now: datetime):
 
 def claim_due(now: datetime, limit: int) -> list[WebhookDelivery]:
     """Take up to ``limit`` due rows for this worker: count the attempt and lease them."""
-    with transaction.atomic():
-        rows = due_deliveries(now)
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        ids = list(rows.values_list("id", flat=True)[:limit])
-        if not ids:
-            return []
-        lease_until = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
-        WebhookDelivery.objects.filter(id__in=ids).update(
-            attempts=F("attempts") + 1, next_attempt_at=lease_until
-        )
+    lease_until = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
+    ids = outbox.claim(
+        due_deliveries(now),
+        limit=limit,
+        attempts=F("attempts") + 1,
+        next_attempt_at=lease_until,
+    )
+    if not ids:
+        return []
     return list(
         WebhookDelivery.objects.filter(id__in=ids)
         .select_related("webhook__owner")

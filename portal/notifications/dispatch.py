@@ -1,19 +1,56 @@
-"""Queueing notification jobs once the current transaction has committed.
+"""Writing notification emails to the outbox, in the transaction of the change.
 
-A service calls these inside its transaction; nothing is queued if it rolls back, and
-the job (run by the django-q2 worker; inline in tests, where ``Q_CLUSTER["sync"]``) sees
-the committed rows. Pass ids and plain data, never model instances: the job reloads what
-it needs, so it never works on a stale copy.
+A service calls these inside its ``transaction.atomic()`` block. Each email becomes a
+``SentNotification`` row that commits or rolls back with the change: a rolled-back
+change sends nothing, a committed one is sent even if everything after the commit
+fails. After the commit, one job is queued to send the transaction's emails at once;
+it is only a wake-up: if it cannot be queued (the broker is down) or is lost (a killed
+worker), the reconciliation schedule (``notifications-deliver-due``) sends the rows.
+
+The context is stored as JSON: pass plain data (strings, numbers, lists, dicts), never
+model instances or dates (format them first); anything else raises ``NotPlainData``.
 """
+
+import logging
 
 from django.db import transaction
 
 from portal.jobs import enqueue
 
+from .sending import Address, Outgoing, store
 
-def queue_after_commit(func: str, *args, **kwargs) -> None:
-    """Run ``func`` (a dotted path) in the worker after the transaction commits."""
-    transaction.on_commit(lambda: enqueue(func, *args, **kwargs))
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "portal.notifications.tasks.deliver_notifications"
+
+
+def wake_up_after_commit(keys: list[str]) -> None:
+    """After commit, queue a job that sends ``keys`` now. Failing to queue it is
+    logged and otherwise harmless: the rows are there and the reconciliation sends
+    them."""
+
+    def wake():
+        try:
+            enqueue(DELIVER_TASK, keys)
+        except Exception:
+            logger.warning(
+                "Could not queue the delivery of %d notification(s); the "
+                "reconciliation schedule will send them",
+                len(keys),
+                exc_info=True,
+            )
+
+    transaction.on_commit(wake)
+
+
+def write_notifications(messages: list[Outgoing]) -> list[str | None]:
+    """Write ``messages`` to the outbox (one INSERT) and wake a worker after commit.
+    Returns per message None (written) or the reason it will not be sent (``Outcome``
+    value: the recipient is the actor, has no address, or opted out)."""
+    outcomes, keys = store(messages)
+    if keys:
+        wake_up_after_commit(keys)
+    return outcomes
 
 
 def notify_after_commit(
@@ -25,15 +62,18 @@ def notify_after_commit(
     actor_id: int | None = None,
     preference: bool | str | None = None,
 ) -> None:
-    """Queue one email whose context is plain data (strings, numbers, lists)."""
-    queue_after_commit(
-        "portal.notifications.tasks.send_notification_task",
-        kind,
-        recipient_id,
-        context=context,
-        idempotency_key=idempotency_key,
-        actor_id=actor_id,
-        preference=preference,
+    """Write one email to user ``recipient_id``, sent once the change commits."""
+    write_notifications(
+        [
+            Outgoing(
+                kind=kind,
+                recipient=recipient_id,
+                context=context,
+                idempotency_key=idempotency_key,
+                actor=actor_id,
+                preference=preference,
+            )
+        ]
     )
 
 
@@ -45,13 +85,15 @@ def notify_address_after_commit(
     idempotency_key: str,
     locale: str = "",
 ) -> None:
-    """Queue one email to an address that may belong to no account yet (invitations),
-    written in ``locale`` (the site's language when empty)."""
-    queue_after_commit(
-        "portal.notifications.tasks.send_to_address_task",
-        kind,
-        email,
-        context=context,
-        idempotency_key=idempotency_key,
-        locale=locale,
+    """Write one email to an address that may belong to no account yet (invitations),
+    in ``locale`` (the site's language when empty), sent once the change commits."""
+    write_notifications(
+        [
+            Outgoing(
+                kind=kind,
+                recipient=Address(email=email, locale=locale),
+                context=context,
+                idempotency_key=idempotency_key,
+            )
+        ]
     )

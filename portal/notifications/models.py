@@ -1,23 +1,34 @@
-"""The ledger of notification emails, keyed by idempotency key.
+"""The notification outbox: one row per email, also the ledger of what was sent.
 
-A job may run twice (a retry after a timeout, a worker restarted by django-q); the row
-for ``f"{event_id}:{recipient_id}:{kind}"`` makes the second run a no-op once the email
-went out. A row is claimed (pending) before sending and marked sent after: a crash in
-between leaves a pending row that a later run may take over once it is older than
-``NOTIFICATIONS_STALE_CLAIM_SECONDS`` (at-least-once in that narrow window, never a
-duplicate otherwise).
+A service writes the row in the transaction of the change that causes the email
+(``portal.notifications.dispatch``): the email is never lost once the change commits,
+and never sent when it rolls back. The row holds everything needed to write the email
+later, as plain data (kind, recipient, JSON context, language). After commit a job is
+queued to deliver it at once; the job is only a wake-up: when it is lost (a killed
+worker, an unreachable broker, a database error while it ran), the reconciliation
+schedule delivers the row instead.
+
+A worker claims a row for ``NOTIFICATIONS_LEASE_SECONDS`` (``claimed_until``), sends
+it and marks it sent, so two workers never send it both; a worker killed in between
+leaves the claim to expire, and the row is sent by the next run. The idempotency key
+(``f"{event_id}:{recipient_id}:{kind}"``) is unique: writing the same email twice
+keeps one row, and a retry sends only what was not sent. A failed attempt is retried
+with exponential backoff until ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or
+``NOTIFICATIONS_MAX_AGE_HOURS``, then the row is marked failed (listed in the admin).
 """
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class SentNotification(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("Sending")
+        PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed (will be retried)")
+        SKIPPED = "skipped", _("Not sent (recipient opted out or has no address)")
+        FAILED = "failed", _("Failed (gave up)")
 
     idempotency_key = models.CharField(
         _("idempotency key"), max_length=255, unique=True
@@ -32,21 +43,55 @@ class SentNotification(models.Model):
         related_name="+",
     )
     to_email = models.EmailField(_("sent to"), blank=True, default="")
+    locale = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        help_text=_("For an address without an account; users' own language wins."),
+    )
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    actor_id = models.BigIntegerField(
+        _("actor id"),
+        null=True,
+        blank=True,
+        help_text=_("The user whose action this is about: never emailed about it."),
+    )
+    preference = models.CharField(
+        _("preference"),
+        max_length=50,
+        blank=True,
+        default="",
+        help_text=_("A user attribute that must be true for the email to go out."),
+    )
     subject = models.CharField(_("subject"), max_length=255, blank=True, default="")
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
-    attempts = models.PositiveIntegerField(_("attempts"), default=1)
-    claimed_at = models.DateTimeField(_("claimed at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claim_token = models.CharField(
+        _("claim token"), max_length=32, blank=True, default=""
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("sent notification")
-        verbose_name_plural = _("sent notifications")
+        verbose_name = _("notification email")
+        verbose_name_plural = _("notification emails")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_at"], name="notification_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="notification_created"),
+            # The reconciliation's search: the pending rows only, by due time.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="notification_pending_due",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.kind} → {self.to_email} ({self.status})"
+        return f"{self.kind} → {self.to_email or self.recipient_id} ({self.status})"

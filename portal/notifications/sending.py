@@ -1,30 +1,63 @@
-"""Render and send one notification email, at most once per idempotency key."""
+"""Delivering the notification outbox: claim rows, render and send, record, retry.
+
+Rows are written by ``portal.notifications.dispatch`` in the transaction of the change
+they report. ``deliver`` sends them:
+
+* **Claimed, never sent twice by two workers.** A claim is one short transaction
+  (``portal.outbox.claim``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
+  UPDATE on SQLite) that counts the attempt and leases the rows for
+  ``NOTIFICATIONS_LEASE_SECONDS`` under a token only this run knows; the outcome is
+  recorded only while the token is still the row's.
+* **Batched claims, outcomes at once.** The emails of one event (one wake-up job) are
+  claimed in one transaction. Each outcome is recorded as soon as its email is sent,
+  in a commit that does not wait for the disk (``portal.outbox.record``): a worker
+  killed in the middle of an event leaves only its unsent emails, so nothing goes out
+  twice, and an event's eleven emails still cost no more disk waits than before (one,
+  for the claim; bench/FINDINGS.md, C-3).
+* **Nothing lost.** A worker killed before recording leaves the lease to expire, and
+  the reconciliation (``deliver_due``, every minute) sends the row again; recording is
+  retried on a new connection when the database connection broke, so a database blip
+  between sending and recording does not make a second copy. Only a worker killed in
+  the instant between sending and recording, or a crash of the database server in
+  the second after, sends an email twice (at least once).
+* **Retries.** A failed send is retried after ``NOTIFICATIONS_BACKOFF_BASE_SECONDS``,
+  then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
+  ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
+  the change; then the row is marked failed and shows in the admin.
+"""
 
 import html as html_lib
+import json
 import logging
-from collections.abc import Callable
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+
+from portal import outbox
 
 from .models import SentNotification
 
 logger = logging.getLogger(__name__)
 
 #: A preference is a flag, the name of a boolean attribute of the user (e.g.
-#: ``"notify_on_reply"``), or a callable taking the recipient.
+#: ``"notify_on_reply"``), or a callable taking the recipient (only when sending at
+#: once: the outbox stores flags and attribute names).
 Preference = bool | str | Callable[[object], bool] | None
 
 
 class Outcome:
     SENT = "sent"
-    FAILED = "failed"  # the job raises after the batch; a retry sends it
+    FAILED = "failed"  # retried later with backoff (or given up: see the row)
     DUPLICATE = "duplicate"  # already sent, or being sent right now by another run
     SKIPPED_ACTOR = "skipped_actor"
     SKIPPED_PREFERENCE = "skipped_preference"
@@ -47,7 +80,7 @@ def idempotency_key(event_id, recipient_id, kind: str) -> str:
 
 
 def wants(recipient, preference: Preference) -> bool:
-    if preference is None:
+    if preference is None or preference == "":
         return True
     if isinstance(preference, bool):
         return preference
@@ -56,107 +89,138 @@ def wants(recipient, preference: Preference) -> bool:
     return bool(preference(recipient))
 
 
-def render_email(
-    kind: str,
-    context: dict,
-    *,
-    subject_template: str | None = None,
-    text_template: str | None = None,
-    html_template: str | None = None,
-) -> tuple[str, str, str]:
+def render_email(kind: str, context: dict) -> tuple[str, str, str]:
     """(subject, text, html) from ``emails/<kind>_subject.txt``, ``emails/<kind>.txt``
-    and ``emails/<kind>.html`` unless other templates are named."""
+    and ``emails/<kind>.html``."""
     context = {
         "site_name": settings.WAGTAIL_SITE_NAME,
         "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
         **context,
     }
-    subject = render_to_string(
-        subject_template or f"emails/{kind}_subject.txt", context
-    )
+    subject = render_to_string(f"emails/{kind}_subject.txt", context)
     # Subjects are plain text: undo the HTML escaping of the template engine.
     subject = html_lib.unescape(" ".join(subject.split()))[:255]
-    text = render_to_string(text_template or f"emails/{kind}.txt", context)
-    html = render_to_string(html_template or f"emails/{kind}.html", context)
+    text = render_to_string(f"emails/{kind}.txt", context)
+    html = render_to_string(f"emails/{kind}.html", context)
     return subject, text, html
 
 
 @dataclass
 class Outgoing:
-    """One email to send: what ``send_notification`` takes, as a value, so that the
-    emails of one event can be sent together (``send_notifications``)."""
+    """One email: a user (or an ``Address``), a kind, plain-data context and its
+    idempotency key. ``dispatch.write_notifications`` stores a list of them."""
 
     kind: str
     recipient: object
     context: dict
     idempotency_key: str
-    subject_template: str | None = None
-    text_template: str | None = None
-    html_template: str | None = None
     actor: object = None
     preference: Preference = None
 
 
-def _skip_reason(message: Outgoing) -> str | None:
-    recipient, actor = message.recipient, message.actor
-    if actor is not None and getattr(actor, "pk", actor) == recipient.pk:
+def skip_reason(recipient, *, actor_id=None, preference: Preference = None):
+    """Why ``recipient`` gets no email, or None: they are the actor (nobody is told
+    about their own action), have no usable address, or said no (``preference``)."""
+    if recipient is None:
+        return Outcome.SKIPPED_NO_ADDRESS
+    if actor_id is not None and actor_id == recipient.pk:
         return Outcome.SKIPPED_ACTOR
     if not recipient.is_active or not recipient.email:
         return Outcome.SKIPPED_NO_ADDRESS
-    if not wants(recipient, message.preference):
+    if not wants(recipient, preference):
         return Outcome.SKIPPED_PREFERENCE
     return None
 
 
-def _claim_all(messages: list[Outgoing], now) -> dict[str, SentNotification]:
-    """Claim the ledger rows of ``messages`` in one transaction: insert the missing
-    ones, take over failed or stale ones; returns the rows this run now owns, by key
-    (not those sent already or being sent by another run right now)."""
-    keys = [m.idempotency_key for m in messages]
-    stale_before = now - timedelta(seconds=settings.NOTIFICATIONS_STALE_CLAIM_SECONDS)
-    with transaction.atomic():
-        SentNotification.objects.bulk_create(
-            [
-                SentNotification(
-                    idempotency_key=m.idempotency_key,
-                    kind=m.kind,
-                    recipient=None if isinstance(m.recipient, Address) else m.recipient,
-                    to_email=m.recipient.email,
-                    claimed_at=now,
-                )
-                for m in messages
-            ],
-            ignore_conflicts=True,  # a concurrent or earlier run has the row
-        )
-        SentNotification.objects.filter(idempotency_key__in=keys).filter(
-            Q(status=SentNotification.Status.FAILED)
-            | Q(status=SentNotification.Status.PENDING, claimed_at__lt=stale_before)
-        ).update(
-            status=SentNotification.Status.PENDING,
-            claimed_at=now,
-            attempts=F("attempts") + 1,
-        )
-        owned = SentNotification.objects.filter(
-            idempotency_key__in=keys,
-            status=SentNotification.Status.PENDING,
-            claimed_at=now,
-        )
-        return {row.idempotency_key: row for row in owned}
+# --- writing ------------------------------------------------------------------------
 
 
-def _deliver(message: Outgoing) -> str:
+class NotPlainData(TypeError):
+    pass
+
+
+def _lazy_text(value):
+    if isinstance(value, Promise):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not plain data")
+
+
+def _plain(context: dict, recipient) -> dict:
+    """The context as stored: JSON types only, so that the email written later says
+    what was true at the change and never depends on a model instance. Lazy
+    translations are written in the recipient's language."""
+    locale = getattr(recipient, "locale", "") or translation.get_language()
+    try:
+        with translation.override(locale or settings.LANGUAGE_CODE):
+            return json.loads(json.dumps(context, default=_lazy_text))
+    except (TypeError, ValueError) as error:
+        raise NotPlainData(
+            f"Notification context must be plain data (str, numbers, lists): {error}"
+        ) from None
+
+
+def _actor_id(actor):
+    return getattr(actor, "pk", actor)
+
+
+def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
+    """Write the rows of ``messages`` (one INSERT; a key written before keeps its
+    row). Returns the skip reason known now per message (None: stored) and the keys
+    stored. The recipient may be a user, an ``Address`` or a user id; a user at hand
+    is checked now (actor, address, preference) so that no row is written for an
+    email that cannot go out, and checked again when sending."""
+    outcomes, rows = [], []
+    for message in messages:
+        recipient, preference = message.recipient, message.preference
+        if callable(preference):  # decided now: the outbox stores no code
+            preference = None if wants(recipient, message.preference) else False
+        if preference is False:
+            outcomes.append(Outcome.SKIPPED_PREFERENCE)
+            continue
+        actor_id = _actor_id(message.actor)
+        is_id = isinstance(recipient, int)
+        reason = None
+        if is_id:
+            reason = Outcome.SKIPPED_ACTOR if actor_id == recipient else None
+        else:
+            reason = skip_reason(recipient, actor_id=actor_id, preference=preference)
+        outcomes.append(reason)
+        if reason is not None:
+            continue
+        is_address = isinstance(recipient, Address)
+        rows.append(
+            SentNotification(
+                idempotency_key=message.idempotency_key,
+                kind=message.kind,
+                recipient_id=recipient if is_id else recipient.pk,
+                to_email="" if is_id else recipient.email,
+                locale=recipient.locale if is_address else "",
+                context=_plain(message.context, recipient),
+                actor_id=actor_id,
+                preference=preference if isinstance(preference, str) else "",
+            )
+        )
+    if rows:
+        SentNotification.objects.bulk_create(rows, ignore_conflicts=True)
+    return outcomes, [row.idempotency_key for row in rows]
+
+
+# --- delivery -----------------------------------------------------------------------
+
+
+def _recipient(row: SentNotification):
+    if row.recipient_id is None:
+        return Address(email=row.to_email, locale=row.locale) if row.to_email else None
+    return row.recipient
+
+
+def _send(row: SentNotification, recipient) -> str:
     """Render and send one email; returns its subject."""
-    recipient = message.recipient
-    with translation.override(recipient.locale or settings.LANGUAGE_CODE):
+    is_user = not isinstance(recipient, Address)
+    locale = recipient.locale or row.locale or settings.LANGUAGE_CODE
+    with translation.override(locale):
         subject, text, html = render_email(
-            message.kind,
-            {
-                "recipient": None if isinstance(recipient, Address) else recipient,
-                **message.context,
-            },
-            subject_template=message.subject_template,
-            text_template=message.text_template,
-            html_template=message.html_template,
+            row.kind, {"recipient": recipient if is_user else None, **row.context}
         )
     email = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
     email.attach_alternative(html, "text/html")
@@ -164,64 +228,173 @@ def _deliver(message: Outgoing) -> str:
     return subject
 
 
-def send_notifications(messages: list[Outgoing]) -> list[str]:
-    """Send several emails, each at most once per idempotency key; returns an
-    ``Outcome`` value per message, in order.
+def _due(now: datetime, keys: Iterable[str] | None):
+    unleased = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    rows = SentNotification.objects.filter(
+        unleased, status=SentNotification.Status.PENDING
+    )
+    if keys is None:
+        rows = rows.filter(next_attempt_at__lte=now)
+    else:  # a wake-up job or a direct call: now, whatever the backoff says
+        rows = rows.filter(idempotency_key__in=list(keys))
+    return rows.order_by("next_attempt_at", "id")
 
-    Call it from a job that runs after the change committed (see
-    ``portal.notifications.dispatch``), not inside the change's transaction: an email
-    cannot be rolled back. A recipient is skipped when they are the ``actor`` (nobody
-    is told about their own action), when ``preference`` says no, or when they have no
-    usable address.
 
-    The ledger is written in two transactions for the whole batch (claim, then sent)
-    rather than two per email: an event's eleven emails used to cost twenty-two
-    commits, each waiting for the disk, which capped ticket creation on one host. An
-    email that fails is marked failed and the others still go out; the first error is
-    raised at the end, so the job is retried and sends only what is not sent yet. If
-    the worker dies between sending and the final mark, the batch's emails are
-    claimed-but-unmarked and are sent again once the claim is stale (at least once).
-    """
-    outcomes = [_skip_reason(message) for message in messages]
-    candidates = [m for m, skip in zip(messages, outcomes, strict=True) if skip is None]
-    if not candidates:
-        return outcomes
-    now = timezone.now()
-    owned = _claim_all(candidates, now)
-    sent, error = [], None
-    for index, message in enumerate(messages):
-        if outcomes[index] is not None:
-            continue
-        row = owned.pop(message.idempotency_key, None)  # a key is sent once a batch
-        if row is None:
-            outcomes[index] = Outcome.DUPLICATE
-            continue
-        try:
-            row.subject = _deliver(message)
-        except Exception as exc:
-            SentNotification.objects.filter(pk=row.pk, claimed_at=now).update(
-                status=SentNotification.Status.FAILED, last_error=repr(exc)[:2000]
-            )
-            logger.exception(
-                "Notification %s to %s failed", message.kind, message.recipient.email
-            )
-            error = error or exc
-            outcomes[index] = Outcome.FAILED
-            continue
-        row.status, row.sent_at, row.last_error = (
-            SentNotification.Status.SENT,
-            timezone.now(),
-            "",
+def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
+    token = uuid.uuid4().hex
+    lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    ids = outbox.claim(
+        _due(now, keys),
+        limit=limit,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        claimed_until=now + lease,
+        claim_token=token,
+    )
+    if not ids:
+        return []
+    return list(
+        SentNotification.objects.filter(pk__in=ids, claim_token=token)
+        .select_related("recipient")
+        .order_by("id")
+    )
+
+
+def _gave_up(row: SentNotification, now: datetime) -> bool:
+    age = timedelta(hours=settings.NOTIFICATIONS_MAX_AGE_HOURS)
+    return row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS or now >= (
+        row.created_at + age
+    )
+
+
+def _process(row: SentNotification, now: datetime) -> str:
+    """Deliver one claimed row and set its outcome on the instance (not saved)."""
+    row.claimed_until = None
+    if row.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        # Claimed that often without an outcome: workers die on it. Stop trying.
+        row.status = SentNotification.Status.FAILED
+        row.last_error = (
+            f"Gave up after {row.attempts - 1} attempts without an outcome."
         )
-        sent.append(row)
-        outcomes[index] = Outcome.SENT
-    if sent:
-        with transaction.atomic():
-            SentNotification.objects.bulk_update(
-                sent, ["status", "sent_at", "subject", "last_error"]
-            )
-    if error is not None:
-        raise error
+        return Outcome.FAILED
+    recipient = _recipient(row)
+    reason = skip_reason(
+        recipient, actor_id=row.actor_id, preference=row.preference or None
+    )
+    if reason is not None:
+        row.status, row.last_error = SentNotification.Status.SKIPPED, reason
+        return reason
+    try:
+        row.subject = _send(row, recipient)
+    except Exception as exc:
+        logger.exception("Notification %s to %s failed", row.kind, recipient.email)
+        row.error = exc
+        row.last_error = repr(exc)[:2000]
+        finished = max(now, timezone.now())
+        retry_at = finished + outbox.backoff(
+            row.attempts,
+            base=settings.NOTIFICATIONS_BACKOFF_BASE_SECONDS,
+            cap=settings.NOTIFICATIONS_BACKOFF_MAX_SECONDS,
+        )
+        if _gave_up(row, finished) or retry_at >= row.created_at + timedelta(
+            hours=settings.NOTIFICATIONS_MAX_AGE_HOURS
+        ):
+            row.status = SentNotification.Status.FAILED
+        else:
+            row.next_attempt_at = retry_at
+        return Outcome.FAILED
+    row.status, row.sent_at, row.last_error = (
+        SentNotification.Status.SENT,
+        timezone.now(),
+        "",
+    )
+    row.to_email = recipient.email
+    return Outcome.SENT
+
+
+_RECORDED = [
+    "status",
+    "subject",
+    "to_email",
+    "sent_at",
+    "last_error",
+    "next_attempt_at",
+    "claimed_until",
+]
+
+
+def _record(row: SentNotification) -> None:
+    """Save the outcome of one row right away, only while the claim is still ours."""
+    values = {name: getattr(row, name) for name in _RECORDED}
+    outbox.record(
+        lambda: SentNotification.objects.filter(
+            pk=row.pk, claim_token=row.claim_token
+        ).update(**values)
+    )
+
+
+def deliver_claim(rows: list[SentNotification], now: datetime) -> dict[str, str]:
+    """Deliver rows claimed together, recording each outcome as soon as it is known
+    (a worker killed after five of eleven emails leaves six to send, not eleven);
+    returns the outcome by key."""
+    outcomes = {}
+    for row in rows:
+        outcomes[row.idempotency_key] = _process(row, now)
+        _record(row)
+    return outcomes
+
+
+def deliver(keys: Iterable[str], now: datetime | None = None) -> dict[str, str]:
+    """Send the pending emails among ``keys`` now, whatever their backoff says
+    (``NOTIFICATIONS_CLAIM_SIZE`` per claim and record); returns an ``Outcome`` per
+    key that this run handled (the others are sent, or being sent by another run)."""
+    keys = list(dict.fromkeys(keys))
+    size = settings.NOTIFICATIONS_CLAIM_SIZE
+    outcomes = {}
+    for start in range(0, len(keys), size):
+        moment = now or timezone.now()
+        chunk = keys[start : start + size]
+        outcomes.update(deliver_claim(_claim(moment, chunk, len(chunk)), moment))
+    return outcomes
+
+
+def deliver_due(now: datetime | None = None, limit: int | None = None) -> Counter:
+    """The reconciliation: send every row that is due, including those whose claim
+    expired (a worker died, its job was lost) and retries whose backoff has passed.
+    Claims ``NOTIFICATIONS_CLAIM_SIZE`` rows at a time and stops after ``limit``
+    rows or ``NOTIFICATIONS_RUN_SECONDS``; returns outcome counts."""
+    limit = limit or settings.NOTIFICATIONS_BATCH_SIZE
+    deadline = time.monotonic() + settings.NOTIFICATIONS_RUN_SECONDS
+    counts: Counter = Counter()
+    done = 0
+    while done < limit and time.monotonic() < deadline:
+        moment = now or timezone.now()
+        size = min(limit - done, settings.NOTIFICATIONS_CLAIM_SIZE)
+        rows = _claim(moment, None, size)
+        if not rows:
+            break
+        counts.update(deliver_claim(rows, moment).values())
+        done += len(rows)
+    return counts
+
+
+def send_notifications(messages: list[Outgoing]) -> list[str]:
+    """Store ``messages`` and send them at once, each at most once per idempotency
+    key; returns an ``Outcome`` value per message, in order. For jobs and commands
+    that run after the change committed; services write to the outbox instead
+    (``portal.notifications.dispatch``). An email that fails is left to the retries
+    (its row says when); the others still go out, and the first error is raised at
+    the end."""
+    outcomes, keys = store(messages)
+    now = timezone.now()
+    rows = _claim(now, keys, len(keys)) if keys else []  # one claim, however many
+    delivered = deliver_claim(rows, now)
+    for index, message in enumerate(messages):
+        if outcomes[index] is None:
+            outcomes[index] = delivered.pop(message.idempotency_key, Outcome.DUPLICATE)
+    errors = [row.error for row in rows if getattr(row, "error", None) is not None]
+    if errors:
+        raise errors[0]
     return outcomes
 
 
@@ -231,9 +404,6 @@ def send_notification(
     *,
     context: dict,
     idempotency_key: str,
-    subject_template: str | None = None,
-    text_template: str | None = None,
-    html_template: str | None = None,
     actor=None,
     preference: Preference = None,
 ) -> str:
@@ -246,9 +416,6 @@ def send_notification(
                 recipient=recipient,
                 context=context,
                 idempotency_key=idempotency_key,
-                subject_template=subject_template,
-                text_template=text_template,
-                html_template=html_template,
                 actor=actor,
                 preference=preference,
             )

@@ -370,7 +370,18 @@ WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30)
 # are loopback/private/link-local: intranet receivers. Empty: public addresses only.
 WEBHOOKS_ALLOWED_HOSTS = env_list("WEBHOOKS_ALLOWED_HOSTS", [])
 API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
-NOTIFICATIONS_STALE_CLAIM_SECONDS = 120  # below Q_CLUSTER["retry"]: a retry resends
+# Notification outbox (portal/notifications/sending.py). A claim of CLAIM_SIZE emails
+# must be sent within the lease (CLAIM_SIZE × EMAIL_TIMEOUT < LEASE), or another worker
+# could send them too; a killed worker's emails go out once its lease has run out.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+NOTIFICATIONS_CLAIM_SIZE = 25
+NOTIFICATIONS_LEASE_SECONDS = NOTIFICATIONS_CLAIM_SIZE * EMAIL_TIMEOUT + 60
+NOTIFICATIONS_RUN_SECONDS = 60  # a reconciliation run stops claiming after this
+NOTIFICATIONS_BATCH_SIZE = 1000  # at most this many emails per reconciliation run
+NOTIFICATIONS_BACKOFF_BASE_SECONDS = 60  # first retry after 1 min, then 2, 4, ...
+NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600
+NOTIFICATIONS_MAX_ATTEMPTS = 10  # then the row is marked failed
+NOTIFICATIONS_MAX_AGE_HOURS = 24  # or once the change is this old
 NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90)
 # Audit events of finished (closed, rejected, withdrawn) tickets are kept this long.
 TICKETS_EVENT_RETENTION_DAYS = env_int("TICKETS_EVENT_RETENTION_DAYS", 365)

@@ -1,0 +1,101 @@
+"""What every durable outbox shares (webhook deliveries, notification emails).
+
+A side effect that must not be lost is a row written in the transaction of the change
+that causes it. A worker claims due rows for a while (a lease), delivers them outside
+any transaction, then records the outcome; a failure is retried with exponential
+backoff. This module holds the parts that do not depend on what is delivered:
+
+* ``claim``: take due rows in one short transaction. On PostgreSQL the rows are
+  selected ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint rows
+  without waiting for each other; elsewhere (SQLite) the UPDATE repeats the due
+  condition, so a row another worker claimed in between is not taken again (SQLite
+  serialises writers, ``transaction_mode=IMMEDIATE`` in our settings).
+* ``backoff``: the delay before the next attempt.
+* ``record``: write one outcome right after its delivery, so that a worker killed
+  in the middle of a claim leaves only the undelivered rows to deliver again. The
+  commit does not wait for the disk (``synchronous_commit = off`` on PostgreSQL,
+  ``synchronous = NORMAL`` with SQLite's WAL): it survives a killed worker, and only
+  a crash of the database server itself may forget the last fraction of a second of
+  outcomes (those rows are then delivered again: at least once). That is what keeps
+  one commit per outcome cheap. When the connection broke (a restarted database, a
+  terminated backend) the write runs again on a new connection, so a short outage
+  between delivering and recording does not make a second delivery either.
+
+It imports no domain app.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
+    """Delay before the next attempt after ``attempts`` failed ones: ``base``,
+    ``2 × base``, ``4 × base``, … at most ``cap`` (seconds)."""
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+def claim(due: QuerySet, *, limit: int, **updates) -> list:
+    """Claim up to ``limit`` rows of ``due`` (ordered as the caller wants them
+    delivered) by applying ``updates`` to them, e.g. a lease and ``attempts + 1``.
+    Returns the primary keys that this call claimed, in order."""
+    with transaction.atomic():
+        rows = due
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        ids = list(rows.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        # Conditional: a row that stopped being due since the SELECT stays unclaimed.
+        due.order_by().filter(pk__in=ids).update(**updates)
+    return ids
+
+
+def record(write: Callable[[], T]) -> T:
+    """Run ``write`` (a small UPDATE) in its own transaction whose commit does not
+    wait for the disk, again on a new connection if the connection failed."""
+
+    def cheap_transaction():
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
+            with connection.cursor() as cursor:  # per connection; WAL stays safe
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+            return write()
+
+    return retry_on_disconnect(cheap_transaction)
+
+
+def retry_on_disconnect(
+    write: Callable[[], T], *, attempts: int = 5, delay: float = 0.5
+) -> T:
+    """Run ``write`` (one short transaction of its own), again on a new connection
+    when the database connection failed, waiting ``delay``, ``2 × delay``, … between
+    tries. Inside an outer transaction it runs once: reconnecting would lose it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as error:
+            if connection.in_atomic_block or attempt == attempts:
+                raise
+            logger.warning("Database write failed (%s); reconnecting", error)
+            connection.close()
+            time.sleep(delay * 2 ** (attempt - 1))
+    raise DatabaseError("unreachable")  # pragma: no cover
