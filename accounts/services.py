@@ -10,11 +10,9 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -121,9 +119,9 @@ def assign_role(user: User, role: str) -> None:
 
 
 # --- emails ---------------------------------------------------------------------------
-# Approval, rejection and invitation emails go through the notification layer (its
-# templates under ``templates/emails/``, sent once per idempotency key by the job
-# worker). Lock and unlock notices still use the small templates below.
+# Every account email (approval, rejection, lock, unlock, invitation) goes through the
+# notification outbox: templates under ``templates/emails/``, a row written in the
+# change's transaction, sent once per idempotency key by the job worker.
 
 
 def _notify_user(kind: str, user: User, event, context: dict | None = None) -> None:
@@ -134,20 +132,6 @@ def _notify_user(kind: str, user: User, event, context: dict | None = None) -> N
         context=context or {},
         idempotency_key=notification_key(f"security-event-{event.pk}", user.pk, kind),
     )
-
-
-def _send_email_on_commit(to: str, template: str, context: dict, locale="") -> None:
-    """Render ``accounts/email/<template>_{subject,message}.txt`` and send it once the
-    transaction has committed (a rolled-back change sends nothing)."""
-
-    def send():
-        with translation.override(locale or settings.LANGUAGE_CODE):
-            ctx = {"site_name": settings.WAGTAIL_SITE_NAME, **context}
-            subject = render_to_string(f"accounts/email/{template}_subject.txt", ctx)
-            body = render_to_string(f"accounts/email/{template}_message.txt", ctx)
-        send_mail(" ".join(subject.split()), body, None, [to])
-
-    transaction.on_commit(send)
 
 
 def _absolute(path: str, request=None) -> str:
@@ -274,12 +258,10 @@ def lock_user(user: User, *, by: User, reason: str, request=None) -> User:
     user.locked_at = timezone.now()
     user.lock_reason = reason
     user.save(update_fields=["locked_at", "lock_reason"])
-    events.record(
+    event = events.record(
         events.Kind.LOCKED, user=user, actor=by, request=request, reason=reason
     )
-    _send_email_on_commit(
-        user.email, "account_locked", {"user": user, "reason": reason}, user.locale
-    )
+    _notify_user("account_locked", user, event, {"reason": reason})
     return user
 
 
@@ -293,7 +275,7 @@ def unlock_user(user: User, *, by: User, reason: str = "", request=None) -> User
     user.locked_at = None
     user.lock_reason = ""
     user.save(update_fields=["locked_at", "lock_reason"])
-    events.record(
+    event = events.record(
         events.Kind.UNLOCKED,
         user=user,
         actor=by,
@@ -301,7 +283,7 @@ def unlock_user(user: User, *, by: User, reason: str = "", request=None) -> User
         reason=(reason or "").strip(),
         previous_reason=previous,
     )
-    _send_email_on_commit(user.email, "account_unlocked", {"user": user}, user.locale)
+    _notify_user("account_unlocked", user, event)
     return user
 
 

@@ -118,6 +118,11 @@ def test_lock_and_unlock(
     target.refresh_from_db()
     assert (target.lock_reason, target.locked_at is not None) == ("Spam", True)
     assert "locked" in mail.outbox[0].subject
+    assert "Reason: Spam" in mail.outbox[0].body
+    # through the notification outbox: a row written with the lock, then sent once
+    assert list(
+        SentNotification.objects.filter(recipient=target).values_list("kind", "status")
+    ) == [("account_locked", "sent")]
 
     assert act(client, target, "lock", "Again").status_code == 400  # already locked
 
@@ -125,6 +130,10 @@ def test_lock_and_unlock(
         assert act(client, target, "unlock").status_code == 302
     target.refresh_from_db()
     assert target.locked_at is None
+    assert [m.subject for m in mail.outbox] == [
+        "Your account was locked",
+        "Your account was unlocked",
+    ]
     assert list(
         SecurityEvent.objects.filter(user=target)
         .order_by("pk")
