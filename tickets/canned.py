@@ -2,6 +2,8 @@
 
 import re
 
+from .permissions import name_shown_to
+
 _PLACEHOLDER = re.compile(r"{{\s*(requester_name|ticket_reference|agent_name)\s*}}")
 
 
@@ -12,6 +14,7 @@ def render_canned_response(canned, ticket, agent) -> str:
     values = {
         "requester_name": ticket.requester.get_short_name(),
         "ticket_reference": ticket.reference,
-        "agent_name": agent.get_display_name() if agent is not None else "",
+        # the requester reads it: a name, never the agent's address
+        "agent_name": name_shown_to(ticket.requester, agent),
     }
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], canned.body)

@@ -37,6 +37,7 @@ from portal.notifications.sending import (
 
 from . import hooks
 from .models import Comment, EventKind, Priority, Status, TicketEvent
+from .permissions import is_support_team, name_shown_to
 
 NOTIFIED_KINDS = (
     EventKind.CREATED,
@@ -62,13 +63,11 @@ def register() -> None:
 # --- who gets what ------------------------------------------------------------------
 
 
-def _is_staff(user) -> bool:
-    return user.is_superuser or roles.has_role(user, *roles.HELPDESK_ROLES)
-
-
 def _ticket_url(ticket, user) -> str:
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    path = ticket.get_admin_url() if _is_staff(user) else ticket.get_absolute_url()
+    path = (
+        ticket.get_admin_url() if is_support_team(user) else ticket.get_absolute_url()
+    )
     return base + path
 
 
@@ -78,8 +77,9 @@ def _context(ticket, user) -> dict:
         "subject": ticket.subject,
         "queue_name": ticket.queue.name,
         "priority_label": Priority(ticket.priority).label,
-        "requester_name": ticket.requester.get_display_name(),
-        "assignee_name": ticket.assignee.get_display_name() if ticket.assignee else "",
+        # names as the recipient may see them: a customer never gets a staff address
+        "requester_name": name_shown_to(user, ticket.requester),
+        "assignee_name": name_shown_to(user, ticket.assignee),
         "ticket_url": _ticket_url(ticket, user),
     }
 
@@ -140,7 +140,7 @@ def _commented(event, actor):
             user,
             actor=comment.author,
             preference="notify_on_reply",
-            author_name=comment.author.get_display_name(),
+            author_name=name_shown_to(user, comment.author),
             body=comment.body,
         )
 
@@ -193,7 +193,7 @@ def _assigned(event, actor):
         "ticket_assigned",
         assignee,
         actor=actor,
-        actor_name=actor.get_display_name() if actor else "",
+        actor_name=name_shown_to(assignee, actor),
     )
 
 

@@ -10,7 +10,7 @@ from portal.notifications.models import SentNotification
 from tickets import services, tasks
 from tickets.models import EventKind, TicketEvent
 
-from .factories import TicketFactory
+from .factories import TicketFactory, make_agent
 
 
 @pytest.fixture
@@ -173,3 +173,35 @@ def test_new_ticket_alerts_cost_no_role_lookup_per_agent(
     assert len(role_lookups) == 2
     assert len(mail.outbox) == 2 + extra_agents
     assert all("/admin/helpdesk/tickets/" in m.body for m in mail.outbox[1:])
+
+
+@pytest.mark.django_db
+def test_customer_emails_name_staff_without_their_address(act, alice, queue):
+    """The customer's view of a ticket holds in emails too: an agent without a display
+    name is named by the local part of the address; the agent's own email keeps the
+    customer's name as staff see it (the twin)."""
+    nameless = make_agent(queue, email="sam.staff@example.com", display_name="")
+    ticket = act(TicketFactory, requester=alice, queue=queue, subject="Hello")
+    act(services.assign, nameless, ticket, nameless)
+    mail.outbox.clear()
+    act(services.reply, nameless, ticket, body="On it.")
+    (reply,) = [m for m in mail.outbox if m.to == ["alice@acme.example"]]
+    assert "sam.staff@example.com" not in reply.body
+    assert "sam.staff" in reply.body
+    assert "sam.staff@example.com" not in reply.alternatives[0][0]
+
+    mail.outbox.clear()
+    act(services.reply, alice, ticket, body="Thanks")
+    (to_agent,) = [m for m in mail.outbox if m.to == ["sam.staff@example.com"]]
+    assert alice.get_display_name() in to_agent.body
+
+
+@pytest.mark.django_db
+def test_canned_response_names_the_agent_without_an_address(alice, queue):
+    from tickets.canned import render_canned_response
+    from tickets.models import CannedResponse
+
+    nameless = make_agent(queue, email="sam.staff@example.com", display_name="")
+    ticket = TicketFactory(requester=alice, queue=queue)
+    canned = CannedResponse(title="Sign", body="Regards, {{ agent_name }}")
+    assert render_canned_response(canned, ticket, nameless) == "Regards, sam.staff"
