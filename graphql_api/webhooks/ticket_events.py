@@ -11,7 +11,7 @@ delivery commits with the change it reports or not at all. Every ticket event us
 ordering key ``ticket:<reference>``, so a receiver sees a ticket's events in order.
 """
 
-from accounts.roles import is_staff_member
+from tickets.permissions import address_visible_to, is_support_team, name_shown_to
 
 from .outbox import enqueue
 
@@ -22,8 +22,7 @@ class Audience:
 
     def __init__(self, owner):
         self.owner = owner
-        self.staff = is_staff_member(owner)
-        self._staff_people: dict[int, bool] = {}
+        self.staff = is_support_team(owner)
 
     def sees(self, ticket, event, comment=None) -> bool:
         """The ticket, this audit event (internal-note events only with
@@ -51,16 +50,14 @@ class Audience:
         )
 
     def person(self, user) -> dict | None:
-        """Customers are not given the support team's email addresses (the portal shows
-        staff by name only)."""
+        """A person as the owner sees them on the ticket (``tickets.permissions``: the
+        customer's view names staff and colleagues without their addresses), as
+        GraphQL's ``User`` does."""
         if user is None:
             return None
-        shown = {"id": user.pk, "email": user.email, "name": user.get_display_name()}
-        if not self.staff:
-            if user.pk not in self._staff_people:
-                self._staff_people[user.pk] = is_staff_member(user)
-            if self._staff_people[user.pk]:
-                del shown["email"]
+        shown = {"id": user.pk, "name": name_shown_to(self.owner, user)}
+        if address_visible_to(self.owner, user):
+            shown["email"] = user.email
         return shown
 
 
