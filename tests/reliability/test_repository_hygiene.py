@@ -227,3 +227,30 @@ def test_make_run_installs_runtime_only_and_test_tools_add_the_dev_lock():
     dev_recipe = makefile.split("$(DEV_STAMP): ")[1].split("\n\n")[0]
     assert dev_recipe.startswith("$(STAMP) requirements-dev.lock")
     assert "-r requirements-dev.lock" in dev_recipe
+
+
+def test_readme_and_docs_link_only_files_a_clone_has():
+    """A fresh clone has no ../shared/ directory: every relative link must resolve."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for document in documents:
+        text = document.read_text()
+        for target in re.findall(r"\]\(([^)#\s]+)", text) + re.findall(
+            r"`(\.\./[^`]+)`", text
+        ):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            resolved = (document.parent / target).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{document.name}: {target}")
+    assert broken == []
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text()
+
+
+def test_readme_documents_host_and_port():
+    readme = (ROOT / "README.md").read_text()
+    assert "| `HOST`, `PORT` |" in readme
+    run = (ROOT / "bin" / "run").read_text()
+    assert (
+        "WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-http://$link_host:$PORT}" in run
+    )
