@@ -14,6 +14,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Both admin login views would skip MFA: send them to allauth (before the includes).
     path("admin/login/", admin_login_redirect),
     path(

@@ -253,6 +253,9 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Through accounts.views.admin_login_redirect: allauth for visitors, a 403 page (not a
 # redirect loop) for signed-in users without admin access.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
+# No avatars from gravatar.com (a third-party request carrying a hash of each staff
+# email, broken offline): the admin shows its own default avatar or an uploaded one.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
