@@ -349,7 +349,8 @@ def test_history_and_work_log_follow_the_internal_note_permission(
     services.reply(agent, ticket, body="Public answer")
     services.add_internal_note(agent, ticket, body="Internal remark")
     services.log_time(agent, ticket, minutes=25, note="Reproduced on staging")
-    history = ["created", "commented", "note_added", "time_logged"]
+    # the first public staff reply also moves the new ticket to open
+    history = ["created", "commented", "status_changed", "note_added", "time_logged"]
 
     client.force_login(agent)
     html = client.get(url(ticket)).content.decode()
@@ -362,7 +363,11 @@ def test_history_and_work_log_follow_the_internal_note_permission(
     response = client.get(url(ticket))
     assert response.status_code == 200
     html = response.content.decode()
-    assert re.findall(r'data-event-kind="(\w+)"', html) == ["created", "commented"]
+    assert re.findall(r'data-event-kind="(\w+)"', html) == [
+        "created",
+        "commented",
+        "status_changed",
+    ]
     assert "Public answer" in html
     for internal in ("Internal remark", "Reproduced on staging", "25 min"):
         assert internal not in html
