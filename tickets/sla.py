@@ -25,9 +25,13 @@ SLA met (``met``) — the one definition, used by the reports *and* the statisti
 
 Durations and medians
     ``first_response_seconds`` (creation → first staff reply) and
-    ``resolution_seconds`` (creation → resolved, wall clock), never negative;
-    ``median`` of a list of them. The callers fetch ``MEASURE_FIELDS`` with
-    ``.values()`` in one query and feed the rows here (rows may be dicts or tickets).
+    ``resolution_seconds`` (creation → resolved, wall clock), never negative, of one
+    ticket; ``first_response_durations`` / ``resolution_durations`` of many rows, and
+    their ``median``. Aggregating callers fetch ``MEASURE_FIELDS`` with ``.values()``
+    in one query and feed the rows to the batch functions (``outcomes``,
+    ``met_percent``, ``*_durations``): one pass in Python, as fast as the reports'
+    former inline code. (A median is not an SQL aggregate on SQLite, so it is not
+    computed in the database.)
 """
 
 import statistics
@@ -168,64 +172,89 @@ MEASURE_FIELDS = (
 )
 
 
-def _get(row, name):
-    return row[name] if isinstance(row, dict) else getattr(row, name)
+def _fields(row) -> dict:
+    """A ``.values()`` row as it is; a ticket as the measure fields it holds."""
+    if isinstance(row, dict):
+        return row
+    return {name: getattr(row, name) for name in MEASURE_FIELDS}
 
 
-def _seconds(later, earlier) -> float | None:
-    if later is None or earlier is None:
-        return None
-    return max(0.0, (later - earlier).total_seconds())
+def first_response_durations(rows: Iterable[dict]) -> list[float]:
+    """Creation → first staff reply, in seconds (never negative), of the answered
+    ``.values()`` rows."""
+    return [
+        max(0.0, (r["first_responded_at"] - r["created_at"]).total_seconds())
+        for r in rows
+        if r["first_responded_at"] is not None
+    ]
+
+
+def resolution_durations(rows: Iterable[dict]) -> list[float]:
+    """Creation → resolved (wall clock), in seconds, of the resolved rows."""
+    return [
+        max(0.0, (r["resolved_at"] - r["created_at"]).total_seconds())
+        for r in rows
+        if r["resolved_at"] is not None
+    ]
 
 
 def first_response_seconds(row) -> float | None:
-    """Creation → first staff reply; None when not answered."""
-    return _seconds(_get(row, "first_responded_at"), _get(row, "created_at"))
+    """One ticket's (or row's) first response time; None when not answered."""
+    return next(iter(first_response_durations([_fields(row)])), None)
 
 
 def resolution_seconds(row) -> float | None:
-    """Creation → resolved (wall clock); None when not resolved."""
-    return _seconds(_get(row, "resolved_at"), _get(row, "created_at"))
+    """One ticket's (or row's) resolution time; None when not resolved."""
+    return next(iter(resolution_durations([_fields(row)])), None)
 
 
-def median(values: Iterable[float | None]) -> float | None:
-    """The median of the known values; None when there is none."""
-    known = [v for v in values if v is not None]
-    return statistics.median(known) if known else None
+def median(values: list[float]) -> float | None:
+    """The median (``statistics.median``: the mean of the middle two of an even
+    count); None when there is no value."""
+    return statistics.median(values) if values else None
 
 
 def settled_at(row) -> datetime | None:
     """When the ticket's SLA outcome became known (None: not yet, or no SLA)."""
-    if _get(row, "first_response_due_at") is None and (
-        _get(row, "resolution_due_at") is None
-    ):
+    row = _fields(row)
+    if row["first_response_due_at"] is None and row["resolution_due_at"] is None:
         return None
-    return _get(row, "sla_breached_at") or _get(row, "resolved_at")
+    return row["sla_breached_at"] or row["resolved_at"]
 
 
 def met(row) -> bool | None:
     """Whether the ticket met its SLA (see the module doc); None while unsettled or
     without an SLA."""
-    if settled_at(row) is None:
-        return None
-    if _get(row, "sla_breached_at") is not None:
+    return _met(_fields(row))
+
+
+def _met(row: dict) -> bool | None:
+    first_due = row["first_response_due_at"]
+    resolution_due = row["resolution_due_at"]
+    resolved = row["resolved_at"]
+    if first_due is None and resolution_due is None:
+        return None  # no SLA
+    if row["sla_breached_at"] is not None:
         return False
-    resolved = _get(row, "resolved_at")
-    first_due = _get(row, "first_response_due_at")
-    answered = _get(row, "first_responded_at") or resolved
-    if first_due is not None and (answered is None or answered > first_due):
+    if resolved is None:
+        return None  # not settled yet
+    if first_due is not None and (row["first_responded_at"] or resolved) > first_due:
         return False
-    resolution_due = _get(row, "resolution_due_at")
     return resolution_due is None or resolved <= resolution_due
 
 
-def outcomes(rows: Iterable) -> tuple[int, int]:
-    """``(met, settled)``: how many of ``rows`` met their SLA, of those settled."""
-    known = [m for m in map(met, rows) if m is not None]
-    return sum(known), len(known)
+def outcomes(rows: Iterable[dict]) -> tuple[int, int]:
+    """``(met, settled)``: how many of the ``.values()`` rows met their SLA, of those
+    settled."""
+    hits = settled = 0
+    for verdict in map(_met, rows):
+        if verdict is not None:
+            settled += 1
+            hits += verdict
+    return hits, settled
 
 
-def met_percent(rows: Iterable) -> float | None:
+def met_percent(rows: Iterable[dict]) -> float | None:
     """Share (0–100) of the settled tickets among ``rows`` that met their SLA."""
     hits, settled = outcomes(rows)
     return 100 * hits / settled if settled else None

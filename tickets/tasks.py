@@ -108,8 +108,8 @@ def compute_daily_stats(day: date) -> int:
             created = [t for t in tickets if within(t["created_at"])]
             resolved = [t for t in tickets if within(t["resolved_at"])]
             answered = [t for t in tickets if within(t["first_responded_at"])]
-            first_median = sla.median(map(sla.first_response_seconds, answered))
-            resolution_median = sla.median(map(sla.resolution_seconds, resolved))
+            first_median = sla.median(sla.first_response_durations(answered))
+            resolution_median = sla.median(sla.resolution_durations(resolved))
             hits, settled = sla.outcomes(
                 t for t in tickets if within(sla.settled_at(t))
             )

@@ -122,10 +122,8 @@ def summarize(label: str, tickets: list[dict]) -> ReportRow:
     return ReportRow(
         label=label,
         volume=len(tickets),
-        median_first_response_seconds=sla.median(
-            map(sla.first_response_seconds, tickets)
-        ),
-        median_resolution_seconds=sla.median(map(sla.resolution_seconds, tickets)),
+        median_first_response_seconds=sla.median(sla.first_response_durations(tickets)),
+        median_resolution_seconds=sla.median(sla.resolution_durations(tickets)),
         sla_met_percent=sla.met_percent(tickets),
         csat=(sum(ratings) / len(ratings)) if ratings else None,
         rated=len(ratings),
