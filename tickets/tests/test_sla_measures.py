@@ -147,3 +147,24 @@ def test_live_state_of_each_ticket(mix):
     assert sla.live_state(on_track, H(7.5)) == "due_soon"
     assert sla.next_due(on_track) == ("resolution", H(8))
     assert sla.next_due(mix["open overdue"]) == ("first_response", H(2))
+
+
+@pytest.mark.parametrize("hours", [0.5, 1.5, 2.5, 7.5, 9])
+def test_inbox_views_and_dashboard_agree_with_the_live_state(mix, hours):
+    """The SQL twins (``breaching_sla``: the dashboard's count and the inbox's
+    "breached" view; ``at_risk``: "due within 1 h") select the open tickets that have a
+    clock in that live state."""
+    now = H(hours)
+    tickets = Ticket.objects.filter(pk__in=[t.pk for t in mix.values()])
+
+    def having(state):
+        return {
+            t.subject
+            for t in tickets
+            if t.is_open and state in {s for *_, s in sla.clocks(t, now)}
+        }
+
+    assert {t.subject for t in tickets.breaching_sla(now)} == having(sla.BREACHED)
+    assert {t.subject for t in tickets.at_risk(now, within=sla.DUE_SOON)} == having(
+        sla.DUE_SOON_STATE
+    )
