@@ -6,7 +6,6 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
 
 from django.conf import settings
 from django.db import transaction
@@ -73,17 +72,6 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _seconds(later, earlier) -> int:
-    return max(0, int((later - earlier).total_seconds()))
-
-
-def _sla_met(row) -> bool:
-    if row["sla_breached_at"] is not None:
-        return False
-    due = row["resolution_due_at"]
-    return due is None or row["resolved_at"] <= due
-
-
 def compute_daily_stats(day: date) -> int:
     """Upsert the day's rows: one for everything (all keys empty) and one per queue,
     per organization and per agent (the assignee) that had activity; rows of that day
@@ -91,24 +79,17 @@ def compute_daily_stats(day: date) -> int:
 
     created: tickets created that day; resolved: tickets whose ``resolved_at`` falls on
     that day; medians over tickets first answered / resolved that day; SLA met: share
-    of the tickets resolved that day that never breached and were resolved by their due
-    time.
+    of the tickets whose SLA outcome was settled that day (``sla.settled_at``: resolved,
+    or a breach recorded) that met it. Durations, medians and "met" are ``tickets.sla``'s,
+    the same the desk reports use.
     """
     start, end = _day_bounds(day)
     rows = Ticket.objects.filter(
         Q(created_at__gte=start, created_at__lt=end)
         | Q(resolved_at__gte=start, resolved_at__lt=end)
         | Q(first_responded_at__gte=start, first_responded_at__lt=end)
-    ).values(
-        "queue_id",
-        "organization_id",
-        "assignee_id",
-        "created_at",
-        "resolved_at",
-        "first_responded_at",
-        "resolution_due_at",
-        "sla_breached_at",
-    )
+        | Q(sla_breached_at__gte=start, sla_breached_at__lt=end)
+    ).values("queue_id", "organization_id", "assignee_id", *sla.MEASURE_FIELDS)
     slices: dict[tuple, list] = defaultdict(list)
     for row in rows:
         slices[(None, None, None)].append(row)
@@ -127,35 +108,25 @@ def compute_daily_stats(day: date) -> int:
             created = [t for t in tickets if within(t["created_at"])]
             resolved = [t for t in tickets if within(t["resolved_at"])]
             answered = [t for t in tickets if within(t["first_responded_at"])]
-            met = [t for t in resolved if _sla_met(t)]
+            first_median = sla.median(sla.first_response_durations(answered))
+            resolution_median = sla.median(sla.resolution_durations(resolved))
+            hits, settled = sla.outcomes(
+                t for t in tickets if within(sla.settled_at(t))
+            )
             values = {
                 "created": len(created),
                 "resolved": len(resolved),
                 "median_first_response_seconds": (
-                    int(
-                        median(
-                            _seconds(t["first_responded_at"], t["created_at"])
-                            for t in answered
-                        )
-                    )
-                    if answered
-                    else None
+                    None if first_median is None else int(first_median)
                 ),
                 "median_resolution_seconds": (
-                    int(
-                        median(
-                            _seconds(t["resolved_at"], t["created_at"])
-                            for t in resolved
-                        )
-                    )
-                    if resolved
-                    else None
+                    None if resolution_median is None else int(resolution_median)
                 ),
                 "sla_met_percent": (
-                    (Decimal(100) * len(met) / len(resolved)).quantize(
+                    (Decimal(100) * hits / settled).quantize(
                         Decimal("0.01"), rounding=ROUND_HALF_UP
                     )
-                    if resolved
+                    if settled
                     else None
                 ),
             }

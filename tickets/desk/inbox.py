@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 
-from .. import permissions
+from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket
 from .access import my_queues
 
@@ -177,10 +177,8 @@ def desk_staff() -> list[tuple[str, str, str]]:
 
 
 def due_at(ticket: Ticket):
-    """The next deadline: first response while none was given, else resolution."""
-    if ticket.first_responded_at is None and ticket.first_response_due_at:
-        return ticket.first_response_due_at
-    return ticket.resolution_due_at
+    """The next deadline (``tickets.sla.next_due``)."""
+    return sla.next_due(ticket)[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,13 @@ Definitions, over tickets *created* in the range:
 - volume: how many were created;
 - median first response: creation → first staff reply, in hours;
 - median resolution: creation → resolved, in hours (wall clock);
-- SLA met %: of the tickets whose SLA outcome is known (resolved, or recorded as
-  breached), the share answered and resolved before their due times with no breach;
+- SLA met %: of the tickets whose SLA outcome is settled, the share that met it.
+The durations, medians and "SLA met" are ``tickets.sla``'s (the daily statistics job
+uses the same functions, so the dashboard and the reports agree);
 - CSAT: average satisfaction rating (1–5) of the rated ones.
 """
 
 import io
-import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import csv
 
-from .. import permissions
+from .. import permissions, sla
 
 DIMENSIONS = {
     # dimension: (key field, label fields, label for "none")
@@ -37,15 +37,7 @@ DIMENSIONS = {
     ),
     "organization": ("organization_id", ("organization__name",), "No organization"),
 }
-FIELDS = (
-    "created_at",
-    "first_response_due_at",
-    "first_responded_at",
-    "resolution_due_at",
-    "resolved_at",
-    "sla_breached_at",
-    "satisfaction_rating",
-)
+FIELDS = (*sla.MEASURE_FIELDS, "satisfaction_rating")
 HEADERS = [
     "Tickets",
     "Median first response (h)",
@@ -121,34 +113,7 @@ def _bounds(start: date, end: date):
     )
 
 
-def _sla_met(t) -> bool | None:
-    if t["sla_breached_at"] is not None:
-        return False
-    if t["resolved_at"] is None:
-        return None
-    first_ok = (
-        t["first_response_due_at"] is None
-        or t["first_responded_at"] is None
-        or t["first_responded_at"] <= t["first_response_due_at"]
-    )
-    resolved_ok = (
-        t["resolution_due_at"] is None or t["resolved_at"] <= t["resolution_due_at"]
-    )
-    return first_ok and resolved_ok
-
-
 def summarize(label: str, tickets: list[dict]) -> ReportRow:
-    first = [
-        (t["first_responded_at"] - t["created_at"]).total_seconds()
-        for t in tickets
-        if t["first_responded_at"]
-    ]
-    resolution = [
-        (t["resolved_at"] - t["created_at"]).total_seconds()
-        for t in tickets
-        if t["resolved_at"]
-    ]
-    outcomes = [m for m in (_sla_met(t) for t in tickets) if m is not None]
     ratings = [
         t["satisfaction_rating"]
         for t in tickets
@@ -157,9 +122,9 @@ def summarize(label: str, tickets: list[dict]) -> ReportRow:
     return ReportRow(
         label=label,
         volume=len(tickets),
-        median_first_response_seconds=statistics.median(first) if first else None,
-        median_resolution_seconds=statistics.median(resolution) if resolution else None,
-        sla_met_percent=(100 * sum(outcomes) / len(outcomes)) if outcomes else None,
+        median_first_response_seconds=sla.median(sla.first_response_durations(tickets)),
+        median_resolution_seconds=sla.median(sla.resolution_durations(tickets)),
+        sla_met_percent=sla.met_percent(tickets),
         csat=(sum(ratings) / len(ratings)) if ratings else None,
         rated=len(ratings),
     )

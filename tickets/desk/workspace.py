@@ -4,11 +4,9 @@ history. Read-only assembly; the action views change things through the services
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
-
 from accounts.models import Membership
 
-from .. import lifecycle, permissions
+from .. import lifecycle, permissions, sla
 from ..canned import render_canned_response
 from ..models import Status
 from . import forms
@@ -34,39 +32,17 @@ class Clock:
     label: str
     due: datetime | None
     done: datetime | None
-    state: str  # "met", "late", "running", "due_soon", "breached", "paused", "none"
+    state: str  # a ``tickets.sla.clock_state``
+
+
+CLOCK_LABELS = {"first_response": "First response", "resolution": "Resolution"}
 
 
 def sla_clocks(ticket, now=None) -> list[Clock]:
-    now = now or timezone.now()
-
-    def state(due, done, paused=False):
-        if due is None:
-            return "none"
-        if done is not None:
-            return "met" if done <= due else "late"
-        if paused:
-            return "paused"
-        if due < now:
-            return "breached"
-        if (due - now).total_seconds() < 3600:
-            return "due_soon"
-        return "running"
-
-    resolved = ticket.resolved_at or ticket.closed_at
+    """The ticket's two SLA clocks, in the states ``tickets.sla`` decides."""
     return [
-        Clock(
-            "First response",
-            ticket.first_response_due_at,
-            ticket.first_responded_at,
-            state(ticket.first_response_due_at, ticket.first_responded_at),
-        ),
-        Clock(
-            "Resolution",
-            ticket.resolution_due_at,
-            resolved,
-            state(ticket.resolution_due_at, resolved, paused=ticket.is_paused),
-        ),
+        Clock(CLOCK_LABELS[kind], due, done, state)
+        for kind, due, done, state in sla.clocks(ticket, now)
     ]
 
 

@@ -42,17 +42,19 @@ def expectation(ticket) -> dict | None:
     if not ticket.is_open:
         return None
     policy = sla.policy_for(ticket.queue)
-    if ticket.first_responded_at is None:
-        kind, minutes = "first_response", policy.first_response_minutes(ticket.priority)
-        due = ticket.first_response_due_at
+    kind, due = sla.next_due(ticket)
+    if kind == "first_response":
+        minutes = policy.first_response_minutes(ticket.priority)
+        paused = False
     else:
-        kind, minutes = "resolution", policy.resolution_minutes(ticket.priority)
-        due = ticket.resolution_due_at
+        minutes = policy.resolution_minutes(ticket.priority)
+        paused = ticket.is_paused
+    state = sla.clock_state(due, None, now=timezone.now(), paused=paused)
     return {
         "kind": kind,
         "target": _duration(minutes),
         "due": due,
-        "late": bool(due and due < timezone.now() and not ticket.is_paused),
+        "late": state == sla.BREACHED,
         "paused": ticket.is_paused,
     }
 
