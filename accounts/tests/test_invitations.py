@@ -5,7 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Invitation, Membership
-from accounts.services import add_member, create_organization
+from accounts.services import create_organization, setup_member
 from portal.notifications.models import SentNotification
 from portal.notifications.tasks import send_to_address_task
 
@@ -20,7 +20,7 @@ def acme(db):
 @pytest.fixture
 def manager(make_user, acme):
     user = make_user("alice@acme.example")
-    add_member(acme, user, Membership.Role.MANAGER)
+    setup_member(acme, user, Membership.Role.MANAGER)
     return user
 
 
@@ -42,7 +42,7 @@ def test_manager_sees_members_and_invites(
     django_assert_max_num_queries,
 ):
     for i in range(5):
-        add_member(acme, make_user(f"m{i}@acme.example"))
+        setup_member(acme, make_user(f"m{i}@acme.example"))
     client.force_login(manager)
     with django_assert_max_num_queries(12):
         response = client.get("/account/organizations/acme/")
@@ -93,7 +93,7 @@ def test_manager_sees_members_and_invites(
 @pytest.mark.django_db
 def test_members_and_outsiders_cannot_see_or_invite(client, manager, make_user, acme):
     member = make_user("bob@acme.example")
-    add_member(acme, member)
+    setup_member(acme, member)
     outsider = make_user("eve@example.com")
     for user in [member, outsider]:
         client.force_login(user)
