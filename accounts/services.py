@@ -1,5 +1,10 @@
 """State changes for accounts and organizations. Views, the admin, GraphQL and jobs call
-these; none of them re-implements the rules."""
+these; none of them re-implements the rules.
+
+Over 400 lines on purpose: it is the one entry point every surface (and the test suite)
+imports account changes from, in sections (organizations and membership, emails,
+sign-up and review, invitations, profile). Splitting it into modules is a follow-up
+that must keep ``accounts.services`` the import path the import contracts name."""
 
 import hashlib
 import re
