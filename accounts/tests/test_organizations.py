@@ -361,6 +361,100 @@ def test_grants_move_in_the_same_transaction_as_the_sharing_change(
     assert sharing_events() == []
 
 
+# --- joins nobody decides, and the admin ------------------------------------------
+
+
+def test_joining_through_a_verified_email_domain_is_audited(acme, make_user):
+    from accounts.services import join_organizations_by_email
+
+    user = make_user("newcomer@acme.example")
+    assert [m.organization for m in join_organizations_by_email(user, user.email)] == [
+        acme
+    ]
+    event = SecurityEvent.objects.get(kind=Kind.MEMBER_ADDED, user=user)
+    assert (event.actor, event.data["via"], event.data["new_role"]) == (
+        None,
+        "email_domain",
+        "member",
+    )
+
+
+def _admin_form(org, membership):
+    return {
+        "name": org.name,
+        "slug": org.slug,
+        "email_domains": '["acme.example"]',
+        "ticket_sharing": org.ticket_sharing,
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": str(membership.pk),
+        "memberships-0-user": str(membership.user_id),
+        "memberships-0-role": membership.role,
+        "memberships-0-organization": str(org.pk),
+    }
+
+
+def test_admin_role_change_goes_through_the_service(acme, alice, admin_user, client):
+    client.force_login(admin_user)
+    membership = Membership.objects.get(organization=acme, user=alice)
+    data = _admin_form(acme, membership)
+    data["memberships-0-role"] = "manager"
+    response = client.post(
+        f"/django-admin/accounts/organization/{acme.pk}/change/", data
+    )
+    assert response.status_code == 302
+    assert member_role(acme, alice) == "manager"
+    event = SecurityEvent.objects.get(kind=Kind.ROLE_CHANGED, user=alice)
+    assert (event.actor, event.data["old_role"]) == (admin_user, "member")
+
+
+def test_admin_staff_who_may_not_manage_members_change_nothing(
+    acme, alice, bob, ticket, client
+):
+    """Django's model permission opens the admin form; the service still decides."""
+    from django.contrib.auth.models import Permission
+
+    clerk = UserFactory(email="clerk@example.com", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="accounts",
+            codename__in=["view_organization", "change_organization"]
+            + ["add_membership", "change_membership", "delete_membership"],
+        )
+    )
+    client.force_login(clerk)
+    membership = Membership.objects.get(organization=acme, user=alice)
+    data = _admin_form(acme, membership)
+    data["memberships-0-role"] = "manager"
+    data["ticket_sharing"] = "none"
+    data["name"] = "Renamed"
+    response = client.post(
+        f"/django-admin/accounts/organization/{acme.pk}/change/", data
+    )
+    assert response.status_code == 403
+    acme.refresh_from_db()
+    assert (acme.name, acme.ticket_sharing) == ("Acme", "read")
+    assert member_role(acme, alice) == "member"
+    assert sees(bob, ticket)
+    assert org_events() == [e for e in org_events() if e.kind == Kind.MEMBER_ADDED]
+
+    # the same clerk as a supervisor: the same post goes through (the 403 above was
+    # the service's check, not the admin's door)
+    from django.contrib.auth.models import Group
+
+    clerk.groups.add(Group.objects.get(name="Supervisors"))
+    response = client.post(
+        f"/django-admin/accounts/organization/{acme.pk}/change/", data
+    )
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert (acme.name, acme.ticket_sharing) == ("Renamed", "none")
+    assert member_role(acme, alice) == "manager"
+    assert not sees(bob, ticket)
+
+
 # --- the dependency -----------------------------------------------------------------
 
 
