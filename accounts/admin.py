@@ -84,24 +84,42 @@ class OrganizationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        """Sharing and membership go through the services, which keep the ticket
-        grants and the organization's permission group in step."""
+        """Sharing and membership go through the services, which check the acting
+        person, audit the change and keep the ticket grants and the organization's
+        permission group in step. A refused change leaves the organization as it was
+        (the whole admin save is one transaction)."""
         sharing = obj.ticket_sharing
         if change and "ticket_sharing" in form.changed_data:
             obj.ticket_sharing = form.initial["ticket_sharing"]
         super().save_model(request, obj, form, change)
         services.ensure_organization_group(obj)
         if change and "ticket_sharing" in form.changed_data:
-            services.change_ticket_sharing(obj, sharing)
+            services.change_ticket_sharing(obj, sharing, by=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
+        by = request.user
+        organization = form.instance
         memberships = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            services.remove_member(membership.organization, membership.user)
+            services.remove_member(organization, membership.user, by=by)
         for membership in memberships:
-            services.add_member(form.instance, membership.user, membership.role)
+            if membership.pk is None:
+                services.add_member(
+                    organization, membership.user, role=membership.role, by=by
+                )
+                continue
+            before = Membership.objects.get(pk=membership.pk)
+            if before.user_id != membership.user_id:
+                services.remove_member(organization, before.user, by=by)
+                services.add_member(
+                    organization, membership.user, role=membership.role, by=by
+                )
+            else:
+                services.change_role(
+                    organization, membership.user, role=membership.role, by=by
+                )
 
 
 @admin.register(ApiToken)

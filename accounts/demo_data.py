@@ -8,7 +8,7 @@ from portal.demo import DemoContext
 
 from . import roles
 from .models import Organization, TicketSharing, User
-from .services import add_member, create_organization
+from .services import create_organization, setup_member
 
 STAFF = [
     ("admin@example.com", "Ada Admin", None),
@@ -66,7 +66,7 @@ def load(context: DemoContext) -> None:
     for email, name, slug, role in CUSTOMERS:
         user = _user(context, email, name)
         user.groups.add(customers_group)
-        add_member(organizations[slug], user, role)
+        setup_member(organizations[slug], user, role)
         users[email] = user
     context.objects["users"] = users
     context.objects["organizations"] = organizations

@@ -253,6 +253,10 @@ class SecurityEvent(models.Model):
         UNLOCKED = "unlocked", _("Account unlocked")
         TOKEN_CREATED = "token_created", _("API token created")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        MEMBER_ADDED = "member_added", _("Added to an organization")
+        MEMBER_REMOVED = "member_removed", _("Removed from an organization")
+        ROLE_CHANGED = "role_changed", _("Organization role changed")
+        SHARING_CHANGED = "sharing_changed", _("Organization ticket sharing changed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

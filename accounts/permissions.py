@@ -51,3 +51,27 @@ def can_manage_organization(user, organization: Organization) -> bool:
     return Membership.objects.filter(
         user=user, organization=organization, role=Membership.Role.MANAGER
     ).exists()
+
+
+def _runs_the_helpdesk(user) -> bool:
+    """Administrators (superusers) and supervisors: they look after every organization."""
+    return user.is_superuser or roles.has_role(user, roles.SUPERVISORS)
+
+
+def can_manage_members(user, organization: Organization) -> bool:
+    """Add and remove members and change their role: administrators, supervisors and
+    the organization's own managers. Plain members, agents, editors and viewers may not
+    (an agent serves the organization's tickets, it does not run the organization)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.locked_at is not None:
+        return False
+    return _runs_the_helpdesk(user) or can_manage_organization(user, organization)
+
+
+def can_change_sharing(user, organization: Organization) -> bool:
+    """Change how members see each other's tickets (``ticket_sharing``). The same people
+    as for membership: the organization's managers decide for their own company, and
+    administrators and supervisors may act for it; sharing only widens or narrows
+    access among the organization's own members, never to anyone outside it."""
+    return can_manage_members(user, organization)

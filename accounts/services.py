@@ -1,5 +1,10 @@
 """State changes for accounts and organizations. Views, the admin, GraphQL and jobs call
-these; none of them re-implements the rules."""
+these; none of them re-implements the rules.
+
+Over 400 lines on purpose: it is the one entry point every surface (and the test suite)
+imports account changes from, in sections (organizations and membership, emails,
+sign-up and review, invitations, profile). Splitting it into modules is a follow-up
+that must keep ``accounts.services`` the import path the import contracts name."""
 
 import hashlib
 import re
@@ -22,7 +27,7 @@ from portal.notifications.dispatch import (
 )
 from portal.notifications.sending import idempotency_key as notification_key
 
-from . import events, permissions, roles
+from . import events, permissions, roles, signals
 from .models import (
     ApprovalStatus,
     Invitation,
@@ -73,41 +78,170 @@ def ensure_organization_group(organization: Organization) -> Group:
     return organization.group
 
 
-@transaction.atomic
-def add_member(
-    organization: Organization, user: User, role: str = Membership.Role.MEMBER
-) -> Membership:
-    """Add (or update the role of) a member; keeps the organization's group in step."""
-    membership, created = Membership.objects.get_or_create(
-        organization=organization, user=user, defaults={"role": role}
+# --- membership and sharing ---------------------------------------------------------
+# Every change has an actor, a permission check (``permissions.can_manage_members`` /
+# ``can_change_sharing``), an audit event (``SecurityEvent``) and a domain signal
+# (``accounts.signals``) sent inside the transaction, so tickets moves its grants in the
+# same commit. Changes nobody decides (joining through a verified email domain or an
+# accepted invitation, loading demo data or fixtures) go through ``_enrol`` with the
+# reason recorded as ``via``.
+
+
+def _check_members(by: User, organization: Organization) -> None:
+    if not permissions.can_manage_members(by, organization):
+        raise PermissionDenied(
+            _("Only the organization's managers may change its members.")
+        )
+
+
+def _check_role(role: str) -> None:
+    if role not in Membership.Role.values:
+        raise AccountError(_("Unknown role."))
+
+
+def _membership_event(kind, organization, user, actor, old_role, new_role, via):
+    events.record(
+        kind,
+        user=user,
+        actor=actor,
+        organization=organization.pk,
+        organization_slug=organization.slug,
+        old_role=old_role,
+        new_role=new_role,
+        via=via,
     )
-    if not created and membership.role != role:
+    signals.membership_changed.send(
+        sender=Membership,
+        organization_id=organization.pk,
+        user_id=user.pk,
+        old_role=old_role,
+        new_role=new_role,
+        actor_id=getattr(actor, "pk", None),
+    )
+
+
+def _enrol(
+    organization: Organization, user: User, role: str, *, actor, via: str
+) -> Membership:
+    """Add ``user`` (or set their role): the row, the organization group, the event and
+    the signal. No permission check: the callers have made it or have a reason."""
+    _check_role(role)
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(organization=organization, user=user)
+        .first()
+    )
+    if membership is not None and membership.role == role:
+        return membership
+    old_role = membership.role if membership is not None else None
+    if membership is None:
+        membership = Membership.objects.create(
+            organization=organization, user=user, role=role
+        )
+    else:
         membership.role = role
         membership.save(update_fields=["role"])
     user.groups.add(ensure_organization_group(organization))
+    kind = events.Kind.MEMBER_ADDED if old_role is None else events.Kind.ROLE_CHANGED
+    _membership_event(kind, organization, user, actor, old_role, role, via)
     return membership
 
 
 @transaction.atomic
-def remove_member(organization: Organization, user: User) -> bool:
-    deleted, _ = Membership.objects.filter(
-        organization=organization, user=user
-    ).delete()
-    if organization.group_id:
-        user.groups.remove(organization.group)
-    return bool(deleted)
+def add_member(
+    organization: Organization,
+    user: User,
+    *,
+    role: str = Membership.Role.MEMBER,
+    by: User,
+) -> Membership:
+    """``by`` adds ``user`` to the organization with ``role``."""
+    _check_members(by, organization)
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise AccountError(_("%(email)s is already a member.") % {"email": user.email})
+    return _enrol(organization, user, role, actor=by, via="")
 
 
 @transaction.atomic
-def change_ticket_sharing(organization: Organization, sharing: str) -> Organization:
-    """Set how members see each other's tickets, and move the ticket grants with it."""
-    from tickets.services import apply_organization_sharing
+def change_role(
+    organization: Organization, user: User, *, role: str, by: User
+) -> Membership:
+    """``by`` makes the member ``user`` a member or a manager."""
+    _check_members(by, organization)
+    _check_role(role)
+    if not Membership.objects.filter(organization=organization, user=user).exists():
+        raise AccountError(_("%(email)s is not a member.") % {"email": user.email})
+    return _enrol(organization, user, role, actor=by, via="")
 
+
+@transaction.atomic
+def remove_member(organization: Organization, user: User, *, by: User) -> bool:
+    """``by`` removes ``user``; False (and no event) when they were not a member."""
+    _check_members(by, organization)
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(organization=organization, user=user)
+        .first()
+    )
+    if membership is None:
+        return False
+    old_role = membership.role
+    membership.delete()
+    if organization.group_id:
+        user.groups.remove(organization.group)
+    _membership_event(
+        events.Kind.MEMBER_REMOVED, organization, user, by, old_role, None, ""
+    )
+    return True
+
+
+@transaction.atomic
+def setup_member(
+    organization: Organization, user: User, role: str = Membership.Role.MEMBER
+) -> Membership:
+    """Data loading only (demo data, fixtures, management commands): add ``user`` with
+    no acting person; the event records ``via="setup"``. Views and APIs never call it."""
+    return _enrol(organization, user, role, actor=None, via="setup")
+
+
+@transaction.atomic
+def change_ticket_sharing(
+    organization: Organization, sharing: str, *, by: User
+) -> Organization:
+    """``by`` sets how members see each other's tickets. Tickets moves the grants in
+    this transaction (its receiver of ``signals.sharing_changed``). The change is
+    audited once, for the organization, not on each ticket: one row whatever the
+    organization's size."""
+    if not permissions.can_change_sharing(by, organization):
+        raise PermissionDenied(
+            _("Only the organization's managers may change its ticket sharing.")
+        )
     if sharing not in TicketSharing.values:
-        raise AccountError(f"Unknown sharing mode {sharing!r}.")
-    Organization.objects.filter(pk=organization.pk).update(ticket_sharing=sharing)
+        raise AccountError(
+            _("Unknown sharing mode %(sharing)s.") % {"sharing": repr(sharing)}
+        )
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    old = locked.ticket_sharing
     organization.ticket_sharing = sharing
-    apply_organization_sharing(organization)
+    if old == sharing:
+        return organization
+    Organization.objects.filter(pk=organization.pk).update(ticket_sharing=sharing)
+    ensure_organization_group(organization)
+    events.record(
+        events.Kind.SHARING_CHANGED,
+        actor=by,
+        organization=organization.pk,
+        organization_slug=organization.slug,
+        old=old,
+        new=sharing,
+    )
+    signals.sharing_changed.send(
+        sender=Organization,
+        organization_id=organization.pk,
+        old=old,
+        new=sharing,
+        actor_id=by.pk,
+    )
     return organization
 
 
@@ -175,7 +309,15 @@ def join_organizations_by_email(user: User, email: str) -> list[Membership]:
             if not Membership.objects.filter(
                 organization=organization, user=user
             ).exists():
-                joined.append(add_member(organization, user))
+                joined.append(
+                    _enrol(
+                        organization,
+                        user,
+                        Membership.Role.MEMBER,
+                        actor=user,
+                        via="email_domain",
+                    )
+                )
     return joined
 
 
@@ -380,7 +522,13 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
             _("This invitation is for %(email)s; sign in with that verified address.")
             % {"email": invitation.email}
         )
-    membership = add_member(invitation.organization, user, invitation.role)
+    membership = _enrol(
+        invitation.organization,
+        user,
+        invitation.role,
+        actor=user,
+        via=f"invitation:{invitation.pk}",
+    )
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

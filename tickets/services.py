@@ -729,8 +729,9 @@ def log_time(actor, ticket, *, minutes, note="") -> TimeEntry:
 
 @service
 def apply_organization_sharing(organization) -> int:
-    """Regrant all the organization's tickets after its ``ticket_sharing`` changed (the
-    accounts UI calls this after saving). Returns the number of group grants in place."""
+    """Regrant all the organization's tickets from its current ``ticket_sharing`` (a
+    repair: ``accounts.services.change_ticket_sharing`` moves the grants through
+    ``tickets.receivers``). Returns the number of group grants in place."""
     from accounts.services import ensure_organization_group
 
     ensure_organization_group(organization)

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership
-from accounts.services import add_member, create_organization
+from accounts.models import Invitation, Membership, SecurityEvent
+from accounts.services import create_organization, setup_member
 from portal.notifications.models import SentNotification
 from portal.notifications.tasks import send_to_address_task
 
@@ -20,7 +20,7 @@ def acme(db):
 @pytest.fixture
 def manager(make_user, acme):
     user = make_user("alice@acme.example")
-    add_member(acme, user, Membership.Role.MANAGER)
+    setup_member(acme, user, Membership.Role.MANAGER)
     return user
 
 
@@ -42,7 +42,7 @@ def test_manager_sees_members_and_invites(
     django_assert_max_num_queries,
 ):
     for i in range(5):
-        add_member(acme, make_user(f"m{i}@acme.example"))
+        setup_member(acme, make_user(f"m{i}@acme.example"))
     client.force_login(manager)
     with django_assert_max_num_queries(12):
         response = client.get("/account/organizations/acme/")
@@ -93,7 +93,7 @@ def test_manager_sees_members_and_invites(
 @pytest.mark.django_db
 def test_members_and_outsiders_cannot_see_or_invite(client, manager, make_user, acme):
     member = make_user("bob@acme.example")
-    add_member(acme, member)
+    setup_member(acme, member)
     outsider = make_user("eve@example.com")
     for user in [member, outsider]:
         client.force_login(user)
@@ -131,8 +131,15 @@ def test_invitee_with_matching_verified_email_accepts(
     assert membership.organization == acme and membership.role == "member"
     assert invitee.groups.filter(pk=acme.group_id).exists()
     assert Invitation.objects.get().accepted_by == invitee
+    joined = SecurityEvent.objects.get(
+        kind=SecurityEvent.Kind.MEMBER_ADDED, user=invitee
+    )
+    assert joined.actor is None  # the invitee themself
+    assert joined.data["via"] == f"invitation:{Invitation.objects.get().pk}"
+    assert joined.data["organization"] == acme.pk
     response = client.post(path)  # used up
     assert Membership.objects.filter(user=invitee).count() == 1
+    assert SecurityEvent.objects.filter(kind="member_added", user=invitee).count() == 1
 
 
 @pytest.mark.django_db
@@ -150,6 +157,9 @@ def test_someone_else_cannot_accept(client, manager, make_user, acme):
         client.force_login(user)
         client.post(f"/account/invitations/{invitation.token}/")
     assert Membership.objects.filter(organization=acme).count() == 1  # the manager
+    assert not SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.MEMBER_ADDED, user__in=[intruder, unverified]
+    ).exists()
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
 

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.models import ApiToken, SecurityEvent
-from accounts.services import add_member, create_organization
+from accounts.services import create_organization, setup_member
 from accounts.tokens import authenticate_bearer, create_token
 
 
@@ -20,7 +20,7 @@ def test_profile_lists_tokens_and_organizations_in_few_queries(
 ):
     for i in range(5):
         create_token(user, name=f"t{i}", scopes="read")
-        add_member(create_organization(name=f"Org {i}"), user)
+        setup_member(create_organization(name=f"Org {i}"), user)
     client.force_login(user)
     with django_assert_max_num_queries(12):
         response = client.get("/account/profile/")

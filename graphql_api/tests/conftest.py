@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import roles
-from accounts.services import add_member, create_organization
+from accounts.services import create_organization, setup_member
 from accounts.tokens import create_token
 
 URL = "/graphql/"
@@ -70,14 +70,14 @@ def alice(make_user, acme):
     user = make_user(
         "alice@acme.example", groups=[roles.CUSTOMERS], display_name="Alice"
     )
-    add_member(acme, user)
+    setup_member(acme, user)
     return user
 
 
 @pytest.fixture
 def carol(make_user, globex):
     user = make_user("carol@globex.example", groups=[roles.CUSTOMERS])
-    add_member(globex, user)
+    setup_member(globex, user)
     return user
 
 

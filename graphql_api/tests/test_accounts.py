@@ -3,11 +3,11 @@
 import pytest
 
 from accounts.models import Organization
-from accounts.services import add_member
+from accounts.services import setup_member
 
 
 def test_me_for_a_customer(alice, as_user, acme, globex):
-    add_member(globex, alice)
+    setup_member(globex, alice)
     data = as_user(alice)("{ me { email displayName organizations { name slug } } }")
     assert data == {
         "me": {

@@ -241,13 +241,13 @@ def test_an_agent_who_sees_the_ticket_through_sharing_reads_no_internal_events(
     notes: the desk's history and GraphQL's events alike leave out the note and the
     logged time (and the desk its work log), which the queue's agent reads on both."""
     from accounts.models import Organization
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
     ticket = scene["ticket"]
     insider = make_agent(
         QueueFactory(slug="billing", name="Billing"), email="insider@example.com"
     )
-    add_member(Organization.objects.get(slug="acme"), insider)
+    setup_member(Organization.objects.get(slug="acme"), insider)
 
     def desk_and_graphql(user):
         desk = Client()

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts import roles
-from accounts.services import add_member, create_organization
+from accounts.services import create_organization, setup_member
 from tickets.models import (
     Attachment,
     Ticket,
@@ -124,8 +124,8 @@ def test_the_organization_joined_first_is_the_default_on_both_surfaces(
     zeta = create_organization(name="Zeta", slug="zeta", ticket_sharing="read")
     acme = create_organization(name="Acme", slug="acme", ticket_sharing="read_write")
     user = make_user("sam@zeta.example", groups=[roles.CUSTOMERS])
-    add_member(zeta, user)
-    add_member(acme, user)
+    setup_member(zeta, user)
+    setup_member(acme, user)
     data = create(as_user(user))
     by_api = Ticket.objects.get(reference=data["reference"])
     by_portal = file_through_the_portal(user)

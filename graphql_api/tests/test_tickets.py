@@ -156,11 +156,11 @@ def test_queue_agent_sees_internal_notes_and_their_files(world, token_for):
 
 def test_a_colleagues_other_organizations_stay_private(world, token_for):
     from accounts.models import Organization
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
     share(world, TicketSharing.READ)
     alice = world["users"]["requester"]
-    add_member(Organization.objects.get(slug="globex"), alice)
+    setup_member(Organization.objects.get(slug="globex"), alice)
     query = (
         "query($r: String!) { ticket(reference: $r) "
         "{ requester { organizations { slug } } } }"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accounts import tokens
 from accounts.models import ApiToken, ApprovalStatus, Invitation, Membership, User
-from accounts.services import add_member, create_organization, invite_member
+from accounts.services import create_organization, invite_member, setup_member
 from kb.models import ArticleFeedback
 from tickets.models import Comment, Ticket, TicketEvent
 from tickets.tests.factories import make_customer
@@ -30,7 +30,7 @@ def world(make_article, admin_user, queue, agent):
 
     organization = create_organization(name="Acme", slug="acme")
     manager = make_customer(display_name="Manager", email="manager@acme.example")
-    add_member(organization, manager, Membership.Role.MANAGER)
+    setup_member(organization, manager, Membership.Role.MANAGER)
     invitation = invite_member(
         organization, email="new@acme.example", invited_by=manager
     )

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils.html import escape
 
 from accounts.models import ApprovalStatus, Membership
-from accounts.services import add_member, create_organization, invite_member
+from accounts.services import create_organization, invite_member, setup_member
 from kb import services as kb_services
 from tickets import services
 from tickets.tests.factories import make_customer
@@ -39,8 +39,8 @@ def act(django_capture_on_commit_callbacks):
 def test_organization_and_member_names_are_escaped_for_the_manager(client):
     organization = create_organization(name=PAYLOAD, slug="evil")
     manager = make_customer(display_name="Manager")
-    add_member(organization, manager, Membership.Role.MANAGER)
-    add_member(organization, make_customer(display_name=PAYLOAD))
+    setup_member(organization, manager, Membership.Role.MANAGER)
+    setup_member(organization, make_customer(display_name=PAYLOAD))
     client.force_login(manager)
 
     page = client.get("/account/organizations/evil/")
@@ -56,7 +56,7 @@ def test_organization_and_member_names_are_escaped_for_the_manager(client):
 def test_invitation_page_and_email_escape_the_names(client, act):
     organization = create_organization(name=PAYLOAD, slug="evil")
     manager = make_customer(display_name=PAYLOAD)
-    add_member(organization, manager, Membership.Role.MANAGER)
+    setup_member(organization, manager, Membership.Role.MANAGER)
     invitation = act(
         invite_member, organization, email="new@example.com", invited_by=manager
     )

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 
 from accounts import roles
 from accounts.models import Membership, Organization, TicketSharing, User
-from accounts.services import add_member, create_organization
+from accounts.services import create_organization, setup_member
 from tickets import services
 from tickets.models import CannedResponse, Queue, SLAPolicy
 
@@ -91,7 +91,7 @@ class CannedResponseFactory(factory.django.DjangoModelFactory):
 def make_customer(organization=None, *, role=Membership.Role.MEMBER, **kwargs) -> User:
     user = UserFactory(roles=[roles.CUSTOMERS], **kwargs)
     if organization is not None:
-        add_member(organization, user, role)
+        setup_member(organization, user, role)
     return user
 
 

@@ -333,10 +333,10 @@ def test_second_agent_of_the_same_queue_can_act(client, queue, ticket):
 def sharing_agent(other_queue, acme):
     """An agent of another queue who is also a member of Acme: the ticket reaches
     them only through the organization's sharing (view and reply, no internal notes)."""
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
     insider = make_agent(other_queue, email="insider@example.com", display_name="Ida")
-    add_member(acme, insider)
+    setup_member(acme, insider)
     return insider
 
 

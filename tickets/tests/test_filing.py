@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts import roles
-from accounts.services import add_member
+from accounts.services import setup_member
 from tickets import permissions, services
 from tickets.exceptions import PermissionDenied
 from tickets.models import Attachment, Ticket, TicketEvent
@@ -124,7 +124,7 @@ def test_the_organization_joined_first_is_the_default(queue):
     zeta = OrganizationFactory(name="Zeta", slug="zeta")
     acme = OrganizationFactory(name="Acme", slug="acme")
     user = make_customer(zeta)
-    add_member(acme, user)
+    setup_member(acme, user)
     assert services.default_organization(user) == zeta
     assert file(user).organization == zeta
     assert file(user, organization=acme).organization == acme
@@ -158,7 +158,7 @@ def test_the_portal_files_under_the_default_organization(client, queue):
     zeta = OrganizationFactory(name="Zeta", slug="zeta")
     acme = OrganizationFactory(name="Acme", slug="acme")
     user = make_customer(zeta)
-    add_member(acme, user)
+    setup_member(acme, user)
     client.force_login(user)
     form = client.get(NEW).context["form"]
     assert form["organization"].value() == zeta.pk
@@ -177,7 +177,7 @@ def test_the_portal_files_under_the_default_organization(client, queue):
 
 def test_the_portal_refuses_an_organization_of_someone_else(client, alice, globex):
     zeta = OrganizationFactory(name="Zeta", slug="zeta")
-    add_member(zeta, alice)
+    setup_member(zeta, alice)
     client.force_login(alice)
     response = client.post(
         NEW,

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import TicketSharing
-from accounts.services import add_member
+from accounts.services import setup_member
 from tickets import permissions, services
 from tickets.models import (
     Attachment,
@@ -177,7 +177,7 @@ def test_same_requester_in_two_organizations_is_not_merged(alice, bob, agent, qu
     """Acme shares with Bob; the other organization does not: Bob would lose the
     source's replies (and the other way round, gain what he may not read)."""
     private = OrganizationFactory(name="Initech", slug="initech")
-    add_member(private, alice)
+    setup_member(private, alice)
     shared = TicketFactory(requester=alice, queue=queue)  # Acme: joined first
     unshared = TicketFactory(requester=alice, queue=queue, organization=private)
     assert (shared.organization.slug, unshared.organization.slug) == (

@@ -128,10 +128,10 @@ def test_tampered_hidden_fields_still_file(alice_client, alice):
 
 
 def test_user_in_several_organizations_chooses_one(client, alice, acme, queue):
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
     other = OrganizationFactory(name="Zeta", slug="zeta")
-    add_member(other, alice)
+    setup_member(other, alice)
     stranger = OrganizationFactory(name="Stranger", slug="stranger")
     client.force_login(alice)
     body = client.get(URL).content.decode()

@@ -42,10 +42,10 @@ def test_changing_sharing_regrants_all_organization_tickets(ticket, alice, bob, 
     assert not permissions.can(bob, "reply", ticket)
 
 
-def test_leaving_the_organization_removes_access(ticket, bob, acme):
+def test_leaving_the_organization_removes_access(ticket, bob, acme, supervisor):
     from accounts.services import remove_member
 
-    remove_member(acme, bob)
+    remove_member(acme, bob, by=supervisor)
     bob = type(bob).objects.get(pk=bob.pk)
     assert refs(bob) == []
 
@@ -233,10 +233,10 @@ def test_sharing_without_internal_notes_hides_their_events_and_the_work_log(
     """An agent who sees a ticket only through organization sharing may ``view`` but
     not ``view_internal``: no note or time events, no time entries, per ticket and in
     SQL alike; the queue's agent reads them."""
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
     insider = make_agent(other_queue, email="insider@example.com")
-    add_member(acme, insider)
+    setup_member(acme, insider)
     services.add_internal_note(agent, ticket, body="Secret")
     services.log_time(agent, ticket, minutes=5, note="call")
     assert permissions.can(insider, "view", ticket)

@@ -82,9 +82,9 @@ def test_new_visible_tickets_equals_old_definition_on_a_mixed_dataset(db):
     services.move_queue(supervisor, moved, billing)
     # A staff member who is also in an organization (customer-style grant).
     agent_in_org = make_agent(support)
-    from accounts.services import add_member
+    from accounts.services import setup_member
 
-    add_member(shared_r, agent_in_org, "member")
+    setup_member(shared_r, agent_in_org, "member")
 
     users = [
         rw1,
