@@ -779,11 +779,11 @@ def escalate_priority(ticket) -> bool:
     queue's policy has ``escalate_on_breach``); the due times follow the new priority.
     Returns False when already critical or no longer open."""
     _lock(ticket)
-    order = list(Priority.values)  # low → critical
-    if not ticket.is_open or ticket.priority == order[-1]:
+    raised = Priority(ticket.priority).raised()
+    if not ticket.is_open or raised is None:
         return False
     old = ticket.priority
-    ticket.priority = order[order.index(old) + 1]
+    ticket.priority = raised.value
     _recompute_due_times(ticket)
     _save(ticket, "priority", "first_response_due_at", "resolution_due_at")
     event = _event(

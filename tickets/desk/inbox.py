@@ -42,14 +42,15 @@ SAVED_VIEWS = [
 SAVED_VIEW_SLUGS = {view.slug for view in SAVED_VIEWS}
 DEFAULT_VIEW = "queues"
 
-# ?order= values → ORDER BY; "-x" sorts descending.
+# ?order= values → ORDER BY; "-x" sorts descending. Priority sorts by urgency
+# (``Priority.order_expression``), so "-priority" puts critical first.
 ORDERINGS = {
     "reference": "reference",
     "subject": "subject",
     "requester": "requester__email",
     "organization": "organization__name",
     "status": "status",
-    "priority": "priority",
+    "priority": "priority_rank",
     "assignee": "assignee__email",
     "due": "resolution_due_at",
     "updated": "updated_at",
@@ -120,6 +121,8 @@ def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
     if key not in ORDERINGS:
         order, key = DEFAULT_ORDER, DEFAULT_ORDER.lstrip("-")
     field = ORDERINGS[key]
+    if field == "priority_rank":
+        qs = qs.with_priority_rank()
     prefix = "-" if order.startswith("-") else ""
     return qs.order_by(f"{prefix}{field}", f"{prefix}pk"), order
 

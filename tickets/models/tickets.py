@@ -55,6 +55,11 @@ class TicketQuerySet(models.QuerySet):
     def for_queue(self, queue):
         return self.filter(queue=queue)
 
+    def with_priority_rank(self):
+        """Alias ``priority_rank`` (``Priority.order_expression``) for sorting by
+        urgency: ``order_by("-priority_rank")`` puts critical first."""
+        return self.alias(priority_rank=Priority.order_expression())
+
     def running_clock(self):
         """Open tickets whose resolution clock runs (not paused)."""
         return self.open().exclude(status__in=PAUSED_STATUSES)
