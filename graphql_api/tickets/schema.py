@@ -63,7 +63,7 @@ def _filtered(tickets, user, filters: TicketFilter | None):
         tickets = tickets.filter(mine if filters.assigned_to_me else ~mine)
     if filters.search is not None:
         text = clean_text(filters.search, "search", max_length=SEARCH_MAX_LENGTH)
-        tickets = tickets.filter(Q(reference__iexact=text) | Q(subject__icontains=text))
+        tickets = tickets.search(text)
     return tickets
 
 

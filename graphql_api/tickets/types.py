@@ -165,7 +165,9 @@ class TicketFilter:
     )
     assigned_to_me: bool | None = None
     search: str | None = strawberry.field(
-        default=None, description="Words in the subject, or a reference."
+        default=None,
+        description="Text in the reference, the subject, the requester's email or "
+        "name, or the organization's name (any case).",
     )
 
 

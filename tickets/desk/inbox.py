@@ -104,16 +104,7 @@ def apply_filters(qs: QuerySet, data: dict) -> QuerySet:
         qs = qs.filter(assignee_id=assignee)
     if data.get("tag"):
         qs = qs.filter(tags__name=data["tag"].strip().lower())
-    text = (data.get("q") or "").strip()
-    if text:
-        qs = qs.filter(
-            Q(reference__iexact=text)
-            | Q(subject__icontains=text)
-            | Q(requester__email__icontains=text)
-            | Q(requester__display_name__icontains=text)
-            | Q(organization__name__icontains=text)
-        )
-    return qs
+    return qs.search(data.get("q") or "")
 
 
 def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:

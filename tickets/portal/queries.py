@@ -37,10 +37,7 @@ def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
         qs = qs.filter(requester=user)
     elif scope == "organization":
         qs = qs.filter(organization__memberships__user=user).exclude(requester=user)
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(Q(subject__icontains=q) | Q(reference__icontains=q))
-    return _ordered(qs, order)
+    return _ordered(qs.search(q), order)
 
 
 def _ordered(qs, order):
