@@ -16,6 +16,7 @@ from .models import (
     CannedResponse,
     Comment,
     DailyStats,
+    Priority,
     Queue,
     SLAPolicy,
     Ticket,
@@ -95,7 +96,7 @@ class TicketAdmin(ReadOnly, admin.ModelAdmin):
         "reference",
         "subject",
         "status",
-        "priority",
+        "priority_column",
         "queue",
         "requester",
         "assignee",
@@ -106,6 +107,11 @@ class TicketAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ["queue", "requester", "assignee"]
     date_hierarchy = "created_at"
     inlines = [CommentInline, EventInline]
+
+    @admin.display(description=_("priority"), ordering=Priority.order_expression())
+    def priority_column(self, ticket):
+        """Sorts by urgency (low … critical), not by the stored string."""
+        return ticket.get_priority_display()
 
 
 @admin.register(Comment)

@@ -23,6 +23,7 @@ from .models import (
     Attachment,
     CannedResponse,
     Comment,
+    Priority,
     Queue,
     SLAPolicy,
     Ticket,
@@ -119,7 +120,7 @@ STATUSES = [
     "rejected",
     "withdrawn",
 ]
-PRIORITIES = ["low", "medium", "high", "critical"]
+PRIORITIES = Priority.values  # least to most urgent
 REQUESTERS = ["alice@acme.example", "bob@acme.example", "carol@globex.example"]
 TAGS = [["sync"], ["desktop", "windows"], ["macos"], ["mobile", "ios"], ["vip"]]
 CANNED = [

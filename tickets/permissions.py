@@ -505,6 +505,29 @@ def queues_for(user) -> QuerySet:
     return Queue.objects.none()
 
 
+def assignable_agents(ticket: Ticket) -> QuerySet:
+    """The people ``ticket`` may be assigned to: active agents of its queue,
+    supervisors and administrators, by name. The one rule behind the desk's assignee
+    choices and ``services.assign`` (which the desk's bulk action and GraphQL's
+    ``assignTicket`` call)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups__pk=ticket.queue.agent_group_id)
+            | Q(groups__name=roles.SUPERVISORS)
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def may_be_assigned(user, ticket: Ticket) -> bool:
+    """Whether ``ticket`` may be given to ``user`` (``assignable_agents``)."""
+    return _active(user) and assignable_agents(ticket).filter(pk=user.pk).exists()
+
+
 def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     """The ticket with this reference if ``user`` may do ``action`` on it; otherwise
     ``TicketNotFound`` — the same error as for a reference that does not exist."""

@@ -15,8 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import roles
-
 from . import attachments as files
 from . import grants, hooks, lifecycle, permissions, references, sla
 from .canned import render_canned_response
@@ -457,20 +455,13 @@ def change_status(actor, ticket, new_status, *, reason="") -> Ticket:
     return ticket
 
 
-def _may_work_queue(user, queue) -> bool:
-    if not user.is_active:
-        return False
-    if user.is_superuser or roles.has_role(user, roles.SUPERVISORS):
-        return True
-    return user.groups.filter(pk=queue.agent_group_id).exists()
-
-
 @service
 def assign(actor, ticket, assignee) -> Ticket:
-    """Give the ticket to an agent of its queue or a supervisor; ``None`` unassigns."""
+    """Give the ticket to one of ``permissions.assignable_agents`` (an agent of its
+    queue, a supervisor or an administrator); ``None`` unassigns."""
     _lock(ticket)
     _check(actor, "assign", ticket)
-    if assignee is not None and not _may_work_queue(assignee, ticket.queue):
+    if assignee is not None and not permissions.may_be_assigned(assignee, ticket):
         raise ValidationError(
             {"assignee": f"{assignee} is not an agent of the {ticket.queue} queue."}
         )
@@ -796,11 +787,11 @@ def escalate_priority(ticket) -> bool:
     queue's policy has ``escalate_on_breach``); the due times follow the new priority.
     Returns False when already critical or no longer open."""
     _lock(ticket)
-    order = list(Priority.values)  # low → critical
-    if not ticket.is_open or ticket.priority == order[-1]:
+    raised = Priority(ticket.priority).raised()
+    if not ticket.is_open or raised is None:
         return False
     old = ticket.priority
-    ticket.priority = order[order.index(old) + 1]
+    ticket.priority = raised.value
     _recompute_due_times(ticket)
     _save(ticket, "priority", "first_response_due_at", "resolution_due_at")
     event = _event(

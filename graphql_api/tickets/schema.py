@@ -6,13 +6,13 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from strawberry.types import Info
 
 from accounts.models import Organization, User
 from portal import ratelimits
 from tickets import permissions, services
-from tickets.models import Queue, Source, Ticket
+from tickets.models import Priority, Queue, Source, Ticket
 
 from ..context import get_api_token, get_user, require_scope
 from ..pagination import (
@@ -40,13 +40,6 @@ from .types import (
 
 REFERENCE_MAX_LENGTH = 20
 SEARCH_MAX_LENGTH = 200
-PRIORITY_RANK = Case(
-    When(priority="low", then=Value(0)),
-    When(priority="medium", then=Value(1)),
-    When(priority="high", then=Value(2)),
-    When(priority="critical", then=Value(3)),
-    output_field=IntegerField(),
-)
 
 
 def clean_reference(value: str | None) -> str:
@@ -70,7 +63,7 @@ def _filtered(tickets, user, filters: TicketFilter | None):
         tickets = tickets.filter(mine if filters.assigned_to_me else ~mine)
     if filters.search is not None:
         text = clean_text(filters.search, "search", max_length=SEARCH_MAX_LENGTH)
-        tickets = tickets.filter(Q(reference__iexact=text) | Q(subject__icontains=text))
+        tickets = tickets.search(text)
     return tickets
 
 
@@ -78,7 +71,8 @@ def _ordered(tickets, ordering: TicketOrder | None):
     ordering = ordering or TicketOrder()
     sign = "-" if ordering.direction == SortDirection.DESC else ""
     if ordering.field == TicketOrderField.PRIORITY:
-        tickets = tickets.alias(_priority_rank=PRIORITY_RANK)
+        # The alias keeps its name (cursors are bound to the ordering's terms).
+        tickets = tickets.alias(_priority_rank=Priority.order_expression())
         key = "_priority_rank"
     else:
         key = ordering.field.value

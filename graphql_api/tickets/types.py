@@ -15,40 +15,26 @@ from strawberry import relay
 from strawberry.types import Info
 
 from tickets import permissions
-from tickets.models import Attachment, Comment, Queue, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Category,
+    Comment,
+    Priority,
+    Queue,
+    Status,
+    Ticket,
+    TicketEvent,
+)
 
 from ..accounts.types import OrganizationType, UserType
+from ..choices import enum_of
 from ..context import get_user
 from ..fields import ModelField
 
-
-@strawberry.enum(name="TicketStatus")
-class TicketStatus(Enum):
-    NEW = "new"
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    WAITING_ON_CUSTOMER = "waiting_on_customer"
-    ON_HOLD = "on_hold"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-@strawberry.enum(name="TicketPriority")
-class TicketPriority(Enum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-
-@strawberry.enum(name="TicketCategory")
-class TicketCategory(Enum):
-    TECHNICAL = "technical"
-    ACCOUNT = "account"
-    BILLING = "billing"
-    OTHER = "other"
+# The ticket enums are the model choices (names and values), not copies of them.
+TicketStatus = enum_of(Status, "TicketStatus")
+TicketPriority = enum_of(Priority, "TicketPriority")
+TicketCategory = enum_of(Category, "TicketCategory")
 
 
 @strawberry_django.type(Queue, name="Queue", field_cls=ModelField)
@@ -179,7 +165,9 @@ class TicketFilter:
     )
     assigned_to_me: bool | None = None
     search: str | None = strawberry.field(
-        default=None, description="Words in the subject, or a reference."
+        default=None,
+        description="Text in the reference, the subject, the requester's email or "
+        "name, or the organization's name (any case).",
     )
 
 

@@ -5,10 +5,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
 from accounts.models import Organization
 
-from .. import lifecycle
+from .. import lifecycle, permissions
 from ..models import CannedResponse, Priority, Queue, Status
 from . import reports
 from .inbox import PAGE_SIZES
@@ -16,21 +15,6 @@ from .inbox import PAGE_SIZES
 # The largest id SQLite (64-bit INTEGER) and PostgreSQL (bigint) can hold: a larger
 # number in a filter overflows the database driver instead of matching nothing.
 MAX_ID = 2**63 - 1
-
-
-def staff_for_queue(queue):
-    """People a ticket of ``queue`` may be assigned to: its agents and supervisors."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(
-            Q(groups=queue.agent_group)
-            | Q(groups__name=roles.SUPERVISORS)
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("display_name", "email")
-    )
 
 
 class FilterForm(forms.Form):
@@ -195,7 +179,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = staff_for_queue(ticket.queue)
+        self.fields["assignee"].queryset = permissions.assignable_agents(ticket)
         self.fields["assignee"].initial = ticket.assignee_id
 
 

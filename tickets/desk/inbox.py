@@ -42,14 +42,15 @@ SAVED_VIEWS = [
 SAVED_VIEW_SLUGS = {view.slug for view in SAVED_VIEWS}
 DEFAULT_VIEW = "queues"
 
-# ?order= values → ORDER BY; "-x" sorts descending.
+# ?order= values → ORDER BY; "-x" sorts descending. Priority sorts by urgency
+# (``Priority.order_expression``), so "-priority" puts critical first.
 ORDERINGS = {
     "reference": "reference",
     "subject": "subject",
     "requester": "requester__email",
     "organization": "organization__name",
     "status": "status",
-    "priority": "priority",
+    "priority": "priority_rank",
     "assignee": "assignee__email",
     "due": "resolution_due_at",
     "updated": "updated_at",
@@ -103,16 +104,7 @@ def apply_filters(qs: QuerySet, data: dict) -> QuerySet:
         qs = qs.filter(assignee_id=assignee)
     if data.get("tag"):
         qs = qs.filter(tags__name=data["tag"].strip().lower())
-    text = (data.get("q") or "").strip()
-    if text:
-        qs = qs.filter(
-            Q(reference__iexact=text)
-            | Q(subject__icontains=text)
-            | Q(requester__email__icontains=text)
-            | Q(requester__display_name__icontains=text)
-            | Q(organization__name__icontains=text)
-        )
-    return qs
+    return qs.search(data.get("q") or "")
 
 
 def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
@@ -120,6 +112,8 @@ def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
     if key not in ORDERINGS:
         order, key = DEFAULT_ORDER, DEFAULT_ORDER.lstrip("-")
     field = ORDERINGS[key]
+    if field == "priority_rank":
+        qs = qs.with_priority_rank()
     prefix = "-" if order.startswith("-") else ""
     return qs.order_by(f"{prefix}{field}", f"{prefix}pk"), order
 

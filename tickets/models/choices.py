@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,10 +16,44 @@ class Status(models.TextChoices):
 
 
 class Priority(models.TextChoices):
+    """The one owner of priority values, labels and order: declared from least to
+    most urgent, and every sort (desk, portal, GraphQL, admin) and every escalation
+    reads that order from here, never from the stored strings (which sort
+    critical, high, low, medium)."""
+
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
     CRITICAL = "critical", _("Critical")
+
+    @property
+    def rank(self) -> int:
+        """0 for the least urgent, rising with urgency."""
+        return list(type(self)).index(self)
+
+    @classmethod
+    def ordered(cls, *, descending: bool = False) -> list["Priority"]:
+        """The priorities from least to most urgent (most urgent first with
+        ``descending``)."""
+        members = list(cls)
+        return members[::-1] if descending else members
+
+    @classmethod
+    def order_expression(cls, field: str = "priority") -> Case:
+        """The rank of ``field`` as a database expression, to sort a queryset by
+        urgency: ``qs.alias(rank=Priority.order_expression()).order_by("-rank")``
+        lists critical, high, medium, low. An unknown stored value ranks below low."""
+        return Case(
+            *[When(**{field: member.value}, then=Value(member.rank)) for member in cls],
+            default=Value(-1),
+            output_field=IntegerField(),
+        )
+
+    def raised(self) -> "Priority | None":
+        """The next more urgent priority; None for the most urgent."""
+        members = list(type(self))
+        index = members.index(self)
+        return members[index + 1] if index + 1 < len(members) else None
 
 
 class Category(models.TextChoices):

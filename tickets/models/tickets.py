@@ -55,6 +55,27 @@ class TicketQuerySet(models.QuerySet):
     def for_queue(self, queue):
         return self.filter(queue=queue)
 
+    def search(self, text: str):
+        """Tickets whose reference, subject, requester's email or name, or
+        organization's name contains ``text`` (any case); all of them for blank
+        text. The one search of the desk inbox, the portal list and GraphQL's
+        ``tickets(filters: {search})``: narrow a visible queryset with it."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(reference__icontains=text)
+            | models.Q(subject__icontains=text)
+            | models.Q(requester__email__icontains=text)
+            | models.Q(requester__display_name__icontains=text)
+            | models.Q(organization__name__icontains=text)
+        )
+
+    def with_priority_rank(self):
+        """Alias ``priority_rank`` (``Priority.order_expression``) for sorting by
+        urgency: ``order_by("-priority_rank")`` puts critical first."""
+        return self.alias(priority_rank=Priority.order_expression())
+
     def running_clock(self):
         """Open tickets whose resolution clock runs (not paused)."""
         return self.open().exclude(status__in=PAUSED_STATUSES)

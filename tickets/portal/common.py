@@ -4,7 +4,7 @@ from django.http import Http404
 
 from .. import permissions
 from ..exceptions import TicketNotFound
-from ..models import Category, Priority, Status, Ticket
+from ..models import Category, Status, Ticket
 
 
 def ticket_or_404(user, reference: str) -> Ticket:
@@ -29,11 +29,5 @@ STATUS_TONE = {
     Status.CLOSED: "muted",
     Status.REJECTED: "danger",
     Status.WITHDRAWN: "muted",
-}
-PRIORITY_RANK = {
-    Priority.CRITICAL: 0,
-    Priority.HIGH: 1,
-    Priority.MEDIUM: 2,
-    Priority.LOW: 3,
 }
 CATEGORY_LABELS = dict(Category.choices)

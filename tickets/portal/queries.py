@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When, Window
+from django.db.models import Count, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.models import Locale
@@ -11,15 +11,14 @@ from wagtail.models import Locale
 from accounts import roles
 
 from .. import permissions
-from ..models import Priority, Ticket
+from ..models import Ticket
 from ..pagination import CappedPaginator
-from .common import PRIORITY_RANK
 
 ORDERINGS = {
     "-updated": ("-updated_at", "-pk"),
     "-created": ("-created_at", "-pk"),
     "created": ("created_at", "pk"),
-    "priority": ("priority_rank", "-updated_at", "-pk"),
+    "priority": ("-priority_rank", "-updated_at", "-pk"),  # most urgent first
 }
 
 
@@ -38,21 +37,12 @@ def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
         qs = qs.filter(requester=user)
     elif scope == "organization":
         qs = qs.filter(organization__memberships__user=user).exclude(requester=user)
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(Q(subject__icontains=q) | Q(reference__icontains=q))
-    return _ordered(qs, order)
+    return _ordered(qs.search(q), order)
 
 
 def _ordered(qs, order):
     if order == "priority":
-        qs = qs.annotate(
-            priority_rank=Case(
-                *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()],
-                default=Value(len(Priority)),
-                output_field=IntegerField(),
-            )
-        )
+        qs = qs.with_priority_rank()
     return qs.order_by(*ORDERINGS.get(order, ORDERINGS["-updated"]))
 
 
