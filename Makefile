@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install run test test-fast test-postgres lint format migrate demo bench bench-full fuzz clean
+.PHONY: install run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean
 
 install: $(STAMP)
 
@@ -42,9 +42,14 @@ test: install
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
-lint: install
+lint: install contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Import contracts ([tool.importlinter] in pyproject.toml): layers, and who may not
+# import whom.
+contracts: install
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .
