@@ -2,19 +2,28 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: make run needs the runtime lock only; make test, lint … add the dev lock.
+STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean
+.PHONY: install install-dev run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean
 
 install: $(STAMP)
 
+install-dev: $(DEV_STAMP)
+
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PIP_INSTALL) -r requirements.lock
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PIP_INSTALL) -r requirements.lock -r requirements-dev.lock
+	touch $(DEV_STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -22,46 +31,41 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-# Serves 127.0.0.1:8000 and runs the job worker; Ctrl-C stops both.
+# Migrates, loads the demo, then serves http://$(HOST):$(PORT)/ with the job worker
+# (bin/run); Ctrl-C stops both. Only the runtime lock is installed.
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
-	$(BIN)/python manage.py setup_schedules
-	@echo "Serving on http://$(HOST):$(PORT)/ with the job worker; Ctrl-C stops both."
-	@trap 'kill 0' INT TERM; \
-	$(BIN)/python manage.py qcluster & \
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
-	wait
+	HOST=$(HOST) PORT=$(PORT) PYTHON=$(BIN)/python bin/run
 
 # Two processes: Playwright's event loop would make Django and strawberry-django treat
 # every later test in the same process as async code, so browser tests run on their own.
-test: install
+test: install-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
-lint: install contracts
+lint: install-dev
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Import contracts ([tool.importlinter] in pyproject.toml): layers, and who may not
-# import whom.
-contracts: install
+# Import contracts alone ([tool.importlinter] in pyproject.toml): layers, and who may
+# not import whom. make lint runs them too.
+contracts: install-dev
 	$(BIN)/lint-imports --no-logo --no-cache
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: install
+bench: install-dev
 	$(BIN)/python bench/run.py --dataset reduced
 
-bench-full: install
+bench-full: install-dev
 	$(BIN)/python bench/run.py --dataset full
 
-fuzz: install
+fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz graphql_api/tests
 
 clean:

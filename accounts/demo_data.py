@@ -2,6 +2,7 @@
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext as _
 
 from portal.demo import DemoContext
 
@@ -69,4 +70,16 @@ def load(context: DemoContext) -> None:
         users[email] = user
     context.objects["users"] = users
     context.objects["organizations"] = organizations
-    context.log("Accounts: " + ", ".join(users))
+    # For the summary: each account with its role, as ``load_demo`` prints it.
+    context.objects["accounts"] = [
+        (email, _(role) if role else _("administrator (superuser)"))
+        for email, _name, role in STAFF
+    ] + [
+        (
+            email,
+            _("customer, %(role)s at %(organization)s")
+            % {"role": _(role), "organization": organizations[slug].name},
+        )
+        for email, _name, slug, role in CUSTOMERS
+    ]
+    context.log(_("%(count)d demo accounts") % {"count": len(users)})

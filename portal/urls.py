@@ -14,6 +14,7 @@ from . import metrics, views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("ping", views.ping, name="ping"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("metrics", metrics.metrics_view, name="metrics"),
     # Sign-in is allauth's alone (its second factor, rate limits and email
     # verification): the admins' login views and Wagtail's password reset, which would

@@ -23,3 +23,15 @@ def ping(request):
 
 def debug_settings_summary() -> dict:
     return {"debug": settings.DEBUG}
+
+
+_FAVICON = settings.BASE_DIR / "static" / "img" / "favicon.ico"
+
+
+@require_GET
+def favicon(request):
+    """``/favicon.ico`` (browsers ask for it on every site, whatever the HTML says): the
+    icon itself, cached for a day. Pages also link ``img/favicon.svg``."""
+    response = HttpResponse(_FAVICON.read_bytes(), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

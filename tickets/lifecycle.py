@@ -10,7 +10,8 @@
 new → open → in_progress ↔ waiting_on_customer / on_hold → resolved → closed; rejected
 (with a reason) and withdrawn (by the requester) are ends; closed is final except for a
 supervisor. Replies move tickets too (``after_reply``): a customer's reply on a ticket
-waiting on them, or on a resolved one, returns it to open.
+waiting on them, or on a resolved one, returns it to open; the first staff reply on a new
+ticket moves it to open, or to waiting on customer when the agent sends it as such.
 """
 
 from .models import PAUSED_STATUSES, Status
@@ -98,11 +99,36 @@ def is_allowed(current: str, new: str, parties: set[str]) -> bool:
     return bool(TRANSITIONS.get(current, {}).get(new, frozenset()) & parties)
 
 
-def after_reply(current: str, *, by_staff: bool) -> str | None:
-    """The status a public reply moves the ticket to, or None to leave it."""
-    if not by_staff and current in (Status.WAITING_ON_CUSTOMER, Status.RESOLVED):
+# What staff may send a public reply "as" (like Zendesk's "submit as"): the reply and
+# the status change in one step. Without a choice, the first staff reply on a new
+# ticket moves it to open.
+REPLY_STATUSES = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
+
+
+def after_reply(
+    current: str, *, by_staff: bool, submit_as: str | None = None
+) -> str | None:
+    """The status a public reply moves the ticket to, or None to leave it.
+
+    A customer's reply to a ticket waiting on them, or to a resolved one, reopens it.
+    A staff reply moves the ticket to ``submit_as`` (one of ``REPLY_STATUSES``, when the
+    table allows staff that move), and otherwise a new ticket to open."""
+    if not by_staff:
+        if current in (Status.WAITING_ON_CUSTOMER, Status.RESOLVED):
+            return Status.OPEN
+        return None
+    if submit_as and submit_as != current:
+        return submit_as if reply_may_submit_as(current, submit_as) else None
+    if current == Status.NEW:
         return Status.OPEN
     return None
+
+
+def reply_may_submit_as(current: str, submit_as: str) -> bool:
+    """Whether a staff reply on a ticket in ``current`` may set ``submit_as``."""
+    return submit_as in REPLY_STATUSES and (
+        submit_as == current or is_allowed(current, submit_as, {STAFF})
+    )
 
 
 def pauses_clock(status: str) -> bool:

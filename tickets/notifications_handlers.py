@@ -148,6 +148,10 @@ def _commented(event, actor):
 def _status_changed(event, actor):
     ticket = event.ticket
     new, old = event.new_value, event.old_value
+    if event.data.get("cause") == "staff_reply":
+        # Sent with a staff reply ("submit as", or new → open): the reply's own email
+        # is what the customer needs; a second "Open: …" email would be noise.
+        return
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     for user in _unique([ticket.requester, *ticket.watchers.order_by("email")]):
         rating_url = ""

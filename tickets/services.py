@@ -348,20 +348,33 @@ def create_ticket(
 
 
 @service
-def reply(actor, ticket, *, body, attachments=()) -> Comment:
-    """A public reply. The first one by staff is the first response; a customer's reply
-    to a ticket waiting on them, or to a resolved one, reopens it."""
+def reply(actor, ticket, *, body, attachments=(), submit_as=None) -> Comment:
+    """A public reply. The first one by staff is the first response and moves a new
+    ticket on: to ``submit_as`` when staff choose one of ``lifecycle.REPLY_STATUSES``
+    (e.g. waiting on customer), else to open. A customer's reply to a ticket waiting on
+    them, or to a resolved one, reopens it."""
     _lock(ticket)
     _check(actor, "reply", ticket)
     body = _clean_text(
         body, field="body", label="The reply", max_length=MAX_BODY_LENGTH
     )
+    by_staff = permissions.acts_as_staff(actor, ticket)
+    if submit_as:
+        submit_as = _choice(submit_as, Status, field="submit_as", label="status")
+        if not by_staff:
+            raise PermissionDenied("Only staff can change the status with a reply.")
+        if not lifecycle.reply_may_submit_as(ticket.status, submit_as):
+            raise ValidationError(
+                {
+                    "submit_as": f"A reply cannot move this ticket from "
+                    f"{Status(ticket.status).label} to {Status(submit_as).label}."
+                }
+            )
     validated = files.validate_uploads(attachments)
     now = timezone.now()
     comment = Comment.objects.create(
         ticket=ticket, author=actor, body=body, is_internal=False, created_at=now
     )
-    by_staff = permissions.acts_as_staff(actor, ticket)
     fields = []
     if by_staff and ticket.first_responded_at is None:
         ticket.first_responded_at = now
@@ -375,9 +388,12 @@ def reply(actor, ticket, *, body, attachments=()) -> Comment:
         by_staff=by_staff,
     )
     _store(ticket, comment, validated, actor)
-    new_status = lifecycle.after_reply(ticket.status, by_staff=by_staff)
+    new_status = lifecycle.after_reply(
+        ticket.status, by_staff=by_staff, submit_as=submit_as
+    )
     if new_status:
-        _change_status(ticket, actor, new_status, cause="customer_reply")
+        cause = "staff_reply" if by_staff else "customer_reply"
+        _change_status(ticket, actor, new_status, cause=cause)
     hooks.emit(EventKind.COMMENTED, ticket, event, comment=comment)
     return comment
 

@@ -107,7 +107,7 @@ def test_article_page_shows_toc_seo_and_feedback_form(make_article, client):
     assert '<a href="#why-it-happens">Why it happens</a>' in html
     assert '<h2 id="fixing-it">Fixing it</h2>' in html
     assert '<meta name="description" content="Resolve two edits.">' in html
-    assert f'<link rel="canonical" href="http://localhost{article.url}">' in html
+    assert f'<link rel="canonical" href="http://testserver{article.url}">' in html
     assert '<meta property="og:title" content="' + article.title + '">' in html
     assert "Last updated" in html
     assert f'action="{reverse("kb:feedback", args=[article.pk])}"' in html

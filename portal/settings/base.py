@@ -284,6 +284,9 @@ WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 # signed-in users or groups instead (KB articles use their audience).
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
+# No avatars from gravatar.com (a third-party request carrying a hash of each staff
+# email, broken offline): the admin shows its own default avatar or an uploaded one.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,8 @@
+import logging
+
 import pytest
 from django.apps import apps
+from django.core import mail
 from django.core.management import call_command
 
 
@@ -36,3 +39,48 @@ def test_load_demo_uses_demo_password_from_environment(monkeypatch, capsys):
     monkeypatch.setenv("DEMO_PASSWORD", "another-secret-pw")
     call_command("load_demo")
     assert "Demo password: another-secret-pw" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_load_demo_prints_a_short_summary_without_emails_or_task_lines(
+    capsys, caplog, settings
+):
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8123"
+    caplog.set_level(logging.DEBUG)
+    call_command("load_demo")
+    out, err = capsys.readouterr()
+    # The moderation emails Wagtail sends for the demo's submitted page are not sent
+    # (nor printed by the console backend), and no task writes a line per run.
+    assert mail.outbox == []
+    assert "Content-Type:" not in out + err
+    assert not [r for r in caplog.records if "Task id=" in r.getMessage()]
+    assert not [
+        r for r in caplog.records if r.name.startswith(("django_tasks", "django-q"))
+    ]
+    lines = out.splitlines()
+    assert len(lines) < 30
+    for path in ("/", "/portal/", "/admin/"):
+        assert any(
+            line.split()[0] == f"http://127.0.0.1:8123{path}"
+            for line in lines
+            if line.strip()
+        )
+    accounts = {
+        line.split()[0]: " ".join(line.split()[1:])
+        for line in lines
+        if line.startswith("  ") and "@" in line.split()[0]
+    }
+    assert accounts == {
+        "admin@example.com": "administrator (superuser)",
+        "editor@example.com": "Editors",
+        "supervisor@example.com": "Supervisors",
+        "agent@example.com": "Agents",
+        "billing.agent@example.com": "Agents",
+        "viewer@example.com": "Viewers",
+        "alice@acme.example": "customer, manager at Acme",
+        "bob@acme.example": "customer, member at Acme",
+        "carol@globex.example": "customer, manager at Globex",
+    }
+    # The email backend and the loggers are back as they were after the command.
+    assert settings.EMAIL_BACKEND == "django.core.mail.backends.locmem.EmailBackend"
+    assert logging.getLogger("django_tasks").level == logging.NOTSET

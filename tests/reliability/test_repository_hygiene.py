@@ -145,3 +145,113 @@ def test_ci_runs_the_audit():
         ".venv/bin/python .ci/audit_lock.py requirements.lock"
         in (ROOT / ".ci" / "run").read_text()
     )
+
+
+def test_ci_audits_the_dev_lock_as_well():
+    assert (
+        ".venv/bin/python .ci/audit_lock.py requirements-dev.lock"
+        in (ROOT / ".ci" / "run").read_text()
+    )
+
+
+# ---- make run installs the runtime lock only; make test / lint add the dev lock --------
+
+DEV_TOOLS = {
+    "pytest",
+    "pytest-django",
+    "pytest-xdist",
+    "pytest-playwright",
+    "playwright",
+    "moto",
+    "schemathesis",
+    "hypothesis",
+    "ruff",
+    "import-linter",
+    "pip-audit",
+    "factory-boy",
+}
+
+
+def _pins(name: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / name).read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        package, _, version = line.partition("==")
+        assert version, f"{name}: {line!r} is not pinned with =="
+        pins[re.sub(r"[-_.]+", "-", package).lower()] = version
+    return pins
+
+
+def _requirement_name(spec: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", spec).group()).lower()
+
+
+def test_runtime_lock_holds_no_development_tool():
+    runtime = _pins("requirements.lock")
+    assert not DEV_TOOLS & set(runtime)
+    assert DEV_TOOLS <= set(_pins("requirements-dev.lock"))
+
+
+def test_locks_pin_each_package_once_and_cover_pyproject():
+    import tomllib
+
+    runtime, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    assert not set(runtime) & set(dev)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert {_requirement_name(s) for s in project["dependencies"]} <= set(runtime)
+    assert {
+        _requirement_name(s) for s in project["optional-dependencies"]["dev"]
+    } <= set(dev)
+
+
+def _make_prerequisites() -> dict[str, list[str]]:
+    rules = {}
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        match = re.match(r"^([a-z][a-z-]*):(?!=)\s*(.*)$", line)
+        if match:
+            rules[match.group(1)] = match.group(2).split()
+    return rules
+
+
+def test_make_run_installs_runtime_only_and_test_tools_add_the_dev_lock():
+    rules = _make_prerequisites()
+    assert rules["run"] == ["install"]
+    assert rules["install"] == ["$(STAMP)"]
+    assert rules["install-dev"] == ["$(DEV_STAMP)"]
+    for target in ("test", "lint", "format", "fuzz", "bench"):
+        assert rules[target] == ["install-dev"], target
+    makefile = (ROOT / "Makefile").read_text()
+    runtime_recipe = makefile.split("$(STAMP): ")[1].split("\n\n")[0]
+    assert "requirements-dev.lock" not in runtime_recipe
+    dev_recipe = makefile.split("$(DEV_STAMP): ")[1].split("\n\n")[0]
+    assert dev_recipe.startswith("$(STAMP) requirements-dev.lock")
+    assert "-r requirements-dev.lock" in dev_recipe
+
+
+def test_readme_and_docs_link_only_files_a_clone_has():
+    """A fresh clone has no ../shared/ directory: every relative link must resolve."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for document in documents:
+        text = document.read_text()
+        for target in re.findall(r"\]\(([^)#\s]+)", text) + re.findall(
+            r"`(\.\./[^`]+)`", text
+        ):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            resolved = (document.parent / target).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{document.name}: {target}")
+    assert broken == []
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text()
+
+
+def test_readme_documents_host_and_port():
+    readme = (ROOT / "README.md").read_text()
+    assert "| `HOST`, `PORT` |" in readme
+    run = (ROOT / "bin" / "run").read_text()
+    assert (
+        "WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-http://$link_host:$PORT}" in run
+    )

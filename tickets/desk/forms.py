@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Organization
 
+from .. import lifecycle
 from ..models import CannedResponse, Priority, Queue, Status
 from . import reports
 from .inbox import PAGE_SIZES
@@ -149,6 +150,14 @@ class CommentForm(forms.Form):
         required=False,
     )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    # "Submit as": the status a public reply leaves the ticket in (the service checks
+    # it against the lifecycle table); empty keeps the status, a new ticket turns open.
+    submit_as = forms.ChoiceField(
+        label=_("Send and set status"),
+        choices=[("", _("Keep the status (a new ticket becomes Open)"))]
+        + [(status.value, status.label) for status in lifecycle.REPLY_STATUSES],
+        required=False,
+    )
 
     def __init__(self, *args, ticket, **kwargs):
         super().__init__(*args, **kwargs)

@@ -243,7 +243,9 @@ def _comment(request, ticket):
     if data["internal"]:
         services.add_internal_note(user, ticket, body=body, attachments=files)
         return form, _("Internal note added.")
-    services.reply(user, ticket, body=body, attachments=files)
+    services.reply(
+        user, ticket, body=body, attachments=files, submit_as=data["submit_as"] or None
+    )
     return form, _("Reply sent.")
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..storage import attachment_storage
-from .choices import EventKind
+from .choices import EventKind, Priority, Status
 from .tickets import Ticket
 
 
@@ -145,6 +145,41 @@ class TicketEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Ticket events are append-only.")
         return super().save(*args, **kwargs)
+
+    @property
+    def old_label(self) -> str:
+        """``old_value`` as people read it ("New", not "new"); see ``value_label``."""
+        return self.value_label(self.old_value)
+
+    @property
+    def new_label(self) -> str:
+        return self.value_label(self.new_value)
+
+    def value_label(self, value: str) -> str:
+        """The human label of a stored value, from the model choices of what the
+        event's kind changes (statuses, priorities, SLA targets); other values (tags,
+        queue names, emails, references) are already readable and returned as is."""
+        labels = _VALUE_LABELS.get(self.kind)
+        if not value or labels is None:
+            return value
+        return str(labels().get(value, value))
+
+
+def _status_labels():
+    return dict(Status.choices)
+
+
+def _sla_target_labels():
+    return {"first_response": _("First response"), "resolution": _("Resolution")}
+
+
+_VALUE_LABELS = {
+    EventKind.CREATED: _status_labels,
+    EventKind.STATUS_CHANGED: _status_labels,
+    EventKind.AUTO_CLOSED: _status_labels,
+    EventKind.PRIORITY_CHANGED: lambda: dict(Priority.choices),
+    EventKind.SLA_BREACHED: _sla_target_labels,
+}
 
 
 class TimeEntry(models.Model):

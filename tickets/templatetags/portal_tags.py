@@ -65,12 +65,7 @@ def event_change(event) -> str:
         return ""
     if event.kind == EventKind.RATED:
         return f"{event.new_value}/5"
-    label = {
-        EventKind.STATUS_CHANGED: status_label,
-        EventKind.AUTO_CLOSED: status_label,
-        EventKind.PRIORITY_CHANGED: priority_label,
-    }.get(event.kind, str)
-    old, new = event.old_value, event.new_value
+    old, new = event.old_label, event.new_label  # labels from the model choices
     if old and new:
-        return f"{label(old)} → {label(new)}"
-    return label(new or old) if new or old else ""
+        return f"{old} → {new}"
+    return new or old

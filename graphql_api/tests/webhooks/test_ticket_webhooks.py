@@ -54,12 +54,14 @@ def test_a_ticket_story_is_enqueued_in_order(people, make_webhook, receiver):
     assert [row.event for row in rows] == [
         "ticket.created",
         "ticket.assigned",
+        "ticket.status_changed",  # the first staff reply moves the new ticket to open
         "comment.created",
         "ticket.updated",
         "ticket.status_changed",
     ]
     assert {row.ordering_key for row in rows} == {f"ticket:{ticket.reference}"}
-    created, assigned, comment, updated, status = (row.payload for row in rows)
+    created, assigned, opened, comment, updated, status = (row.payload for row in rows)
+    assert (opened["oldStatus"], opened["newStatus"]) == ("new", "open")
     assert created["ticket"]["reference"] == ticket.reference
     assert created["ticket"]["description"] == ticket.description
     assert created["ticket"]["requester"]["email"] == "alice@acme.example"
@@ -68,13 +70,13 @@ def test_a_ticket_story_is_enqueued_in_order(people, make_webhook, receiver):
     assert comment["comment"]["body"] == "On it"
     assert comment["comment"]["internal"] is False
     assert updated["change"] == {"field": "priority", "old": "medium", "new": "high"}
-    assert (status["oldStatus"], status["newStatus"]) == ("new", "resolved")
+    assert (status["oldStatus"], status["newStatus"]) == ("open", "resolved")
 
     notes = WebhookDelivery.objects.filter(webhook=internal).order_by("id")
     assert [row.payload["comment"]["body"] for row in notes] == ["On it", "Secret"]
 
     # the internal webhook's endpoint is down: its first row waits, the second is held
-    assert deliver_due() == {"delivered": 5, "retry": 1}
+    assert deliver_due() == {"delivered": 6, "retry": 1}
     assert [r.json["event"] for r in receiver.requests] == [row.event for row in rows]
 
 
