@@ -4,6 +4,8 @@ references, huge pages, 10 MB fields, NUL bytes, and filing past the rate limit.
 Each gets a 4xx or a typed GraphQL error / ``OperationInfo`` message, never a 500 or an
 "Internal error.", and writes nothing. Run on PostgreSQL as well, which refuses NUL
 characters in text.
+
+Over 400 lines on purpose: a table of hostile inputs, each row with its exact refusal.
 """
 
 import json
