@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev run test test-fast test-postgres lint format migrate demo bench bench-full fuzz clean
+.PHONY: install install-dev run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean
 
 install: $(STAMP)
 
@@ -46,8 +46,14 @@ test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
 lint: install-dev
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Import contracts alone ([tool.importlinter] in pyproject.toml): layers, and who may
+# not import whom. make lint runs them too.
+contracts: install-dev
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: install-dev
 	$(BIN)/ruff check --fix .

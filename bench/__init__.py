@@ -1,1 +1,3 @@
-"""Benchmarks: the load-data generator (``bench.generator``) and the harness (``run.py``)."""
+"""Benchmarks: the harness (``run.py``, ``prepare.py``). The data it loads comes from
+``manage.py generate_load_data`` (``portal.loaddata``): production code never imports
+this package."""

@@ -24,8 +24,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from accounts.models import User  # noqa: E402
 from accounts.tokens import create_token  # noqa: E402
-from bench.generator.people import agent_email, customer_email  # noqa: E402
-from bench.generator.text import SEARCH_TERM  # noqa: E402
+from portal.loaddata.people import agent_email, customer_email  # noqa: E402
+from portal.loaddata.text import SEARCH_TERM  # noqa: E402
 
 
 def session_for(user: User) -> str:

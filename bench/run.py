@@ -170,7 +170,7 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
 STATE_SCRIPT = """
 import json
 from django.apps import apps
-from bench.generator import already_generated
+from portal.loaddata import already_generated
 missing = []
 for label, size in [("tickets.Ticket", "tickets"), ("kb.ArticlePage", "articles")]:
     try:

@@ -33,7 +33,7 @@ SCHEDULES: list[ScheduledJob] = [
         cron="10 3 * * *",
     ),
     ScheduledJob(
-        "api-tokens-purge", "portal.tasks.purge_api_tokens", cron="20 3 * * *"
+        "api-tokens-purge", "accounts.tasks.purge_api_tokens", cron="20 3 * * *"
     ),
     ScheduledJob("kb-flush-counters", "kb.tasks.flush_counters", minutes=1),
     ScheduledJob("tickets-sla-scan", "tickets.tasks.scan_sla", minutes=5),

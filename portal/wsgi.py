@@ -3,7 +3,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
+# A server entry point: production settings unless told otherwise, so that a
+# deployment that forgets DJANGO_SETTINGS_MODULE refuses to start without its
+# secrets instead of serving with DEBUG on and the development key.
+# manage.py (runserver, make run) keeps the development default.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
 application = get_wsgi_application()
 
 # The objects loaded so far (Django, Wagtail, the GraphQL schema, URL patterns) live as

@@ -487,7 +487,16 @@ def attempt(action, gql, world):
     if body.get("errors"):
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         return False
-    return body["data"][name]["__typename"] != "OperationInfo"
+    payload = body["data"][name]
+    if payload["__typename"] != "OperationInfo":
+        return True
+    # A refusal, not the test's own bad input: a VALIDATION message would make a
+    # "denied" row pass without the policy being asked.
+    [message] = payload["messages"]
+    assert message["kind"] == "PERMISSION" or (
+        (message["kind"], message["message"]) == ("ERROR", "No such ticket.")
+    ), message
+    return False
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -667,7 +676,16 @@ def test_change_status(world, token_for):
         "changeTicketStatus": {"__typename": "Ticket", "status": "RESOLVED"}
     }
     rejected = gql(STATUS, {"i": {"reference": ref, "status": "REJECTED"}})
-    assert rejected["changeTicketStatus"]["__typename"] == "OperationInfo"
+    assert rejected["changeTicketStatus"] == {
+        "__typename": "OperationInfo",
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "field": "status",
+                "message": "A ticket cannot go from Resolved to Rejected.",
+            }
+        ],
+    }
     assert Ticket.objects.get(pk=world["ticket"].pk).status == "resolved"
 
 
@@ -714,7 +732,16 @@ def test_rate(world, token_for):
     good = gql(RATE, {"i": {"reference": ref, "rating": 4, "comment": "Good"}})
     assert good == {"rateTicket": {"__typename": "Ticket", "satisfactionRating": 4}}
     again = gql(RATE, {"i": {"reference": ref, "rating": 1}})
-    assert again["rateTicket"]["__typename"] == "OperationInfo"
+    assert again["rateTicket"] == {
+        "__typename": "OperationInfo",
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "field": None,
+                "message": "This ticket has already been rated.",
+            }
+        ],
+    }
     assert Ticket.objects.get(pk=world["ticket"].pk).satisfaction_rating == 4
 
 

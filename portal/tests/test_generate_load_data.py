@@ -11,9 +11,9 @@ from django.db import transaction
 from accounts import roles
 from accounts.models import Membership, Organization, TicketSharing, User
 from accounts.services import organization_group_name
-from bench.generator import Sizes, generate
-from bench.generator.people import PASSWORD
-from bench.generator.tickets import tickets_available
+from portal.loaddata import Sizes, generate
+from portal.loaddata.people import PASSWORD
+from portal.loaddata.tickets import tickets_available
 
 
 def _sizes(**overrides):

@@ -8,6 +8,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from accounts import tasks as accounts_tasks
 from accounts.models import ApiToken
 from portal import tasks
 from portal.schedules import SCHEDULES
@@ -65,6 +66,6 @@ def test_purge_api_tokens_twice(make_user, settings):
         token("expired-recent", expires_at=now - timedelta(days=29)).prefix,
         token("expires-later", expires_at=now + timedelta(days=400)).prefix,
     }
-    assert tasks.purge_api_tokens(now=now) == 2
-    assert tasks.purge_api_tokens(now=now) == 0
+    assert accounts_tasks.purge_api_tokens(now=now) == 2
+    assert accounts_tasks.purge_api_tokens(now=now) == 0
     assert set(ApiToken.objects.values_list("prefix", flat=True)) == kept

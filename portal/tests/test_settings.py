@@ -67,6 +67,84 @@ def test_production_passes_deploy_checks_when_configured():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _without_settings(env_overrides: dict) -> dict:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    return env | env_overrides
+
+
+SHOW_SETTINGS = (
+    "import {module}; from django.conf import settings; "
+    "print(settings.SETTINGS_MODULE, settings.DEBUG)"
+)
+
+
+@pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
+def test_server_entry_points_refuse_to_start_without_settings_or_secrets(module):
+    """A server started without DJANGO_SETTINGS_MODULE gets production settings, so a
+    forgotten variable stops it instead of serving DEBUG pages with the dev key."""
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_SETTINGS.format(module=module)],
+        cwd=ROOT,
+        env=_without_settings({"ALLOWED_HOSTS": "support.example.com"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
+def test_server_entry_points_default_to_production_settings(module):
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_SETTINGS.format(module=module)],
+        cwd=ROOT,
+        env=_without_settings(
+            {
+                "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+                "ALLOWED_HOSTS": "support.example.com",
+            }
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["portal.settings.production", "False"]
+
+
+def test_manage_py_keeps_the_development_default():
+    """``make run`` (runserver) and the other commands keep working without setup."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; "
+            "print(settings.SETTINGS_MODULE, settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=_without_settings({}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["portal.settings.dev", "True"]
+
+
 def test_env_bool_rejects_garbage(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 

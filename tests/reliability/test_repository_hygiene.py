@@ -166,6 +166,7 @@ DEV_TOOLS = {
     "schemathesis",
     "hypothesis",
     "ruff",
+    "import-linter",
     "pip-audit",
     "factory-boy",
 }

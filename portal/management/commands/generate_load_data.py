@@ -1,13 +1,13 @@
 """Bulk data for the benchmarks: ``manage.py generate_load_data --tickets 250000 ...``.
 
-The work is done by ``bench.generator``; see bench/README.md for the shapes it makes.
+The work is done by ``portal.loaddata``; see bench/README.md for the shapes it makes.
 """
 
 from time import monotonic
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench.generator import AlreadyGenerated, Sizes, generate
+from portal.loaddata import AlreadyGenerated, Sizes, generate
 
 
 def _non_negative(value: str) -> int:

@@ -34,7 +34,7 @@ class Result:
     article_ids: list[int]
     tickets: (
         object | None
-    )  # bench.generator.tickets.Tickets once the tickets app exists
+    )  # portal.loaddata.tickets.Tickets once the tickets app exists
     skipped: list[str]
 
 
