@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from portal import demo
 
 # Loggers that print one line per background task (Wagtail's search-index tasks run
-# through django-tasks; django-q2 logs every enqueue): hundreds of lines for the demo.
-TASK_LOGGERS = ("django_tasks", "django-q", "django_q")
+# through django-tasks; django-q2 logs every enqueue) or per page created, edited and
+# published (Wagtail's audit log at INFO): hundreds of lines for the demo.
+TASK_LOGGERS = ("django_tasks", "django-q", "django_q", "wagtail")
 
 
 @contextmanager
