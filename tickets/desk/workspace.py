@@ -6,7 +6,7 @@ from datetime import datetime
 
 from accounts.models import Membership
 
-from .. import lifecycle, permissions, sla
+from .. import permissions, sla
 from ..canned import render_canned_response
 from ..models import Status
 from . import forms
@@ -67,10 +67,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
     acting = may_act(user)
     allowed_statuses = [
-        (s, Status(s).label)
-        for s in lifecycle.allowed_next(
-            ticket.status, permissions.parties(user, ticket)
-        )
+        (s, Status(s).label) for s in permissions.allowed_moves(user, ticket)
     ]
     canned = [
         (c, render_canned_response(c, ticket, user)) for c in forms.canned_for(ticket)
