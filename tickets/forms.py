@@ -126,7 +126,7 @@ class NewTicketForm(PortalForm):
     )
     description = forms.CharField(
         label=_("Description"),
-        max_length=50_000,
+        max_length=services.MAX_BODY_LENGTH,
         help_text=_("What happened, what you expected, and steps to reproduce it."),
         widget=forms.Textarea(attrs={"rows": 8}),
     )
@@ -195,7 +195,7 @@ class NewTicketForm(PortalForm):
 class ReplyForm(PortalForm):
     body = forms.CharField(
         label=_("Your reply"),
-        max_length=50_000,
+        max_length=services.MAX_BODY_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     attachments = MultipleFileField(label=_("Attachments"))
@@ -212,6 +212,6 @@ class RatingForm(PortalForm):
     comment = forms.CharField(
         label=_("Comment (optional)"),
         required=False,
-        max_length=5000,
+        max_length=services.MAX_RATING_COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 
-from .. import lifecycle, permissions
+from .. import lifecycle, permissions, services
 from ..models import CannedResponse, Priority, Queue, Status
 from . import reports
 from .inbox import PAGE_SIZES
@@ -161,7 +161,9 @@ class StatusForm(forms.Form):
 
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     reason = forms.CharField(
-        label=_("Reason (for rejection)"), required=False, max_length=2000
+        label=_("Reason (for rejection)"),
+        required=False,
+        max_length=services.MAX_REASON_LENGTH,
     )
 
 
