@@ -2,7 +2,6 @@
 types only shape what a visible article looks like."""
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 import strawberry_django
@@ -11,15 +10,13 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from kb.models import ArticlePage, CategoryPage
+from kb.models import ArticlePage, Audience, CategoryPage
 from kb.permissions import visible_categories
 
+from ..choices import enum_of
 
-@strawberry.enum(name="ArticleAudience")
-class ArticleAudience(Enum):
-    PUBLIC = "public"
-    CUSTOMERS = "customers"
-    AGENTS = "agents"
+# The model's choices (names and values), not a copy of them.
+ArticleAudience = enum_of(Audience, "ArticleAudience")
 
 
 def _request(info: Info):

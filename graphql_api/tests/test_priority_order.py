@@ -5,7 +5,9 @@ ticket enums are the model choices (names and values), not copies."""
 import pytest
 from django.test import Client
 
+from graphql_api.kb.types import ArticleAudience
 from graphql_api.tickets.types import TicketCategory, TicketPriority, TicketStatus
+from kb.models import Audience
 from tickets.models import Category, Priority, Status
 from tickets.tests.factories import (
     OrganizationFactory,
@@ -52,7 +54,12 @@ def test_tickets_ordered_by_priority_follow_urgency(
 
 @pytest.mark.parametrize(
     ("enum", "choices"),
-    [(TicketPriority, Priority), (TicketStatus, Status), (TicketCategory, Category)],
+    [
+        (TicketPriority, Priority),
+        (TicketStatus, Status),
+        (TicketCategory, Category),
+        (ArticleAudience, Audience),
+    ],
 )
 def test_ticket_enums_are_the_model_choices(enum, choices):
     assert [(m.name, m.value) for m in enum] == [(c.name, c.value) for c in choices]
