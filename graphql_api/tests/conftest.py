@@ -22,6 +22,15 @@ def _fresh_cache():
     cache.clear()
 
 
+def schema_errors(document: str) -> list[str]:
+    """The schema validation errors of ``document`` (graphql-core's standard rules)."""
+    from graphql import parse, validate
+
+    from graphql_api.schema import schema
+
+    return [error.message for error in validate(schema._schema, parse(document))]
+
+
 class Gql:
     """Posts GraphQL operations the way an integrator would."""
 
@@ -49,7 +58,12 @@ class Gql:
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    def errors(self, query, variables=None):
+    def errors(self, query, variables=None, *, invalid=False):
+        """The errors of a refused operation. The document must pass the schema's
+        validation unless ``invalid``: one that does not never reaches its resolvers,
+        so a test of what a resolver refuses would pass on it without testing it."""
+        if not invalid:
+            assert schema_errors(query) == [], "the document fails validation"
         response = self.post(query, variables)
         assert response.status_code == 200, response.content
         return response.json()["errors"]

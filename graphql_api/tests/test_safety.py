@@ -57,7 +57,8 @@ def test_alias_limit(anon):
 
 
 def test_token_limit(anon, settings):
-    errors = anon.errors("{ " + "ping " * 2001 + "}")
+    # Refused by the parser: no resolver is meant to run.
+    errors = anon.errors("{ " + "ping " * 2001 + "}", invalid=True)
     assert errors[0]["message"] == (
         "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
     )
@@ -172,7 +173,7 @@ def test_unexpected_errors_show_their_message_in_development(
 
 
 def test_validation_errors_are_not_masked(anon):
-    errors = anon.errors("{ nope }")
+    errors = anon.errors("{ nope }", invalid=True)
     assert errors[0]["message"] == "Cannot query field 'nope' on type 'Query'."
 
 
@@ -223,7 +224,7 @@ def test_callers_who_may_not_introspect_get_no_suggestions(
 ):
     settings.GRAPHQL_INTROSPECTION = policy
     gql = Gql(Client(), token_for(alice) if caller == "token" else None)
-    [error] = gql.errors(query, variables)
+    [error] = gql.errors(query, variables, invalid=True)
     assert error["message"] == message
 
 
@@ -236,5 +237,20 @@ def test_callers_who_may_introspect_keep_the_suggestions(
 ):
     settings.GRAPHQL_INTROSPECTION = policy
     gql = Gql(Client(), token_for(alice) if caller == "token" else None)
-    [error] = gql.errors(query, variables)
+    [error] = gql.errors(query, variables, invalid=True)
     assert error["message"] == message + suggestion
+
+
+def test_errors_refuses_a_document_that_never_reaches_a_resolver(anon):
+    """The twin of every ``gql.errors(...)`` call: a misspelt selection fails the test
+    instead of passing on the validation error."""
+    with pytest.raises(AssertionError, match="the document fails validation"):
+        anon.errors('query { searchArticles(query: "x") { title } }')
+    assert anon.errors(
+        'query { searchArticles(query: "x") { title } }', invalid=True
+    ) == [
+        {
+            "message": "Cannot query field 'title' on type 'ArticleConnection'.",
+            "locations": [{"line": 1, "column": 38}],
+        }
+    ]
