@@ -126,6 +126,7 @@ class EncryptingReader:
         self._chunks = encrypt_chunks(source, data_key, chunk_size)
         self._buffer = bytearray()
         self.size = encrypted_size(plain_size, chunk_size)
+        self.closed = False
 
     def readable(self) -> bool:
         return True
@@ -147,6 +148,7 @@ class EncryptingReader:
 
     def close(self) -> None:
         self._chunks.close()
+        self.closed = True
 
 
 def decrypt_range(
