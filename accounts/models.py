@@ -261,7 +261,10 @@ class SecurityEvent(models.Model):
             "attachment_tampered",
             _("Attachment refused: failed its integrity check"),
         )
-        ATTACHMENTS_ENCRYPTED = "attachments_encrypted", _("Stored attachments encrypted")
+        ATTACHMENTS_ENCRYPTED = (
+            "attachments_encrypted",
+            _("Stored attachments encrypted"),
+        )
         KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
 
     user = models.ForeignKey(
