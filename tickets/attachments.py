@@ -28,6 +28,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from portal import filecrypt
@@ -350,3 +351,86 @@ def _plain_range(attachment, start: int, end: int):
             handle.close()
 
     return stream()
+
+
+class _Hashing:
+    """Passes reads through, keeping the SHA-256 and length of what went by."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def read(self, size=-1):
+        data = self._stream.read(size)
+        self.digest.update(data)
+        self.count += len(data)
+        return data
+
+
+def encrypt_existing(attachment) -> bool:
+    """Replace a plaintext body by its encryption; ``False`` when already encrypted.
+
+    The ciphertext goes to a new name first; the row then points at it (in a
+    transaction that re-checks the row), and only then is the plaintext deleted, so an
+    interrupted run leaves every row readable and a second run carries on. The body must
+    still match the row's size and SHA-256, or nothing changes.
+    """
+    from .models import Attachment
+
+    if attachment.encryption_key_id:
+        return False
+    backend = attachment_backend()
+    old_name = attachment.file.name
+    data_key = filecrypt.new_data_key()
+    key_id, wrapped = filecrypt.wrap_data_key(keyring(), data_key)
+    folder, base = os.path.split(old_name)
+    target = backend.get_available_name(os.path.join(folder, "enc-" + base))
+    with backend.open(old_name, "rb") as handle:
+        hashing = _Hashing(handle)
+        reader = filecrypt.EncryptingReader(hashing, data_key, attachment.size)
+        new_name = backend.save(target, File(reader, name=base))
+    if (
+        hashing.count != attachment.size
+        or hashing.digest.hexdigest() != attachment.sha256
+    ):
+        backend.delete(new_name)
+        raise AttachmentUnreadable(
+            f"{old_name}: the stored bytes do not match the recorded size and SHA-256; "
+            "left as it is."
+        )
+    with transaction.atomic():
+        row = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if row.encryption_key_id or row.file.name != old_name:
+            backend.delete(new_name)
+            return False
+        Attachment.objects.filter(pk=row.pk).update(
+            file=new_name, encryption_key_id=key_id, wrapped_key=wrapped
+        )
+    backend.delete(old_name)
+    attachment.file.name = new_name
+    attachment.encryption_key_id, attachment.wrapped_key = key_id, wrapped
+    return True
+
+
+def rewrap_key(attachment, ring=None) -> bool:
+    """Re-wrap the data key under the ring's current key (the body is not touched);
+    ``False`` when the file is plaintext or already under the current key."""
+    from .models import Attachment
+
+    ring = ring or keyring()
+    if (
+        not attachment.encryption_key_id
+        or attachment.encryption_key_id == ring.current_id
+    ):
+        return False
+    data_key = filecrypt.unwrap_data_key(
+        ring, attachment.encryption_key_id, attachment.wrapped_key
+    )
+    key_id, wrapped = filecrypt.wrap_data_key(ring, data_key)
+    changed = Attachment.objects.filter(
+        pk=attachment.pk,
+        encryption_key_id=attachment.encryption_key_id,
+        wrapped_key=attachment.wrapped_key,
+    ).update(encryption_key_id=key_id, wrapped_key=wrapped)
+    return bool(changed)
