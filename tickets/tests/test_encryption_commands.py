@@ -119,7 +119,7 @@ def test_key_rotation_rewraps_without_rewriting_bodies(settings, ticket, alice):
 
     assert (
         _run("rotate_attachment_keys")
-        == "2 attachment keys re-wrapped under 'new', 0 failed."
+        == "2 attachment keys re-wrapped under 'new', 0 stored secrets re-encrypted, 0 failed."
     )
 
     assert _files(settings) == before
@@ -131,10 +131,15 @@ def test_key_rotation_rewraps_without_rewriting_bodies(settings, ticket, alice):
     assert contents == {"a.txt": b"TOP SECRET a\n", "big.txt": BIG}
     assert (
         _run("rotate_attachment_keys")
-        == "0 attachment keys re-wrapped under 'new', 0 failed."
+        == "0 attachment keys re-wrapped under 'new', 0 stored secrets re-encrypted, 0 failed."
     )
     event = SecurityEvent.objects.filter(kind="keys_rotated").last()
-    assert event.data == {"key_id": "new", "attachments": 2, "failed": 0}
+    assert event.data == {
+        "key_id": "new",
+        "attachments": 2,
+        "secrets": 0,
+        "failed": 0,
+    }
 
 
 def test_rotation_without_the_old_key_reports_the_files_it_cannot_open(

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts import events
+from portal.fields import reencrypt_all
 from portal.keyring import KeyRingError, keyring
 from tickets.attachments import rewrap_key
 from tickets.models import Attachment
@@ -10,7 +11,8 @@ from tickets.models import Attachment
 class Command(BaseCommand):
     help = (
         "Re-wrap every attachment's data key under the first key of "
-        "ATTACHMENT_ENCRYPTION_KEYS, without rewriting the files. Afterwards the older "
+        "ATTACHMENT_ENCRYPTION_KEYS, without rewriting the files, and re-encrypt stored "
+        "secrets (webhook secrets). Afterwards the older "
         "keys can be removed from the ring."
     )
 
@@ -42,15 +44,21 @@ class Command(BaseCommand):
                 except KeyRingError as error:
                     failures.append(f"attachment {attachment.pk}: {error}")
                 bar.update(1)
+        try:
+            secrets = reencrypt_all(ring)
+        except KeyRingError as error:
+            secrets = 0
+            failures.append(f"stored secrets: {error}")
         events.record(
             events.Kind.KEYS_ROTATED,
             key_id=current,
             attachments=rewrapped,
+            secrets=secrets,
             failed=len(failures),
         )
         self.stdout.write(
             f"{rewrapped} attachment keys re-wrapped under {current!r}, "
-            f"{len(failures)} failed."
+            f"{secrets} stored secrets re-encrypted, {len(failures)} failed."
         )
         for failure in failures:
             self.stderr.write(failure)
