@@ -34,7 +34,7 @@ HEADER = struct.Struct(">4sBI")
 HEADER_SIZE = HEADER.size
 NONCE_SIZE = 12
 TAG_SIZE = 16
-CHUNK_SIZE = 64 * 1024
+CHUNK_SIZE = 256 * 1024
 DATA_KEY_PURPOSE = b"attachment-data-key"
 
 
@@ -85,7 +85,11 @@ def is_encrypted_header(head: bytes) -> bool:
 
 
 def _read_full(stream, size: int) -> bytes:
-    parts = []
+    first = stream.read(size)
+    if len(first) == size or not first:
+        return first
+    parts = [first]
+    size -= len(first)
     remaining = size
     while remaining > 0:
         part = stream.read(remaining)
@@ -94,6 +98,23 @@ def _read_full(stream, size: int) -> bytes:
         parts.append(part)
         remaining -= len(part)
     return b"".join(parts)
+
+
+def _read_into(stream, buffer: bytearray, size: int) -> memoryview:
+    """Fill ``buffer[:size]`` from ``stream`` (reused between chunks: no allocation per
+    chunk); returns the filled part, shorter at the end of the stream."""
+    view = memoryview(buffer)[:size]
+    if not hasattr(stream, "readinto"):
+        data = _read_full(stream, size)
+        view[: len(data)] = data
+        return view[: len(data)]
+    filled = 0
+    while filled < size:
+        count = stream.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return view[:filled]
 
 
 def encrypt_chunks(
@@ -124,7 +145,7 @@ class EncryptingReader:
 
     def __init__(self, source, data_key: bytes, plain_size: int, chunk_size=CHUNK_SIZE):
         self._chunks = encrypt_chunks(source, data_key, chunk_size)
-        self._buffer = bytearray()
+        self._buffer = b""
         self.size = encrypted_size(plain_size, chunk_size)
         self.closed = False
 
@@ -135,16 +156,21 @@ class EncryptingReader:
         return False
 
     def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
+        parts = [self._buffer] if self._buffer else []
+        have = len(self._buffer)
+        while size < 0 or have < size:
             try:
-                self._buffer += next(self._chunks)
+                piece = next(self._chunks)
             except StopIteration:
                 break
-        if size < 0:
-            size = len(self._buffer)
-        out = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return out
+            parts.append(piece)
+            have += len(piece)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if size < 0 or len(data) <= size:
+            self._buffer = b""
+            return bytes(data)
+        self._buffer = data[size:]
+        return data[:size]
 
     def close(self) -> None:
         self._chunks.close()
@@ -179,18 +205,20 @@ def decrypt_range(
         record = NONCE_SIZE + chunk_size + TAG_SIZE
         first = start // chunk_size if plain_size else 0
         last_index = end // chunk_size if plain_size else 0
+        buffer = bytearray(record)
         if first:
             stream.close()
             stream = open_at(HEADER_SIZE + first * record)
         for index in range(first, last_index + 1):
             is_last = index == count - 1
             plain_len = plain_size - index * chunk_size if is_last else chunk_size
-            data = _read_full(stream, NONCE_SIZE + plain_len + TAG_SIZE)
-            if len(data) != NONCE_SIZE + plain_len + TAG_SIZE:
+            wanted = NONCE_SIZE + plain_len + TAG_SIZE
+            view = _read_into(stream, buffer, wanted)
+            if len(view) != wanted:
                 raise DecryptionError("The stored file is truncated.")
             try:
                 plain = cipher.decrypt(
-                    data[:NONCE_SIZE], data[NONCE_SIZE:], _aad(header, index, is_last)
+                    view[:NONCE_SIZE], view[NONCE_SIZE:], _aad(header, index, is_last)
                 )
             except InvalidTag:
                 raise DecryptionError(
@@ -200,7 +228,7 @@ def decrypt_range(
                 raise DecryptionError("The stored file has bytes after its end.")
             lo = start - index * chunk_size if index == first else 0
             hi = end - index * chunk_size + 1 if index == last_index else len(plain)
-            yield plain[max(lo, 0) : hi]
+            yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
     finally:
         stream.close()
 
