@@ -4,15 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_organization_audit_kinds'),
+        ("accounts", "0005_organization_audit_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='securityevent',
-            name='kind',
-            field=models.CharField(choices=[('login', 'Signed in'), ('logout', 'Signed out'), ('login_failed', 'Sign-in failed'), ('mfa_enabled', 'Second factor added'), ('mfa_disabled', 'Second factor removed'), ('password_changed', 'Password changed'), ('password_reset', 'Password reset'), ('approved', 'Account approved'), ('rejected', 'Account rejected'), ('locked', 'Account locked'), ('unlocked', 'Account unlocked'), ('token_created', 'API token created'), ('token_revoked', 'API token revoked'), ('member_added', 'Added to an organization'), ('member_removed', 'Removed from an organization'), ('role_changed', 'Organization role changed'), ('sharing_changed', 'Organization ticket sharing changed'), ('attachment_tampered', 'Attachment refused: failed its integrity check'), ('attachments_encrypted', 'Stored attachments encrypted'), ('keys_rotated', 'Encryption keys rotated')], max_length=32, verbose_name='kind'),
+            model_name="securityevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("login", "Signed in"),
+                    ("logout", "Signed out"),
+                    ("login_failed", "Sign-in failed"),
+                    ("mfa_enabled", "Second factor added"),
+                    ("mfa_disabled", "Second factor removed"),
+                    ("password_changed", "Password changed"),
+                    ("password_reset", "Password reset"),
+                    ("approved", "Account approved"),
+                    ("rejected", "Account rejected"),
+                    ("locked", "Account locked"),
+                    ("unlocked", "Account unlocked"),
+                    ("token_created", "API token created"),
+                    ("token_revoked", "API token revoked"),
+                    ("member_added", "Added to an organization"),
+                    ("member_removed", "Removed from an organization"),
+                    ("role_changed", "Organization role changed"),
+                    ("sharing_changed", "Organization ticket sharing changed"),
+                    (
+                        "attachment_tampered",
+                        "Attachment refused: failed its integrity check",
+                    ),
+                    ("attachments_encrypted", "Stored attachments encrypted"),
+                    ("keys_rotated", "Encryption keys rotated"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
     ]

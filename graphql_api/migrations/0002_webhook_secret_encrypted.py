@@ -5,15 +5,18 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('graphql_api', '0001_initial'),
+        ("graphql_api", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhook',
-            name='secret',
-            field=portal.fields.EncryptedTextField(help_text='Each delivery carries X-Signature: sha256=<HMAC-SHA256 of the body with this secret>.', max_length=128, verbose_name='signing secret'),
+            model_name="webhook",
+            name="secret",
+            field=portal.fields.EncryptedTextField(
+                help_text="Each delivery carries X-Signature: sha256=<HMAC-SHA256 of the body with this secret>.",
+                max_length=128,
+                verbose_name="signing secret",
+            ),
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0006_ticket_covering_index'),
+        ("tickets", "0006_ticket_covering_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attachment',
-            name='encryption_key_id',
-            field=models.CharField(blank=True, default='', max_length=32, verbose_name='encryption key id'),
+            model_name="attachment",
+            name="encryption_key_id",
+            field=models.CharField(
+                blank=True, default="", max_length=32, verbose_name="encryption key id"
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='wrapped_key',
-            field=models.CharField(blank=True, default='', max_length=128, verbose_name='wrapped data key'),
+            model_name="attachment",
+            name="wrapped_key",
+            field=models.CharField(
+                blank=True, default="", max_length=128, verbose_name="wrapped data key"
+            ),
         ),
     ]
