@@ -296,7 +296,9 @@ def _refuse(attachment, error, *, request=None, user=None):
     return AttachmentUnreadable(str(error))
 
 
-def read_range(attachment, start: int = 0, end: int | None = None, *, request=None):
+def read_range(
+    attachment, start: int = 0, end: int | None = None, *, request=None, user=None
+):
     """Plaintext bytes ``start..end`` (inclusive) of the attachment, streamed.
 
     The first piece is decrypted before this returns, so a body that fails
@@ -304,7 +306,8 @@ def read_range(attachment, start: int = 0, end: int | None = None, *, request=No
     response begins; a failure further on stops the stream at the bad chunk (its bytes
     are never released). Either way a security event is recorded.
     """
-    user = getattr(request, "user", None) if request is not None else None
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
     if end is None:
         end = attachment.size - 1
     if not attachment.encryption_key_id:

@@ -65,7 +65,7 @@ def download_attachment(request, pk: int, name: str):
         raise Http404("No such file.")
     backend = attachment_backend()
     if attachment.encryption_key_id or isinstance(backend, FileSystemStorage):
-        response = _stream(request, attachment)
+        response = _stream(request, attachment, user)
     else:
         disposition = content_disposition_header(True, attachment.original_name)
         url = backend.url(
@@ -107,7 +107,7 @@ def parse_range(header: str | None, size: int):
     return start, min(end, size - 1)
 
 
-def _stream(request, attachment):
+def _stream(request, attachment, user):
     size = attachment.size
     wanted = parse_range(request.headers.get("Range"), size)
     if wanted == "unsatisfiable":
@@ -116,7 +116,7 @@ def _stream(request, attachment):
         return response
     start, end = wanted or (0, size - 1)
     try:
-        pieces = read_range(attachment, start, end, request=request)
+        pieces = read_range(attachment, start, end, request=request, user=user)
     except AttachmentUnreadable:
         return HttpResponse(
             "This file failed its integrity check and was not sent. "
