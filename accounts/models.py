@@ -257,6 +257,15 @@ class SecurityEvent(models.Model):
         MEMBER_REMOVED = "member_removed", _("Removed from an organization")
         ROLE_CHANGED = "role_changed", _("Organization role changed")
         SHARING_CHANGED = "sharing_changed", _("Organization ticket sharing changed")
+        ATTACHMENT_TAMPERED = (
+            "attachment_tampered",
+            _("Attachment refused: failed its integrity check"),
+        )
+        ATTACHMENTS_ENCRYPTED = (
+            "attachments_encrypted",
+            _("Stored attachments encrypted"),
+        )
+        KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

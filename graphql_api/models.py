@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import EncryptedTextField
+
 WEBHOOK_EVENTS: dict[str, str] = {
     "ticket.created": _("Ticket created"),
     "ticket.updated": _("Ticket updated"),
@@ -28,7 +30,8 @@ class Webhook(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(
+    # Encrypted at rest with the attachment key ring (portal.fields).
+    secret = EncryptedTextField(
         _("signing secret"),
         max_length=128,
         help_text=_(

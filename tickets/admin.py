@@ -126,7 +126,7 @@ class AttachmentAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ["ticket"]
     # The file lives in private storage: its storage URL (under MEDIA_URL) is a dead
     # link, so the page links to the permission-checked download instead.
-    exclude = ["file"]
+    exclude = ["file", "wrapped_key"]
     readonly_fields = ["download"]
 
     @admin.display(description=_("file"))

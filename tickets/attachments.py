@@ -10,6 +10,11 @@ store them; ``stored_files`` lets the service wrapper delete stored files when t
 transaction fails, so a refused upload leaves no row and no file behind. A storage that
 cannot be written (S3 unreachable, disk full) is reported as a ``ValidationError`` with
 a clear message, so the whole service call rolls back and no ticket is half-created.
+
+Bodies are stored encrypted (``portal.filecrypt``: a random data key per file, wrapped
+by the key ring's current key and kept on the row) unless ``ATTACHMENT_ENCRYPTION`` is
+off. ``read_range`` is the one way back to the plaintext: it refuses, with
+``AttachmentUnreadable`` and a security event, any body that does not authenticate.
 """
 
 import contextvars
@@ -23,9 +28,13 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
-from .storage import attachment_backend
+from portal import filecrypt
+from portal.keyring import KeyRingError, encryption_enabled, keyring
+
+from .storage import attachment_backend, open_at
 
 logger = logging.getLogger(__name__)
 
@@ -229,10 +238,12 @@ def store(*, ticket, comment, validated, uploaded_by):
         )
         if hasattr(file, "seek"):
             file.seek(0)
-        if not isinstance(file, File):
-            file = File(file, name=name)
+        if encryption_enabled():
+            content = encrypted_content(attachment, file, size)
+        else:
+            content = file if isinstance(file, File) else File(file, name=name)
         try:
-            attachment.file.save(name, file, save=False)
+            attachment.file.save(name, content, save=False)
         except STORAGE_ERRORS as error:
             logger.error("Attachment storage failed: %r", error)
             raise ValidationError(
@@ -246,3 +257,183 @@ def store(*, ticket, comment, validated, uploaded_by):
         attachment.save()
         made.append(attachment)
     return made
+
+
+# --- encryption at rest ----------------------------------------------------------------
+
+
+class AttachmentUnreadable(Exception):
+    """The stored body cannot be turned back into the uploaded bytes (altered,
+    truncated, or its key is missing): nothing of it may be served."""
+
+
+def encrypted_content(attachment, plaintext, size: int) -> File:
+    """A file object yielding the encryption of ``plaintext``; sets the row's key id
+    and wrapped data key (the caller saves the row)."""
+    data_key = filecrypt.new_data_key()
+    attachment.encryption_key_id, attachment.wrapped_key = filecrypt.wrap_data_key(
+        keyring(), data_key
+    )
+    reader = filecrypt.EncryptingReader(plaintext, data_key, size)
+    return File(reader, name=attachment.original_name)
+
+
+def _refuse(attachment, error, *, request=None, user=None):
+    from accounts import events
+
+    logger.error(
+        "Attachment %s (%s) refused: %s", attachment.pk, attachment.file.name, error
+    )
+    events.record(
+        events.Kind.ATTACHMENT_TAMPERED,
+        user=user,
+        request=request,
+        attachment_id=attachment.pk,
+        ticket_id=attachment.ticket_id,
+        file=attachment.file.name,
+        reason=str(error),
+    )
+    return AttachmentUnreadable(str(error))
+
+
+def read_range(
+    attachment, start: int = 0, end: int | None = None, *, request=None, user=None
+):
+    """Plaintext bytes ``start..end`` (inclusive) of the attachment, streamed.
+
+    The first piece is decrypted before this returns, so a body that fails
+    authentication at the start raises ``AttachmentUnreadable`` here, before any
+    response begins; a failure further on stops the stream at the bad chunk (its bytes
+    are never released). Either way a security event is recorded.
+    """
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    if end is None:
+        end = attachment.size - 1
+    if not attachment.encryption_key_id:
+        return _plain_range(attachment, start, end)
+    try:
+        data_key = filecrypt.unwrap_data_key(
+            keyring(), attachment.encryption_key_id, attachment.wrapped_key
+        )
+        pieces = filecrypt.decrypt_range(
+            lambda offset: open_at(attachment.file.name, offset),
+            data_key,
+            attachment.size,
+            start,
+            end,
+        )
+        first = next(pieces, b"")
+    except (filecrypt.DecryptionError, KeyRingError) as error:
+        raise _refuse(attachment, error, request=request, user=user) from error
+
+    def stream():
+        yield first
+        try:
+            yield from pieces
+        except filecrypt.DecryptionError as error:
+            raise _refuse(attachment, error, request=request, user=user) from error
+
+    return stream()
+
+
+def _plain_range(attachment, start: int, end: int):
+    handle = open_at(attachment.file.name, start)
+    remaining = end - start + 1
+
+    def stream():
+        nonlocal remaining
+        try:
+            while remaining > 0:
+                piece = handle.read(min(remaining, filecrypt.CHUNK_SIZE))
+                if not piece:
+                    return
+                remaining -= len(piece)
+                yield piece
+        finally:
+            handle.close()
+
+    return stream()
+
+
+class _Hashing:
+    """Passes reads through, keeping the SHA-256 and length of what went by."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def read(self, size=-1):
+        data = self._stream.read(size)
+        self.digest.update(data)
+        self.count += len(data)
+        return data
+
+
+def encrypt_existing(attachment) -> bool:
+    """Replace a plaintext body by its encryption; ``False`` when already encrypted.
+
+    The ciphertext goes to a new name first; the row then points at it (in a
+    transaction that re-checks the row), and only then is the plaintext deleted, so an
+    interrupted run leaves every row readable and a second run carries on. The body must
+    still match the row's size and SHA-256, or nothing changes.
+    """
+    from .models import Attachment
+
+    if attachment.encryption_key_id:
+        return False
+    backend = attachment_backend()
+    old_name = attachment.file.name
+    data_key = filecrypt.new_data_key()
+    key_id, wrapped = filecrypt.wrap_data_key(keyring(), data_key)
+    folder, base = os.path.split(old_name)
+    target = backend.get_available_name(os.path.join(folder, "enc-" + base))
+    with backend.open(old_name, "rb") as handle:
+        hashing = _Hashing(handle)
+        reader = filecrypt.EncryptingReader(hashing, data_key, attachment.size)
+        new_name = backend.save(target, File(reader, name=base))
+    if (
+        hashing.count != attachment.size
+        or hashing.digest.hexdigest() != attachment.sha256
+    ):
+        backend.delete(new_name)
+        raise AttachmentUnreadable(
+            f"{old_name}: the stored bytes do not match the recorded size and SHA-256; "
+            "left as it is."
+        )
+    with transaction.atomic():
+        row = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if row.encryption_key_id or row.file.name != old_name:
+            backend.delete(new_name)
+            return False
+        Attachment.objects.filter(pk=row.pk).update(
+            file=new_name, encryption_key_id=key_id, wrapped_key=wrapped
+        )
+    backend.delete(old_name)
+    attachment.file.name = new_name
+    attachment.encryption_key_id, attachment.wrapped_key = key_id, wrapped
+    return True
+
+
+def rewrap_key(attachment, ring=None) -> bool:
+    """Re-wrap the data key under the ring's current key (the body is not touched);
+    ``False`` when the file is plaintext or already under the current key."""
+    from .models import Attachment
+
+    ring = ring or keyring()
+    if (
+        not attachment.encryption_key_id
+        or attachment.encryption_key_id == ring.current_id
+    ):
+        return False
+    data_key = filecrypt.unwrap_data_key(
+        ring, attachment.encryption_key_id, attachment.wrapped_key
+    )
+    key_id, wrapped = filecrypt.wrap_data_key(ring, data_key)
+    changed = Attachment.objects.filter(
+        pk=attachment.pk,
+        encryption_key_id=attachment.encryption_key_id,
+        wrapped_key=attachment.wrapped_key,
+    ).update(encryption_key_id=key_id, wrapped_key=wrapped)
+    return bool(changed)

@@ -53,3 +53,25 @@ for _name in (
 def attachment_storage() -> AttachmentStorage:
     """Callable given to ``FileField(storage=...)`` (kept stable for migrations)."""
     return AttachmentStorage()
+
+
+def open_at(name: str, offset: int = 0):
+    """A readable stream of the stored file ``name`` from byte ``offset``.
+
+    On S3 this is one ranged GET (only the asked bytes travel); elsewhere the storage's
+    own file, seeked. Used to stream encrypted bodies chunk by chunk.
+    """
+    backend = attachment_backend()
+    connection = getattr(backend, "connection", None)
+    if connection is not None and hasattr(backend, "bucket_name"):
+        from storages.utils import clean_name
+
+        key = backend._normalize_name(clean_name(name))
+        response = connection.meta.client.get_object(
+            Bucket=backend.bucket_name, Key=key, Range=f"bytes={offset}-"
+        )
+        return response["Body"]
+    handle = backend.open(name, "rb")
+    if offset:
+        handle.seek(offset)
+    return handle

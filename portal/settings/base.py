@@ -227,6 +227,15 @@ if AWS_STORAGE_BUCKET_NAME:
         "OPTIONS": {**_s3, "location": "attachments", "querystring_expire": 60},
     }
 
+# --- Encryption at rest (portal/keyring.py, docs/security.md) ---------------------------
+# "id:base64key,id2:base64key": the first key encrypts, every key decrypts. Or a file with
+# one "id:base64key" per line. ATTACHMENT_ENCRYPTION=off stores new files in plaintext.
+ATTACHMENT_ENCRYPTION = env_bool("ATTACHMENT_ENCRYPTION", True)
+ATTACHMENT_ENCRYPTION_KEYS = env_str("ATTACHMENT_ENCRYPTION_KEYS", "")
+ATTACHMENT_ENCRYPTION_KEY_FILE = env_str("ATTACHMENT_ENCRYPTION_KEY_FILE", "")
+# Only dev turns this on: without keys, a key file is made outside the repository.
+ATTACHMENT_ENCRYPTION_GENERATE_KEY_FILE = False
+
 # --- Email ----------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Support <support@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

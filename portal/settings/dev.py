@@ -7,3 +7,4 @@ GRAPHQL_DEBUG = True
 STORAGES["staticfiles"] = {
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }  # noqa: F405
+ATTACHMENT_ENCRYPTION_GENERATE_KEY_FILE = True

@@ -2,6 +2,7 @@
 """Production: every secret comes from the environment, and the process refuses to
 start without them."""
 
+from portal.keyring import check_production_settings
 from portal.logs import logging_config
 
 from .base import *  # noqa: F403
@@ -22,6 +23,11 @@ SECURE_HSTS_PRELOAD = True
 # SECURE_SSL_REDIRECT=false, SECURE_HSTS_SECONDS=0), or nobody could sign in.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+check_production_settings(
+    enabled=ATTACHMENT_ENCRYPTION,
+    keys=ATTACHMENT_ENCRYPTION_KEYS,
+    key_file=ATTACHMENT_ENCRYPTION_KEY_FILE,
+)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", True)
 LOG_FORMAT = env_str("LOG_FORMAT", "json")
 LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)

@@ -33,3 +33,8 @@ STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Quiet test output: tests that read INFO lines raise the level with caplog.
 LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "WARNING"))
+# A fixed, public test key (not a secret): tests of the key ring override it.
+ATTACHMENT_ENCRYPTION = True
+ATTACHMENT_ENCRYPTION_KEYS = "test1:dGVzdC1vbmx5LWF0dGFjaG1lbnQta2V5LTMyYnl0ZXM="
+ATTACHMENT_ENCRYPTION_KEY_FILE = ""
+ATTACHMENT_ENCRYPTION_GENERATE_KEY_FILE = False

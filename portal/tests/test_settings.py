@@ -1,5 +1,6 @@
 """Settings per environment: production refuses to start without its secrets."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -10,6 +11,11 @@ import pytest
 from portal.settings.env import email_settings_from_url, env_bool, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
+PROD_KEYS = "k1:" + base64.b64encode(b"k" * 32).decode()
+CONFIGURED = {
+    "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+    "ALLOWED_HOSTS": "support.example.com",
+}
 
 
 def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
@@ -23,6 +29,9 @@ def run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
             "ALLOWED_HOSTS",
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "ATTACHMENT_ENCRYPTION",
+            "ATTACHMENT_ENCRYPTION_KEYS",
+            "ATTACHMENT_ENCRYPTION_KEY_FILE",
         }
     }
     env.update(env_overrides)
@@ -59,12 +68,32 @@ def test_production_passes_deploy_checks_when_configured():
         {
             "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
             "ALLOWED_HOSTS": "support.example.com",
+            "ATTACHMENT_ENCRYPTION_KEYS": PROD_KEYS,
         },
         "--deploy",
         "--fail-level",
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_attachment_keys():
+    result = run_check(CONFIGURED)
+    assert result.returncode != 0
+    assert "ATTACHMENT_ENCRYPTION_KEYS (or ATTACHMENT_ENCRYPTION_KEY_FILE)" in (
+        result.stderr
+    )
+
+
+def test_production_refuses_a_malformed_attachment_key():
+    result = run_check(CONFIGURED | {"ATTACHMENT_ENCRYPTION_KEYS": "k1:c2hvcnQ="})
+    assert result.returncode != 0
+    assert "the key 'k1' must be 32 bytes" in result.stderr
+
+
+def test_production_starts_without_keys_when_encryption_is_off_explicitly():
+    result = run_check(CONFIGURED | {"ATTACHMENT_ENCRYPTION": "off"})
+    assert result.returncode == 0, result.stderr
 
 
 def _without_settings(env_overrides: dict) -> dict:
@@ -77,6 +106,9 @@ def _without_settings(env_overrides: dict) -> dict:
             "ALLOWED_HOSTS",
             "DJANGO_SETTINGS_MODULE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "ATTACHMENT_ENCRYPTION",
+            "ATTACHMENT_ENCRYPTION_KEYS",
+            "ATTACHMENT_ENCRYPTION_KEY_FILE",
         }
     }
     return env | env_overrides
@@ -114,6 +146,7 @@ def test_server_entry_points_default_to_production_settings(module):
             {
                 "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
                 "ALLOWED_HOSTS": "support.example.com",
+                "ATTACHMENT_ENCRYPTION_KEYS": PROD_KEYS,
             }
         ),
         capture_output=True,

@@ -51,7 +51,8 @@ def attachment_upload_to(instance, filename):
 
 class Attachment(models.Model):
     """A private file. Served only by ``tickets.views_attachments`` after a permission
-    check; ``sha256`` lets backups and support verify the bytes."""
+    check; ``sha256`` (of the plaintext) lets backups and support verify the bytes.
+    Stored encrypted at rest unless ``ATTACHMENT_ENCRYPTION`` is off."""
 
     ticket = models.ForeignKey(
         Ticket,
@@ -77,6 +78,15 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size in bytes"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # Envelope encryption (portal.filecrypt): the body is ciphertext when
+    # ``encryption_key_id`` is set; the data key, wrapped by that master key, lives here
+    # so that a key rotation re-wraps it without rewriting the file.
+    encryption_key_id = models.CharField(
+        _("encryption key id"), max_length=32, blank=True, default=""
+    )
+    wrapped_key = models.CharField(
+        _("wrapped data key"), max_length=128, blank=True, default=""
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("uploaded by"),

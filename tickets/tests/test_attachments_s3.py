@@ -11,10 +11,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from accounts.models import SecurityEvent
+from portal import filecrypt
 from tickets import services
 from tickets.models import Attachment
 
-from .factories import png_bytes, upload
+from .factories import make_customer, png_bytes, upload
 
 BUCKET = "portal-attachments-test"
 
@@ -93,9 +95,54 @@ def _get(url):
         return error.code, b""
 
 
-def test_s3_download_redirects_to_a_short_lived_signed_url(
+def test_s3_encrypted_bucket_holds_only_ciphertext_and_the_view_streams_it(
     s3_storage, client, ticket, alice
 ):
+    secret = b"".join(b"TOP SECRET row %06d\n" % i for i in range(30000))  # 3 chunks
+    services.reply(alice, ticket, body="see", attachments=[upload("plan.txt", secret)])
+    attachment = Attachment.objects.get()
+    key = f"attachments/{attachment.file.name}"
+    stored = s3_storage.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert b"TOP SECRET" not in stored
+    assert stored.startswith(filecrypt.MAGIC)
+    assert attachment.encryption_key_id == "test1"
+
+    client.force_login(alice)
+    response = client.get(attachment.get_absolute_url())
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == secret
+    response = client.get(
+        attachment.get_absolute_url(), headers={"Range": "bytes=262100-262199"}
+    )
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 262100-262199/{len(secret)}"
+    assert b"".join(response.streaming_content) == secret[262100:262200]
+
+    client.force_login(make_customer())
+    assert client.get(attachment.get_absolute_url()).status_code == 404
+
+
+def test_s3_tampered_object_is_refused(s3_storage, client, ticket, alice):
+    services.reply(
+        alice, ticket, body="see", attachments=[upload("plan.txt", b"TOP SECRET\n")]
+    )
+    attachment = Attachment.objects.get()
+    key = f"attachments/{attachment.file.name}"
+    stored = bytearray(s3_storage.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    stored[-1] ^= 0x01
+    s3_storage.put_object(Bucket=BUCKET, Key=key, Body=bytes(stored))
+    client.force_login(alice)
+    response = client.get(attachment.get_absolute_url())
+    assert response.status_code == 500
+    assert b"TOP SECRET" not in response.content
+    assert SecurityEvent.objects.filter(kind="attachment_tampered").count() == 1
+
+
+def test_s3_download_redirects_to_a_short_lived_signed_url(
+    s3_storage, client, ticket, alice, settings
+):
+    """Plaintext objects (written with ATTACHMENT_ENCRYPTION=off) keep the redirect."""
+    settings.ATTACHMENT_ENCRYPTION = False
     data = png_bytes(2, 2)
     services.reply(alice, ticket, body="see", attachments=[upload("shot.png", data)])
     attachment = Attachment.objects.get()
@@ -117,8 +164,6 @@ def test_s3_download_redirects_to_a_short_lived_signed_url(
 
 
 def test_s3_download_is_denied_like_a_missing_file(s3_storage, client, ticket, alice):
-    from .factories import make_customer
-
     services.reply(
         alice, ticket, body="see", attachments=[upload("a.png", png_bytes())]
     )
