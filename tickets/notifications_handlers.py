@@ -81,6 +81,8 @@ def _context(ticket, user) -> dict:
         "requester_name": name_shown_to(user, ticket.requester),
         "assignee_name": name_shown_to(user, ticket.assignee),
         "ticket_url": _ticket_url(ticket, user),
+        # threading headers (portal.notifications.threads): replies go to the queue
+        "reply_to": ticket.queue.inbound_address,
     }
 
 
