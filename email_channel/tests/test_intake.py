@@ -322,3 +322,25 @@ def test_the_acknowledgement_and_replies_form_one_thread(alice, agent, queue, ac
         headers={"In-Reply-To": to_alice[0].extra_headers["Message-ID"]},
     )
     assert act(ingest, reply).line() == f"replied {ticket.reference}"
+
+
+def test_the_acknowledgement_suggests_articles_and_invites_a_reply(alice, queue, act):
+    from kb.models import ArticlePage, KnowledgeBasePage
+
+    index = KnowledgeBasePage.objects.first()
+    article = ArticlePage(
+        title="Printer troubleshooting",
+        slug="printer-troubleshooting",
+        summary="When the printer stops.",
+        audience="public",
+        body=[("paragraph", "<p>Turn the printer off and on.</p>")],
+    )
+    index.add_child(instance=article)
+    article.save_revision().publish()
+    from wagtail.search.backends import get_search_backend
+
+    get_search_backend().add(article)
+    act(ingest, make_email(subject="Printer is broken"))
+    [ack] = [m for m in mail.outbox if m.to == ["alice@acme.example"]]
+    assert "Reply to this email to add to your request." in ack.body
+    assert "- Printer troubleshooting: " in ack.body
