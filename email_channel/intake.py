@@ -150,6 +150,17 @@ def _body(parsed, *, reply: bool, refused: list[str]) -> str:
     return text[: services.MAX_BODY_LENGTH]
 
 
+def _follow(parsed, ticket, queue) -> None:
+    """People in Cc who may see the ticket follow it, so replies reach them too;
+    a Cc never shows the ticket to anyone else."""
+    for address in parsed.cc:
+        if address in (parsed.sender, (queue.inbound_address or "").lower()):
+            continue
+        user = _user_for(address)
+        if user is not None and permissions.can(user, "watch", ticket):
+            services.add_watcher(user, ticket)
+
+
 def _decide(parsed, record: InboundMessage, queue: Queue, mailbox) -> Result:
     if parsed.automated:
         raise _Ignore(parsed.automated)
@@ -177,6 +188,7 @@ def _decide(parsed, record: InboundMessage, queue: Queue, mailbox) -> Result:
                 attachments=accepted,
             )
             record.comment = comment
+            _follow(parsed, ticket, queue)
             return Result(Outcome.REPLIED, ticket.reference)
         if denial[0] == permissions.INVALID:  # finished: a follow-up ticket
             followup = f"(Follow-up to {ticket.reference})\n\n"
@@ -199,6 +211,7 @@ def _decide(parsed, record: InboundMessage, queue: Queue, mailbox) -> Result:
         source=Source.EMAIL,
         attachments=accepted,
     )
+    _follow(parsed, ticket, queue)
     return Result(Outcome.CREATED, ticket.reference)
 
 

@@ -44,6 +44,7 @@ class ParsedEmail:
     sender_name: str
     subject: str
     recipients: list[str]
+    cc: list[str]
     in_reply_to: str
     references: str
     text: str
@@ -180,6 +181,11 @@ def parse(raw: bytes) -> ParsedEmail:
         )
         if "@" in address
     ]
+    cc = [
+        address.lower()
+        for _name, address in getaddresses(_all(message, "Cc"))
+        if "@" in address
+    ]
     body_part = None
     try:
         body_part = message.get_body(preferencelist=("plain", "html"))
@@ -231,6 +237,7 @@ def parse(raw: bytes) -> ParsedEmail:
         sender_name=str(sender_name or ""),
         subject=_header(message, "Subject"),
         recipients=recipients,
+        cc=cc,
         in_reply_to=_header(message, "In-Reply-To"),
         references=_header(message, "References"),
         text=text.replace("\r\n", "\n").replace("\x00", ""),

@@ -344,3 +344,14 @@ def test_the_acknowledgement_suggests_articles_and_invites_a_reply(alice, queue,
     [ack] = [m for m in mail.outbox if m.to == ["alice@acme.example"]]
     assert "Reply to this email to add to your request." in ack.body
     assert "- Printer troubleshooting: " in ack.body
+
+
+def test_cc_parties_who_may_see_the_ticket_follow_it(alice, bob, queue):
+    from tickets.tests.factories import make_customer
+
+    make_customer(email="outsider@other.example")
+    raw = make_email(
+        headers={"Cc": "Bob <bob@acme.example>, outsider@other.example"},
+    )
+    ticket = Ticket.objects.get(reference=ingest(raw).reference)
+    assert [u.email for u in ticket.watchers.all()] == ["bob@acme.example"]
