@@ -62,15 +62,22 @@ def main():
 
     call_command("migrate", verbosity=0)
     settings.PORTAL_RATE_LIMITS = {**settings.PORTAL_RATE_LIMITS, "email_inbound": ""}
+    from django.contrib.auth.models import Group
+
     from accounts.models import User
     from accounts.services import register_customer
     from email_channel.intake import ingest
     from email_channel.models import InboundMessage
     from tickets.models import Queue, Ticket
 
+    group, _ = Group.objects.get_or_create(name="Bench email agents")
     queue, _ = Queue.objects.get_or_create(
         slug="bench-email",
-        defaults={"name": "Bench email", "inbound_address": "bench@helpdesk.example"},
+        defaults={
+            "name": "Bench email",
+            "inbound_address": "bench@helpdesk.example",
+            "agent_group": group,
+        },
     )
     senders = []
     for n in range(50):
@@ -82,9 +89,9 @@ def main():
     run = time.strftime("%Y%m%d%H%M%S")
     png = _png()
 
-    def message(n: int, subject: str) -> bytes:
+    def message(n: int, subject: str, sender: int | None = None) -> bytes:
         mail = EmailMessage()
-        mail["From"] = senders[n % len(senders)]
+        mail["From"] = senders[(n if sender is None else sender) % len(senders)]
         mail["To"] = "bench@helpdesk.example"
         mail["Subject"] = subject
         mail["Message-ID"] = make_msgid(
@@ -102,8 +109,9 @@ def main():
     outcomes = {}
     started = time.perf_counter()
     for n in range(args.messages):
-        if n % 5 == 4 and created:
-            raw = message(n, f"Re: [{created[-1]}] follow-up")
+        if n % 5 == 4 and created:  # the requester answers their last ticket
+            reference, by = created[-1]
+            raw = message(n, f"Re: [{reference}] follow-up", sender=by)
         else:
             raw = message(n, f"Bench message {n}")
         t0 = time.perf_counter()
@@ -111,7 +119,7 @@ def main():
         timings.append(time.perf_counter() - t0)
         outcomes[str(result.outcome)] = outcomes.get(str(result.outcome), 0) + 1
         if result.outcome == "created":
-            created.append(result.reference)
+            created.append((result.reference, n))
     elapsed = time.perf_counter() - started
     timings.sort()
     result = {
