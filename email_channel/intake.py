@@ -80,8 +80,18 @@ def _mailbox_of(queue) -> Mailbox | None:
 
 
 def _thread_ticket(parsed) -> Ticket | None:
-    """The ticket this message answers: our Message-IDs first, then a message of the
-    thread we received, then the subject's reference."""
+    """The ticket this message answers (a merged ticket's target)."""
+    ticket = _threaded(parsed)
+    for _hop in range(5):
+        if ticket is None or ticket.merged_into_id is None:
+            break
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def _threaded(parsed) -> Ticket | None:
+    """Our Message-IDs first, then a message of the thread we received, then the
+    subject's reference."""
     chain = f"{parsed.in_reply_to} {parsed.references}"
     for reference in threads.references_in(chain):
         ticket = Ticket.objects.filter(reference=reference).first()

@@ -66,7 +66,7 @@ def _header(message, name: str) -> str:
         value = next(
             (v for k, v in message.raw_items() if k.lower() == name.lower()), ""
         )
-    return " ".join(str(value or "").split())
+    return " ".join(str(value or "").replace("\x00", "").split())
 
 
 def _all(message, name: str) -> list[str]:
@@ -229,7 +229,8 @@ def parse(raw: bytes) -> ParsedEmail:
             value = message.policy.header_fetch_parse(name, value)
         except Exception:  # noqa: S110 - an undecodable header stays as it came
             value = str(value)
-        headers.append((name, " ".join(str(value).split())))
+        value = str(value).replace("\x00", "")  # PostgreSQL refuses NUL in text
+        headers.append((name.replace("\x00", ""), " ".join(value.split())))
     return ParsedEmail(
         message_id=message_id,
         key=hashlib.sha256(key_source).hexdigest(),

@@ -355,3 +355,26 @@ def test_cc_parties_who_may_see_the_ticket_follow_it(alice, bob, queue):
     )
     ticket = Ticket.objects.get(reference=ingest(raw).reference)
     assert [u.email for u in ticket.watchers.all()] == ["bob@acme.example"]
+
+
+def test_nul_characters_in_headers_and_body_are_dropped(alice, queue):
+    raw = (
+        b"From: alice@acme.example\r\nSubject: nul\x00here\r\n"
+        b"X-Odd: a\x00b\r\nMessage-ID: <nul@acme.example>\r\n"
+        b"Content-Type: text/plain\r\n\r\nbody\x00text\r\n"
+    )
+    assert ingest(raw).outcome == Outcome.CREATED
+    ticket = Ticket.objects.get()
+    assert (ticket.subject, ticket.description) == ("nulhere", "bodytext")
+    assert "X-Odd: ab" in InboundMessage.objects.get().headers
+
+
+def test_a_reply_to_a_merged_ticket_lands_on_its_target(alice, agent, queue, acme):
+    from tickets import services
+    from tickets.tests.factories import TicketFactory
+
+    first = TicketFactory(requester=alice, queue=queue, organization=acme)
+    second = TicketFactory(requester=alice, queue=queue, organization=acme)
+    services.merge(agent, first, second)
+    result = ingest(make_email(subject=f"Re: [{first.reference}] still broken"))
+    assert result.line() == f"replied {second.reference}"
