@@ -35,6 +35,7 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob(
         "api-tokens-purge", "accounts.tasks.purge_api_tokens", cron="20 3 * * *"
     ),
+    ScheduledJob("email-fetch", "email_channel.tasks.fetch_email", minutes=1),
     ScheduledJob("kb-flush-counters", "kb.tasks.flush_counters", minutes=1),
     ScheduledJob("tickets-sla-scan", "tickets.tasks.scan_sla", minutes=5),
     ScheduledJob(

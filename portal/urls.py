@@ -32,6 +32,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("graphql/", include("graphql_api.urls")),
     path("portal/", include("tickets.urls")),
+    path("email/", include("email_channel.urls")),
     path(
         "kb/", include("kb.urls")
     ),  # /kb/search/, /kb/suggest/; pages fall through to Wagtail

@@ -23,6 +23,8 @@ Who gets what:
 The actor of a change is never emailed about it (except the receipt above).
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import dateformat, timezone
@@ -36,8 +38,10 @@ from portal.notifications.sending import (
 )
 
 from . import hooks
-from .models import Comment, EventKind, Priority, Status, TicketEvent
+from .models import Comment, EventKind, Priority, Source, Status, TicketEvent
 from .permissions import is_support_team, name_shown_to
+
+logger = logging.getLogger(__name__)
 
 NOTIFIED_KINDS = (
     EventKind.CREATED,
@@ -81,6 +85,8 @@ def _context(ticket, user) -> dict:
         "requester_name": name_shown_to(user, ticket.requester),
         "assignee_name": name_shown_to(user, ticket.assignee),
         "ticket_url": _ticket_url(ticket, user),
+        # threading headers (portal.notifications.threads): replies go to the queue
+        "reply_to": ticket.queue.inbound_address,
     }
 
 
@@ -104,9 +110,27 @@ def _message(event, kind, user, *, actor, preference=None, **context) -> Outgoin
     )
 
 
+def _suggested_articles(ticket) -> list[dict]:
+    """A few knowledge-base articles for the subject of a ticket that came by email
+    (the portal suggests them while the form is filled in). A search failure never
+    costs the ticket: no suggestions then."""
+    from kb.services import suggest_articles
+
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    try:
+        articles = suggest_articles(ticket.requester, ticket.subject, 3)
+        return [{"title": a.title, "url": base + (a.url or "")} for a in articles]
+    except Exception:
+        logger.exception("article suggestions for %s failed", ticket.reference)
+        return []
+
+
 def _created(event, actor):
     ticket = event.ticket
-    yield _message(event, "ticket_created", ticket.requester, actor=None)
+    extra = {}
+    if ticket.source == Source.EMAIL:  # the acknowledgement is answered by email
+        extra = {"by_email": True, "suggestions": _suggested_articles(ticket)}
+    yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
     User = get_user_model()
     agents = (
         User.objects.filter(groups=ticket.queue.agent_group_id, is_active=True)

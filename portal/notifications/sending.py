@@ -45,6 +45,7 @@ from django.utils.functional import Promise
 
 from portal import outbox
 
+from . import threads
 from .models import SentNotification
 
 logger = logging.getLogger(__name__)
@@ -222,7 +223,14 @@ def _send(row: SentNotification, recipient) -> str:
         subject, text, html = render_email(
             row.kind, {"recipient": recipient if is_user else None, **row.context}
         )
-    email = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
+    headers = {}
+    reference = row.context.get("reference")
+    if reference:  # an email about a ticket: one thread per ticket in mail clients
+        subject = threads.tagged_subject(subject, reference)
+        headers = threads.headers(reference, reply_to=row.context.get("reply_to", ""))
+    email = EmailMultiAlternatives(
+        subject=subject, body=text, to=[recipient.email], headers=headers
+    )
     email.attach_alternative(html, "text/html")
     email.send()
     return subject

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "accounts",
     "kb",
     "tickets",
+    "email_channel",
     "graphql_api",
     # wagtail
     "wagtail.contrib.forms",
@@ -347,6 +348,15 @@ TICKETS_REFERENCE_PREFIX = "HD"
 TICKETS_ATTACHMENT_MAX_BYTES = env_int("TICKETS_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 TICKETS_AUTO_CLOSE_DAYS = env_int("TICKETS_AUTO_CLOSE_DAYS", 7)
 
+# Email channel (email_channel, docs/email.md). Messages the intake could not decide
+# are written here (ingest_email exits 75); the domain of our Message-IDs.
+EMAIL_SPOOL_DIR = Path(
+    env_str("EMAIL_SPOOL_DIR", str(BASE_DIR / "var" / "email-spool"))
+)
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "")
+# extra CA bundle for a mail server with a private certificate (IMAPS/STARTTLS)
+EMAIL_IMAP_CA_FILE = env_str("EMAIL_IMAP_CA_FILE", "")
+
 
 # --- kb -------------------------------------------------------------------------------
 # Rendered KB pages for anonymous readers (kb.page_cache): seconds a page is kept, 0 to
@@ -447,6 +457,8 @@ BACKUP_KEEP_MONTHLY = env_int("BACKUP_KEEP_MONTHLY", 12)
 # GraphQL requests have their own.
 PORTAL_RATE_LIMITS = {
     "ticket_create": env_str("TICKET_CREATE_RATE_LIMIT", "20/h"),
+    # messages one sender may mail to the helpdesk (email_channel.intake)
+    "email_inbound": env_str("EMAIL_INBOUND_RATE_LIMIT", "30/h"),
     # an organization manager's invitations: each one emails an address
     "organization_invite": env_str("INVITATION_RATE_LIMIT", "30/h"),
 }

@@ -1,0 +1,87 @@
+"""Email threading for ticket notifications: the one place that makes and recognises
+our Message-IDs.
+
+Every email about a ticket gets a Message-ID ``<hd.HD-000123.<nonce>.<sig>@domain>``
+whose signature (an HMAC of the reference and nonce under ``SECRET_KEY``) lets the
+email intake recognise a reply to it and know its ticket without a lookup table, and
+lets nobody forge one for another ticket. All emails of a ticket name the same thread
+root (``<hd.HD-000123.thread.<sig>@domain>``) in ``In-Reply-To``/``References``, so
+mail clients group them; the subject carries ``[HD-000123]``.
+"""
+
+import hashlib
+import hmac
+import re
+import uuid
+
+from django.conf import settings
+
+_OURS = re.compile(r"<?hd\.([A-Za-z]+-\d+)\.([A-Za-z0-9]+)\.([0-9a-f]{20})@[^>\s]+>?")
+
+
+def domain() -> str:
+    configured = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "")
+    if configured:
+        return configured
+    sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", "") or "")
+    found = re.search(r"@([A-Za-z0-9.-]+)", sender)
+    return found.group(1) if found else "helpdesk.invalid"
+
+
+def _sign(reference: str, nonce: str) -> str:
+    key = f"email-thread:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, f"{reference}.{nonce}".encode(), hashlib.sha256).hexdigest()[
+        :20
+    ]
+
+
+def message_id(reference: str, nonce: str | None = None) -> str:
+    nonce = nonce or uuid.uuid4().hex
+    return f"<hd.{reference}.{nonce}.{_sign(reference, nonce)}@{domain()}>"
+
+
+def thread_root(reference: str) -> str:
+    return message_id(reference, "thread")
+
+
+def reference_of(value: str) -> str | None:
+    """The ticket reference of one of our Message-IDs, or None (a forged or foreign
+    id is not ours)."""
+    for found in _OURS.finditer(str(value or "")):
+        reference, nonce, signature = found.groups()
+        if hmac.compare_digest(signature, _sign(reference, nonce)):
+            return reference
+    return None
+
+
+def references_in(header: str) -> list[str]:
+    """Ticket references of every id of ours in an In-Reply-To/References value."""
+    found = []
+    for candidate in re.findall(r"<[^<>]+>", str(header or "")):
+        reference = reference_of(candidate)
+        if reference and reference not in found:
+            found.append(reference)
+    return found
+
+
+def is_ours(value: str) -> bool:
+    return reference_of(value) is not None
+
+
+def tagged_subject(subject: str, reference: str) -> str:
+    tag = f"[{reference}]"
+    return subject if tag in subject else f"{tag} {subject}"[:255]
+
+
+def headers(reference: str, *, reply_to: str = "", extra_references=()) -> dict:
+    """Headers for one email about ticket ``reference``."""
+    root = thread_root(reference)
+    chain = [root, *[r for r in extra_references if r and r != root]]
+    result = {
+        "Message-ID": message_id(reference),
+        "In-Reply-To": chain[-1],
+        "References": " ".join(chain),
+    }
+    if reply_to:
+        result["Reply-To"] = reply_to
+    return result
