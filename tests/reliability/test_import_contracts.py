@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ["portal", "accounts", "tickets", "kb", "graphql_api", "bench", "tests"]
+PACKAGES = [
+    "portal",
+    "accounts",
+    "tickets",
+    "kb",
+    "email_channel",
+    "graphql_api",
+    "bench",
+    "tests",
+]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
