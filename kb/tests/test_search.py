@@ -296,3 +296,14 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     ]
     assert titles_for(client) == ["Password rules", "Reset your password"]
     assert flush_counters()["searches"] == 5  # every search still counted
+
+
+def test_snippets_keep_sentence_boundaries():
+    text = (
+        "Lumen is a sync service. " * 8
+        + "Deleted files stay in the trash for thirty days. You can restore them. "
+        + "Unrelated words follow here. " * 12
+    )
+    snippet = str(highlight_snippet(text, "trash"))
+    assert snippet.startswith("… Deleted files stay in the <mark>trash</mark>")
+    assert snippet.endswith(". …")  # ends after a full stop, not mid-sentence
