@@ -316,7 +316,8 @@ def _ranked_ids(articles, query: str) -> list[int]:
     index, ids = _index_rows(articles)
     if index is None:
         return []
-    return index.rank(query, ids)
+    with _INDEX_LOCK:  # another thread may be adding articles to it
+        return index.rank(query, ids)
 
 
 def search_articles(user, query: str, *, category=None, locale=None):
@@ -348,7 +349,8 @@ def closest_articles(user, query: str, *, limit: int = 3, locale=None) -> list:
     index, ids = _index_rows(articles)
     if index is None:
         return []
-    closest = index.closest(query, ids, limit)
+    with _INDEX_LOCK:
+        closest = index.closest(query, ids, limit)
     found = articles.in_bulk(closest)
     return [found[pk] for pk in closest if pk in found]
 
