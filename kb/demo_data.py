@@ -216,12 +216,14 @@ def _create_article(spec, category, articles, images, documents, editor):
     article.tags.add(*spec.get("tags", []))
     if spec.get("scheduled_in_days"):
         article.go_live_at = timezone.now() + timedelta(days=spec["scheduled_in_days"])
-        article.save_revision(user=editor).publish(user=editor)
+        article.save_revision(user=editor).publish()
     elif spec.get("awaiting_approval"):
         article.save_revision(user=editor)
         article.get_workflow().start(article, editor)
     else:
-        article.save_revision(user=editor).publish(user=editor)
+        # Written by the editor, published as already reviewed content (editors
+        # cannot publish themselves: kb migration 0006).
+        article.save_revision(user=editor).publish()
     return article
 
 

@@ -10,6 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 WORD = re.compile(r"\w+", re.UNICODE)
+_ENDS = (". ", "! ", "? ")  # where a sentence ends, for snippet boundaries
 
 
 # Per process: (article id, digest of its summary and body as stored) → search text.
@@ -51,11 +52,23 @@ def highlight_snippet(text: str, query: str, *, width: int = 220) -> str:
         r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE
     )
     first = pattern.search(text)
-    start = max(0, (first.start() if first else 0) - width // 3)
+    at = first.start() if first else 0
+    start = max(0, at - width // 3)
     if start:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < start + 30 else start
+        # begin at the sentence holding the match when it starts close enough,
+        # else at a word
+        sentence = max(text.rfind(end, max(0, at - width // 2), at) for end in _ENDS)
+        if sentence >= 0:
+            start = sentence + 2
+        else:
+            space = text.find(" ", start)
+            start = space + 1 if 0 <= space < start + 30 else start
     window = text[start : start + width]
+    if start + width < len(text):
+        # end with a sentence when one ends in the second half of the window
+        last = max(window.rfind(end) for end in _ENDS)
+        if last >= width // 2:
+            window = window[: last + 1]
     parts, last = [], 0
     for match in pattern.finditer(window):
         parts.append(escape(window[last : match.start()]))
@@ -63,5 +76,5 @@ def highlight_snippet(text: str, query: str, *, width: int = 220) -> str:
         last = match.end()
     parts.append(escape(window[last:]))
     prefix = "… " if start else ""
-    suffix = " …" if start + width < len(text) else ""
+    suffix = " …" if start + len(window) < len(text) else ""
     return mark_safe(prefix + "".join(parts) + suffix)  # noqa: S308 - parts escaped

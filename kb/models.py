@@ -21,6 +21,7 @@ from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
+from wagtail.models.workflows import AbstractGroupApprovalTask
 from wagtail.search import index
 
 from .blocks import ArticleBodyBlock
@@ -354,3 +355,36 @@ class UnansweredSearch(models.Model):
 
     def __str__(self):
         return self.query_string
+
+
+class PeerReviewTask(AbstractGroupApprovalTask):
+    """Approval by a member of the chosen groups other than the person who asked for
+    it: the submitter gets no approve or reject action on their own submission and
+    does not see it among the pages awaiting their review (superusers excepted, who
+    may publish directly anyway). The KB's review workflow uses it (migration 0005)."""
+
+    @staticmethod
+    def _requested_by(obj):
+        state = getattr(obj, "current_workflow_state", None)
+        return getattr(state, "requested_by_id", None)
+
+    def get_actions(self, obj, user):
+        if not user.is_superuser and self._requested_by(obj) == user.pk:
+            return []
+        return super().get_actions(obj, user)
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        states = super().get_task_states_user_can_moderate(user, **kwargs)
+        if user.is_superuser:
+            return states
+        return states.exclude(workflow_state__requested_by=user)
+
+    @classmethod
+    def get_description(cls):
+        return _(
+            "Members of the chosen groups approve; nobody approves their own request"
+        )
+
+    class Meta:
+        verbose_name = _("Peer review task")
+        verbose_name_plural = _("Peer review tasks")

@@ -10,7 +10,7 @@ import threading
 import time
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -21,6 +21,8 @@ from wagtail.models import Locale
 
 from portal.counters import add_to
 
+from . import ranking
+from .highlight import article_text
 from .models import ArticleDailyViews, ArticleFeedback, ArticlePage, UnansweredSearch
 from .permissions import can_view_article, visible_articles
 
@@ -251,25 +253,106 @@ def _in_locale(queryset, locale):
     return queryset.filter(locale_id=locale_id)
 
 
-def _search(user, query, *, category, locale, public, operator):
-    query = search_text(query)
+def _articles(user, *, category, locale, public):
     articles = _in_locale(visible_articles(user, public=public), locale)
     if category is not None:
         articles = articles.child_of(category)
-    if not query:
-        return articles, articles.none()
-    return articles, articles.search(query, operator=operator)
+    return articles
+
+
+# Per process: locale id → its language code (for stop words and stemming).
+_LANGUAGES: dict[int, str] = {}
+# Per process: locale id → the inverted index of that locale's articles (kb.ranking),
+# brought up to date on every search from the (id, last published) pairs it reads.
+_INDEXES: dict[int, ranking.Index] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def _language(locale_id: int) -> str:
+    code = _LANGUAGES.get(locale_id)
+    if code is None:
+        code = (
+            Locale.objects.filter(pk=locale_id)
+            .values_list("language_code", flat=True)
+            .first()
+            or translation.get_language()
+        )
+        _LANGUAGES[locale_id] = code
+    return code
+
+
+def _index_rows(articles) -> tuple[ranking.Index, list[int]]:
+    """The index of ``articles``' locale, up to date for them, and their ids: one
+    statement when nothing changed, one more (with tags) for articles published since."""
+    rows = list(articles.values_list("pk", "locale_id", "last_published_at"))
+    if not rows:
+        return None, []
+    locale_id = rows[0][1]
+    with _INDEX_LOCK:
+        index = _INDEXES.get(locale_id)
+        if index is None:
+            index = _INDEXES[locale_id] = ranking.Index(_language(locale_id))
+        stale = [pk for pk, _, stamp in rows if index.stamps.get(pk) != stamp]
+        if stale:
+            for article in (
+                ArticlePage.objects.filter(pk__in=stale)
+                .only("pk", "title", "summary", "body", "last_published_at")
+                .prefetch_related("tags")
+            ):
+                index.add(
+                    article.pk,
+                    {
+                        "title": article.title,
+                        "tags": " ".join(tag.name for tag in article.tags.all()),
+                        "summary": article.summary,
+                        "body": article_text(article),
+                    },
+                    stamp=article.last_published_at,
+                )
+    return index, [pk for pk, _, _ in rows]
+
+
+def _ranked_ids(articles, query: str) -> list[int]:
+    index, ids = _index_rows(articles)
+    if index is None:
+        return []
+    with _INDEX_LOCK:  # another thread may be adding articles to it
+        return index.rank(query, ids)
 
 
 def search_articles(user, query: str, *, category=None, locale=None):
-    """Full-text search over the live articles ``user`` may read.
+    """Search over the live articles ``user`` may read, as ``ArticleHits`` (sliceable,
+    countable), best match first; an empty query gives no results.
 
-    ``category`` (a CategoryPage) narrows to its articles; ``locale`` defaults to the
-    active language's locale. Returns Wagtail search results (sliceable, countable),
-    best match first; an empty query gives no results."""
-    return _search(
-        user, query, category=category, locale=locale, public=None, operator="and"
-    )[1]
+    A question in words, not a keyword list: stop words are ignored, words stemmed (or
+    matched by prefix), articles with every word come first, then those with some,
+    each by relevance (``kb.ranking``). ``category`` (a CategoryPage) narrows to its
+    articles; ``locale`` defaults to the active language's locale."""
+    return search_article_hits(user, query, category=category, locale=locale)
+
+
+def closest_articles(user, query: str, *, limit: int = 3, locale=None) -> list:
+    """For a question nothing answered: the readable articles whose titles look most
+    like it (PostgreSQL: ``pg_trgm`` word similarity; elsewhere a character match)."""
+    query = search_text(query)
+    if not query:
+        return []
+    articles = _in_locale(visible_articles(user), locale)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        return list(
+            articles.annotate(similar=TrigramWordSimilarity(query, "title"))
+            .filter(similar__gt=0.2)
+            .order_by("-similar", "title")[:limit]
+        )
+    index, ids = _index_rows(articles)
+    if index is None:
+        return []
+    with _INDEX_LOCK:
+        closest = index.closest(query, ids, limit)
+    found = articles.in_bulk(closest)
+    return [found[pk] for pk in closest if pk in found]
 
 
 class ArticleHits:
@@ -309,13 +392,11 @@ def search_article_hits(
     ``kb.permissions.public_q()`` the request already has."""
     from .permissions import allowed_audiences
 
-    articles, results = _search(
-        user, query, category=category, locale=locale, public=public, operator="and"
-    )
+    articles = _articles(user, category=category, locale=locale, public=public)
+    text = search_text(query)
 
     def match_ids() -> list[int]:
-        found = results.get_queryset() if hasattr(results, "get_queryset") else results
-        return list(found.values_list("pk", flat=True))
+        return _ranked_ids(articles, text) if text else []
 
     key = (
         search_text(query),
@@ -362,16 +443,15 @@ _match_ids_cache = _MatchIdsCache()
 
 
 def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:
-    """The best few readable articles for a draft ticket subject (deflection).
-
-    Any word may match (a subject is a sentence, not a keyword list); if nothing
-    matches, the last word is treated as unfinished and autocompleted."""
+    """The best few readable articles for a draft ticket subject (deflection): the
+    search's ranking; if nothing matches, the last word is treated as unfinished and
+    autocompleted."""
     query = search_text(query)
     if len(query) < 2:
         return []
     limit = max(1, min(int(limit), 20))
     articles = _in_locale(visible_articles(user), locale)
-    found = list(articles.search(query, operator="or")[:limit])
+    found = search_article_hits(user, query, locale=locale)[:limit]
     if not found:
         found = list(articles.autocomplete(query)[:limit])
     return found

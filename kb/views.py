@@ -13,7 +13,7 @@ from wagtail.models import Locale
 from . import services
 from .forms import FeedbackForm, SearchForm
 from .highlight import article_text, highlight_snippet
-from .models import ArticlePage
+from .models import ArticlePage, KnowledgeBasePage
 from .permissions import can_view_article, public_q, visible_categories
 
 PER_PAGE = 10
@@ -50,6 +50,13 @@ def search(request):
     if query and page_obj.number == 1:
         services.record_search(query, result_count=paginator.count)
     categories = visible_categories(public=public).filter(locale_id=locale_id)
+    closest = []
+    if query and not paginator.count:
+        closest = services.closest_articles(
+            request.user, query, locale=Locale(pk=locale_id)
+        )
+    kb_index = KnowledgeBasePage.objects.live().filter(locale_id=locale_id).first()
+    crumbs = list(kb_index.get_ancestors(inclusive=True)[1:]) if kb_index else []
     return TemplateResponse(
         request,
         "kb/search.html",
@@ -60,6 +67,8 @@ def search(request):
             "categories": categories.order_by("path"),
             "page_obj": page_obj,
             "hits": hits,
+            "closest": closest,
+            "crumbs": crumbs,
         },
     )
 

@@ -213,18 +213,30 @@ def _backdate(ticket, delta):
         model.objects.filter(ticket=ticket).update(created_at=F("created_at") - delta)
 
 
+def _wait(ticket, *, minutes):
+    """Let time pass before the next step: everything so far moves ``minutes`` into
+    the past (so first-response and resolution times are hours, not milliseconds)."""
+    _backdate(ticket, timedelta(minutes=minutes))
+    ticket.refresh_from_db()
+
+
 def _walk(ticket, target, n, *, requester, agent):
-    """Take a fresh ticket to ``target`` the way people would."""
+    """Take a fresh ticket to ``target`` the way people would, with realistic pauses
+    between the steps (first reply after 20 minutes to 9 hours, resolution after
+    one to three days)."""
     if target == "new":
         return
     if target == "withdrawn":
+        _wait(ticket, minutes=120 + 60 * (n % 20))
         services.change_status(requester, ticket, "withdrawn")
         return
     if target == "rejected":
+        _wait(ticket, minutes=30 + 40 * (n % 6))
         services.change_status(
             agent, ticket, "rejected", reason="Duplicate of an earlier request."
         )
         return
+    _wait(ticket, minutes=20 + 53 * (n % 10))
     services.change_status(agent, ticket, "open")
     services.reply(
         agent,
@@ -235,6 +247,7 @@ def _walk(ticket, target, n, *, requester, agent):
     services.set_tags(agent, ticket, TAGS[n % len(TAGS)])
     if target == "open":
         return
+    _wait(ticket, minutes=60 + 30 * (n % 5))
     services.self_assign(agent, ticket)
     services.change_status(agent, ticket, "in_progress")
     services.add_internal_note(
@@ -245,6 +258,7 @@ def _walk(ticket, target, n, *, requester, agent):
     services.log_time(agent, ticket, minutes=15 + 5 * (n % 6), note="Investigation")
     if target == "in_progress":
         return
+    _wait(ticket, minutes=180 + 45 * (n % 8))
     if target == "waiting_on_customer":
         services.reply(
             agent,
@@ -259,6 +273,7 @@ def _walk(ticket, target, n, *, requester, agent):
         )
         services.change_status(agent, ticket, "on_hold")
         return
+    _wait(ticket, minutes=360 + 97 * (n % 17))
     services.reply(
         requester,
         ticket,
@@ -269,11 +284,13 @@ def _walk(ticket, target, n, *, requester, agent):
             )
         ],
     )
+    _wait(ticket, minutes=240 + 83 * (n % 13))
     services.reply(
         agent, ticket, body="Fixed on our side; please restart the Lumen client."
     )
     services.change_status(agent, ticket, "resolved")
     if target == "closed":
+        _wait(ticket, minutes=600 + 120 * (n % 7))
         services.change_status(requester, ticket, "closed")
     if n % 3 != 2:
         services.rate(

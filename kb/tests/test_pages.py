@@ -127,7 +127,7 @@ class KnowledgeBasePageTests(WagtailPageTestCase):
         editor.groups.add(Group.objects.get(name="Editors"))
         permissions = self.category.permissions_for_user(editor)
         self.assertTrue(permissions.can_add_subpage())
-        self.assertTrue(permissions.can_publish())
+        self.assertFalse(permissions.can_publish())  # they submit for review
         self.assertTrue(editor.has_perm("wagtailadmin.access_admin"))
         workflow = self.article.get_workflow()
         self.assertEqual(workflow.name, "Knowledge base review")

@@ -25,12 +25,59 @@ def test_a_word_only_in_the_body_finds_the_article(make_article, client):
     assert "<mark>thermostat</mark>" in str(hit["snippet"])
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="stemming needs PostgreSQL"
-)
-def test_postgres_search_stems_words(make_article):
+def test_search_stems_words_on_every_database(make_article):
     article = make_article(body=[("paragraph", "<p>Uploading resumes by itself.</p>")])
     assert list(services.search_articles(None, "uploads")) == [article]
+
+
+def test_a_question_finds_the_article_stop_words_ignored(make_article):
+    deleted = make_article(
+        "Recover deleted files", body=[("paragraph", "<p>Open the trash.</p>")]
+    )
+    versions = make_article(
+        "Restore an earlier version", body=[("paragraph", "<p>Version history.</p>")]
+    )
+    make_article("Invite members", body=[("paragraph", "<p>Send invitations.</p>")])
+    # every word of "restore deleted file" is in neither: the one with most words
+    # (deleted, file) first, then the one with "restore", nothing for the rest
+    found = list(services.search_articles(None, "how do I restore a deleted file"))
+    assert found == [deleted, versions]
+    # all words first: "restore version" is in one article only
+    assert list(services.search_articles(None, "restore an old version")) == [versions]
+    # typo tolerance from the knowledge base's own words
+    assert list(services.search_articles(None, "recovr delted")) == [deleted]
+    # only stop words: nothing meaningful, but no error
+    assert list(services.search_articles(None, "how do I")) == []
+
+
+def test_polish_questions_match_by_prefix(make_article):
+    from django.utils import translation
+    from wagtail.models import Locale
+
+    polish = Locale.objects.create(language_code="pl")
+    english = make_article(
+        "Przywracanie wcześniejszej wersji pliku", body=[("paragraph", "<p>x</p>")]
+    )
+    article = english.copy_for_translation(polish, copy_parents=True)
+    article.save_revision().publish()
+    with translation.override("pl"):
+        found = services.search_articles(
+            None, "jak przywrócić wersję pliku", locale=polish
+        )
+    assert [a.pk for a in found] == [article.pk]
+
+
+def test_nothing_found_offers_the_closest_titles_and_support(make_article, client):
+    article = make_article("Cancel your subscription", body=[("paragraph", "<p>x</p>")])
+    assert services.closest_articles(None, "cancel my subscription") == [article]
+    assert services.closest_articles(None, "qqqq") == []
+    response = client.get("/kb/search/", {"q": "qqqq"})
+    assert response.context["hits"] == []
+    page = response.content.decode()
+    assert "Nothing matched" in page
+    assert 'href="/portal/tickets/new/"' in page
+    assert 'aria-label="Breadcrumb"' in page
+    assert '<li aria-current="page">Search</li>' in page
 
 
 def test_category_filter_narrows_results(make_article, make_category, client):
@@ -108,8 +155,10 @@ def test_search_page_runs_the_full_text_match_once(
     for n in range(12):
         make_article(f"Heron {n}", body=[("paragraph", "<p>heron</p>")])
     client.get("/kb/search/", {"q": "heron"})  # site and locale lookups warm
-    # view restrictions, ids of all matches, the page's articles, categories, site
-    with django_assert_num_queries(5):
+    # view restrictions, ids of the visible articles (all matches ranked from the
+    # in-process index), the page's articles, categories, KB index and its ancestors
+    # for the breadcrumbs, site
+    with django_assert_num_queries(7):
         response = client.get("/kb/search/", {"q": "heron", "page": 2})
     assert len(response.context["hits"]) == 2
     assert response.context["page_obj"].paginator.count == 12
@@ -192,7 +241,6 @@ def test_article_text_follows_the_content(make_article):
 def test_on_postgresql_the_search_expression_has_an_index():
     """Wagtail matches ``(title || body) @@ query``; migration kb 0003 indexes exactly
     that expression, so the planner can use it (checked with sequential scans off)."""
-    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL full-text search only")
@@ -217,8 +265,9 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     assert [h["article"].title for h in first.context["hits"]] == [
         "Reset your password"
     ]
-    # view restrictions, the page's articles, categories, site: no full-text match
-    with django_assert_num_queries(4):
+    # view restrictions, the page's articles, categories, breadcrumbs (2), site:
+    # no match
+    with django_assert_num_queries(6):
         again = client.get("/kb/search/", {"q": "password"})
     assert [h["article"].title for h in again.context["hits"]] == [
         "Reset your password"
@@ -247,3 +296,14 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     ]
     assert titles_for(client) == ["Password rules", "Reset your password"]
     assert flush_counters()["searches"] == 5  # every search still counted
+
+
+def test_snippets_keep_sentence_boundaries():
+    text = (
+        "Lumen is a sync service. " * 8
+        + "Deleted files stay in the trash for thirty days. You can restore them. "
+        + "Unrelated words follow here. " * 12
+    )
+    snippet = str(highlight_snippet(text, "trash"))
+    assert snippet.startswith("… Deleted files stay in the <mark>trash</mark>")
+    assert snippet.endswith(". …")  # ends after a full stop, not mid-sentence

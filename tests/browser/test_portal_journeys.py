@@ -233,6 +233,14 @@ def test_phone_viewport_has_no_horizontal_scrolling_and_theme_toggles(
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
         screenshot(f"phone-{name}")
 
+    # the page heading stands out from section headings on a phone
+    page.goto(live_server.url + "/kb/")
+    sizes = page.evaluate(
+        "['h1', 'h2'].map(t => parseFloat(getComputedStyle("
+        "document.querySelector(t) || document.createElement(t)).fontSize))"
+    )
+    assert sizes[0] >= 28 and sizes[1] < sizes[0] - 4, sizes
+
     # tables turn into cards: the header row is hidden, cells carry their labels
     page.goto(live_server.url + "/portal/tickets/?status=all")
     expect(page.locator("table.ticket-table thead")).to_be_hidden()

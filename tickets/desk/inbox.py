@@ -31,6 +31,7 @@ class SavedView:
 
 
 SAVED_VIEWS = [
+    SavedView("open", _("Open work in my queues")),
     SavedView("mine", _("My tickets")),
     SavedView("unassigned", _("Unassigned in my queues")),
     SavedView("queues", _("All in my queues")),
@@ -40,7 +41,9 @@ SAVED_VIEWS = [
     SavedView("all", _("All visible tickets")),
 ]
 SAVED_VIEW_SLUGS = {view.slug for view in SAVED_VIEWS}
-DEFAULT_VIEW = "queues"
+# The inbox opens on live work: not resolved, closed, rejected or withdrawn (a status
+# filter chosen in the bar still narrows within it; "All in my queues" has the rest).
+DEFAULT_VIEW = "open"
 
 # ?order= values → ORDER BY; "-x" sorts descending. Priority sorts by urgency
 # (``Priority.order_expression``), so "-priority" puts critical first.
@@ -75,6 +78,8 @@ def saved_view_queryset(
         qs = qs.open().filter(assignee=user)
     elif view == "unassigned":
         qs = qs.open().unassigned().filter(queue__in=queues)
+    elif view == "open":
+        qs = qs.open().filter(queue__in=queues)
     elif view == "queues":
         qs = qs.filter(queue__in=queues)
     elif view == "at_risk":

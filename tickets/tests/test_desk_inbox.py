@@ -69,6 +69,27 @@ def test_saved_views(client, agent, queue, alice):
     assert len(view("queues")) == 5
 
 
+def test_inbox_opens_on_open_work(client, agent, queue, alice):
+    live = TicketFactory(requester=alice, queue=queue, subject="live")
+    done = {}
+    for status in (Status.REJECTED, Status.WITHDRAWN, Status.RESOLVED):
+        done[status] = TicketFactory(requester=alice, queue=queue, subject=status)
+    services.change_status(
+        agent, done[Status.REJECTED], Status.REJECTED, reason="Duplicate."
+    )
+    services.change_status(alice, done[Status.WITHDRAWN], Status.WITHDRAWN)
+    services.change_status(agent, done[Status.RESOLVED], Status.OPEN)
+    services.change_status(agent, done[Status.RESOLVED], Status.RESOLVED)
+    client.force_login(agent)
+    response = client.get(INBOX)
+    assert response.context["view"] == "open"
+    assert refs(response) == [live.reference]
+    everything = client.get(INBOX, {"view": "queues"})
+    assert sorted(refs(everything)) == sorted(
+        [live.reference, *(t.reference for t in done.values())]
+    )
+
+
 def test_per_queue_view(client, supervisor, ticket, other_queue, alice):
     other = TicketFactory(requester=alice, queue=other_queue)
     client.force_login(supervisor)
@@ -349,7 +370,8 @@ def test_row_without_organization_assignee_or_open_deadline(
     services.change_status(agent, ticket, Status.RESOLVED)
     Ticket.objects.filter(pk=ticket.pk).update(assignee=None)
     client.force_login(agent)
-    row = _row_html(client.get(INBOX).content.decode(), ticket.reference)
+    page = client.get(INBOX, {"view": "queues"}).content.decode()  # resolved too
+    row = _row_html(page, ticket.reference)
     cells = row.count("<td>—</td>")
     assert cells == 3  # organization, assignee, due (a resolved ticket has none)
     assert '<span class="desk-status desk-status--resolved">Resolved</span>' in row
@@ -371,7 +393,8 @@ def test_row_dates_follow_the_users_language_and_time_zone(client, agent, queue,
     profile.current_time_zone = "Europe/Warsaw"
     profile.save()
     client.force_login(agent)
-    row = _row_html(client.get(INBOX).content.decode(), ticket.reference)
+    page = client.get(INBOX, {"view": "queues"}).content.decode()  # resolved too
+    row = _row_html(page, ticket.reference)
     local = timezone.localtime(updated, timezone.get_fixed_timezone(60))
     with translation.override("pl"):
         expected = formats.date_format(local, "d M H:i")  # what |date printed
