@@ -177,7 +177,7 @@ GUARDIAN_RAISE_403 = False
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("pl", "Polski")]
+LANGUAGES = [("en", "English"), ("pl", "Polski"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
