@@ -59,14 +59,27 @@ def _zone(name: str):
         return None
 
 
+def supported_language(code) -> str:
+    """``code`` when it is one of ``settings.LANGUAGES``, else "" (a bad cookie or
+    profile value is ignored silently: the caller falls back to English)."""
+    if isinstance(code, str) and code in dict(settings.LANGUAGES):
+        return code
+    return ""
+
+
 class UserPreferencesMiddleware:
     """Apply the signed-in user's ``locale`` and ``time_zone`` for this request.
 
-    Runs after ``LocaleMiddleware`` (which chose a language from the browser) and
-    ``AuthenticationMiddleware``; an empty or unknown preference leaves the site's
-    choice. The time zone is restored after the response so that it never leaks into
-    the next request served by the same thread; the language stays active until
-    ``LocaleMiddleware`` has set ``Content-Language`` and re-chooses it next request.
+    Runs after ``LocaleMiddleware`` and ``AuthenticationMiddleware``. A language prefix
+    in the path (``/pl/…``, ``/ru/…``) always wins: it names the page's language. On an
+    unprefixed path ``LocaleMiddleware`` chose English; for a signed-in user the
+    profile language replaces it, else the language cookie the header switcher set (so
+    a visitor who switched before signing in keeps the language), else the browser's
+    ``Accept-Language``. An empty or unknown value falls through silently, to English
+    at the end. The time zone is restored after the response so that it
+    never leaks into the next request served by the same thread; the language stays
+    active until ``LocaleMiddleware`` has set ``Content-Language`` and re-chooses it
+    next request.
     """
 
     def __init__(self, get_response):
@@ -76,8 +89,12 @@ class UserPreferencesMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        language = getattr(user, "locale", "")
-        if language and language in dict(settings.LANGUAGES):
+        if not translation.get_language_from_path(request.path_info):
+            # the profile, else the switcher's cookie, else the browser's
+            # Accept-Language (Django skips a bad cookie value), else English
+            language = supported_language(
+                getattr(user, "locale", "")
+            ) or translation.get_language_from_request(request)
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         zone = _zone(getattr(user, "time_zone", ""))
