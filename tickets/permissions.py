@@ -198,7 +198,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
     in principle, but not in the ticket's current state)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown ticket action {action!r}")
-    missing = (NOT_FOUND, "No such ticket.")
+    missing = (NOT_FOUND, _("No such ticket."))
     if not _active(user):
         return missing
     supervisor = is_supervisor(user)
@@ -219,60 +219,60 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
     if action == "view_internal":
         return need(
             supervisor or viewer or "view_internal_notes" in perms,
-            "Internal notes are for the support team.",
+            _("Internal notes are for the support team."),
         )
     if action == "reply":
         return need(
             supervisor or "comment_ticket" in perms,
-            "You cannot reply to this ticket.",
+            _("You cannot reply to this ticket."),
         ) or need(
             not final,
-            "This ticket is finished; replies are no longer accepted.",
+            _("This ticket is finished; replies are no longer accepted."),
             INVALID,
         )
     if action == "add_note":
         return need(
             supervisor or "add_internal_note" in perms,
-            "Only the support team can add internal notes.",
+            _("Only the support team can add internal notes."),
         )
     if action == "assign":
         return need(
             supervisor or "assign_ticket" in perms,
-            "You cannot assign this ticket.",
-        ) or need(not final, "A finished ticket cannot be reassigned.", INVALID)
+            _("You cannot assign this ticket."),
+        ) or need(not final, _("A finished ticket cannot be reassigned."), INVALID)
     if action == "change_status":
-        return need(staff, "Only the support team can change the status.") or need(
+        return need(staff, _("Only the support team can change the status.")) or need(
             bool(lifecycle.allowed_next(status, parties(user, ticket))),
-            "This ticket's status cannot change any more.",
+            _("This ticket's status cannot change any more."),
             INVALID,
         )
     if action in ("change_priority", "move_queue", "set_tags", "log_time"):
-        return need(staff, "Only the support team can do this.")
+        return need(staff, _("Only the support team can do this."))
     if action == "merge":
-        return need(staff, "Only the support team can merge tickets.") or need(
+        return need(staff, _("Only the support team can merge tickets.")) or need(
             not final and ticket.merged_into_id is None,
-            "A finished or merged ticket cannot be merged.",
+            _("A finished or merged ticket cannot be merged."),
             INVALID,
         )
     if action == "watch":
         return need(
             staff or not roles.is_staff_member(user),
-            "Read-only accounts cannot follow tickets.",
+            _("Read-only accounts cannot follow tickets."),
         )
     if action == "rate":
         return (
             need(
                 requester and "rate_ticket" in perms,
-                "Only the requester can rate a ticket.",
+                _("Only the requester can rate a ticket."),
             )
             or need(
                 status in (Status.RESOLVED, Status.CLOSED),
-                "A ticket can be rated once it is resolved.",
+                _("A ticket can be rated once it is resolved."),
                 INVALID,
             )
             or need(
                 ticket.satisfaction_rating is None,
-                "This ticket has already been rated.",
+                _("This ticket has already been rated."),
                 INVALID,
             )
         )
@@ -281,26 +281,26 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
         if staff:
             who.add(lifecycle.STAFF)
         return need(
-            bool(who), "Only the requester or the support team can close it."
+            bool(who), _("Only the requester or the support team can close it.")
         ) or need(
             lifecycle.is_allowed(status, Status.CLOSED, who),
-            "This ticket cannot be closed now.",
+            _("This ticket cannot be closed now."),
             INVALID,
         )
     if action == "reopen":
         who = parties(user, ticket)
         return need(
-            bool(who), "Only the requester or the support team can reopen it."
+            bool(who), _("Only the requester or the support team can reopen it.")
         ) or need(
             status in (Status.RESOLVED, Status.CLOSED)
             and lifecycle.is_allowed(status, Status.OPEN, who),
-            "This ticket cannot be reopened now.",
+            _("This ticket cannot be reopened now."),
             INVALID,
         )
     if action == "withdraw":
-        return need(requester, "Only the requester can withdraw a ticket.") or need(
+        return need(requester, _("Only the requester can withdraw a ticket.")) or need(
             lifecycle.is_allowed(status, Status.WITHDRAWN, {lifecycle.REQUESTER}),
-            "This ticket can no longer be withdrawn.",
+            _("This ticket can no longer be withdrawn."),
             INVALID,
         )
     raise AssertionError(action)  # pragma: no cover
@@ -535,7 +535,7 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
 
     reference = str(reference).strip().upper()
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query: no such ticket
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     try:
         ticket = (
             visible_tickets(user)
@@ -543,9 +543,9 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
             .get(reference=reference)
         )
     except Ticket.DoesNotExist:
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     if action != "view" and not can(user, action, ticket):
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     return ticket
 
 

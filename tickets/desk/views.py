@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
@@ -189,7 +190,11 @@ def bulk_view(request):
     if result.done:
         messages.success(
             request,
-            _("Updated %(count)d ticket(s): %(refs)s")
+            ngettext(
+                "Updated %(count)d ticket(s): %(refs)s",
+                "Updated %(count)d ticket(s): %(refs)s",
+                len(result.done),
+            )
             % {"count": len(result.done), "refs": ", ".join(result.done)},
         )
     for reference, reason in result.failed:
