@@ -224,3 +224,30 @@ def test_the_sitemap_lists_every_language_version(client, polish_article):
         '<xhtml:link rel="alternate" hreflang="pl" '
         'href="http://localhost/pl/kb/getting-started/sync-your-files/"/>' in xml
     )
+
+
+@pytest.fixture
+def russian_index(article):
+    """The KB index translated into Russian, its category and article not."""
+    russian, _ = Locale.objects.get_or_create(language_code="ru")
+    kb = KnowledgeBasePage.objects.get(locale=Locale.get_default())
+    translated = kb.copy_for_translation(russian, copy_parents=True).specific
+    translated.title = "База знаний"
+    translated.save_revision().publish()
+    return translated
+
+
+@pytest.mark.django_db
+def test_untranslated_pages_fall_back_for_a_signed_in_reader(
+    client, make_user, russian_index, article
+):
+    client.force_login(make_user("carol@example.com", locale="ru"))
+    # an unprefixed public page is English by its URL: off to the Russian one
+    response = client.get(article.url + "?x=1")
+    assert response.status_code == 302
+    assert response["Location"] == "/ru" + article.url + "?x=1"
+    for path in ("/ru/kb/getting-started/", "/ru" + article.url):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert lang_of(response) == "ru"
+        assert 'class="notice language-fallback"' in response.content.decode()
