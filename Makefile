@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean
+.PHONY: install install-dev run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
 
 install: $(STAMP)
 
@@ -67,6 +67,19 @@ bench-full: install-dev
 
 fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz graphql_api/tests
+
+# Translations (locale/<lang>/LC_MESSAGES): `make messages` refreshes the .po catalogues
+# from the source (needs GNU gettext: apt-get install gettext), `make compilemessages`
+# builds the .mo files, which are committed so a fresh clone needs no gettext.
+MESSAGE_LANGS := -l pl -l ru
+MESSAGE_IGNORES := --ignore=.venv --ignore=node_modules --ignore=test-artifacts --ignore=bench \
+	--ignore=staticfiles
+messages: install
+	$(BIN)/python manage.py makemessages $(MESSAGE_LANGS) $(MESSAGE_IGNORES) --domain django --no-obsolete
+	$(BIN)/python manage.py makemessages $(MESSAGE_LANGS) $(MESSAGE_IGNORES) --domain djangojs --no-obsolete
+
+compilemessages: install
+	$(BIN)/python manage.py compilemessages $(MESSAGE_LANGS) --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

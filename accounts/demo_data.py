@@ -28,6 +28,10 @@ CUSTOMERS = [
     ("carol@globex.example", "Carol Chen", "globex", "manager"),
 ]
 
+# One demo customer reads the portal in Polish and one in Russian (their pages and
+# emails follow the profile language; sign in as them to see it).
+LOCALES = {"bob@acme.example": "pl", "carol@globex.example": "ru"}
+
 
 def _user(context: DemoContext, email: str, name: str, *, superuser=False) -> User:
     user = User.objects.filter(email=email).first()
@@ -65,6 +69,9 @@ def load(context: DemoContext) -> None:
     customers_group = Group.objects.get(name=roles.CUSTOMERS)
     for email, name, slug, role in CUSTOMERS:
         user = _user(context, email, name)
+        if user.locale != LOCALES.get(email, ""):
+            user.locale = LOCALES.get(email, "")
+            user.save(update_fields=["locale"])
         user.groups.add(customers_group)
         setup_member(organizations[slug], user, role)
         users[email] = user

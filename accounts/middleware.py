@@ -12,7 +12,9 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import is_valid_path
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -59,14 +61,34 @@ def _zone(name: str):
         return None
 
 
+def supported_language(code) -> str:
+    """``code`` when it is one of ``settings.LANGUAGES``, else "" (a bad cookie or
+    profile value is ignored silently: the caller falls back to English)."""
+    if isinstance(code, str) and code in dict(settings.LANGUAGES):
+        return code
+    return ""
+
+
+def _resolves_in(request, path: str, language: str) -> bool:
+    with translation.override(language):
+        return is_valid_path(path, getattr(request, "urlconf", None))
+
+
 class UserPreferencesMiddleware:
     """Apply the signed-in user's ``locale`` and ``time_zone`` for this request.
 
-    Runs after ``LocaleMiddleware`` (which chose a language from the browser) and
-    ``AuthenticationMiddleware``; an empty or unknown preference leaves the site's
-    choice. The time zone is restored after the response so that it never leaks into
-    the next request served by the same thread; the language stays active until
-    ``LocaleMiddleware`` has set ``Content-Language`` and re-chooses it next request.
+    Runs after ``LocaleMiddleware`` and ``AuthenticationMiddleware``. A language prefix
+    in the path (``/pl/…``, ``/ru/…``) always wins: it names the page's language. On an
+    unprefixed path ``LocaleMiddleware`` chose English; for a signed-in user the
+    profile language replaces it, else the language cookie the header switcher set (so
+    a visitor who switched before signing in keeps the language), else the browser's
+    ``Accept-Language``. An empty or unknown value falls through silently, to English
+    at the end. An unprefixed public page (``/kb/…``) is English by its URL: a GET is
+    redirected to the same page under the user's language prefix, anything else is
+    answered in English. The time zone is restored after the response so that it
+    never leaks into the next request served by the same thread; the language stays
+    active until ``LocaleMiddleware`` has set ``Content-Language`` and re-chooses it
+    next request.
     """
 
     def __init__(self, get_response):
@@ -76,8 +98,23 @@ class UserPreferencesMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
-        language = getattr(user, "locale", "")
-        if language and language in dict(settings.LANGUAGES):
+        if not translation.get_language_from_path(request.path_info):
+            # the profile, else the switcher's cookie, else the browser's
+            # Accept-Language (Django skips a bad cookie value), else English
+            language = supported_language(
+                getattr(user, "locale", "")
+            ) or translation.get_language_from_request(request)
+            if language != settings.LANGUAGE_CODE and not _resolves_in(
+                request, request.path_info, language
+            ):
+                # a public page (KB, sign-in): its URLs in this language carry the
+                # prefix, and the unprefixed one only resolves in English
+                prefixed = f"/{language}{request.path_info}"
+                if request.method in ("GET", "HEAD") and _resolves_in(
+                    request, prefixed, language
+                ):
+                    return HttpResponseRedirect(f"/{language}{request.get_full_path()}")
+                language = settings.LANGUAGE_CODE
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         zone = _zone(getattr(user, "time_zone", ""))

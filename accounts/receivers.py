@@ -4,16 +4,34 @@ failed sign-in, password and second-factor changes, email confirmation). Connect
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import signals as auth_signals
+from django.utils import translation
 
 from . import events, services
+from .middleware import supported_language
 
 Kind = events.Kind
 
 
 def on_logged_in(sender, request, user, **kwargs):
     events.record(Kind.LOGIN, user=user, request=request)
+    _adopt_language(request, user)
+
+
+def _adopt_language(request, user):
+    """A user without a profile language keeps the one they were reading in when
+    they signed in (the page's prefix or the switcher's cookie): their later pages and
+    emails use it. An explicit profile choice is never overwritten."""
+    if request is None or getattr(user, "locale", None) != "":
+        return
+    language = supported_language(
+        translation.get_language_from_path(request.path_info) or ""
+    ) or supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""))
+    if language and language != settings.LANGUAGE_CODE:
+        user.locale = language
+        user.save(update_fields=["locale"])
 
 
 def on_logged_out(sender, request, user, **kwargs):

@@ -557,7 +557,9 @@ PROFILE_FIELDS = [
 def update_profile(user: User, **values) -> User:
     unknown = set(values) - set(PROFILE_FIELDS)
     if unknown:
-        raise AccountError(f"Not profile fields: {', '.join(sorted(unknown))}")
+        raise AccountError(
+            _("Not profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     for name, value in values.items():
         setattr(user, name, value)
     user.save(update_fields=list(values))

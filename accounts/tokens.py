@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import events
 from .models import ApiToken
@@ -42,7 +43,8 @@ def parse_scopes(value) -> list[str]:
     unknown = set(scopes) - VALID_SCOPES
     if not scopes or unknown:
         raise TokenError(
-            f"Scopes must be among read, write (got {', '.join(sorted(unknown)) or 'none'})."
+            _("Scopes must be among read, write (got %(unknown)s).")
+            % {"unknown": ", ".join(sorted(unknown)) or _("none")}
         )
     return scopes
 
@@ -52,9 +54,9 @@ def create_token(
 ) -> NewToken:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise TokenError("A token needs a name of 1 to 100 characters.")
+        raise TokenError(_("A token needs a name of 1 to 100 characters."))
     if expires_days is not None and expires_days <= 0:
-        raise TokenError("Expiry must be a positive number of days.")
+        raise TokenError(_("Expiry must be a positive number of days."))
     scope_list = parse_scopes(scopes)
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_SCHEME}_{prefix}.{secrets.token_urlsafe(32)}"
@@ -113,14 +115,14 @@ def authenticate_authorization(header: str | None) -> ApiToken | None:
     (401) instead of silently falling back to the session."""
     if header is None:
         return None
-    scheme, _, secret = header.strip().partition(" ")
+    scheme, _sep, secret = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise TokenError(
-            "Malformed Authorization header: use 'Authorization: Bearer <token>'."
+            _("Malformed Authorization header: use 'Authorization: Bearer <token>'.")
         )
     token = authenticate_bearer(secret.strip())
     if token is None:
-        raise TokenError("Invalid, expired or revoked API token.")
+        raise TokenError(_("Invalid, expired or revoked API token."))
     return token
 
 

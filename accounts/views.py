@@ -1,8 +1,9 @@
 """Profile, API tokens, organization members and invitations. Thin: parse, call a
 service, render."""
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,14 +11,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from portal import ratelimits
 
 from . import permissions, services, tokens
 from .forms import InvitationForm, ProfileForm, TokenForm
+from .middleware import supported_language
 from .models import Invitation, Membership, Organization
 
 
@@ -181,7 +185,8 @@ def organization_detail(request, slug):
                 form.add_error("email", str(error))
             else:
                 messages.success(
-                    request, _("Invitation sent to %s.") % invitation.email
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": invitation.email},
                 )
                 return redirect("accounts:organization", slug=organization.slug)
         status = 400
@@ -231,7 +236,8 @@ def invitation(request, token):
         else:
             messages.success(
                 request,
-                _("You joined %s.") % membership.organization.name,
+                _("You joined %(organization)s.")
+                % {"organization": membership.organization.name},
             )
             return redirect("accounts:profile")
     return TemplateResponse(
@@ -247,3 +253,39 @@ def invitation(request, token):
             ).exists(),
         },
     )
+
+
+def set_language(request):
+    """The header's language switcher: Django's ``set_language`` (POST ``language``
+    and ``next``; sets the language cookie, redirects to ``next`` in the new
+    language), plus two things it cannot do here.
+
+    * ``next`` may already carry a prefix (``/pl/kb/…``). Django's ``translate_url``
+      resolves it in the active language, where Wagtail's catch-all page pattern would
+      read ``pl/kb/…`` as a page path and build ``/ru/pl/kb/…``; so the prefix is
+      dropped and the URL translated from English.
+    * A signed-in user's profile language is what unprefixed pages and emails use
+      (``UserPreferencesMiddleware``), so the choice is saved there too.
+    """
+    if request.method == "POST" and "next" in request.POST:
+        post = request.POST.copy()
+        post["next"] = _without_language_prefix(post["next"])
+        request.POST = post
+    with translation.override(settings.LANGUAGE_CODE):
+        response = django_set_language(request)
+    language = supported_language(request.POST.get("language", ""))
+    user = request.user
+    if request.method == "POST" and language and user.is_authenticated:
+        if user.locale != language:
+            user.locale = language
+            user.save(update_fields=["locale"])
+    return response
+
+
+def _without_language_prefix(url: str) -> str:
+    parts = urlsplit(url)
+    language = translation.get_language_from_path(parts.path)
+    if not language:
+        return url
+    path = parts.path[len(language) + 1 :] or "/"
+    return urlunsplit(parts._replace(path=path))

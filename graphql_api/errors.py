@@ -8,6 +8,7 @@ written by graphql-core for the caller and pass through unchanged.
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 from graphql import GraphQLError
 
 INTERNAL_ERROR_MESSAGE = "Internal error."
@@ -26,15 +27,17 @@ class ApiError(Exception):
 class AuthenticationRequired(ApiError):
     code = "UNAUTHENTICATED"
 
-    def __init__(self, message: str = "Sign in or send a bearer token."):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or _("Sign in or send a bearer token."))
 
 
 class ScopeRequired(ApiError):
     code = "FORBIDDEN"
 
     def __init__(self, scope: str):
-        super().__init__(f"This API token lacks the '{scope}' scope.")
+        super().__init__(
+            _("This API token lacks the '%(scope)s' scope.") % {"scope": scope}
+        )
 
 
 SAFE_ERRORS = (ApiError, GraphQLError, PermissionDenied, ValidationError)

@@ -153,7 +153,10 @@ class WriteScopeGuard(SchemaExtension):
                 data=None,
                 errors=[
                     GraphQLError(
-                        "This API token is read-only: mutations need the 'write' scope.",
+                        _(
+                            "This API token is read-only: mutations need the "
+                            "'write' scope."
+                        ),
                         extensions={"code": "FORBIDDEN"},
                     )
                 ],

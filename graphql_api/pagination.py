@@ -155,8 +155,9 @@ def capped_list(queryset, first: int, offset: int):
     every row of a large install, and out-of-range values are refused, not clamped."""
     if not 0 <= first <= MAX_LIST_SIZE:
         raise ApiError(
-            f"'first' must be between 0 and {MAX_LIST_SIZE}.", code="PAGE_SIZE"
+            _("'first' must be between 0 and %(max)s.") % {"max": MAX_LIST_SIZE},
+            code="PAGE_SIZE",
         )
     if offset < 0:
-        raise ApiError("'offset' must be 0 or more.", code="PAGE_SIZE")
+        raise ApiError(_("'offset' must be 0 or more."), code="PAGE_SIZE")
     return queryset[offset : offset + first]

@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from portal import ratelimits
 
@@ -66,16 +67,24 @@ def clean_text(
     # NUL characters go: PostgreSQL refuses them in text, even in a lookup.
     value = (value or "").replace("\x00", "").strip()
     if required and not value:
-        raise InvalidInput(f"'{field}' must not be empty.", field)
+        raise InvalidInput(
+            _("'%(field)s' must not be empty.") % {"field": field}, field
+        )
     if len(value) > max_length:
-        raise InvalidInput(f"'{field}' must be at most {max_length} characters.", field)
+        raise InvalidInput(
+            _("'%(field)s' must be at most %(max_length)s characters.")
+            % {"field": field, "max_length": max_length},
+            field,
+        )
     return value
 
 
 def clean_slug(value: str | None, field: str, *, max_length: int = 255) -> str:
     value = clean_text(value, field, max_length=max_length)
     if not SLUG_RE.match(value):
-        raise InvalidInput(f"'{field}' is not a valid slug.", field)
+        raise InvalidInput(
+            _("'%(field)s' is not a valid slug.") % {"field": field}, field
+        )
     return value
 
 

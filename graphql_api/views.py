@@ -17,6 +17,8 @@ from cross_web import HTTPException
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from strawberry.django.views import GraphQLView
 
 from accounts.tokens import TokenError, authenticate_authorization
@@ -117,8 +119,10 @@ class PortalGraphQLView(GraphQLView):
         ):
             return error_response(
                 403,
-                "CSRF verification failed: send the X-CSRFToken header with a "
-                "session, or authenticate with a bearer token.",
+                _(
+                    "CSRF verification failed: send the X-CSRFToken header with a "
+                    "session, or authenticate with a bearer token."
+                ),
             )
         try:
             response = self.run(request=request)
@@ -131,14 +135,23 @@ class PortalGraphQLView(GraphQLView):
     @staticmethod
     def _too_many(wait: int) -> JsonResponse:
         return error_response(
-            429, f"Too many requests: retry in {wait} seconds.", Retry_After=str(wait)
+            429,
+            ngettext(
+                "Too many requests: retry in %(wait)d seconds.",
+                "Too many requests: retry in %(wait)d seconds.",
+                wait,
+            )
+            % {"wait": wait},
+            Retry_After=str(wait),
         )
 
     def parse_http_body(self, request):
         try:
             return super().parse_http_body(request)
         except UnicodeDecodeError as exc:
-            raise HTTPException(400, "Unable to parse request body as JSON.") from exc
+            raise HTTPException(
+                400, _("Unable to parse request body as JSON.")
+            ) from exc
 
     def decode_json(self, data):
         """Only a JSON object (or a list, refused later as a batch) is a request; a
@@ -146,7 +159,9 @@ class PortalGraphQLView(GraphQLView):
         try:
             value = json.loads(data)
         except ValueError as exc:
-            raise HTTPException(400, "Unable to parse request body as JSON.") from exc
+            raise HTTPException(
+                400, _("Unable to parse request body as JSON.")
+            ) from exc
         if not isinstance(value, dict | list):
-            raise HTTPException(400, "The request body must be a JSON object.")
+            raise HTTPException(400, _("The request body must be a JSON object."))
         return value

@@ -25,7 +25,7 @@ class HeadingBlock(blocks.StructBlock):
     class Meta:
         icon = "title"
         template = "blocks/heading_block.html"
-        preview_value = {"text": "Before you start", "level": "h2"}
+        preview_value = {"text": _("Before you start"), "level": "h2"}
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)

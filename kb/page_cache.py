@@ -45,9 +45,9 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
-from wagtail.views import serve as wagtail_serve
 
 from . import services
+from .fallback import serve as wagtail_serve
 
 GENERATION_KEY = "kb:page:generation"
 CSRF_PLACEHOLDER = "kb-page-cache-csrf-token-placeholder"

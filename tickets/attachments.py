@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from portal import filecrypt
 from portal.keyring import KeyRingError, encryption_enabled, keyring
@@ -93,7 +94,7 @@ def clean_filename(name) -> str:
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     if "/" in name or "\\" in name or name in (".", ".."):
         raise ValidationError(
-            "File names cannot contain folders (“/” or “\\”).", code="path"
+            _("File names cannot contain folders (“/” or “\\”)."), code="path"
         )
     # Control, format (bidi overrides, zero-width) and separator characters go.
     name = "".join(
@@ -101,7 +102,7 @@ def clean_filename(name) -> str:
     )
     name = " ".join(name.split()).strip(" .")
     if not name:
-        raise ValidationError("The file needs a name.", code="name")
+        raise ValidationError(_("The file needs a name."), code="name")
     if len(name) > MAX_NAME_LENGTH:
         stem, ext = os.path.splitext(name)
         name = stem[: MAX_NAME_LENGTH - len(ext)].rstrip(" .") + ext
@@ -127,8 +128,11 @@ def _read(file):
         size += len(chunk)
         if size > limit:
             raise ValidationError(
-                f"“{getattr(file, 'name', 'file')}” is larger than the limit of "
-                f"{filesizeformat(limit)}.",
+                _("“%(name)s” is larger than the limit of %(limit)s.")
+                % {
+                    "name": getattr(file, "name", "file"),
+                    "limit": filesizeformat(limit),
+                },
                 code="too_large",
             )
         digest.update(chunk)
@@ -160,24 +164,33 @@ def validate_upload(file) -> tuple[str, str, int, str]:
     name = clean_filename(getattr(file, "name", ""))
     size, sha256, head, content = _read(file)
     if size == 0:
-        raise ValidationError(f"“{name}” is empty.", code="empty")
+        raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
     extension = _extension(name)
     kind = filetype.guess(head)
     if kind is None:
         if extension in TEXT_TYPES and _is_text(content):
             return name, TEXT_TYPES[extension], size, sha256
         raise ValidationError(
-            f"“{name}”: this type of file is not accepted.", code="type"
+            _("“%(name)s”: this type of file is not accepted.") % {"name": name},
+            code="type",
         )
     if kind.extension not in ALLOWED_TYPES:
         raise ValidationError(
-            f"“{name}”: this type of file ({kind.mime}) is not accepted.", code="type"
+            _("“%(name)s”: this type of file (%(mime)s) is not accepted.")
+            % {"name": name, "mime": kind.mime},
+            code="type",
         )
     content_type, extensions = ALLOWED_TYPES[kind.extension]
     if extension not in extensions:
         raise ValidationError(
-            f"“{name}” does not look like a .{extension or '(no extension)'} file: "
-            f"its content is {kind.mime}.",
+            _(
+                "“%(name)s” does not look like a .%(extension)s file: its content is %(mime)s."
+            )
+            % {
+                "name": name,
+                "extension": extension or _("(no extension)"),
+                "mime": kind.mime,
+            },
             code="extension_mismatch",
         )
     return name, content_type, size, sha256
@@ -247,8 +260,11 @@ def store(*, ticket, comment, validated, uploaded_by):
         except STORAGE_ERRORS as error:
             logger.error("Attachment storage failed: %r", error)
             raise ValidationError(
-                f"“{name}” could not be stored right now; nothing was saved. "
-                "Please try again in a few minutes.",
+                _(
+                    "“%(name)s” could not be stored right now; nothing was saved. "
+                    "Please try again in a few minutes."
+                )
+                % {"name": name},
                 code="storage_unavailable",
             ) from error
         names = _stored.get()

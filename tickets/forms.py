@@ -5,6 +5,8 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -147,8 +149,13 @@ class NewTicketForm(PortalForm):
     )
     attachments = MultipleFileField(
         label=_("Attachments"),
-        help_text=_("Screenshots, logs or documents; up to %(n)d files.")
-        % {"n": MAX_FILES},
+        help_text=lazy(
+            lambda: (
+                gettext("Screenshots, logs or documents; up to %(n)d files.")
+                % {"n": MAX_FILES}
+            ),
+            str,
+        )(),
     )
     # Filled by the suggestions script (see static/portal/new_ticket.js); tampered
     # values are cleaned to harmless defaults by tickets.deflection, never refused.

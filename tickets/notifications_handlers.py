@@ -28,6 +28,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from portal.notifications.dispatch import write_notifications
@@ -249,9 +250,9 @@ def _sla_breached(event, actor):
             "ticket_sla_breached",
             user,
             actor=None,
-            target_label="first response"
+            target_label=gettext_lazy("first response")
             if target == "first_response"
-            else "resolution",
+            else gettext_lazy("resolution"),
             due_at=_format_time(due_at),
         )
 

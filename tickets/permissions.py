@@ -29,6 +29,7 @@ from django.db.models import (
     Value,
 )
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
@@ -203,7 +204,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
     in principle, but not in the ticket's current state)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown ticket action {action!r}")
-    missing = (NOT_FOUND, "No such ticket.")
+    missing = (NOT_FOUND, _("No such ticket."))
     if not _active(user):
         return missing
     supervisor = is_supervisor(user)
@@ -224,65 +225,66 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
     if action == "view_internal":
         return need(
             supervisor or viewer or "view_internal_notes" in perms,
-            "Internal notes are for the support team.",
+            _("Internal notes are for the support team."),
         )
     if action == "reply":
         return need(
             supervisor or "comment_ticket" in perms,
-            "You cannot reply to this ticket.",
+            _("You cannot reply to this ticket."),
         ) or need(
             not final,
-            "This ticket is finished; replies are no longer accepted.",
+            _("This ticket is finished; replies are no longer accepted."),
             INVALID,
         )
     if action == "add_note":
         return need(
             supervisor or "add_internal_note" in perms,
-            "Only the support team can add internal notes.",
+            _("Only the support team can add internal notes."),
         )
     if action == "assign":
         return need(
             supervisor or "assign_ticket" in perms,
-            "You cannot assign this ticket.",
-        ) or need(not final, "A finished ticket cannot be reassigned.", INVALID)
+            _("You cannot assign this ticket."),
+        ) or need(not final, _("A finished ticket cannot be reassigned."), INVALID)
     if action == "change_status":
         # Anyone who is a lifecycle party may use a status control when the table
         # leaves them a move (a requester: close or withdraw, …); which move is
         # ``why_not_move``'s question.
         return need(
-            bool(parties(user, ticket)), "You cannot change the status of this ticket."
+            bool(parties(user, ticket)),
+            _("You cannot change the status of this ticket."),
         ) or need(
             bool(allowed_moves(user, ticket)),
-            "This ticket's status cannot change any more.",
+            _("This ticket's status cannot change any more."),
             INVALID,
         )
     if action in ("change_priority", "move_queue", "set_tags", "log_time"):
-        return need(staff, "Only the support team can do this.")
+        return need(staff, _("Only the support team can do this."))
     if action == "merge":
-        return need(staff, "Only the support team can merge tickets.") or need(
+        return need(staff, _("Only the support team can merge tickets.")) or need(
             not final and ticket.merged_into_id is None,
-            "A finished or merged ticket cannot be merged.",
+            _("A finished or merged ticket cannot be merged."),
             INVALID,
         )
     if action == "watch":
         return need(
             staff or not roles.is_staff_member(user),
-            "Read-only accounts cannot follow tickets.",
+            _("Read-only accounts cannot follow tickets."),
         )
     if action == "rate":
         return (
             need(
                 requester and "rate_ticket" in perms,
-                "Only the requester can rate a ticket.",
+                _("Only the requester can rate a ticket."),
             )
             or need(
                 status in (Status.RESOLVED, Status.CLOSED),
-                "A ticket can be rated once it is resolved.",
+                _("A ticket can be rated once it is resolved."),
                 INVALID,
             )
             or need(
                 ticket.satisfaction_rating is None,
-                "This ticket has already been rated.",
+                _("This ticket has already been rated."),
                 INVALID,
             )
         )
@@ -295,10 +297,10 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
             who = {lifecycle.REQUESTER} if requester else set()
             if action == "close" and staff:
                 who.add(lifecycle.STAFF)
-        return need(bool(who), who_may) or need(
+        return need(bool(who), str(who_may)) or need(
             (action != "reopen" or status in (Status.RESOLVED, Status.CLOSED))
             and _move_denial(status, target, who) is None,
-            message,
+            str(message),
             INVALID,
         )
     raise AssertionError(action)  # pragma: no cover
@@ -308,18 +310,18 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
 STATUS_INTENTS = {
     "close": (
         Status.CLOSED,
-        "Only the requester or the support team can close it.",
-        "This ticket cannot be closed now.",
+        _lazy("Only the requester or the support team can close it."),
+        _lazy("This ticket cannot be closed now."),
     ),
     "reopen": (
         Status.OPEN,
-        "Only the requester or the support team can reopen it.",
-        "This ticket cannot be reopened now.",
+        _lazy("Only the requester or the support team can reopen it."),
+        _lazy("This ticket cannot be reopened now."),
     ),
     "withdraw": (
         Status.WITHDRAWN,
-        "Only the requester can withdraw a ticket.",
-        "This ticket can no longer be withdrawn.",
+        _lazy("Only the requester can withdraw a ticket."),
+        _lazy("This ticket can no longer be withdrawn."),
     ),
 }
 
@@ -328,16 +330,20 @@ def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | Non
     """The lifecycle part of the one status-change rule (see ``why_not_move``)."""
     old_label, new_label = Status(current).label, Status(new).label
     if new == current:
-        return INVALID, f"The ticket is already {old_label}."
+        return INVALID, _("The ticket is already %(status)s.") % {"status": old_label}
     if not who:
-        return FORBIDDEN, "You cannot change the status of this ticket."
+        return FORBIDDEN, _("You cannot change the status of this ticket.")
     if not lifecycle.is_allowed(current, new, who):
         if lifecycle.TRANSITIONS.get(current, {}).get(new):
             return (
                 FORBIDDEN,
-                f"You cannot move this ticket from {old_label} to {new_label}.",
+                _("You cannot move this ticket from %(old)s to %(new)s.")
+                % {"old": old_label, "new": new_label},
             )
-        return INVALID, f"A ticket cannot go from {old_label} to {new_label}."
+        return INVALID, _("A ticket cannot go from %(old)s to %(new)s.") % {
+            "old": old_label,
+            "new": new_label,
+        }
     return None
 
 
@@ -596,7 +602,7 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
 
     reference = str(reference).strip().upper()
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query: no such ticket
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     try:
         ticket = (
             visible_tickets(user)
@@ -604,9 +610,9 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
             .get(reference=reference)
         )
     except Ticket.DoesNotExist:
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     if action != "view" and not can(user, action, ticket):
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     return ticket
 
 

@@ -18,6 +18,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import attachments as files
 from . import grants, hooks, lifecycle, permissions, references, sla
@@ -87,12 +89,12 @@ def service(func):
 def _lock(ticket: Ticket) -> Ticket:
     """Lock the row and reload the instance the caller holds, so checks see fresh state."""
     if ticket is None or ticket.pk is None:
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     locked = list(
         Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk")
     )
     if not locked:
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     ticket.refresh_from_db()
     permissions.invalidate(ticket)
     return ticket
@@ -141,22 +143,57 @@ def _plain(value) -> str:
     return str(value or "").replace("\x00", "").strip()
 
 
+def _text_errors(label: str) -> tuple[str, str]:
+    """(empty, too long) messages for a free-text field, whole sentences per field so
+    that translations can agree with the field's noun."""
+    if label == "subject":
+        return _("The subject cannot be empty."), _(
+            "The subject is too long (at most %(max_length)s characters)."
+        )
+    if label == "description":
+        return _("The description cannot be empty."), _(
+            "The description is too long (at most %(max_length)s characters)."
+        )
+    if label == "reply":
+        return _("The reply cannot be empty."), _(
+            "The reply is too long (at most %(max_length)s characters)."
+        )
+    return _("The note cannot be empty."), _(
+        "The note is too long (at most %(max_length)s characters)."
+    )
+
+
 def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
     value = _plain(value)
+    empty, too_long = _text_errors(label)
     if not value:
-        raise ValidationError({field: f"{label} cannot be empty."})
+        raise ValidationError({field: empty})
     if len(value) > max_length:
-        raise ValidationError(
-            {field: f"{label} is too long (at most {max_length} characters)."}
-        )
+        raise ValidationError({field: too_long % {"max_length": max_length}})
     return value
+
+
+def _choice_names() -> dict[str, str]:
+    return {
+        "priority": _("priority"),
+        "category": _("category"),
+        "source": _("source"),
+        "status": _("status"),
+    }
 
 
 def _choice(value, choices, *, field: str, label: str) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
         raise ValidationError(
-            {field: f"Unknown {label} “{value}”; use one of {allowed}."}
+            {
+                field: _("Unknown %(label)s “%(value)s”; use one of %(allowed)s.")
+                % {
+                    "label": _choice_names().get(label, label),
+                    "value": value,
+                    "allowed": allowed,
+                }
+            }
         )
     return value
 
@@ -259,7 +296,7 @@ def next_reference() -> str:
 # --- creating and talking -------------------------------------------------------------
 
 
-NOT_A_MEMBER = "The requester is not a member of this organization."
+NOT_A_MEMBER = gettext_lazy("The requester is not a member of this organization.")
 
 
 def default_organization(requester):
@@ -294,21 +331,21 @@ def create_ticket(
     ``organization`` must be one of the requester's; none means
     ``default_organization``. No queue means the default queue."""
     if not permissions._active(actor):
-        raise PermissionDenied("Sign in to file a ticket.")
+        raise PermissionDenied(_("Sign in to file a ticket."))
     requester = requester or actor
     if requester.pk == actor.pk:
         refusal = permissions.why_not_file(actor)
         if refusal:
             raise PermissionDenied(refusal)
     elif not permissions.may_create_on_behalf(actor):
-        raise PermissionDenied("Only the support team can file tickets for others.")
+        raise PermissionDenied(_("Only the support team can file tickets for others."))
     if not requester.is_active:
-        raise ValidationError({"requester": "This account is not active."})
-    subject = _clean_text(subject, field="subject", label="The subject", max_length=200)
+        raise ValidationError({"requester": _("This account is not active.")})
+    subject = _clean_text(subject, field="subject", label="subject", max_length=200)
     description = _clean_text(
         description,
         field="description",
-        label="The description",
+        label="description",
         max_length=MAX_BODY_LENGTH,
     )
     priority = _choice(priority, Priority, field="priority", label="priority")
@@ -358,19 +395,22 @@ def reply(actor, ticket, *, body, attachments=(), submit_as=None) -> Comment:
     them, or to a resolved one, reopens it."""
     _lock(ticket)
     _check(actor, "reply", ticket)
-    body = _clean_text(
-        body, field="body", label="The reply", max_length=MAX_BODY_LENGTH
-    )
+    body = _clean_text(body, field="body", label="reply", max_length=MAX_BODY_LENGTH)
     by_staff = permissions.acts_as_staff(actor, ticket)
     if submit_as:
         submit_as = _choice(submit_as, Status, field="submit_as", label="status")
         if not by_staff:
-            raise PermissionDenied("Only staff can change the status with a reply.")
+            raise PermissionDenied(_("Only staff can change the status with a reply."))
         if not lifecycle.reply_may_submit_as(ticket.status, submit_as):
             raise ValidationError(
                 {
-                    "submit_as": f"A reply cannot move this ticket from "
-                    f"{Status(ticket.status).label} to {Status(submit_as).label}."
+                    "submit_as": _(
+                        "A reply cannot move this ticket from %(old)s to %(new)s."
+                    )
+                    % {
+                        "old": Status(ticket.status).label,
+                        "new": Status(submit_as).label,
+                    }
                 }
             )
     validated = files.validate_uploads(attachments)
@@ -406,7 +446,7 @@ def add_internal_note(actor, ticket, *, body, attachments=()) -> Comment:
     """A note for the support team only; customers never see it or its files."""
     _lock(ticket)
     _check(actor, "add_note", ticket)
-    body = _clean_text(body, field="body", label="The note", max_length=MAX_BODY_LENGTH)
+    body = _clean_text(body, field="body", label="note", max_length=MAX_BODY_LENGTH)
     validated = files.validate_uploads(attachments)
     comment = Comment.objects.create(
         ticket=ticket, author=actor, body=body, is_internal=True
@@ -434,11 +474,14 @@ def change_status(actor, ticket, new_status, *, reason="") -> Ticket:
     _refuse(denial)
     reason = _plain(reason)
     if new_status in lifecycle.REASON_REQUIRED and not reason:
-        raise ValidationError({"reason": "Give a reason for rejecting the ticket."})
+        raise ValidationError({"reason": _("Give a reason for rejecting the ticket.")})
     if len(reason) > MAX_REASON_LENGTH:
         raise ValidationError(
             {
-                "reason": f"The reason is too long (at most {MAX_REASON_LENGTH} characters)."
+                "reason": _(
+                    "The reason is too long (at most %(max_length)s characters)."
+                )
+                % {"max_length": MAX_REASON_LENGTH}
             }
         )
     _change_status(ticket, actor, new_status, reason=reason)
@@ -453,7 +496,10 @@ def assign(actor, ticket, assignee) -> Ticket:
     _check(actor, "assign", ticket)
     if assignee is not None and not permissions.may_be_assigned(assignee, ticket):
         raise ValidationError(
-            {"assignee": f"{assignee} is not an agent of the {ticket.queue} queue."}
+            {
+                "assignee": _("%(assignee)s is not an agent of the %(queue)s queue.")
+                % {"assignee": assignee, "queue": ticket.queue}
+            }
         )
     old = ticket.assignee
     if (old and old.pk) == (assignee and assignee.pk):
@@ -510,7 +556,7 @@ def move_queue(actor, ticket, queue) -> Ticket:
     _lock(ticket)
     _check(actor, "move_queue", ticket)
     if not isinstance(queue, Queue) or queue.pk is None:
-        raise ValidationError({"queue": "Choose an existing queue."})
+        raise ValidationError({"queue": _("Choose an existing queue.")})
     old = ticket.queue
     if old.pk == queue.pk:
         return ticket
@@ -541,12 +587,17 @@ def normalize_tags(tags) -> list[str]:
             continue
         if len(tag) > MAX_TAG_LENGTH:
             raise ValidationError(
-                {"tags": f"Tags are at most {MAX_TAG_LENGTH} characters long."}
+                {
+                    "tags": _("Tags are at most %(max_length)s characters long.")
+                    % {"max_length": MAX_TAG_LENGTH}
+                }
             )
         if tag not in result:
             result.append(tag)
     if len(result) > MAX_TAGS:
-        raise ValidationError({"tags": f"At most {MAX_TAGS} tags per ticket."})
+        raise ValidationError(
+            {"tags": _("At most %(count)s tags per ticket.") % {"count": MAX_TAGS}}
+        )
     return sorted(result)
 
 
@@ -582,9 +633,11 @@ def add_watcher(actor, ticket, user=None) -> bool:
     _check(actor, "watch", ticket)
     user = user or actor
     if user.pk != actor.pk and not permissions.acts_as_staff(actor, ticket):
-        raise PermissionDenied("Only the support team can add other watchers.")
+        raise PermissionDenied(_("Only the support team can add other watchers."))
     if not permissions.can(user, "watch", ticket):
-        raise ValidationError({"user": f"{user} cannot follow this ticket."})
+        raise ValidationError(
+            {"user": _("%(user)s cannot follow this ticket.") % {"user": user}}
+        )
     if ticket.watchers.filter(pk=user.pk).exists():
         return False
     ticket.watchers.add(user)
@@ -601,7 +654,7 @@ def remove_watcher(actor, ticket, user=None) -> bool:
     _check(actor, "view", ticket)
     user = user or actor
     if user.pk != actor.pk and not permissions.acts_as_staff(actor, ticket):
-        raise PermissionDenied("Only the support team can remove other watchers.")
+        raise PermissionDenied(_("Only the support team can remove other watchers."))
     if not ticket.watchers.filter(pk=user.pk).exists():
         return False
     ticket.watchers.remove(user)
@@ -623,7 +676,7 @@ def merge(actor, source, target) -> Ticket:
     Watchers of the source who may not see the target (staff of another queue) are
     not carried over."""
     if source is None or target is None:
-        raise TicketNotFound("No such ticket.")
+        raise TicketNotFound(_("No such ticket."))
     # lock in a fixed order so two opposite merges cannot deadlock
     for ticket in sorted(
         {source.pk: source, target.pk: target}.values(), key=lambda t: t.pk
@@ -667,12 +720,12 @@ def rate(actor, ticket, *, rating, comment="") -> Ticket:
     try:
         rating = int(rating)
     except (TypeError, ValueError):
-        raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
+        raise ValidationError({"rating": _("The rating must be a number from 1 to 5.")})
     if not 1 <= rating <= 5:
-        raise ValidationError({"rating": "The rating must be a number from 1 to 5."})
+        raise ValidationError({"rating": _("The rating must be a number from 1 to 5.")})
     comment = _plain(comment)
     if len(comment) > MAX_RATING_COMMENT_LENGTH:
-        raise ValidationError({"comment": "The comment is too long."})
+        raise ValidationError({"comment": _("The comment is too long.")})
     ticket.satisfaction_rating = rating
     ticket.satisfaction_comment = comment
     _save(ticket, "satisfaction_rating", "satisfaction_comment")
@@ -689,10 +742,13 @@ def log_time(actor, ticket, *, minutes, note="") -> TimeEntry:
     try:
         minutes = int(minutes)
     except (TypeError, ValueError):
-        raise ValidationError({"minutes": "Minutes must be a whole number."})
+        raise ValidationError({"minutes": _("Minutes must be a whole number.")})
     if not 1 <= minutes <= MAX_MINUTES_PER_ENTRY:
         raise ValidationError(
-            {"minutes": f"Log between 1 and {MAX_MINUTES_PER_ENTRY} minutes at a time."}
+            {
+                "minutes": _("Log between 1 and %(max)s minutes at a time.")
+                % {"max": MAX_MINUTES_PER_ENTRY}
+            }
         )
     note = _plain(note)[:255]
     entry = TimeEntry.objects.create(

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import SLAPolicy
 
@@ -49,7 +50,7 @@ def policy_for(queue) -> SLAPolicy:
     if queue is not None and queue.sla_policy_id:
         return queue.sla_policy
     return SLAPolicy.objects.filter(is_default=True).first() or SLAPolicy(
-        name="Built-in defaults"
+        name=gettext("Built-in defaults")
     )
 
 

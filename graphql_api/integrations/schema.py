@@ -4,6 +4,7 @@
 import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from strawberry import UNSET
 from strawberry.types import Info
 
@@ -29,12 +30,12 @@ def _webhook_for(info: Info, raw_id) -> Webhook:
     unknown or foreign one looks the same: "No such webhook."."""
     value = str(raw_id or "").strip()
     if not value.isdigit() or len(value) > ID_MAX_LENGTH:
-        raise ValidationError({"id": "Give the numeric id of a webhook."})
+        raise ValidationError({"id": _("Give the numeric id of a webhook.")})
     webhook = (
         webhooks_visible_to(get_user(info, required=True)).filter(pk=value).first()
     )
     if webhook is None:
-        raise Webhook.DoesNotExist("No such webhook.")
+        raise Webhook.DoesNotExist(_("No such webhook."))
     return webhook
 
 

@@ -3,6 +3,7 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import gettext as _
 from strawberry.types import Info
 from wagtail.models import Locale
 
@@ -102,7 +103,7 @@ class Mutation:
             slug = clean_slug(input.article_slug, "articleSlug")
             article = _visible(info).filter(slug=slug).first()
             if article is None:
-                raise ArticlePage.DoesNotExist("Article not found.")
+                raise ArticlePage.DoesNotExist(_("Article not found."))
             services.submit_feedback(
                 article,
                 user=user,

@@ -7,6 +7,7 @@ import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from strawberry.types import Info
 
 from accounts.models import Organization, User
@@ -212,7 +213,7 @@ class Mutation:
                 email = clean_text(input.assignee, "assignee", max_length=254)
                 assignee = User.objects.filter(email__iexact=email).first()
                 if assignee is None:
-                    raise ValidationError({"assignee": "No such agent."})
+                    raise ValidationError({"assignee": _("No such agent.")})
             return services.assign(get_user(info), ticket, assignee)
 
     @strawberry_django.mutation(

@@ -1,6 +1,6 @@
 import pytest
 from django.core.management import call_command
-from wagtail.models import Revision, WorkflowState
+from wagtail.models import Locale, Revision, WorkflowState
 
 from kb.blocks import ArticleBodyBlock
 from kb.models import ArticleFeedback, ArticlePage, CategoryPage
@@ -22,5 +22,8 @@ def test_demo_knowledge_base_has_what_the_issue_asks_for(client):
     assert used == set(ArticleBodyBlock.base_blocks)
     every_block = english.get(slug="what-is-lumen")
     assert client.get(every_block.url).status_code == 200
-    polish = client.get(every_block.url, headers={"accept-language": "pl"})
+    # the Polish translation lives under /pl/, at its own URL
+    polish_page = every_block.get_translation(Locale.objects.get(language_code="pl"))
+    assert polish_page.url == "/pl" + every_block.url
+    polish = client.get(polish_page.url)
     assert "Czym jest Lumen?" in polish.content.decode()

@@ -150,14 +150,25 @@ def _plain(context: dict, recipient) -> dict:
     """The context as stored: JSON types only, so that the email written later says
     what was true at the change and never depends on a model instance. Lazy
     translations are written in the recipient's language."""
-    locale = getattr(recipient, "locale", "") or translation.get_language()
     try:
-        with translation.override(locale or settings.LANGUAGE_CODE):
+        with translation.override(recipient_language(recipient)):
             return json.loads(json.dumps(context, default=_lazy_text))
     except (TypeError, ValueError) as error:
         raise NotPlainData(
             f"Notification context must be plain data (str, numbers, lists): {error}"
         ) from None
+
+
+def recipient_language(recipient, *fallbacks) -> str:
+    """The language an email to ``recipient`` is written in: their profile language
+    (``User.locale``, ``Address.locale``), else the first known ``fallbacks``, else
+    English; never the language of whoever triggered it. An unknown value is skipped
+    silently."""
+    known = dict(settings.LANGUAGES)
+    for code in (getattr(recipient, "locale", ""), *fallbacks):
+        if code and code in known:
+            return code
+    return settings.LANGUAGE_CODE
 
 
 def _actor_id(actor):
@@ -218,8 +229,7 @@ def _recipient(row: SentNotification):
 def _send(row: SentNotification, recipient) -> str:
     """Render and send one email; returns its subject."""
     is_user = not isinstance(recipient, Address)
-    locale = recipient.locale or row.locale or settings.LANGUAGE_CODE
-    with translation.override(locale):
+    with translation.override(recipient_language(recipient, row.locale)):
         subject, text, html = render_email(
             row.kind, {"recipient": recipient if is_user else None, **row.context}
         )

@@ -178,7 +178,7 @@ GUARDIAN_RAISE_403 = False
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("pl", "Polski")]
+LANGUAGES = [("en", "English"), ("pl", "Polski"), ("ru", "Русский")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -276,7 +276,10 @@ WAGTAIL_SITE_NAME = "Support Portal"
 WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend; on PostgreSQL each language gets its own text-search
+# configuration (kb.search_backend): no stock "polish" exists, so Polish uses "simple".
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "kb.search_backend"}}
+KB_SEARCH_CONFIGS = {"en": "english", "ru": "russian", "pl": "simple"}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Through accounts.views.admin_login_redirect: allauth for visitors, a 403 page (not a
 # redirect loop) for signed-in users without admin access.

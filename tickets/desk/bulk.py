@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from .. import permissions, services
 from ..exceptions import TicketNotFound
@@ -26,14 +27,19 @@ def resolve_assignee(actor, value: str):
         return actor
     user = get_user_model().objects.filter(email__iexact=value, is_active=True).first()
     if user is None:
-        raise ValidationError({"assignee": f"No active user with the email {value}."})
+        raise ValidationError(
+            {
+                "assignee": _("No active user with the email %(email)s.")
+                % {"email": value}
+            }
+        )
     return user
 
 
 def _message(exc) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
-    return str(exc) or "Not allowed."
+    return str(exc) or _("Not allowed.")
 
 
 def apply(
@@ -56,7 +62,7 @@ def apply(
             else:
                 raise ValueError(f"Unknown bulk action {action!r}")
         except TicketNotFound:
-            result.failed.append((reference, "No such ticket."))
+            result.failed.append((reference, _("No such ticket.")))
         except (PermissionDenied, ValidationError) as exc:
             result.failed.append((reference, _message(exc)))
         else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 WIDTH, HEIGHT = 600, 240
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 40, 10, 10, 30
@@ -67,7 +68,7 @@ def _axes(top: float, unit: str = "") -> str:
     return "".join(parts)
 
 
-def line_chart(title, caption, labels, series, *, label_header="Day") -> Chart:
+def line_chart(title, caption, labels, series, *, label_header=None) -> Chart:
     """Lines over ``labels`` (e.g. days); ``series`` is ``[(name, values), …]``."""
     rows = [
         (label, [values[i] for _, values in series]) for i, label in enumerate(labels)
@@ -105,8 +106,12 @@ def line_chart(title, caption, labels, series, *, label_header="Day") -> Chart:
             f'fill="currentColor">{escape(name)}</text>'
         )
     aria = f"{title}: " + "; ".join(
-        f"{name} {sum(v or 0 for v in values)} in total" for name, values in series
+        gettext("%(name)s %(total)s in total")
+        % {"name": name, "total": sum(v or 0 for v in values)}
+        for name, values in series
     )
+    if label_header is None:
+        label_header = gettext("Day")
     chart = Chart(title, caption, label_header, [n for n, _ in series], rows)
     chart.svg = _frame(aria, "".join(body))
     return chart

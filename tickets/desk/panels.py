@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
 
 from .. import permissions
@@ -103,21 +104,27 @@ class HelpdeskChartsPanel(Component):
         today = timezone.localdate()
         days, created, resolved = created_vs_resolved(user, today=today)
         trend = charts.line_chart(
-            "Created vs resolved, last 30 days",
-            f"Tickets created and resolved per day, {days[0]:%d %b} – {days[-1]:%d %b}.",
-            [f"{d:%d %b}" for d in days],
-            [("Created", created), ("Resolved", resolved)],
+            _("Created vs resolved, last 30 days"),
+            _("Tickets created and resolved per day, %(start)s – %(end)s.")
+            % {
+                "start": dateformat.format(days[0], "d M"),
+                "end": dateformat.format(days[-1], "d M"),
+            },
+            [dateformat.format(d, "d M") for d in days],
+            [(_("Created"), created), (_("Resolved"), resolved)],
         )
         start, end = reports.date_range(None, today, today=today)
         rows = reports.report_rows(user, "queue", start, end, total=False)
         sla = charts.bar_chart(
-            "SLA compliance per queue",
-            "Share of tickets created in the last 30 days, with a known outcome, "
-            "that met their SLA.",
+            _("SLA compliance per queue"),
+            _(
+                "Share of tickets created in the last 30 days, with a known outcome, "
+                "that met their SLA."
+            ),
             [r.label for r in rows],
             [r.sla_met_percent for r in rows],
-            series_name="SLA met (%)",
-            label_header="Queue",
+            series_name=_("SLA met (%)"),
+            label_header=_("Queue"),
             unit="%",
             top=100,
         )
@@ -133,12 +140,12 @@ class HelpdeskChartsPanel(Component):
             )
         )
         csat = charts.bar_chart(
-            "Satisfaction ratings, last 30 days",
-            "How many rated tickets got each rating, from 1 (poor) to 5 (great).",
+            _("Satisfaction ratings, last 30 days"),
+            _("How many rated tickets got each rating, from 1 (poor) to 5 (great)."),
             [str(i) for i in range(1, 6)],
             [ratings[i] for i in range(1, 6)],
-            series_name="Ratings",
-            label_header="Rating",
+            series_name=_("Ratings"),
+            label_header=_("Rating"),
         )
         return {"charts": [trend, sla, csat]}
 

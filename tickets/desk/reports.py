@@ -33,19 +33,24 @@ DIMENSIONS = {
     "agent": (
         "assignee_id",
         ("assignee__display_name", "assignee__email"),
-        "Unassigned",
+        _("Unassigned"),
     ),
-    "organization": ("organization_id", ("organization__name",), "No organization"),
+    "organization": ("organization_id", ("organization__name",), _("No organization")),
 }
 FIELDS = (*sla.MEASURE_FIELDS, "satisfaction_rating")
 HEADERS = [
-    "Tickets",
-    "Median first response (h)",
-    "Median resolution (h)",
-    "SLA met (%)",
-    "CSAT (1-5)",
-    "Rated",
+    _("Tickets"),
+    _("Median first response (h)"),
+    _("Median resolution (h)"),
+    _("SLA met (%)"),
+    _("CSAT (1-5)"),
+    _("Rated"),
 ]
+DIMENSION_NAMES = {
+    "queue": _("Queue"),
+    "agent": _("Agent"),
+    "organization": _("Organization"),
+}
 
 
 @dataclass
@@ -92,7 +97,8 @@ def validate_report_date(value: date) -> None:
 
 
 def headers(dimension: str) -> list[str]:
-    return [dimension.capitalize(), *HEADERS]
+    name = DIMENSION_NAMES.get(dimension) or dimension.capitalize()
+    return [str(name), *(str(h) for h in HEADERS)]
 
 
 def date_range(
@@ -136,6 +142,7 @@ def report_rows(user, dimension: str, start: date, end: date, *, total=True):
     if dimension not in DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
     key, label_fields, none_label = DIMENSIONS[dimension]
+    none_label = str(none_label)
     lower, upper = _bounds(start, end)
     tickets = (
         permissions.visible_tickets(user)
@@ -151,7 +158,9 @@ def report_rows(user, dimension: str, start: date, end: date, *, total=True):
     rows = [summarize(labels[k], v) for k, v in groups.items()]
     rows.sort(key=lambda r: (r.label == none_label, r.label.lower()))
     if total:
-        rows.append(summarize("Total", [t for group in groups.values() for t in group]))
+        rows.append(
+            summarize(str(_("Total")), [t for group in groups.values() for t in group])
+        )
     return rows
 
 

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
@@ -33,15 +34,15 @@ from . import forms, inbox, reports, workspace
 from .access import is_desk_user, may_act, my_queues
 
 COLUMNS = [
-    ("reference", _("Reference")),
-    ("subject", _("Subject")),
-    ("requester", _("Requester")),
-    ("organization", _("Organization")),
-    ("status", _("Status")),
-    ("priority", _("Priority")),
-    ("assignee", _("Assignee")),
-    ("due", _("Due")),
-    ("updated", _("Updated")),
+    ("reference", gettext_lazy("Reference")),
+    ("subject", gettext_lazy("Subject")),
+    ("requester", gettext_lazy("Requester")),
+    ("organization", gettext_lazy("Organization")),
+    ("status", gettext_lazy("Status")),
+    ("priority", gettext_lazy("Priority")),
+    ("assignee", gettext_lazy("Assignee")),
+    ("due", gettext_lazy("Due")),
+    ("updated", gettext_lazy("Updated")),
 ]
 
 
@@ -189,7 +190,11 @@ def bulk_view(request):
     if result.done:
         messages.success(
             request,
-            _("Updated %(count)d ticket(s): %(refs)s")
+            ngettext(
+                "Updated %(count)d ticket(s): %(refs)s",
+                "Updated %(count)d ticket(s): %(refs)s",
+                len(result.done),
+            )
             % {"count": len(result.done), "refs": ", ".join(result.done)},
         )
     for reference, reason in result.failed:

@@ -4,6 +4,8 @@ history. Read-only assembly; the action views change things through the services
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy
+
 from accounts.models import Membership
 
 from .. import permissions, sla
@@ -35,7 +37,10 @@ class Clock:
     state: str  # a ``tickets.sla.clock_state``
 
 
-CLOCK_LABELS = {"first_response": "First response", "resolution": "Resolution"}
+CLOCK_LABELS = {
+    "first_response": gettext_lazy("First response"),
+    "resolution": gettext_lazy("Resolution"),
+}
 
 
 def sla_clocks(ticket, now=None) -> list[Clock]:
