@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_organization_audit_kinds'),
+        ('accounts', '0006_encryption_audit_kinds'),
     ]
 
     operations = [
