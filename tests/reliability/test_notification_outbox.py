@@ -288,6 +288,7 @@ def test_a_change_writes_its_emails_in_its_own_transaction(
         "requester_name": "Alice",
         "assignee_name": "",
         "ticket_url": f"http://testserver/portal/tickets/{ticket.reference}/",
+        "reply_to": "",  # the queue has no inbound address
     }
     assert mail.outbox == []
     # one wake-up for the transaction; running it sends both, once

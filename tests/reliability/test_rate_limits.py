@@ -102,6 +102,7 @@ def test_production_settings_keep_the_limits_on():
     assert base.PORTAL_RATE_LIMITS == {
         "ticket_create": "20/h",
         "organization_invite": "30/h",
+        "email_inbound": "30/h",
     }
 
 
