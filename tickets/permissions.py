@@ -29,7 +29,7 @@ from django.db.models import (
     Value,
 )
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
@@ -310,18 +310,18 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
 STATUS_INTENTS = {
     "close": (
         Status.CLOSED,
-        _lazy("Only the requester or the support team can close it."),
-        _lazy("This ticket cannot be closed now."),
+        gettext_lazy("Only the requester or the support team can close it."),
+        gettext_lazy("This ticket cannot be closed now."),
     ),
     "reopen": (
         Status.OPEN,
-        _lazy("Only the requester or the support team can reopen it."),
-        _lazy("This ticket cannot be reopened now."),
+        gettext_lazy("Only the requester or the support team can reopen it."),
+        gettext_lazy("This ticket cannot be reopened now."),
     ),
     "withdraw": (
         Status.WITHDRAWN,
-        _lazy("Only the requester can withdraw a ticket."),
-        _lazy("This ticket can no longer be withdrawn."),
+        gettext_lazy("Only the requester can withdraw a ticket."),
+        gettext_lazy("This ticket can no longer be withdrawn."),
     ),
 }
 
