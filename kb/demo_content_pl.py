@@ -6,7 +6,7 @@ the body-item format described in ``kb.demo_content``). Image and document keys 
 English article's, so the translations show the same pictures and downloads.
 
 It covers the same twelve articles as the Russian translation, one or more in every
-category, and supersedes the shorter ``kb.demo_content.POLISH`` (five articles).
+category, and replaced the five-article set that ``kb.demo_content`` held before.
 Style: instructions in the imperative, as in Polish software documentation; everything
 else in impersonal forms (no "ty" address), with the vocabulary of the Polish catalogue
 (``locale/pl``): "zgłoszenie", "zespół wsparcia", "baza wiedzy".

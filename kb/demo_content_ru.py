@@ -1,6 +1,6 @@
 """Russian translations of the demo knowledge base (see ``kb.demo_content``).
 
-Same shape as ``kb.demo_content.POLISH``: the help-centre home, the KB index, the
+Same shape as ``kb.demo_content_pl.POLISH``: the help-centre home, the KB index, the
 categories (slug → (title, intro)) and the articles (slug → title, summary and body in
 the body-item format described in ``kb.demo_content``). Image and document keys are the
 English article's, so the translations show the same pictures and downloads.

@@ -20,7 +20,9 @@ from wagtail.models import Locale
 
 from portal.demo import DemoContext
 
-from .demo_content import ARTICLES, CATEGORIES, FEEDBACK, POLISH, TOUR_VIDEO, VIEWS
+from .demo_content import ARTICLES, CATEGORIES, FEEDBACK, TOUR_VIDEO, VIEWS
+from .demo_content_pl import POLISH
+from .demo_content_ru import RUSSIAN
 from .models import (
     ArticleDailyViews,
     ArticleFeedback,
@@ -29,6 +31,9 @@ from .models import (
     CategoryPage,
     KnowledgeBasePage,
 )
+
+# The demo KB's translations: language code → texts (``kb.demo_content_pl`` shape).
+TRANSLATIONS = (("pl", POLISH), ("ru", RUSSIAN))
 
 IMAGES = {
     "setup": (
@@ -254,30 +259,30 @@ def _publish_translation(page, locale, **fields):
 
 
 def _translations(kb, categories, articles, images, documents):
-    polish, _ = Locale.objects.get_or_create(language_code="pl")
     home = kb.get_parent()
-    for article_slug, texts in POLISH["articles"].items():
-        article = articles[article_slug]
-        category = article.get_parent().specific
-        if article.get_translation_or_none(polish) is not None:
-            continue
-        # Parents first, so that they get Polish titles rather than English copies.
-        if home.get_translation_or_none(polish) is None:
-            translated_home = home.copy_for_translation(polish).specific
-            translated_home.title = "Centrum pomocy"
-            translated_home.intro = "Jak możemy pomóc?"
-            translated_home.save_revision().publish()
-        kb_title, kb_intro = POLISH["kb"]
-        _publish_translation(kb, polish, title=kb_title, intro=kb_intro)
-        cat_title, cat_intro = POLISH["categories"][category.slug]
-        _publish_translation(category, polish, title=cat_title, intro=cat_intro)
-        _publish_translation(
-            article,
-            polish,
-            title=texts["title"],
-            summary=texts["summary"],
-            body=body_blocks(texts["body"], images, documents),
-        )
+    for language, texts_of in TRANSLATIONS:
+        locale, _ = Locale.objects.get_or_create(language_code=language)
+        for article_slug, texts in texts_of["articles"].items():
+            article = articles[article_slug]
+            category = article.get_parent().specific
+            if article.get_translation_or_none(locale) is not None:
+                continue
+            # Parents first, so that they get translated titles, not English copies.
+            if home.get_translation_or_none(locale) is None:
+                translated_home = home.copy_for_translation(locale).specific
+                translated_home.title, translated_home.intro = texts_of["home"]
+                translated_home.save_revision().publish()
+            kb_title, kb_intro = texts_of["kb"]
+            _publish_translation(kb, locale, title=kb_title, intro=kb_intro)
+            cat_title, cat_intro = texts_of["categories"][category.slug]
+            _publish_translation(category, locale, title=cat_title, intro=cat_intro)
+            _publish_translation(
+                article,
+                locale,
+                title=texts["title"],
+                summary=texts["summary"],
+                body=body_blocks(texts["body"], images, documents),
+            )
 
 
 def _feedback(articles):
@@ -320,5 +325,6 @@ def load(context: DemoContext) -> None:
     context.log(
         f"Knowledge base at /kb/: {len(categories)} categories, {len(articles)} articles"
         " (some customers- or agents-only, one scheduled, one awaiting approval,"
-        f" {len(POLISH['articles'])} in Polish)"
+        f" {len(POLISH['articles'])} in Polish at /pl/kb/,"
+        f" {len(RUSSIAN['articles'])} in Russian at /ru/kb/)"
     )

@@ -16,7 +16,10 @@ def test_demo_knowledge_base_has_what_the_issue_asks_for(client):
     assert english.live().filter(audience="agents").count() >= 2
     assert Revision.objects.filter(approved_go_live_at__isnull=False).count() == 1
     assert WorkflowState.objects.filter(status="in_progress").count() == 1
-    assert ArticlePage.objects.filter(locale__language_code="pl").live().count() >= 3
+    for language in ("pl", "ru"):  # at least 8 translated articles, across categories
+        translated = ArticlePage.objects.filter(locale__language_code=language).live()
+        assert translated.count() >= 8
+        assert len({page.get_parent().slug for page in translated}) >= 5
     assert ArticleFeedback.objects.count() >= 10
     used = {block.block_type for page in english for block in page.body}
     assert used == set(ArticleBodyBlock.base_blocks)
@@ -27,3 +30,6 @@ def test_demo_knowledge_base_has_what_the_issue_asks_for(client):
     assert polish_page.url == "/pl" + every_block.url
     polish = client.get(polish_page.url)
     assert "Czym jest Lumen?" in polish.content.decode()
+    russian_page = every_block.get_translation(Locale.objects.get(language_code="ru"))
+    assert russian_page.url == "/ru" + every_block.url
+    assert "Что такое Lumen?" in client.get(russian_page.url).content.decode()
