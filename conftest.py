@@ -10,6 +10,19 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _english_for_each_test():
+    """A request leaves its language active in the thread (Django's LocaleMiddleware
+    does not reset it), and a test that rendered a page under /pl/ or /ru/, or an email
+    for a Polish or Russian recipient, would leave that language to the next test in
+    the same process: every test starts and ends in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _media_isolation(settings, tmp_path):
     """Each test writes files to its own folders."""
     settings.MEDIA_ROOT = tmp_path / "media"
