@@ -61,12 +61,12 @@ def test_sign_up_verify_search_file_a_ticket(
     assert link, mail.outbox[0].body
     # open the verification link from the mail
     page.goto(link.group(0))
-    page.locator("form [type=submit]").first.click()
+    page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
     if "/accounts/login/" in page.url:
         page.fill("input[name=login]", "erin@example.org")
         page.fill("input[name=password]", PASSWORD)
-        page.locator("form [type=submit]").first.click()
+        page.locator("main form [type=submit]").first.click()
     user = User.objects.get(email="erin@example.org")
     assert user.emailaddress_set.get().verified is True
 
