@@ -29,7 +29,8 @@ def test_polish_user_gets_polish_pages_in_their_time_zone(client, make_user):
     body = response.content.decode()
     assert '<html lang="pl"' in body
     assert response["Content-Language"] == "pl"
-    assert "16.01.2026 00:30" in body  # SHORT_DATETIME_FORMAT (portal/formats/pl), Warsaw
+    # SHORT_DATETIME_FORMAT (portal/formats/pl), Warsaw time
+    assert "16.01.2026 00:30" in body
     # nothing leaks into the next request served by this thread
     assert timezone.get_current_timezone_name() == "UTC"
     client.logout()
