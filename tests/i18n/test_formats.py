@@ -8,8 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import formats, translation
 
+from portal.notifications import sending
 from tickets.desk.reports import ReportRow
 from tickets.models import Ticket
+from tickets.notifications_handlers import _format_time
 from tickets.tests.factories import (
     OrganizationFactory,
     QueueFactory,
@@ -130,3 +132,20 @@ def test_reports_page_prints_numbers_in_the_readers_language(
         assert f"<td>{cell}</td>" in body
     other = {"en": "4,50", "pl": "4.50"}[language]
     assert f"<td>{other}</td>" not in body
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [
+        ("en", "03 Dec 2026 14:05 UTC"),
+        ("pl", "03 Gru 2026 14:05 UTC"),
+        ("ru", "03 Дек 2026 14:05 UTC"),
+    ],
+)
+def test_sla_email_due_time_in_the_recipients_language(make_user, language, shown):
+    """The SLA-breach email's due time, as stored for the email (the context is
+    written when the change happens, in the recipient's language, whoever is active)."""
+    recipient = make_user(f"{language}@example.com", locale=language)
+    with translation.override("ru" if language != "ru" else "en"):
+        stored = sending._plain({"due_at": _format_time(CREATED)}, recipient)
+    assert stored == {"due_at": shown}
