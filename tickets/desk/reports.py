@@ -1,7 +1,8 @@
 """Helpdesk statistics per queue, agent or organization over a date range.
 
-One function (``report_rows``) computes every number; the HTML page and the CSV export
-both print ``ReportRow.record()``, so they cannot disagree. Numbers come from the
+One function (``report_rows``) computes every number; the CSV export prints
+``ReportRow.record()`` and the HTML page ``ReportRow.display()``, the same roundings
+in the reader's number format, so they cannot disagree. Numbers come from the
 tickets the user may see (``permissions.visible_tickets``): agents get their queues,
 supervisors and viewers everything.
 
