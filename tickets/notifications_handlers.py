@@ -27,7 +27,8 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
@@ -226,11 +227,21 @@ def _assigned(event, actor):
     )
 
 
-def _format_time(moment) -> str:
-    """A due time as the emails show it, in the site's time zone."""
+def _format_time(moment):
+    """A due time as the emails show it, in the site's time zone: the portal's
+    ``DATETIME_FORMAT`` and the zone ("03 Dec 2026 14:05 UTC"). Lazy, so that the
+    stored context (``sending._plain``) spells the month in the recipient's language."""
     if moment is None:
         return ""
-    return dateformat.format(timezone.localtime(moment), "Y-m-d H:i e")
+    local = timezone.localtime(moment)
+    return _lazy_datetime(local)
+
+
+def _datetime_text(value) -> str:
+    return dateformat.format(value, formats.get_format("DATETIME_FORMAT") + " e")
+
+
+_lazy_datetime = lazy(_datetime_text, str)
 
 
 def _sla_breached(event, actor):

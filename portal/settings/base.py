@@ -183,6 +183,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date/time convention per language (portal/formats/<lang>/formats.py). Numbers are
+# grouped only where a template asks (|floatformat:"g"): USE_THOUSAND_SEPARATOR would
+# also group ids printed into URLs and data attributes.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static and media ------------------------------------------------------------------
 STATIC_URL = "/static/"

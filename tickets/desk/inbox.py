@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dates import MONTHS_3
+from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from portal.formats import DAY_MONTH_TIME
 
 from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket
@@ -211,22 +211,16 @@ class InboxRow:
 
 
 class _DateCells:
-    """What ``{{ value|date:'c' }}`` and ``{{ value|date:'d M H:i' }}`` print, for
-    many values: converted to the current time zone as the template does, the month
-    abbreviations translated once (in the active language) instead of per cell."""
+    """What ``{{ value|date:'c' }}`` and ``{{ value|date:'DAY_MONTH_TIME_FORMAT' }}``
+    print, for many values: converted to the current time zone as the template does,
+    the named format looked up once (in the active language) instead of per cell."""
 
     def __init__(self):
-        self._months = {}
+        self._format = formats.get_format(DAY_MONTH_TIME)
 
     def __call__(self, value: datetime) -> tuple[str, str]:
         value = timezone.template_localtime(value)
-        month = self._months.get(value.month)
-        if month is None:
-            month = self._months[value.month] = str(MONTHS_3[value.month]).title()
-        return (
-            value.isoformat(),
-            f"{value.day:02d} {month} {value.hour:02d}:{value.minute:02d}",
-        )
+        return value.isoformat(), dateformat.format(value, self._format)
 
 
 def listing_rows(tickets) -> list[InboxRow]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Avg, Count
 from django.db.models.functions import TruncDate
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from wagtail.admin.ui.components import Component
 
@@ -107,10 +107,10 @@ class HelpdeskChartsPanel(Component):
             _("Created vs resolved, last 30 days"),
             _("Tickets created and resolved per day, %(start)s – %(end)s.")
             % {
-                "start": dateformat.format(days[0], "d M"),
-                "end": dateformat.format(days[-1], "d M"),
+                "start": formats.date_format(days[0], "MONTH_DAY_FORMAT"),
+                "end": formats.date_format(days[-1], "MONTH_DAY_FORMAT"),
             },
-            [dateformat.format(d, "d M") for d in days],
+            [formats.date_format(d, "MONTH_DAY_FORMAT") for d in days],
             [(_("Created"), created), (_("Resolved"), resolved)],
         )
         start, end = reports.date_range(None, today, today=today)

@@ -1,7 +1,8 @@
 """Helpdesk statistics per queue, agent or organization over a date range.
 
-One function (``report_rows``) computes every number; the HTML page and the CSV export
-both print ``ReportRow.record()``, so they cannot disagree. Numbers come from the
+One function (``report_rows``) computes every number; the CSV export prints
+``ReportRow.record()`` and the HTML page ``ReportRow.display()``, the same roundings
+in the reader's number format, so they cannot disagree. Numbers come from the
 tickets the user may see (``permissions.visible_tickets``): agents get their queues,
 supervisors and viewers everything.
 
@@ -18,9 +19,10 @@ uses the same functions, so the dashboard and the reports agree);
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import csv
@@ -77,6 +79,33 @@ class ReportRow:
             "" if self.sla_met_percent is None else f"{self.sla_met_percent:.1f}",
             "" if self.csat is None else f"{self.csat:.2f}",
             self.rated,
+        ]
+
+    def display(self) -> list[str]:
+        """``record()`` for the page, in the active language: the same roundings with
+        the locale's decimal separator and digit grouping ("1 234,5" in Polish). The
+        CSV keeps ``record()``: machine-readable whatever the reader's language."""
+
+        def number(value, places):
+            if value is None:
+                return ""
+            rounded = Decimal(f"{value:.{places}f}")  # as record() rounds
+            return formats.number_format(rounded, places, force_grouping=True)
+
+        hours = [
+            None if s is None else s / 3600
+            for s in (
+                self.median_first_response_seconds,
+                self.median_resolution_seconds,
+            )
+        ]
+        return [
+            number(self.volume, 0),
+            number(hours[0], 1),
+            number(hours[1], 1),
+            number(self.sla_met_percent, 1),
+            number(self.csat, 2),
+            number(self.rated, 0),
         ]
 
 

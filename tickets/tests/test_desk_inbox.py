@@ -397,7 +397,7 @@ def test_row_dates_follow_the_users_language_and_time_zone(client, agent, queue,
     row = _row_html(page, ticket.reference)
     local = timezone.localtime(updated, timezone.get_fixed_timezone(60))
     with translation.override("pl"):
-        expected = formats.date_format(local, "d M H:i")  # what |date printed
+        expected = formats.date_format(local, "DAY_MONTH_TIME_FORMAT")
     assert expected == "04 Lis 00:30"
     assert f'<time datetime="{local.isoformat()}">04 Lis 00:30</time>' in row
 

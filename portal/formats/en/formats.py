@@ -1,0 +1,13 @@
+"""Formats for "en": see portal/formats/__init__.py for the convention.
+
+Only the names below are overridden; separators and input formats come from Django's
+own "en" locale.
+"""
+
+DATE_FORMAT = "d M Y"
+TIME_FORMAT = "H:i"
+DATETIME_FORMAT = "d M Y H:i"
+MONTH_DAY_FORMAT = "d M"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+DAY_MONTH_TIME_FORMAT = "d M H:i"
