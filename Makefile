@@ -18,6 +18,7 @@ install-dev: $(DEV_STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	bin/system-deps
 	$(PIP_INSTALL) -r requirements.lock
 	touch $(STAMP)
 
