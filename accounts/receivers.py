@@ -16,8 +16,19 @@ Kind = events.Kind
 
 
 def on_logged_in(sender, request, user, **kwargs):
-    events.record(Kind.LOGIN, user=user, request=request)
+    events.record(
+        Kind.LOGIN, user=user, request=request, **_ldap_details(request, user)
+    )
     _adopt_language(request, user)
+
+
+def _ldap_details(request, user) -> dict:
+    """``method: ldap`` and the directory entry when the LDAP backend signed them in."""
+    if not getattr(settings, "AUTH_LDAP_SERVER_URI", ""):
+        return {}
+    from .ldap import login_details
+
+    return login_details(request, user)
 
 
 def _adopt_language(request, user):

@@ -321,6 +321,18 @@ def join_organizations_by_email(user: User, email: str) -> list[Membership]:
     return joined
 
 
+@transaction.atomic
+def join_organization_from_directory(
+    user: User, organization: Organization
+) -> Membership:
+    """An LDAP sign-in names the user's organization (``accounts.ldap``): they join as
+    a member; an existing membership (and its role) is kept."""
+    existing = Membership.objects.filter(organization=organization, user=user).first()
+    if existing is not None:
+        return existing
+    return _enrol(organization, user, Membership.Role.MEMBER, actor=user, via="ldap")
+
+
 def _check_reviewer(by: User) -> None:
     if not permissions.can_review_accounts(by):
         raise PermissionDenied(_("You may not review accounts."))

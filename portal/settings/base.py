@@ -341,6 +341,18 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Support Portal] "
 # How many reverse proxies append to X-Forwarded-For; 0 trusts REMOTE_ADDR only. Used by
 # the security audit and allauth's rate limits.
 ACCOUNTS_TRUSTED_PROXY_COUNT = env_int("ACCOUNTS_TRUSTED_PROXY_COUNT", 0)
+
+# --- LDAP / Active Directory sign-in (accounts/ldap.py, portal/settings/ldap.py) --------
+# Off unless LDAP_SERVER_URI is set: then the LDAP backend follows the local ones and
+# allauth's email + password form also checks the directory. See docs/security.md.
+from .ldap import ldap_settings, with_ldap_backend  # noqa: E402
+
+_LDAP = ldap_settings()
+if _LDAP:
+    globals().update(_LDAP)
+    AUTHENTICATION_BACKENDS = with_ldap_backend(AUTHENTICATION_BACKENDS)
+# --- end of LDAP ---------------------------------------------------------------------
+
 ALLAUTH_TRUSTED_PROXY_COUNT = ACCOUNTS_TRUSTED_PROXY_COUNT
 MIDDLEWARE = [
     *MIDDLEWARE,
