@@ -27,12 +27,15 @@ import threading
 import time
 
 import ldap
+from allauth.account.forms import SetPasswordForm
 from allauth.account.models import EmailAddress
+from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_auth_ldap.backend import LDAPBackend as BaseLDAPBackend
 from django_auth_ldap.backend import _LDAPUser
 
@@ -244,3 +247,17 @@ def login_details(request, user) -> dict:
     if not details or details.get("user") != user.pk:
         return {}
     return {"method": "ldap", "dn": details["dn"], "roles": details["roles"]}
+
+
+class DirectoryPasswordSetForm(SetPasswordForm):
+    """allauth's "set a password" form (for accounts without one), refused with LDAP
+    on: those are directory accounts, whose password the directory keeps
+    (``ACCOUNT_FORMS["set_password"]``, set in the settings' LDAP block)."""
+
+    def clean(self):
+        raise forms.ValidationError(
+            _(
+                "Your password is managed by your organization's directory: change it "
+                "there."
+            )
+        )

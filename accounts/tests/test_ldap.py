@@ -14,11 +14,13 @@ from accounts.services import create_organization
 from portal.settings.ldap import (
     BACKEND,
     ROLE_GROUP_VARIABLES,
+    install_ldap,
     ldap_settings,
     with_ldap_backend,
 )
 from tickets.tests.factories import UserFactory
 
+from .conftest import current_totp_code
 from .ldap_server import (
     GROUPS,
     PEOPLE,
@@ -71,11 +73,13 @@ def ldap_on(settings, slapd):
     """Settings exactly as portal/settings/base.py builds them from the environment."""
 
     def configure(**extra):
-        for name, value in ldap_settings(environment(slapd.uri, **extra)).items():
+        namespace = {
+            "AUTHENTICATION_BACKENDS": settings.AUTHENTICATION_BACKENDS,
+            "ACCOUNT_FORMS": getattr(settings, "ACCOUNT_FORMS", {}),
+        }
+        assert install_ldap(namespace, environment(slapd.uri, **extra))
+        for name, value in namespace.items():
             setattr(settings, name, value)
-        settings.AUTHENTICATION_BACKENDS = with_ldap_backend(
-            settings.AUTHENTICATION_BACKENDS
-        )
         directory.reset()
 
     configure()
@@ -108,6 +112,9 @@ CORA_MAIL, CORA_PASSWORD = PEOPLE_TREE["cora"][:2]
 def test_settings_from_the_environment():
     assert ldap_settings({}) == {}  # LDAP off: nothing set, no backend
     assert ldap_settings({"LDAP_SERVER_URI": "  "}) == {}
+    untouched = {"AUTHENTICATION_BACKENDS": ["x"]}
+    assert install_ldap(untouched, {}) is False
+    assert untouched == {"AUTHENTICATION_BACKENDS": ["x"]}
     values = ldap_settings(environment("ldap://directory.example:389"))
     assert values["AUTH_LDAP_SERVER_URI"] == "ldap://directory.example:389"
     assert values["AUTH_LDAP_BIND_DN"] == SERVICE_DN
@@ -157,6 +164,26 @@ def test_staff_member_signs_in_through_allauth_with_the_ldap_password(client, ld
         "dn": "uid=sam,ou=people,dc=example,dc=org",
         "roles": [roles.AGENTS],
     }
+
+
+def test_directory_user_with_a_second_factor_meets_it(client, ldap_on, enable_totp):
+    login(client, SAM_MAIL, SAM_PASSWORD)
+    client.logout()
+    secret = enable_totp(User.objects.get(email=SAM_MAIL))
+
+    response = login(client, SAM_MAIL, SAM_PASSWORD)
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert signed_in(client) is None
+    response = client.post(
+        "/accounts/2fa/authenticate/",
+        {"code": current_totp_code(secret)},
+        REMOTE_ADDR="198.51.100.4",
+        HTTP_USER_AGENT=UA,
+    )
+    assert response.status_code == 302
+    assert signed_in(client).email == SAM_MAIL
+    last = SecurityEvent.objects.filter(kind="login").latest("pk")
+    assert last.data["method"] == "ldap"  # still known after the second step
 
 
 def test_role_follows_the_group_at_the_next_sign_in(client, ldap_on, slapd):
@@ -253,6 +280,34 @@ def test_filter_characters_in_the_address_do_not_widen_the_search(client, ldap_o
     response = login(client, "sam.staff@corp.example)(mail=*", SAM_PASSWORD)
     assert response.status_code == 200
     assert signed_in(client) is None
+
+
+def test_directory_account_gets_no_local_password(client, ldap_on):
+    from django.core import mail
+
+    login(client, SAM_MAIL, SAM_PASSWORD)
+    response = client.post(
+        "/accounts/password/set/",
+        {"password1": "a-Local-pass-99", "password2": "a-Local-pass-99"},
+    )
+    assert response.status_code == 200
+    assert "managed by your organization" in str(response.context["form"].errors)
+    user = User.objects.get(email=SAM_MAIL)
+    assert user.has_usable_password() is False
+    client.logout()
+
+    response = client.post("/accounts/password/reset/", {"email": SAM_MAIL})
+    assert response.status_code == 302  # the same answer as for any address
+    assert mail.outbox == []  # but no reset link
+
+    local = UserFactory(email="local@example.com", roles=[roles.CUSTOMERS])
+    local.set_password("local-Pass-123")
+    local.save()
+    EmailAddress.objects.create(
+        user=local, email=local.email, verified=True, primary=True
+    )
+    client.post("/accounts/password/reset/", {"email": "local@example.com"})
+    assert [m.to for m in mail.outbox] == [["local@example.com"]]
 
 
 def test_local_account_still_signs_in_with_ldap_on(client, ldap_on):

@@ -345,12 +345,9 @@ ACCOUNTS_TRUSTED_PROXY_COUNT = env_int("ACCOUNTS_TRUSTED_PROXY_COUNT", 0)
 # --- LDAP / Active Directory sign-in (accounts/ldap.py, portal/settings/ldap.py) --------
 # Off unless LDAP_SERVER_URI is set: then the LDAP backend follows the local ones and
 # allauth's email + password form also checks the directory. See docs/security.md.
-from .ldap import ldap_settings, with_ldap_backend  # noqa: E402
+from .ldap import install_ldap  # noqa: E402
 
-_LDAP = ldap_settings()
-if _LDAP:
-    globals().update(_LDAP)
-    AUTHENTICATION_BACKENDS = with_ldap_backend(AUTHENTICATION_BACKENDS)
+install_ldap(globals())  # AUTH_LDAP_*, LDAP_*, the backend, ACCOUNT_FORMS
 # --- end of LDAP ---------------------------------------------------------------------
 
 ALLAUTH_TRUSTED_PROXY_COUNT = ACCOUNTS_TRUSTED_PROXY_COUNT

@@ -100,3 +100,22 @@ def with_ldap_backend(backends: list[str]) -> list[str]:
         (i for i, b in enumerate(backends) if b.startswith("guardian.")), len(backends)
     )
     return [*backends[:position], BACKEND, *backends[position:]]
+
+
+def install_ldap(namespace: dict, environ: Mapping[str, str] | None = None) -> bool:
+    """Add LDAP to a settings module's ``namespace`` when ``environ`` asks for it: the
+    settings above, the backend, and allauth's "set a password" form refused to
+    directory accounts (their password stays in the directory; reset links are
+    refused in ``accounts.adapter``)."""
+    values = ldap_settings(environ)
+    if not values:
+        return False
+    namespace.update(values)
+    namespace["AUTHENTICATION_BACKENDS"] = with_ldap_backend(
+        namespace["AUTHENTICATION_BACKENDS"]
+    )
+    namespace["ACCOUNT_FORMS"] = {
+        **namespace.get("ACCOUNT_FORMS", {}),
+        "set_password": "accounts.ldap.DirectoryPasswordSetForm",
+    }
+    return True
