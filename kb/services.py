@@ -1,5 +1,9 @@
 """State changes and queries of the knowledge base. Views, GraphQL and jobs call these;
-none of them re-implements the rules."""
+none of them re-implements the rules.
+
+Over 400 lines until split: feedback, view counters, the locale cache and search are due
+to move to kb/feedback.py, kb/counters.py and kb/search.py (issue #16).
+"""
 
 import atexit
 import collections

@@ -15,6 +15,9 @@ Bodies are stored encrypted (``portal.filecrypt``: a random data key per file, w
 by the key ring's current key and kept on the row) unless ``ATTACHMENT_ENCRYPTION`` is
 off. ``read_range`` is the one way back to the plaintext: it refuses, with
 ``AttachmentUnreadable`` and a security event, any body that does not authenticate.
+
+Over 400 lines until split: encryption at rest and ranged reads are due to move to
+tickets/attachment_crypto.py, leaving upload checks and storage here.
 """
 
 import contextvars

@@ -1,6 +1,10 @@
 """Organization membership and ticket sharing: services with an actor, a permission
 check, an audit event and a domain signal; tickets moves its grants in the same
-transaction (its receiver), and accounts never imports tickets."""
+transaction (its receiver), and accounts never imports tickets.
+
+Over 400 lines on purpose: one table of membership and sharing changes per actor, each
+with its refusal twin.
+"""
 
 import ast
 from pathlib import Path

@@ -1,4 +1,9 @@
-"""Tickets through GraphQL: queries, mutations, the permission matrix, query counts."""
+"""Tickets through GraphQL: queries, mutations, the permission matrix, query counts.
+
+Over 400 lines until split: queries, mutations and query counts are due to move into
+their own modules (test_ticket_queries.py, test_ticket_mutations.py); the matrix here
+also runs in tests/reliability/test_permission_matrix.py.
+"""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser

@@ -24,6 +24,9 @@ they report. ``deliver`` sends them:
   then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
   ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
   the change; then the row is marked failed and shows in the admin.
+
+Over 400 lines on purpose: writing and delivering the outbox share the row's lease and
+outcome rules; the sections follow that order.
 """
 
 import html as html_lib

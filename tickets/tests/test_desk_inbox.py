@@ -1,6 +1,10 @@
 """The inbox at /admin/helpdesk/tickets/: saved views, filters, search, ordering,
 pagination in a constant number of queries, and bulk actions (one service call and one
-event per ticket, failures reported per ticket)."""
+event per ticket, failures reported per ticket).
+
+Over 400 lines until split: the bulk actions' tests are due to move to
+test_desk_bulk.py.
+"""
 
 from datetime import timedelta
 

@@ -1,4 +1,8 @@
-"""The outbox and the delivery worker, against a real HTTP receiver on loopback."""
+"""The outbox and the delivery worker, against a real HTTP receiver on loopback.
+
+Over 400 lines on purpose: the outbox, retries and signing against one real receiver,
+which every test here shares.
+"""
 
 from datetime import timedelta
 from itertools import pairwise
