@@ -142,7 +142,7 @@ def child_env(database: str) -> dict:
         "SECRET_KEY": "bench-secret-key-not-used-anywhere-else-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # A fixed bench-only key (not a secret): production refuses to start without one.
-        "ATTACHMENT_ENCRYPTION_KEYS": "bench1:YmVuY2gtb25seS1hdHRhY2htZW50LWtleS0zMmJ5dA==",
+        "ATTACHMENT_ENCRYPTION_KEYS": "bench1:YmVuY2gtb25seS1hdHRhY2htZW50LWtleS0zMmJ5dGU=",
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
         "REDIS_URL": REDIS_URL,

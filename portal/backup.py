@@ -46,7 +46,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -405,9 +405,17 @@ def _safe_member_name(name: str) -> bool:
 
 def database_has_data(using=DEFAULT_DB_ALIAS) -> bool:
     """Whether the database holds anything a restore would destroy: people or
-    tickets (a freshly migrated database holds neither)."""
+    tickets (a freshly migrated database holds neither, an unmigrated one no tables).
+    A database that cannot be reached is a ``BackupError`` naming it."""
     connection = connections[using]
-    tables = set(connection.introspection.table_names())
+    try:
+        tables = set(connection.introspection.table_names())
+    except DatabaseError as error:
+        raise BackupError(
+            f"Cannot reach the target database {_describe(using)} "
+            f"({error.__class__.__name__}: {str(error).strip().splitlines()[0]}). "
+            "Check DATABASE_URL and that the server is running, then restore again."
+        ) from error
     for label in ("accounts.User", "tickets.Ticket"):
         try:
             model = apps.get_model(label)
@@ -416,6 +424,15 @@ def database_has_data(using=DEFAULT_DB_ALIAS) -> bool:
         if model._meta.db_table in tables and model.objects.using(using).exists():
             return True
     return False
+
+
+def _describe(using) -> str:
+    """The database's name and host, without its password."""
+    config = connections.settings[using]
+    host = config.get("HOST") or ""
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    where = f" on {host}{port}" if host else ""
+    return f"{config.get('NAME')!s}{where}"
 
 
 def _check_migrations(manifest: dict, using) -> None:

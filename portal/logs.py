@@ -27,6 +27,8 @@ context: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
 # Attributes every LogRecord has; anything else was passed with ``extra=``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 CONTEXT_FIELDS = ("request_id", "user_id", "task_id", "task_name")
+# json.dumps() with options builds an encoder per call
+_ENCODER = json.JSONEncoder(default=str, ensure_ascii=False)
 
 
 def current() -> dict:
@@ -84,7 +86,7 @@ class JsonFormatter(logging.Formatter):
             ).rstrip()
         elif record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _ENCODER.encode(entry)
 
 
 class TextFormatter(logging.Formatter):

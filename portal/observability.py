@@ -105,11 +105,20 @@ class RequestObservabilityMiddleware:
         if reason:
             fields["reason"] = reason
         level = logging.ERROR if status >= 500 else logging.INFO
-        logger.log(
-            level,
-            "%s %s %s",
-            request.method,
-            request.path,
-            status,
-            extra=fields,
+        if not logger.isEnabledFor(level):
+            return
+        # logger.log() without its caller lookup (a walk up the stack on every
+        # request): the line names the request, not a source line
+        logger.handle(
+            logger.makeRecord(
+                logger.name,
+                level,
+                __file__,
+                0,
+                "%s %s %s",
+                (request.method, request.path, status),
+                None,
+                "_log",
+                fields,
+            )
         )

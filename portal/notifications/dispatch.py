@@ -24,6 +24,18 @@ logger = logging.getLogger(__name__)
 DELIVER_TASK = "portal.notifications.tasks.deliver_notifications"
 
 
+def _broker_unreachable(error: Exception) -> bool:
+    """A refused, timed-out or dropped connection to Redis or the database (the
+    ORM broker)."""
+    from django.db import DatabaseError
+
+    try:
+        from redis import RedisError
+    except ImportError:  # pragma: no cover - redis is installed with django-q2
+        RedisError = OSError  # noqa: N806
+    return isinstance(error, RedisError | OSError | DatabaseError)
+
+
 def wake_up_after_commit(keys: list[str]) -> None:
     """After commit, queue a job that sends ``keys`` now. Failing to queue it is
     logged and otherwise harmless: the rows are there and the reconciliation sends
@@ -32,12 +44,15 @@ def wake_up_after_commit(keys: list[str]) -> None:
     def wake():
         try:
             enqueue(DELIVER_TASK, keys)
-        except Exception:
+        except Exception as error:
             logger.warning(
-                "Could not queue the delivery of %d notification(s); the "
+                "Could not queue the delivery of %d notification(s) (%s); the "
                 "reconciliation schedule will send them",
                 len(keys),
-                exc_info=True,
+                error.__class__.__name__,
+                # a broker outage is expected: one line; anything else, a traceback
+                exc_info=not _broker_unreachable(error),
+                extra={"event": "wake_up_not_queued", "dependency": "broker"},
             )
 
     transaction.on_commit(wake)

@@ -36,3 +36,16 @@ def test_setup_schedules_removes_duplicate_rows_by_name():
     rows = Schedule.objects.filter(name=job.name)
     assert rows.count() == 1
     assert rows.get().func == job.func
+
+
+@pytest.mark.django_db
+def test_backups_run_daily_and_are_verified_weekly():
+    call_command("setup_schedules")
+    rows = {
+        row.func: (row.schedule_type, row.cron)
+        for row in Schedule.objects.filter(func__startswith="portal.backup.")
+    }
+    assert rows == {
+        "portal.backup.scheduled_backup": (Schedule.CRON, "15 2 * * *"),
+        "portal.backup.scheduled_verify": (Schedule.CRON, "45 4 * * 0"),
+    }
