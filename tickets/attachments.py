@@ -291,7 +291,7 @@ def encrypted_content(attachment, plaintext, size: int) -> File:
         keyring(), data_key
     )
     reader = filecrypt.EncryptingReader(plaintext, data_key, size)
-    return File(reader, name=attachment.original_name)
+    return filecrypt.EncryptedFile(reader, name=attachment.original_name)
 
 
 def _refuse(attachment, error, *, request=None, user=None):
@@ -408,7 +408,7 @@ def encrypt_existing(attachment) -> bool:
     with backend.open(old_name, "rb") as handle:
         hashing = _Hashing(handle)
         reader = filecrypt.EncryptingReader(hashing, data_key, attachment.size)
-        new_name = backend.save(target, File(reader, name=base))
+        new_name = backend.save(target, filecrypt.EncryptedFile(reader, name=base))
     if (
         hashing.count != attachment.size
         or hashing.digest.hexdigest() != attachment.sha256
