@@ -25,6 +25,7 @@ from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.core.files.base import File
 
 from .keyring import KeyRing, KeyRingError
 
@@ -117,13 +118,13 @@ def _read_into(stream, buffer: bytearray, size: int) -> memoryview:
     return view[:filled]
 
 
-def encrypt_chunks(
-    source: BinaryIO, data_key: bytes, chunk_size: int = CHUNK_SIZE
-) -> Iterator[bytes]:
-    """Header, then one encrypted record per plaintext chunk read from ``source``."""
+def _records(
+    source: BinaryIO, data_key: bytes, chunk_size: int
+) -> Iterator[tuple[bytes, bytes]]:
+    """``(nonce, ciphertext + tag)`` per plaintext chunk read from ``source``; kept
+    apart so that writers need not copy a whole record to glue 12 bytes in front."""
     cipher = AESGCM(data_key)
     header = _header(chunk_size)
-    yield header
     current = _read_full(source, chunk_size)
     index = 0
     while True:
@@ -132,20 +133,43 @@ def encrypt_chunks(
         )
         last = not following
         nonce = os.urandom(NONCE_SIZE)
-        yield nonce + cipher.encrypt(nonce, current, _aad(header, index, last))
+        yield nonce, cipher.encrypt(nonce, current, _aad(header, index, last))
         if last:
             return
         current = following
         index += 1
 
 
+def _pieces(source: BinaryIO, data_key: bytes, chunk_size: int) -> Iterator[bytes]:
+    """The body as a stream of pieces: header, then nonce, ciphertext, nonce, ..."""
+    yield _header(chunk_size)
+    for nonce, sealed in _records(source, data_key, chunk_size):
+        yield nonce
+        yield sealed
+
+
+def encrypt_chunks(
+    source: BinaryIO, data_key: bytes, chunk_size: int = CHUNK_SIZE
+) -> Iterator[bytes]:
+    """Header, then one encrypted record per plaintext chunk read from ``source``."""
+    yield _header(chunk_size)
+    for nonce, sealed in _records(source, data_key, chunk_size):
+        yield nonce + sealed
+
+
 class EncryptingReader:
     """A read-only file object whose bytes are the encryption of ``source``: storages
-    (local ``chunks()``, S3 ``upload_fileobj``) pull ciphertext from it as they write."""
+    (local ``chunks()``, S3 ``upload_fileobj``) pull ciphertext from it as they write.
+
+    ``read(n)`` copies each ciphertext byte at most once (a cursor into the current
+    piece, no re-slicing of a shrinking buffer); ``pieces()`` hands the records out
+    without any copy, for writers that take whatever size comes (``EncryptedFile``).
+    """
 
     def __init__(self, source, data_key: bytes, plain_size: int, chunk_size=CHUNK_SIZE):
-        self._chunks = encrypt_chunks(source, data_key, chunk_size)
-        self._buffer = b""
+        self._chunks = _pieces(source, data_key, chunk_size)
+        self._piece = b""
+        self._pos = 0
         self.size = encrypted_size(plain_size, chunk_size)
         self.closed = False
 
@@ -155,26 +179,52 @@ class EncryptingReader:
     def seekable(self) -> bool:
         return False
 
-    def read(self, size: int = -1) -> bytes:
-        parts = [self._buffer] if self._buffer else []
-        have = len(self._buffer)
-        while size < 0 or have < size:
-            try:
-                piece = next(self._chunks)
-            except StopIteration:
-                break
-            parts.append(piece)
-            have += len(piece)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        if size < 0 or len(data) <= size:
-            self._buffer = b""
-            return bytes(data)
-        self._buffer = data[size:]
-        return data[:size]
+    def pieces(self) -> Iterator[bytes]:
+        if self._pos < len(self._piece):
+            yield self._piece[self._pos :]
+        self._piece, self._pos = b"", 0
+        yield from self._chunks
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(self.pieces())
+        parts = []
+        while size > 0:
+            if self._pos >= len(self._piece):
+                self._piece = next(self._chunks, b"")
+                self._pos = 0
+                if not self._piece:
+                    break
+            available = len(self._piece) - self._pos
+            if self._pos == 0 and available <= size:
+                parts.append(self._piece)
+                self._pos = available
+                size -= available
+            else:
+                take = min(available, size)
+                parts.append(self._piece[self._pos : self._pos + take])
+                self._pos += take
+                size -= take
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def close(self) -> None:
         self._chunks.close()
         self.closed = True
+
+
+class EncryptedFile(File):
+    """A Django ``File`` over an ``EncryptingReader`` whose ``chunks()`` are the
+    ciphertext records themselves (``FileSystemStorage`` writes each as it comes):
+    no 64 KiB re-slicing, no copy between the cipher and the write."""
+
+    def __init__(self, reader: EncryptingReader, name=None):
+        super().__init__(reader, name=name)
+
+    def chunks(self, chunk_size=None):
+        return self.file.pieces()
+
+    def multiple_chunks(self, chunk_size=None):
+        return True
 
 
 def decrypt_range(

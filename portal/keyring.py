@@ -138,6 +138,7 @@ def _generate_key_file(path: Path) -> None:
 
 
 _cache: dict[tuple, KeyRing] = {}
+_file_cache: dict[tuple, tuple[tuple, KeyRing]] = {}
 
 
 def encryption_enabled() -> bool:
@@ -170,14 +171,22 @@ def keyring() -> KeyRing:
                 "ATTACHMENT_ENCRYPTION_KEY_FILE (or ATTACHMENT_ENCRYPTION=off)."
             )
         try:
+            # a key file may change on disk: its ring is kept only while the file's
+            # identity, size and modification time stay the same (one stat per call,
+            # not a read and parse per download)
+            info = path.stat()
+            stamp = (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+            if _file_cache.get(cache_key, (None,))[0] == stamp:
+                return _file_cache[cache_key][1]
             content = path.read_text()
         except OSError as error:
             raise ImproperlyConfigured(
                 f"ATTACHMENT_ENCRYPTION_KEY_FILE {path} cannot be read: {error}"
             ) from error
         ring = parse_keys(content, source=f"ATTACHMENT_ENCRYPTION_KEY_FILE {path}")
-    if not key_file or text.strip():
-        _cache[cache_key] = ring  # a key file may change on disk: read it each time
+        _file_cache[cache_key] = (stamp, ring)
+        return ring
+    _cache[cache_key] = ring
     return ring
 
 

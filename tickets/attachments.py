@@ -20,6 +20,7 @@ Over 400 lines until split: encryption at rest and ranged reads are due to move 
 tickets/attachment_crypto.py, leaving upload checks and storage here.
 """
 
+import codecs
 import contextvars
 import hashlib
 import logging
@@ -117,14 +118,18 @@ def _extension(name: str) -> str:
 
 
 def _read(file):
-    """(size, sha256, first bytes, whole content if small text candidate)."""
+    """(size, sha256, first bytes, whether the bytes are UTF-8 text without NULs).
+
+    One pass in the file's chunks: memory stays at a chunk whatever the size (the text
+    check decodes incrementally instead of joining and decoding the whole file)."""
     if not isinstance(file, File):
         file = File(file, name=getattr(file, "name", None))
     limit = settings.TICKETS_ATTACHMENT_MAX_BYTES
     digest = hashlib.sha256()
     size = 0
     head = b""
-    chunks = []
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    text = True
     if hasattr(file, "seek"):
         file.seek(0)
     for chunk in file.chunks():
@@ -141,17 +146,18 @@ def _read(file):
         digest.update(chunk)
         if len(head) < _SNIFF_BYTES:
             head += chunk[: _SNIFF_BYTES - len(head)]
-        chunks.append(chunk)
+        text = text and _is_text(decoder, chunk)
+    text = text and _is_text(decoder, b"", final=True)
     if hasattr(file, "seek"):
         file.seek(0)
-    return size, digest.hexdigest(), head, b"".join(chunks)
+    return size, digest.hexdigest(), head, text
 
 
-def _is_text(content: bytes) -> bool:
-    if b"\x00" in content:
+def _is_text(decoder, chunk: bytes, final: bool = False) -> bool:
+    if b"\x00" in chunk:
         return False
     try:
-        content.decode("utf-8")
+        decoder.decode(chunk, final)
     except UnicodeDecodeError:
         return False
     return True
@@ -165,13 +171,13 @@ def validate_upload(file) -> tuple[str, str, int, str]:
     with an extension that does not match its content.
     """
     name = clean_filename(getattr(file, "name", ""))
-    size, sha256, head, content = _read(file)
+    size, sha256, head, text = _read(file)
     if size == 0:
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
     extension = _extension(name)
     kind = filetype.guess(head)
     if kind is None:
-        if extension in TEXT_TYPES and _is_text(content):
+        if extension in TEXT_TYPES and text:
             return name, TEXT_TYPES[extension], size, sha256
         raise ValidationError(
             _("“%(name)s”: this type of file is not accepted.") % {"name": name},
@@ -294,7 +300,7 @@ def encrypted_content(attachment, plaintext, size: int) -> File:
         keyring(), data_key
     )
     reader = filecrypt.EncryptingReader(plaintext, data_key, size)
-    return File(reader, name=attachment.original_name)
+    return filecrypt.EncryptedFile(reader, name=attachment.original_name)
 
 
 def _refuse(attachment, error, *, request=None, user=None):
@@ -411,7 +417,7 @@ def encrypt_existing(attachment) -> bool:
     with backend.open(old_name, "rb") as handle:
         hashing = _Hashing(handle)
         reader = filecrypt.EncryptingReader(hashing, data_key, attachment.size)
-        new_name = backend.save(target, File(reader, name=base))
+        new_name = backend.save(target, filecrypt.EncryptedFile(reader, name=base))
     if (
         hashing.count != attachment.size
         or hashing.digest.hexdigest() != attachment.sha256

@@ -174,3 +174,107 @@ def test_without_keys_outside_dev_nothing_is_generated(settings):
     settings.ATTACHMENT_ENCRYPTION_GENERATE_KEY_FILE = False
     with pytest.raises(KeyRingError, match="No attachment encryption key"):
         keyring.keyring()
+
+
+# --- the copy-free writers and the on-disk format they must keep --------------------
+
+
+def _v1_body_by_hand(plain: bytes, key: bytes, chunk_size: int) -> bytes:
+    """The documented version-1 layout, written without filecrypt's writer: bodies
+    stored before the writer changed must keep opening."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    header = b"PTAE" + bytes([1]) + chunk_size.to_bytes(4, "big")
+    pieces = [plain[i : i + chunk_size] for i in range(0, len(plain), chunk_size)]
+    pieces = pieces or [b""]
+    body = [header]
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        nonce = os.urandom(12)
+        aad = header + index.to_bytes(8, "big") + bytes([1 if last else 0])
+        body.append(nonce + AESGCM(key).encrypt(nonce, piece, aad))
+    return b"".join(body)
+
+
+@pytest.mark.parametrize("size", [0, 1, 16, 17, 100])
+def test_a_version_1_body_written_by_hand_still_decrypts(size):
+    plain = os.urandom(size)
+    key = filecrypt.new_data_key()
+    body = _v1_body_by_hand(plain, key, SMALL)
+    assert len(body) == filecrypt.encrypted_size(size, SMALL)
+    assert b"".join(filecrypt.decrypt_all(_opener(body), key, size)) == plain
+    # and the writer still produces that layout: same size, same header
+    ours = _encrypt(plain, key)
+    assert len(ours) == len(body)
+    assert ours[: filecrypt.HEADER_SIZE] == body[: filecrypt.HEADER_SIZE]
+
+
+@pytest.mark.parametrize("piece", [1, 5, 12, 16, 28, 29, 1000])
+def test_reading_the_ciphertext_in_any_piece_size_gives_a_whole_body(piece):
+    plain = os.urandom(100)
+    key = filecrypt.new_data_key()
+    reader = filecrypt.EncryptingReader(io.BytesIO(plain), key, len(plain), SMALL)
+    parts = []
+    while part := reader.read(piece):
+        assert len(part) <= piece
+        parts.append(part)
+    body = b"".join(parts)
+    assert len(body) == reader.size == filecrypt.encrypted_size(100, SMALL)
+    assert all(len(part) == piece for part in parts[:-1])
+    assert reader.read(piece) == b""
+    assert reader.read() == b""
+    assert _decrypt(body, key, 100) == plain
+
+
+def test_encrypted_file_chunks_are_whole_records_and_decrypt():
+    plain = os.urandom(3 * filecrypt.CHUNK_SIZE + 5)
+    key = filecrypt.new_data_key()
+    reader = filecrypt.EncryptingReader(io.BytesIO(plain), key, len(plain))
+    content = filecrypt.EncryptedFile(reader, name="x.bin")
+    assert content.size == filecrypt.encrypted_size(len(plain))
+    assert content.multiple_chunks()
+    chunks = list(content.chunks())
+    assert all(isinstance(chunk, bytes) for chunk in chunks)
+    assert max(len(chunk) for chunk in chunks) == filecrypt.CHUNK_SIZE + 16
+    body = b"".join(chunks)
+    assert len(body) == content.size
+    assert plain[:64] not in body
+    assert b"".join(filecrypt.decrypt_all(_opener(body), key, len(plain))) == plain
+
+
+def test_a_partly_read_body_continues_in_chunks_without_a_gap():
+    plain = os.urandom(100)
+    key = filecrypt.new_data_key()
+    reader = filecrypt.EncryptingReader(io.BytesIO(plain), key, len(plain), SMALL)
+    head = reader.read(11)
+    body = head + b"".join(filecrypt.EncryptedFile(reader).chunks())
+    assert _decrypt(body, key, 100) == plain
+
+
+def test_a_flipped_byte_in_a_copy_free_body_is_still_refused():
+    plain = b"TOP SECRET " * 10
+    key = filecrypt.new_data_key()
+    reader = filecrypt.EncryptingReader(io.BytesIO(plain), key, len(plain), SMALL)
+    body = bytearray(b"".join(filecrypt.EncryptedFile(reader).chunks()))
+    body[filecrypt.HEADER_SIZE + 3] ^= 0x01  # inside the first nonce
+    with pytest.raises(filecrypt.DecryptionError, match="Chunk 0"):
+        _decrypt(bytes(body), key, len(plain))
+
+
+def test_a_key_file_is_parsed_once_and_read_again_when_it_changes(tmp_path, settings):
+    path = tmp_path / "keys"
+    path.write_text(f"{K1}\n")
+    settings.ATTACHMENT_ENCRYPTION_KEYS = ""
+    settings.ATTACHMENT_ENCRYPTION_KEY_FILE = str(path)
+    first = keyring.keyring()
+    assert first.current_id == "k1"
+    assert keyring.keyring() is first  # unchanged file: no second read and parse
+    path.write_text(f"# rotated\n{K2}\n{K1}\n")  # a rotation, edited in place
+    rotated = keyring.keyring()
+    assert [key_id for key_id, _ in rotated.keys] == ["k2", "k1"]
+    path.unlink()
+    with pytest.raises(ImproperlyConfigured, match="cannot be read"):
+        keyring.keyring()
+    path.write_text("k1:c2hvcnQ=\n")
+    with pytest.raises(ImproperlyConfigured, match="must be 32 bytes"):
+        keyring.keyring()

@@ -272,3 +272,29 @@ def test_bad_bearer_is_401_without_falling_back_to_the_session(
     assert response.json() == {
         "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]
     }
+
+
+CHUNK = 64 * 1024  # Django's File.chunks() size: the text check sees the file in these
+STRADDLE = b"a" * (CHUNK - 1) + "é".encode() + b" fin\n"  # é split over two chunks
+
+
+@pytest.mark.parametrize(
+    ("content", "accepted"),
+    [
+        (STRADDLE, True),
+        ("日本語のログ\n".encode() * 20000, True),  # ~400 KB of multibyte text
+        (b"a" * (CHUNK + 10) + b"\xff", False),  # invalid byte in the second chunk
+        (b"a" * (CHUNK + 10) + b"\x00", False),  # a NUL in the second chunk
+        (b"a" * CHUNK + "é".encode()[:1], False),  # cut in the middle of a character
+    ],
+)
+def test_text_is_checked_chunk_by_chunk_across_boundaries(content, accepted):
+    file = upload("log.txt", content)
+    if accepted:
+        name, content_type, size, sha256 = attachments.validate_upload(file)
+        assert (name, content_type, size) == ("log.txt", "text/plain", len(content))
+        assert sha256 == hashlib.sha256(content).hexdigest()
+    else:
+        with pytest.raises(ValidationError) as error:
+            attachments.validate_upload(file)
+        assert error.value.messages == ["“log.txt”: this type of file is not accepted."]
