@@ -26,6 +26,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from accounts.tokens import TokenError, authenticate_authorization
@@ -119,8 +120,10 @@ def _stream(request, attachment, user):
         pieces = read_range(attachment, start, end, request=request, user=user)
     except AttachmentUnreadable:
         return HttpResponse(
-            "This file failed its integrity check and was not sent. "
-            "The support team has been alerted.",
+            gettext(
+                "This file failed its integrity check and was not sent. "
+                "The support team has been alerted."
+            ),
             status=500,
             content_type="text/plain; charset=utf-8",
         )
