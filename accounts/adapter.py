@@ -36,3 +36,13 @@ class AccountAdapter(DefaultAccountAdapter):
                 status=403,
             )
         return super().pre_login(request, user, **kwargs)
+
+    def get_login_stages(self):
+        """allauth.mfa's second-factor step, in the version that lets a trusted SSO
+        provider's own second factor count (accounts.sso)."""
+        return [
+            "accounts.sso.AuthenticateStage"
+            if path == "allauth.mfa.stages.AuthenticateStage"
+            else path
+            for path in super().get_login_stages()
+        ]

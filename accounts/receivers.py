@@ -16,7 +16,11 @@ Kind = events.Kind
 
 
 def on_logged_in(sender, request, user, **kwargs):
-    events.record(Kind.LOGIN, user=user, request=request)
+    from . import sso
+
+    events.record(
+        Kind.LOGIN, user=user, request=request, **sso.login_event_data(request, user)
+    )
     _adopt_language(request, user)
 
 
