@@ -81,9 +81,10 @@ def check_providers(app_configs=None, **kwargs):
     return errors
 
 
-def _app_settings(sociallogin: SocialLogin) -> dict:
-    app = getattr(sociallogin.provider, "app", None) if sociallogin.provider else None
-    return getattr(app, "settings", None) or {}
+def _app_settings(request, sociallogin: SocialLogin) -> dict:
+    """The provider entry's settings (``server_url``, ``trust_mfa`` …)."""
+    provider = sociallogin.account.get_provider(request)
+    return getattr(getattr(provider, "app", None), "settings", None) or {}
 
 
 def _claims(sociallogin: SocialLogin) -> tuple[dict, dict]:
@@ -156,9 +157,9 @@ def _remember_provider_mfa(request, sociallogin: SocialLogin) -> None:
     if sociallogin.user is None or sociallogin.user.pk is None:
         return
     id_token, _userinfo = _claims(sociallogin)
-    if _app_settings(sociallogin).get("trust_mfa") is True and claims_report_mfa(
-        id_token
-    ):
+    if _app_settings(request, sociallogin).get(
+        "trust_mfa"
+    ) is True and claims_report_mfa(id_token):
         request.session[SESSION_KEY] = {
             "user": str(sociallogin.user.pk),
             "provider": sociallogin.account.provider,

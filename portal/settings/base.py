@@ -353,7 +353,8 @@ MIDDLEWARE = [
 
 # --- accounts: single sign-on (OpenID Connect through allauth, docs/security.md) -------
 # OIDC_PROVIDERS: a JSON list, one object per provider: {"id", "name", "server_url"
-# (the issuer), "client_id", "secret", optional "trust_mfa"}. Empty: no SSO buttons.
+# (the issuer), "client_id", "secret", optional "scope" (a list) and "trust_mfa"}.
+# Empty: no SSO buttons.
 # The list is checked at start-up (accounts.sso.check_providers).
 INSTALLED_APPS += [
     "allauth.socialaccount",
@@ -371,6 +372,8 @@ SOCIALACCOUNT_PROVIDERS = {
                 "settings": {
                     "server_url": p.get("server_url"),
                     "trust_mfa": p.get("trust_mfa") is True,
+                    # e.g. ["openid", "profile", "email", "groups"]
+                    **({"scope": p["scope"]} if p.get("scope") else {}),
                 },
             }
             for p in (OIDC_PROVIDERS if isinstance(OIDC_PROVIDERS, list) else [])

@@ -31,7 +31,8 @@ const provider = new Provider(issuer, {
     ...c,
   })),
   claims: {
-    openid: ["sub"],
+    // acr and amr come from the sign-in (interactionFinished), not from the account
+    openid: ["sub", "acr", "amr", "auth_time"],
     email: ["email", "email_verified"],
     profile: ["name", "given_name", "family_name"],
     groups: ["groups"],
