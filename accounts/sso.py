@@ -218,9 +218,6 @@ def login_event_data(request, user) -> dict:
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
-    def is_open_for_signup(self, request, sociallogin):
-        return True
-
     def pre_social_login(self, request, sociallogin):
         if sociallogin.is_existing:
             apply_roles(request, sociallogin.user, sociallogin)
