@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
+.PHONY: install install-dev oidc-provider run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
 
 install: $(STAMP)
 
@@ -39,9 +39,17 @@ run: install
 
 # Two processes: Playwright's event loop would make Django and strawberry-django treat
 # every later test in the same process as async code, so browser tests run on their own.
-test: install-dev
+test: install-dev oidc-provider
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+
+# The OpenID Connect provider the SSO tests start (npm oidc-provider, Node.js >= 20):
+# installed from its lock file, again only when the lock changes.
+OIDC_PROVIDER_DIR := accounts/tests/oidc_provider
+oidc-provider: $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json
+$(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/package-lock.json
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund
+	touch $@
 
 test-postgres:
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test

@@ -47,3 +47,13 @@ class AccountAdapter(DefaultAccountAdapter):
         ):
             return None
         return super().send_password_reset_mail(user, email, context)
+
+    def get_login_stages(self):
+        """allauth.mfa's second-factor step, in the version that lets a trusted SSO
+        provider's own second factor count (accounts.sso)."""
+        return [
+            "accounts.sso.AuthenticateStage"
+            if path == "allauth.mfa.stages.AuthenticateStage"
+            else path
+            for path in super().get_login_stages()
+        ]

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers
+        from . import receivers, sso  # noqa: F401 (sso registers its start-up check)
 
         receivers.connect()
         # Wagtail 8 reads the user viewset from the wagtail.users app config when the

@@ -18,7 +18,7 @@ from django.urls import is_valid_path
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import permissions
+from . import permissions, sso
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
 EXEMPT_PATHS = ("/admin/logout/", "/django-admin/logout/")
@@ -41,6 +41,7 @@ class AccountSecurityMiddleware:
                 and getattr(settings, "MFA_REQUIRED_FOR_STAFF", False)
                 and permissions.is_staff_account(user)
                 and not is_mfa_enabled(user)
+                and not sso.provider_mfa_satisfied(request, user)
             ):
                 messages.warning(
                     request,

@@ -16,8 +16,13 @@ Kind = events.Kind
 
 
 def on_logged_in(sender, request, user, **kwargs):
+    from . import sso
+
     events.record(
-        Kind.LOGIN, user=user, request=request, **_ldap_details(request, user)
+        Kind.LOGIN,
+        user=user,
+        request=request,
+        **{**_ldap_details(request, user), **sso.login_event_data(request, user)},
     )
     _adopt_language(request, user)
 

@@ -14,6 +14,7 @@ from .env import (
     email_settings_from_url,
     env_bool,
     env_int,
+    env_json,
     env_list,
     env_str,
     url_with_defaults,
@@ -360,6 +361,55 @@ MIDDLEWARE = [
     # after LocaleMiddleware and AuthenticationMiddleware: the profile's choice wins
     "accounts.middleware.UserPreferencesMiddleware",
 ]
+
+
+# --- accounts: single sign-on (OpenID Connect through allauth, docs/security.md) -------
+# OIDC_PROVIDERS: a JSON list, one object per provider: {"id", "name", "server_url"
+# (the issuer), "client_id", "secret", optional "scope" (a list) and "trust_mfa"}.
+# Empty: no SSO buttons.
+# The list is checked at start-up (accounts.sso.check_providers).
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+]
+OIDC_PROVIDERS = env_json("OIDC_PROVIDERS", [])
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": [
+            {
+                "provider_id": p.get("id"),
+                "name": p.get("name") or p.get("id"),
+                "client_id": p.get("client_id"),
+                "secret": p.get("secret", ""),
+                "settings": {
+                    "server_url": p.get("server_url"),
+                    "trust_mfa": p.get("trust_mfa") is True,
+                    # e.g. ["openid", "profile", "email", "groups"]
+                    **({"scope": p["scope"]} if p.get("scope") else {}),
+                },
+            }
+            for p in (OIDC_PROVIDERS if isinstance(OIDC_PROVIDERS, list) else [])
+            if isinstance(p, dict)
+        ],
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+SOCIALACCOUNT_ADAPTER = "accounts.sso.SocialAccountAdapter"
+# An existing account is reached through its email only when the provider says the
+# address is verified (allauth ignores unverified claims for this lookup).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# The claim carrying group names, and group name -> role (accounts.roles), e.g.
+# {"helpdesk-agents": "Agents"}; mapped roles are set again at every SSO sign-in.
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM", "groups")
+OIDC_ROLE_MAP = env_json("OIDC_ROLE_MAP", {})
+# "acr" values that mean a multi-factor sign-in (besides "amr" methods such as "mfa").
+OIDC_MFA_ACR_VALUES = env_list(
+    "OIDC_MFA_ACR_VALUES",
+    ["http://schemas.openid.net/pape/policies/2007/06/multi-factor"],
+)
 
 
 # --- tickets --------------------------------------------------------------------------

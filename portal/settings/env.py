@@ -92,3 +92,17 @@ def url_with_defaults(url: str, **params) -> str:
     addition = "&".join(f"{k}={v}" for k, v in extra.items())
     joined = f"{parsed.query}&{addition}" if parsed.query else addition
     return parsed._replace(query=joined).geturl()
+
+
+def env_json(name: str, default):
+    """A JSON value (single sign-on's provider list and role map); a malformed one
+    stops the start with the variable's name rather than a traceback."""
+    import json
+
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be valid JSON ({exc}).") from None
