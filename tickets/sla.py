@@ -161,6 +161,20 @@ def next_due(ticket) -> tuple[str, datetime | None]:
     return "resolution", ticket.resolution_due_at
 
 
+def next_state(ticket, now=None) -> tuple[str, datetime | None, str]:
+    """``(kind, due, state)`` of the clock that matters now: while the ticket is open,
+    its next deadline (``next_due``; the resolution clock pauses while waiting on the
+    customer); once it is done, its settled outcome (``met``: ``MET``, ``LATE`` for
+    missed, ``NONE`` without an SLA or an outcome). The inbox's SLA cell and the
+    portal's expectation line."""
+    now = now or timezone.now()
+    kind, due = next_due(ticket)
+    if not ticket.is_open:
+        return kind, due, {True: MET, False: LATE}.get(met(ticket), NONE)
+    paused = kind == "resolution" and ticket.is_paused
+    return kind, due, clock_state(due, None, now=now, paused=paused)
+
+
 # --- measures -------------------------------------------------------------------------
 
 MEASURE_FIELDS = (

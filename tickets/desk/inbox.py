@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -137,6 +137,9 @@ def for_listing(qs: QuerySet) -> QuerySet:
         "first_responded_at",
         "first_response_due_at",
         "resolution_due_at",
+        "created_at",
+        "resolved_at",
+        "sla_breached_at",
         "updated_at",
         "organization__name",
         *(f"requester__{field}" for field in _PERSON),
@@ -175,9 +178,32 @@ def desk_staff() -> list[tuple[str, str, str]]:
     return [(str(person.pk), person.email, str(person)) for person in people]
 
 
-def due_at(ticket: Ticket):
-    """The next deadline (``tickets.sla.next_due``)."""
-    return sla.next_due(ticket)[1]
+def _left(delta: timedelta) -> str:
+    """A time left, rounded down, in the largest unit that fits: "40 min", "3 h",
+    "2 d"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
+    if minutes < 48 * 60:
+        hours = minutes // 60
+        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
+    days = minutes // (24 * 60)
+    return ngettext("%(n)d d", "%(n)d d", days) % {"n": days}
+
+
+def sla_label(state: str, due, now) -> str:
+    """The inbox's SLA cell in words, for a ``tickets.sla.next_state`` state."""
+    if state == sla.BREACHED:
+        return gettext("Overdue")
+    if state in (sla.RUNNING, sla.DUE_SOON_STATE):
+        return gettext("Due in %(left)s") % {"left": _left(due - now)}
+    if state == sla.PAUSED:
+        return gettext("Paused")
+    if state == sla.MET:
+        return gettext("Met")
+    if state == sla.LATE:
+        return gettext("Missed")
+    return gettext("No target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +229,8 @@ class InboxRow:
     assignee: str
     due_iso: str  # "" when no deadline is shown (none, or the ticket is closed)
     due_text: str
+    sla_state: str  # ``tickets.sla.next_state``: the cell's colour
+    sla_label: str  # … and its words: "Overdue", "Due in 3 h", "Met"
     updated_iso: str
     updated_text: str
 
@@ -232,9 +260,10 @@ def listing_rows(tickets) -> list[InboxRow]:
     priorities = {value: str(label) for value, label in Priority.choices}
     select = gettext("Select %(ref)s")
     dates = _DateCells()
+    now = timezone.now()
     rows = []
     for ticket in tickets:
-        due = due_at(ticket)
+        _kind, due, state = sla.next_state(ticket, now)
         due_iso, due_text = (
             dates(due) if due and ticket.status in OPEN_STATUSES else ("", "")
         )
@@ -257,6 +286,8 @@ def listing_rows(tickets) -> list[InboxRow]:
                 assignee=str(ticket.assignee) if ticket.assignee else "—",
                 due_iso=due_iso,
                 due_text=due_text,
+                sla_state=state,
+                sla_label=sla_label(state, due, now),
                 updated_iso=updated_iso,
                 updated_text=updated_text,
             )

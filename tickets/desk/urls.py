@@ -16,6 +16,11 @@ urlpatterns = [
         views.ticket_action_view,
         name="ticket_action",
     ),
+    path(
+        "organization-suggestions/",
+        views.organization_suggestions_view,
+        name="organization_suggestions",
+    ),
     path("organizations/", views.organizations_view, name="organizations"),
     path("organizations/<slug:slug>/", views.organization_view, name="organization"),
     path("reports/", views.reports_view, name="reports"),

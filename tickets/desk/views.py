@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -69,6 +69,14 @@ def _ticket_or_404(user, reference):
 
 
 # --- inbox ----------------------------------------------------------------------------
+
+
+def _chosen(field, values) -> str:
+    """What a multiple-choice filter's closed dropdown says: the chosen labels, or
+    "Any"."""
+    values = set(values or ())
+    labels = [str(label) for value, label in field.choices if value in values]
+    return ", ".join(labels) or _("Any")
 
 
 def _options(field, value):
@@ -124,6 +132,10 @@ def inbox_view(request):
             "form": form,
             # the raw submitted values, for marking the selected <option>s
             "queue_value": form["queue"].value() or "",
+            "status_summary": _chosen(form.fields["status"], form["status"].value()),
+            "priority_summary": _chosen(
+                form.fields["priority"], form["priority"].value()
+            ),
             "assignee_value": form["assignee"].value() or "",
             "page": page,
             "rows": rows,
@@ -146,6 +158,22 @@ def inbox_view(request):
             "here": request.get_full_path(),
         },
     )
+
+
+@desk_view
+def organization_suggestions_view(request):
+    """``{"results": [{"name", "slug"}, …]}``: up to 10 organizations whose name or
+    slug contains ``?q=`` (at least 2 characters), for the inbox's organization filter.
+    Desk users only (everyone else: 404), like the organization pages."""
+    text = request.GET.get("q", "").strip()[:100]
+    if len(text) < 2:
+        return JsonResponse({"results": []})
+    found = (
+        Organization.objects.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+        .order_by("name", "slug")
+        .values("name", "slug")[:10]
+    )
+    return JsonResponse({"results": list(found)})
 
 
 def _back(request, default):

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -42,14 +41,11 @@ def expectation(ticket) -> dict | None:
     if not ticket.is_open:
         return None
     policy = sla.policy_for(ticket.queue)
-    kind, due = sla.next_due(ticket)
+    kind, due, state = sla.next_state(ticket)
     if kind == "first_response":
         minutes = policy.first_response_minutes(ticket.priority)
-        paused = False
     else:
         minutes = policy.resolution_minutes(ticket.priority)
-        paused = ticket.is_paused
-    state = sla.clock_state(due, None, now=timezone.now(), paused=paused)
     return {
         "kind": kind,
         "target": _duration(minutes),

@@ -302,6 +302,105 @@ def test_organization_filter_is_a_text_box_not_every_organization(
     assert sorted(refs(unknown)) == sorted([ticket.reference, elsewhere.reference])
 
 
+def test_organization_filter_takes_a_name_in_any_case(
+    client, agent, ticket, acme, queue
+):
+    from .factories import OrganizationFactory
+
+    TicketFactory(requester=make_customer(), queue=queue)  # no org
+    twin_a = OrganizationFactory(name="Twin", slug="twin-a")
+    OrganizationFactory(name="Twin", slug="twin-b")
+    twin_ticket = TicketFactory(
+        requester=make_customer(twin_a), queue=queue, organization=twin_a
+    )
+    client.force_login(agent)
+    by_name = client.get(INBOX, {"view": "all", "organization": "  aCmE "})
+    assert refs(by_name) == [ticket.reference]
+    assert refs(client.get(INBOX, {"view": "all", "organization": "twin-a"})) == [
+        twin_ticket.reference
+    ]
+    # a name two organizations share is refused with a reason, not guessed
+    shared = client.get(INBOX, {"view": "all", "organization": "twin"})
+    assert shared.status_code == 200
+    assert "Several organizations have that name" in shared.content.decode()
+    assert len(refs(shared)) == 3  # the filter is ignored
+
+
+SUGGEST = "/admin/helpdesk/organization-suggestions/"
+
+
+def test_organization_suggestions_for_desk_users(client, agent, acme):
+    from .factories import OrganizationFactory
+
+    OrganizationFactory(name="Acme Labs", slug="labs")
+    OrganizationFactory(name="Globex", slug="globex")
+    client.force_login(agent)
+    response = client.get(SUGGEST, {"q": "acm"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": [
+            {"name": "Acme", "slug": "acme"},
+            {"name": "Acme Labs", "slug": "labs"},
+        ]
+    }
+    assert client.get(SUGGEST, {"q": "glob"}).json()["results"] == [
+        {"name": "Globex", "slug": "globex"}
+    ]
+    assert client.get(SUGGEST, {"q": "a"}).json() == {"results": []}  # too short
+    assert client.get(SUGGEST).json() == {"results": []}
+    assert client.get(SUGGEST, {"q": "x" * 5000}).json() == {"results": []}
+
+
+def test_organization_suggestions_are_not_for_customers_or_strangers(client, alice):
+    assert client.get(SUGGEST, {"q": "acme"}).status_code == 302  # to sign in
+    client.force_login(alice)
+    response = client.get(SUGGEST, {"q": "acme"})
+    assert response.status_code in (302, 403, 404)
+    assert b"acme" not in response.content
+
+
+@pytest.mark.parametrize(
+    "first_due, state, label",
+    [
+        (timedelta(minutes=-5), "breached", "Overdue"),
+        (timedelta(minutes=40, seconds=30), "due_soon", "Due in 40 min"),
+        (timedelta(hours=3, minutes=20), "running", "Due in 3 h"),
+        (timedelta(days=2, hours=5), "running", "Due in 2 d"),
+    ],
+)
+def test_sla_cell_says_the_state_in_words(
+    client, agent, queue, alice, first_due, state, label
+):
+    ticket = TicketFactory(requester=alice, queue=queue)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_due_at=timezone.now() + first_due
+    )
+    client.force_login(agent)
+    row = _row_html(client.get(INBOX).content.decode(), ticket.reference)
+    assert f'<span class="desk-sla desk-sla--{state}">{label}</span>' in row
+
+
+def test_sla_cell_paused_while_waiting_on_customer(client, agent, queue, alice):
+    ticket = TicketFactory(requester=alice, queue=queue)
+    services.change_status(agent, ticket, Status.IN_PROGRESS)
+    Ticket.objects.filter(pk=ticket.pk).update(first_responded_at=timezone.now())
+    services.change_status(agent, ticket, Status.WAITING_ON_CUSTOMER)
+    client.force_login(agent)
+    row = _row_html(client.get(INBOX).content.decode(), ticket.reference)
+    assert '<span class="desk-sla desk-sla--paused">Paused</span>' in row
+
+
+def test_filter_bar_has_no_placeholder_dashes_or_slug_prompt(client, agent):
+    client.force_login(agent)
+    html = client.get(INBOX).content.decode()
+    assert "---------" not in html
+    assert "organization slug" not in html
+    assert '<summary aria-describedby="desk-filter-status">Any</summary>' in html
+    html = client.get(INBOX, {"status": ["new", "open"]}).content.decode()
+    assert '<summary aria-describedby="desk-filter-status">New, Open</summary>' in html
+    assert '<input type="checkbox" name="status" value="open" checked>' in html
+
+
 def test_inbox_count_is_capped(client, agent, queue, alice, monkeypatch):
     from tickets.pagination import CappedPaginator
 
@@ -348,7 +447,7 @@ def test_row_shows_every_column(client, agent, queue, alice, acme):
         f'<td><input type="checkbox" name="references" value="{ticket.reference}" '
         f'aria-label="Select {ticket.reference}"></td>'
     ) in row
-    assert f'<td><a href="{url}">{ticket.reference}</a></td>' in row
+    assert f'<td class="desk-nowrap"><a href="{url}">{ticket.reference}</a></td>' in row
     assert (
         f'<td><a href="{url}">VPN &lt;down&gt;</a> <span class="desk-tag">after-hours'
         '</span> <span class="desk-tag">network</span></td>'
@@ -356,13 +455,16 @@ def test_row_shows_every_column(client, agent, queue, alice, acme):
     assert "<td>Alice</td>" in row
     assert "<td>Acme</td>" in row
     assert '<td><span class="desk-status desk-status--new">New</span></td>' in row
-    assert "<td>High</td>" in row
+    assert '<td><span class="desk-priority desk-priority--high">High</span></td>' in row
     assert "<td>Alex Agent</td>" in row
+    # the first response was due in March: overdue, in words and colour
     assert (
-        '<td><time datetime="2026-03-04T05:06:00+00:00">04 Mar 05:06</time></td>'
+        '<td class="desk-nowrap"><span class="desk-sla desk-sla--breached">Overdue'
+        '</span><br><time datetime="2026-03-04T05:06:00+00:00">04 Mar 05:06</time></td>'
     ) in row
     assert (
-        '<td><time datetime="2026-11-03T22:30:00+00:00">03 Nov 22:30</time></td>'
+        '<td class="desk-nowrap"><time datetime="2026-11-03T22:30:00+00:00">'
+        "03 Nov 22:30</time></td>"
     ) in row
 
 
@@ -377,7 +479,11 @@ def test_row_without_organization_assignee_or_open_deadline(
     page = client.get(INBOX, {"view": "queues"}).content.decode()  # resolved too
     row = _row_html(page, ticket.reference)
     cells = row.count("<td>—</td>")
-    assert cells == 3  # organization, assignee, due (a resolved ticket has none)
+    assert cells == 2  # organization, assignee
+    # a resolved ticket shows its settled SLA, without a deadline
+    assert (
+        '<td class="desk-nowrap"><span class="desk-sla desk-sla--met">Met</span></td>'
+    ) in row
     assert '<span class="desk-status desk-status--resolved">Resolved</span>' in row
 
 
@@ -451,11 +557,12 @@ def test_assignee_filter_and_datalist_list_desk_staff_once(
 def test_filter_selects_mark_the_chosen_values(client, supervisor, queue, other_queue):
     client.force_login(supervisor)
     html = client.get(INBOX).content.decode()
-    assert '<option value="" selected>---------</option>' in html
+    assert '<option value="" selected>All queues</option>' in html
+    assert "---------" not in html
     assert '<option value="support">Support</option>' in html
     assert '<option value="25">25</option>' in html
     html = client.get(INBOX, {"queue": "billing", "per_page": "50"}).content.decode()
-    assert '<option value="">---------</option>' in html
+    assert '<option value="">All queues</option>' in html
     assert '<option value="billing" selected>Billing</option>' in html
     assert '<option value="50" selected>50</option>' in html
     # the bulk form: nothing chosen, "—" for status and priority
