@@ -18,7 +18,12 @@ git clone --quiet "$repo" "$work/clone"
 cd "$work/clone"
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 start=$(date +%s.%N)
-setsid env PORT="$port" make run >"$log" 2>&1 &
+# As from a terminal: its own process group, and SIGINT not ignored (a background job of
+# a script starts with SIGINT ignored, and bash cannot trap a signal ignored at entry).
+PORT="$port" python3 -c 'import os, signal
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.setsid()
+os.execvp("make", ["make", "run"])' >"$log" 2>&1 &
 pid=$!
 code=000
 installed=""
@@ -44,6 +49,8 @@ for _ in $(seq 60); do grep -q '^Stopped\.$' "$log" && break; sleep 1; done
 stop_seconds=$(python3 -c "print(round($(date +%s.%N) - $stop_start, 1))")
 stop_tail=$(tail -n 3 "$log")
 summary=$(sed -n '/Demo site ready/,/Demo password/p' "$log")
+# whatever is still running after a minute (it should not be) goes too
+kill -TERM -- "-$pid" 2>/dev/null || true
 crashes=$(grep -cE 'Segmentation fault|No child processes|Traceback' "$log" || true)
 
 cat >"$out" <<MD

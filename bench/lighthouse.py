@@ -148,6 +148,7 @@ def summarize(name, path, report):
             result = report["audits"][ref["id"]]
             score = result.get("score")
             if ref["weight"] and score is not None and score < 1:
+                items = (result.get("details") or {}).get("items") or []
                 lost.append(
                     {
                         "category": category,
@@ -155,6 +156,7 @@ def summarize(name, path, report):
                         "title": result["title"],
                         "score": score,
                         "value": result.get("displayValue", ""),
+                        "items": [json.dumps(item)[:400] for item in items[:5]],
                     }
                 )
     metrics = {
@@ -213,6 +215,7 @@ def write_results(summary):
             f"- {page}, {item['category']}: `{item['audit']}` {item['title']} "
             f"— score {item['score']}{value}"
         )
+        lines += [f"  - `{detail}`" for detail in item.get("items", [])]
     (RESULTS / "lighthouse.md").write_text("\n".join(lines) + "\n")
 
 
@@ -220,17 +223,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--preset", choices=("mobile", "desktop"), default="mobile")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the site in this folder and keep it (reused when it exists)",
+    )
     args = parser.parse_args()
 
     version = ensure_lighthouse()
     load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    workdir = Path(tempfile.mkdtemp(prefix="lighthouse-"))
+    reuse = bool(args.keep and (args.keep / "db.sqlite3").exists())
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="lighthouse-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     env = production_env(workdir, args.port)
     base = f"http://127.0.0.1:{args.port}"
     server = None
     try:
-        manage(env, "migrate", "--noinput")
-        manage(env, "load_demo")
+        if not reuse:
+            manage(env, "migrate", "--noinput")
+            manage(env, "load_demo")
         manage(env, "collectstatic", "--noinput")
         output = manage(env, "shell", "-c", PREPARE, capture=True)
         pages = json.loads(output.strip().splitlines()[-1])
@@ -267,7 +278,8 @@ def main():
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     write_results(
         {
             "lighthouse": version,
