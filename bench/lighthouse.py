@@ -133,8 +133,12 @@ def audit(url, preset, report_path, cookie=None):
         **os.environ,
         "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium"),
     }
-    subprocess.run(command, env=env, check=True)
-    return json.loads(report_path.read_text())
+    # On a loaded machine Lighthouse sometimes loses the trace (NO_NAVSTART): try again.
+    for attempt in range(3):
+        if subprocess.run(command, env=env).returncode == 0:
+            return json.loads(report_path.read_text())
+        print(f"Lighthouse failed on {url} (attempt {attempt + 1})", flush=True)
+    raise SystemExit(f"Lighthouse failed three times on {url}")
 
 
 def summarize(name, path, report):
