@@ -1,6 +1,7 @@
 """The site's own favicon (no 404 on every page) and no avatar requests to gravatar."""
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -36,4 +37,45 @@ def test_admin_never_asks_gravatar_for_avatars(client, django_user_model):
     client.force_login(admin)
     html = client.get("/admin/").content.decode()
     assert "gravatar" not in html
-    assert "default-user-avatar" in html
+    assert "default-user-avatar" not in html
+    assert 'src="data:image/svg+xml,' in html
+
+
+def _svg(url):
+    assert url.startswith("data:image/svg+xml,")
+    return unquote(url.removeprefix("data:image/svg+xml,"))
+
+
+def test_admin_avatar_shows_the_users_initials(django_user_model):
+    ada = django_user_model.objects.create_user(
+        email="ada@example.com", first_name="ada", last_name="Lovelace"
+    )
+    svg = _svg(avatar_url(ada, size=25))
+    assert '<svg xmlns="http://www.w3.org/2000/svg" width="25" height="25"' in svg
+    assert re.search(r'<text [^>]*fill="#fff"[^>]*>AL</text>', svg)
+    # the colour is the user's own, the same on every page
+    assert avatar_url(ada, size=25) == avatar_url(ada, size=25)
+
+
+def test_admin_avatar_without_a_name_uses_the_email_and_escapes_markup(
+    django_user_model,
+):
+    nameless = django_user_model.objects.create_user(email="zed@example.com")
+    assert ">Z</text>" in _svg(avatar_url(nameless))
+    odd = django_user_model.objects.create_user(
+        email="odd@example.com", first_name="<b", last_name="&c"
+    )
+    svg = _svg(avatar_url(odd))
+    assert ">&lt;&amp;</text>" in svg
+    assert "<b" not in svg
+
+
+def test_an_uploaded_avatar_still_wins(django_user_model):
+    from wagtail.users.models import UserProfile
+
+    ada = django_user_model.objects.create_user(email="ada@example.com")
+    profile = UserProfile.get_for_user(ada)
+    profile.avatar.name = "avatar_images/ada.png"
+    profile.save()
+    ada.refresh_from_db()
+    assert avatar_url(ada) == "/media/avatar_images/ada.png"

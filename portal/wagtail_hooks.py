@@ -1,0 +1,5 @@
+from wagtail import hooks
+
+from portal.avatars import avatar_url
+
+hooks.register("get_avatar_url", avatar_url)
