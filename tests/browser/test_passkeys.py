@@ -76,15 +76,17 @@ def sign_out(page):
 def signed_in_as(page, base):
     """The email the profile page shows, or None when it sends us to sign in."""
     page.goto(f"{base}/account/profile/")
-    if "/accounts/login/" in page.url:
-        return None
+    if not page.url.endswith("/account/profile/"):
+        return None  # sent to sign in, or to the pending second step
     return page.locator("main p").first.inner_text().split(" ")[0]
 
 
 def confirm_password(page):
-    """allauth asks for the password again before a second factor changes."""
+    """allauth asks for the password again before a second factor changes (unless
+    it was confirmed a few minutes ago)."""
     page.wait_for_load_state()
-    assert "/accounts/reauthenticate/" in page.url
+    if "/accounts/reauthenticate/" not in page.url:
+        return
     page.fill("input[name=password]", PASSWORD)
     page.locator("form:has(input[name=password]) [type=submit]").click()
     page.wait_for_load_state()
@@ -101,7 +103,8 @@ def add_passkey(page, base, name="Laptop"):
     page.get_by_label("Name").fill(name)
     page.get_by_label("Passwordless").check()
     page.get_by_role("button", name="Add").click()
-    page.wait_for_load_state()
+    # the ceremony runs, then the page posts the new credential
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
 
 
 def test_register_a_passkey_then_use_it_as_second_factor_and_to_sign_in(
@@ -188,14 +191,16 @@ def test_another_authenticator_cannot_complete_the_second_factor_or_sign_in(
     screenshot("passkeys-second-factor-refused")
     assert "/accounts/2fa/authenticate/" in page.url
     assert signed_in_as(page, base) is None
+    page.goto(f"{base}/accounts/2fa/authenticate/")
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_load_state()
 
     page.goto(f"{base}/accounts/login/")
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page.get_by_role("alert")).to_contain_text("The passkey could not be used")
     assert signed_in_as(page, base) is None
-    assert not SecurityEvent.objects.filter(user=customer, kind="login").exclude(
-        pk=SecurityEvent.objects.filter(user=customer, kind="login").first().pk
-    )
+    # only the sign-in before the passkey was added
+    assert SecurityEvent.objects.filter(user=customer, kind="login").count() == 1
 
 
 def test_a_removed_passkey_no_longer_signs_in(page, live_server, customer):
@@ -208,7 +213,7 @@ def test_a_removed_passkey_no_longer_signs_in(page, live_server, customer):
     page.get_by_role("link", name="Remove").click()
     confirm_password(page)
     page.get_by_role("button", name="Remove").click()
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/remove/" not in url)
     assert not customer.authenticator_set.filter(type="webauthn").exists()
     assert SecurityEvent.objects.filter(
         user=customer, kind="mfa_disabled", data={"type": "webauthn"}
@@ -219,7 +224,6 @@ def test_a_removed_passkey_no_longer_signs_in(page, live_server, customer):
     assert len(authenticator.credentials()) == 1
     page.goto(f"{base}/accounts/login/")
     page.get_by_role("button", name="Sign in with a passkey").click()
-    page.wait_for_load_state()
+    expect(page.locator(".messages")).to_contain_text("Incorrect code.")
     assert "/accounts/login/" in page.url
-    expect(page.locator(".messages")).to_be_visible()
     assert signed_in_as(page, base) is None
