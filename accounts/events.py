@@ -1,7 +1,9 @@
 """The security audit: one function writes every event, so IP and user agent are read
 the same way everywhere."""
 
+import getpass
 import ipaddress
+import socket
 
 from django.conf import settings
 
@@ -46,3 +48,17 @@ def record(kind: str, *, user=None, request=None, actor=None, **data) -> Securit
         user_agent=user_agent,
         data=data,
     )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (containers)
+        return ""
+
+
+def record_command(kind: str, **data) -> SecurityEvent:
+    """An event from a management command (encryption runs, key rotations): there is
+    no request, so the host and the operating-system user that ran it stand for the
+    IP address and user agent."""
+    return record(kind, host=socket.gethostname(), os_user=_os_user(), **data)

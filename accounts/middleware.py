@@ -2,7 +2,8 @@
 
 - A locked account's existing sessions end at its next request.
 - With ``MFA_REQUIRED_FOR_STAFF`` (read per request), staff without a second factor
-  are sent to set one up before they reach an admin.
+  (an authenticator app or a passkey) are sent to set one up before they reach an
+  admin.
 - A signed-in user's profile language and time zone apply to their pages.
 """
 
@@ -45,9 +46,13 @@ class AccountSecurityMiddleware:
             ):
                 messages.warning(
                     request,
-                    _("Set up two-factor authentication to use the admin."),
+                    _(
+                        "Set up two-factor authentication (an authenticator app or "
+                        "a passkey) to use the admin."
+                    ),
                 )
-                return redirect("mfa_activate_totp")
+                # any second factor counts: the overview offers each kind
+                return redirect("mfa_index")
         return self.get_response(request)
 
 

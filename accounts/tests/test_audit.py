@@ -103,3 +103,25 @@ def test_spoofed_forwarded_for_does_not_reach_the_audit(client, make_user, passw
         HTTP_X_FORWARDED_FOR="6.6.6.6",
     )
     assert events(user=user) == [("login", "127.0.0.1", "")]
+
+
+@pytest.mark.django_db
+def test_a_command_run_records_its_host_and_os_user_instead_of_a_request():
+    import getpass
+    import socket
+
+    from accounts import events
+
+    event = events.record_command(events.Kind.KEYS_ROTATED, key_id="k2", failed=0)
+
+    event.refresh_from_db()
+    assert event.kind == "keys_rotated"
+    assert event.user is None
+    assert event.ip is None
+    assert event.user_agent == ""
+    assert event.data == {
+        "key_id": "k2",
+        "failed": 0,
+        "host": socket.gethostname(),
+        "os_user": getpass.getuser(),
+    }

@@ -339,7 +339,6 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_APPROVAL_REQUIRED = env_bool("ACCOUNT_APPROVAL_REQUIRED", False)
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", False)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Support Portal"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -363,6 +362,18 @@ MIDDLEWARE = [
     # after LocaleMiddleware and AuthenticationMiddleware: the profile's choice wins
     "accounts.middleware.UserPreferencesMiddleware",
 ]
+
+# --- accounts: passkeys (WebAuthn, docs/security.md) ------------------------------------
+# A passkey or security key is a second factor beside TOTP; with passkey login on, a
+# passkey that verified its user (PIN, fingerprint) signs in without the password.
+# WebAuthn needs HTTPS, or http://localhost in development (browsers refuse an IP
+# address such as 127.0.0.1 as a relying party); ALLOW_INSECURE_ORIGIN skips the origin
+# check for other plain-HTTP hosts and must stay off in production.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = env_bool("MFA_PASSKEY_LOGIN_ENABLED", True)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool(
+    "MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", False
+)
 
 
 # --- accounts: single sign-on (OpenID Connect through allauth, docs/security.md) -------

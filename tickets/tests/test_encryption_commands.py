@@ -2,6 +2,8 @@
 file stays readable, nothing is left in plaintext, a second run changes nothing."""
 
 import base64
+import getpass
+import socket
 from io import StringIO
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from .factories import upload
 
 OLD = "test1:dGVzdC1vbmx5LWF0dGFjaG1lbnQta2V5LTMyYnl0ZXM="
 NEW = "new:" + base64.b64encode(b"n" * 32).decode()
+# a command run has no request: the host and the account that ran it are recorded
+RUN_BY = {"host": socket.gethostname(), "os_user": getpass.getuser()}
 BIG = b"".join(b"TOP SECRET %06d\n" % i for i in range(10000))
 
 
@@ -83,6 +87,7 @@ def test_encrypt_attachments_over_a_mixed_folder_is_idempotent(settings, ticket,
         "encrypted": 0,
         "skipped": 0,
         "failed": 0,
+        **RUN_BY,
     }
 
 
@@ -139,6 +144,7 @@ def test_key_rotation_rewraps_without_rewriting_bodies(settings, ticket, alice):
         "attachments": 2,
         "secrets": 0,
         "failed": 0,
+        **RUN_BY,
     }
 
 

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 except (AttachmentUnreadable, *STORAGE_ERRORS) as error:
                     failures.append(f"attachment {attachment.pk}: {error}")
                 bar.update(1)
-        events.record(
+        events.record_command(
             events.Kind.ATTACHMENTS_ENCRYPTED,
             key_id=key_id,
             encrypted=encrypted,

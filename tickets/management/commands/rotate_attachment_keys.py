@@ -49,7 +49,7 @@ class Command(BaseCommand):
         except KeyRingError as error:
             secrets = 0
             failures.append(f"stored secrets: {error}")
-        events.record(
+        events.record_command(
             events.Kind.KEYS_ROTATED,
             key_id=current,
             attachments=rewrapped,
