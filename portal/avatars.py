@@ -44,7 +44,10 @@ def initials_avatar_url(user, size=50):
 
 
 def avatar_url(user, size):
-    """Wagtail's ``get_avatar_url`` hook: None leaves an uploaded avatar to Wagtail."""
+    """Wagtail's ``get_avatar_url`` hook: None leaves an uploaded avatar to Wagtail, and
+    an absent user (a page revision whose author was deleted) to Wagtail's default."""
+    if user is None:
+        return None
     profile = getattr(user, "wagtail_userprofile", None)
     if profile is not None and profile.avatar:
         return None

@@ -271,7 +271,7 @@ def test_staff_without_a_second_factor_are_sent_to_set_one_up(
     assert signed_in_user_id(client) == str(agent.pk)
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    assert response["Location"] == "/accounts/2fa/"  # the overview: TOTP or a passkey
 
 
 @pytest.mark.django_db

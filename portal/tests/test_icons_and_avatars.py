@@ -79,3 +79,12 @@ def test_an_uploaded_avatar_still_wins(django_user_model):
     profile.save()
     ada.refresh_from_db()
     assert avatar_url(ada) == "/media/avatar_images/ada.png"
+
+
+def test_an_absent_user_gets_wagtails_default_avatar_not_an_error():
+    """A page revision whose author was deleted renders the history page (the hook used
+    to fail on ``None.pk``, a 500 on /admin/pages/<id>/history/)."""
+    from portal.avatars import avatar_url as hook
+
+    assert hook(None, 50) is None
+    assert "/default-user-avatar.png" in avatar_url(None)
