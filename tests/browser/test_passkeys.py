@@ -80,7 +80,9 @@ def signed_in_as(page, base):
     page.goto(f"{base}/account/profile/")
     if urlparse(page.url).path != "/account/profile/":
         return None  # sent to sign in, or to the pending second step
-    return page.locator("main p").first.inner_text().split(" ")[0]
+    # the paragraph under the heading (a flash message such as "Successfully signed
+    # in" may come before it in <main>)
+    return page.locator("main h1 + p").first.inner_text().split(" ")[0]
 
 
 def confirm_password(page):
