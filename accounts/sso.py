@@ -11,8 +11,9 @@ docs/security.md). This module adds our rules to allauth's flow:
 - staff still meet our second factor (allauth.mfa's stage, ``MFA_REQUIRED_FOR_STAFF``)
   unless the provider entry says ``"trust_mfa": true`` *and* this sign-in's ID token
   reports a multi-factor sign-in in ``amr`` or ``acr``;
-- sign-ins and refused callbacks (bad state, failed token exchange or signature,
-  provider errors) are security events.
+- sign-ins and refused callbacks (bad state, failed token exchange, an ID token
+  failing its signature, nonce, issuer, audience or time checks in
+  ``accounts.oidc_tokens``, provider errors) are security events.
 """
 
 from allauth.account.internal.flows.login import get_authentication_records
@@ -262,6 +263,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context = extra_context or {}
         if extra_context.get("state") is None and "state_id" in extra_context:
             reason = "bad_state"
+        elif getattr(exception, "reason", None):
+            # an ID token refused by accounts.oidc_tokens (bad_nonce, bad_signature …)
+            reason = exception.reason
         elif exception is not None:
             reason = "invalid_response"
         else:
