@@ -67,6 +67,14 @@ def check_providers(app_configs=None, **kwargs):
                 )
             )
         seen.add(entry.get("id"))
+    if providers and not _provider_class_is_ours():
+        errors.append(
+            checks.Error(
+                "SOCIALACCOUNT_PROVIDERS['openid_connect']['provider_class'] must be "
+                "accounts.oidc_tokens.Provider (nonce and ID token signature checks).",
+                id="accounts.E106",
+            )
+        )
     role_map = getattr(settings, "OIDC_ROLE_MAP", {})
     if not isinstance(role_map, dict) or not all(
         isinstance(value, str) and value in roles.ALL_ROLES
@@ -80,6 +88,15 @@ def check_providers(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+def _provider_class_is_ours() -> bool:
+    from allauth.socialaccount.providers import registry
+
+    from .oidc_tokens import Provider
+
+    registry.load()
+    return registry.get_class(PROVIDER) is Provider
 
 
 def _app_settings(request, sociallogin: SocialLogin) -> dict:

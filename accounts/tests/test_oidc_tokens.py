@@ -279,9 +279,20 @@ def test_an_id_token_for_another_person_than_userinfo_is_refused(
     refused_with(client, response, "bad_subject", django_user_model)
 
 
-@pytest.mark.django_db
-def test_the_provider_class_is_ours():
+def test_the_provider_class_is_ours_and_checked_at_start_up(settings, monkeypatch):
     from allauth.socialaccount.providers import registry
+    from allauth.socialaccount.providers.openid_connect.provider import (
+        OpenIDConnectProvider,
+    )
 
+    from accounts import sso
+
+    settings.OIDC_PROVIDERS = [
+        {"id": "corp", "server_url": "https://id.example", "client_id": "a"}
+    ]
     registry.load()
     assert registry.get_class("openid_connect") is oidc_tokens.Provider
+    assert sso.check_providers() == []
+    # allauth's own class (no nonce, no signature check) is a start-up error
+    monkeypatch.setitem(registry.provider_map, "openid_connect", OpenIDConnectProvider)
+    assert [e.id for e in sso.check_providers()] == ["accounts.E106"]
