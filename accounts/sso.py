@@ -11,8 +11,9 @@ docs/security.md). This module adds our rules to allauth's flow:
 - staff still meet our second factor (allauth.mfa's stage, ``MFA_REQUIRED_FOR_STAFF``)
   unless the provider entry says ``"trust_mfa": true`` *and* this sign-in's ID token
   reports a multi-factor sign-in in ``amr`` or ``acr``;
-- sign-ins and refused callbacks (bad state, failed token exchange or signature,
-  provider errors) are security events.
+- sign-ins and refused callbacks (bad state, failed token exchange, an ID token
+  failing its signature, nonce, issuer, audience or time checks in
+  ``accounts.oidc_tokens``, provider errors) are security events.
 """
 
 from allauth.account.internal.flows.login import get_authentication_records
@@ -66,6 +67,14 @@ def check_providers(app_configs=None, **kwargs):
                 )
             )
         seen.add(entry.get("id"))
+    if providers and not _provider_class_is_ours():
+        errors.append(
+            checks.Error(
+                "SOCIALACCOUNT_PROVIDERS['openid_connect']['provider_class'] must be "
+                "accounts.oidc_tokens.Provider (nonce and ID token signature checks).",
+                id="accounts.E106",
+            )
+        )
     role_map = getattr(settings, "OIDC_ROLE_MAP", {})
     if not isinstance(role_map, dict) or not all(
         isinstance(value, str) and value in roles.ALL_ROLES
@@ -79,6 +88,15 @@ def check_providers(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+def _provider_class_is_ours() -> bool:
+    from allauth.socialaccount.providers import registry
+
+    from .oidc_tokens import Provider
+
+    registry.load()
+    return registry.get_class(PROVIDER) is Provider
 
 
 def _app_settings(request, sociallogin: SocialLogin) -> dict:
@@ -262,6 +280,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context = extra_context or {}
         if extra_context.get("state") is None and "state_id" in extra_context:
             reason = "bad_state"
+        elif getattr(exception, "reason", None):
+            # an ID token refused by accounts.oidc_tokens (bad_nonce, bad_signature …)
+            reason = exception.reason
         elif exception is not None:
             reason = "invalid_response"
         else:

@@ -32,11 +32,17 @@ def oidc_provider(tmp_path_factory):
     provider.stop()
 
 
+def providers_setting(*apps) -> dict:
+    """The project's ``SOCIALACCOUNT_PROVIDERS`` (provider class, PKCE) with these apps."""
+    from django.conf import settings
+
+    base = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]
+    return {"openid_connect": {**base, "APPS": list(apps)}}
+
+
 @pytest.fixture
 def sso_settings(settings, oidc_provider):
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {"APPS": [oidc_provider.app()], "OAUTH_PKCE_ENABLED": True}
-    }
+    settings.SOCIALACCOUNT_PROVIDERS = providers_setting(oidc_provider.app())
     settings.OIDC_ROLE_CLAIM = "groups"
     settings.OIDC_ROLE_MAP = ROLE_MAP
     settings.MFA_REQUIRED_FOR_STAFF = True
@@ -44,9 +50,9 @@ def sso_settings(settings, oidc_provider):
 
 
 def trust_provider_mfa(settings, oidc_provider):
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {"APPS": [oidc_provider.app(trust_mfa=True)]}
-    }
+    settings.SOCIALACCOUNT_PROVIDERS = providers_setting(
+        oidc_provider.app(trust_mfa=True)
+    )
 
 
 def start(client, provider_id="corp") -> str:
@@ -97,6 +103,8 @@ def test_a_new_person_signs_in_through_the_provider(
     assert query["client_id"] == ["portal"]
     assert "openid" in query["scope"][0].split()
     assert query["code_challenge_method"] == ["S256"]
+    nonce = query["nonce"][0]
+    assert len(nonce) >= 32
 
     response = callback(client, oidc_provider.sign_in(authorize, "alice"))
 
@@ -107,6 +115,7 @@ def test_a_new_person_signs_in_through_the_provider(
     assert user.email == "alice@corp.example"
     assert not user.has_usable_password()
     assert EmailAddress.objects.get(user=user).verified is True
+    assert account.extra_data["id_token"]["nonce"] == nonce  # verified, then kept
     assert role_names(user) == {roles.CUSTOMERS}  # no mapped group: a customer
     event = SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.LOGIN).get()
     assert event.data == {"method": "oidc", "provider": "corp"}
@@ -458,14 +467,9 @@ def test_an_unknown_provider_is_a_404(client, sso_settings):
 def test_the_sign_in_page_shows_one_button_per_provider(
     client, settings, oidc_provider
 ):
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "APPS": [
-                oidc_provider.app("corp", "Corp SSO"),
-                oidc_provider.app("other", "Partner ID"),
-            ]
-        }
-    }
+    settings.SOCIALACCOUNT_PROVIDERS = providers_setting(
+        oidc_provider.app("corp", "Corp SSO"), oidc_provider.app("other", "Partner ID")
+    )
     page = client.get("/accounts/login/").content.decode()
     assert 'action="/accounts/oidc/corp/login/?process=login"' in page
     assert 'action="/accounts/oidc/other/login/?process=login"' in page
@@ -480,7 +484,7 @@ def test_the_sign_in_page_shows_one_button_per_provider(
 
 @pytest.mark.django_db
 def test_without_providers_the_sign_in_page_has_no_sso(client, settings):
-    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+    settings.SOCIALACCOUNT_PROVIDERS = providers_setting()
     page = client.get("/accounts/login/").content.decode()
     assert "/accounts/oidc/" not in page
     assert client.post("/accounts/oidc/corp/login/").status_code == 404

@@ -405,6 +405,8 @@ SOCIALACCOUNT_PROVIDERS = {
             if isinstance(p, dict)
         ],
         "OAUTH_PKCE_ENABLED": True,
+        # sends a nonce and verifies the ID token's signature (accounts/oidc_tokens.py)
+        "provider_class": "accounts.oidc_tokens.Provider",
     }
 }
 SOCIALACCOUNT_ADAPTER = "accounts.sso.SocialAccountAdapter"

@@ -1,0 +1,2 @@
+"""URLs of the OpenID Connect provider class ``accounts.oidc_tokens.Provider``
+(allauth mounts ``<provider package>.urls``)."""
