@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev oidc-provider run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
+.PHONY: install install-dev oidc-provider axe-core run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
 
 install: $(STAMP)
 
@@ -39,7 +39,7 @@ run: install
 
 # Two processes: Playwright's event loop would make Django and strawberry-django treat
 # every later test in the same process as async code, so browser tests run on their own.
-test: install-dev oidc-provider
+test: install-dev oidc-provider axe-core
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
@@ -49,6 +49,14 @@ OIDC_PROVIDER_DIR := accounts/tests/oidc_provider
 oidc-provider: $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json
 $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/package-lock.json
 	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+# axe-core for the accessibility browser test (tests/browser/test_accessibility.py),
+# from npm and its lock file, never from a CDN.
+AXE_DIR := tests/browser/axe
+axe-core: $(AXE_DIR)/node_modules/.package-lock.json
+$(AXE_DIR)/node_modules/.package-lock.json: $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
 test-postgres:

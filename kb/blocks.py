@@ -14,9 +14,9 @@ from wagtail.images.blocks import ImageChooserBlock
 class HeadingBlock(blocks.StructBlock):
     """A section heading; the article's table of contents is built from these."""
 
-    text = blocks.CharBlock(label=_("text"), max_length=120)
+    text = blocks.CharBlock(label=_("Text"), max_length=120)
     level = blocks.ChoiceBlock(
-        label=_("level"),
+        label=_("Level"),
         choices=[("h2", _("Heading 2")), ("h3", _("Heading 3"))],
         default="h2",
         search_index=False,
@@ -35,12 +35,12 @@ class HeadingBlock(blocks.StructBlock):
 
 class CalloutBlock(blocks.StructBlock):
     kind = blocks.ChoiceBlock(
-        label=_("kind"),
+        label=_("Kind"),
         choices=[("info", _("Info")), ("tip", _("Tip")), ("warning", _("Warning"))],
         default="info",
         search_index=False,
     )
-    text = blocks.RichTextBlock(label=_("text"), features=["bold", "italic", "link"])
+    text = blocks.RichTextBlock(label=_("Text"), features=["bold", "italic", "link"])
 
     class Meta:
         icon = "warning"
@@ -50,7 +50,7 @@ class CalloutBlock(blocks.StructBlock):
 
 class CodeBlock(blocks.StructBlock):
     language = blocks.ChoiceBlock(
-        label=_("language"),
+        label=_("Language"),
         choices=[
             ("text", _("Plain text")),
             ("bash", "Shell"),
@@ -62,7 +62,7 @@ class CodeBlock(blocks.StructBlock):
         default="text",
         search_index=False,
     )
-    code = blocks.TextBlock(label=_("code"))
+    code = blocks.TextBlock(label=_("Code"))
 
     class Meta:
         icon = "code"
@@ -71,10 +71,10 @@ class CodeBlock(blocks.StructBlock):
 
 
 class ImageBlock(blocks.StructBlock):
-    image = ImageChooserBlock(label=_("image"))
-    caption = blocks.CharBlock(label=_("caption"), required=False, max_length=250)
+    image = ImageChooserBlock(label=_("Image"))
+    caption = blocks.CharBlock(label=_("Caption"), required=False, max_length=250)
     alt_text = blocks.CharBlock(
-        label=_("alternative text"),
+        label=_("Alternative text"),
         required=False,
         max_length=250,
         help_text=_("Describe the image for people who cannot see it."),
@@ -86,8 +86,8 @@ class ImageBlock(blocks.StructBlock):
 
 
 class DocumentBlock(blocks.StructBlock):
-    document = DocumentChooserBlock(label=_("document"))
-    title = blocks.CharBlock(label=_("link text"), required=False, max_length=120)
+    document = DocumentChooserBlock(label=_("Document"))
+    title = blocks.CharBlock(label=_("Link text"), required=False, max_length=120)
 
     class Meta:
         icon = "doc-full"
@@ -95,9 +95,9 @@ class DocumentBlock(blocks.StructBlock):
 
 
 class StepBlock(blocks.StructBlock):
-    title = blocks.CharBlock(label=_("title"), max_length=120)
+    title = blocks.CharBlock(label=_("Title"), max_length=120)
     text = blocks.RichTextBlock(
-        label=_("text"), required=False, features=["bold", "italic", "link", "code"]
+        label=_("Text"), required=False, features=["bold", "italic", "link", "code"]
     )
 
 
@@ -112,18 +112,18 @@ class StepsBlock(blocks.ListBlock):
 
 class ArticleBodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock(
-        label=_("rich text"),
+        label=_("Rich text"),
         icon="pilcrow",
         features=["bold", "italic", "link", "ol", "ul", "code", "document-link"],
         template="blocks/paragraph_block.html",
     )
-    heading = HeadingBlock(label=_("heading"))
-    callout = CalloutBlock(label=_("callout"))
-    code = CodeBlock(label=_("code"))
-    image = ImageBlock(label=_("image"))
-    table = TableBlock(label=_("table"), template="blocks/table_block.html")
+    heading = HeadingBlock(label=_("Heading"))
+    callout = CalloutBlock(label=_("Callout"))
+    code = CodeBlock(label=_("Code"))
+    image = ImageBlock(label=_("Image"))
+    table = TableBlock(label=_("Table"), template="blocks/table_block.html")
     embed = EmbedBlock(
-        label=_("embed"), max_width=800, template="blocks/embed_block.html"
+        label=_("Embed"), max_width=800, template="blocks/embed_block.html"
     )
-    document = DocumentBlock(label=_("document download"))
-    steps = StepsBlock(label=_("numbered steps"))
+    document = DocumentBlock(label=_("Document download"))
+    steps = StepsBlock(label=_("Numbered steps"))
