@@ -222,8 +222,9 @@ def test_make_run_installs_runtime_only_and_test_tools_add_the_dev_lock():
     assert rules["install-dev"] == ["$(DEV_STAMP)"]
     for target in ("lint", "format", "fuzz", "bench"):
         assert rules[target] == ["install-dev"], target
-    # make test also installs the SSO tests' OpenID Connect provider (npm, test-only).
-    assert rules["test"] == ["install-dev", "oidc-provider"]
+    # make test also installs the npm test tools: the SSO tests' OpenID Connect provider
+    # and axe-core for the accessibility scan.
+    assert rules["test"] == ["install-dev", "oidc-provider", "axe-core"]
     makefile = (ROOT / "Makefile").read_text()
     runtime_recipe = makefile.split("$(STAMP): ")[1].split("\n\n")[0]
     assert "requirements-dev.lock" not in runtime_recipe
