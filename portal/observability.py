@@ -108,17 +108,16 @@ class RequestObservabilityMiddleware:
         if not logger.isEnabledFor(level):
             return
         # logger.log() without its caller lookup (a walk up the stack on every
-        # request): the line names the request, not a source line
+        # request) nor makeRecord's per-key checks: the line names the request, not
+        # a source line, and its fields are never a LogRecord attribute's name
         logger.handle(
-            logger.makeRecord(
-                logger.name,
+            logs.make_record(
+                logger,
                 level,
-                __file__,
-                0,
                 "%s %s %s",
                 (request.method, request.path, status),
-                None,
-                "_log",
                 fields,
+                __file__,
+                "_log",
             )
         )

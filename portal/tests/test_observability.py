@@ -183,3 +183,74 @@ def test_an_unexpected_error_keeps_its_traceback_in_one_json_line():
     assert entry["level"] == "ERROR"
     assert "ZeroDivisionError: boom" in entry["exception"]
     assert entry["exception"].startswith("Traceback")
+
+
+# --- the request line's fast path writes what the general path would ----------------
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        0.0,
+        1_764_750_274.4339,
+        1_764_750_274.9995,
+        1_764_750_274.9999995,  # rounds up into the next second, as datetime does
+        1_764_750_274.0000004,
+        1_764_806_399.9999999,  # ... and into the next day
+        1_000_000_000.123456,
+    ],
+)
+def test_iso_time_is_datetime_isoformat_to_the_millisecond(created):
+    from datetime import UTC, datetime
+
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert logs.iso_time(created) == expected
+    assert logs.iso_time(created) == expected  # the cached second gives the same
+
+
+def test_the_reused_encoder_writes_what_json_dumps_writes():
+    entry = {
+        "message": 'é "quoted"\nsecond line\u2028',
+        "duration_ms": 0.3,
+        "user_id": None,
+        "ok": True,
+        "nested": {"list": [1, 2.5, "x"]},
+        "odd": object(),  # default=str
+    }
+    line = logs.encode(entry)
+    assert line == json.dumps(entry, default=str, ensure_ascii=False)
+    assert "\n" not in line
+
+
+def test_make_record_is_the_record_make_record_would_build():
+    logger = logging.getLogger("portal.request")
+    fields = {"request_id": "abc", "status": 200, "user_id": None}
+    args = ("%s %s %s", ("GET", "/ping", 200))
+    fast = logs.make_record(logger, logging.INFO, *args, fields, __file__, "_log")
+    slow = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 0, *args, None, "_log", fields
+    )
+    volatile = {"created", "msecs", "relativeCreated"}
+    assert {k: v for k, v in vars(fast).items() if k not in volatile} == {
+        k: v for k, v in vars(slow).items() if k not in volatile
+    }
+    assert logs.JsonFormatter().format(fast).replace(
+        logs.iso_time(fast.created), "T"
+    ) == logs.JsonFormatter().format(slow).replace(logs.iso_time(slow.created), "T")
+
+
+def test_make_record_honours_a_custom_record_factory():
+    class Custom(logging.LogRecord):
+        pass
+
+    previous = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(Custom)
+    try:
+        logger = logging.getLogger("portal.request")
+        record = logs.make_record(
+            logger, logging.INFO, "m", (), {"status": 200}, __file__, "_log"
+        )
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert type(record) is Custom
+    assert record.status == 200
