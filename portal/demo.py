@@ -37,13 +37,21 @@ def load(log: Callable[[str], None]) -> DemoContext:
 
 
 def load_home(context: DemoContext):
-    from wagtail.models import Page, Site
+    from django.conf import settings
+    from wagtail.models import Locale, Page, Site
 
     from portal.models import HomePage
 
     home = HomePage.objects.first()
     if home is None:
         root = Page.get_first_root_node()
+        if root is None:  # a database emptied by hand (or a transactional test's flush)
+            locale, _ = Locale.objects.get_or_create(
+                language_code=settings.LANGUAGE_CODE
+            )
+            root = Page.add_root(
+                instance=Page(title="Root", slug="root", locale=locale)
+            )
         home = root.add_child(instance=HomePage(title="Help centre", slug="home"))
     changed = False
     if home.intro != "How can we help?":

@@ -81,3 +81,11 @@ def _migration_data(transactional_db):
     importlib.import_module("tickets.migrations.0003_helpdesk_admin_access").grant(
         django_apps, None
     )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The demo walk-through (test_demo_screens) loads the demo onto the migrated
+    database as `make run` does, so it needs the migrations' own rows (Wagtail's root
+    and default site, the KB's locales); every transactional test empties the database
+    afterwards. Run it before the other browser tests, whatever their file names."""
+    items.sort(key=lambda item: item.path.name != "test_demo_screens.py")
