@@ -3,6 +3,7 @@
 import importlib.util
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,17 @@ def test_readme_documents_host_and_port():
     assert (
         "WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-http://$link_host:$PORT}" in run
     )
+
+
+def test_every_app_with_tests_is_collected_by_make_test():
+    """A tests folder pytest never collects is a suite CI never runs (email_channel's
+    44 tests were left out of ``testpaths`` for a whole wave)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    testpaths = set(config["tool"]["pytest"]["ini_options"]["testpaths"])
+    apps_with_tests = {
+        path.parent.name
+        for path in ROOT.glob("*/tests")
+        if path.is_dir() and (path.parent / "apps.py").exists()
+    }
+    assert apps_with_tests, "no app with a tests folder found"
+    assert apps_with_tests - testpaths == set()
