@@ -2,10 +2,10 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
-from django.conf import settings
 from django.template.response import TemplateResponse
 
 from . import events, services
+from .directory import is_directory_account
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -39,12 +39,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().pre_login(request, user, **kwargs)
 
     def send_password_reset_mail(self, user, email, context):
-        """With LDAP on, an account without a local password is a directory account:
-        its password lives in the directory, so no reset link (which would give it a
-        local one that outlives the directory entry)."""
-        if getattr(settings, "AUTH_LDAP_SERVER_URI", "") and (
-            not user.has_usable_password()
-        ):
+        """A directory account gets no reset link (``accounts.directory``)."""
+        if is_directory_account(user):
             return None
         return super().send_password_reset_mail(user, email, context)
 

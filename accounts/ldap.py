@@ -40,6 +40,7 @@ from django_auth_ldap.backend import LDAPBackend as BaseLDAPBackend
 from django_auth_ldap.backend import _LDAPUser
 
 from . import roles, services
+from .directory import is_directory_account
 from .models import Organization
 
 logger = logging.getLogger(__name__)
@@ -255,6 +256,8 @@ class DirectoryPasswordSetForm(SetPasswordForm):
     (``ACCOUNT_FORMS["set_password"]``, set in the settings' LDAP block)."""
 
     def clean(self):
+        if not is_directory_account(self.user):
+            return super().clean()
         raise forms.ValidationError(
             _(
                 "Your password is managed by your organization's directory: change it "
