@@ -113,3 +113,27 @@ def test_a_job_queued_under_the_old_path_runs():
 
     task_id = async_task(OLD_PURGE)
     assert result(task_id) == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (
+            "/django-admin/graphql_api/webhook/",
+            "/django-admin/webhooks/webhook/",
+        ),
+        (
+            "/django-admin/graphql_api/webhookdelivery/?status=failed",
+            "/django-admin/webhooks/webhookdelivery/?status=failed",
+        ),
+    ],
+)
+def test_old_django_admin_addresses_lead_to_the_new_ones(client, admin_user, old, new):
+    response = client.get(old)
+    assert (response.status_code, response["Location"]) == (301, new)
+
+    # The redirect opens nothing by itself: the new page still asks who is there.
+    assert client.get(new).status_code == 302
+    client.force_login(admin_user)
+    assert client.get(new).status_code == 200
