@@ -11,6 +11,12 @@ class KbConfig(AppConfig):
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .page_cache import bump_generation
+        from .webhook_events import on_page_published
+
+        # article.published → webhook outbox. Wagtail has no other publishing hook.
+        page_published.connect(
+            on_page_published, dispatch_uid="kb.webhook_events.article_published"
+        )
 
         # Anything that can change what an anonymous reader sees starts a new page-cache
         # generation (kb.page_cache). Wagtail offers signals only for these.

@@ -48,9 +48,25 @@ def key_id_of(value: str) -> str | None:
 
 class EncryptedTextField(models.TextField):
     """A secret stored encrypted (see module docstring); ``max_length`` only limits the
-    plaintext in forms."""
+    plaintext in forms.
+
+    ``label`` fixes the AAD for a model that moved to another app (its stored values
+    were bound to the old ``app_label.model.field``); by default it follows the model.
+    """
+
+    def __init__(self, *args, label: str | None = None, **kwargs):
+        self.label = label
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.label is not None:
+            kwargs["label"] = self.label
+        return name, path, args, kwargs
 
     def _label(self) -> str:
+        if self.label is not None:
+            return self.label
         return f"{self.model._meta.app_label}.{self.model._meta.model_name}.{self.name}"
 
     def from_db_value(self, value, expression, connection):

@@ -88,7 +88,7 @@ def count_failed_login(sender=None, **kwargs) -> None:
 # (outbox name, model label): rows by status; "pending" is the backlog.
 OUTBOXES = (
     ("emails", "notifications.SentNotification"),
-    ("webhooks", "graphql_api.WebhookDelivery"),
+    ("webhooks", "webhooks.WebhookDelivery"),
 )
 
 

@@ -19,12 +19,10 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob(
         "wagtail-publish-scheduled", "portal.tasks.publish_scheduled", minutes=1
     ),
-    ScheduledJob(
-        "webhooks-process", "graphql_api.webhooks.tasks.process_webhooks", minutes=1
-    ),
+    ScheduledJob("webhooks-process", "webhooks.tasks.process_webhooks", minutes=1),
     ScheduledJob(
         "webhooks-purge-old-deliveries",
-        "graphql_api.webhooks.tasks.purge_old_deliveries",
+        "webhooks.tasks.purge_old_deliveries",
         cron="40 3 * * *",
     ),
     ScheduledJob(

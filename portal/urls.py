@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -33,6 +34,14 @@ urlpatterns = [
         "django-admin/login/", admin_login_redirect, {"default_next": "/django-admin/"}
     ),
     re_path(r"^admin/password_reset/", password_reset_redirect),
+    # The webhook models moved from graphql_api to the webhooks app (same tables):
+    # bookmarks of their Django admin pages follow them.
+    re_path(
+        r"^django-admin/graphql_api/(?P<rest>webhook(delivery)?/.*)$",
+        RedirectView.as_view(
+            url="/django-admin/webhooks/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -6,6 +6,8 @@ class TicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers
+        from . import receivers, webhook_events
 
         receivers.connect()
+        # Ticket changes → webhook outbox, in the service's transaction (tickets.hooks).
+        webhook_events.register()

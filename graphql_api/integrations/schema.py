@@ -1,5 +1,5 @@
 """Webhook queries and mutations for integrators: owners manage their own webhooks
-(``graphql_api.webhooks.permissions``), through ``graphql_api.webhooks.services``."""
+(``webhooks.permissions``), through ``webhooks.services``."""
 
 import strawberry
 import strawberry_django
@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from strawberry import UNSET
 from strawberry.types import Info
 
-from graphql_api.models import Webhook
-from graphql_api.webhooks import services
-from graphql_api.webhooks.permissions import webhooks_visible_to
+from webhooks import services
+from webhooks.models import Webhook
+from webhooks.permissions import webhooks_visible_to
 
 from ..context import get_user, require_scope
 from ..validation import as_mutation_error

@@ -1,5 +1,5 @@
 """Webhook management for integrators (the webhooks themselves belong to
-``graphql_api.webhooks``; this only translates)."""
+``webhooks``; this only translates)."""
 
 from datetime import datetime
 
@@ -8,7 +8,7 @@ import strawberry_django
 from strawberry import UNSET
 from strawberry.types import Info
 
-from graphql_api.models import Webhook
+from webhooks.models import Webhook
 
 from ..context import get_api_token
 

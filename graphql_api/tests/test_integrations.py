@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from graphql_api.models import Webhook
+from webhooks.models import Webhook
 
 FIELDS = "id name url events includeInternalNotes active secret"
 CREATE = (

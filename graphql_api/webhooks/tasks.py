@@ -1,14 +1,6 @@
-"""Scheduled webhook jobs (registered in ``portal.schedules``); both are safe to run
-twice or concurrently."""
+"""``graphql_api.webhooks.tasks.*`` as queued before the move: see the package
+docstring. New jobs use ``webhooks.tasks``."""
 
-from . import delivery
+from webhooks.tasks import process_webhooks, purge_old_deliveries
 
-
-def process_webhooks() -> dict:
-    """Deliver the deliveries that are due."""
-    return dict(delivery.deliver_due())
-
-
-def purge_old_deliveries() -> int:
-    """Delete old delivered and failed rows."""
-    return delivery.purge_old_deliveries()
+__all__ = ["process_webhooks", "purge_old_deliveries"]

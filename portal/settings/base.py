@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "kb",
     "tickets",
     "email_channel",
+    "webhooks",
     "graphql_api",
     # wagtail
     "wagtail.contrib.forms",

@@ -24,7 +24,7 @@ def test_every_schedule_points_at_a_callable(job):
 def test_webhooks_are_processed_every_minute():
     [job] = [job for job in SCHEDULES if job.name == "webhooks-process"]
     assert (job.func, job.minutes) == (
-        "graphql_api.webhooks.tasks.process_webhooks",
+        "webhooks.tasks.process_webhooks",
         1,
     )
 

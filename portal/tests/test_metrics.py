@@ -92,8 +92,8 @@ def test_metrics_read_queue_outbox_and_domain_totals_from_the_database(
 ):
     from django_q.models import OrmQ
 
-    from graphql_api.models import Webhook, WebhookDelivery
     from kb.models import UnansweredSearch
+    from webhooks.models import Webhook, WebhookDelivery
 
     queue = QueueFactory(slug="support")
     customer = make_customer(email="dora@example.com")

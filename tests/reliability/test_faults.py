@@ -3,7 +3,7 @@
 The database case runs a real gunicorn whose ``DATABASE_URL`` points at a closed
 loopback port, so every query fails exactly as in an outage. Webhook receivers that are
 down and workers killed mid-job are covered by the jobs suites:
-``graphql_api/tests/webhooks/test_webhook_delivery.py`` (receiver refuses then accepts:
+``webhooks/tests/test_webhook_delivery.py`` (receiver refuses then accepts:
 every event once, in order; a worker killed mid-delivery loses nothing) and
 ``portal/notifications/tests/test_sending.py`` / ``tickets/tests/test_notifications.py``
 (a retried or taken-over notification job sends no email twice).

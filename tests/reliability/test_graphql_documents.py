@@ -50,7 +50,7 @@ INVALID_ON_PURPOSE = {
         'query { searchArticles(query: "x") { title } }',
     ): "the validity check finds a misspelt selection (its twin)",
     (
-        "graphql_api/tests/webhooks/test_webhook_secret.py",
+        "webhooks/tests/test_webhook_secret.py",
         "{ __typename ... on Webhook { id name secret } "
         "... on OperationInfo { messages { kind field message } } }",
     ): "not an operation: the selection the module's mutations share",

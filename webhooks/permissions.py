@@ -1,15 +1,15 @@
 """Who may manage webhooks: administrators all of them; integrators holding the
-``graphql_api.add_webhook`` permission their own. One policy for the admin screens and
+``webhooks.add_webhook`` permission their own. One policy for the admin screens and
 the GraphQL mutations."""
 
-from graphql_api.models import Webhook
+from .models import Webhook
 
 
 def can_manage_webhooks(user) -> bool:
     return bool(
         user.is_authenticated
         and user.is_active
-        and (user.is_superuser or user.has_perm("graphql_api.add_webhook"))
+        and (user.is_superuser or user.has_perm("webhooks.add_webhook"))
     )
 
 

@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 
+from .admin_views import IntegrationsGroup, SuperuserPermissionPolicy
 from .models import Webhook, WebhookDelivery
-from .webhooks.admin_views import IntegrationsGroup, SuperuserPermissionPolicy
 
 # Registered before any viewset asks, as Wagtail requires.
 register_permission_policy(Webhook, SuperuserPermissionPolicy(Webhook))

@@ -13,15 +13,15 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from graphql_api.models import WebhookDelivery
-from graphql_api.webhooks import signing
-from graphql_api.webhooks.delivery import (
+from webhooks import signing
+from webhooks.delivery import (
     backoff,
     claim_due,
     deliver_due,
     purge_old_deliveries,
 )
-from graphql_api.webhooks.outbox import OutboxError, enqueue
+from webhooks.models import WebhookDelivery
+from webhooks.outbox import OutboxError, enqueue
 
 from .helpers import everyone
 
@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(receiver, make_webhook, sett
     start = timezone.now()
 
     with (
-        mock.patch("graphql_api.webhooks.delivery.post", side_effect=Killed),
+        mock.patch("webhooks.delivery.post", side_effect=Killed),
         pytest.raises(Killed),
     ):
         deliver_due(now=start)
@@ -195,7 +195,7 @@ def test_retries_back_off_exponentially_then_the_delivery_fails_after_24_hours(
         enqueue("ticket.updated", everyone({"n": 2}), ordering_key="ticket:HD-1")
     first = WebhookDelivery.objects.order_by("id").first()
     attempt_times = []
-    with mock.patch("graphql_api.webhooks.delivery.post", return_value=503):
+    with mock.patch("webhooks.delivery.post", return_value=503):
         now = first.created_at
         while True:
             attempt_times.append(now)
@@ -322,7 +322,7 @@ def test_enqueue_outside_a_transaction_is_refused(make_webhook):
     outside = mock.Mock(in_atomic_block=False)
     with (
         mock.patch(
-            "graphql_api.webhooks.outbox.transaction.get_connection",
+            "webhooks.outbox.transaction.get_connection",
             return_value=outside,
         ),
         pytest.raises(OutboxError, match="inside the transaction"),

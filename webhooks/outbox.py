@@ -20,8 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from graphql_api.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
-
+from .models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 from .permissions import owner_may_receive
 
 #: Builds an event's data for one webhook owner, or None: not for this owner.

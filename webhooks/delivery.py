@@ -39,10 +39,10 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from graphql_api.models import WebhookDelivery
 from portal import outbox
 
 from . import addresses, signing
+from .models import WebhookDelivery
 from .permissions import owner_may_receive
 
 logger = logging.getLogger(__name__)

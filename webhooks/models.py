@@ -1,7 +1,10 @@
 """Webhooks for integrators, and the outbox of their deliveries.
 
+The models moved here from ``graphql_api`` without touching the database: the tables
+keep their names (``db_table``) and the secrets their encryption label.
+
 An event is written to ``WebhookDelivery`` in the same transaction as the change that
-caused it (see ``graphql_api.webhooks.outbox``), so a change that commits always has
+caused it (see ``webhooks.outbox``), so a change that commits always has
 its deliveries, and a rolled-back change never has any. A worker then posts the
 deliveries that are due; a receiver that is down only delays them.
 """
@@ -30,9 +33,11 @@ class Webhook(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
-    # Encrypted at rest with the attachment key ring (portal.fields).
+    # Encrypted at rest with the attachment key ring (portal.fields), bound to the
+    # label the stored values were written with before the model left graphql_api.
     secret = EncryptedTextField(
         _("signing secret"),
+        label="graphql_api.webhook.secret",
         max_length=128,
         help_text=_(
             "Each delivery carries X-Signature: sha256=<HMAC-SHA256 of the body "
@@ -61,6 +66,7 @@ class Webhook(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        db_table = "graphql_api_webhook"
         verbose_name = _("webhook")
         verbose_name_plural = _("webhooks")
         ordering = ["name", "id"]
@@ -116,6 +122,7 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
+        db_table = "graphql_api_webhookdelivery"
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]

@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from graphql_api.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
-
 from . import addresses
+from .models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 from .permissions import can_change_webhook, can_manage_webhooks
 
 _UNSET = object()

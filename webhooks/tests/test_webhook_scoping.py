@@ -6,8 +6,6 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from accounts.services import create_organization
-from graphql_api.models import WebhookDelivery
-from graphql_api.webhooks.delivery import deliver_due
 from tickets import services
 from tickets.tests.factories import (
     QueueFactory,
@@ -16,6 +14,8 @@ from tickets.tests.factories import (
     make_customer,
     make_supervisor,
 )
+from webhooks.delivery import deliver_due
+from webhooks.models import WebhookDelivery
 
 ALL_EVENTS = [
     "ticket.created",

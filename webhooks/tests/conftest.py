@@ -6,6 +6,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+# Some tests manage webhooks through the GraphQL surface, as integrators do.
+from graphql_api.tests.conftest import (  # noqa: F401 - fixtures
+    _fresh_cache,
+    as_user,
+    token_for,
+)
+
 
 @dataclass
 class ReceivedRequest:
@@ -86,7 +93,7 @@ def integrator(db):
 
 @pytest.fixture
 def make_webhook(db, integrator, allow_loopback):
-    from graphql_api.models import Webhook
+    from webhooks.models import Webhook
 
     def _make(url="http://127.0.0.1:9/hook", events=("ticket.created",), **extra):
         extra.setdefault("name", "Integration")

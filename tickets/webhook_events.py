@@ -12,8 +12,7 @@ ordering key ``ticket:<reference>``, so a receiver sees a ticket's events in ord
 """
 
 from tickets.permissions import address_visible_to, is_support_team, name_shown_to
-
-from .outbox import enqueue
+from webhooks.outbox import enqueue
 
 
 class Audience:
@@ -195,7 +194,7 @@ def on_updated(kind, ticket, event, **data):
 
 
 def register() -> None:
-    """Called from ``GraphqlApiConfig.ready()``; registering twice is harmless."""
+    """Called from ``TicketsConfig.ready()``; registering twice is harmless."""
     from tickets import hooks
     from tickets.models import EventKind
 

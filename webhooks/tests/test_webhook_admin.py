@@ -4,8 +4,8 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from graphql_api.models import Webhook, WebhookDelivery
-from graphql_api.webhooks.outbox import enqueue
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.outbox import enqueue
 
 from .helpers import everyone
 

@@ -1,6 +1,6 @@
 """Wagtail admin screens for webhooks: manage them, see their deliveries with response
 codes and errors, redeliver. Administrators only. The views are thin: every change goes
-through ``graphql_api.webhooks.services``."""
+through ``webhooks.services``."""
 
 from django import forms
 from django.contrib import messages
@@ -14,9 +14,8 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies.base import BasePermissionPolicy
 
-from graphql_api.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
-
 from . import services
+from .models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 
 
 class SuperuserPermissionPolicy(BasePermissionPolicy):
@@ -123,7 +122,7 @@ class DeliveryIndexView(generic.IndexView):
 
 
 class DeliveryInspectView(generic.InspectView):
-    template_name = "graphql_api/admin/delivery_inspect.html"
+    template_name = "webhooks/admin/delivery_inspect.html"
     redeliver_url_name = None
 
     def get_context_data(self, **kwargs):

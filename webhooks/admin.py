@@ -2,8 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import addresses
 from .models import Webhook, WebhookDelivery
-from .webhooks import addresses
 
 
 class WebhookAdminForm(forms.ModelForm):

@@ -3,8 +3,6 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from graphql_api.models import WebhookDelivery
-from graphql_api.webhooks.delivery import deliver_due
 from tickets import services
 from tickets.exceptions import PermissionDenied
 from tickets.tests.factories import (
@@ -14,6 +12,8 @@ from tickets.tests.factories import (
     make_customer,
     make_supervisor,
 )
+from webhooks.delivery import deliver_due
+from webhooks.models import WebhookDelivery
 
 ALL_EVENTS = [
     "ticket.created",

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from wagtail.models import ModelLogEntry
 
-from graphql_api.models import Webhook, WebhookDelivery
-from graphql_api.webhooks import services
-from graphql_api.webhooks.outbox import enqueue
+from webhooks import services
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.outbox import enqueue
 
 from .helpers import everyone
 

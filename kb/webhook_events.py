@@ -9,7 +9,7 @@ articles reach staff owners' webhooks only, and articles in a private section no
 
 from django.db import transaction
 
-from .outbox import enqueue
+from webhooks.outbox import enqueue
 
 ARTICLE_MODEL = "kb.articlepage"
 

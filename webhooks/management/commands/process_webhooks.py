@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from graphql_api.webhooks.delivery import deliver_due
+from webhooks.delivery import deliver_due
 
 
 class Command(BaseCommand):

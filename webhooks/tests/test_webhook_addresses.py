@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from graphql_api.models import Webhook, WebhookDelivery
-from graphql_api.webhooks import services, signing
-from graphql_api.webhooks.delivery import deliver_due
 from tickets.tests.factories import QueueFactory, TicketFactory, make_customer
+from webhooks import services, signing
+from webhooks.delivery import deliver_due
+from webhooks.models import Webhook, WebhookDelivery
 
 CREATE = (
     "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { __typename "
@@ -151,7 +151,7 @@ def test_the_admin_form_refuses_a_loopback_address(client, integrator):
 def test_the_django_admin_refuses_a_metadata_address(client, integrator, url, created):
     client.force_login(integrator)
     response = client.post(
-        "/django-admin/graphql_api/webhook/add/",
+        "/django-admin/webhooks/webhook/add/",
         {
             "name": "CRM",
             "url": url,

@@ -3,8 +3,8 @@
 import pytest
 from wagtail.models import Locale, PageViewRestriction
 
-from graphql_api.models import WebhookDelivery
 from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
+from webhooks.models import WebhookDelivery
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 
 import pytest
 
-from graphql_api.models import Webhook, WebhookDelivery
-from graphql_api.webhooks import signing
-from graphql_api.webhooks.delivery import deliver_due
 from tickets.tests.factories import QueueFactory, TicketFactory, make_customer
+from webhooks import signing
+from webhooks.delivery import deliver_due
+from webhooks.models import Webhook, WebhookDelivery
 
 RESULT = (
     "{ __typename ... on Webhook { id name secret } "
