@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from accounts.models import Organization, User
 from portal import ratelimits
-from tickets import permissions, services
+from tickets import actions, permissions, services
 from tickets.models import Priority, Queue, Source, Ticket
 
 from ..context import get_api_token, get_user, require_scope
@@ -196,8 +196,9 @@ class Mutation:
         with as_mutation_error():
             require_scope(info, "write")
             ticket = _ticket_for(info, input.reference, "view")
-            return services.change_status(
-                get_user(info), ticket, input.status.value, reason=input.reason or ""
+            status = input.status.value
+            return actions.for_status(status).execute(
+                get_user(info), ticket, status=status, reason=input.reason or ""
             )
 
     @strawberry_django.mutation(

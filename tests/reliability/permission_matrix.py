@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from accounts.models import TicketSharing
 from accounts.tokens import create_token
+from tickets import actions as ticket_actions
 from tickets import permissions, services
 from tickets.exceptions import PermissionDenied, TicketNotFound
 from tickets.models import Attachment, Comment, Status, Ticket, TimeEntry
@@ -291,16 +292,20 @@ def _service_call(action, user, world, ticket):
         "rate": lambda: services.rate(user, ticket, rating=5),
     }
     if action in STATUS_TARGETS:
-        services.change_status(
-            user, ticket, STATUS_TARGETS[action], reason=REASONS.get(action, "")
-        )
+        # The status rows are named after ``tickets.actions`` (the layer every surface
+        # calls for a status change); the generic one moves to in progress.
+        kw = {"reason": REASONS[action]} if action in REASONS else {}
+        if action == "change_status":
+            kw["status"] = STATUS_TARGETS[action]
+        ticket_actions.get(action).execute(user, ticket, **kw)
     else:
         calls[action]()
     return None, True
 
 
 def run_services(action, user, world, reference):
-    """``tickets.services`` / ``tickets.permissions``, as every surface calls them."""
+    """``tickets.services`` / ``tickets.actions`` / ``tickets.permissions``, as every
+    surface calls them."""
     try:
         if reference == MISSING_REFERENCE:  # what every caller does with a reference
             permissions.get_ticket_for(user, reference)

@@ -121,6 +121,16 @@ def test_the_copy_passes_before_it_is_changed(tree_copy):
             "tickets: surfaces -> services -> permissions -> models",
         ),
         (
+            "tickets/services.py",
+            "import tickets.actions",
+            "tickets: surfaces -> services -> permissions -> models",
+        ),
+        (
+            "tickets/actions/base.py",
+            "import tickets.portal.detail",
+            "tickets: surfaces -> services -> permissions -> models",
+        ),
+        (
             "accounts/models.py",
             "import accounts.permissions",
             "accounts: surfaces -> services -> permissions -> models",

@@ -68,6 +68,15 @@ def test_every_policy_action_has_rows():
     assert rows == set(pm.ALLOWED)
 
 
+def test_every_status_action_has_rows():
+    """A new ``tickets.actions`` action needs its row (named after it)."""
+    from tickets import actions
+
+    assert set(actions.REGISTRY) == set(pm.STATUS_TARGETS)
+    for name, action in actions.REGISTRY.items():
+        assert action.target in (None, pm.STATUS_TARGETS[name])
+
+
 def test_every_cell_is_in_the_table():
     assert set(pm.MATRIX) == {(c, a) for c in pm.CALLERS for a in pm.ALLOWED}
     assert set(pm.ABSENT) <= {(s, a) for s in pm.SURFACES for a in pm.ALLOWED}

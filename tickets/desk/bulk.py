@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from .. import permissions, services
+from .. import actions, permissions, services
 from ..exceptions import TicketNotFound
 
 
@@ -54,7 +54,7 @@ def apply(
             if action == "assign":
                 services.assign(actor, ticket, assignee)
             elif action == "status":
-                services.change_status(actor, ticket, status)
+                actions.for_status(status).execute(actor, ticket, status=status)
             elif action == "priority":
                 services.change_priority(actor, ticket, priority)
             elif action == "tags":

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 
-from .. import permissions, services
+from .. import actions, permissions, services
 from ..canned import render_canned_response
 from ..exceptions import TicketNotFound
 from ..models import OPEN_STATUSES
@@ -288,11 +288,9 @@ def _comment(request, ticket):
 def _status(request, ticket):
     form = forms.StatusForm(request.POST)
     if form.is_valid():
-        services.change_status(
-            request.user,
-            ticket,
-            form.cleaned_data["status"],
-            reason=form.cleaned_data["reason"],
+        status = form.cleaned_data["status"]
+        actions.for_status(status).execute(
+            request.user, ticket, status=status, reason=form.cleaned_data["reason"]
         )
         return form, _("Status changed.")
     return form, None

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
 
-from .. import permissions, sla
+from .. import actions, permissions, sla
 from ..canned import render_canned_response
 from ..models import Status
 from . import forms
@@ -17,7 +17,6 @@ from .access import may_act
 SIDEBAR_ACTIONS = (
     "reply",
     "add_note",
-    "change_status",
     "change_priority",
     "assign",
     "move_queue",
@@ -70,9 +69,11 @@ def build_forms(ticket, user, data=None, files=None, override=None):
 def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     visible = permissions.visible_tickets(user).select_related("queue", "assignee")
     can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
+    # The status control: shown, and its options offered, from the action it posts to.
+    can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
     acting = may_act(user)
     allowed_statuses = [
-        (s, Status(s).label) for s in permissions.allowed_moves(user, ticket)
+        (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
     ]
     canned = [
         (c, render_canned_response(c, ticket, user)) for c in forms.canned_for(ticket)

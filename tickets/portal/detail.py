@@ -1,7 +1,9 @@
 """One ticket: the public conversation and what the customer may do with it.
 
-Every button is shown only when ``permissions.can`` allows it, and every POST goes
-through a ticket service, which checks again; a refusal becomes a message, never a 500.
+Every button is shown only when ``permissions.can`` allows it (the status buttons: when
+their ``tickets.actions`` action's ``check`` passes), and every POST goes through a
+ticket service or that action, which checks again; a refusal becomes a message, never a
+500.
 """
 
 from django.contrib import messages
@@ -13,16 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import permissions, services, sla
+from .. import actions, permissions, services, sla
 from ..exceptions import PermissionDenied, TicketNotFound
 from ..forms import RatingForm, ReplyForm, apply_service_errors
-from ..models import Status
 from .common import ticket_or_404
 
+# The status buttons (``actions.PORTAL_ACTIONS``) → the message once done.
 STATUS_ACTIONS = {
-    "close": (Status.CLOSED, gettext_lazy("Thanks! Ticket %(ref)s is closed.")),
-    "reopen": (Status.OPEN, gettext_lazy("Ticket %(ref)s is open again.")),
-    "withdraw": (Status.WITHDRAWN, gettext_lazy("Ticket %(ref)s was withdrawn.")),
+    "close": gettext_lazy("Thanks! Ticket %(ref)s is closed."),
+    "reopen": gettext_lazy("Ticket %(ref)s is open again."),
+    "withdraw": gettext_lazy("Ticket %(ref)s was withdrawn."),
 }
 
 
@@ -63,9 +65,12 @@ def render_ticket(request, ticket, *, reply_form=None, rating_form=None, status=
         permissions.visible_attachments(user, ticket).filter(comment__isnull=True)
     )
     allowed = {
-        action: permissions.can(user, action, ticket)
-        for action in ("reply", "close", "reopen", "withdraw", "rate")
+        action: permissions.can(user, action, ticket) for action in ("reply", "rate")
     }
+    available = actions.available_actions(user, ticket, actions.PORTAL_ACTIONS)
+    allowed.update(
+        {name: actions.get(name) in available for name in actions.PORTAL_ACTIONS}
+    )
     # What else the viewer may know about the ticket, from the one definition of the
     # customer's view (``tickets.permissions``) that GraphQL reads too: for customers
     # no tags or watchers, only the customer's kinds of events, people by name.
@@ -125,21 +130,16 @@ def ticket_reply(request, reference):
 @login_required
 def ticket_status(request, reference):
     ticket = ticket_or_404(request.user, reference)
-    action = request.POST.get("action", "")
-    if action not in STATUS_ACTIONS:
+    name = request.POST.get("action", "")
+    if name not in STATUS_ACTIONS:
         messages.error(request, _("Unknown action."))
         return redirect(ticket.get_absolute_url())
-    new_status, done = STATUS_ACTIONS[action]
-    denial = permissions.why_not(request.user, action, ticket)
-    if denial is not None:
-        messages.error(request, denial[1])
-        return redirect(ticket.get_absolute_url())
     try:
-        services.change_status(request.user, ticket, new_status)
-    except (ValidationError, PermissionDenied) as error:
+        actions.get(name).execute(request.user, ticket)
+    except (ValidationError, PermissionDenied, TicketNotFound) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
-        messages.success(request, done % {"ref": ticket.reference})
+        messages.success(request, STATUS_ACTIONS[name] % {"ref": ticket.reference})
     return redirect(ticket.get_absolute_url())
 
 
