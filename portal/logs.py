@@ -88,6 +88,72 @@ def make_record(logger, level, msg, args, extra, pathname, func):
     return record
 
 
+def direct_handler(logger, level):
+    """The one handler a ``level`` record of ``logger`` would reach, when nothing on
+    the way could change its line: a plain ``StreamHandler`` with ``JsonFormatter`` and
+    at most ``ContextFilter`` (production's configuration), no filter on ``logger``.
+    ``None`` otherwise (a second handler such as pytest's ``caplog``, another format, a
+    filter): then the record goes through ``logging`` as usual."""
+    if logger.filters or logger.disabled:
+        return None
+    found = None
+    current_logger = logger
+    while current_logger:
+        for handler in current_logger.handlers:
+            if found is not None or level < handler.level:
+                return None
+            found = handler
+        if not current_logger.propagate:
+            break
+        current_logger = current_logger.parent
+    if (
+        found is None
+        or type(found) is not logging.StreamHandler
+        or type(found.formatter) is not JsonFormatter
+        or any(type(each) is not ContextFilter for each in found.filters)
+    ):
+        return None
+    return found
+
+
+def log_fields(logger, level, msg, args, fields, pathname, func) -> None:
+    """``logger.log(level, msg, *args, extra=fields)`` for the request line, whose
+    ``fields`` never clash with a LogRecord's attributes.
+
+    Under production's configuration (``direct_handler``) the line is built and
+    written here, byte for byte what ``JsonFormatter`` would write for the record,
+    without the record: no LogRecord, no walk through the handlers, one lock round.
+    Otherwise the record goes through ``logging`` (``make_record``)."""
+    if not logger.isEnabledFor(level):
+        return
+    handler = direct_handler(logger, level)
+    if handler is None:
+        logger.handle(make_record(logger, level, msg, args, fields, pathname, func))
+        return
+    entry = {
+        "time": iso_time(time.time()),
+        "level": logging.getLevelName(level),
+        "logger": logger.name,
+        "message": msg % args if args else msg,
+    }
+    if scope := context.get():
+        for key, value in scope.items():
+            entry.setdefault(key, value)
+    entry.update(fields)
+    handler.acquire()
+    try:
+        handler.stream.write(encode(entry) + handler.terminator)
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:  # noqa: BLE001 - as StreamHandler.emit: report, never raise
+        handler.handleError(
+            make_record(logger, level, msg, args, fields, pathname, func)
+        )
+    finally:
+        handler.release()
+
+
 def current() -> dict:
     """The current request's or job's context (empty outside one)."""
     return context.get() or {}
@@ -155,8 +221,12 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{request_id}]" if request_id else line
 
 
-def logging_config(fmt: str = "text", level: str = "INFO") -> dict:
-    """The ``LOGGING`` setting: everything to stderr in ``fmt``, one line a record."""
+def logging_config(
+    fmt: str = "text", level: str = "INFO", *, request_log: bool = True
+) -> dict:
+    """The ``LOGGING`` setting: everything to stderr in ``fmt``, one line a record.
+    ``request_log=False`` (``REQUEST_LOG=off``) drops the INFO line per request (a
+    proxy's access log has it) and keeps the ERROR line of each 5xx."""
     formatter = (
         {"()": "portal.logs.JsonFormatter"}
         if fmt == "json"
@@ -187,6 +257,7 @@ def logging_config(fmt: str = "text", level: str = "INFO") -> dict:
             "django.request": {"level": "ERROR"},
             "django.server": {"level": "ERROR"},
             "strawberry.execution": {"filters": ["expected"]},
+            **({} if request_log else {"portal.request": {"level": "WARNING"}}),
         },
     }
 

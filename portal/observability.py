@@ -91,6 +91,9 @@ class RequestObservabilityMiddleware:
 
     def _log(self, request, response, route, user_id, seconds, queries):
         status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not logger.isEnabledFor(level):  # REQUEST_LOG=off, LOG_LEVEL=WARNING
+            return
         fields = {
             "request_id": request.request_id,
             "method": request.method,
@@ -104,20 +107,12 @@ class RequestObservabilityMiddleware:
         reason = getattr(request, "log_reason", None)  # e.g. "database_unavailable"
         if reason:
             fields["reason"] = reason
-        level = logging.ERROR if status >= 500 else logging.INFO
-        if not logger.isEnabledFor(level):
-            return
-        # logger.log() without its caller lookup (a walk up the stack on every
-        # request) nor makeRecord's per-key checks: the line names the request, not
-        # a source line, and its fields are never a LogRecord attribute's name
-        logger.handle(
-            logs.make_record(
-                logger,
-                level,
-                "%s %s %s",
-                (request.method, request.path, status),
-                fields,
-                __file__,
-                "_log",
-            )
+        logs.log_fields(
+            logger,
+            level,
+            "%s %s %s",
+            (request.method, request.path, status),
+            fields,
+            __file__,
+            "_log",
         )

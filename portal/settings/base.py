@@ -553,7 +553,10 @@ MIDDLEWARE = ["portal.observability.RequestObservabilityMiddleware", *MIDDLEWARE
 # "json" (one object per line; production's default) or "text".
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+# One INFO line per request (portal.request); off when the reverse proxy's access log
+# has them (5xx lines, at ERROR, stay).
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL, request_log=REQUEST_LOG)
 # Take X-Request-ID from the proxy in front (a client alone cannot set it): on by
 # default when a trusted proxy is declared.
 LOG_TRUST_REQUEST_ID = env_bool(

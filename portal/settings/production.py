@@ -30,4 +30,4 @@ check_production_settings(
 )
 MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", True)
 LOG_FORMAT = env_str("LOG_FORMAT", "json")
-LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL, request_log=REQUEST_LOG)

@@ -147,3 +147,40 @@ def test_metrics_read_queue_outbox_and_domain_totals_from_the_database(
     )
     assert value(samples, "portal_jobs_queued") == 1
     assert 89 <= value(samples, "portal_jobs_oldest_age_seconds") < 120
+
+
+@pytest.mark.parametrize(
+    ("seconds", "queries"),
+    [(0.0, 0), (0.005, 1), (0.0051, 2), (0.3, 7), (10, 200), (11.5, 201)],
+)
+def test_observe_request_counts_what_inc_and_observe_count(seconds, queries):
+    from prometheus_client import REGISTRY
+
+    from portal import metrics
+
+    def samples(route):
+        labels = {"route": route, "method": "GET", "status": "200"}
+        wanted = {}
+        for sample in (
+            s
+            for family in REGISTRY.collect()
+            if family.name
+            in ("portal_http_requests", "portal_http_request_duration_seconds")
+            or family.name == "portal_db_queries_per_request"
+            for s in family.samples
+            if s.labels.get("route") == route and not s.name.endswith("_created")
+        ):
+            key = {k: v for k, v in sample.labels.items() if k not in labels}
+            wanted[(sample.name, tuple(sorted(key.items())))] = sample.value
+        return wanted
+
+    fast, public = f"fast-{seconds}-{queries}", f"public-{seconds}-{queries}"
+    for _ in range(2):
+        metrics.observe_request(fast, "GET", 200, seconds, queries)
+        metrics.REQUESTS.labels(public, "GET", "200").inc()
+        metrics.LATENCY.labels(public, "GET", "200").observe(seconds)
+        metrics.QUERIES.labels(public).observe(queries)
+    got, expected = samples(fast), samples(public)
+    assert got == expected
+    assert got[("portal_http_requests_total", ())] == 2
+    assert got[("portal_http_request_duration_seconds_count", ())] == 2
