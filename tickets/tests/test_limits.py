@@ -43,3 +43,16 @@ def test_desk_rejects_with_the_longest_reason_the_service_allows(
     ticket = Ticket.objects.get(pk=ticket.pk)
     assert ticket.status == Status.REJECTED
     assert ticket.rejection_reason == longest
+
+
+def test_the_desk_reason_field_lets_the_browser_type_what_the_service_allows(
+    client, agent, alice, queue
+):
+    """The workspace's hand-written reason input said maxlength="2000": a browser cut
+    the reason at 2,000 characters although the form and service take 5,000."""
+    ticket = TicketFactory(requester=alice, queue=queue)
+    client.force_login(agent)
+    html = client.get(f"/admin/helpdesk/tickets/{ticket.reference}/").content.decode()
+    assert f'name="reason" id="id_reason" maxlength="{services.MAX_REASON_LENGTH}"' in (
+        html
+    )
