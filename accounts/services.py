@@ -28,6 +28,7 @@ from portal.notifications.dispatch import (
 from portal.notifications.sending import idempotency_key as notification_key
 
 from . import events, permissions, roles, signals
+from .errors import AccountError, AccountErrorCode
 from .models import (
     ApprovalStatus,
     Invitation,
@@ -38,10 +39,6 @@ from .models import (
 )
 
 INVITATION_DAYS = 14
-
-
-class AccountError(ValueError):
-    """Bad input to an account service; the message is meant for the person acting."""
 
 
 def organization_group_name(organization: Organization) -> str:
@@ -96,7 +93,7 @@ def _check_members(by: User, organization: Organization) -> None:
 
 def _check_role(role: str) -> None:
     if role not in Membership.Role.values:
-        raise AccountError(_("Unknown role."))
+        raise AccountError(_("Unknown role."), AccountErrorCode.UNKNOWN_ROLE)
 
 
 def _membership_event(kind, organization, user, actor, old_role, new_role, via):
@@ -158,7 +155,10 @@ def add_member(
     """``by`` adds ``user`` to the organization with ``role``."""
     _check_members(by, organization)
     if Membership.objects.filter(organization=organization, user=user).exists():
-        raise AccountError(_("%(email)s is already a member.") % {"email": user.email})
+        raise AccountError(
+            _("%(email)s is already a member.") % {"email": user.email},
+            AccountErrorCode.ALREADY_MEMBER,
+        )
     return _enrol(organization, user, role, actor=by, via="")
 
 
@@ -170,7 +170,10 @@ def change_role(
     _check_members(by, organization)
     _check_role(role)
     if not Membership.objects.filter(organization=organization, user=user).exists():
-        raise AccountError(_("%(email)s is not a member.") % {"email": user.email})
+        raise AccountError(
+            _("%(email)s is not a member.") % {"email": user.email},
+            AccountErrorCode.NOT_A_MEMBER,
+        )
     return _enrol(organization, user, role, actor=by, via="")
 
 
@@ -218,7 +221,8 @@ def change_ticket_sharing(
         )
     if sharing not in TicketSharing.values:
         raise AccountError(
-            _("Unknown sharing mode %(sharing)s.") % {"sharing": repr(sharing)}
+            _("Unknown sharing mode %(sharing)s.") % {"sharing": repr(sharing)},
+            AccountErrorCode.UNKNOWN_SHARING_MODE,
         )
     locked = Organization.objects.select_for_update().get(pk=organization.pk)
     old = locked.ticket_sharing
@@ -348,7 +352,9 @@ def approve_user(user: User, *, by: User, note: str = "", request=None) -> User:
     _check_reviewer(by)
     user = _locked_for_update(user)
     if user.approval_status == ApprovalStatus.APPROVED:
-        raise AccountError(_("This account is already approved."))
+        raise AccountError(
+            _("This account is already approved."), AccountErrorCode.ALREADY_APPROVED
+        )
     user.approval_status = ApprovalStatus.APPROVED
     user.approval_note = (note or "").strip()
     user.approved_by = by
@@ -374,10 +380,15 @@ def reject_user(user: User, *, by: User, reason: str, request=None) -> User:
     _check_reviewer(by)
     reason = (reason or "").strip()
     if not reason:
-        raise AccountError(_("Give a reason for the rejection."))
+        raise AccountError(
+            _("Give a reason for the rejection."),
+            AccountErrorCode.ACCOUNT_REASON_REQUIRED,
+        )
     user = _locked_for_update(user)
     if user.approval_status == ApprovalStatus.REJECTED:
-        raise AccountError(_("This account is already rejected."))
+        raise AccountError(
+            _("This account is already rejected."), AccountErrorCode.ALREADY_REJECTED
+        )
     user.approval_status = ApprovalStatus.REJECTED
     user.approval_note = reason
     user.approved_by = by
@@ -403,12 +414,18 @@ def lock_user(user: User, *, by: User, reason: str, request=None) -> User:
     _check_reviewer(by)
     reason = (reason or "").strip()
     if not reason:
-        raise AccountError(_("Give a reason for the lock."))
+        raise AccountError(
+            _("Give a reason for the lock."), AccountErrorCode.ACCOUNT_REASON_REQUIRED
+        )
     user = _locked_for_update(user)
     if user.pk == by.pk:
-        raise AccountError(_("You cannot lock your own account."))
+        raise AccountError(
+            _("You cannot lock your own account."), AccountErrorCode.CANNOT_LOCK_SELF
+        )
     if user.locked_at is not None:
-        raise AccountError(_("This account is already locked."))
+        raise AccountError(
+            _("This account is already locked."), AccountErrorCode.ALREADY_LOCKED
+        )
     user.locked_at = timezone.now()
     user.lock_reason = reason
     user.save(update_fields=["locked_at", "lock_reason"])
@@ -424,7 +441,9 @@ def unlock_user(user: User, *, by: User, reason: str = "", request=None) -> User
     _check_reviewer(by)
     user = _locked_for_update(user)
     if user.locked_at is None:
-        raise AccountError(_("This account is not locked."))
+        raise AccountError(
+            _("This account is not locked."), AccountErrorCode.NOT_LOCKED
+        )
     previous = user.lock_reason
     user.locked_at = None
     user.lock_reason = ""
@@ -459,13 +478,18 @@ def invite_member(
         raise PermissionDenied(_("Only the organization's managers may invite."))
     email = User.objects.normalize_email((email or "").strip()).lower()
     if "@" not in email:
-        raise AccountError(_("Enter a valid email address."))
+        raise AccountError(
+            _("Enter a valid email address."), AccountErrorCode.INVALID_EMAIL
+        )
     if role not in Membership.Role.values:
-        raise AccountError(_("Unknown role."))
+        raise AccountError(_("Unknown role."), AccountErrorCode.UNKNOWN_ROLE)
     if Membership.objects.filter(
         organization=organization, user__email__iexact=email
     ).exists():
-        raise AccountError(_("%(email)s is already a member.") % {"email": email})
+        raise AccountError(
+            _("%(email)s is already a member.") % {"email": email},
+            AccountErrorCode.ALREADY_MEMBER,
+        )
     Invitation.objects.filter(
         organization=organization, email__iexact=email, accepted_at__isnull=True
     ).delete()
@@ -528,11 +552,15 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
     """Join the organization; the user's verified email must be the invited one."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_pending:
-        raise AccountError(_("This invitation has expired or was already used."))
+        raise AccountError(
+            _("This invitation has expired or was already used."),
+            AccountErrorCode.INVITATION_EXPIRED,
+        )
     if not can_accept(invitation, user):
         raise AccountError(
             _("This invitation is for %(email)s; sign in with that verified address.")
-            % {"email": invitation.email}
+            % {"email": invitation.email},
+            AccountErrorCode.INVITATION_WRONG_ACCOUNT,
         )
     membership = _enrol(
         invitation.organization,
@@ -570,7 +598,9 @@ def update_profile(user: User, **values) -> User:
     unknown = set(values) - set(PROFILE_FIELDS)
     if unknown:
         raise AccountError(
-            _("Not profile fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+            _("Not profile fields: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))},
+            AccountErrorCode.UNKNOWN_PROFILE_FIELD,
         )
     for name, value in values.items():
         setattr(user, name, value)

@@ -12,6 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.utils.translation import gettext as _
 
 from portal import ratelimits
+from portal.domain_errors import domain_code_of
 
 from .errors import ApiError, AuthenticationRequired, ScopeRequired
 
@@ -89,7 +90,9 @@ def clean_slug(value: str | None, field: str, *, max_length: int = 255) -> str:
 
 
 # ``OperationMessage.code`` of the failures a mutation reports (docs/graphql.md lists
-# them). ValidationError codes of the services map onto these; any other is bad input.
+# them). A domain service's ``DomainError`` keeps its own code (``tickets.errors``,
+# ``accounts.errors``, ``kb.errors``); any other ValidationError is mapped onto these:
+# ``code="state"`` is INVALID_STATE, anything else bad input.
 INVALID_INPUT = "INVALID_INPUT"
 INVALID_STATE = "INVALID_STATE"
 NOT_FOUND = "NOT_FOUND"
@@ -104,7 +107,8 @@ def as_mutation_error(*domain_errors: type[Exception], info=None):
     """Re-raise expected failures as the Django errors strawberry-django turns into
     OperationInfo (VALIDATION / PERMISSION / ERROR messages), each with a ``code``.
     ``domain_errors`` are a service's own exception classes whose messages are safe
-    to show. A rate limit (``portal.ratelimits.RateLimited``) is ``RATE_LIMITED``;
+    to show. A ``DomainError`` (a ValidationError) keeps its domain code, so the
+    message's ``kind`` stays VALIDATION and its ``code`` is the specific one. A rate limit (``portal.ratelimits.RateLimited``) is ``RATE_LIMITED``;
     given the resolver's ``info``, its delay also reaches the response's
     ``extensions.retryAfter`` (see ``extensions.RetryAfter``)."""
     try:
@@ -143,6 +147,9 @@ def _coded(error: Exception, code: str) -> Exception:
 
 
 def _code_of(error: ValidationError) -> str:
+    domain_code = domain_code_of(error)
+    if domain_code is not None:
+        return domain_code.value
     code = getattr(error, "code", None)
     if code in _KEPT_CODES:
         return code

@@ -26,6 +26,7 @@ from wagtail.models import Locale
 from portal.counters import add_to
 
 from . import ranking
+from .errors import FeedbackError, KbErrorCode
 from .highlight import article_text
 from .models import ArticleDailyViews, ArticleFeedback, ArticlePage, UnansweredSearch
 from .permissions import can_view_article, visible_articles
@@ -62,10 +63,6 @@ def search_text(query) -> str:
     return " ".join(words or terms)
 
 
-class FeedbackError(ValueError):
-    """Feedback that cannot be stored; the message is safe to show to the reader."""
-
-
 @transaction.atomic
 def submit_feedback(
     article, *, user, session_key: str, helpful: bool, comment: str = ""
@@ -82,11 +79,15 @@ def submit_feedback(
     if len(comment) > COMMENT_MAX_LENGTH:
         raise FeedbackError(
             _("Please keep the comment under %(n)d characters.")
-            % {"n": COMMENT_MAX_LENGTH}
+            % {"n": COMMENT_MAX_LENGTH},
+            KbErrorCode.FEEDBACK_COMMENT_TOO_LONG,
         )
     signed_in = bool(getattr(user, "is_authenticated", False))
     if not signed_in and not session_key:
-        raise FeedbackError(_("Your browser did not keep a session; enable cookies."))
+        raise FeedbackError(
+            _("Your browser did not keep a session; enable cookies."),
+            KbErrorCode.FEEDBACK_NEEDS_SESSION,
+        )
     voter = {"user": user} if signed_in else {"user": None, "session_key": session_key}
     values = {"helpful": bool(helpful), "comment": comment}
     try:

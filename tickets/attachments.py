@@ -30,7 +30,6 @@ from contextlib import contextmanager
 
 import filetype
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
@@ -39,6 +38,7 @@ from django.utils.translation import gettext as _
 from portal import filecrypt
 from portal.keyring import KeyRingError, encryption_enabled, keyring
 
+from .errors import TicketError, TicketErrorCode
 from .storage import attachment_backend, open_at
 
 logger = logging.getLogger(__name__)
@@ -97,8 +97,9 @@ def clean_filename(name) -> str:
     """
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     if "/" in name or "\\" in name or name in (".", ".."):
-        raise ValidationError(
-            _("File names cannot contain folders (“/” or “\\”)."), code="path"
+        raise TicketError(
+            _("File names cannot contain folders (“/” or “\\”)."),
+            code=TicketErrorCode.FILE_NAME_HAS_FOLDERS,
         )
     # Control, format (bidi overrides, zero-width) and separator characters go.
     name = "".join(
@@ -106,7 +107,9 @@ def clean_filename(name) -> str:
     )
     name = " ".join(name.split()).strip(" .")
     if not name:
-        raise ValidationError(_("The file needs a name."), code="name")
+        raise TicketError(
+            _("The file needs a name."), code=TicketErrorCode.FILE_NAME_MISSING
+        )
     if len(name) > MAX_NAME_LENGTH:
         stem, ext = os.path.splitext(name)
         name = stem[: MAX_NAME_LENGTH - len(ext)].rstrip(" .") + ext
@@ -135,13 +138,13 @@ def _read(file):
     for chunk in file.chunks():
         size += len(chunk)
         if size > limit:
-            raise ValidationError(
+            raise TicketError(
                 _("“%(name)s” is larger than the limit of %(limit)s.")
                 % {
                     "name": getattr(file, "name", "file"),
                     "limit": filesizeformat(limit),
                 },
-                code="too_large",
+                code=TicketErrorCode.ATTACHMENT_TOO_LARGE,
             )
         digest.update(chunk)
         if len(head) < _SNIFF_BYTES:
@@ -173,25 +176,28 @@ def validate_upload(file) -> tuple[str, str, int, str]:
     name = clean_filename(getattr(file, "name", ""))
     size, sha256, head, text = _read(file)
     if size == 0:
-        raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
+        raise TicketError(
+            _("“%(name)s” is empty.") % {"name": name},
+            code=TicketErrorCode.ATTACHMENT_EMPTY,
+        )
     extension = _extension(name)
     kind = filetype.guess(head)
     if kind is None:
         if extension in TEXT_TYPES and text:
             return name, TEXT_TYPES[extension], size, sha256
-        raise ValidationError(
+        raise TicketError(
             _("“%(name)s”: this type of file is not accepted.") % {"name": name},
-            code="type",
+            code=TicketErrorCode.ATTACHMENT_TYPE_REFUSED,
         )
     if kind.extension not in ALLOWED_TYPES:
-        raise ValidationError(
+        raise TicketError(
             _("“%(name)s”: this type of file (%(mime)s) is not accepted.")
             % {"name": name, "mime": kind.mime},
-            code="type",
+            code=TicketErrorCode.ATTACHMENT_TYPE_REFUSED,
         )
     content_type, extensions = ALLOWED_TYPES[kind.extension]
     if extension not in extensions:
-        raise ValidationError(
+        raise TicketError(
             _(
                 "“%(name)s” does not look like a .%(extension)s file: its content is %(mime)s."
             )
@@ -200,7 +206,7 @@ def validate_upload(file) -> tuple[str, str, int, str]:
                 "extension": extension or _("(no extension)"),
                 "mime": kind.mime,
             },
-            code="extension_mismatch",
+            code=TicketErrorCode.ATTACHMENT_EXTENSION_MISMATCH,
         )
     return name, content_type, size, sha256
 
@@ -268,13 +274,13 @@ def store(*, ticket, comment, validated, uploaded_by):
             attachment.file.save(name, content, save=False)
         except STORAGE_ERRORS as error:
             logger.error("Attachment storage failed: %r", error)
-            raise ValidationError(
+            raise TicketError(
                 _(
                     "“%(name)s” could not be stored right now; nothing was saved. "
                     "Please try again in a few minutes."
                 )
                 % {"name": name},
-                code="storage_unavailable",
+                code=TicketErrorCode.ATTACHMENT_STORAGE_UNAVAILABLE,
             ) from error
         names = _stored.get()
         if names is not None:

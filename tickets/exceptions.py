@@ -3,7 +3,8 @@
 A ticket the caller may not see raises ``TicketNotFound`` (a ``Ticket.DoesNotExist``):
 views turn it into 404 and the API into "not found", exactly like a missing reference.
 A visible ticket on which the action is not allowed raises ``PermissionDenied``.
-Bad input raises ``django.core.exceptions.ValidationError``.
+Bad input, or an action the ticket's state excludes, raises ``tickets.errors.TicketError``
+(a ``ValidationError`` with a ``TicketErrorCode``).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied

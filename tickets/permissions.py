@@ -35,6 +35,7 @@ from guardian.core import ObjectPermissionChecker
 from accounts import roles
 
 from . import lifecycle
+from .errors import TicketErrorCode
 from .models import (
     FINAL_STATUSES,
     OPEN_STATUSES,
@@ -74,6 +75,18 @@ ACTIONS = (
 NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
 INVALID = "invalid"
+
+
+class Denial(tuple):
+    """A ``(kind, message)`` refusal; an ``INVALID`` one also names its
+    ``TicketErrorCode`` in ``code`` (what the service's ``TicketError`` carries)."""
+
+    code = None
+
+    def __new__(cls, kind: str, message, code: TicketErrorCode | None = None):
+        denial = super().__new__(cls, (kind, message))
+        denial.code = code
+        return denial
 
 
 def _active(user) -> bool:
@@ -217,8 +230,8 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
     requester = ticket.requester_id == user.pk
     final = status in FINAL_STATUSES
 
-    def need(condition, message, kind=FORBIDDEN):
-        return None if condition else (kind, message)
+    def need(condition, message, kind=FORBIDDEN, code=None):
+        return None if condition else Denial(kind, message, code)
 
     if action in ("view", "download_attachment"):
         return None
@@ -235,6 +248,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
             not final,
             _("This ticket is finished; replies are no longer accepted."),
             INVALID,
+            TicketErrorCode.TICKET_FINISHED,
         )
     if action == "add_note":
         return need(
@@ -245,7 +259,12 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
         return need(
             supervisor or "assign_ticket" in perms,
             _("You cannot assign this ticket."),
-        ) or need(not final, _("A finished ticket cannot be reassigned."), INVALID)
+        ) or need(
+            not final,
+            _("A finished ticket cannot be reassigned."),
+            INVALID,
+            TicketErrorCode.TICKET_FINISHED,
+        )
     if action == "change_status":
         # Anyone who is a lifecycle party may use a status control when the table
         # leaves them a move (a requester: close or withdraw, …); which move is
@@ -257,6 +276,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
             bool(allowed_moves(user, ticket)),
             _("This ticket's status cannot change any more."),
             INVALID,
+            TicketErrorCode.STATUS_LOCKED,
         )
     if action in ("change_priority", "move_queue", "set_tags", "log_time"):
         return need(staff, _("Only the support team can do this."))
@@ -265,6 +285,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
             not final and ticket.merged_into_id is None,
             _("A finished or merged ticket cannot be merged."),
             INVALID,
+            TicketErrorCode.NOT_MERGEABLE,
         )
     if action == "watch":
         return need(
@@ -281,11 +302,13 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
                 status in (Status.RESOLVED, Status.CLOSED),
                 _("A ticket can be rated once it is resolved."),
                 INVALID,
+                TicketErrorCode.NOT_RESOLVED,
             )
             or need(
                 ticket.satisfaction_rating is None,
                 _("This ticket has already been rated."),
                 INVALID,
+                TicketErrorCode.ALREADY_RATED,
             )
         )
     if action in STATUS_INTENTS:
@@ -302,6 +325,7 @@ def why_not(user, action: str, ticket: Ticket) -> tuple[str, str] | None:
             and _move_denial(status, target, who) is None,
             str(message),
             INVALID,
+            TicketErrorCode.TRANSITION_NOT_ALLOWED,
         )
     raise AssertionError(action)  # pragma: no cover
 
@@ -330,7 +354,11 @@ def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | Non
     """The lifecycle part of the one status-change rule (see ``why_not_move``)."""
     old_label, new_label = Status(current).label, Status(new).label
     if new == current:
-        return INVALID, _("The ticket is already %(status)s.") % {"status": old_label}
+        return Denial(
+            INVALID,
+            _("The ticket is already %(status)s.") % {"status": old_label},
+            TicketErrorCode.ALREADY_IN_STATUS,
+        )
     if not who:
         return FORBIDDEN, _("You cannot change the status of this ticket.")
     if not lifecycle.is_allowed(current, new, who):
@@ -340,10 +368,12 @@ def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | Non
                 _("You cannot move this ticket from %(old)s to %(new)s.")
                 % {"old": old_label, "new": new_label},
             )
-        return INVALID, _("A ticket cannot go from %(old)s to %(new)s.") % {
-            "old": old_label,
-            "new": new_label,
-        }
+        return Denial(
+            INVALID,
+            _("A ticket cannot go from %(old)s to %(new)s.")
+            % {"old": old_label, "new": new_label},
+            TicketErrorCode.TRANSITION_NOT_ALLOWED,
+        )
     return None
 
 
@@ -417,9 +447,13 @@ def why_not_merge(user, source: Ticket, target: Ticket) -> tuple[str, str] | Non
     if denial is not None:
         return denial
     if source.pk == target.pk:
-        return (INVALID, _("A ticket cannot be merged into itself."))
+        return Denial(
+            INVALID,
+            _("A ticket cannot be merged into itself."),
+            TicketErrorCode.MERGE_INTO_ITSELF,
+        )
     if customer_audience(source) != customer_audience(target):
-        return (
+        return Denial(
             INVALID,
             _(
                 "These tickets are read by different customers: merging them would "
@@ -427,6 +461,7 @@ def why_not_merge(user, source: Ticket, target: Ticket) -> tuple[str, str] | Non
                 "tickets of the same requester, or of one organization that shares "
                 "its tickets."
             ),
+            TicketErrorCode.AUDIENCES_DIFFER,
         )
     return None
 

@@ -2,7 +2,7 @@
 
 Each service runs in one transaction, locks the ticket row, asks ``tickets.permissions``
 (an invisible ticket raises ``TicketNotFound``, a forbidden action ``PermissionDenied``,
-bad input ``ValidationError``), keeps the guardian grants in step (``tickets.grants``),
+bad input a ``TicketError``, a ``ValidationError`` coded from ``tickets.errors``), keeps the guardian grants in step (``tickets.grants``),
 writes its ``TicketEvent`` and hands side effects to ``tickets.hooks`` (in-transaction
 handlers at once, the rest after commit). Portal views, the agent desk, GraphQL and jobs
 call these; none of them re-implements a rule.
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from . import attachments as files
 from . import grants, hooks, lifecycle, permissions, references, sla
 from .canned import render_canned_response
+from .errors import TicketError, TicketErrorCode
 from .exceptions import PermissionDenied, TicketNotFound
 from .models import (
     PAUSED_STATUSES,
@@ -112,10 +113,18 @@ def _refuse(denial, *, field: str | None = None) -> None:
     if kind == permissions.NOT_FOUND:
         raise TicketNotFound(message)
     if kind == permissions.INVALID:
+        code = getattr(denial, "code", None)
+        if code is not None:
+            raise TicketError(message, code, field=field)
         if field:
             raise ValidationError({field: message}, code="state")
         raise ValidationError(message, code="state")
     raise PermissionDenied(message)
+
+
+def _code(denial) -> TicketErrorCode:
+    """The code of an ``INVALID`` policy denial (a plain tuple: a refused move)."""
+    return getattr(denial, "code", None) or TicketErrorCode.TRANSITION_NOT_ALLOWED
 
 
 def _actor_id(actor):
@@ -167,9 +176,13 @@ def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
     value = _plain(value)
     empty, too_long = _text_errors(label)
     if not value:
-        raise ValidationError({field: empty})
+        raise TicketError(empty, TicketErrorCode.TEXT_REQUIRED, field=field)
     if len(value) > max_length:
-        raise ValidationError({field: too_long % {"max_length": max_length}})
+        raise TicketError(
+            too_long % {"max_length": max_length},
+            TicketErrorCode.TEXT_TOO_LONG,
+            field=field,
+        )
     return value
 
 
@@ -185,15 +198,15 @@ def _choice_names() -> dict[str, str]:
 def _choice(value, choices, *, field: str, label: str) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise ValidationError(
-            {
-                field: _("Unknown %(label)s “%(value)s”; use one of %(allowed)s.")
-                % {
-                    "label": _choice_names().get(label, label),
-                    "value": value,
-                    "allowed": allowed,
-                }
-            }
+        raise TicketError(
+            _("Unknown %(label)s “%(value)s”; use one of %(allowed)s.")
+            % {
+                "label": _choice_names().get(label, label),
+                "value": value,
+                "allowed": allowed,
+            },
+            TicketErrorCode.UNKNOWN_CHOICE,
+            field=field,
         )
     return value
 
@@ -340,7 +353,11 @@ def create_ticket(
     elif not permissions.may_create_on_behalf(actor):
         raise PermissionDenied(_("Only the support team can file tickets for others."))
     if not requester.is_active:
-        raise ValidationError({"requester": _("This account is not active.")})
+        raise TicketError(
+            _("This account is not active."),
+            TicketErrorCode.REQUESTER_INACTIVE,
+            field="requester",
+        )
     subject = _clean_text(subject, field="subject", label="subject", max_length=200)
     description = _clean_text(
         description,
@@ -354,7 +371,9 @@ def create_ticket(
     if organization is None:
         organization = default_organization(requester)
     elif not requester.memberships.filter(organization=organization).exists():
-        raise ValidationError({"organization": NOT_A_MEMBER})
+        raise TicketError(
+            NOT_A_MEMBER, TicketErrorCode.NOT_IN_ORGANIZATION, field="organization"
+        )
     validated = files.validate_uploads(attachments)
     queue = queue or Queue.objects.default()
     now = timezone.now()
@@ -402,16 +421,14 @@ def reply(actor, ticket, *, body, attachments=(), submit_as=None) -> Comment:
         if not by_staff:
             raise PermissionDenied(_("Only staff can change the status with a reply."))
         if not lifecycle.reply_may_submit_as(ticket.status, submit_as):
-            raise ValidationError(
-                {
-                    "submit_as": _(
-                        "A reply cannot move this ticket from %(old)s to %(new)s."
-                    )
-                    % {
-                        "old": Status(ticket.status).label,
-                        "new": Status(submit_as).label,
-                    }
-                }
+            raise TicketError(
+                _("A reply cannot move this ticket from %(old)s to %(new)s.")
+                % {
+                    "old": Status(ticket.status).label,
+                    "new": Status(submit_as).label,
+                },
+                TicketErrorCode.TRANSITION_NOT_ALLOWED,
+                field="submit_as",
             )
     validated = files.validate_uploads(attachments)
     now = timezone.now()
@@ -470,19 +487,21 @@ def change_status(actor, ticket, new_status, *, reason="") -> Ticket:
     new_status = _choice(new_status, Status, field="status", label="status")
     denial = permissions.why_not_move(actor, ticket, new_status)
     if denial is not None and denial[0] == permissions.INVALID:
-        raise ValidationError({"status": denial[1]})
+        raise TicketError(denial[1], _code(denial), field="status")
     _refuse(denial)
     reason = _plain(reason)
     if new_status in lifecycle.REASON_REQUIRED and not reason:
-        raise ValidationError({"reason": _("Give a reason for rejecting the ticket.")})
+        raise TicketError(
+            _("Give a reason for rejecting the ticket."),
+            TicketErrorCode.REASON_REQUIRED,
+            field="reason",
+        )
     if len(reason) > MAX_REASON_LENGTH:
-        raise ValidationError(
-            {
-                "reason": _(
-                    "The reason is too long (at most %(max_length)s characters)."
-                )
-                % {"max_length": MAX_REASON_LENGTH}
-            }
+        raise TicketError(
+            _("The reason is too long (at most %(max_length)s characters).")
+            % {"max_length": MAX_REASON_LENGTH},
+            TicketErrorCode.REASON_TOO_LONG,
+            field="reason",
         )
     _change_status(ticket, actor, new_status, reason=reason)
     return ticket
@@ -495,11 +514,11 @@ def assign(actor, ticket, assignee) -> Ticket:
     _lock(ticket)
     _check(actor, "assign", ticket)
     if assignee is not None and not permissions.may_be_assigned(assignee, ticket):
-        raise ValidationError(
-            {
-                "assignee": _("%(assignee)s is not an agent of the %(queue)s queue.")
-                % {"assignee": assignee, "queue": ticket.queue}
-            }
+        raise TicketError(
+            _("%(assignee)s is not an agent of the %(queue)s queue.")
+            % {"assignee": assignee, "queue": ticket.queue},
+            TicketErrorCode.NOT_ASSIGNABLE,
+            field="assignee",
         )
     old = ticket.assignee
     if (old and old.pk) == (assignee and assignee.pk):
@@ -556,7 +575,9 @@ def move_queue(actor, ticket, queue) -> Ticket:
     _lock(ticket)
     _check(actor, "move_queue", ticket)
     if not isinstance(queue, Queue) or queue.pk is None:
-        raise ValidationError({"queue": _("Choose an existing queue.")})
+        raise TicketError(
+            _("Choose an existing queue."), TicketErrorCode.UNKNOWN_QUEUE, field="queue"
+        )
     old = ticket.queue
     if old.pk == queue.pk:
         return ticket
@@ -586,17 +607,19 @@ def normalize_tags(tags) -> list[str]:
         if not tag:
             continue
         if len(tag) > MAX_TAG_LENGTH:
-            raise ValidationError(
-                {
-                    "tags": _("Tags are at most %(max_length)s characters long.")
-                    % {"max_length": MAX_TAG_LENGTH}
-                }
+            raise TicketError(
+                _("Tags are at most %(max_length)s characters long.")
+                % {"max_length": MAX_TAG_LENGTH},
+                TicketErrorCode.TAG_TOO_LONG,
+                field="tags",
             )
         if tag not in result:
             result.append(tag)
     if len(result) > MAX_TAGS:
-        raise ValidationError(
-            {"tags": _("At most %(count)s tags per ticket.") % {"count": MAX_TAGS}}
+        raise TicketError(
+            _("At most %(count)s tags per ticket.") % {"count": MAX_TAGS},
+            TicketErrorCode.TOO_MANY_TAGS,
+            field="tags",
         )
     return sorted(result)
 
@@ -635,8 +658,10 @@ def add_watcher(actor, ticket, user=None) -> bool:
     if user.pk != actor.pk and not permissions.acts_as_staff(actor, ticket):
         raise PermissionDenied(_("Only the support team can add other watchers."))
     if not permissions.can(user, "watch", ticket):
-        raise ValidationError(
-            {"user": _("%(user)s cannot follow this ticket.") % {"user": user}}
+        raise TicketError(
+            _("%(user)s cannot follow this ticket.") % {"user": user},
+            TicketErrorCode.CANNOT_WATCH,
+            field="user",
         )
     if ticket.watchers.filter(pk=user.pk).exists():
         return False
@@ -720,12 +745,24 @@ def rate(actor, ticket, *, rating, comment="") -> Ticket:
     try:
         rating = int(rating)
     except (TypeError, ValueError):
-        raise ValidationError({"rating": _("The rating must be a number from 1 to 5.")})
+        raise TicketError(
+            _("The rating must be a number from 1 to 5."),
+            TicketErrorCode.RATING_OUT_OF_RANGE,
+            field="rating",
+        )
     if not 1 <= rating <= 5:
-        raise ValidationError({"rating": _("The rating must be a number from 1 to 5.")})
+        raise TicketError(
+            _("The rating must be a number from 1 to 5."),
+            TicketErrorCode.RATING_OUT_OF_RANGE,
+            field="rating",
+        )
     comment = _plain(comment)
     if len(comment) > MAX_RATING_COMMENT_LENGTH:
-        raise ValidationError({"comment": _("The comment is too long.")})
+        raise TicketError(
+            _("The comment is too long."),
+            TicketErrorCode.RATING_COMMENT_TOO_LONG,
+            field="comment",
+        )
     ticket.satisfaction_rating = rating
     ticket.satisfaction_comment = comment
     _save(ticket, "satisfaction_rating", "satisfaction_comment")
@@ -742,13 +779,17 @@ def log_time(actor, ticket, *, minutes, note="") -> TimeEntry:
     try:
         minutes = int(minutes)
     except (TypeError, ValueError):
-        raise ValidationError({"minutes": _("Minutes must be a whole number.")})
+        raise TicketError(
+            _("Minutes must be a whole number."),
+            TicketErrorCode.MINUTES_OUT_OF_RANGE,
+            field="minutes",
+        )
     if not 1 <= minutes <= MAX_MINUTES_PER_ENTRY:
-        raise ValidationError(
-            {
-                "minutes": _("Log between 1 and %(max)s minutes at a time.")
-                % {"max": MAX_MINUTES_PER_ENTRY}
-            }
+        raise TicketError(
+            _("Log between 1 and %(max)s minutes at a time.")
+            % {"max": MAX_MINUTES_PER_ENTRY},
+            TicketErrorCode.MINUTES_OUT_OF_RANGE,
+            field="minutes",
         )
     note = _plain(note)[:255]
     entry = TimeEntry.objects.create(

@@ -16,6 +16,7 @@ from accounts import signals
 from accounts.models import Membership, Organization, SecurityEvent, TicketSharing
 from accounts.services import (
     AccountError,
+    AccountErrorCode,
     add_member,
     change_role,
     change_ticket_sharing,
@@ -243,12 +244,19 @@ def test_others_may_not_change_members_and_nothing_changes(acme, queue, who, sen
 def test_bad_membership_input_is_refused(acme, manager, alice):
     stranger = make_customer(email="s@example.com")
     before = org_events()
-    with pytest.raises(AccountError):
+    with pytest.raises(AccountError) as member:
         add_member(acme, alice, by=manager)  # already a member
-    with pytest.raises(AccountError):
+    with pytest.raises(AccountError) as role:
         add_member(acme, stranger, role="owner", by=manager)
-    with pytest.raises(AccountError):
+    with pytest.raises(AccountError) as stranger_role:
         change_role(acme, stranger, role="manager", by=manager)  # not a member
+    assert [
+        (error.value.code, str(error.value)) for error in (member, role, stranger_role)
+    ] == [
+        (AccountErrorCode.ALREADY_MEMBER, "alice@acme.example is already a member."),
+        (AccountErrorCode.UNKNOWN_ROLE, "Unknown role."),
+        (AccountErrorCode.NOT_A_MEMBER, "s@example.com is not a member."),
+    ]
     assert remove_member(acme, stranger, by=manager) is False
     assert member_role(acme, stranger) is None
     assert member_role(acme, alice) == "member"

@@ -254,6 +254,41 @@ def test_feedback_with_bad_input_is_a_validation_message(
     assert ArticleFeedback.objects.count() == 0
 
 
+CODED_FEEDBACK = FEEDBACK.replace("kind field", "kind code field")
+
+
+def test_feedback_refusal_carries_the_kb_code(kb, alice, as_user):
+    inp = {"articleSlug": "reset-your-password", "helpful": True, "comment": "x" * 1001}
+    data = as_user(alice)(CODED_FEEDBACK, {"i": inp})
+    assert data["submitArticleFeedback"] == {
+        "__typename": "OperationInfo",
+        "messages": [
+            {
+                "kind": "VALIDATION",
+                "code": "FEEDBACK_COMMENT_TOO_LONG",
+                "field": None,
+                "message": "Please keep the comment under 1000 characters.",
+            }
+        ],
+    }
+    assert ArticleFeedback.objects.count() == 0
+
+
+def test_feedback_on_a_hidden_article_keeps_not_found(kb, alice, as_user):
+    """The denied twin: a refusal that is not the domain's own keeps NOT_FOUND."""
+    inp = {"articleSlug": "escalation-runbook", "helpful": True, "comment": "x" * 1001}
+    data = as_user(alice)(CODED_FEEDBACK, {"i": inp})
+    assert data["submitArticleFeedback"]["messages"] == [
+        {
+            "kind": "ERROR",
+            "code": "NOT_FOUND",
+            "field": None,
+            "message": "Article not found.",
+        }
+    ]
+    assert ArticleFeedback.objects.count() == 0
+
+
 def test_read_only_token_cannot_submit_feedback(kb, alice, as_user):
     body = (
         as_user(alice, scopes="read")

@@ -1038,7 +1038,7 @@ CODED = {
             {"reference": "TICKET", "rating": 5},
             (
                 "VALIDATION",
-                "INVALID_STATE",
+                "NOT_RESOLVED",
                 None,
                 "A ticket can be rated once it is resolved.",
             ),
@@ -1047,7 +1047,45 @@ CODED = {
             "queue_agent",
             "status",
             {"reference": "TICKET", "status": "OPEN"},
-            ("VALIDATION", "INVALID_INPUT", "status", "The ticket is already Open."),
+            (
+                "VALIDATION",
+                "ALREADY_IN_STATUS",
+                "status",
+                "The ticket is already Open.",
+            ),
+        ),
+        (
+            "requester",
+            "create",
+            {"subject": "S", "description": "D", "organization": "nope"},
+            (
+                "VALIDATION",
+                "NOT_IN_ORGANIZATION",
+                "organization",
+                "The requester is not a member of this organization.",
+            ),
+        ),
+        (
+            "requester",
+            "comment",
+            {"reference": "TICKET", "body": "x" * 50_001},
+            (
+                "VALIDATION",
+                "TEXT_TOO_LONG",
+                "body",
+                "The reply is too long (at most 50000 characters).",
+            ),
+        ),
+        (
+            "queue_agent",
+            "status",
+            {"reference": "TICKET", "status": "REJECTED"},
+            (
+                "VALIDATION",
+                "REASON_REQUIRED",
+                "reason",
+                "Give a reason for rejecting the ticket.",
+            ),
         ),
     ],
 )

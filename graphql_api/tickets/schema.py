@@ -13,6 +13,7 @@ from strawberry.types import Info
 from accounts.models import Organization, User
 from portal import ratelimits
 from tickets import actions, permissions, services
+from tickets.errors import TicketError, TicketErrorCode
 from tickets.models import Priority, Queue, Source, Ticket
 
 from ..context import get_api_token, get_user, require_scope
@@ -145,7 +146,11 @@ def _organization_lookup(value):
     slug = clean_slug(value, "organization")
     found = Organization.objects.filter(slug=slug).first()
     if found is None:
-        raise ValidationError({"organization": services.NOT_A_MEMBER})
+        raise TicketError(
+            services.NOT_A_MEMBER,
+            TicketErrorCode.NOT_IN_ORGANIZATION,
+            field="organization",
+        )
     return found
 
 

@@ -135,7 +135,7 @@ def test_s3_down_refuses_a_new_ticket_with_a_clear_message_and_writes_nothing(
         "“screen.png” could not be stored right now; nothing was saved. "
         "Please try again in a few minutes."
     ]
-    assert refused.value.code == "storage_unavailable"
+    assert refused.value.code == "ATTACHMENT_STORAGE_UNAVAILABLE"
     assert counts() == before
 
 
@@ -156,7 +156,7 @@ def test_s3_down_refuses_a_reply_with_files_and_writes_nothing(
             body="see the log",
             attachments=[upload("a.log", b"ok\n"), upload("b.png", png_bytes())],
         )
-    assert refused.value.code == "storage_unavailable"
+    assert refused.value.code == "ATTACHMENT_STORAGE_UNAVAILABLE"
     assert counts() == before
     ticket.refresh_from_db()
     assert ticket.status == "new"
