@@ -292,3 +292,50 @@ def decrypt_all(
             pass
         return
     yield from decrypt_range(open_at, data_key, plain_size, 0, plain_size - 1)
+
+
+class StreamEncryptor:
+    """The body of ``encrypt_chunks``, built from plaintext pushed in pieces of any size
+    (an upload handler's chunks): ``write`` receives the header, then each record's
+    nonce and sealed chunk as soon as the chunk is full *and* more data follows (the
+    last chunk's AAD says it is last, so a full chunk waits for the next byte or
+    ``finish``). Same layout, byte for byte, as ``encrypt_chunks``.
+    """
+
+    def __init__(
+        self, data_key: bytes, write: Callable[[bytes], object], chunk_size=CHUNK_SIZE
+    ):
+        self._cipher = AESGCM(data_key)
+        self._header = _header(chunk_size)
+        self._write = write
+        self._chunk_size = chunk_size
+        self._buffer = bytearray()
+        self._index = 0
+        self.finished = False
+        write(self._header)
+
+    def update(self, data) -> None:
+        view = memoryview(data)
+        size = self._chunk_size
+        while view:
+            if len(self._buffer) == size:
+                self._seal(last=False)
+            take = size - len(self._buffer)
+            self._buffer += view[:take]
+            view = view[take:]
+
+    def finish(self) -> None:
+        if not self.finished:
+            self._seal(last=True)
+            self.finished = True
+
+    def _seal(self, *, last: bool) -> None:
+        nonce = os.urandom(NONCE_SIZE)
+        self._write(nonce)
+        self._write(
+            self._cipher.encrypt(
+                nonce, self._buffer, _aad(self._header, self._index, last)
+            )
+        )
+        self._buffer = bytearray()
+        self._index += 1

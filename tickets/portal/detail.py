@@ -17,6 +17,7 @@ from .. import permissions, services, sla
 from ..exceptions import PermissionDenied, TicketNotFound
 from ..forms import RatingForm, ReplyForm, apply_service_errors
 from ..models import Status
+from ..uploads import encrypts_uploads
 from .common import ticket_or_404
 
 STATUS_ACTIONS = {
@@ -96,6 +97,7 @@ def ticket_detail(request, reference):
     return render_ticket(request, ticket_or_404(request.user, reference))
 
 
+@encrypts_uploads
 @require_POST
 @login_required
 def ticket_reply(request, reference):
