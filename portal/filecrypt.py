@@ -18,6 +18,7 @@ so a tampered chunk never leaves this module as plaintext.
 """
 
 import base64
+import functools
 import os
 import struct
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ HEADER_SIZE = HEADER.size
 NONCE_SIZE = 12
 TAG_SIZE = 16
 CHUNK_SIZE = 256 * 1024
+READ_SIZE = 1024 * 1024  # ciphertext read at once when decrypting (whole records)
 DATA_KEY_PURPOSE = b"attachment-data-key"
 
 
@@ -54,6 +56,13 @@ def wrap_data_key(ring: KeyRing, data_key: bytes) -> tuple[str, str]:
 
 
 def unwrap_data_key(ring: KeyRing, key_id: str, wrapped: str) -> bytes:
+    return _unwrap(ring, key_id, wrapped)
+
+
+@functools.lru_cache(maxsize=256)
+def _unwrap(ring: KeyRing, key_id: str, wrapped: str) -> bytes:
+    """Unwrapped data keys of recently read files (a download's ranges, a media
+    player's many requests) are not unwrapped again; failures are not cached."""
     try:
         raw = base64.b64decode(wrapped, validate=True)
     except ValueError as error:
@@ -255,30 +264,48 @@ def decrypt_range(
         record = NONCE_SIZE + chunk_size + TAG_SIZE
         first = start // chunk_size if plain_size else 0
         last_index = end // chunk_size if plain_size else 0
-        buffer = bytearray(record)
+        batch = max(1, round(READ_SIZE / record))  # records per read: one buffer
+        buffer = bytearray(record * min(batch, last_index + 1 - first))
         if first:
             stream.close()
             stream = open_at(HEADER_SIZE + first * record)
-        for index in range(first, last_index + 1):
-            is_last = index == count - 1
-            plain_len = plain_size - index * chunk_size if is_last else chunk_size
-            wanted = NONCE_SIZE + plain_len + TAG_SIZE
+        index = first
+        while index <= last_index:
+            upto = min(index + batch, last_index + 1)  # records index..upto-1
+            ends_file = upto == count
+            wanted = (upto - index) * record
+            if ends_file:
+                wanted -= chunk_size - (plain_size - (count - 1) * chunk_size)
             view = _read_into(stream, buffer, wanted)
             if len(view) != wanted:
                 raise DecryptionError("The stored file is truncated.")
-            try:
-                plain = cipher.decrypt(
-                    view[:NONCE_SIZE], view[NONCE_SIZE:], _aad(header, index, is_last)
-                )
-            except InvalidTag:
-                raise DecryptionError(
-                    f"Chunk {index} of the stored file failed authentication."
-                ) from None
-            if is_last and stream.read(1):
+            if ends_file and stream.read(1):
                 raise DecryptionError("The stored file has bytes after its end.")
-            lo = start - index * chunk_size if index == first else 0
-            hi = end - index * chunk_size + 1 if index == last_index else len(plain)
-            yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+            offset = 0
+            for current in range(index, upto):
+                is_last = current == count - 1
+                size = NONCE_SIZE + (
+                    wanted - offset - NONCE_SIZE if is_last else chunk_size + TAG_SIZE
+                )
+                try:
+                    plain = cipher.decrypt(
+                        view[offset : offset + NONCE_SIZE],
+                        view[offset + NONCE_SIZE : offset + size],
+                        _aad(header, current, is_last),
+                    )
+                except InvalidTag:
+                    raise DecryptionError(
+                        f"Chunk {current} of the stored file failed authentication."
+                    ) from None
+                offset += size
+                lo = start - current * chunk_size if current == first else 0
+                hi = (
+                    end - current * chunk_size + 1
+                    if current == last_index
+                    else len(plain)
+                )
+                yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+            index = upto
     finally:
         stream.close()
 
