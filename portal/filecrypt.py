@@ -19,6 +19,8 @@ so a tampered chunk never leaves this module as plaintext.
 
 import base64
 import functools
+import io
+import mmap
 import os
 import struct
 from collections.abc import Callable, Iterator
@@ -236,6 +238,79 @@ class EncryptedFile(File):
         return True
 
 
+def _mapped(stream) -> mmap.mmap | None:
+    """A read-only map of a local file (no copy into a buffer before decrypting);
+    ``None`` for other streams (S3) or an empty file."""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    try:
+        return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def _record_bounds(plain_size, chunk_size, count):
+    record = NONCE_SIZE + chunk_size + TAG_SIZE
+    total = HEADER_SIZE + (count - 1) * record
+    total += NONCE_SIZE + plain_size - (count - 1) * chunk_size + TAG_SIZE
+    return record, total
+
+
+def _decrypt_mapped(mapped, cipher, header, plain_size, start, end, chunk_size):
+    count = chunk_count(plain_size, chunk_size)
+    record, total = _record_bounds(plain_size, chunk_size, count)
+    if len(mapped) < total:
+        raise DecryptionError("The stored file is truncated.")
+    if len(mapped) > total:
+        raise DecryptionError("The stored file has bytes after its end.")
+    first = start // chunk_size if plain_size else 0
+    last_index = end // chunk_size if plain_size else 0
+    base = HEADER_SIZE + first * record
+    with memoryview(mapped) as whole:
+        view = whole[base:total]
+        try:
+            yield from _open_records(
+                cipher,
+                header,
+                view,
+                first,
+                last_index + 1,
+                count,
+                start,
+                end,
+                chunk_size,
+            )
+        finally:
+            view.release()
+
+
+def _open_records(cipher, header, view, index, upto, count, start, end, chunk_size):
+    """Decrypt records ``index..upto-1`` laid out from the start of ``view``; yield the
+    part of each inside ``start..end``."""
+    offset = 0
+    first = start // chunk_size
+    last_index = end // chunk_size if end >= 0 else 0
+    for current in range(index, upto):
+        is_last = current == count - 1
+        size = len(view) - offset if is_last else NONCE_SIZE + chunk_size + TAG_SIZE
+        try:
+            plain = cipher.decrypt(
+                view[offset : offset + NONCE_SIZE],
+                view[offset + NONCE_SIZE : offset + size],
+                _aad(header, current, is_last),
+            )
+        except InvalidTag:
+            raise DecryptionError(
+                f"Chunk {current} of the stored file failed authentication."
+            ) from None
+        offset += size
+        lo = start - current * chunk_size if current == first else 0
+        hi = end - current * chunk_size + 1 if current == last_index else len(plain)
+        yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+
+
 def decrypt_range(
     open_at: Callable[[int], BinaryIO],
     data_key: bytes,
@@ -264,6 +339,18 @@ def decrypt_range(
         record = NONCE_SIZE + chunk_size + TAG_SIZE
         first = start // chunk_size if plain_size else 0
         last_index = end // chunk_size if plain_size else 0
+        mapped = _mapped(stream)
+        if mapped is not None:  # a local file: decrypt straight from the page cache
+            try:
+                yield from _decrypt_mapped(
+                    mapped, cipher, header, plain_size, start, end, chunk_size
+                )
+            finally:
+                try:
+                    mapped.close()
+                except BufferError:  # pragma: no cover - a view still alive: GC closes
+                    pass
+            return
         batch = max(1, round(READ_SIZE / record))  # records per read: one buffer
         buffer = bytearray(record * min(batch, last_index + 1 - first))
         if first:
@@ -281,30 +368,9 @@ def decrypt_range(
                 raise DecryptionError("The stored file is truncated.")
             if ends_file and stream.read(1):
                 raise DecryptionError("The stored file has bytes after its end.")
-            offset = 0
-            for current in range(index, upto):
-                is_last = current == count - 1
-                size = NONCE_SIZE + (
-                    wanted - offset - NONCE_SIZE if is_last else chunk_size + TAG_SIZE
-                )
-                try:
-                    plain = cipher.decrypt(
-                        view[offset : offset + NONCE_SIZE],
-                        view[offset + NONCE_SIZE : offset + size],
-                        _aad(header, current, is_last),
-                    )
-                except InvalidTag:
-                    raise DecryptionError(
-                        f"Chunk {current} of the stored file failed authentication."
-                    ) from None
-                offset += size
-                lo = start - current * chunk_size if current == first else 0
-                hi = (
-                    end - current * chunk_size + 1
-                    if current == last_index
-                    else len(plain)
-                )
-                yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+            yield from _open_records(
+                cipher, header, view, index, upto, count, start, end, chunk_size
+            )
             index = upto
     finally:
         stream.close()
