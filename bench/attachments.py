@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
 WORK = Path(tempfile.gettempdir()) / "bench-attachments"
 TEMPLATE_DB = WORK / "template.sqlite3"
-os.environ["DATABASE_URL"] = f"sqlite:///{WORK / 'work.sqlite3'}"
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{WORK / 'work.sqlite3'}")
 
 SIZES = {"1 MB": 1024 * 1024, "10 MB": 10 * 1024 * 1024}
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "21"))
@@ -63,7 +63,7 @@ def prepare_database() -> None:
             check=True,
             env={**os.environ, "DATABASE_URL": f"sqlite:///{TEMPLATE_DB}"},
         )
-    shutil.copy(TEMPLATE_DB, WORK / "work.sqlite3")
+    shutil.copy(TEMPLATE_DB, os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
 
 
 def setup():
@@ -320,9 +320,9 @@ def write_results(results, meta) -> None:
     lines = [
         "# Attachment throughput, encrypted vs plain (in-process, local storage)",
         "",
-        f"Median of {ROUNDS} rounds (wall, CPU) after {WARMUP} warm-up rounds"
+        f"Median of {meta['rounds']} rounds (wall, CPU) after {WARMUP} warm-up rounds"
         + (
-            f", and of {CALLGRIND_ROUNDS} rounds under callgrind (instructions)"
+            f", and of {meta['callgrind_rounds']} round(s) under callgrind (instructions)"
             if has_ir
             else ""
         )
@@ -355,32 +355,63 @@ def write_results(results, meta) -> None:
     print("\n".join(lines))
 
 
+COUNTS_FILE = WORK / "instructions.json"
+TIMES_FILE = WORK / "times.json"
+
+
+def _save(path: Path, data: dict) -> None:
+    path.write_text(json.dumps([[list(k), v] for k, v in data.items()]))
+
+
+def _load(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    return {tuple(k): v for k, v in json.loads(path.read_text())}
+
+
 def main():
+    """No argument: everything in turn. ``--instructions`` / ``--times`` run one
+    measure and keep it under $TMPDIR/bench-attachments (the two can run at the same
+    time); ``--combine`` writes the results from what was kept."""
     if CHILD in sys.argv:
         callgrind_child()
         return
-    counts = measure_instructions()
-    prepare_database()
-    client, ticket = setup()
-    from portal import filecrypt
+    every = not {"--instructions", "--times", "--combine"} & set(sys.argv)
+    if every or "--instructions" in sys.argv:
+        counts = measure_instructions()
+        if counts:
+            _save(COUNTS_FILE, counts)
+    if every or "--times" in sys.argv:
+        prepare_database()
+        client, ticket = setup()
+        benches = {label: Bench(client, ticket, size) for label, size in SIZES.items()}
+        before = [round(x, 2) for x in os.getloadavg()]
+        times = measure_times(benches)
+        _save(TIMES_FILE, times)
+        (WORK / "load.json").write_text(
+            json.dumps([before, [round(x, 2) for x in os.getloadavg()]])
+        )
+    if every or "--combine" in sys.argv:
+        from portal import filecrypt
 
-    benches = {label: Bench(client, ticket, size) for label, size in SIZES.items()}
-    before = [round(x, 2) for x in os.getloadavg()]
-    times = measure_times(benches)
-    meta = {
-        "statistic": "median of interleaved rounds (plain and encrypted back to back)",
-        "warmup_rounds": WARMUP,
-        "rounds": ROUNDS,
-        "callgrind_rounds": CALLGRIND_ROUNDS if counts else 0,
-        "chunk_size": filecrypt.CHUNK_SIZE,
-        "read_size": filecrypt.READ_SIZE,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average_before": before,
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-    }
-    write_results(summarise(times, counts), meta)
+        times, counts = _load(TIMES_FILE), _load(COUNTS_FILE)
+        before, after = json.loads((WORK / "load.json").read_text())
+        meta = {
+            "statistic": "median of interleaved rounds (plain and encrypted back to back)",
+            "warmup_rounds": WARMUP,
+            "rounds": len(times[("1 MB", "upload", "plain")]),
+            "callgrind_rounds": len(counts[("1 MB", "upload", "plain")])
+            if counts
+            else 0,
+            "chunk_size": filecrypt.CHUNK_SIZE,
+            "read_size": filecrypt.READ_SIZE,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average_before": before,
+            "load_average_after": after,
+        }
+        write_results(summarise(times, counts), meta)
 
 
 if __name__ == "__main__":
