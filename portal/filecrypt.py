@@ -393,6 +393,10 @@ class StreamEncryptor:
     nonce and sealed chunk as soon as the chunk is full *and* more data follows (the
     last chunk's AAD says it is last, so a full chunk waits for the next byte or
     ``finish``). Same layout, byte for byte, as ``encrypt_chunks``.
+
+    One plaintext buffer and one output buffer serve every record (``encrypt_into``):
+    no allocation per chunk, so no fresh pages to fault in; ``write`` gets a view of
+    the output buffer and must copy what it keeps (a file's ``write`` does).
     """
 
     def __init__(
@@ -402,7 +406,9 @@ class StreamEncryptor:
         self._header = _header(chunk_size)
         self._write = write
         self._chunk_size = chunk_size
-        self._buffer = bytearray()
+        self._buffer = bytearray(chunk_size)
+        self._filled = 0
+        self._out = bytearray(chunk_size + TAG_SIZE)
         self._index = 0
         self.finished = False
         write(self._header)
@@ -411,10 +417,11 @@ class StreamEncryptor:
         view = memoryview(data)
         size = self._chunk_size
         while view:
-            if len(self._buffer) == size:
+            if self._filled == size:
                 self._seal(last=False)
-            take = size - len(self._buffer)
-            self._buffer += view[:take]
+            take = min(size - self._filled, len(view))
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
             view = view[take:]
 
     def finish(self) -> None:
@@ -424,11 +431,15 @@ class StreamEncryptor:
 
     def _seal(self, *, last: bool) -> None:
         nonce = os.urandom(NONCE_SIZE)
-        self._write(nonce)
-        self._write(
-            self._cipher.encrypt(
-                nonce, self._buffer, _aad(self._header, self._index, last)
+        filled = self._filled
+        with memoryview(self._buffer) as plain, memoryview(self._out) as out:
+            self._cipher.encrypt_into(
+                nonce,
+                plain[:filled],
+                _aad(self._header, self._index, last),
+                out[: filled + TAG_SIZE],
             )
-        )
-        self._buffer = bytearray()
+            self._write(nonce)
+            self._write(out[: filled + TAG_SIZE])
+        self._filled = 0
         self._index += 1
