@@ -1,5 +1,8 @@
 """Attachment throughput with and without encryption at rest, in-process.
 
+Over 400 lines on purpose: one benchmark script with its three measures, child mode and
+report, kept in one file so it runs as a single command.
+
 Both sides take the same path, through the whole Django stack (middleware, session,
 permission check) on the same local storage, in a throwaway SQLite database:
 

@@ -1,5 +1,8 @@
 """Envelope encryption of files at rest, streamed in chunks (AES-256-GCM).
 
+Over 400 lines until split: the streaming writers (EncryptingReader, StreamEncryptor) are due
+to move to portal/filecrypt_stream.py, leaving the format and decryption here.
+
 Each file gets a random 256-bit data key; the key ring (``portal.keyring``) wraps it and
 the caller stores the wrapped key and the master key id *beside* the file (for
 attachments: in the database row), so that a key rotation re-wraps a few bytes per file
