@@ -1,5 +1,8 @@
 """Envelope encryption of files at rest, streamed in chunks (AES-256-GCM).
 
+Over 400 lines until split: the streaming writers (EncryptingReader, StreamEncryptor) are due
+to move to portal/filecrypt_stream.py, leaving the format and decryption here.
+
 Each file gets a random 256-bit data key; the key ring (``portal.keyring``) wraps it and
 the caller stores the wrapped key and the master key id *beside* the file (for
 attachments: in the database row), so that a key rotation re-wraps a few bytes per file
@@ -18,6 +21,9 @@ so a tampered chunk never leaves this module as plaintext.
 """
 
 import base64
+import functools
+import io
+import mmap
 import os
 import struct
 from collections.abc import Callable, Iterator
@@ -36,6 +42,7 @@ HEADER_SIZE = HEADER.size
 NONCE_SIZE = 12
 TAG_SIZE = 16
 CHUNK_SIZE = 256 * 1024
+READ_SIZE = 1024 * 1024  # ciphertext read at once when decrypting (whole records)
 DATA_KEY_PURPOSE = b"attachment-data-key"
 
 
@@ -54,6 +61,13 @@ def wrap_data_key(ring: KeyRing, data_key: bytes) -> tuple[str, str]:
 
 
 def unwrap_data_key(ring: KeyRing, key_id: str, wrapped: str) -> bytes:
+    return _unwrap(ring, key_id, wrapped)
+
+
+@functools.lru_cache(maxsize=256)
+def _unwrap(ring: KeyRing, key_id: str, wrapped: str) -> bytes:
+    """Unwrapped data keys of recently read files (a download's ranges, a media
+    player's many requests) are not unwrapped again; failures are not cached."""
     try:
         raw = base64.b64decode(wrapped, validate=True)
     except ValueError as error:
@@ -227,6 +241,79 @@ class EncryptedFile(File):
         return True
 
 
+def _mapped(stream) -> mmap.mmap | None:
+    """A read-only map of a local file (no copy into a buffer before decrypting);
+    ``None`` for other streams (S3) or an empty file."""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    try:
+        return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def _record_bounds(plain_size, chunk_size, count):
+    record = NONCE_SIZE + chunk_size + TAG_SIZE
+    total = HEADER_SIZE + (count - 1) * record
+    total += NONCE_SIZE + plain_size - (count - 1) * chunk_size + TAG_SIZE
+    return record, total
+
+
+def _decrypt_mapped(mapped, cipher, header, plain_size, start, end, chunk_size):
+    count = chunk_count(plain_size, chunk_size)
+    record, total = _record_bounds(plain_size, chunk_size, count)
+    if len(mapped) < total:
+        raise DecryptionError("The stored file is truncated.")
+    if len(mapped) > total:
+        raise DecryptionError("The stored file has bytes after its end.")
+    first = start // chunk_size if plain_size else 0
+    last_index = end // chunk_size if plain_size else 0
+    base = HEADER_SIZE + first * record
+    with memoryview(mapped) as whole:
+        view = whole[base:total]
+        try:
+            yield from _open_records(
+                cipher,
+                header,
+                view,
+                first,
+                last_index + 1,
+                count,
+                start,
+                end,
+                chunk_size,
+            )
+        finally:
+            view.release()
+
+
+def _open_records(cipher, header, view, index, upto, count, start, end, chunk_size):
+    """Decrypt records ``index..upto-1`` laid out from the start of ``view``; yield the
+    part of each inside ``start..end``."""
+    offset = 0
+    first = start // chunk_size
+    last_index = end // chunk_size if end >= 0 else 0
+    for current in range(index, upto):
+        is_last = current == count - 1
+        size = len(view) - offset if is_last else NONCE_SIZE + chunk_size + TAG_SIZE
+        try:
+            plain = cipher.decrypt(
+                view[offset : offset + NONCE_SIZE],
+                view[offset + NONCE_SIZE : offset + size],
+                _aad(header, current, is_last),
+            )
+        except InvalidTag:
+            raise DecryptionError(
+                f"Chunk {current} of the stored file failed authentication."
+            ) from None
+        offset += size
+        lo = start - current * chunk_size if current == first else 0
+        hi = end - current * chunk_size + 1 if current == last_index else len(plain)
+        yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+
+
 def decrypt_range(
     open_at: Callable[[int], BinaryIO],
     data_key: bytes,
@@ -255,30 +342,39 @@ def decrypt_range(
         record = NONCE_SIZE + chunk_size + TAG_SIZE
         first = start // chunk_size if plain_size else 0
         last_index = end // chunk_size if plain_size else 0
-        buffer = bytearray(record)
+        mapped = _mapped(stream)
+        if mapped is not None:  # a local file: decrypt straight from the page cache
+            try:
+                yield from _decrypt_mapped(
+                    mapped, cipher, header, plain_size, start, end, chunk_size
+                )
+            finally:
+                try:
+                    mapped.close()
+                except BufferError:  # pragma: no cover - a view still alive: GC closes
+                    pass
+            return
+        batch = max(1, round(READ_SIZE / record))  # records per read: one buffer
+        buffer = bytearray(record * min(batch, last_index + 1 - first))
         if first:
             stream.close()
             stream = open_at(HEADER_SIZE + first * record)
-        for index in range(first, last_index + 1):
-            is_last = index == count - 1
-            plain_len = plain_size - index * chunk_size if is_last else chunk_size
-            wanted = NONCE_SIZE + plain_len + TAG_SIZE
+        index = first
+        while index <= last_index:
+            upto = min(index + batch, last_index + 1)  # records index..upto-1
+            ends_file = upto == count
+            wanted = (upto - index) * record
+            if ends_file:
+                wanted -= chunk_size - (plain_size - (count - 1) * chunk_size)
             view = _read_into(stream, buffer, wanted)
             if len(view) != wanted:
                 raise DecryptionError("The stored file is truncated.")
-            try:
-                plain = cipher.decrypt(
-                    view[:NONCE_SIZE], view[NONCE_SIZE:], _aad(header, index, is_last)
-                )
-            except InvalidTag:
-                raise DecryptionError(
-                    f"Chunk {index} of the stored file failed authentication."
-                ) from None
-            if is_last and stream.read(1):
+            if ends_file and stream.read(1):
                 raise DecryptionError("The stored file has bytes after its end.")
-            lo = start - index * chunk_size if index == first else 0
-            hi = end - index * chunk_size + 1 if index == last_index else len(plain)
-            yield plain if lo <= 0 and hi >= len(plain) else plain[max(lo, 0) : hi]
+            yield from _open_records(
+                cipher, header, view, index, upto, count, start, end, chunk_size
+            )
+            index = upto
     finally:
         stream.close()
 
@@ -292,3 +388,61 @@ def decrypt_all(
             pass
         return
     yield from decrypt_range(open_at, data_key, plain_size, 0, plain_size - 1)
+
+
+class StreamEncryptor:
+    """The body of ``encrypt_chunks``, built from plaintext pushed in pieces of any size
+    (an upload handler's chunks): ``write`` receives the header, then each record's
+    nonce and sealed chunk as soon as the chunk is full *and* more data follows (the
+    last chunk's AAD says it is last, so a full chunk waits for the next byte or
+    ``finish``). Same layout, byte for byte, as ``encrypt_chunks``.
+
+    One plaintext buffer and one output buffer serve every record (``encrypt_into``):
+    no allocation per chunk, so no fresh pages to fault in; ``write`` gets a view of
+    the output buffer and must copy what it keeps (a file's ``write`` does).
+    """
+
+    def __init__(
+        self, data_key: bytes, write: Callable[[bytes], object], chunk_size=CHUNK_SIZE
+    ):
+        self._cipher = AESGCM(data_key)
+        self._header = _header(chunk_size)
+        self._write = write
+        self._chunk_size = chunk_size
+        self._buffer = bytearray(chunk_size)
+        self._filled = 0
+        self._out = bytearray(chunk_size + TAG_SIZE)
+        self._index = 0
+        self.finished = False
+        write(self._header)
+
+    def update(self, data) -> None:
+        view = memoryview(data)
+        size = self._chunk_size
+        while view:
+            if self._filled == size:
+                self._seal(last=False)
+            take = min(size - self._filled, len(view))
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+
+    def finish(self) -> None:
+        if not self.finished:
+            self._seal(last=True)
+            self.finished = True
+
+    def _seal(self, *, last: bool) -> None:
+        nonce = os.urandom(NONCE_SIZE)
+        filled = self._filled
+        with memoryview(self._buffer) as plain, memoryview(self._out) as out:
+            self._cipher.encrypt_into(
+                nonce,
+                plain[:filled],
+                _aad(self._header, self._index, last),
+                out[: filled + TAG_SIZE],
+            )
+            self._write(nonce)
+            self._write(out[: filled + TAG_SIZE])
+        self._filled = 0
+        self._index += 1

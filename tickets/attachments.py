@@ -125,9 +125,14 @@ def _read(file):
 
     One pass in the file's chunks: memory stays at a chunk whatever the size (the text
     check decodes incrementally instead of joining and decoding the whole file)."""
+    limit = settings.TICKETS_ATTACHMENT_MAX_BYTES
+    summary = getattr(file, "plain_summary", None)  # uploads.EncryptedUploadedFile
+    if summary is not None:
+        if summary[0] > limit:
+            raise _too_large(file, limit)
+        return summary
     if not isinstance(file, File):
         file = File(file, name=getattr(file, "name", None))
-    limit = settings.TICKETS_ATTACHMENT_MAX_BYTES
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -138,14 +143,7 @@ def _read(file):
     for chunk in file.chunks():
         size += len(chunk)
         if size > limit:
-            raise TicketError(
-                _("“%(name)s” is larger than the limit of %(limit)s.")
-                % {
-                    "name": getattr(file, "name", "file"),
-                    "limit": filesizeformat(limit),
-                },
-                code=TicketErrorCode.ATTACHMENT_TOO_LARGE,
-            )
+            raise _too_large(file, limit)
         digest.update(chunk)
         if len(head) < _SNIFF_BYTES:
             head += chunk[: _SNIFF_BYTES - len(head)]
@@ -154,6 +152,14 @@ def _read(file):
     if hasattr(file, "seek"):
         file.seek(0)
     return size, digest.hexdigest(), head, text
+
+
+def _too_large(file, limit) -> TicketError:
+    return TicketError(
+        _("“%(name)s” is larger than the limit of %(limit)s.")
+        % {"name": getattr(file, "name", "file"), "limit": filesizeformat(limit)},
+        code=TicketErrorCode.ATTACHMENT_TOO_LARGE,
+    )
 
 
 def _is_text(decoder, chunk: bytes, final: bool = False) -> bool:
@@ -300,7 +306,16 @@ class AttachmentUnreadable(Exception):
 
 def encrypted_content(attachment, plaintext, size: int) -> File:
     """A file object yielding the encryption of ``plaintext``; sets the row's key id
-    and wrapped data key (the caller saves the row)."""
+    and wrapped data key (the caller saves the row).
+
+    An upload already encrypted on receipt (``uploads.EncryptedUploadedFile``) brings
+    its data key and ciphertext: no second pass."""
+    if hasattr(plaintext, "sealed_body"):
+        data_key, sealed = plaintext.sealed_body()
+        attachment.encryption_key_id, attachment.wrapped_key = filecrypt.wrap_data_key(
+            keyring(), data_key
+        )
+        return sealed
     data_key = filecrypt.new_data_key()
     attachment.encryption_key_id, attachment.wrapped_key = filecrypt.wrap_data_key(
         keyring(), data_key

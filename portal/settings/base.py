@@ -320,6 +320,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Ticket attachments are encrypted while they arrive (views marked @encrypts_uploads):
+# no plaintext temporary file. Every other upload takes Django's two handlers.
+FILE_UPLOAD_HANDLERS = [
+    "tickets.uploads.EncryptingUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # ======================================================================================
 # App sections. Each app owns its own block below; keep edits inside your block.

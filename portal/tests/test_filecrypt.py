@@ -278,3 +278,42 @@ def test_a_key_file_is_parsed_once_and_read_again_when_it_changes(tmp_path, sett
     path.write_text("k1:c2hvcnQ=\n")
     with pytest.raises(ImproperlyConfigured, match="must be 32 bytes"):
         keyring.keyring()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        0,
+        1,
+        filecrypt.CHUNK_SIZE - 1,
+        filecrypt.CHUNK_SIZE,
+        filecrypt.CHUNK_SIZE + 1,
+        3 * filecrypt.CHUNK_SIZE,
+        1_000_000,
+    ],
+)
+def test_a_body_pushed_in_pieces_is_the_same_format(size):
+    """StreamEncryptor (the upload handler's) writes what decrypt_all reads back, for
+    every chunk boundary; a flipped byte is still refused."""
+    import io
+    import os
+
+    data = os.urandom(size)
+    key = filecrypt.new_data_key()
+    out = io.BytesIO()
+    encryptor = filecrypt.StreamEncryptor(key, out.write)
+    for offset in range(0, size, 65536):
+        encryptor.update(data[offset : offset + 65536])
+    encryptor.finish()
+    body = out.getvalue()
+    assert len(body) == filecrypt.encrypted_size(size)
+    assert (
+        b"".join(filecrypt.decrypt_all(lambda o: io.BytesIO(body[o:]), key, size))
+        == data
+    )
+    altered = bytearray(body)
+    altered[-1] ^= 1
+    with pytest.raises(filecrypt.DecryptionError):
+        b"".join(
+            filecrypt.decrypt_all(lambda o: io.BytesIO(bytes(altered[o:])), key, size)
+        )

@@ -32,6 +32,7 @@ from ..canned import render_canned_response
 from ..exceptions import TicketNotFound
 from ..models import OPEN_STATUSES
 from ..pagination import CappedPaginator
+from ..uploads import encrypts_uploads
 from . import bulk as bulk_actions
 from . import forms, inbox, reports, workspace
 from .access import is_desk_user, may_act, my_queues
@@ -388,6 +389,7 @@ ACTIONS = {
 }
 
 
+@encrypts_uploads
 @require_POST
 @desk_view
 def ticket_action_view(request, reference, action):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .. import actions, permissions, services, sla
 from ..exceptions import PermissionDenied, TicketNotFound
 from ..forms import RatingForm, ReplyForm, apply_service_errors
+from ..uploads import encrypts_uploads
 from .common import ticket_or_404
 
 # The status buttons (``actions.PORTAL_ACTIONS``) → the message once done.
@@ -101,6 +102,7 @@ def ticket_detail(request, reference):
     return render_ticket(request, ticket_or_404(request.user, reference))
 
 
+@encrypts_uploads
 @require_POST
 @login_required
 def ticket_reply(request, reference):

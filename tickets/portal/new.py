@@ -16,6 +16,7 @@ from .. import deflection, permissions, services
 from ..exceptions import PermissionDenied
 from ..forms import NewTicketForm, apply_service_errors
 from ..models import Source
+from ..uploads import encrypts_uploads
 
 
 def _suggestions(user, subject):
@@ -27,6 +28,7 @@ def _suggestions(user, subject):
     return suggest_articles(user, subject, 5)
 
 
+@encrypts_uploads
 @require_http_methods(["GET", "POST"])
 @login_required
 @ratelimits.limit("ticket_create")

@@ -170,3 +170,37 @@ def test_s3_download_is_denied_like_a_missing_file(s3_storage, client, ticket, a
     attachment = Attachment.objects.get()
     client.force_login(make_customer())
     assert client.get(attachment.get_absolute_url()).status_code == 404
+
+
+def test_s3_an_upload_encrypted_on_receipt_is_streamed_to_the_bucket(
+    s3_storage, settings, tmp_path, client, ticket, alice
+):
+    """Over FILE_UPLOAD_MAX_MEMORY_SIZE: the handler's ciphertext temporary file is
+    streamed to the bucket, then gone; no plaintext on disk or in the bucket."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    temp = tmp_path / "upload-tmp"
+    temp.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp)
+    secret = b"".join(b"TOP SECRET row %07d\n" % i for i in range(130000))  # 2.6 MB
+    client.force_login(alice)
+    response = client.post(
+        reverse("tickets:portal_reply", args=[ticket.reference]),
+        {"body": "log", "attachments": [SimpleUploadedFile("big.txt", secret)]},
+    )
+    assert response.status_code == 302
+    assert list(temp.iterdir()) == []
+    attachment = Attachment.objects.get()
+    stored = s3_storage.get_object(
+        Bucket=BUCKET, Key=f"attachments/{attachment.file.name}"
+    )["Body"].read()
+    assert b"TOP SECRET" not in stored
+    assert len(stored) == filecrypt.encrypted_size(len(secret))
+    response = client.get(attachment.get_absolute_url())
+    assert b"".join(response.streaming_content) == secret
+    response = client.get(
+        attachment.get_absolute_url(), headers={"Range": "bytes=2000000-2000099"}
+    )
+    assert response.status_code == 206
+    assert b"".join(response.streaming_content) == secret[2000000:2000100]
