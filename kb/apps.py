@@ -7,10 +7,10 @@ class KbConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save
-        from wagtail.models import Page, PageViewRestriction
+        from wagtail.models import Locale, Page, PageViewRestriction
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
-        from .page_cache import bump_generation
+        from .caching import invalidate
         from .webhook_events import on_page_published
 
         # article.published → webhook outbox. Wagtail has no other publishing hook.
@@ -18,17 +18,19 @@ class KbConfig(AppConfig):
             on_page_published, dispatch_uid="kb.webhook_events.article_published"
         )
 
-        # Anything that can change what an anonymous reader sees starts a new page-cache
-        # generation (kb.page_cache). Wagtail offers signals only for these.
-        page_published.connect(bump_generation, dispatch_uid="kb.page_cache.published")
-        page_unpublished.connect(
-            bump_generation, dispatch_uid="kb.page_cache.unpublished"
-        )
-        post_page_move.connect(bump_generation, dispatch_uid="kb.page_cache.moved")
+        # Anything that can change what a reader sees empties every kb cache at once
+        # (kb.caching's one rule). Wagtail offers signals only for these.
+        def on_change(sender, instance=None, **kwargs):
+            if isinstance(instance, Page):
+                invalidate(page_id=instance.pk)
+            elif isinstance(instance, (PageViewRestriction, Locale)):
+                invalidate()
 
-        def on_change(sender, instance, **kwargs):
-            if isinstance(instance, (Page, PageViewRestriction)):
-                bump_generation()
-
-        post_save.connect(on_change, weak=False, dispatch_uid="kb.page_cache.saved")
-        post_delete.connect(on_change, weak=False, dispatch_uid="kb.page_cache.deleted")
+        for signal, name in (
+            (page_published, "published"),
+            (page_unpublished, "unpublished"),
+            (post_page_move, "moved"),
+            (post_save, "saved"),
+            (post_delete, "deleted"),
+        ):
+            signal.connect(on_change, weak=False, dispatch_uid=f"kb.caching.{name}")

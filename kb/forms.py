@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .services import COMMENT_MAX_LENGTH, QUERY_MAX_LENGTH
+from .services import COMMENT_MAX_LENGTH
+from .text import QUERY_MAX_LENGTH
 
 
 class SearchForm(forms.Form):

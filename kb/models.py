@@ -1,23 +1,21 @@
 """Knowledge base pages: one index at /kb/, categories under it, articles under those.
 
-Who may read an article is decided by ``kb.permissions`` alone; the pages ask it when
-they serve and when they list, so that listings, search and the sitemap agree."""
-
-from datetime import timedelta
+Who may read an article is decided by ``kb.permissions`` alone. The page models import
+nothing above them: what a page checks and lists when served (audience, view count,
+page cache, the listings that depend on the reader) is ``kb.rendering``, reached through
+Wagtail hooks (``on_serve_page`` and this module's ``kb_page_context``), so that
+listings, search and the sitemap agree."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, Substr
-from django.http import Http404
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
+from wagtail import hooks
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
@@ -27,7 +25,16 @@ from wagtail.search import index
 from .blocks import ArticleBodyBlock
 
 RESERVED_SLUGS = {"search", "suggest", "feedback"}
-POPULAR_DAYS = 30
+PAGE_CONTEXT_HOOK = "kb_page_context"
+
+
+def _reader_context(page, request, context: dict) -> dict:
+    """Let the ``kb_page_context`` hooks (``kb.rendering.extend_context``) add what
+    the page lists for this reader: an extension point declared here, filled from
+    above, so the models need not import the policy."""
+    for extend in hooks.get_hooks(PAGE_CONTEXT_HOOK):
+        extend(page, request, context)
+    return context
 
 
 class Audience(models.TextChoices):
@@ -37,7 +44,8 @@ class Audience(models.TextChoices):
 
 
 class KnowledgeBasePage(Page):
-    """The KB home at /kb/: categories with article counts and the popular articles."""
+    """The KB home at /kb/: categories with article counts and the popular articles
+    (listed by ``kb.rendering``)."""
 
     intro = models.TextField(_("introduction"), blank=True, max_length=500)
 
@@ -49,40 +57,9 @@ class KnowledgeBasePage(Page):
     class Meta:
         verbose_name = _("knowledge base")
 
-    def serve(self, request, *args, **kwargs):
-        from .page_cache import mark_cacheable
-
-        mark_cacheable(request)
-        return super().serve(request, *args, **kwargs)
-
     def get_context(self, request, *args, **kwargs):
-        from .permissions import visible_articles, visible_categories
-
         context = super().get_context(request, *args, **kwargs)
-        articles = visible_articles(request.user).descendant_of(self)
-        category_path_length = len(self.path) + self.steplen
-        counts = dict(
-            articles.annotate(category_path=Substr("path", 1, category_path_length))
-            .order_by()
-            .values_list("category_path")
-            .annotate(n=Count("pk"))
-        )
-        categories = list(
-            visible_categories(CategoryPage.objects.child_of(self)).order_by("path")
-        )
-        for category in categories:
-            category.article_count = counts.get(category.path, 0)
-        since = timezone.localdate() - timedelta(days=POPULAR_DAYS)
-        context["categories"] = [c for c in categories if c.article_count]
-        context["popular_articles"] = list(
-            articles.annotate(
-                recent_views=Coalesce(
-                    Sum("daily_views__views", filter=Q(daily_views__day__gte=since)),
-                    0,
-                )
-            ).order_by("-recent_views", "title")[:5]
-        )
-        return context
+        return _reader_context(self, request, context)
 
 
 class CategoryPage(Page):
@@ -105,24 +82,9 @@ class CategoryPage(Page):
         if self.slug in RESERVED_SLUGS:
             raise ValidationError({"slug": _("This slug is reserved for a KB view.")})
 
-    def serve(self, request, *args, **kwargs):
-        from .page_cache import mark_cacheable
-
-        mark_cacheable(request)
-        return super().serve(request, *args, **kwargs)
-
     def get_context(self, request, *args, **kwargs):
-        from .permissions import visible_articles
-
         context = super().get_context(request, *args, **kwargs)
-        articles = visible_articles(request.user).child_of(self).order_by("title")
-        paginator = Paginator(articles, self.per_page)
-        try:
-            page_obj = paginator.page(request.GET.get("page") or 1)
-        except (EmptyPage, PageNotAnInteger):
-            page_obj = paginator.page(1)
-        context["articles"] = page_obj
-        return context
+        return _reader_context(self, request, context)
 
 
 class ArticlePageTag(TaggedItemBase):
@@ -168,27 +130,12 @@ class ArticlePage(Page):
     ]
     parent_page_types = ["kb.CategoryPage"]
     subpage_types: list = []
-    related_limit = 5
 
     class Meta:
         verbose_name = _("knowledge base article")
 
     def get_meta_description(self):
         return self.search_description or self.summary
-
-    def serve(self, request, *args, **kwargs):
-        from .page_cache import mark_cacheable
-        from .permissions import audience_allows
-        from .services import record_article_view
-
-        if not getattr(request, "is_preview", False):
-            if not audience_allows(request.user, self.audience):
-                raise Http404
-            if request.method == "GET":
-                record_article_view(self)
-            if self.audience == Audience.PUBLIC:
-                mark_cacheable(request, article_id=self.pk)
-        return super().serve(request, *args, **kwargs)
 
     def get_sitemap_urls(self, request=None):
         # Only articles everyone may read belong in the public sitemap.
@@ -209,44 +156,11 @@ class ArticlePage(Page):
         parts += self.body.stream_block.get_searchable_content(self.body)
         return " ".join(p for p in parts if p)
 
-    def related_articles(self, user):
-        """Hand-picked articles first, then ones sharing tags or this category."""
-        from .permissions import visible_articles
-
-        visible = visible_articles(user).filter(locale_id=self.locale_id)
-        picked_ids = [link.article_id for link in self.related_links.all()]
-        picked = {a.pk: a for a in visible.filter(pk__in=picked_ids)}
-        related = [picked[pk] for pk in picked_ids if pk in picked]
-        remaining = self.related_limit - len(related)
-        if remaining <= 0:
-            return related[: self.related_limit]
-        tag_ids = [tag.pk for tag in self.tags.all()]
-        shared_tags = (
-            ArticlePageTag.objects.filter(
-                content_object=OuterRef("pk"), tag__in=tag_ids
-            )
-            .order_by()
-            .values("content_object")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        parent_path = self.path[: -self.steplen]
-        automatic = (
-            visible.exclude(pk__in=[self.pk, *picked_ids])
-            .annotate(
-                shared=Coalesce(Subquery(shared_tags, output_field=IntegerField()), 0)
-            )
-            .filter(Q(shared__gt=0) | Q(path__startswith=parent_path, depth=self.depth))
-            .order_by("-shared", "title")[:remaining]
-        )
-        return related + list(automatic)
-
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["toc"] = self.table_of_contents()
-        context["related_articles"] = self.related_articles(request.user)
         context["article_tags"] = list(self.tags.all())
-        return context
+        return _reader_context(self, request, context)
 
 
 class ArticleRelatedLink(Orderable):
@@ -318,7 +232,7 @@ class ArticleFeedback(models.Model):
 
 class ArticleDailyViews(models.Model):
     """Views per article per day, kept apart from the page row so that counting a view
-    never locks the article (see ``services.record_article_view``)."""
+    never locks the article (see ``kb.counters``)."""
 
     article = models.ForeignKey(
         ArticlePage,

@@ -7,7 +7,7 @@ same articles: English and Russian words are reduced to their Snowball stems; Po
 it begins ("sync" finds "syncing") and, when it is found nowhere, its closest spelling
 in the knowledge base's vocabulary ("pasword" finds "password").
 
-``kb.services`` is the only caller: it decides which articles a reader may see and
+``kb.queries`` is the only caller: it decides which articles a reader may see and
 keeps one index per locale and knowledge-base generation."""
 
 import difflib

@@ -1,5 +1,6 @@
 """Knowledge-base views that are not pages: search, suggestions (deflection) and the
-feedback form's target. Thin: they parse input, ask ``kb.services``, render."""
+feedback form's target. Thin: they parse input, ask ``kb.queries``, ``kb.counters``
+or ``kb.services``, render."""
 
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Locale
 
-from . import services
+from . import counters, queries, services
 from .forms import FeedbackForm, SearchForm
 from .highlight import article_text, highlight_snippet
 from .models import ArticlePage, KnowledgeBasePage
@@ -30,8 +31,8 @@ def search(request):
         category_id = form.cleaned_data["category"]
         if category_id:
             category = visible_categories(public=public).filter(pk=category_id).first()
-    locale_id = services.active_locale_id()
-    hits = services.search_article_hits(
+    locale_id = queries.active_locale_id()
+    hits = queries.search_article_hits(
         request.user,
         query,
         category=category,
@@ -48,11 +49,11 @@ def search(request):
         for article in page_obj.object_list
     ]
     if query and page_obj.number == 1:
-        services.record_search(query, result_count=paginator.count)
+        counters.record_search(query, result_count=paginator.count)
     categories = visible_categories(public=public).filter(locale_id=locale_id)
     closest = []
     if query and not paginator.count:
-        closest = services.closest_articles(
+        closest = queries.closest_articles(
             request.user, query, locale=Locale(pk=locale_id)
         )
     kb_index = KnowledgeBasePage.objects.live().filter(locale_id=locale_id).first()
@@ -81,7 +82,7 @@ def suggest(request):
         limit = int(request.GET.get("limit", 5))
     except ValueError:
         return JsonResponse({"error": _("limit must be a number.")}, status=400)
-    articles = services.suggest_articles(request.user, query, limit)
+    articles = queries.suggest_articles(request.user, query, limit)
     return JsonResponse(
         {
             "results": [

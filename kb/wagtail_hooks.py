@@ -1,4 +1,5 @@
-"""Admin reports for editors: helpfulness per article and searches that found nothing."""
+"""Admin reports for editors (helpfulness per article and searches that found nothing),
+and the hooks that connect the KB pages to ``kb.rendering``."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
@@ -9,8 +10,14 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
 
-from .models import ArticlePage, UnansweredSearch
+from . import rendering
+from .models import PAGE_CONTEXT_HOOK, ArticlePage, UnansweredSearch
 from .permissions import can_view_feedback_report
+
+# KB pages' serving checks run inside Wagtail's own view-restriction check (order 0),
+# so a restricted page is refused before a view is counted or a page marked cacheable.
+hooks.register("on_serve_page", rendering.serve, order=100)
+hooks.register(PAGE_CONTEXT_HOOK, rendering.extend_context)
 
 
 class EditorsOnlyMixin:

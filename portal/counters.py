@@ -1,9 +1,15 @@
 """Atomic counters in the default cache: the one mechanism behind rate-limit windows
-and the knowledge base's view and search counts.
+and the knowledge base's view and search counts; and ``Tally``, counts added up in the
+process before they reach the cache.
 
 While the shared cache is down (``portal.cache.FailOpenRedisCache``) a count answers
 ``delta``: rate limits fail open (the attempt is allowed) and counts made then are
 lost, rather than every limited action answering an error."""
+
+import atexit
+import collections
+import threading
+import time
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -37,3 +43,39 @@ def add_to(key: str, delta: int = 1, *, timeout: int) -> int:
     except ValueError:  # expired between add and incr
         cache.set(key, delta, timeout=timeout)
         return delta
+
+
+class Tally:
+    """Counts added up in this process and handed to ``deliver`` (a function taking a
+    ``{key: count}`` dict) in one batch at most every ``seconds``, instead of a cache
+    round trip on every hit.
+
+    When it flushes: on the first ``add`` after ``seconds`` have passed, whenever
+    ``flush()`` is called (the flush job calls it first), and when the process exits
+    normally (registered with ``atexit`` here, the one place that does). A process
+    killed outright loses at most ``seconds`` of counts."""
+
+    def __init__(self, deliver, *, seconds: float):
+        self.deliver = deliver
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._counts: collections.Counter = collections.Counter()
+        self._since = time.monotonic()
+        atexit.register(self.flush)
+
+    def add(self, key, count: int = 1) -> None:
+        with self._lock:
+            self._counts[key] += count
+            due = time.monotonic() - self._since >= self.seconds
+        if due:
+            self.flush()
+
+    def flush(self) -> dict:
+        """Deliver what was added up; returns it (``{}`` when nothing was)."""
+        with self._lock:
+            counts = dict(self._counts)
+            self._counts.clear()
+            self._since = time.monotonic()
+        if counts:
+            self.deliver(counts)
+        return counts

@@ -32,6 +32,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
+from kb.queries import suggest_articles
 from portal.notifications.dispatch import write_notifications
 from portal.notifications.sending import (
     Outgoing,
@@ -116,8 +117,6 @@ def _suggested_articles(ticket) -> list[dict]:
     """A few knowledge-base articles for the subject of a ticket that came by email
     (the portal suggests them while the form is filled in). A search failure never
     costs the ticket: no suggestions then."""
-    from kb.services import suggest_articles
-
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     try:
         articles = suggest_articles(ticket.requester, ticket.subject, 3)

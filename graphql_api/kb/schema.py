@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from strawberry.types import Info
 from wagtail.models import Locale
 
-from kb import services
+from kb import queries, services
 from kb.models import ArticlePage
 from kb.permissions import visible_articles, visible_categories
 
@@ -66,8 +66,8 @@ class Query:
         f"(at most {SEARCH_MAX_RESULTS} results).",
     )
     def search_articles(self, info: Info, query: str) -> Iterable[ArticlePage]:
-        text = clean_text(query, "query", max_length=services.QUERY_MAX_LENGTH)
-        results = services.search_articles(get_user(info), text)
+        text = clean_text(query, "query", max_length=queries.QUERY_MAX_LENGTH)
+        results = queries.search_articles(get_user(info), text)
         ids = [page.pk for page in results[:SEARCH_MAX_RESULTS]]
         if not ids:
             return ArticlePage.objects.none()

@@ -1,5 +1,5 @@
 """pg_trgm on PostgreSQL, for the KB search's closest-title suggestions
-(``kb.services.closest_articles``). ``TrigramExtension`` does nothing on SQLite."""
+(``kb.queries.closest_articles``). ``TrigramExtension`` does nothing on SQLite."""
 
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations

@@ -1,7 +1,7 @@
 from django import template
 from wagtail.models import Page
 
-from kb.services import active_locale_id
+from kb.queries import active_locale_id
 
 register = template.Library()
 

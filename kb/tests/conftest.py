@@ -9,7 +9,7 @@ from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
 def _fresh_counters(settings):
     """View and search counters live in the cache until ``flush_counters`` (as with
     Redis in production); start every test with none left over from another."""
-    from kb.services import flush_view_buffer
+    from kb.counters import flush_view_buffer
 
     settings.KB_COUNT_IN_CACHE = True
     flush_view_buffer()  # views an earlier test left in this process's buffer

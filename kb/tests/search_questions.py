@@ -74,13 +74,13 @@ QUESTIONS = [
 
 
 def measure(user) -> dict:
-    """Ask every question as ``user`` through ``kb.services.search_articles`` (the
+    """Ask every question as ``user`` through ``kb.queries.search_articles`` (the
     search page, GraphQL and suggestions share it) in its language; the share of
     questions whose article is first, and among the first three, and the misses."""
     from django.utils import translation
     from wagtail.models import Locale
 
-    from kb import services
+    from kb import queries
 
     top1 = top3 = 0
     misses = []
@@ -89,7 +89,7 @@ def measure(user) -> dict:
         with translation.override(language):
             found = [
                 a.slug
-                for a in services.search_articles(user, question, locale=locale)[:3]
+                for a in queries.search_articles(user, question, locale=locale)[:3]
             ]
         top1 += found[:1] == [slug]
         top3 += slug in found

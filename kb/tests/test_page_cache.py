@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
+from kb.counters import flush_counters
 from kb.models import ArticleFeedback
 from kb.page_cache import CSRF_PLACEHOLDER
-from kb.services import flush_counters
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -167,7 +167,7 @@ def test_a_change_in_another_process_is_seen_once_the_generation_is_read_again(
 
     from django.core.cache import cache
 
-    from kb import page_cache
+    from kb import caching
 
     article = make_article("Old title")
     assert "<h1>Old title</h1>" in Client().get(article.url).content.decode()
@@ -175,7 +175,7 @@ def test_a_change_in_another_process_is_seen_once_the_generation_is_read_again(
     # this process's copy of the generation is still fresh.
     ArticlePage = type(article)
     ArticlePage.objects.filter(pk=article.pk).update(title="New title")
-    cache.set(page_cache.GENERATION_KEY, time.time_ns(), None)
+    cache.set(caching.GENERATION_KEY, time.time_ns(), None)
     settings.KB_PAGE_CACHE_CHECK_SECONDS = 60
     assert "<h1>Old title</h1>" in Client().get(article.url).content.decode()
     settings.KB_PAGE_CACHE_CHECK_SECONDS = 0  # the copy is now too old: read again

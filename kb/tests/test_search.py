@@ -5,10 +5,10 @@ import pytest
 from django.db import connection
 from wagtail.contrib.search_promotions.models import Query
 
-from kb import services
+from kb import caching, queries
+from kb.counters import flush_counters
 from kb.highlight import highlight_snippet
 from kb.models import UnansweredSearch
-from kb.services import flush_counters
 
 
 def test_a_word_only_in_the_body_finds_the_article(make_article, client):
@@ -18,7 +18,7 @@ def test_a_word_only_in_the_body_finds_the_article(make_article, client):
         body=[("paragraph", "<p>Use the thermostat trick before a call.</p>")],
     )
     make_article("Unrelated", body=[("paragraph", "<p>Nothing here.</p>")])
-    assert list(services.search_articles(None, "thermostat")) == [article]
+    assert list(queries.search_articles(None, "thermostat")) == [article]
     response = client.get("/kb/search/", {"q": "thermostat"})
     [hit] = response.context["hits"]
     assert hit["article"] == article
@@ -27,7 +27,7 @@ def test_a_word_only_in_the_body_finds_the_article(make_article, client):
 
 def test_search_stems_words_on_every_database(make_article):
     article = make_article(body=[("paragraph", "<p>Uploading resumes by itself.</p>")])
-    assert list(services.search_articles(None, "uploads")) == [article]
+    assert list(queries.search_articles(None, "uploads")) == [article]
 
 
 def test_a_question_finds_the_article_stop_words_ignored(make_article):
@@ -40,14 +40,14 @@ def test_a_question_finds_the_article_stop_words_ignored(make_article):
     make_article("Invite members", body=[("paragraph", "<p>Send invitations.</p>")])
     # every word of "restore deleted file" is in neither: the one with most words
     # (deleted, file) first, then the one with "restore", nothing for the rest
-    found = list(services.search_articles(None, "how do I restore a deleted file"))
+    found = list(queries.search_articles(None, "how do I restore a deleted file"))
     assert found == [deleted, versions]
     # all words first: "restore version" is in one article only
-    assert list(services.search_articles(None, "restore an old version")) == [versions]
+    assert list(queries.search_articles(None, "restore an old version")) == [versions]
     # typo tolerance from the knowledge base's own words
-    assert list(services.search_articles(None, "recovr delted")) == [deleted]
+    assert list(queries.search_articles(None, "recovr delted")) == [deleted]
     # only stop words: nothing meaningful, but no error
-    assert list(services.search_articles(None, "how do I")) == []
+    assert list(queries.search_articles(None, "how do I")) == []
 
 
 def test_polish_questions_match_by_prefix(make_article):
@@ -61,7 +61,7 @@ def test_polish_questions_match_by_prefix(make_article):
     article = english.copy_for_translation(polish, copy_parents=True)
     article.save_revision().publish()
     with translation.override("pl"):
-        found = services.search_articles(
+        found = queries.search_articles(
             None, "jak przywrócić wersję pliku", locale=polish
         )
     assert [a.pk for a in found] == [article.pk]
@@ -69,8 +69,8 @@ def test_polish_questions_match_by_prefix(make_article):
 
 def test_nothing_found_offers_the_closest_titles_and_support(make_article, client):
     article = make_article("Cancel your subscription", body=[("paragraph", "<p>x</p>")])
-    assert services.closest_articles(None, "cancel my subscription") == [article]
-    assert services.closest_articles(None, "qqqq") == []
+    assert queries.closest_articles(None, "cancel my subscription") == [article]
+    assert queries.closest_articles(None, "qqqq") == []
     response = client.get("/kb/search/", {"q": "qqqq"})
     assert response.context["hits"] == []
     page = response.content.decode()
@@ -85,7 +85,7 @@ def test_category_filter_narrows_results(make_article, make_category, client):
     in_first = make_article("Walrus one", body=[("paragraph", "<p>walrus</p>")])
     make_article("Walrus two", parent=other, body=[("paragraph", "<p>walrus</p>")])
     assert list(
-        services.search_articles(None, "walrus", category=in_first.get_parent())
+        queries.search_articles(None, "walrus", category=in_first.get_parent())
     ) == [in_first]
     response = client.get("/kb/search/", {"q": "walrus", "category": other.pk})
     assert [h["article"].title for h in response.context["hits"]] == ["Walrus two"]
@@ -172,14 +172,14 @@ def test_hits_page_like_the_search_results(make_article, make_category):
         make_article(f"Kiwi b{n}", parent=other, body=[("paragraph", "<p>kiwi</p>")])
     make_article("Kiwi agents", audience="agents", body=[("paragraph", "<p>kiwi</p>")])
     for category in (None, other):
-        results = services.search_articles(None, "kiwi", category=category)
-        hits = services.search_article_hits(None, "kiwi", category=category)
+        results = queries.search_articles(None, "kiwi", category=category)
+        hits = queries.search_article_hits(None, "kiwi", category=category)
         assert hits.count() == len(hits) == results.count()
         for start in range(0, 16, 5):
             assert hits[start : start + 5] == list(results[start : start + 5])
         assert hits[0] == results[0]
-    assert services.search_article_hits(None, "  ").count() == 0
-    assert services.search_article_hits(None, "nothing-like-it")[0:10] == []
+    assert queries.search_article_hits(None, "  ").count() == 0
+    assert queries.search_article_hits(None, "nothing-like-it")[0:10] == []
 
 
 def test_search_skips_private_articles_and_categories(
@@ -209,15 +209,15 @@ def test_active_locale_id_is_remembered_until_a_locale_changes(
     from django.utils import translation
     from wagtail.models import Locale
 
-    services._forget_locale_ids()
+    caching.invalidate()
     english = Locale.get_default()
-    assert services.active_locale_id() == english.pk
+    assert queries.active_locale_id() == english.pk
     with django_assert_num_queries(0):
-        assert services.active_locale_id() == english.pk
+        assert queries.active_locale_id() == english.pk
     with translation.override("pl"):  # no Polish locale: the default, like get_active
-        assert services.active_locale_id() == english.pk
+        assert queries.active_locale_id() == english.pk
         polish = Locale.objects.create(language_code="pl")
-        assert services.active_locale_id() == polish.pk
+        assert queries.active_locale_id() == polish.pk
 
 
 def test_article_text_follows_the_content(make_article):

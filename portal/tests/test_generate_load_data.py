@@ -268,7 +268,7 @@ def test_articles_are_live_pages_in_a_sound_tree_and_found_by_search():
     from wagtail.models import Page
 
     from kb.models import ArticlePage, CategoryPage, KnowledgeBasePage
-    from kb.services import search_articles
+    from kb.queries import search_articles
 
     result = generate(_sizes(articles=45), progress=False)
 

@@ -2,7 +2,7 @@
 
 SQLite FTS5 and PostgreSQL ``to_tsquery`` each have a query language (quotes, ``NEAR(``,
 ``*``, ``^``, column ``:``, ``AND``/``OR``/``NOT``, ``-``, parentheses). Reader text is
-reduced to plain terms in one place (``kb.services.search_text``) before it reaches
+reduced to plain terms in one place (``kb.text.search_text``) before it reaches
 the backend, so every search surface (the search page, ``/kb/suggest/``, the portal's
 new-ticket suggestions and GraphQL ``searchArticles``) answers 200 with sensible
 results. A query the database refuses is a bug, never dressed as an outage: only

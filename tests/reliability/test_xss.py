@@ -10,7 +10,7 @@ from django.utils.html import escape
 
 from accounts.models import ApprovalStatus, Membership
 from accounts.services import create_organization, invite_member, setup_member
-from kb import services as kb_services
+from kb import counters as kb_counters
 from tickets import services
 from tickets.tests.factories import make_customer
 
@@ -108,7 +108,7 @@ def test_kb_search_echo_and_unanswered_search_report_are_escaped(
     assert response.status_code == 200
     assert_escaped(response.content.decode())
 
-    kb_services.record_search(PAYLOAD, result_count=0)
+    kb_counters.record_search(PAYLOAD, result_count=0)
     report = admin_client.get("/admin/reports/kb-unanswered-searches/")
     assert report.status_code == 200
     assert PAYLOAD not in report.content.decode()

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kb.queries import suggest_articles
 from portal import ratelimits
 
 from .. import deflection, permissions, services
@@ -23,8 +24,6 @@ def _suggestions(user, subject):
     """Server-side suggestions for a subject given in the URL (works without JS)."""
     if not subject:
         return []
-    from kb.services import suggest_articles
-
     return suggest_articles(user, subject, 5)
 
 

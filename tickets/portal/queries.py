@@ -1,14 +1,11 @@
 """Ticket and article lists for the portal pages, each a fixed number of queries."""
 
-from datetime import timedelta
-
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum, Window
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count, Window
 from wagtail.models import Locale
 
 from accounts import roles
+from kb.permissions import visible_articles
 
 from .. import permissions
 from ..models import Ticket
@@ -105,27 +102,8 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
 
 
 def recent_articles(user, limit=5):
-    from kb.permissions import visible_articles
-
     return list(
         visible_articles(user)
         .filter(locale_id=Locale.get_active().pk)
         .order_by("-first_published_at")[:limit]
-    )
-
-
-def popular_articles(user, limit=5, days=30):
-    from kb.permissions import visible_articles
-
-    since = timezone.localdate() - timedelta(days=days)
-    return list(
-        visible_articles(user)
-        .filter(locale_id=Locale.get_active().pk)
-        .annotate(
-            recent_views=Coalesce(
-                Sum("daily_views__views", filter=Q(daily_views__day__gte=since)), 0
-            )
-        )
-        .filter(recent_views__gt=0)
-        .order_by("-recent_views", "title")[:limit]
     )

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from kb.queries import popular_articles
+
 from .. import permissions
 from ..forms import TicketListFilterForm
 from . import queries
@@ -29,7 +31,7 @@ def dashboard(request):
             "my_open_count": mine.count(),
             "shared_tickets": list(shared[:DASHBOARD_ROWS]),
             "recent_articles": queries.recent_articles(user),
-            "popular_articles": queries.popular_articles(user),
+            "popular_articles": popular_articles(user),
             "can_file": permissions.may_file(user),
         },
     )

@@ -53,7 +53,7 @@ def test_dashboard_shows_my_open_and_shared_tickets(
 def test_dashboard_lists_popular_and_recent_articles(client, alice, make_article):
     from django.core.cache import cache
 
-    from kb.services import flush_counters, record_article_view
+    from kb.counters import flush_counters, record_article_view
 
     cache.clear()
 

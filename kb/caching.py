@@ -1,0 +1,219 @@
+"""Every cache of the knowledge base, its keys, and the one rule that empties them.
+
+| cache | kept in | key | holds |
+|---|---|---|---|
+| rendered pages | shared cache + 256 per process | ``kb:page:`` + sha256(host, language, path) | anonymous HTML of KB pages (``kb.page_cache``) |
+| search matches | process, 512 | (generation, terms, locale, audiences, category) | ranked article ids of one search (``kb.queries``) |
+| locale ids | process | language code, tagged with the generation | ``Locale`` id of the active language |
+| locale languages | process | locale id, tagged with the generation | language code (stop words, stemming) |
+| ranking indexes | process | locale id; per article its ``last_published_at`` | ``kb.ranking.Index`` |
+
+**The one rule.** Anything that can change what a reader sees (a page saved,
+published, unpublished, moved or deleted; a view restriction or a locale saved or
+deleted: the signals wired in ``kb.apps``) calls ``invalidate()``. It starts a new
+*generation* in the shared cache (``GENERATION_KEY``, a time stamp so that an evicted
+key cannot bring an old generation back) and empties this process's page, match and
+locale stores at once. Every entry is tagged with the generation it was made in and
+an entry of another generation is never used, so other processes drop theirs as soon
+as they read the generation again: at most once per ``check_seconds()`` (1 s), which
+keeps a cached page hit free of cache round trips. A ranking index is not an answer
+but the material one is computed from: on every search it is checked against the
+(id, last published) pairs of the articles the reader may see, and ``invalidate``
+marks the changed article for re-indexing in this process.
+
+Nothing else expires on a schedule of its own, except what no publish changes: the
+popular articles on the KB index are counts, which a cached index page shows for at
+most ``timeout()`` seconds. The page and match caches are on only where the cache is
+shared by every process (Redis), since a publish in one process could not reach the
+others through a per-process cache; ``KB_PAGE_CACHE_SECONDS`` overrides. View and
+search counts (``kb.counters``) are counters, not caches: nothing is read back from
+them until they are stored.
+"""
+
+import collections
+import hashlib
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+GENERATION_KEY = "kb:page:generation"
+PAGE_KEY_PREFIX = "kb:page:"
+DEFAULT_TIMEOUT = 300
+DEFAULT_CHECK_SECONDS = 1.0
+LOCAL_PAGES = 256  # per process; a KB page is 10-60 kB
+MATCH_ENTRIES = 512
+
+
+def cache_is_shared() -> bool:
+    """Whether the default cache is one store for every process (Redis, Memcached),
+    rather than the per-process local-memory or dummy cache."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
+def timeout() -> int:
+    """Seconds a page is kept; 0 switches the page and match caches off.
+    ``KB_PAGE_CACHE_SECONDS`` overrides; by default on (300 s) only when the cache is
+    shared between processes."""
+    configured = getattr(settings, "KB_PAGE_CACHE_SECONDS", None)
+    if configured is not None:
+        return max(int(configured), 0)
+    return DEFAULT_TIMEOUT if cache_is_shared() else 0
+
+
+def check_seconds() -> float:
+    """How long a process trusts the generation it last read (``KB_PAGE_CACHE_CHECK_
+    SECONDS``, default 1): a change made in another process is seen within that."""
+    return float(
+        getattr(settings, "KB_PAGE_CACHE_CHECK_SECONDS", DEFAULT_CHECK_SECONDS)
+    )
+
+
+class _Lru:
+    """A small thread-safe least-recently-used store of this process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.lock = threading.Lock()
+        self.entries: collections.OrderedDict = collections.OrderedDict()
+
+    def get(self, key):
+        with self.lock:
+            if key not in self.entries:
+                return None
+            self.entries.move_to_end(key)
+            return self.entries[key]
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def pop(self, key) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+class _Generation:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.value = None
+        self.read_at = 0.0
+
+
+_generation = _Generation()
+pages = _Lru(LOCAL_PAGES)  # page key → entry with "generation" and "expires"
+matches = _Lru(MATCH_ENTRIES)  # (generation, *search) → tuple of article ids
+locale_ids: dict = {}  # language code → (generation, Locale id)
+locale_languages: dict = {}  # locale id → (generation, language code)
+search_indexes: dict = {}  # locale id → kb.ranking.Index
+search_index_lock = (
+    threading.Lock()
+)  # held while an index is read or brought up to date
+
+
+def current_generation() -> int:
+    """The knowledge base's current generation: from this process's copy while it is
+    fresh, else from the shared cache (made if missing)."""
+    now = time.monotonic()
+    if _generation.value is not None and now - _generation.read_at < check_seconds():
+        return _generation.value
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = time.time_ns()
+        if not cache.add(GENERATION_KEY, generation, None):
+            generation = cache.get(GENERATION_KEY, generation)
+    with _generation.lock:
+        _generation.value, _generation.read_at = generation, now
+    return generation
+
+
+def invalidate(*, page_id=None) -> None:
+    """The one invalidation rule (see the module's docstring): a new generation for
+    every process, and this process's stores emptied now. ``page_id``: the page that
+    changed, re-indexed for search on its next read here."""
+    generation = time.time_ns()
+    cache.set(GENERATION_KEY, generation, None)
+    with _generation.lock:
+        _generation.value, _generation.read_at = generation, time.monotonic()
+    pages.clear()
+    matches.clear()
+    locale_ids.clear()
+    locale_languages.clear()
+    if page_id is not None:
+        with search_index_lock:
+            for index in search_indexes.values():
+                index.stamps.pop(page_id, None)
+
+
+def remembered(store: dict, key, compute):
+    """``compute()``, kept in ``store`` under ``key`` for the current generation (an
+    entry of an older generation is replaced, so a store holds one per key)."""
+    generation = current_generation()
+    known = store.get(key)
+    if known is not None and known[0] == generation:
+        return known[1]
+    value = compute()
+    store[key] = (generation, value)
+    return value
+
+
+def matched_ids(key: tuple, compute) -> list[int]:
+    """The ids one search matched, remembered for the current generation while the page
+    cache is on (the result cache of a search engine, like Solr's queryResultCache
+    emptied on commit). The articles are still loaded, checked and rendered, and the
+    search still counted, on every request."""
+    if not timeout():
+        return compute()
+    key = (current_generation(), *key)
+    found = matches.get(key)
+    if found is not None:
+        return list(found)
+    ids = compute()
+    matches.put(key, tuple(ids))
+    return ids
+
+
+def mark_cacheable(request, *, article_id=None) -> None:
+    """Called while serving a KB page to ``request``: its response may be stored for
+    every anonymous reader. ``article_id``: the view to count on each cached answer."""
+    if not request.user.is_authenticated:
+        request._kb_page_cache = {"article_id": article_id}
+
+
+def marked(request):
+    """What ``mark_cacheable`` said about this request (``None``: not cacheable)."""
+    return getattr(request, "_kb_page_cache", None)
+
+
+def page_key(request, path: str) -> str:
+    raw = f"{request.get_host()}|{get_language()}|{path}"
+    return PAGE_KEY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cached_page(key: str, generation: int, seconds: int):
+    """The stored page of this generation: this process's copy, else the shared one."""
+    entry = pages.get(key)
+    if entry is not None:
+        if entry["generation"] == generation and entry["expires"] >= time.monotonic():
+            return entry
+        pages.pop(key)
+    entry = cache.get(key)
+    if entry is None or entry["generation"] != generation:
+        return None
+    pages.put(key, {**entry, "expires": time.monotonic() + seconds})
+    return entry
+
+
+def store_page(key: str, entry: dict, seconds: int) -> None:
+    cache.set(key, entry, seconds)
+    pages.put(key, {**entry, "expires": time.monotonic() + seconds})
