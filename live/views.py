@@ -101,7 +101,10 @@ def _sse(kind: str, data: dict, event_id: int | None = None) -> bytes:
     return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _encode(item) -> bytes:
+def _encode(item, resume_id: int) -> bytes:
+    """One SSE message. A ticket event's ``id:`` is the stream's resume point, the
+    greatest event id delivered so far (one change's events may arrive out of id
+    order), which the browser sends back as ``Last-Event-ID``."""
     if isinstance(item, LiveEvent):
         return _sse(
             "ticket",
@@ -111,7 +114,7 @@ def _encode(item) -> bytes:
                 "reference": item.reference,
                 "kind": item.kind,
             },
-            item.id,
+            resume_id,
         )
     assert isinstance(item, Presence)
     return _sse(
@@ -131,7 +134,7 @@ async def _events(stream: TicketStream, user, session_key, snapshot):
         while True:
             item = await stream.get(timeout=heartbeat)
             if item is not None:
-                yield _encode(item)
+                yield _encode(item, stream.last_id)
             if time.monotonic() - checked >= heartbeat or item is None:
                 checked = time.monotonic()
                 if not await sync_to_async(_session_valid)(session_key, user):
