@@ -42,6 +42,7 @@ def asgi_server(transactional_db, redis_bus):
     """``portal``'s ASGI application under uvicorn on a free loopback port."""
     import uvicorn
     from asgiref.sync import sync_to_async
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.asgi import get_asgi_application
     from django.db import connections
     from django.db.backends.signals import connection_created
@@ -50,7 +51,8 @@ def asgi_server(transactional_db, redis_bus):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        get_asgi_application(),
+        # static files from the apps' folders, as live_server serves them
+        ASGIStaticFilesHandler(get_asgi_application()),
         host="127.0.0.1",
         port=port,
         lifespan="off",
