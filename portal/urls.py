@@ -49,6 +49,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("account/", include("accounts.urls")),
     path("graphql/", include("graphql_api.urls")),
+    path("live/", include("live.urls")),
     path("portal/", include("tickets.urls")),
     path("email/", include("email_channel.urls")),
     path(

@@ -744,6 +744,24 @@ def events_visible_to(user, ticket: Ticket | None = None) -> Q:
     return visible & Q(kind__in=CUSTOMER_EVENT_KINDS)
 
 
+def is_internal_event(kind: str, data: dict | None) -> bool:
+    """An event about an internal note or logged time (``_PUBLIC_EVENTS`` in Python):
+    what a live message carries so that subscribers decide without a query."""
+    return kind in INTERNAL_EVENT_KINDS or (data or {}).get("internal") is True
+
+
+def event_visible_with(
+    kind: str, internal: bool, *, support_team: bool, view_internal: bool
+) -> bool:
+    """``events_visible_to`` for one event of a ticket the user may see, from facts
+    decided once per ticket (``is_support_team``, ``can(.., "view_internal", ..)``):
+    the live stream filters each message with it (an oracle test keeps the two
+    equal)."""
+    if internal and not view_internal:
+        return False
+    return support_team or kind in CUSTOMER_EVENT_KINDS
+
+
 def time_entries_visible_to(user, ticket: Ticket | None = None) -> Q:
     """Work-log entries (minutes, agent, note) ``user`` may read on tickets they may
     see: like internal notes, only where they may ``view_internal``."""
@@ -849,9 +867,11 @@ __all__ = [
     "comments_visible_to",
     "count_visible",
     "customer_audience",
+    "event_visible_with",
     "events_visible_to",
     "get_ticket_for",
     "invalidate",
+    "is_internal_event",
     "is_supervisor",
     "is_support_team",
     "is_viewer",

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "email_channel",
     "webhooks",
     "graphql_api",
+    "live",
     # wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -597,3 +598,21 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"].append(
 # compressed answer with random bytes (Heal The BREACH) and CSRF tokens are masked per
 # answer; static files come precompressed from whitenoise.
 MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *MIDDLEWARE]
+
+# --- live updates (live/) ---------------------------------------------------------------
+# The bus that wakes live streams across processes: Redis pub/sub in production (any
+# redis:// URL; REDIS_URL when unset), in-process when empty (one server process).
+LIVE_BUS_URL = env_str("LIVE_BUS_URL", env_str("REDIS_URL", ""))
+LIVE_BUS_CHANNEL = env_str("LIVE_BUS_CHANNEL", "live:events")
+# Open event streams per signed-in user (the browser's tabs); more answer 429.
+LIVE_MAX_CONNECTIONS_PER_USER = env_int("LIVE_MAX_CONNECTIONS_PER_USER", 5)
+# A comment line this often keeps proxies from closing an idle stream; the session is
+# re-checked as often, so a signed-out stream ends within this time.
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
+# How long a stream trusts its per-ticket access decision before asking the policy
+# again (a grant change by assignment or queue move is applied at once).
+LIVE_VISIBILITY_TTL_SECONDS = env_int("LIVE_VISIBILITY_TTL_SECONDS", 60)
+# Events read back from the database on reconnect (Last-Event-ID), at most.
+LIVE_REPLAY_LIMIT = env_int("LIVE_REPLAY_LIMIT", 500)
+# How long a "viewing"/"typing" beat of the desk's presence lasts without another one.
+LIVE_PRESENCE_TTL_SECONDS = env_int("LIVE_PRESENCE_TTL_SECONDS", 30)

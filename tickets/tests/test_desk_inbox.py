@@ -442,7 +442,9 @@ def test_row_shows_every_column(client, agent, queue, alice, acme):
     html = client.get(INBOX).content.decode()
     row = _row_html(html, ticket.reference)
     url = f"/admin/helpdesk/tickets/{ticket.reference}/"
-    assert '<tr class="desk-row desk-row--high">' in row
+    assert (
+        f'<tr class="desk-row desk-row--high" data-reference="{ticket.reference}">'
+    ) in row
     assert (
         f'<td><input type="checkbox" name="references" value="{ticket.reference}" '
         f'aria-label="Select {ticket.reference}"></td>'

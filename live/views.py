@@ -1,0 +1,225 @@
+"""Server-sent events over ``live.stream``, and the presence beat.
+
+Why server-sent events rather than WebSocket: the browser only listens (replies and
+status changes still go through the ordinary forms, which work without JavaScript);
+``EventSource`` reconnects by itself and sends ``Last-Event-ID``, which is exactly the
+resume point of the stream; it is plain HTTP through the same proxy, cookies, CSRF-free
+GET and CSP ``connect-src 'self'``. Integrators get ``graphql-transport-ws`` over the
+same stream.
+
+The views are async and need an ASGI server (uvicorn, see docs/deploy.md): under WSGI
+Django would buffer the endless response. A denied or missing ticket is a 404 alike.
+"""
+
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import permissions
+from tickets.exceptions import TicketNotFound
+
+from . import presence
+from .stream import LiveEvent, Presence, TicketStream
+
+
+def _heartbeat() -> float:
+    return float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", 15))
+
+
+def _slot_key(user_id: int) -> str:
+    return f"live:connections:{user_id}"
+
+
+def _take_slot(user_id: int) -> bool:
+    """Count this connection against the user's limit (across processes when the
+    cache is shared). The counter expires unless heartbeats refresh it, so that a
+    crashed process does not keep slots forever."""
+    limit = int(getattr(settings, "LIVE_MAX_CONNECTIONS_PER_USER", 5))
+    key, ttl = _slot_key(user_id), int(_heartbeat() * 4) + 5
+    cache.add(key, 0, ttl)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, ttl)
+        count = 1
+    if count > limit:
+        _release_slot(user_id)
+        return False
+    return True
+
+
+def _refresh_slot(user_id: int) -> None:
+    cache.touch(_slot_key(user_id), int(_heartbeat() * 4) + 5)
+
+
+def _release_slot(user_id: int) -> None:
+    try:
+        if cache.decr(_slot_key(user_id)) < 0:
+            cache.delete(_slot_key(user_id))
+    except ValueError:
+        pass
+
+
+def _session_valid(session_key: str | None, user) -> bool:
+    """The session the stream was opened with still signs this user in: not logged
+    out or expired, the password not changed since, the user still active."""
+    from importlib import import_module
+
+    from django.contrib.auth import get_user_model
+
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if str(store.get(SESSION_KEY)) != str(user.pk):
+        return False
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None:
+        return False
+    return constant_time_compare(
+        store.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()
+    )
+
+
+def _after(request) -> int | None:
+    value = request.headers.get("Last-Event-ID") or request.GET.get("after")
+    try:
+        after = int(value)
+    except (TypeError, ValueError):
+        return None
+    return after if after >= 0 else None
+
+
+def _sse(kind: str, data: dict, event_id: int | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _encode(item, resume_id: int) -> bytes:
+    """One SSE message. A ticket event's ``id:`` is the stream's resume point, the
+    greatest event id delivered so far (one change's events may arrive out of id
+    order), which the browser sends back as ``Last-Event-ID``."""
+    if isinstance(item, LiveEvent):
+        return _sse(
+            "ticket",
+            {
+                "id": item.id,
+                "ticket": item.ticket_id,
+                "reference": item.reference,
+                "kind": item.kind,
+            },
+            resume_id,
+        )
+    assert isinstance(item, Presence)
+    return _sse(
+        "presence",
+        {"user": item.user_id, "name": item.name, "state": item.state},
+    )
+
+
+async def _events(stream: TicketStream, user, session_key, snapshot):
+    heartbeat = _heartbeat()
+    try:
+        # The first bytes make proxies and the browser see the stream as open.
+        yield f"retry: {int(getattr(settings, 'LIVE_RETRY_MS', 3000))}\n\n".encode()
+        for entry in snapshot:
+            yield _sse("presence", entry)
+        checked = time.monotonic()
+        while True:
+            item = await stream.get(timeout=heartbeat)
+            if item is not None:
+                yield _encode(item, stream.last_id)
+            if time.monotonic() - checked >= heartbeat or item is None:
+                checked = time.monotonic()
+                if not await sync_to_async(_session_valid)(session_key, user):
+                    yield _sse("end", {"reason": "session"})
+                    return
+                await sync_to_async(_refresh_slot)(user.pk)
+                yield b": heartbeat\n\n"
+    finally:
+        await stream.close()
+        await sync_to_async(_release_slot)(user.pk)
+
+
+async def _open(request, *, ticket=None, want_presence=False):
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise Http404
+    session_key = request.session.session_key
+    if not await sync_to_async(_take_slot)(user.pk):
+        return HttpResponse(
+            "Too many live connections.", status=429, content_type="text/plain"
+        )
+    stream = TicketStream(
+        user,
+        ticket_id=ticket.pk if ticket is not None else None,
+        after_id=_after(request),
+        presence=want_presence,
+    )
+    try:
+        await stream.open()
+        snapshot = []
+        if stream.presence and ticket is not None:
+            snapshot = [
+                entry
+                for entry in await sync_to_async(presence.current)(ticket.pk)
+                if entry["user"] != user.pk
+            ]
+    except BaseException:
+        await stream.close()
+        await sync_to_async(_release_slot)(user.pk)
+        raise
+    response = StreamingHttpResponse(
+        _events(stream, user, session_key, snapshot),
+        content_type="text/event-stream",
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    # GZipMiddleware would hold events back in its compressor.
+    response["Content-Encoding"] = "identity"
+    return response
+
+
+async def _ticket_for(request, reference: str):
+    user = await request.auser()
+    try:
+        return user, await sync_to_async(permissions.get_ticket_for)(user, reference)
+    except TicketNotFound:
+        raise Http404 from None
+
+
+@require_GET
+async def ticket_events(request, reference: str):
+    """One ticket's events (the portal ticket page, the desk workspace); with
+    ``?presence=1`` the support team also gets who else is on it."""
+    user, ticket = await _ticket_for(request, reference)
+    return await _open(
+        request, ticket=ticket, want_presence=request.GET.get("presence") == "1"
+    )
+
+
+@require_GET
+async def inbox_events(request):
+    """Events of every ticket the user may see (the desk inbox, the portal list)."""
+    return await _open(request)
+
+
+@require_POST
+async def presence_beat(request, reference: str):
+    """``state=viewing|typing|left`` from the desk workspace (CSRF-protected). Only
+    the support team has presence; for anyone else the ticket does not exist."""
+    user, ticket = await _ticket_for(request, reference)
+    if not await sync_to_async(permissions.is_support_team)(user):
+        raise Http404
+    state = request.POST.get("state", "")
+    if state not in presence.STATES:
+        return JsonResponse({"error": "state"}, status=400)
+    name = await sync_to_async(user.get_display_name)()
+    await sync_to_async(presence.beat)(ticket.pk, user.pk, name, state)
+    return JsonResponse({"ok": True, "ttl": presence._ttl()})
