@@ -51,7 +51,7 @@ def test_live_filtering_matches_events_visible_to(request, who, ticket, agent, q
     assert TicketEvent.objects.count() == 2 * 7
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_stream_api_on_the_in_process_bus(settings, ticket, alice, agent):
     settings.LIVE_BUS_URL = ""
 

@@ -9,7 +9,7 @@ from tickets import services
 from tickets.models import EventKind, TicketEvent
 from tickets.tests.factories import make_agent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

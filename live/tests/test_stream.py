@@ -11,7 +11,7 @@ from tickets import services
 from tickets.models import EventKind, Status, TicketEvent
 from tickets.tests.factories import OrganizationFactory, TicketFactory, make_customer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def stream_path(ticket):
