@@ -136,9 +136,13 @@ def _migration_data(transactional_db, migrated_apps):
     _run(migrated_apps, ROLE_DATA)
     Page = migrated_apps.get_model("wagtailcore", "Page")  # noqa: N806
     if not Page.objects.filter(depth=1).exists():
-        from wagtail.models import Site
+        from django.conf import settings
+        from wagtail.models import Locale, Site
 
         _wagtail_roots(migrated_apps)
         _run(migrated_apps, SITE_DATA)
-        # historical models send no signals: drop what Wagtail cached of the old site
+        # historical models send no signals: drop what Wagtail cached of the old site,
+        # and save the locale once through the real model so that its listeners (the
+        # KB's locale-id cache) forget the flushed one
         Site.clear_site_root_paths_cache()
+        Locale.objects.get(language_code=settings.LANGUAGE_CODE).save()
