@@ -9,6 +9,15 @@ from .directory import is_directory_account
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # allauth's own emails (verification codes and links, password reset links, login
+    # codes, "account already exists") keep allauth's synchronous ``send_mail`` on
+    # purpose, outside the notification outbox that every other email goes through:
+    # each carries a one-time secret that the outbox would keep at rest (its JSON
+    # context stays in the table until purged and is listed in the admin), and the
+    # person is waiting on the page for it; a lost one is asked for again with the
+    # page's "send again", under allauth's rate limits.
+    # tests/reliability/test_one_mail_path.py guards the rest.
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         if commit:

@@ -624,11 +624,24 @@ def scheduled_backup() -> str:
     return name
 
 
+def _alert_admins(error: Exception) -> None:
+    """One email per ``ADMINS`` address, written to the notification outbox (the one
+    email mechanism), so a passing SMTP outage delays the alert instead of losing it."""
+    from portal.notifications.dispatch import notify_address_after_commit
+
+    failed_at = datetime.now(UTC).isoformat()
+    for _name, address in settings.ADMINS:
+        notify_address_after_commit(
+            "backup_verify_failed",
+            address,
+            context={"error": str(error)},
+            idempotency_key=f"backup-verify:{failed_at}:{address}",
+        )
+
+
 def scheduled_verify() -> dict:
     """Weekly: restore the newest backup into a scratch database. A failure is
     logged, recorded for ``/metrics`` and mailed to the administrators."""
-    from django.core.mail import mail_admins
-
     try:
         summary = verify_backup()
     except Exception as error:
@@ -638,10 +651,7 @@ def scheduled_verify() -> dict:
             error,
             extra={"event": "backup_verify_failed"},
         )
-        mail_admins(
-            "Backup verification failed",
-            f"Restoring the newest backup into a scratch database failed:\n\n{error}",
-        )
+        _alert_admins(error)
         raise
     _record(verify_ok=1, last_verify_at=datetime.now(UTC).timestamp())
     return summary

@@ -219,7 +219,7 @@ def test_verify_restores_the_newest_backup_into_a_scratch_database(store, settin
     assert backup.last_status()["verify_ok"] == 0
     alerts = [m for m in mail.outbox if "Backup" in m.subject]
     assert [(m.subject, m.to) for m in alerts] == [
-        ("[Django] Backup verification failed", ["ops@example.com"])
+        ("Backup verification failed", ["ops@example.com"])
     ]
 
 

@@ -64,28 +64,85 @@ def login_as(page, live_server):
     return _login
 
 
-@pytest.fixture(autouse=True)
-def _migration_data(transactional_db):
-    """Transactional tests empty the database after each test, data migrations'
-    rows included; put back the ones every journey relies on (role groups and the
-    helpdesk's admin access), the same way the migrations make them."""
+#: The data migrations' own functions, in migration order: what a transactional test's
+#: flush removes and every journey (and ``load_demo``, as ``make run`` calls it on a
+#: migrated database) relies on. Each is idempotent or guarded below.
+ROLE_DATA = [
+    ("accounts.migrations.0002_roles", "create_roles"),
+    ("accounts.migrations.0004_supervisors_review_accounts", "grant"),
+    ("tickets.migrations.0003_helpdesk_admin_access", "grant"),
+]
+SITE_DATA = [  # run when the page tree is gone
+    ("portal.migrations.0002_create_homepage", "create_homepage"),
+    ("kb.migrations.0002_knowledge_base_and_editors", "create_knowledge_base"),
+    ("kb.migrations.0006_binding_review_for_editors", "forwards"),
+]
+
+
+@pytest.fixture(scope="session")
+def migrated_apps(django_db_setup, django_db_blocker):
+    """The models as the migrations see them at their last state (what the data
+    migrations ran against), built once."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    with django_db_blocker.unblock():
+        return MigrationLoader(connection).project_state().apps
+
+
+def _run(apps, steps):
     import importlib
 
-    from django.apps import apps as django_apps
-    from django.contrib.auth.models import Group
+    for module, function in steps:
+        getattr(importlib.import_module(module), function)(apps, None)
 
-    from accounts.roles import ALL_ROLES
 
-    for name in ALL_ROLES:
-        Group.objects.get_or_create(name=name)
-    importlib.import_module("tickets.migrations.0003_helpdesk_admin_access").grant(
-        django_apps, None
+def _wagtail_roots(apps):
+    """Wagtail's own migrations' rows: the default locale, the root page and the root
+    collection (wagtailcore 0002 / 0026 / 0054, at today's model shape)."""
+    from django.conf import settings
+
+    ContentType = apps.get_model("contenttypes", "ContentType")  # noqa: N806
+    Locale = apps.get_model("wagtailcore", "Locale")  # noqa: N806
+    Page = apps.get_model("wagtailcore", "Page")  # noqa: N806
+    Collection = apps.get_model("wagtailcore", "Collection")  # noqa: N806
+
+    locale, _ = Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    page_type, _ = ContentType.objects.get_or_create(
+        app_label="wagtailcore", model="page"
     )
+    Page.objects.create(
+        title="Root",
+        draft_title="Root",
+        slug="root",
+        content_type=page_type,
+        path="0001",
+        depth=1,
+        numchild=0,
+        url_path="/",
+        locale=locale,
+    )
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.objects.create(name="Root", path="0001", depth=1, numchild=0)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """The demo walk-through (test_demo_screens) loads the demo onto the migrated
-    database as `make run` does, so it needs the migrations' own rows (Wagtail's root
-    and default site, the KB's locales); every transactional test empties the database
-    afterwards. Run it before the other browser tests, whatever their file names."""
-    items.sort(key=lambda item: item.path.name != "test_demo_screens.py")
+@pytest.fixture(autouse=True)
+def _migration_data(transactional_db, migrated_apps):
+    """Transactional tests empty the database after each test, data migrations'
+    rows included; put them back the way the migrations make them (role groups and
+    their permissions, the helpdesk's admin access, Wagtail's root, the home page
+    and default site, the KB index), so that every browser test starts from a
+    migrated database whatever ran before it."""
+    _run(migrated_apps, ROLE_DATA)
+    Page = migrated_apps.get_model("wagtailcore", "Page")  # noqa: N806
+    if not Page.objects.filter(depth=1).exists():
+        from django.conf import settings
+        from wagtail.models import Locale, Site
+
+        _wagtail_roots(migrated_apps)
+        _run(migrated_apps, SITE_DATA)
+        # historical models send no signals: drop what Wagtail cached of the old site,
+        # and save the locale once through the real model so that its listeners (the
+        # KB's locale-id cache) forget the flushed one
+        Site.clear_site_root_paths_cache()
+        Locale.objects.get(language_code=settings.LANGUAGE_CODE).save()
