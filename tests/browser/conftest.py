@@ -146,3 +146,12 @@ def _migration_data(transactional_db, migrated_apps):
         # KB's locale-id cache) forget the flushed one
         Site.clear_site_root_paths_cache()
         Locale.objects.get(language_code=settings.LANGUAGE_CODE).save()
+
+
+@pytest.fixture(autouse=True)
+def _no_live_streams_on_the_wsgi_server(context):
+    """``live_server`` is Django's threaded WSGI server, which collects an async
+    streaming response whole before sending it: an open page's live stream would hang
+    there for ever (and keep "networkidle" from coming). Pages work without their
+    stream by design; live's own browser test serves them with uvicorn."""
+    context.route("**/live/**", lambda route: route.abort())
