@@ -37,6 +37,7 @@ schema = strawberry.Schema(
         extensions.UnicodeGuard,  # first: refuses before anything else starts
         extensions.IntrospectionPolicy,
         extensions.WriteScopeGuard,
+        extensions.SubscriptionsOverWebSocket,
         extensions.depth_limiter,
         extensions.alias_limiter,
         extensions.token_limiter,

@@ -304,7 +304,9 @@ async def application(scope, receive, send) -> None:
         {"type": "websocket.accept", "subprotocol": GRAPHQL_TRANSPORT_WS_PROTOCOL}
     )
     request = _request_for(scope)
-    context = PortalContext(request=request, response=None, user=request.user)
+    context = PortalContext(
+        request=request, response=None, user=request.user, transport="websocket"
+    )
     handler = PortalTransportWSHandler(
         socket=socket, context=context, schema=schema, scope=scope
     )

@@ -405,3 +405,32 @@ def test_only_the_graphql_transport_ws_protocol_and_path_are_served(
     ):
         pass
     assert refused.value.response.status_code == 403
+
+
+def test_a_subscription_over_http_is_refused(client, alice):  # noqa: F811
+    secret = secret_for(alice)
+    response = client.post(
+        "/graphql/",
+        {"query": "subscription { ticketEvents { id } }"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Subscriptions are served over WebSocket on this path, "
+                "with the graphql-transport-ws protocol.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }
+    # The twin: a query with the same token runs.
+    response = client.post(
+        "/graphql/",
+        {"query": "{ ping }"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.json() == {"data": {"ping": "pong"}}
