@@ -82,6 +82,18 @@ def create_token(
     return NewToken(token=token, secret=secret)
 
 
+def _usable(token: ApiToken) -> bool:
+    return token.is_active and token.owner.is_active and token.owner.locked_at is None
+
+
+def still_valid(token_id: int) -> bool:
+    """Whether the token still authenticates: not revoked, not expired, its owner
+    active and not locked. Long-lived connections (GraphQL subscriptions) ask this
+    at every heartbeat."""
+    token = ApiToken.objects.select_related("owner").filter(pk=token_id).first()
+    return token is not None and _usable(token)
+
+
 def authenticate_bearer(secret: str) -> ApiToken | None:
     """The active token for this secret, or None (unknown, forged, expired, revoked,
     inactive owner). Records ``last_used_at`` at most once a minute."""
@@ -94,11 +106,7 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
         return None
     if not hmac.compare_digest(token.secret_hash, _hash(secret)):
         return None
-    if (
-        not token.is_active
-        or not token.owner.is_active
-        or token.owner.locked_at is not None
-    ):
+    if not _usable(token):
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 class PortalContext(StrawberryDjangoContext):
     user: Any
     api_token: ApiToken | None = None
+    # "http" (the view) or "websocket" (subscriptions, graphql_api.live.transport)
+    transport: str = "http"
 
 
 def get_user(info: Info, required: bool = False):

@@ -164,6 +164,31 @@ class WriteScopeGuard(SchemaExtension):
         yield
 
 
+class SubscriptionsOverWebSocket(SchemaExtension):
+    """A subscription sent over HTTP is refused as a whole: subscriptions are served
+    over WebSocket (``graphql_api.live.transport``), where the stream can last."""
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        if (
+            ec.operation_type == OperationType.SUBSCRIPTION
+            and getattr(ec.context, "transport", "http") != "websocket"
+        ):
+            ec.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        _(
+                            "Subscriptions are served over WebSocket on this path, "
+                            "with the graphql-transport-ws protocol."
+                        ),
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
+            )
+        yield
+
+
 # The depth and alias limits are validation rules. strawberry's QueryDepthLimiter and
 # MaxAliasesLimiter build a new rule class on every instantiation, i.e. on every
 # request, which would make every request's rule set unique and defeat the validation

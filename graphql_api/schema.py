@@ -12,6 +12,7 @@ from .integrations.schema import Mutation as IntegrationsMutation
 from .integrations.schema import Query as IntegrationsQuery
 from .kb.schema import Mutation as KbMutation
 from .kb.schema import Query as KbQuery
+from .live.schema import Subscription
 from .tickets.schema import Mutation as TicketsMutation
 from .tickets.schema import Query as TicketsQuery
 
@@ -31,10 +32,12 @@ Mutation = merge_types("Mutation", (TicketsMutation, KbMutation, IntegrationsMut
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         extensions.UnicodeGuard,  # first: refuses before anything else starts
         extensions.IntrospectionPolicy,
         extensions.WriteScopeGuard,
+        extensions.SubscriptionsOverWebSocket,
         extensions.depth_limiter,
         extensions.alias_limiter,
         extensions.token_limiter,

@@ -17,7 +17,6 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_POST
@@ -26,45 +25,11 @@ from tickets import permissions
 from tickets.exceptions import TicketNotFound
 
 from . import presence
+from .limits import heartbeat_seconds as _heartbeat
+from .limits import refresh_slot as _refresh_slot
+from .limits import release_slot as _release_slot
+from .limits import take_slot as _take_slot
 from .stream import LiveEvent, Presence, TicketStream
-
-
-def _heartbeat() -> float:
-    return float(getattr(settings, "LIVE_HEARTBEAT_SECONDS", 15))
-
-
-def _slot_key(user_id: int) -> str:
-    return f"live:connections:{user_id}"
-
-
-def _take_slot(user_id: int) -> bool:
-    """Count this connection against the user's limit (across processes when the
-    cache is shared). The counter expires unless heartbeats refresh it, so that a
-    crashed process does not keep slots forever."""
-    limit = int(getattr(settings, "LIVE_MAX_CONNECTIONS_PER_USER", 5))
-    key, ttl = _slot_key(user_id), int(_heartbeat() * 4) + 5
-    cache.add(key, 0, ttl)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, ttl)
-        count = 1
-    if count > limit:
-        _release_slot(user_id)
-        return False
-    return True
-
-
-def _refresh_slot(user_id: int) -> None:
-    cache.touch(_slot_key(user_id), int(_heartbeat() * 4) + 5)
-
-
-def _release_slot(user_id: int) -> None:
-    try:
-        if cache.decr(_slot_key(user_id)) < 0:
-            cache.delete(_slot_key(user_id))
-    except ValueError:
-        pass
 
 
 def _session_valid(session_key: str | None, user) -> bool:

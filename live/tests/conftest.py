@@ -39,7 +39,8 @@ def redis_bus(settings):
 
 @pytest.fixture
 def asgi_server(transactional_db, redis_bus):
-    """``portal``'s ASGI application under uvicorn on a free loopback port."""
+    """``portal``'s ASGI application under uvicorn on a free loopback port (HTTP and
+    WebSocket)."""
     import uvicorn
     from asgiref.sync import sync_to_async
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
@@ -50,9 +51,12 @@ def asgi_server(transactional_db, redis_bus):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    from portal.websockets import with_websockets
+
     config = uvicorn.Config(
-        # static files from the apps' folders, as live_server serves them
-        ASGIStaticFilesHandler(get_asgi_application()),
+        # static files from the apps' folders, as live_server serves them; WebSocket
+        # connections routed as portal.asgi routes them
+        with_websockets(ASGIStaticFilesHandler(get_asgi_application())),
         host="127.0.0.1",
         port=port,
         lifespan="off",

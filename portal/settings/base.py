@@ -616,3 +616,6 @@ LIVE_VISIBILITY_TTL_SECONDS = env_int("LIVE_VISIBILITY_TTL_SECONDS", 60)
 LIVE_REPLAY_LIMIT = env_int("LIVE_REPLAY_LIMIT", 500)
 # How long a "viewing"/"typing" beat of the desk's presence lasts without another one.
 LIVE_PRESENCE_TTL_SECONDS = env_int("LIVE_PRESENCE_TTL_SECONDS", 30)
+# WebSocket connections by path (portal.websockets): GraphQL subscriptions over
+# graphql-transport-ws on the HTTP endpoint's path. Any other path is refused.
+ASGI_WEBSOCKET_ROUTES = {"/graphql/": "graphql_api.live.transport.application"}
