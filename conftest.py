@@ -81,3 +81,32 @@ def _references_start_at_one(request):
     with request.getfixturevalue("django_db_blocker").unblock():
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval('tickets_reference_seq', 1, false)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test outside the browser run restores the database's state
+    from migrations (``serialized_rollback``) and leaves it empty behind it.
+
+    A plain transactional test's flush re-creates content types and permissions
+    (post_migrate) with new ids; a serialized-rollback test after it in the same
+    process (xdist mixes them) then collides with those rows (UNIQUE on
+    ``django_content_type``), and a plain test after a serialized one finds no
+    permissions at all. One rule for all of them keeps every order working. The
+    browser run restores what it needs with its own fixture (tests/browser/conftest.py).
+    """
+    for item in items:
+        if item.get_closest_marker("browser"):
+            continue
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        transactional = kwargs.get("transaction") or (
+            "transactional_db" in getattr(item, "fixturenames", ())
+            or "live_server" in getattr(item, "fixturenames", ())
+        )
+        if not transactional or kwargs.get("serialized_rollback"):
+            continue
+        kwargs.update(transaction=True, serialized_rollback=True)
+        item.add_marker(
+            pytest.mark.django_db(*marker.args if marker else (), **kwargs),
+            append=False,
+        )
