@@ -452,10 +452,52 @@ def _check_migrations(manifest: dict, using) -> None:
         )
 
 
+#: Models that moved to another app with their tables unchanged: a backup taken before
+#: the move names them (and their content types) by the old label.
+MOVED_MODELS = {
+    "graphql_api.webhook": "webhooks.webhook",
+    "graphql_api.webhookdelivery": "webhooks.webhookdelivery",
+}
+
+
+def _moved_label(label: str) -> str:
+    return MOVED_MODELS.get(label.lower(), label)
+
+
+def _rewrite_moved_models(manifest: dict, data_path: Path) -> Path:
+    """``data_path`` with the old labels of moved models (rows and content types)
+    replaced by today's, and the manifest's counts likewise; the same path when the
+    backup names none."""
+    with open(data_path, encoding="utf-8") as handle:
+        rows = json.load(handle)
+    changed = False
+    for row in rows:
+        label = row.get("model", "")
+        if _moved_label(label) != label:
+            row["model"] = _moved_label(label)
+            changed = True
+        elif label == "contenttypes.contenttype":
+            fields = row.get("fields", {})
+            old = f"{fields.get('app_label')}.{fields.get('model')}"
+            if old in MOVED_MODELS:
+                fields["app_label"] = MOVED_MODELS[old].split(".")[0]
+                changed = True
+    counts = manifest.get("counts")
+    if isinstance(counts, dict):
+        manifest["counts"] = {_moved_label(k): v for k, v in counts.items()}
+    if not changed:
+        return data_path
+    rewritten = data_path.with_name(data_path.stem + ".current-labels.json")
+    with open(rewritten, "w", encoding="utf-8") as handle:
+        json.dump(rows, handle)
+    return rewritten
+
+
 def load_database(manifest: dict, data_path: Path, *, using=DEFAULT_DB_ALIAS) -> None:
     """Migrate ``using`` to this code's schema, replace its content with the
     backup's and check the row counts."""
     _check_migrations(manifest, using)
+    data_path = _rewrite_moved_models(manifest, Path(data_path))
     call_command("migrate", database=using, interactive=False, verbosity=0)
     with transaction.atomic(using=using):
         call_command(
