@@ -39,20 +39,23 @@ def redis_bus(settings):
 
 @pytest.fixture
 def asgi_server(transactional_db, redis_bus):
-    """``portal``'s ASGI application under uvicorn on a free loopback port."""
+    """``portal``'s ASGI application (``portal.asgi.build_application``: the live
+    responses on the shared thread, as in production) under uvicorn on a free
+    loopback port."""
     import uvicorn
     from asgiref.sync import sync_to_async
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
     from django.db import connections
     from django.db.backends.signals import connection_created
+
+    from portal.asgi import build_application
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
         # static files from the apps' folders, as live_server serves them
-        ASGIStaticFilesHandler(get_asgi_application()),
+        ASGIStaticFilesHandler(build_application()),
         host="127.0.0.1",
         port=port,
         lifespan="off",
@@ -77,6 +80,13 @@ def asgi_server(transactional_db, redis_bus):
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
+    # The live responses share asgiref's one process-wide thread (portal.asgi), which
+    # may hold a connection from an earlier test, opened before the hook above (and
+    # Django never closes an in-memory SQLite connection).
+    asyncio.run_coroutine_threadsafe(
+        sync_to_async(lambda: _read_uncommitted(None, connections["default"]))(),
+        loops[0],
+    ).result(10)
     yield f"127.0.0.1:{port}"
     # The server's own ORM thread: close its connections before the test database
     # is flushed (PostgreSQL) or dropped.
