@@ -28,6 +28,19 @@ from tickets.tests.conftest import (  # noqa: F401 - fixtures
 REDIS_DB = 7
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_readers_do_not_wait():
+    """The live streams' calls run on a pool of threads (live.threads) that outlives
+    a test and keeps its in-memory SQLite connections (Django never closes those):
+    every connection these tests open reads uncommitted, so that the server's
+    readers never wait on the test's writes."""
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_read_uncommitted, dispatch_uid="live-tests-session")
+    yield
+    connection_created.disconnect(dispatch_uid="live-tests-session")
+
+
 @pytest.fixture
 def redis_bus(settings):
     """The live bus on the real Redis (DB 7), on a channel of its own: pub/sub
