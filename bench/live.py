@@ -166,7 +166,7 @@ def django_writer(spec_path: str, out_path: str) -> None:
     rate, duration, threads = spec["rate"], spec["duration"], spec["threads"]
     lock = threading.Lock()
     out = open(out_path, "w")  # noqa: SIM115 - closed below, written by threads
-    start = time.time() + 1.0
+    start = spec["start"]
     stats = {"replies": 0, "late": 0, "errors": 0}
 
     def stamp(box: dict) -> None:
@@ -187,7 +187,7 @@ def django_writer(spec_path: str, out_path: str) -> None:
                 delay = due - time.time()
                 if delay > 0:
                     time.sleep(delay)
-                elif delay < -period:
+                elif delay < -0.1:
                     with lock:
                         stats["late"] += 1
                 n += 1
@@ -388,43 +388,58 @@ async def measure(args, env, targets, server_pid, port) -> dict:
     held["db_connections"] = db_connections()
     log(f"{len(subs) - len(refused)} connections open in {connect_s} s: {held}")
 
-    # Idle for a heartbeat interval before the writer starts, sampling the load.
-    spec_path = Path(args.workdir) / "writer-spec.json"
-    events_path = Path(args.workdir) / "events.jsonl"
-    spec_path.write_text(
-        json.dumps(
-            {
-                "rate": args.rate,
-                "duration": args.duration,
-                "threads": args.writer_threads,
-                "tickets": targets["tickets"],
-                "last_event_id": targets["last_event_id"],
-            }
+    # Several writer processes (one Python process cannot commit 100 replies/s on
+    # this machine), each on its own share of the tickets, on one common schedule.
+    workdir = Path(args.workdir)
+    start_at = time.time() + args.writer_startup
+    writers, events_paths = [], []
+    log(f"writing {args.rate} events/s for {args.duration} s")
+    for w in range(args.writers):
+        spec_path = workdir / f"writer-{w}.json"
+        events_paths.append(workdir / f"events-{w}.jsonl")
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "rate": args.rate / args.writers,
+                    "duration": args.duration,
+                    "threads": args.writer_threads,
+                    "tickets": targets["tickets"][w :: args.writers],
+                    "last_event_id": targets["last_event_id"],
+                    "start": start_at,
+                }
+            )
         )
-    )
+        writers.append(
+            await asyncio.create_subprocess_exec(
+                PYTHON,
+                __file__,
+                "_writer",
+                str(spec_path),
+                str(events_paths[-1]),
+                cwd=ROOT,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=open(workdir / f"writer-{w}.log", "w"),  # noqa: SIM115
+            )
+        )
+    await asyncio.sleep(max(0.0, start_at - time.time()))
     loads = []
     cpu_before = cpu_seconds(server_pid)
-    log(f"writing {args.rate} events/s for {args.duration} s")
-    writer = await asyncio.create_subprocess_exec(
-        PYTHON,
-        __file__,
-        "_writer",
-        str(spec_path),
-        str(events_path),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=open(Path(args.workdir) / "writer.log", "w"),  # noqa: SIM115
-    )
     wall_started = time.time()
-    while writer.returncode is None:
+    while any(w.returncode is None for w in writers):
         loads.append(os.getloadavg()[0])
         try:
-            await asyncio.wait_for(writer.wait(), 1.0)
+            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in writers)), 1.0)
         except TimeoutError:
             pass
-    writer_out = (await writer.stdout.read()).decode().strip().splitlines()
-    writer_stats = json.loads(writer_out[-1]) if writer_out else {}
+    writer_stats = {"processes": args.writers, "threads_each": args.writer_threads}
+    for w in writers:
+        out = (await w.stdout.read()).decode().strip().splitlines()
+        for key, value in (json.loads(out[-1]) if out else {}).items():
+            if key == "seconds":
+                writer_stats["seconds"] = max(writer_stats.get("seconds", 0), value)
+            else:
+                writer_stats[key] = writer_stats.get(key, 0) + value
     await asyncio.sleep(args.grace)
     cpu_used = cpu_seconds(server_pid) - cpu_before
     elapsed = time.time() - wall_started
@@ -433,7 +448,15 @@ async def measure(args, env, targets, server_pid, port) -> dict:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
-    events = [json.loads(line) for line in events_path.read_text().splitlines()]
+    events = [
+        json.loads(line)
+        for path in events_paths
+        if path.exists()
+        for line in path.read_text().splitlines()
+    ]
+    span = max((e["committed"] for e in events), default=0) - min(
+        (e["committed"] for e in events), default=0
+    )
     watchers: dict[int, list[Subscriber]] = {}
     for sub, conn in zip(subs, targets["connections"], strict=False):
         if sub.status == 200:
@@ -485,7 +508,7 @@ async def measure(args, env, targets, server_pid, port) -> dict:
             "rate_requested": args.rate,
             "duration_s": args.duration,
             "committed": len(events),
-            "committed_per_s": round(len(events) / args.duration, 1),
+            "committed_per_s": round(len(events) / max(span, 1e-9), 1),
             "writer": writer_stats,
             "expected_deliveries": len(expected),
             "delivered": len(delivered),
@@ -584,6 +607,8 @@ def write_markdown(report: dict, path: Path) -> None:
     )
     load = report["load_average_during"]
     met = "met" if lat["p95"] <= GOAL_P95_MS and not e["missed"] else "NOT met"
+    if met == "met" and e["committed_per_s"] < 0.9 * e["rate_requested"]:
+        met = f"not shown (met at {e['committed_per_s']} events/s only)"
     lines = [
         "# Live updates benchmark",
         "",
@@ -624,6 +649,14 @@ def write_markdown(report: dict, path: Path) -> None:
         f"Goal p95 ≤ {GOAL_P95_MS} ms at 1,000 subscribers with none missed: **{met}**.",
         "",
     ]
+    if e["committed_per_s"] < 0.9 * e["rate_requested"]:
+        lines += [
+            f"The writers committed {e['committed_per_s']} events/s, not the "
+            f"{e['rate_requested']} requested: committing replies through the ticket "
+            "services (notifications, webhooks, audit, grants) is what the loaded "
+            "machine could not do faster; the latency is measured at that rate.",
+            "",
+        ]
     path.write_text("\n".join(lines))
 
 
@@ -643,7 +676,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--rate", type=int, default=100, help="events per second")
     parser.add_argument("--duration", type=int, default=30, help="seconds of writes")
-    parser.add_argument("--writer-threads", type=int, default=4)
+    parser.add_argument("--writers", type=int, default=4, help="writer processes")
+    parser.add_argument("--writer-threads", type=int, default=2)
+    parser.add_argument("--writer-startup", type=float, default=10.0)
     parser.add_argument(
         "--batch", type=int, default=50, help="connections opened at once"
     )
