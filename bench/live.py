@@ -82,6 +82,7 @@ def django_prepare(subscribers: int, per_ticket: int) -> None:
 
     # What earlier runs wrote is removed, so every run starts from the same data.
     Comment.objects.filter(body=REPLY_BODY).delete()
+    TicketEvent.objects.filter(data__bench=True).delete()
     limit = int(settings.LIVE_MAX_CONNECTIONS_PER_USER)
     wanted = -(-subscribers // per_ticket)
     candidates = (
@@ -159,8 +160,9 @@ def django_writer(spec_path: str, out_path: str) -> None:
     from django.db import connection, transaction
 
     from accounts.models import User
+    from live import publisher
     from tickets import permissions, services
-    from tickets.models import Ticket, TicketEvent
+    from tickets.models import EventKind, Ticket, TicketEvent
 
     spec = json.loads(Path(spec_path).read_text())
     rate, duration, threads = spec["rate"], spec["duration"], spec["threads"]
@@ -199,7 +201,25 @@ def django_writer(spec_path: str, out_path: str) -> None:
                         # publisher's own after-commit handler.
                         transaction.on_commit(partial(stamp, committed))
                         ticket = Ticket.objects.get(pk=ticket_id)
-                        services.reply(users[agent_id], ticket, body=REPLY_BODY)
+                        if spec.get("direct"):
+                            # The event row alone, published by the live publisher
+                            # after commit as the services' hook would.
+                            event = TicketEvent.objects.create(
+                                ticket=ticket,
+                                actor_id=agent_id,
+                                kind=EventKind.COMMENTED,
+                                data={"by_staff": True, "bench": True},
+                            )
+                            transaction.on_commit(
+                                partial(
+                                    publisher.on_ticket_event,
+                                    EventKind.COMMENTED,
+                                    ticket,
+                                    event,
+                                )
+                            )
+                        else:
+                            services.reply(users[agent_id], ticket, body=REPLY_BODY)
                         rows = list(
                             TicketEvent.objects.filter(
                                 ticket_id=ticket_id, pk__gt=last_id[ticket_id]
@@ -406,6 +426,7 @@ async def measure(args, env, targets, server_pid, port) -> dict:
                     "tickets": targets["tickets"][w :: args.writers],
                     "last_event_id": targets["last_event_id"],
                     "start": start_at,
+                    "direct": args.direct,
                 }
             )
         )
@@ -620,7 +641,8 @@ def write_markdown(report: dict, path: Path) -> None:
         f"One uvicorn process, {s['open']} of {s['requested']} server-sent events "
         f"connections open ({s['users']} customers, {s['connections_per_ticket']} "
         f"per ticket on {s['tickets_watched']} tickets, refused {s['refused']}), "
-        f"opened in {s['connect_seconds']} s; Redis bus.",
+        f"opened in {s['connect_seconds']} s; Redis bus; writes: "
+        f"{report['server'].get('writes', 'tickets.services.reply')}.",
         "",
         "| measure | value |",
         "|---|---:|",
@@ -683,6 +705,13 @@ def main(argv=None) -> int:
         "--batch", type=int, default=50, help="connections opened at once"
     )
     parser.add_argument("--grace", type=float, default=3.0)
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="commit bare event rows (published by live.publisher after commit) "
+        "instead of replies through the services: the live path at a rate the "
+        "services cannot reach on a small machine",
+    )
     parser.add_argument("--recreate", action="store_true")
     parser.add_argument("--output", default=str(RESULTS / "live"))
     args = parser.parse_args(argv)
@@ -722,6 +751,9 @@ def main(argv=None) -> int:
             "process": "uvicorn portal.asgi:application, one process",
             "settings": "portal.settings.production",
             "bus": "redis",
+            "writes": "event rows + live.publisher"
+            if args.direct
+            else "tickets.services.reply",
             "max_connections_per_user": targets["max_per_user"],
         },
         **result,
