@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev oidc-provider axe-core run test test-fast test-postgres lint contracts format migrate demo bench bench-full fuzz clean messages compilemessages
+.PHONY: install install-dev oidc-provider axe-core run test test-fast test-postgres lint contracts format migrate demo bench bench-full bench-live fuzz clean messages compilemessages
 
 install: $(STAMP)
 
@@ -81,6 +81,11 @@ bench: install-dev
 
 bench-full: install-dev
 	$(BIN)/python bench/run.py --dataset full
+
+# One uvicorn process, 1,000 idle server-sent events subscribers, 100 events/s
+# (bench/README.md, "Live updates"): bench/results/live.{json,md}.
+bench-live: install-dev
+	$(BIN)/python bench/live.py
 
 fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz graphql_api/tests

@@ -9,11 +9,17 @@ catches up from them (``live.stream``).
 Backends, chosen at call time from ``settings.LIVE_BUS_URL``:
 
 * ``redis://…`` — Redis pub/sub. One subscribing connection per process (per event
-  loop), fanned out locally to every stream of that process; publishing is one
+  loop), fanned out locally to the streams of that process; publishing is one
   ``PUBLISH`` from the committing thread.
 * empty — in-process: publishing hands the message to every event loop of this process
   (``runserver``, tests, a single uvicorn process on a laptop). Nothing crosses
   processes, so production with several workers needs Redis.
+
+Local fan-out is by ticket: a message about a ticket wakes only the streams of that
+ticket (a ticket page, ``subscribe(ticket_id=…)``) and the streams of every ticket
+(an inbox, an integration); a ``gap`` wakes all. Waking every stream of the process
+for every message cost one task wake-up per open page per event: at 1,000 open pages
+and 100 events/s the event loop fell tens of seconds behind (bench/results/live.md).
 
 ``publish`` never raises: a live update lost to a Redis outage is recovered by the
 client's reconnect (``Last-Event-ID``), and must not fail the change that caused it.
@@ -77,7 +83,10 @@ class Hub:
         self.loop = loop
         self.url = url
         self.channel = channel
-        self.queues: set[asyncio.Queue] = set()
+        self.queues: set[asyncio.Queue] = set()  # every subscriber
+        self.every_ticket: set[asyncio.Queue] = set()
+        self.by_ticket: dict[int, set[asyncio.Queue]] = {}
+        self.ticket_of: dict[asyncio.Queue, int] = {}
         self.reader: asyncio.Task | None = None
         self.ready = asyncio.Event()
 
@@ -87,8 +96,32 @@ class Hub:
         except RuntimeError:  # the loop is closed
             pass
 
+    def add(self, queue: asyncio.Queue, ticket_id: int | None) -> None:
+        self.queues.add(queue)
+        if ticket_id is None:
+            self.every_ticket.add(queue)
+        else:
+            self.ticket_of[queue] = ticket_id
+            self.by_ticket.setdefault(ticket_id, set()).add(queue)
+
+    def discard(self, queue: asyncio.Queue) -> None:
+        self.queues.discard(queue)
+        self.every_ticket.discard(queue)
+        ticket_id = self.ticket_of.pop(queue, None)
+        if ticket_id is not None:
+            watchers = self.by_ticket.get(ticket_id)
+            if watchers is not None:
+                watchers.discard(queue)
+                if not watchers:
+                    del self.by_ticket[ticket_id]
+
     def deliver(self, message: dict) -> None:
-        for queue in list(self.queues):
+        ticket_id = message.get("ticket")
+        if message.get("t") == "gap" or ticket_id is None:
+            targets = list(self.queues)
+        else:
+            targets = [*self.every_ticket, *self.by_ticket.get(ticket_id, ())]
+        for queue in targets:
             queue.put_nowait(message)
 
     async def start(self) -> None:
@@ -137,8 +170,9 @@ class Hub:
             self.reader = None
 
 
-async def subscribe() -> asyncio.Queue:
-    """A queue that receives every bus message from now on; ``unsubscribe`` it."""
+async def subscribe(ticket_id: int | None = None) -> asyncio.Queue:
+    """A queue that receives the bus messages from now on (with ``ticket_id``, only
+    that ticket's and the ``gap`` ones); ``unsubscribe`` it."""
     loop = asyncio.get_running_loop()
     url, channel = _url(), _channel()
     with _hubs_lock:
@@ -146,7 +180,7 @@ async def subscribe() -> asyncio.Queue:
         if hub is None or (hub.url, hub.channel) != (url, channel):
             hub = _hubs[loop] = Hub(loop, url, channel)
     queue: asyncio.Queue = asyncio.Queue()
-    hub.queues.add(queue)
+    hub.add(queue, ticket_id)
     await hub.start()
     return queue
 
@@ -157,7 +191,7 @@ async def unsubscribe(queue: asyncio.Queue) -> None:
         hub = _hubs.get(loop)
         if hub is None:
             return
-        hub.queues.discard(queue)
+        hub.discard(queue)
         idle = not hub.queues
         if idle:
             del _hubs[loop]

@@ -38,7 +38,8 @@ that must end a stream when a session or token ends check that themselves betwee
 ``get`` calls (the SSE view re-checks the session at each heartbeat).
 
 Idle streams hold no database connection: the ORM is only used, through
-``sync_to_async``, to decide on a ticket not yet cached and to replay.
+``live.threads.run_sync`` (a small pool of threads shared by the process's streams),
+to decide on a ticket not yet cached and to replay.
 """
 
 import asyncio
@@ -46,13 +47,13 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from tickets import permissions
 from tickets.models import EventKind, Ticket, TicketEvent
 
 from . import bus
+from .threads import run_sync
 
 # Events after which grants on the ticket may differ: decide again.
 GRANT_CHANGING_KINDS = frozenset(
@@ -154,15 +155,20 @@ class TicketStream:
         self.last_id = after_id or 0
 
     async def open(self) -> None:
-        self._queue = await bus.subscribe()
+        self._queue = await bus.subscribe(self.ticket_id)
         if self.presence:
-            self.presence = await sync_to_async(permissions.is_support_team)(self.user)
+            self.presence = await run_sync(permissions.is_support_team)(self.user)
+        if self.ticket_id is not None:
+            # A ticket page's one ticket is decided while the page opens, not on its
+            # first event: a busy second would otherwise make every open page of the
+            # process decide at once, one query each (bench/live.py).
+            await self._access_to(self.ticket_id)
         if self.after_id is not None:
             await self._catch_up()
 
     async def _catch_up(self) -> None:
         limit = getattr(settings, "LIVE_REPLAY_LIMIT", 500)
-        rows = await sync_to_async(_replay)(
+        rows = await run_sync(_replay)(
             self.user, self.ticket_id, self.last_id, self.kinds, limit
         )
         for event in rows:
@@ -247,7 +253,7 @@ class TicketStream:
         ttl = getattr(settings, "LIVE_VISIBILITY_TTL_SECONDS", 60)
         access = self._access.get(ticket_id)
         if fresh or access is None or time.monotonic() - access.decided_at > ttl:
-            access = await sync_to_async(_decide)(self.user, ticket_id)
+            access = await run_sync(_decide)(self.user, ticket_id)
             self._access[ticket_id] = access
             if len(self._access) > _CACHE_SIZE:
                 self._access.popitem(last=False)
@@ -257,4 +263,4 @@ class TicketStream:
 
 
 async def ticket_id_for(reference: str) -> int | None:
-    return await sync_to_async(_ticket_id_for)(reference)
+    return await run_sync(_ticket_id_for)(reference)

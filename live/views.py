@@ -14,7 +14,6 @@ Django would buffer the endless response. A denied or missing ticket is a 404 al
 import json
 import time
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -30,6 +29,7 @@ from .limits import refresh_slot as _refresh_slot
 from .limits import release_slot as _release_slot
 from .limits import take_slot as _take_slot
 from .stream import LiveEvent, Presence, TicketStream
+from .threads import run_sync
 
 
 def _session_valid(session_key: str | None, user) -> bool:
@@ -102,14 +102,14 @@ async def _events(stream: TicketStream, user, session_key, snapshot):
                 yield _encode(item, stream.last_id)
             if time.monotonic() - checked >= heartbeat or item is None:
                 checked = time.monotonic()
-                if not await sync_to_async(_session_valid)(session_key, user):
+                if not await run_sync(_session_valid)(session_key, user):
                     yield _sse("end", {"reason": "session"})
                     return
-                await sync_to_async(_refresh_slot)(user.pk)
+                await run_sync(_refresh_slot)(user.pk)
                 yield b": heartbeat\n\n"
     finally:
         await stream.close()
-        await sync_to_async(_release_slot)(user.pk)
+        await run_sync(_release_slot)(user.pk)
 
 
 async def _open(request, *, ticket=None, want_presence=False):
@@ -117,7 +117,7 @@ async def _open(request, *, ticket=None, want_presence=False):
     if not user.is_authenticated:
         raise Http404
     session_key = request.session.session_key
-    if not await sync_to_async(_take_slot)(user.pk):
+    if not await run_sync(_take_slot)(user.pk):
         return HttpResponse(
             "Too many live connections.", status=429, content_type="text/plain"
         )
@@ -133,12 +133,12 @@ async def _open(request, *, ticket=None, want_presence=False):
         if stream.presence and ticket is not None:
             snapshot = [
                 entry
-                for entry in await sync_to_async(presence.current)(ticket.pk)
+                for entry in await run_sync(presence.current)(ticket.pk)
                 if entry["user"] != user.pk
             ]
     except BaseException:
         await stream.close()
-        await sync_to_async(_release_slot)(user.pk)
+        await run_sync(_release_slot)(user.pk)
         raise
     response = StreamingHttpResponse(
         _events(stream, user, session_key, snapshot),
@@ -154,7 +154,7 @@ async def _open(request, *, ticket=None, want_presence=False):
 async def _ticket_for(request, reference: str):
     user = await request.auser()
     try:
-        return user, await sync_to_async(permissions.get_ticket_for)(user, reference)
+        return user, await run_sync(permissions.get_ticket_for)(user, reference)
     except TicketNotFound:
         raise Http404 from None
 
@@ -180,11 +180,11 @@ async def presence_beat(request, reference: str):
     """``state=viewing|typing|left`` from the desk workspace (CSRF-protected). Only
     the support team has presence; for anyone else the ticket does not exist."""
     user, ticket = await _ticket_for(request, reference)
-    if not await sync_to_async(permissions.is_support_team)(user):
+    if not await run_sync(permissions.is_support_team)(user):
         raise Http404
     state = request.POST.get("state", "")
     if state not in presence.STATES:
         return JsonResponse({"error": "state"}, status=400)
-    name = await sync_to_async(user.get_display_name)()
-    await sync_to_async(presence.beat)(ticket.pk, user.pk, name, state)
+    name = await run_sync(user.get_display_name)()
+    await run_sync(presence.beat)(ticket.pk, user.pk, name, state)
     return JsonResponse({"ok": True, "ttl": presence._ttl()})

@@ -28,6 +28,19 @@ from tickets.tests.conftest import (  # noqa: F401 - fixtures
 REDIS_DB = 7
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sqlite_readers_do_not_wait():
+    """The live streams' calls run on a pool of threads (live.threads) that outlives
+    a test and keeps its in-memory SQLite connections (Django never closes those):
+    every connection these tests open reads uncommitted, so that the server's
+    readers never wait on the test's writes."""
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_read_uncommitted, dispatch_uid="live-tests-session")
+    yield
+    connection_created.disconnect(dispatch_uid="live-tests-session")
+
+
 @pytest.fixture
 def redis_bus(settings):
     """The live bus on the real Redis (DB 7), on a channel of its own: pub/sub
@@ -39,14 +52,16 @@ def redis_bus(settings):
 
 @pytest.fixture
 def asgi_server(transactional_db, redis_bus):
-    """``portal``'s ASGI application under uvicorn on a free loopback port (HTTP and
-    WebSocket)."""
+    """``portal``'s ASGI application (``portal.asgi.build_application``: the live
+    responses on the shared thread, as in production, and WebSocket routed as
+    ``portal.asgi`` routes it) under uvicorn on a free loopback port."""
     import uvicorn
     from asgiref.sync import sync_to_async
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
     from django.db import connections
     from django.db.backends.signals import connection_created
+
+    from portal.asgi import build_application
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -56,7 +71,7 @@ def asgi_server(transactional_db, redis_bus):
     config = uvicorn.Config(
         # static files from the apps' folders, as live_server serves them; WebSocket
         # connections routed as portal.asgi routes them
-        with_websockets(ASGIStaticFilesHandler(get_asgi_application())),
+        with_websockets(ASGIStaticFilesHandler(build_application())),
         host="127.0.0.1",
         port=port,
         lifespan="off",
@@ -81,6 +96,13 @@ def asgi_server(transactional_db, redis_bus):
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
+    # The live responses share asgiref's one process-wide thread (portal.asgi), which
+    # may hold a connection from an earlier test, opened before the hook above (and
+    # Django never closes an in-memory SQLite connection).
+    asyncio.run_coroutine_threadsafe(
+        sync_to_async(lambda: _read_uncommitted(None, connections["default"]))(),
+        loops[0],
+    ).result(10)
     yield f"127.0.0.1:{port}"
     # The server's own ORM thread: close its connections before the test database
     # is flushed (PostgreSQL) or dropped.

@@ -211,3 +211,72 @@ def test_a_password_change_ends_the_stream(open_stream, settings, ticket, alice)
 
     name, _, _ = stream.next(timeout=5)
     assert name == "end"
+
+
+def test_open_streams_share_one_thread(open_stream, settings, ticket, alice, agent):
+    """No thread per connection: Django's ASGI handler would give every open stream
+    a thread (and a database connection) of its own until it ends; under
+    ``portal.asgi`` the live responses share one (bench/live.py measures 1,000)."""
+    import threading
+
+    settings.LIVE_MAX_CONNECTIONS_PER_USER = 30
+    warm = open_stream(stream_path(ticket), alice)  # the shared thread exists now
+    assert warm.status == 200
+    before = threading.active_count()
+
+    streams = [open_stream(stream_path(ticket), alice) for _ in range(20)]
+
+    assert [s.status for s in streams] == [200] * 20
+    assert threading.active_count() <= before + 1
+    services.reply(agent, ticket, body="One reply, twenty open pages.")
+    reply = last_event(ticket, EventKind.COMMENTED)
+    for stream in [warm, *streams]:
+        assert reply.pk in [data["id"] for _, data, _ in stream.events(2)]
+
+
+def test_other_requests_keep_a_thread_of_their_own(open_stream, asgi_server):
+    """The denied twin: only the live prefix is routed to the shared thread."""
+    import asyncio
+
+    from asgiref.sync import SyncToAsync
+
+    from portal.asgi import LONG_LIVED_PREFIX, build_application
+
+    application = build_application()
+    seen = {}
+
+    async def call(path):
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1")],
+            "server": ("127.0.0.1", 80),
+            "client": ("127.0.0.1", 1),
+            "scheme": "http",
+            "http_version": "1.1",
+            "asgi": {"version": "3.0"},
+        }
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client never disconnects
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                seen[path] = (
+                    message["status"],
+                    SyncToAsync.thread_sensitive_context.get(None) is not None,
+                )
+
+        await application(scope, receive, send)
+
+    asyncio.run(call("/ping"))
+    asyncio.run(call(f"{LONG_LIVED_PREFIX}inbox/events"))
+
+    assert seen["/ping"] == (200, True)
+    assert seen[f"{LONG_LIVED_PREFIX}inbox/events"] == (404, False)

@@ -614,6 +614,9 @@ LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
 LIVE_VISIBILITY_TTL_SECONDS = env_int("LIVE_VISIBILITY_TTL_SECONDS", 60)
 # Events read back from the database on reconnect (Last-Event-ID), at most.
 LIVE_REPLAY_LIMIT = env_int("LIVE_REPLAY_LIMIT", 500)
+# Threads per process for the live streams' ORM and cache calls (live.threads): each
+# may hold a database connection within CONN_MAX_AGE.
+LIVE_SYNC_THREADS = env_int("LIVE_SYNC_THREADS", 8)
 # How long a "viewing"/"typing" beat of the desk's presence lasts without another one.
 LIVE_PRESENCE_TTL_SECONDS = env_int("LIVE_PRESENCE_TTL_SECONDS", 30)
 # WebSocket connections by path (portal.websockets): GraphQL subscriptions over
