@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _history(html):
-    block = re.search(r'<ol class="desk-history">(.*?)</ol>', html, re.S).group(1)
+    block = re.search(r'<ol class="desk-history"[^>]*>(.*?)</ol>', html, re.S).group(1)
     items = re.findall(r"<li[^>]*>(.*?)</li>", block, re.S)
     return [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).split(" · ")[-1]
