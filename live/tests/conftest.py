@@ -153,7 +153,10 @@ class EventStream:
         name, data, event_id = "message", [], None
         while True:
             try:
-                line = self.response.fp.readline()
+                # Through the response, which decodes the chunked body and reads
+                # b"" at its last chunk: the connection itself stays open for
+                # keep-alive after the server ends the stream.
+                line = self.response.readline()
             except TimeoutError:
                 raise TimeoutError from None
             if not line:
