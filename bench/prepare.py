@@ -85,6 +85,25 @@ def filer() -> User:
     )
 
 
+SUPERVISOR_EMAIL = "supervisor@load.example"
+
+
+def supervisor() -> User:
+    """A supervisor for the report scenario (the load data has none): created once,
+    in the Supervisors group as the accounts roles make it."""
+    from django.contrib.auth.models import Group
+
+    from accounts import roles
+
+    user = User.objects.filter(email=SUPERVISOR_EMAIL).first()
+    if user is None:
+        user = User.objects.create_user(SUPERVISOR_EMAIL, is_staff=True)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get_or_create(name=roles.SUPERVISORS)[0])
+    return user
+
+
 def remove_earlier_filings() -> int:
     from django.db import connection
 
@@ -114,6 +133,7 @@ def main() -> None:
                 "agent": agent.email,
                 "customer_session": session_for(customer),
                 "agent_session": session_for(agent),
+                "supervisor_session": session_for(supervisor()),
                 "filer_token": token_for(filing, "read,write"),
                 "filer": filing.email,
                 "removed_earlier_rows": removed,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from portal.demo import DemoContext
 
 from . import hooks, services
+from .statistics import store
 from .models import (
     Attachment,
     CannedResponse,
@@ -351,3 +352,18 @@ def load(context: DemoContext) -> None:
     context.log(
         f"Tickets: {Ticket.objects.count()} ({made} new), queues " + ", ".join(queues)
     )
+    _fill_statistics(now)
+
+
+def _fill_statistics(now) -> None:
+    """The reports read the statistics roll-ups: rebuild them over the whole demo
+    history (idempotent, like the rest of the demo)."""
+    earliest = (
+        Ticket.objects.order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if earliest is None:
+        return
+    days = (timezone.localdate(now) - timezone.localdate(earliest)).days + 1
+    store.backfill(days, now)

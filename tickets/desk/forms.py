@@ -225,13 +225,18 @@ class TimeForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    DIMENSIONS = [
-        ("queue", _("Queue")),
-        ("agent", _("Agent")),
-        ("organization", _("Organization")),
-    ]
+    """A dimension, and either a whole week / month / year (``period``; ``start``
+    then picks which one, today's by default) or any range up to two years."""
+
     dimension = forms.ChoiceField(
-        label=_("Group by"), choices=DIMENSIONS, required=False
+        label=_("Group by"),
+        choices=list(reports.DIMENSION_NAMES.items()),
+        required=False,
+    )
+    period = forms.ChoiceField(
+        label=_("Period"),
+        choices=[("", _("Date range")), *reports.PERIODS.items()],
+        required=False,
     )
     start = forms.DateField(
         label=_("From"),
@@ -254,7 +259,7 @@ class ReportForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        start, end = reports.date_range(cleaned.get("start"), cleaned.get("end"))
+        start, end = self.dates()
         if start > end:
             raise forms.ValidationError(
                 _("The start date must not be after the end date.")
@@ -262,6 +267,14 @@ class ReportForm(forms.Form):
         if (end - start).days > 366 * 2:
             raise forms.ValidationError(_("Choose a range of at most two years."))
         return cleaned
+
+    def dates(self):
+        """(first, last day) asked for: the period containing ``start`` (today by
+        default), else the range with ``reports.date_range``'s defaults."""
+        data = self.cleaned_data
+        if data.get("period"):
+            return reports.period_dates(data["period"], data.get("start"))
+        return reports.date_range(data.get("start"), data.get("end"))
 
 
 def error_text(form) -> str:

@@ -1,47 +1,53 @@
-"""Helpdesk statistics per queue, agent or organization over a date range.
+"""Helpdesk statistics per queue, agent, organization, category or priority over a
+date range or a whole week, month or year.
 
-One function (``report_rows``) computes every number; the CSV export prints
+One function (``report_rows``) gives every number; the CSV export prints
 ``ReportRow.record()`` and the HTML page ``ReportRow.display()``, the same roundings
-in the reader's number format, so they cannot disagree. Numbers come from the
-tickets the user may see (``permissions.visible_tickets``): agents get their queues,
-supervisors and viewers everything.
+in the reader's number format, so they cannot disagree. Numbers cover the tickets the
+user may see (``permissions.visible_tickets``): agents get their queues, supervisors
+and viewers everything.
 
-Definitions, over tickets *created* in the range:
-- volume: how many were created;
-- median first response: creation → first staff reply, in hours;
-- median resolution: creation → resolved, in hours (wall clock);
-- SLA met %: of the tickets whose SLA outcome is settled, the share that met it.
-The durations, medians and "SLA met" are ``tickets.sla``'s (the daily statistics job
-uses the same functions, so the dashboard and the reports agree);
-- CSAT: average satisfaction rating (1–5) of the rated ones.
+The figures and their definitions belong to ``tickets.statistics`` (counted in the
+period each event happened: created, resolved, open at the end, first answered,
+SLA settled, rated); this module reads them (``statistics.read``: the roll-ups, or
+the tickets themselves where the roll-ups cannot express the user's visibility) and
+formats them.
 """
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
 from portal import csv
 
-from .. import permissions, sla
+from ..models import Category, Priority, Queue
+from ..statistics import figures, read
+from ..statistics.figures import Facts
 
+# dimension: label for "none"
 DIMENSIONS = {
-    # dimension: (key field, label fields, label for "none")
-    "queue": ("queue_id", ("queue__name",), "—"),
-    "agent": (
-        "assignee_id",
-        ("assignee__display_name", "assignee__email"),
-        _("Unassigned"),
-    ),
-    "organization": ("organization_id", ("organization__name",), _("No organization")),
+    "queue": "—",
+    "agent": _("Unassigned"),
+    "organization": _("No organization"),
+    "category": "—",
+    "priority": "—",
 }
-FIELDS = (*sla.MEASURE_FIELDS, "satisfaction_rating")
+PERIODS = {
+    figures.WEEK: _("Week"),
+    figures.MONTH: _("Month"),
+    figures.YEAR: _("Year"),
+}
 HEADERS = [
-    _("Tickets"),
+    _("Created"),
+    _("Resolved"),
+    _("Backlog at the end"),
     _("Median first response (h)"),
     _("Median resolution (h)"),
     _("SLA met (%)"),
@@ -52,6 +58,8 @@ DIMENSION_NAMES = {
     "queue": _("Queue"),
     "agent": _("Agent"),
     "organization": _("Organization"),
+    "category": _("Category"),
+    "priority": _("Priority"),
 }
 
 
@@ -64,6 +72,8 @@ class ReportRow:
     sla_met_percent: float | None
     csat: float | None
     rated: int
+    resolved: int = 0
+    backlog: int = 0
 
     def record(self) -> list:
         """The printed values, in ``HEADERS`` order (hours to one decimal, percent to
@@ -74,6 +84,8 @@ class ReportRow:
 
         return [
             self.volume,
+            self.resolved,
+            self.backlog,
             hours(self.median_first_response_seconds),
             hours(self.median_resolution_seconds),
             "" if self.sla_met_percent is None else f"{self.sla_met_percent:.1f}",
@@ -101,6 +113,8 @@ class ReportRow:
         ]
         return [
             number(self.volume, 0),
+            number(self.resolved, 0),
+            number(self.backlog, 0),
             number(hours[0], 1),
             number(hours[1], 1),
             number(self.sla_met_percent, 1),
@@ -140,57 +154,100 @@ def date_range(
     return start, end
 
 
-def _bounds(start: date, end: date):
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(start, time.min), tz),
-        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
-    )
+def period_dates(period: str, day: date | None = None) -> tuple[date, date]:
+    """(first, last day) of the week, month or year containing ``day`` (today)."""
+    return figures.period_range(period, day or timezone.localdate())
 
 
-def summarize(label: str, tickets: list[dict]) -> ReportRow:
-    ratings = [
-        t["satisfaction_rating"]
-        for t in tickets
-        if t["satisfaction_rating"] is not None
-    ]
+def summarize(label: str, facts: Facts) -> ReportRow:
     return ReportRow(
         label=label,
-        volume=len(tickets),
-        median_first_response_seconds=sla.median(sla.first_response_durations(tickets)),
-        median_resolution_seconds=sla.median(sla.resolution_durations(tickets)),
-        sla_met_percent=sla.met_percent(tickets),
-        csat=(sum(ratings) / len(ratings)) if ratings else None,
-        rated=len(ratings),
+        volume=facts.created,
+        median_first_response_seconds=facts.median_first_response,
+        median_resolution_seconds=facts.median_resolution,
+        sla_met_percent=facts.sla_met_percent,
+        csat=facts.csat,
+        rated=facts.rated,
+        resolved=facts.resolved,
+        backlog=facts.backlog,
     )
 
 
-def report_rows(user, dimension: str, start: date, end: date, *, total=True):
-    """One ``ReportRow`` per queue / agent / organization with tickets in the range,
-    sorted by label, then (``total=True``) a "Total" row over all of them."""
+def _labels(dimension: str, values) -> dict[str, str]:
+    """Display names of the dimension's values, in one query."""
+    ids = [int(v) for v in values if v]
+    if dimension == "queue":
+        return {
+            str(pk): name
+            for pk, name in Queue.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
+    if dimension == "organization":
+        return {
+            str(pk): name
+            for pk, name in Organization.objects.filter(pk__in=ids).values_list(
+                "pk", "name"
+            )
+        }
+    if dimension == "agent":
+        users = get_user_model().objects.filter(pk__in=ids)
+        return {
+            str(pk): display_name or email
+            for pk, display_name, email in users.values_list(
+                "pk", "display_name", "email"
+            )
+        }
+    choices = Category if dimension == "category" else Priority
+    return {member.value: str(member.label) for member in choices}
+
+
+def _order(dimension: str, value: str, label: str, none_label: str):
+    if dimension == "priority" and value in Priority.values:
+        return (False, -Priority(value).rank, "")  # most urgent first
+    return (value == "" or label == none_label, True, label.lower())
+
+
+def report_rows(
+    user,
+    dimension: str,
+    start: date,
+    end: date,
+    *,
+    total=True,
+    period: str | None = None,
+):
+    """One ``ReportRow`` per queue / agent / organization / category / priority with
+    figures in ``start``..``end`` (inclusive), sorted by label (priorities by
+    urgency), then (``total=True``) a "Total" row over all of them. ``period`` names
+    the week / month / year the range is (it is recognised anyway when exact)."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
-    key, label_fields, none_label = DIMENSIONS[dimension]
-    none_label = str(none_label)
-    lower, upper = _bounds(start, end)
-    tickets = (
-        permissions.visible_tickets(user)
-        .filter(created_at__gte=lower, created_at__lt=upper)
-        .order_by()
-        .values(key, *label_fields, *FIELDS)
-    )
-    groups: dict = {}
-    labels: dict = {}
-    for t in tickets:
-        groups.setdefault(t[key], []).append(t)
-        labels[t[key]] = next((t[f] for f in label_fields if t[f]), None) or none_label
-    rows = [summarize(labels[k], v) for k, v in groups.items()]
-    rows.sort(key=lambda r: (r.label == none_label, r.label.lower()))
+    none_label = str(DIMENSIONS[dimension])
+    groups = {
+        value: facts
+        for value, facts in read.facts_by_value(
+            user, dimension, start, end, period=period
+        ).items()
+        if facts.has_events() or facts.backlog
+    }
+    labels = _labels(dimension, groups)
+    keyed = [
+        (value, labels.get(value) or (none_label if value == "" else value))
+        for value in groups
+    ]
+    keyed.sort(key=lambda vl: _order(dimension, vl[0], vl[1], none_label))
+    rows = [summarize(label, groups[value]) for value, label in keyed]
     if total:
-        rows.append(
-            summarize(str(_("Total")), [t for group in groups.values() for t in group])
-        )
+        everything = Facts()
+        for facts in groups.values():
+            everything.add(facts)
+        rows.append(summarize(str(_("Total")), everything))
     return rows
+
+
+def period_rows(user, dimension: str, period: str, day: date | None = None, **kwargs):
+    """``report_rows`` of the whole week / month / year containing ``day``."""
+    start, end = period_dates(period, day)
+    return report_rows(user, dimension, start, end, period=period, **kwargs)
 
 
 def to_csv(rows: list[ReportRow], dimension: str) -> str:

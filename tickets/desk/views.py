@@ -515,8 +515,9 @@ def reports_view(request):
         )
     data = form.cleaned_data if form.is_bound and valid else {}
     dimension = data.get("dimension") or "queue"
-    start, end = reports.date_range(data.get("start"), data.get("end"))
-    rows = reports.report_rows(request.user, dimension, start, end)
+    period = data.get("period") or None
+    start, end = form.dates() if data else reports.date_range(None, None)
+    rows = reports.report_rows(request.user, dimension, start, end, period=period)
     if as_csv:
         response = HttpResponse(
             reports.to_csv(rows, dimension), content_type="text/csv; charset=utf-8"
@@ -536,6 +537,7 @@ def reports_view(request):
             "dimension": dimension,
             "start": start,
             "end": end,
+            "period": period,
             "headers": reports.headers(dimension),
             "csv_url": "?" + params.urlencode(),
         },

@@ -14,7 +14,7 @@ from .choices import (
 )
 from .deflection import DeflectionEvent, DeflectionOutcome
 from .queues import CannedResponse, Queue, SLAPolicy
-from .stats import DailyStats
+from .stats import DailyStats, StatsSlice
 from .tickets import (
     TaggedTicket,
     Ticket,
@@ -39,6 +39,7 @@ __all__ = [
     "Priority",
     "Queue",
     "SLAPolicy",
+    "StatsSlice",
     "Source",
     "Status",
     "TaggedTicket",
