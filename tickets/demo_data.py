@@ -19,7 +19,6 @@ from django.utils import timezone
 from portal.demo import DemoContext
 
 from . import hooks, services
-from .statistics import store
 from .models import (
     Attachment,
     CannedResponse,
@@ -31,6 +30,7 @@ from .models import (
     TicketEvent,
     TimeEntry,
 )
+from .statistics import store
 
 PROBLEMS = [
     (

@@ -174,30 +174,24 @@ def summarize(label: str, facts: Facts) -> ReportRow:
 
 
 def _labels(dimension: str, values) -> dict[str, str]:
-    """Display names of the dimension's values, in one query."""
+    """Display names of the dimension's values, in one query (none for choices)."""
+    if dimension in ("category", "priority"):
+        choices = Category if dimension == "category" else Priority
+        return {member.value: str(member.label) for member in choices}
     ids = [int(v) for v in values if v]
     if dimension == "queue":
-        return {
-            str(pk): name
-            for pk, name in Queue.objects.filter(pk__in=ids).values_list("pk", "name")
-        }
-    if dimension == "organization":
-        return {
-            str(pk): name
-            for pk, name in Organization.objects.filter(pk__in=ids).values_list(
-                "pk", "name"
-            )
-        }
-    if dimension == "agent":
+        found = Queue.objects.filter(pk__in=ids).values_list("pk", "name")
+    elif dimension == "organization":
+        found = Organization.objects.filter(pk__in=ids).values_list("pk", "name")
+    else:
         users = get_user_model().objects.filter(pk__in=ids)
-        return {
-            str(pk): display_name or email
+        found = (
+            (pk, display_name or email)
             for pk, display_name, email in users.values_list(
                 "pk", "display_name", "email"
             )
-        }
-    choices = Category if dimension == "category" else Priority
-    return {member.value: str(member.label) for member in choices}
+        )
+    return {str(pk): label for pk, label in found}
 
 
 def _order(dimension: str, value: str, label: str, none_label: str):

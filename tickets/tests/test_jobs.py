@@ -192,7 +192,8 @@ def test_backfill_command(act, queue):
     act(TicketFactory, requester=make_customer(), queue=queue)  # of no organization
     out = StringIO()
     call_command("backfill_stats", "--days", "3", stdout=out)
-    assert out.getvalue().strip() == "2 rows for the last 3 days."
+    # one ticket, created today: a slice per dimension (5) per period (4)
+    assert out.getvalue().strip() == "20 statistics slices for the last 3 days."
     today = timezone.localdate()
     assert list(DailyStats.objects.values_list("day", "created")) == [
         (today, 1),
