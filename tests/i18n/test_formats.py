@@ -70,9 +70,9 @@ def test_ticket_creation_time_in_the_readers_language(
 @pytest.mark.parametrize(
     "language, expected",
     [
-        ("en", ["1,234", "1.5", "26.0", "28.6", "4.33", "3"]),
-        ("pl", ["1\xa0234", "1,5", "26,0", "28,6", "4,33", "3"]),
-        ("ru", ["1\xa0234", "1,5", "26,0", "28,6", "4,33", "3"]),
+        ("en", ["1,234", "0", "0", "1.5", "26.0", "28.6", "4.33", "3"]),
+        ("pl", ["1\xa0234", "0", "0", "1,5", "26,0", "28,6", "4,33", "3"]),
+        ("ru", ["1\xa0234", "0", "0", "1,5", "26,0", "28,6", "4,33", "3"]),
     ],
 )
 def test_report_numbers_in_the_readers_language(language, expected):
@@ -89,7 +89,7 @@ def test_report_numbers_in_the_readers_language(language, expected):
         assert row.display() == expected
     # the CSV keeps one machine-readable form whatever the language
     with translation.override(language):
-        assert row.record() == [1234, "1.5", "26.0", "28.6", "4.33", 3]
+        assert row.record() == [1234, 0, 0, "1.5", "26.0", "28.6", "4.33", 3]
 
 
 def test_every_language_defines_the_projects_own_format():
@@ -108,8 +108,8 @@ def test_every_language_defines_the_projects_own_format():
 def test_reports_page_prints_numbers_in_the_readers_language(
     client, ticket, language, cells
 ):
-    """Two tickets answered after 1.5 hours, rated 4 and 5: the page shows the median
-    and the CSAT average with the reader's decimal separator."""
+    """Two tickets answered after 1.5 hours, resolved and rated 4 and 5: the page
+    shows the median and the CSAT average with the reader's decimal separator."""
     supervisor = make_supervisor(email="supervisor@example.com")
     second = TicketFactory(
         requester=ticket.requester, queue=ticket.queue, organization=ticket.organization
@@ -118,6 +118,8 @@ def test_reports_page_prints_numbers_in_the_readers_language(
         Ticket.objects.filter(pk=t.pk).update(
             created_at=REPORTED,
             first_responded_at=REPORTED + timedelta(hours=1.5),
+            resolved_at=REPORTED + timedelta(hours=2),
+            status="resolved",
             satisfaction_rating=rating,
         )
     User.objects.filter(pk=supervisor.pk).update(locale=language)

@@ -118,8 +118,8 @@ class HelpdeskChartsPanel(Component):
         sla = charts.bar_chart(
             _("SLA compliance per queue"),
             _(
-                "Share of tickets created in the last 30 days, with a known outcome, "
-                "that met their SLA."
+                "Share of the tickets whose SLA outcome became known in the last 30 "
+                "days that met it (statistics updated hourly)."
             ),
             [r.label for r in rows],
             [r.sla_met_percent for r in rows],

@@ -134,8 +134,8 @@ def period_range(kind: str, day: date) -> tuple[date, date]:
 
 
 def whole_period(first: date, last: date) -> str | None:
-    """The period kind that ``first``..``last`` spans exactly (the longest), if any."""
-    for kind in (YEAR, MONTH, WEEK, DAY):
+    """The week, month or year that ``first``..``last`` spans exactly, if any."""
+    for kind in (YEAR, MONTH, WEEK):
         if period_range(kind, first) == (first, last):
             return kind
     return None

@@ -1,8 +1,10 @@
 """Reading the roll-ups back for a user, a dimension and a range of days.
 
 - A whole week, month or year reads that period's slices.
-- Any other range merges its day slices (every figure is additive over days; the
-  backlog is the last day's).
+- A range of more than ``SHORT_RANGE_DAYS`` days merges its day slices (every
+  figure is additive over days; the backlog is the last day's).
+- A shorter range (the desk's default "last 30 days", one day) is computed from the
+  tickets (``raw_facts``): exact and up to the minute, and small.
 - Slices are per queue, so an agent's figures are the slices of the queues they work.
   An agent who also sees tickets outside those queues (their own requests, a ticket
   assigned across queues) gets the raw computation over ``visible_tickets``, which
@@ -21,6 +23,7 @@ from ..models import StatsSlice
 from . import figures
 from .figures import DAY, Facts
 
+SHORT_RANGE_DAYS = 31
 SLICE_FIELDS = (
     "start",
     "value",

@@ -152,11 +152,23 @@ def update(now: datetime | None = None) -> int:
     today = _local_day(now)
     yesterday = today - timedelta(days=1)
     days = {today, yesterday} | touched_days(figures.midnight(yesterday))
-    return rebuild(periods_of(d for d in days if d <= today))
+    targets = periods_of(d for d in days if d <= today)
+    return sum(rebuild({kind: starts}) for kind, starts in targets.items())
+
+
+# Periods rebuilt per pass by ``backfill``: bounded memory (every duration of a pass
+# is held once per dimension) and a bounded transaction on a large history.
+CHUNK = {"day": 31, "week": 8, "month": 3, "year": 1}
 
 
 def backfill(days: int, now: datetime | None = None) -> int:
     """Rebuild the last ``days`` days (today included) and every week, month and
-    year containing one of them."""
+    year containing one of them, a few periods at a time."""
     today = _local_day(now or timezone.now())
-    return rebuild(periods_of(today - timedelta(days=n) for n in range(days)))
+    targets = periods_of(today - timedelta(days=n) for n in range(days))
+    written = 0
+    for kind, starts in targets.items():
+        ordered = sorted(starts)
+        for index in range(0, len(ordered), CHUNK[kind]):
+            written += rebuild({kind: set(ordered[index : index + CHUNK[kind]])})
+    return written

@@ -42,8 +42,10 @@ RANGES = [
     (date(2025, 2, 1), date(2025, 2, 28)),  # a month
     (date(2025, 5, 1), date(2025, 5, 31)),  # a month
     (date(2025, 1, 1), date(2025, 12, 31)),  # a year
-    (date(2025, 2, 17), date(2025, 4, 3)),  # days
-    (date(2025, 3, 12), date(2025, 3, 12)),  # one day
+    (date(2025, 2, 17), date(2025, 4, 3)),  # day slices merged
+    (date(2025, 1, 15), date(2025, 6, 20)),  # day slices merged
+    (date(2025, 3, 12), date(2025, 3, 12)),  # short: from the tickets
+    (date(2025, 4, 2), date(2025, 4, 20)),  # short: from the tickets
 ]
 
 
