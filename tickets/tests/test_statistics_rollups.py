@@ -9,8 +9,10 @@ ticket objects (with ``tickets.sla``'s durations and verdicts), independently of
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -334,3 +336,30 @@ def test_period_parameter_picks_the_whole_period(client, supervisor, history):
     )
     bad = client.get("/admin/helpdesk/reports/", {"period": "decade"})
     assert bad.status_code == 400
+
+
+def test_generated_load_data_leaves_statistics_filled(supervisor):
+    call_command(
+        "generate_load_data",
+        "--organizations=3",
+        "--customers=10",
+        "--agents=2",
+        "--queues=2",
+        "--tickets=80",
+        "--articles=0",
+        "--no-progress",
+        stdout=StringIO(),
+    )
+    first, last = reports.period_dates("year")
+    assert StatsSlice.objects.filter(period="year", start=first).exists()
+    got = as_figures(reports.report_rows(supervisor, "organization", first, last))
+    assert got == oracle(supervisor, "organization", first, last)
+    assert got["Total"][0] > 0
+
+
+def test_demo_leaves_statistics_filled(supervisor):
+    call_command("load_demo", stdout=StringIO())
+    first, last = reports.period_dates("month")
+    assert StatsSlice.objects.filter(period="month", start=first).exists()
+    got = as_figures(reports.report_rows(supervisor, "queue", first, last))
+    assert got == oracle(supervisor, "queue", first, last)
