@@ -29,10 +29,16 @@ def demo_password() -> str:
 
 def load(log: Callable[[str], None]) -> DemoContext:
     context = DemoContext(password=demo_password(), log=log)
+    modules = []
     for app in DEMO_STEPS:
         package = import_module(app)
         if module_has_submodule(package, "demo_data"):
-            import_module(f"{app}.demo_data").load(context)
+            modules.append(import_module(f"{app}.demo_data"))
+            modules[-1].load(context)
+    # Work over everything every app made (the ticket statistics, for one).
+    for module in modules:
+        if hasattr(module, "finish"):
+            module.finish(context)
     return context
 
 

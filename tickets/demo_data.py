@@ -352,12 +352,13 @@ def load(context: DemoContext) -> None:
     context.log(
         f"Tickets: {Ticket.objects.count()} ({made} new), queues " + ", ".join(queues)
     )
-    _fill_statistics(now)
 
 
-def _fill_statistics(now) -> None:
-    """The reports read the statistics roll-ups: rebuild them over the whole demo
-    history (idempotent, like the rest of the demo)."""
+def finish(context: DemoContext) -> None:
+    """After every app's demo data (other apps file tickets too): the reports read
+    the statistics roll-ups, so rebuild them over the whole demo history
+    (idempotent, like the rest of the demo)."""
+    now = timezone.now()
     earliest = (
         Ticket.objects.order_by("created_at")
         .values_list("created_at", flat=True)

@@ -16,7 +16,6 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Organization
 from tickets import permissions, sla
 from tickets.desk import reports
 from tickets.grants import sync_ticket_permissions
@@ -25,14 +24,19 @@ from tickets.models import (
     Category,
     DailyStats,
     Priority,
-    Queue,
     StatsSlice,
     Status,
     Ticket,
 )
 from tickets.statistics import figures, read, store
 
-from .factories import TicketFactory, make_agent, make_customer
+from .factories import (
+    OrganizationFactory,
+    QueueFactory,
+    TicketFactory,
+    make_agent,
+    make_customer,
+)
 
 pytestmark = pytest.mark.django_db
 BASE = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -139,7 +143,7 @@ def history(queue, other_queue, acme):
     none), two agents per queue (and unassigned), every category and priority;
     unanswered, unresolved, breached, rejected, without SLA, rated ones."""
     rng = random.Random(21)
-    third = Queue.objects.create(name="Sales", slug="sales")
+    third = QueueFactory(name="Sales", slug="sales")
     queues = [queue, other_queue, third]
     agents = {
         q.pk: [
@@ -148,7 +152,7 @@ def history(queue, other_queue, acme):
         ]
         for q in queues
     }
-    orgs = [acme, *(Organization.objects.create(name=n, slug=n) for n in ("b", "c"))]
+    orgs = [acme, *(OrganizationFactory(name=n, slug=n) for n in ("b", "c"))]
     people = [make_customer() for _ in range(6)]
     tickets = []
     for n in range(240):
