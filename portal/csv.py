@@ -7,7 +7,8 @@ in an export would leak or run something on the operator's machine. Following OW
 ("CSV injection"), such text cells get a leading single quote, which the applications
 show as text. Numbers stay numbers.
 
-Every CSV we write goes through ``writer`` (or ``safe_cell``); Wagtail's spreadsheet
+Every CSV we write goes through ``writer`` (or ``safe_cell``), every XLSX we write
+through ``portal.xlsx`` (same rule, ``is_formula_text``); Wagtail's spreadsheet
 exports (our KB reports and Wagtail's own: search terms, form submissions, site
 history…) are covered by ``neutralise_spreadsheet_exports``, applied at start-up.
 """
@@ -17,10 +18,16 @@ import csv
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def is_formula_text(value) -> bool:
+    """Whether a spreadsheet would run ``value`` as a formula if it were written as
+    typed: the one rule for CSV here and for XLSX (``portal.xlsx``)."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
 def safe_cell(value):
     """``value`` as a CSV cell: text that a spreadsheet would run as a formula is
     prefixed with ``'``; anything else (numbers, dates, ordinary text) is unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if is_formula_text(value):
         return "'" + value
     return value
 

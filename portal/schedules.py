@@ -43,6 +43,11 @@ SCHEDULES: list[ScheduledJob] = [
         "tickets-daily-stats", "tickets.tasks.update_daily_stats", cron="5 * * * *"
     ),
     ScheduledJob(
+        "tickets-weekly-report",
+        "tickets.desk.weekly_report.send_weekly_reports",
+        cron="0 7 * * 1",  # Mondays 07:00: last week's report to subscribed supervisors
+    ),
+    ScheduledJob(
         "tickets-purge-old-events", "tickets.tasks.purge_old_events", cron="50 3 * * *"
     ),
     ScheduledJob("backup-daily", "portal.backup.scheduled_backup", cron="15 2 * * *"),

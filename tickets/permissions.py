@@ -854,6 +854,13 @@ def name_shown_to(viewer, person) -> str:
     return person.display_name or person.get_full_name() or person.get_short_name()
 
 
+def may_subscribe_to_reports(user) -> bool:
+    """Whether ``user`` may choose, and does receive, the weekly report by email:
+    supervisors and administrators, who oversee the whole helpdesk. Agents read the
+    reports page (their queues' figures) when they want them."""
+    return is_supervisor(user)
+
+
 __all__ = [
     "ACTIONS",
     "CUSTOMER_EVENT_KINDS",
@@ -877,6 +884,7 @@ __all__ = [
     "is_viewer",
     "may_create_on_behalf",
     "may_file",
+    "may_subscribe_to_reports",
     "name_shown_to",
     "parties",
     "prefetch_permissions",

@@ -109,10 +109,25 @@ def render_email(kind: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A small text file sent with an email (a report's CSV). Stored in the row with
+    the context, as it was when the email was written, so a retry sends the same."""
+
+    filename: str
+    content: str
+    mimetype: str = "text/plain"
+
+
+#: Where a row's context keeps its attachments; never passed to the templates.
+ATTACHMENTS_KEY = "_attachments"
+
+
 @dataclass
 class Outgoing:
     """One email: a user (or an ``Address``), a kind, plain-data context and its
-    idempotency key. ``dispatch.write_notifications`` stores a list of them."""
+    idempotency key, optionally text attachments. ``dispatch.write_notifications``
+    stores a list of them."""
 
     kind: str
     recipient: object
@@ -120,6 +135,19 @@ class Outgoing:
     idempotency_key: str
     actor: object = None
     preference: Preference = None
+    attachments: tuple[EmailAttachment, ...] = ()
+
+
+def _with_attachments(context: dict, attachments) -> dict:
+    if not attachments:
+        return context
+    return {
+        **context,
+        ATTACHMENTS_KEY: [
+            {"filename": a.filename, "content": a.content, "mimetype": a.mimetype}
+            for a in attachments
+        ],
+    }
 
 
 def skip_reason(recipient, *, actor_id=None, preference: Preference = None):
@@ -210,7 +238,9 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
                 recipient_id=recipient if is_id else recipient.pk,
                 to_email="" if is_id else recipient.email,
                 locale=recipient.locale if is_address else "",
-                context=_plain(message.context, recipient),
+                context=_with_attachments(
+                    _plain(message.context, recipient), message.attachments
+                ),
                 actor_id=actor_id,
                 preference=preference if isinstance(preference, str) else "",
             )
@@ -232,9 +262,11 @@ def _recipient(row: SentNotification):
 def _send(row: SentNotification, recipient) -> str:
     """Render and send one email; returns its subject."""
     is_user = not isinstance(recipient, Address)
+    context = dict(row.context)
+    attachments = context.pop(ATTACHMENTS_KEY, [])
     with translation.override(recipient_language(recipient, row.locale)):
         subject, text, html = render_email(
-            row.kind, {"recipient": recipient if is_user else None, **row.context}
+            row.kind, {"recipient": recipient if is_user else None, **context}
         )
     headers = {}
     reference = row.context.get("reference")
@@ -245,6 +277,10 @@ def _send(row: SentNotification, recipient) -> str:
         subject=subject, body=text, to=[recipient.email], headers=headers
     )
     email.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        email.attach(
+            attachment["filename"], attachment["content"], attachment["mimetype"]
+        )
     email.send()
     return subject
 

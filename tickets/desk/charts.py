@@ -68,8 +68,11 @@ def _axes(top: float, unit: str = "") -> str:
     return "".join(parts)
 
 
-def line_chart(title, caption, labels, series, *, label_header=None) -> Chart:
-    """Lines over ``labels`` (e.g. days); ``series`` is ``[(name, values), …]``."""
+def line_chart(
+    title, caption, labels, series, *, label_header=None, label_every=7
+) -> Chart:
+    """Lines over ``labels`` (e.g. days); ``series`` is ``[(name, values), …]``. The
+    axis names the first, the last and every ``label_every``-th label."""
     rows = [
         (label, [values[i] for _, values in series]) for i, label in enumerate(labels)
     ]
@@ -90,7 +93,7 @@ def line_chart(title, caption, labels, series, *, label_header=None) -> Chart:
             f"</polyline>"
         )
     for i, label in enumerate(labels):
-        if i in (0, len(labels) - 1) or i % 7 == 0:
+        if i in (0, len(labels) - 1) or i % label_every == 0:
             body.append(
                 f'<text x="{PAD_LEFT + i * step:.1f}" y="{HEIGHT - 8}" font-size="11" '
                 f'text-anchor="middle" fill="currentColor">{escape(label)}</text>'

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "helpdesk"
 
@@ -24,4 +24,9 @@ urlpatterns = [
     path("organizations/", views.organizations_view, name="organizations"),
     path("organizations/<slug:slug>/", views.organization_view, name="organization"),
     path("reports/", views.reports_view, name="reports"),
+    path(
+        "reports/weekly-email/",
+        report_views.weekly_email_view,
+        name="reports_weekly_email",
+    ),
 ]

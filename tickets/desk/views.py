@@ -34,7 +34,7 @@ from ..models import OPEN_STATUSES
 from ..pagination import CappedPaginator
 from ..uploads import encrypts_uploads
 from . import bulk as bulk_actions
-from . import forms, inbox, reports, workspace
+from . import exports, forms, inbox, report_views, reports, trend, workspace
 from .access import is_desk_user, may_act, my_queues
 
 COLUMNS = [
@@ -506,8 +506,9 @@ def organization_view(request, slug):
 def reports_view(request):
     form = forms.ReportForm(request.GET or None)
     valid = not form.is_bound or form.is_valid()
-    as_csv = request.GET.get("format") == "csv"
-    if as_csv and not valid:
+    export_format = request.GET.get("format")
+    as_file = export_format in exports.FORMATS
+    if as_file and not valid:
         return HttpResponse(
             forms.error_text(form),
             status=400,
@@ -518,16 +519,12 @@ def reports_view(request):
     period = data.get("period") or None
     start, end = form.dates() if data else reports.date_range(None, None)
     rows = reports.report_rows(request.user, dimension, start, end, period=period)
-    if as_csv:
-        response = HttpResponse(
-            reports.to_csv(rows, dimension), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="helpdesk-{dimension}-{start}-{end}.csv"'
-        )
-        return response
+    if as_file:
+        return exports.download(rows, dimension, start, end, export_format)
     params = request.GET.copy()
     params["format"] = "csv"
+    xlsx_params = request.GET.copy()
+    xlsx_params["format"] = "xlsx"
     return render(
         request,
         "tickets/desk/reports.html",
@@ -540,6 +537,9 @@ def reports_view(request):
             "period": period,
             "headers": reports.headers(dimension),
             "csv_url": "?" + params.urlencode(),
+            "xlsx_url": "?" + xlsx_params.urlencode(),
+            "trend_charts": trend.trend_charts(request.user, today=end),
+            "weekly_email": report_views.weekly_email_context(request),
         },
         status=200 if valid else 400,
     )

@@ -14,6 +14,7 @@ from .choices import (
 )
 from .deflection import DeflectionEvent, DeflectionOutcome
 from .queues import CannedResponse, Queue, SLAPolicy
+from .reporting import ReportSubscription
 from .stats import DailyStats, StatsSlice
 from .tickets import (
     TaggedTicket,
@@ -38,6 +39,7 @@ __all__ = [
     "EventKind",
     "Priority",
     "Queue",
+    "ReportSubscription",
     "SLAPolicy",
     "StatsSlice",
     "Source",
