@@ -155,15 +155,18 @@ def test_the_trend_follows_the_report_end_date(client, agent, history):
 def test_the_page_costs_the_same_queries_with_more_tickets(
     client, supervisor, queue, alice, django_assert_max_num_queries
 ):
+    """24 on PostgreSQL: the report, one per trend month (report_rows' total, until
+    the roll-ups make it one), one for "resolved", the weekly-email choice, and
+    Wagtail's own."""
     client.force_login(supervisor)
     params = {"start": "2025-03-01", "end": "2025-03-10"}
     client.get("/admin/helpdesk/reports/", params)  # warm caches (site, session)
-    with django_assert_max_num_queries(40) as few:
+    with django_assert_max_num_queries(25) as few:
         client.get("/admin/helpdesk/reports/", params)
     for months_back in range(12):
         start = at(2025, 3, 5) - timedelta(days=30 * months_back)
         make(alice, queue, created=start, hours_to_reply=1, hours_to_resolve=30)
         make(alice, queue, created=start + timedelta(days=1))
-    with django_assert_max_num_queries(40) as many:
+    with django_assert_max_num_queries(25) as many:
         client.get("/admin/helpdesk/reports/", params)
     assert len(many.captured_queries) == len(few.captured_queries)
