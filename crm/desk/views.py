@@ -135,7 +135,13 @@ def task_create_view(request):
     user = request.user
     if not permissions.may_write(user):
         return _forbidden(request, _("Read-only accounts cannot create tasks."))
-    form = forms.TaskForm(request.POST or None, user=user)
+    # ``?ticket=HD-…`` / ``?organization=slug`` / ``?contact=email`` prefill the links
+    initial = {
+        name: request.GET.get(name, "")[:200]
+        for name in ("organization", "contact", "ticket")
+        if request.GET.get(name)
+    }
+    form = forms.TaskForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

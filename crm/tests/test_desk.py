@@ -348,3 +348,14 @@ def test_desk_search_finds_organizations_and_contacts(
         )
     staff = client.get("/admin/helpdesk/organizations/", {"q": "agent@example.com"})
     assert list(staff.context["contacts"]) == []
+
+
+def test_new_task_form_is_prefilled_and_closed_to_viewers(
+    client, scene, agent, viewer, ticket
+):
+    client.force_login(agent)
+    response = client.get(f"{TASKS}new/", {"ticket": ticket.reference})
+    assert response.status_code == 200
+    assert response.context["form"]["ticket"].value() == ticket.reference
+    client.force_login(viewer)
+    assert client.get(f"{TASKS}new/").status_code == 403
