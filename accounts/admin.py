@@ -79,8 +79,9 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "ticket_sharing"]
-    search_fields = ["name", "slug"]
+    search_fields = ["name", "slug", "website", "industry"]
     prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["account_manager"]
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):

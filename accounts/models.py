@@ -81,6 +81,10 @@ class User(AbstractUser):
     approved_at = models.DateTimeField(
         _("approved or rejected at"), null=True, blank=True
     )
+    # What the desk's contact list shows about a customer (issue 21's CRM).
+    job_title = models.CharField(_("job title"), max_length=150, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=50, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -145,6 +149,21 @@ class Organization(models.Model):
         help_text=_(
             "Mirrors the membership; object permissions for sharing are granted to it."
         ),
+    )
+    # The customer record the desk's Organization 360 shows and edits.
+    website = models.URLField(_("website"), max_length=300, blank=True, default="")
+    industry = models.CharField(_("industry"), max_length=100, blank=True, default="")
+    address = models.TextField(_("address"), blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=50, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_organizations",
+        help_text=_("The staff member who looks after this customer."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

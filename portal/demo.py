@@ -13,7 +13,15 @@ from importlib import import_module
 
 from django.utils.module_loading import module_has_submodule
 
-DEMO_STEPS = ["portal", "accounts", "tickets", "email_channel", "kb", "graphql_api"]
+DEMO_STEPS = [
+    "portal",
+    "accounts",
+    "tickets",
+    "crm",
+    "email_channel",
+    "kb",
+    "graphql_api",
+]
 
 
 @dataclass

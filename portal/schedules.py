@@ -36,6 +36,7 @@ SCHEDULES: list[ScheduledJob] = [
     ScheduledJob("email-fetch", "email_channel.tasks.fetch_email", minutes=1),
     ScheduledJob("kb-flush-counters", "kb.tasks.flush_counters", minutes=1),
     ScheduledJob("tickets-sla-scan", "tickets.tasks.scan_sla", minutes=5),
+    ScheduledJob("crm-task-reminders", "crm.tasks.send_task_reminders", minutes=5),
     ScheduledJob(
         "tickets-auto-close", "tickets.tasks.auto_close_resolved", cron="25 * * * *"
     ),

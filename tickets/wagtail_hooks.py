@@ -1,6 +1,11 @@
 """The agent desk's place in the Wagtail admin: URLs under ``/admin/helpdesk/``, the
 Helpdesk menu (agents, supervisors, viewers, administrators), the dashboard panels and
-the canned-response snippets."""
+the canned-response snippets.
+
+Apps above tickets (crm) extend the desk without tickets importing them: their
+``register_helpdesk_urls`` hooks return URL patterns mounted in the ``helpdesk``
+namespace (before the desk's own, so that they may take over a path), and their
+``register_helpdesk_menu_item`` hooks add items to the Helpdesk menu."""
 
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +22,13 @@ from .models import CannedResponse
 
 @hooks.register("register_admin_urls")
 def register_helpdesk_urls():
-    return [path("helpdesk/", include(desk_urls, namespace="helpdesk"))]
+    extra = [
+        pattern
+        for register in hooks.get_hooks("register_helpdesk_urls")
+        for pattern in register()
+    ]
+    patterns = (extra + desk_urls.urlpatterns, desk_urls.app_name)
+    return [path("helpdesk/", include(patterns, namespace="helpdesk"))]
 
 
 class DeskMenuItem(MenuItem):
@@ -71,7 +82,8 @@ def register_helpdesk_menu():
                 icon_name="comment",
                 order=400,
             ),
-        ]
+        ],
+        register_hook_name="register_helpdesk_menu_item",
     )
     return SubmenuMenuItem(_("Helpdesk"), menu, icon_name="help", order=150)
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "kb",
     "tickets",
+    "crm",
     "email_channel",
     "webhooks",
     "graphql_api",

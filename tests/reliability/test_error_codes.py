@@ -13,7 +13,15 @@ from pathlib import Path
 from portal.domain_errors import INVALID_INPUT, INVALID_STATE, DomainCode, DomainError
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("accounts", "email_channel", "graphql_api", "kb", "portal", "tickets")
+PACKAGES = (
+    "accounts",
+    "crm",
+    "email_channel",
+    "graphql_api",
+    "kb",
+    "portal",
+    "tickets",
+)
 # code = "X", code="X", X = "X" (the constants of graphql_api.validation)
 EMITTED = re.compile(r'\bcode\s*=\s*"([A-Z][A-Z_]+)"|^([A-Z][A-Z_]+) = "\2"', re.M)
 
@@ -81,6 +89,7 @@ def test_each_domain_has_its_enum():
         "tickets.errors.TicketErrorCode",
         "accounts.errors.AccountErrorCode",
         "kb.errors.KbErrorCode",
+        "crm.errors.CrmErrorCode",
     }
 
 

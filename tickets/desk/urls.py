@@ -22,7 +22,8 @@ urlpatterns = [
         name="organization_suggestions",
     ),
     path("organizations/", views.organizations_view, name="organizations"),
-    path("organizations/<slug:slug>/", views.organization_view, name="organization"),
+    # ``organizations/<slug>/`` (``helpdesk:organization``), the Organization 360, is
+    # crm's (crm.desk.urls, through the ``register_helpdesk_urls`` hook).
     path("reports/", views.reports_view, name="reports"),
     path(
         "reports/weekly-email/",

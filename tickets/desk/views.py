@@ -15,10 +15,9 @@ import functools
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -464,38 +463,55 @@ def _organization_numbers(user):
     return {row["organization"]: row for row in rows}
 
 
+CONTACT_RESULTS = 50
+
+
+def _matching_contacts(text: str):
+    """Customers (no staff role) whose name, email, job title or phone contains
+    ``text``, with their organizations, for the organizations page's search."""
+    from accounts import roles
+
+    staff = get_user_model().objects.filter(
+        Q(groups__name__in=roles.STAFF_ROLES) | Q(is_superuser=True)
+    )
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(display_name__icontains=text)
+            | Q(first_name__icontains=text)
+            | Q(last_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(job_title__icontains=text)
+            | Q(phone__icontains=text)
+        )
+        .exclude(pk__in=staff.values("pk"))
+        .prefetch_related("memberships__organization")
+        .order_by("email")[:CONTACT_RESULTS]
+    )
+
+
 @desk_view
 def organizations_view(request):
+    """Every organization with its numbers; ``?q=`` searches organizations (name,
+    slug, website, industry) and contacts (name, email, job title, phone)."""
+    text = request.GET.get("q", "").strip()[:100]
     numbers = _organization_numbers(request.user)
     organizations = Organization.objects.annotate(
         member_count=Count("memberships")
     ).order_by("name")
+    if text:
+        organizations = organizations.filter(
+            Q(name__icontains=text)
+            | Q(slug__icontains=text)
+            | Q(website__icontains=text)
+            | Q(industry__icontains=text)
+        )
     rows = [(org, numbers.get(org.pk, {})) for org in organizations]
-    return render(request, "tickets/desk/organizations.html", {"rows": rows})
-
-
-@desk_view
-def organization_view(request, slug):
-    organization = get_object_or_404(Organization, slug=slug)
-    tickets = (
-        permissions.visible_tickets(request.user)
-        .filter(organization=organization)
-        .select_related("requester", "assignee", "queue")
-        .order_by("-created_at")
-    )
-    page = Paginator(tickets, 50).get_page(request.GET.get("page"))
-    numbers = _organization_numbers(request.user).get(organization.pk, {})
+    contacts = _matching_contacts(text) if text else []
     return render(
         request,
-        "tickets/desk/organization.html",
-        {
-            "organization": organization,
-            "memberships": organization.memberships.select_related("user").order_by(
-                "user__email"
-            ),
-            "page": page,
-            "numbers": numbers,
-        },
+        "tickets/desk/organizations.html",
+        {"rows": rows, "q": text, "contacts": contacts},
     )
 
 

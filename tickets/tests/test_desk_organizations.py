@@ -58,7 +58,9 @@ def test_organization_pages_query_count_is_constant(
     org = OrganizationFactory(slug="big")
     TicketFactory(requester=make_customer(org), queue=queue, organization=org)
     client.get(LIST)
-    with django_assert_max_num_queries(25) as few:
+    # the detail page is crm's Organization 360 (details, open tickets, CSAT and SLA,
+    # the three-source timeline, the forms): more queries, still constant
+    with django_assert_max_num_queries(40) as few:
         client.get(LIST)
         client.get(f"{LIST}big/")
     for _ in range(8):
@@ -69,7 +71,7 @@ def test_organization_pages_query_count_is_constant(
         TicketFactory(requester=member, queue=queue)
     for member in org.memberships.all():
         TicketFactory(requester=member.user, queue=queue, organization=org)
-    with django_assert_max_num_queries(25) as many:
+    with django_assert_max_num_queries(40) as many:
         response = client.get(LIST)
         detail = client.get(f"{LIST}big/")
     assert len(response.context["rows"]) == 9

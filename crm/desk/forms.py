@@ -1,0 +1,214 @@
+"""Forms of the CRM desk pages. They parse input (a slug, an email, a reference
+become objects); the services validate and act."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+
+from .. import permissions
+from ..models import InteractionKind, TaskStatus
+
+MAX_ID = 2**63 - 1
+DATETIME_WIDGET = forms.DateTimeInput(
+    attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+)
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+class _Links(forms.Form):
+    """Optional links by their visible handles: organization slug, contact email,
+    ticket reference. Unknown ones are form errors; whether the user may link them is
+    the service's question."""
+
+    organization = forms.CharField(
+        label=_("Organization (slug)"), required=False, max_length=100
+    )
+    contact = forms.EmailField(label=_("Contact (email)"), required=False)
+    ticket = forms.CharField(label=_("Ticket reference"), required=False, max_length=20)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_organization(self):
+        slug = self.cleaned_data["organization"].strip()
+        if not slug:
+            return None
+        found = Organization.objects.filter(slug=slug).first()
+        if found is None:
+            raise forms.ValidationError(_("No such organization."))
+        return found
+
+    def clean_contact(self):
+        email = self.cleaned_data["contact"].strip()
+        if not email:
+            return None
+        found = (
+            permissions.reachable_contacts(self.user)
+            .filter(email__iexact=email)
+            .first()
+        )
+        if found is None:
+            raise forms.ValidationError(_("No such contact."))
+        return found
+
+    def clean_ticket(self):
+        from tickets.exceptions import TicketNotFound
+        from tickets.permissions import get_ticket_for
+
+        reference = self.cleaned_data["ticket"].strip()
+        if not reference:
+            return None
+        try:
+            return get_ticket_for(self.user, reference)
+        except TicketNotFound:
+            raise forms.ValidationError(_("No such ticket.")) from None
+
+
+class TaskForm(_Links):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=get_user_model().objects.none()
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=TaskStatus.choices, initial=TaskStatus.TODO
+    )
+
+    field_order = [
+        "title",
+        "due_at",
+        "assignee",
+        "status",
+        "notes",
+        "organization",
+        "contact",
+        "ticket",
+    ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["assignee"].queryset = permissions.assignable_staff()
+        if not self.is_bound and "assignee" not in self.initial:
+            self.initial["assignee"] = user.pk
+
+
+class TaskEditForm(forms.Form):
+    """What may change on an existing task (its links stay)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=get_user_model().objects.none()
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=TaskStatus.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = permissions.assignable_staff()
+
+
+class InteractionForm(_Links):
+    kind = forms.ChoiceField(label=_("Kind"), choices=InteractionKind.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    happened_at = forms.DateTimeField(
+        label=_("When"), required=False, widget=DATETIME_WIDGET
+    )
+
+    field_order = ["kind", "subject", "happened_at", "summary", "contact", "ticket"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["organization"]  # logged on the organization page it is about
+
+
+class OrganizationDetailsForm(forms.Form):
+    website = forms.CharField(label=_("Website"), required=False, max_length=300)
+    industry = forms.CharField(label=_("Industry"), required=False, max_length=100)
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=50)
+    address = forms.CharField(
+        label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    account_manager = forms.ModelChoiceField(
+        label=_("Account manager"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args, may_choose_manager: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_choose_manager:
+            self.fields["account_manager"].queryset = permissions.assignable_staff()
+        else:
+            del self.fields["account_manager"]
+
+
+SCOPES = [("mine", _("Mine")), ("all", _("All I may see"))]
+
+
+class TaskFilterForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Show"), choices=SCOPES, required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("Open")), *TaskStatus.choices, ("any", _("Any"))],
+        required=False,
+    )
+
+
+class BulkCompleteForm(forms.Form):
+    tasks = forms.TypedMultipleChoiceField(coerce=int, required=True, label=_("Tasks"))
+
+    def clean_tasks(self):
+        return self.cleaned_data["tasks"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # any id is a choice: whether the user may change it is the service's question
+        values = self.data.getlist("tasks") if hasattr(self.data, "getlist") else []
+        self.fields["tasks"].choices = [
+            (v, v) for v in values if str(v).isdigit() and 0 < int(v) <= MAX_ID
+        ]
+
+
+TIMELINE_KINDS = [
+    ("tickets", _("Tickets")),
+    ("interactions", _("Interactions")),
+    ("tasks", _("Tasks")),
+]
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label=_("Show"),
+        choices=TIMELINE_KINDS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
+    end = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value and not 1970 <= value.year <= 2999:
+                self.add_error(name, _("Choose a date between 1970 and 2999."))
+        return data

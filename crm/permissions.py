@@ -1,0 +1,255 @@
+"""The one CRM permission policy: who sees and changes interactions, tasks and an
+organization's customer record. Every surface (the desk, GraphQL, jobs) asks these
+functions; nothing else decides access.
+
+* Customers (anyone outside the support team) see nothing: every CRM surface is a 404.
+* Supervisors and administrators see and change everything.
+* Viewers see everything and change nothing (read only).
+* Agents see the interactions and tasks about organizations whose tickets they work
+  (organizations with a ticket they may see, ``tickets.permissions.visible_tickets``,
+  which follows their queues), about those organizations' contacts or about a ticket
+  they may see, plus what they logged, created or were assigned. They change (and
+  create) what they see.
+
+Something the user may not see looks like something missing: ``why_not_*`` answers
+``NOT_FOUND`` and the services raise the ``*NotFound`` errors (404).
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from accounts.models import Membership, Organization
+from tickets import permissions as ticket_permissions
+
+from .models import Interaction, Task
+
+NOT_FOUND = ticket_permissions.NOT_FOUND
+FORBIDDEN = ticket_permissions.FORBIDDEN
+
+
+def is_crm_user(user) -> bool:
+    """The support team (agents, supervisors, viewers, administrators) — the desk's
+    users; everyone else has no CRM at all."""
+    return ticket_permissions.is_support_team(user)
+
+
+def sees_all(user) -> bool:
+    return ticket_permissions.sees_all(user)
+
+
+def is_read_only(user) -> bool:
+    """Viewers look and never change (unless they are also supervisors), as on the
+    desk (``tickets.desk.access.may_act``)."""
+    return ticket_permissions.is_viewer(user) and not ticket_permissions.is_supervisor(
+        user
+    )
+
+
+def may_write(user) -> bool:
+    """Whether ``user`` may log interactions and create or change tasks at all."""
+    return is_crm_user(user) and not is_read_only(user)
+
+
+def is_staff(user) -> bool:
+    """Staff by role (``accounts.roles``): who may be a task's assignee or an
+    interaction's author, and who is never a contact."""
+    return roles.is_staff_member(user)
+
+
+# --- what an agent works ------------------------------------------------------------
+
+
+def worked_organization_ids(user) -> list[int]:
+    """Ids of the organizations with a ticket ``user`` may see (one query, cached on
+    the user for the request)."""
+    cached = getattr(user, "_crm_worked_org_ids", None)
+    if cached is None:
+        visible = ticket_permissions.visible_tickets(user).filter(
+            organization_id=OuterRef("pk")
+        )
+        cached = list(
+            Organization.objects.filter(Exists(visible))
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        user._crm_worked_org_ids = cached
+    return cached
+
+
+def works_organization(user, organization) -> bool:
+    if organization is None:
+        return False
+    return sees_all(user) or organization.pk in worked_organization_ids(user)
+
+
+def _contact_in(org_ids) -> Q:
+    members = Membership.objects.filter(
+        user_id=OuterRef("contact_id"), organization_id__in=org_ids
+    )
+    return Q(Exists(members))
+
+
+def _agent_scope(user) -> Q:
+    """Rows about what ``user`` works: their organizations, those organizations'
+    contacts, or a ticket they may see."""
+    org_ids = worked_organization_ids(user)
+    visible_ticket_ids = ticket_permissions.visible_tickets(user).values("pk")
+    return (
+        Q(organization_id__in=org_ids)
+        | (Q(contact__isnull=False) & _contact_in(org_ids))
+        | Q(ticket_id__in=visible_ticket_ids)
+    )
+
+
+# --- querysets ------------------------------------------------------------------------
+
+
+def visible_interactions(user, queryset: QuerySet | None = None) -> QuerySet:
+    qs = Interaction.objects.all() if queryset is None else queryset
+    if not is_crm_user(user):
+        return qs.none()
+    if sees_all(user):
+        return qs
+    return qs.filter(_agent_scope(user) | Q(author_id=user.pk))
+
+
+def visible_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
+    qs = Task.objects.all() if queryset is None else queryset
+    if not is_crm_user(user):
+        return qs.none()
+    if sees_all(user):
+        return qs
+    return qs.filter(
+        _agent_scope(user) | Q(assignee_id=user.pk) | Q(created_by_id=user.pk)
+    )
+
+
+def changeable_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The tasks ``user`` may change: those they see, unless they are read only."""
+    qs = Task.objects.all() if queryset is None else queryset
+    if not may_write(user):
+        return qs.none()
+    return visible_tasks(user, qs)
+
+
+def assignable_staff(user=None) -> QuerySet:
+    """Who a task may be given to: active staff who work tickets (agents, supervisors,
+    administrators), by name — the people ``tickets.permissions.assignable_agents``
+    draws from, without a queue."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(groups__name__in=[roles.AGENTS, roles.SUPERVISORS]) | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def reachable_contacts(user) -> QuerySet:
+    """The customers ``user`` may log an interaction with or link a task to: for
+    supervisors and viewers every active non-staff account, for agents the members of
+    the organizations they work."""
+    User = get_user_model()  # noqa: N806
+    staff = User.objects.filter(
+        Q(groups__name__in=roles.STAFF_ROLES) | Q(is_superuser=True)
+    ).values("pk")
+    qs = User.objects.filter(is_active=True).exclude(pk__in=staff)
+    if not is_crm_user(user):
+        return qs.none()
+    if sees_all(user):
+        return qs
+    members = Membership.objects.filter(
+        user_id=OuterRef("pk"), organization_id__in=worked_organization_ids(user)
+    )
+    return qs.filter(Exists(members))
+
+
+# --- decisions ----------------------------------------------------------------------
+
+
+def _sees_row(user, row, visible) -> bool:
+    if not is_crm_user(user):
+        return False
+    if sees_all(user):
+        return True
+    return visible(user).filter(pk=row.pk).exists()
+
+
+def may_view_task(user, task: Task) -> bool:
+    if is_crm_user(user) and user.pk in (task.assignee_id, task.created_by_id):
+        return True
+    return _sees_row(user, task, visible_tasks)
+
+
+def may_view_interaction(user, interaction: Interaction) -> bool:
+    if is_crm_user(user) and interaction.author_id == user.pk:
+        return True
+    return _sees_row(user, interaction, visible_interactions)
+
+
+def why_not_change_task(user, task: Task) -> tuple[str, str] | None:
+    """None when ``user`` may change ``task``; ``(NOT_FOUND, …)`` when they may not
+    even see it, ``(FORBIDDEN, …)`` when they see it read only."""
+    if not may_view_task(user, task):
+        return NOT_FOUND, _("No such task.")
+    if not may_write(user):
+        return FORBIDDEN, _("Read-only accounts cannot change tasks.")
+    return None
+
+
+def may_change_task(user, task: Task) -> bool:
+    return why_not_change_task(user, task) is None
+
+
+def why_not_link(user, *, organization=None, contact=None) -> tuple[str, str] | None:
+    """None when ``user`` may log or plan something about ``organization`` and
+    ``contact`` (each optional): writers only, agents only about the organizations
+    they work and their contacts. Organizations are listed to the whole desk, so an
+    organization outside the agent's scope is FORBIDDEN; a contact outside it is
+    NOT_FOUND (people are not listed)."""
+    if not may_write(user):
+        return FORBIDDEN, _("Read-only accounts cannot change customer records.")
+    if organization is not None and not works_organization(user, organization):
+        return FORBIDDEN, _("You do not work with this organization's tickets.")
+    if (
+        contact is not None
+        and not reachable_contacts(user).filter(pk=contact.pk).exists()
+    ):
+        return NOT_FOUND, _("No such contact.")
+    return None
+
+
+def may_edit_organization(user, organization) -> bool:
+    """Supervisors, administrators and the organization's account manager (unless read
+    only) edit its customer record."""
+    if not may_write(user):
+        return False
+    return ticket_permissions.is_supervisor(user) or (
+        organization.account_manager_id is not None
+        and organization.account_manager_id == user.pk
+    )
+
+
+__all__ = [
+    "assignable_staff",
+    "changeable_tasks",
+    "is_crm_user",
+    "is_read_only",
+    "may_change_task",
+    "may_edit_organization",
+    "may_view_interaction",
+    "may_view_task",
+    "may_write",
+    "reachable_contacts",
+    "sees_all",
+    "visible_interactions",
+    "visible_tasks",
+    "why_not_change_task",
+    "why_not_link",
+    "worked_organization_ids",
+    "works_organization",
+]
