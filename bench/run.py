@@ -63,6 +63,19 @@ DATASETS = {
         "duration": 30,
         "warmup": 5,
     },
+    # Growth (issue 24): four times the full set; `make bench-xl`, not in CI.
+    "xl": {
+        "generate": {
+            "articles": 1500,
+            "tickets": 1000000,
+            "organizations": 4000,
+            "customers": 40000,
+            "agents": 50,
+            "queues": 5,
+        },
+        "duration": 30,
+        "warmup": 5,
+    },
 }
 READ_CONCURRENCY = 4
 PROBE_REPEATS = 10
@@ -274,12 +287,22 @@ def machine_info(env: dict) -> dict:
 # --- processes --------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
-    log(f"starting gunicorn with {workers} workers on port {port}")
+def start_gunicorn(
+    env: dict,
+    port: int,
+    workers: int,
+    *,
+    gunicorn: str = GUNICORN,
+    app: str = "portal.wsgi",
+    cwd: Path = ROOT,
+) -> subprocess.Popen:
+    """gunicorn with the benchmark's settings; ``gunicorn``, ``app`` and ``cwd`` let
+    bench/peer.py serve another project (django-helpdesk) exactly the same way."""
+    log(f"starting gunicorn ({app}) with {workers} workers on port {port}")
     return subprocess.Popen(
         [
-            GUNICORN,
-            "portal.wsgi",
+            gunicorn,
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -293,7 +316,7 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         start_new_session=True,
     )
