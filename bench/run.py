@@ -389,8 +389,9 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Http:
-    def __init__(self, base: str):
+    def __init__(self, base: str, timeout: float = 30):
         self.base = base
+        self.timeout = timeout
         self.opener = urllib.request.build_opener(NoRedirect)
 
     def request(self, scenario: dict) -> tuple[int, dict, bytes]:
@@ -402,7 +403,7 @@ class Http:
             headers=scenario.get("headers", {}),
         )
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
@@ -543,7 +544,7 @@ def run_wrk(wrk: str, base: str, scenario: dict, seconds: int, workdir: Path) ->
             f"-c{concurrency}",
             f"-d{seconds}s",
             "--timeout",
-            "10s",
+            f"{scenario.get('timeout_s', 10)}s",
             "-s",
             str(BENCH / "lua" / "scenario.lua"),
             base + scenario["path"],
