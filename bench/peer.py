@@ -367,17 +367,48 @@ def filed_rows(side_name: str) -> int:
         ).fetchone()[0]
 
 
-def measure(wrk, base, side, name, duration, warmup, workdir) -> dict:
+def cpu_ticks(server) -> int:
+    total = 0
+    for pid in harness.descendants(server.pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def settle(server, timeout: float = WRK_TIMEOUT_S) -> float:
+    """Waits until the server's workers are idle. wrk stops counting at the end of a
+    run, but gunicorn finishes the requests it had accepted: a page that takes
+    seconds would keep every worker busy into the next run (the first run of this
+    benchmark measured the peer at 0 requests/s that way). Idle: under 2 ticks of
+    CPU in half a second. Returns the seconds waited."""
+    started = time.monotonic()
+    before = cpu_ticks(server)
+    while time.monotonic() - started < timeout:
+        time.sleep(0.5)
+        now = cpu_ticks(server)
+        if now - before < 2:
+            break
+        before = now
+    return round(time.monotonic() - started, 1)
+
+
+def measure(wrk, base, side, name, duration, warmup, workdir, server) -> dict:
     spec = {**side, "name": name, "timeout_s": WRK_TIMEOUT_S}
     harness.run_wrk(wrk, base, spec, warmup, workdir)
+    settled_before = settle(server)
     filing = side.get("method") == "POST" and side["path"] != "/graphql/"
     side_name = name.rsplit("-", 1)[-1]
     rows_before = filed_rows(side_name) if filing else None
     load_before = os.getloadavg()[0]
     raw = harness.run_wrk(wrk, base, spec, duration, workdir)
+    settled_after = settle(server)
     concurrency = side.get("concurrency", harness.READ_CONCURRENCY)
     result = harness.summarize(name, raw, side["info"], concurrency)
     result["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    result["settle_s"] = [settled_before, settled_after]
     if filing:
         result["rows_created"] = filed_rows(side_name) - rows_before
     return result
@@ -571,6 +602,7 @@ def main(argv=None) -> int:
                         args.duration,
                         args.warmup,
                         workdir,
+                        servers[side],
                     )
                     runs[pair["name"], side].append(result)
                     log(
