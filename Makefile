@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_WORKERS ?= 2
 
-.PHONY: install install-dev oidc-provider axe-core run test test-fast test-postgres lint contracts format migrate demo bench bench-full bench-live fuzz clean messages compilemessages
+.PHONY: install install-dev oidc-provider axe-core run test test-fast test-postgres lint contracts format migrate demo bench bench-full bench-xl bench-peer bench-live fuzz clean messages compilemessages
 
 install: $(STAMP)
 
@@ -81,6 +81,15 @@ bench: install-dev
 
 bench-full: install-dev
 	$(BIN)/python bench/run.py --dataset full
+
+# Growth: 1M tickets (bench/run.py --dataset xl); not in CI.
+bench-xl: install-dev
+	$(BIN)/python bench/run.py --dataset xl
+
+# Side by side with django-helpdesk (latest from PyPI, in its own environment
+# bench/.peer/venv; bench/README.md): bench/results/peer.{json,md}.
+bench-peer: install-dev
+	$(BIN)/python bench/peer.py $(BENCH_PEER_ARGS)
 
 # One uvicorn process, 1,000 idle server-sent events subscribers, 100 events/s
 # (bench/README.md, "Live updates"): bench/results/live.{json,md}.

@@ -42,19 +42,52 @@ def token_for(user: User, scopes: str) -> str:
     return create_token(user, name="benchmark", scopes=scopes, expires_days=1).secret
 
 
-def article_path() -> str:
+def first_public_article():
     try:
         article_model = apps.get_model("kb", "ArticlePage")
     except LookupError:
-        return "/kb/no-articles-yet/"
-    article = (
+        return None
+    return (
         article_model.objects.live()
         .public()
         .filter(audience="public")
         .order_by("path")
         .first()
     )
+
+
+def article_path() -> str:
+    article = first_public_article()
     return article.url if article else "/kb/no-articles-yet/"
+
+
+def article_title() -> str:
+    """The article's title: bench/peer.py checks that its page shows it (real
+    content, not a sign-in page)."""
+    article = first_public_article()
+    return article.title if article else ""
+
+
+def agent_ticket() -> dict:
+    """A ticket of agent0's queue (``load-queue-0``) with three comments, as a typical
+    conversation: the staff ticket page scenario of bench/peer.py opens it."""
+    from django.db.models import Count
+
+    from tickets.models import Ticket
+
+    ticket = (
+        Ticket.objects.filter(queue__slug="load-queue-0")
+        .annotate(comment_count=Count("comments"))
+        .filter(comment_count=3)
+        .order_by("pk")
+        .first()
+    )
+    if ticket is None:
+        return {"agent_ticket_path": "", "agent_ticket_subject": ""}
+    return {
+        "agent_ticket_path": ticket.get_admin_url(),
+        "agent_ticket_subject": ticket.subject,
+    }
 
 
 def counts() -> dict:
@@ -139,6 +172,10 @@ def main() -> None:
                 "removed_earlier_rows": removed,
                 "agent_token": token_for(agent, "read"),
                 "article_path": article_path(),
+                # bench/peer.py: content checks, the portal filing form, the workspace
+                "article_title": article_title(),
+                "filer_session": session_for(filing),
+                **agent_ticket(),
                 "search_term": SEARCH_TERM,
                 "counts": counts(),
             }

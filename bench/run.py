@@ -63,6 +63,19 @@ DATASETS = {
         "duration": 30,
         "warmup": 5,
     },
+    # Growth (issue 24): four times the full set; `make bench-xl`, not in CI.
+    "xl": {
+        "generate": {
+            "articles": 1500,
+            "tickets": 1000000,
+            "organizations": 4000,
+            "customers": 40000,
+            "agents": 50,
+            "queues": 5,
+        },
+        "duration": 30,
+        "warmup": 5,
+    },
 }
 READ_CONCURRENCY = 4
 STATS_DAYS = 800  # the load data spans about 760 days
@@ -283,12 +296,22 @@ def machine_info(env: dict) -> dict:
 # --- processes --------------------------------------------------------------------------
 
 
-def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
-    log(f"starting gunicorn with {workers} workers on port {port}")
+def start_gunicorn(
+    env: dict,
+    port: int,
+    workers: int,
+    *,
+    gunicorn: str = GUNICORN,
+    app: str = "portal.wsgi",
+    cwd: Path = ROOT,
+) -> subprocess.Popen:
+    """gunicorn with the benchmark's settings; ``gunicorn``, ``app`` and ``cwd`` let
+    bench/peer.py serve another project (django-helpdesk) exactly the same way."""
+    log(f"starting gunicorn ({app}) with {workers} workers on port {port}")
     return subprocess.Popen(
         [
-            GUNICORN,
-            "portal.wsgi",
+            gunicorn,
+            app,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -302,7 +325,7 @@ def start_gunicorn(env: dict, port: int, workers: int) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         start_new_session=True,
     )
@@ -375,8 +398,9 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Http:
-    def __init__(self, base: str):
+    def __init__(self, base: str, timeout: float = 30):
         self.base = base
+        self.timeout = timeout
         self.opener = urllib.request.build_opener(NoRedirect)
 
     def request(self, scenario: dict) -> tuple[int, dict, bytes]:
@@ -388,7 +412,7 @@ class Http:
             headers=scenario.get("headers", {}),
         )
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
@@ -534,7 +558,7 @@ def run_wrk(wrk: str, base: str, scenario: dict, seconds: int, workdir: Path) ->
             f"-c{concurrency}",
             f"-d{seconds}s",
             "--timeout",
-            "10s",
+            f"{scenario.get('timeout_s', 10)}s",
             "-s",
             str(BENCH / "lua" / "scenario.lua"),
             base + scenario["path"],
