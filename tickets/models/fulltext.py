@@ -43,16 +43,10 @@ FTS_TABLE = "tickets_ticket_fts"
 MARK_START, MARK_END = "\x02", "\x03"
 # the user's text, at most (longer queries only cost; GraphQL caps it at 200 anyway)
 MAX_QUERY_LENGTH = 200
-# ``TicketQuerySet.by_relevance`` ranks the newest this many matches
-RANKED = 500
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # ``websearch_to_tsquery`` in every configuration a document may be in, OR-ed.
-_PG_QUERY = (
-    "(websearch_to_tsquery('english'::regconfig, %s) || "
-    "websearch_to_tsquery('russian'::regconfig, %s) || "
-    "websearch_to_tsquery('simple'::regconfig, %s))"
-)
+_PG_QUERY = "tickets_search_query(%s)"  # migration 0009
 _PG_HEADLINE_OPTIONS = (
     f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, "
     'MaxFragments=2, FragmentDelimiter=" … "'
@@ -110,7 +104,7 @@ def match(vendor: str, text: str, *, notes: bool) -> Expression | None:
         return _ByTicket(
             f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.ticket_id = %(pk)s "
             f"AND s.{_doc(notes)} @@ {_PG_QUERY})",
-            [text] * 3,
+            [text],
             BooleanField(),
         )
     query = fts5_query(text, notes=notes)
@@ -127,10 +121,7 @@ def matching_ids_sql(vendor: str, text: str, *, notes: bool):
     """``(sql, params)`` of the ids of the tickets whose document matches: the
     index-driven form (a GIN / FTS5 lookup, then ``id IN``), or None."""
     if vendor == "postgresql":
-        return (
-            f"SELECT ticket_id FROM {PG_TABLE} WHERE {_doc(notes)} @@ {_PG_QUERY}",
-            [text] * 3,
-        )
+        return "SELECT tickets_search_ids(%s, %s)", [text, notes]
     query = fts5_query(text, notes=notes)
     if query is None:
         return None
@@ -144,7 +135,7 @@ def rank(vendor: str, text: str, *, notes: bool) -> Expression:
         return _ByTicket(
             f"COALESCE((SELECT ts_rank(s.{_doc(notes)}, {_PG_QUERY}) FROM {PG_TABLE} s "
             "WHERE s.ticket_id = %(pk)s), 0)",
-            [text] * 3,
+            [text],
             FloatField(),
         )
     query = fts5_query(text, notes=notes)
@@ -171,7 +162,7 @@ def snippet(vendor: str, text: str, *, notes: bool) -> Expression:
             f"FROM tickets_comment c WHERE c.ticket_id = t2.id{comments})), "
             f"{_PG_QUERY}, %s) FROM tickets_ticket t2 "
             f"JOIN {PG_TABLE} s ON s.ticket_id = t2.id WHERE t2.id = %(pk)s)",
-            [text] * 3 + [_PG_HEADLINE_OPTIONS],
+            [text, _PG_HEADLINE_OPTIONS],
             TextField(),
         )
     query = fts5_query(text, notes=notes)

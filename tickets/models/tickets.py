@@ -107,23 +107,12 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(found).alias(search_rank=rank, search_highlight=highlight)
 
     def by_relevance(self):
-        """The matches of ``search``: the ``fulltext.RANKED`` most recently updated
-        ones first, most relevant first, then the older ones, newest first.
-
-        Why a bound: ranking reads every matching document, and a common word matches
-        thousands of an agent's tickets (ranking them all cost more than the page);
-        the newest matches are the ones an agent looks for. Without a search: newest
-        first."""
+        """The matches of ``search``, most relevant first (ties: newest first);
+        without a search, newest first."""
         newest_first = ("-updated_at", "-pk")
         if "search_rank" not in self.query.annotations:
             return self.order_by(*newest_first)
-        newest = self.order_by(*newest_first).values("pk")[: fulltext.RANKED]
-        ranked = models.Case(
-            models.When(pk__in=newest, then=models.F("search_rank")),
-            default=models.Value(-1.0),
-            output_field=models.FloatField(),
-        )
-        return self.alias(search_order=ranked).order_by("-search_order", *newest_first)
+        return self.order_by("-search_rank", *newest_first)
 
     @staticmethod
     def _by_notes(notes, public, staff):
