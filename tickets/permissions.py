@@ -684,10 +684,11 @@ _PUBLIC_EVENTS = ~Q(kind__in=INTERNAL_EVENT_KINDS) & (
 )
 
 
-def _internal_visible_q(user) -> Q | None:
+def _internal_visible_q(user, ticket_ref: str = "ticket_id") -> Q | None:
     """SQL for ``can(user, "view_internal", row.ticket)``: the ``view_internal_notes``
     object permission, directly or through a group; None: every ticket (supervisors,
-    viewers)."""
+    viewers). ``ticket_ref``: the row's column holding the ticket id ("pk" on
+    tickets)."""
     if sees_all(user):
         return None
     if not _active(user):
@@ -698,10 +699,10 @@ def _internal_visible_q(user) -> Q | None:
     membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
     perm_id = _permission_id("view_internal_notes")
     by_user = TicketUserObjectPermission.objects.filter(
-        content_object_id=OuterRef("ticket_id"), user_id=user.pk, permission_id=perm_id
+        content_object_id=OuterRef(ticket_ref), user_id=user.pk, permission_id=perm_id
     )
     by_group = TicketGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef("ticket_id"),
+        content_object_id=OuterRef(ticket_ref),
         group_id__in=membership.values("group_id"),
         permission_id=perm_id,
     )
@@ -720,6 +721,23 @@ def _visible_to(user, ticket: Ticket | None, public: Q) -> Q:
     if internal is None:
         return Q()
     return internal if public is _NO_ROWS else public | internal
+
+
+def notes_searchable(user) -> bool | Q:
+    """Where ``user``'s ticket search (``TicketQuerySet.search(text, notes=...)``)
+    may match and quote internal notes: ``True`` on every ticket (supervisors,
+    viewers), ``False`` on none (inactive or anonymous), else a ``Q`` on tickets: those
+    where ``can(user, "view_internal", ticket)``, by the same permission rows. A
+    customer holds no ``view_internal_notes`` grant (``grants.AGENT_PERMS`` go to the
+    queue's group and the assignee), so is answered ``False`` without asking rows."""
+    if not is_support_team(user):
+        return False
+    internal = _internal_visible_q(user, ticket_ref="pk")
+    if internal is None:
+        return True
+    if internal == Q(pk__in=[]):
+        return False
+    return internal
 
 
 def comments_visible_to(user, ticket: Ticket | None = None) -> Q:

@@ -65,7 +65,7 @@ def _filtered(tickets, user, filters: TicketFilter | None):
         tickets = tickets.filter(mine if filters.assigned_to_me else ~mine)
     if filters.search is not None:
         text = clean_text(filters.search, "search", max_length=SEARCH_MAX_LENGTH)
-        tickets = tickets.search(text)
+        tickets = tickets.search(text, notes=permissions.notes_searchable(user))
     return tickets
 
 

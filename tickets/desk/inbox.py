@@ -20,7 +20,7 @@ from accounts import roles
 from portal.formats import DAY_MONTH_TIME
 
 from .. import permissions, sla
-from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket
+from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket, fulltext
 from .access import my_queues
 
 
@@ -58,8 +58,10 @@ ORDERINGS = {
     "due": "resolution_due_at",
     "updated": "updated_at",
     "created": "created_at",
+    "relevance": "search_rank",  # only while searching (``TicketQuerySet.search``)
 }
 DEFAULT_ORDER = "-updated"
+SEARCH_ORDER = "-relevance"  # the default while searching
 PAGE_SIZES = (25, 50, 100)
 
 
@@ -93,9 +95,10 @@ def saved_view_queryset(
     return qs
 
 
-def apply_filters(qs: QuerySet, data: dict) -> QuerySet:
+def apply_filters(qs: QuerySet, data: dict, user=None) -> QuerySet:
     """Narrow by the cleaned filter form (status, priority, assignee, organization,
-    tag, search text)."""
+    tag, search text). The search looks into internal notes where the policy lets
+    ``user`` read them (none without a user)."""
     if data.get("status"):
         qs = qs.filter(status__in=data["status"])
     if data.get("priority"):
@@ -109,14 +112,20 @@ def apply_filters(qs: QuerySet, data: dict) -> QuerySet:
         qs = qs.filter(assignee_id=assignee)
     if data.get("tag"):
         qs = qs.filter(tags__name=data["tag"].strip().lower())
-    return qs.search(data.get("q") or "")
+    notes = permissions.notes_searchable(user) if user is not None else False
+    return qs.search(data.get("q") or "", notes=notes)
 
 
 def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
+    """Order by a column; by relevance when searching and no column is chosen."""
+    searching = "search_rank" in qs.query.annotations
     key = (order or "").lstrip("-")
-    if key not in ORDERINGS:
-        order, key = DEFAULT_ORDER, DEFAULT_ORDER.lstrip("-")
+    if key not in ORDERINGS or (key == "relevance" and not searching):
+        order = SEARCH_ORDER if searching else DEFAULT_ORDER
+        key = order.lstrip("-")
     field = ORDERINGS[key]
+    if field == "search_rank":  # most relevant first, whichever way it is asked
+        return qs.by_relevance(), SEARCH_ORDER
     if field == "priority_rank":
         qs = qs.with_priority_rank()
     prefix = "-" if order.startswith("-") else ""
@@ -128,7 +137,9 @@ _PERSON = ("email", "display_name", "first_name", "last_name")  # str(user)
 
 def for_listing(qs: QuerySet) -> QuerySet:
     """Everything the columns show (``listing_rows``), loaded with the page, and
-    nothing else: not the description, not the password hashes of the people."""
+    nothing else: not the description, not the password hashes of the people. While
+    searching, each row's snippet too (in the same query)."""
+    qs = qs.with_search_snippets()
     return qs.select_related("requester", "organization", "assignee").only(
         "reference",
         "subject",
@@ -233,6 +244,7 @@ class InboxRow:
     sla_label: str  # … and its words: "Overdue", "Due in 3 h", "Met"
     updated_iso: str
     updated_text: str
+    snippet: str = ""  # escaped HTML around the search's matches, when searching
 
     def __iter__(self):
         return iter((self.ticket, self.due))
@@ -290,6 +302,7 @@ def listing_rows(tickets) -> list[InboxRow]:
                 sla_label=sla_label(state, due, now),
                 updated_iso=updated_iso,
                 updated_text=updated_text,
+                snippet=fulltext.as_html(getattr(ticket, "search_snippet", None)),
             )
         )
     return rows

@@ -98,7 +98,7 @@ def inbox_view(request):
     form.is_valid()  # a filter that does not validate is shown with its error, unused
     data = getattr(form, "cleaned_data", {})
     qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
-    qs = inbox.apply_filters(qs, data)
+    qs = inbox.apply_filters(qs, data, user)
     qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
     per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
     paginator = CappedPaginator(inbox.for_listing(qs), per_page)

@@ -34,7 +34,7 @@ def filter_tickets(user, *, q="", status="open", scope="all", order="-updated"):
         qs = qs.filter(requester=user)
     elif scope == "organization":
         qs = qs.filter(organization__memberships__user=user).exclude(requester=user)
-    return _ordered(qs.search(q), order)
+    return _ordered(qs.search(q, notes=permissions.notes_searchable(user)), order)
 
 
 def _ordered(qs, order):

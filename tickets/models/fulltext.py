@@ -1,0 +1,190 @@
+# ruff: noqa: S608 - SQL built from constants here; user text goes only in params
+"""Full-text documents of tickets, and the SQL that matches, ranks and quotes them.
+
+Used only by ``TicketQuerySet.search`` (the one ticket search). Each ticket has two
+documents: the *public* one (subject, description, public replies) and the *staff* one
+(the same plus internal notes). Which of them a row is matched and quoted from is the
+caller's input, decided by the visibility policy (``tickets.permissions.
+notes_searchable``): this module never decides who may read notes.
+
+Storage, kept in step by database triggers created in migration 0009 (so every write
+path follows: services, email intake, GraphQL, merges, ``generate_load_data``'s COPY,
+``loaddata``/restore, raw SQL):
+
+* PostgreSQL: table ``tickets_ticket_search`` (``ticket_id``, ``config``,
+  ``public_doc``, ``staff_doc``), ``tsvector`` columns with GIN indexes, the text
+  search configuration chosen from the requester's language (``english``, ``russian``;
+  ``simple`` for Polish, which PostgreSQL ships no stemmer for). Queries are parsed
+  with ``websearch_to_tsquery`` (never a syntax error) in the three configurations,
+  OR-ed, so that a word finds its stem in a document of any of them.
+* SQLite: FTS5 table ``tickets_ticket_fts`` (``rowid`` = ticket id; columns
+  ``subject``, ``body`` = description + replies, ``notes``). User text never reaches
+  FTS5's query syntax: it is cut into words, each quoted.
+
+Snippets come back with the matches between ``MARK_START`` and ``MARK_END`` (control
+characters) so that ``as_html`` can escape the whole text and only then add ``<mark>``.
+"""
+
+import re
+
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    FloatField,
+    TextField,
+    Value,
+)
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PG_TABLE = "tickets_ticket_search"
+FTS_TABLE = "tickets_ticket_fts"
+MARK_START, MARK_END = "\x02", "\x03"
+# the user's text, at most (longer queries only cost; GraphQL caps it at 200 anyway)
+MAX_QUERY_LENGTH = 200
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# ``websearch_to_tsquery`` in every configuration a document may be in, OR-ed.
+_PG_QUERY = "tickets_search_query(%s)"  # migration 0009
+_PG_HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def clean(text: str) -> str:
+    """The user's text as the database may take it: no NUL (PostgreSQL refuses it),
+    no lone surrogates (no encoding takes them), bounded length."""
+    text = (text or "").replace("\x00", " ")
+    text = text.encode("utf-8", "ignore").decode("utf-8")
+    return text.strip()[:MAX_QUERY_LENGTH]
+
+
+def fts5_query(text: str, *, notes: bool) -> str | None:
+    """An FTS5 MATCH expression for ``text``: every word quoted (so ``"``, ``NEAR(``,
+    ``^``, ``a:b``, ``AND``/``OR`` are plain words), all of them required; limited to
+    the public columns unless ``notes``. None when ``text`` has no word."""
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    phrase = " ".join(f'"{word}"' for word in words[:32])
+    return phrase if notes else f"{{subject body}} : ({phrase})"
+
+
+class _ByTicket(Expression):
+    """A correlated SQL fragment about the outer ticket row: ``%(pk)s`` in
+    ``template`` becomes the outer query's ticket id column (relabelled correctly when
+    the queryset becomes a subquery)."""
+
+    def __init__(self, template: str, params, output_field):
+        super().__init__(output_field=output_field)
+        self.template, self.params, self.pk = template, list(params), F("pk")
+
+    def get_source_expressions(self):
+        return [self.pk]
+
+    def set_source_expressions(self, exprs):
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler, connection):
+        pk_sql, pk_params = compiler.compile(self.pk)
+        assert not pk_params, "a column has no parameters"
+        return self.template.replace("%(pk)s", pk_sql), self.params
+
+
+def _doc(notes: bool) -> str:
+    return "staff_doc" if notes else "public_doc"
+
+
+def match(vendor: str, text: str, *, notes: bool) -> Expression | None:
+    """True where the ticket's public (or, with ``notes``, staff) document matches
+    ``text``; None when nothing in ``text`` can match."""
+    if vendor == "postgresql":
+        return _ByTicket(
+            f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.ticket_id = %(pk)s "
+            f"AND s.{_doc(notes)} @@ {_PG_QUERY})",
+            [text],
+            BooleanField(),
+        )
+    query = fts5_query(text, notes=notes)
+    if query is None:
+        return None
+    return _ByTicket(
+        f"%(pk)s IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)",
+        [query],
+        BooleanField(),
+    )
+
+
+def matching_ids_sql(vendor: str, text: str, *, notes: bool):
+    """``(sql, params)`` of the ids of the tickets whose document matches: the
+    index-driven form (a GIN / FTS5 lookup, then ``id IN``), or None."""
+    if vendor == "postgresql":
+        return "SELECT tickets_search_ids(%s, %s)", [text, notes]
+    query = fts5_query(text, notes=notes)
+    if query is None:
+        return None
+    return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query]
+
+
+def rank(vendor: str, text: str, *, notes: bool) -> Expression:
+    """Relevance of the outer ticket, higher is better (``ts_rank`` with subject A,
+    description B, conversation D; FTS5's bm25 with the subject weighted ×10)."""
+    if vendor == "postgresql":
+        return _ByTicket(
+            f"COALESCE((SELECT ts_rank(s.{_doc(notes)}, {_PG_QUERY}) FROM {PG_TABLE} s "
+            "WHERE s.ticket_id = %(pk)s), 0)",
+            [text],
+            FloatField(),
+        )
+    query = fts5_query(text, notes=notes)
+    if query is None:
+        return Value(0.0, output_field=FloatField())
+    # bm25() is lower for better matches: negate it.
+    return _ByTicket(
+        f"COALESCE((SELECT -bm25({FTS_TABLE}, 10.0, 1.0, 1.0) FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH %s AND rowid = %(pk)s), 0.0)",
+        [query],
+        FloatField(),
+    )
+
+
+def snippet(vendor: str, text: str, *, notes: bool) -> Expression:
+    """A short extract of the outer ticket's document around the matches, marked with
+    ``MARK_START``/``MARK_END`` (raw text: pass it through ``as_html``). Only the
+    public document unless ``notes``."""
+    if vendor == "postgresql":
+        comments = "" if notes else " AND NOT c.is_internal"
+        return _ByTicket(
+            f"(SELECT ts_headline(s.config, concat_ws(' ', t2.description, "
+            f"(SELECT string_agg(c.body, ' ' ORDER BY c.created_at, c.id) "
+            f"FROM tickets_comment c WHERE c.ticket_id = t2.id{comments})), "
+            f"{_PG_QUERY}, %s) FROM tickets_ticket t2 "
+            f"JOIN {PG_TABLE} s ON s.ticket_id = t2.id WHERE t2.id = %(pk)s)",
+            [text, _PG_HEADLINE_OPTIONS],
+            TextField(),
+        )
+    query = fts5_query(text, notes=notes)
+    if query is None:
+        return Value(None, output_field=TextField())
+    column = -1 if notes else 1  # -1: the best column; 1: body (public)
+    return _ByTicket(
+        f"(SELECT snippet({FTS_TABLE}, {column}, %s, %s, '…', 16) FROM {FTS_TABLE} "
+        f"WHERE {FTS_TABLE} MATCH %s AND rowid = %(pk)s)",
+        [MARK_START, MARK_END, query],
+        TextField(),
+    )
+
+
+def as_html(raw: str | None) -> SafeString:
+    """A snippet from the database as HTML: the text escaped, the matches in
+    ``<mark>``. Empty when there is none or it marks nothing."""
+    if not raw or MARK_START not in raw:
+        return mark_safe("")
+    html = escape(raw.replace(MARK_END, MARK_START)).split(MARK_START)
+    # alternate: text, match, text, match, …
+    parts = [
+        f"<mark>{piece}</mark>" if i % 2 else piece for i, piece in enumerate(html)
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
