@@ -57,6 +57,23 @@ def article_path() -> str:
     return article.url if article else "/kb/no-articles-yet/"
 
 
+def agent_ticket_path(agent: User) -> str:
+    """The workspace of the ticket in the agent's queues with the longest
+    conversation (a realistic page: many comments, files and events)."""
+    from django.db.models import Count
+
+    from tickets.models import Ticket
+
+    reference = (
+        Ticket.objects.filter(queue__agent_group__user=agent)
+        .annotate(n=Count("comments"))
+        .order_by("-n", "pk")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return f"/admin/helpdesk/tickets/{reference}/"
+
+
 def counts() -> dict:
     found = {"users": User.objects.count()}
     for label in ["tickets.Ticket", "tickets.Comment", "kb.ArticlePage"]:
@@ -119,6 +136,7 @@ def main() -> None:
                 "removed_earlier_rows": removed,
                 "agent_token": token_for(agent, "read"),
                 "article_path": article_path(),
+                "agent_ticket_path": agent_ticket_path(agent),
                 "search_term": SEARCH_TERM,
                 "counts": counts(),
             }

@@ -422,6 +422,16 @@ def build_scenarios(targets: dict) -> list[dict]:
             "headers": cookie(targets["agent_session"]),
         },
         {
+            "name": "kb_article_signed_in",
+            "path": targets["article_path"],
+            "headers": cookie(targets["customer_session"]),
+        },
+        {
+            "name": "agent_ticket",
+            "path": targets["agent_ticket_path"],
+            "headers": cookie(targets["agent_session"]),
+        },
+        {
             "name": "graphql_tickets",
             **graphql("tickets.graphql", {"first": 100}, targets["agent_token"]),
         },
