@@ -416,5 +416,5 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     html = long.content.decode()
     assert html.count("desk-message--note") == 5  # 5 notes
     assert html.count('class="desk-files"') == 10  # every reply's and note's file
-    assert "n4.png" in html and "r4.png" in html
+    assert "n3.png" in html and "r3.png" in html
     assert short.status_code == long.status_code == 200
