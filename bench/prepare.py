@@ -90,6 +90,23 @@ def agent_ticket() -> dict:
     }
 
 
+def agent_ticket_path(agent: User) -> str:
+    """The workspace of the ticket in the agent's queues with the longest
+    conversation (a realistic page: many comments, files and events)."""
+    from django.db.models import Count
+
+    from tickets.models import Ticket
+
+    reference = (
+        Ticket.objects.filter(queue__agent_group__user=agent)
+        .annotate(n=Count("comments"))
+        .order_by("-n", "pk")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    return f"/admin/helpdesk/tickets/{reference}/"
+
+
 def counts() -> dict:
     found = {"users": User.objects.count()}
     for label in ["tickets.Ticket", "tickets.Comment", "kb.ArticlePage"]:
@@ -176,6 +193,7 @@ def main() -> None:
                 "article_title": article_title(),
                 "filer_session": session_for(filing),
                 **agent_ticket(),
+                "agent_busy_ticket_path": agent_ticket_path(agent),
                 "search_term": SEARCH_TERM,
                 "counts": counts(),
             }

@@ -459,6 +459,16 @@ def build_scenarios(targets: dict) -> list[dict]:
             "headers": cookie(targets["agent_session"]),
         },
         {
+            "name": "kb_article_signed_in",
+            "path": targets["article_path"],
+            "headers": cookie(targets["customer_session"]),
+        },
+        {
+            "name": "agent_ticket",
+            "path": targets["agent_busy_ticket_path"],
+            "headers": cookie(targets["agent_session"]),
+        },
+        {
             # the inbox searching the conversations: a word of the replies and notes
             # (the generated ones mix 60 filler words with each topic's keywords)
             "name": "agent_search",

@@ -7,6 +7,7 @@
 | locale ids | process | language code, tagged with the generation | ``Locale`` id of the active language |
 | locale languages | process | locale id, tagged with the generation | language code (stop words, stemming) |
 | ranking indexes | process | locale id; per article its ``last_published_at`` | ``kb.ranking.Index`` |
+| page fragments | process, 2048 | (generation, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
 
 **The one rule.** Anything that can change what a reader sees (a page saved,
 published, unpublished, moved or deleted; a view restriction or a locale saved or
@@ -20,6 +21,12 @@ keeps a cached page hit free of cache round trips. A ranking index is not an ans
 but the material one is computed from: on every search it is checked against the
 (id, last published) pairs of the articles the reader may see, and ``invalidate``
 marks the changed article for re-indexing in this process.
+
+Page fragments are what a signed-in reader's page (which the page cache never serves:
+it depends on the reader) shares with everyone else's, so that such a page costs the
+queries of what is really the reader's own (their audience, the CSRF token, the
+userbar) and not the body's, the tags' or the breadcrumbs'. Previews are never served
+from them (they show an unsaved revision under the live revision's id).
 
 Nothing else expires on a schedule of its own, except what no publish changes: the
 popular articles on the KB index are counts, which a cached index page shows for at
@@ -45,6 +52,7 @@ DEFAULT_TIMEOUT = 300
 DEFAULT_CHECK_SECONDS = 1.0
 LOCAL_PAGES = 256  # per process; a KB page is 10-60 kB
 MATCH_ENTRIES = 512
+FRAGMENT_ENTRIES = 2048
 
 
 def cache_is_shared() -> bool:
@@ -113,6 +121,7 @@ class _Generation:
 _generation = _Generation()
 pages = _Lru(LOCAL_PAGES)  # page key → entry with "generation" and "expires"
 matches = _Lru(MATCH_ENTRIES)  # (generation, *search) → tuple of article ids
+fragments = _Lru(FRAGMENT_ENTRIES)  # (generation, name, *key) → (value,)
 locale_ids: dict = {}  # language code → (generation, Locale id)
 locale_languages: dict = {}  # locale id → (generation, language code)
 search_indexes: dict = {}  # locale id → kb.ranking.Index
@@ -147,6 +156,7 @@ def invalidate(*, page_id=None) -> None:
         _generation.value, _generation.read_at = generation, time.monotonic()
     pages.clear()
     matches.clear()
+    fragments.clear()
     locale_ids.clear()
     locale_languages.clear()
     if page_id is not None:
@@ -181,6 +191,26 @@ def matched_ids(key: tuple, compute) -> list[int]:
     ids = compute()
     matches.put(key, tuple(ids))
     return ids
+
+
+def fragment_key(name: str, page, *extra) -> tuple:
+    """The key of a fragment of ``page`` as it is live now, in the active language."""
+    return (name, page.pk, page.live_revision_id, get_language(), *extra)
+
+
+def fragment(request, key: tuple, compute):
+    """``compute()``, shared by every reader of the current generation while the page
+    cache is on (see the module's docstring); computed afresh for previews and while
+    the cache is off. ``key``: ``fragment_key(...)``."""
+    if not timeout() or request is None or getattr(request, "is_preview", False):
+        return compute()
+    full = (current_generation(), request.get_host(), *key)  # links name the site
+    found = fragments.get(full)
+    if found is not None:
+        return found[0]
+    value = compute()
+    fragments.put(full, (value,))
+    return value
 
 
 def mark_cacheable(request, *, article_id=None) -> None:

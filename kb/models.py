@@ -159,7 +159,8 @@ class ArticlePage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["toc"] = self.table_of_contents()
-        context["article_tags"] = list(self.tags.all())
+        # read when the template's tags fragment is rendered, not when it is cached
+        context["article_tags"] = self.tags.all()
         return _reader_context(self, request, context)
 
 

@@ -11,7 +11,8 @@ Two Wagtail hooks connect it (registered in ``kb.wagtail_hooks``):
 * ``kb_page_context`` (``extend_context``): the hook each KB page model's
   ``get_context`` calls, for previews as for readers. It adds the listings that
   depend on who reads: the index's ``categories`` and ``popular_articles``, a
-  category's ``articles`` page, an article's ``related_articles``.
+  category's ``articles`` page, an article's ``related_articles`` (the same for
+  every reader of the same audiences: a page fragment, ``kb.caching.fragment``).
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -20,9 +21,10 @@ from django.db.models.functions import Substr
 from django.http import Http404
 
 from . import counters, queries
-from .caching import mark_cacheable
+from .caching import fragment, fragment_key, mark_cacheable
 from .models import ArticlePage, Audience, CategoryPage, KnowledgeBasePage
 from .permissions import (
+    allowed_audiences,
     audience_allows,
     public_q,
     visible_articles,
@@ -51,7 +53,7 @@ def serve(serve_page):
 def extend_context(page, request, context: dict) -> None:
     """The ``kb_page_context`` hook: the reader-dependent listings of a KB page."""
     if isinstance(page, ArticlePage):
-        context["related_articles"] = queries.related_articles(page, request.user)
+        context["related_articles"] = related_articles(page, request)
     elif isinstance(page, CategoryPage):
         context["articles"] = category_articles(page, request)
     elif isinstance(page, KnowledgeBasePage):
@@ -60,6 +62,14 @@ def extend_context(page, request, context: dict) -> None:
         context["popular_articles"] = queries.popular_articles(
             request.user, within=page, public=public
         )
+
+
+def related_articles(page, request) -> list:
+    """The article's related articles for this reader: the same for every reader of
+    the same audiences, so kept as a page fragment (``kb.caching.fragment``)."""
+    user = request.user
+    key = fragment_key("related", page, allowed_audiences(user))
+    return fragment(request, key, lambda: queries.related_articles(page, user))
 
 
 def index_categories(index, user, *, public=None) -> list:

@@ -57,14 +57,33 @@ def next_reference() -> str:
     prefix = settings.TICKETS_REFERENCE_PREFIX
     if uses_sequence():
         while True:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(%s)", [SEQUENCE])
-                value = cursor.fetchone()[0]
-            reference = f"{prefix}-{value:06d}"
-            if not Ticket.objects.filter(reference=reference).exists():
-                return reference
+            value, taken = _draw_number(prefix)
+            if not taken:
+                return _format(prefix, value)
             sync_counter()
     return _next_from_locked_row(prefix)
+
+
+def _format(prefix: str, value: int) -> str:
+    return f"{prefix}-{value:06d}"
+
+
+# The next number and whether its reference is already in use, in one round trip: the
+# reference is spelled in SQL as ``_format`` spells it (at least six digits).
+_DRAW = """
+SELECT n.v, EXISTS (
+    SELECT 1 FROM tickets_ticket
+    WHERE reference = %s || '-' || lpad(n.v::text, greatest(6, length(n.v::text)), '0')
+)
+FROM (SELECT nextval(%s) AS v) AS n
+"""
+
+
+def _draw_number(prefix: str) -> tuple[int, bool]:
+    with connection.cursor() as cursor:
+        cursor.execute(_DRAW, [prefix, SEQUENCE])
+        value, taken = cursor.fetchone()
+    return value, taken
 
 
 def _next_from_locked_row(prefix: str) -> str:
@@ -81,7 +100,7 @@ def _next_from_locked_row(prefix: str) -> str:
     value = sequence.last_value
     while True:
         value += 1
-        reference = f"{prefix}-{value:06d}"
+        reference = _format(prefix, value)
         if not Ticket.objects.filter(reference=reference).exists():
             break
     TicketSequence.objects.filter(pk=1).update(last_value=value)

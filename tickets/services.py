@@ -15,6 +15,7 @@ sections (references, creating and talking, workflow, sharing and jobs); the lim
 import functools
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -131,8 +132,10 @@ def _actor_id(actor):
     return actor.pk if actor is not None and getattr(actor, "pk", None) else None
 
 
-def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
-    return TicketEvent.objects.create(
+def _new_event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
+    """An unsaved event; the actor is kept on it when it is a user, so that the
+    hooks reading ``event.actor`` (notifications) do not load it again."""
+    event = TicketEvent(
         ticket=ticket,
         actor_id=_actor_id(actor),
         kind=kind,
@@ -140,6 +143,15 @@ def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
         new_value=str(new or "")[:255],
         data=data,
     )
+    if isinstance(actor, get_user_model()) and actor.pk is not None:
+        event.actor = actor
+    return event
+
+
+def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
+    event = _new_event(ticket, actor, kind, old=old, new=new, **data)
+    event.save(force_insert=True)
+    return event
 
 
 def _save(ticket: Ticket, *fields: str) -> None:
@@ -215,12 +227,16 @@ def _user_label(user) -> str:
     return user.email if user is not None else ""
 
 
-def _store(ticket, comment, validated, actor):
+def _store(ticket, comment, validated, actor, *, first=None):
+    """Store the files and write their events (after ``first``, an unsaved event of
+    the same change, when given) in one INSERT; the files' hooks run here, in order.
+    Returns the files and the saved ``first``."""
     made = files.store(
         ticket=ticket, comment=comment, validated=validated, uploaded_by=actor
     )
-    for attachment in made:
-        event = _event(
+    events = [] if first is None else [first]
+    events += [
+        _new_event(
             ticket,
             actor,
             EventKind.ATTACHMENT_ADDED,
@@ -229,8 +245,15 @@ def _store(ticket, comment, validated, actor):
             comment_id=comment.pk if comment else None,
             internal=bool(comment and comment.is_internal),
         )
+        for attachment in made
+    ]
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    elif events:
+        TicketEvent.objects.bulk_create(events)
+    for attachment, event in zip(made, events[len(events) - len(made) :], strict=True):
         hooks.emit(EventKind.ATTACHMENT_ADDED, ticket, event, attachment=attachment)
-    return made
+    return made, first
 
 
 def _set_status(ticket: Ticket, new: str, *, reason: str = "", now=None) -> list[str]:
@@ -375,7 +398,7 @@ def create_ticket(
             NOT_A_MEMBER, TicketErrorCode.NOT_IN_ORGANIZATION, field="organization"
         )
     validated = files.validate_uploads(attachments)
-    queue = queue or Queue.objects.default()
+    queue = queue or Queue.objects.select_related("sla_policy").default()
     now = timezone.now()
     first_due, resolution_due = sla.due_times(queue, priority, now)
     ticket = Ticket.objects.create(
@@ -393,7 +416,7 @@ def create_ticket(
         created_at=now,
     )
     grants.sync_ticket_permissions(ticket, new=True)
-    event = _event(
+    created = _new_event(
         ticket,
         actor,
         EventKind.CREATED,
@@ -401,7 +424,7 @@ def create_ticket(
         source=source,
         on_behalf=requester.pk != actor.pk,
     )
-    _store(ticket, None, validated, actor)
+    event = _store(ticket, None, validated, actor, first=created)[1]
     hooks.emit(EventKind.CREATED, ticket, event)
     return ticket
 

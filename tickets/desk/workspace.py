@@ -1,9 +1,11 @@
 """What the ticket workspace shows: conversation, sidebar, SLA clocks, requester card,
 history. Read-only assembly; the action views change things through the services."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
@@ -57,16 +59,41 @@ def build_forms(ticket, user, data=None, files=None, override=None):
         "priority_form": forms.PriorityForm(initial={"priority": ticket.priority}),
         "assign_form": forms.AssignForm(ticket=ticket),
         "queue_form": forms.QueueForm(initial={"queue": ticket.queue_id}),
-        "tags_form": forms.TagsForm(initial={"tags": ", ".join(ticket.tags.names())}),
+        # ``tags.all()``: the tags prefetched for the sidebar (``context``)
+        "tags_form": forms.TagsForm(
+            initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
+        ),
         "watcher_form": forms.WatcherForm(),
         "merge_form": forms.MergeForm(),
         "time_form": forms.TimeForm(),
     }
+    # The queue <select> asks its choices twice (the options, and whether the first
+    # one is empty for ``required``): read them once.
+    queue_field = built["queue_form"].fields["queue"]
+    queue_field.widget.choices = list(queue_field.choices)
     built.update(override or {})
     return built
 
 
+def conversation(user, ticket) -> tuple[list, list]:
+    """``(comments, ticket files)`` as ``user`` may read them: the visible comments in
+    order, each with its visible files as ``files``, and the files of the ticket
+    itself. Two queries whatever their numbers: the files are read once, through the
+    policy, and shared out here."""
+    files = list(permissions.visible_attachments(user, ticket))
+    by_comment = defaultdict(list)
+    for attachment in files:
+        by_comment[attachment.comment_id].append(attachment)
+    comments = list(permissions.visible_comments(user, ticket).prefetch_related(None))
+    for comment in comments:
+        comment.files = by_comment.get(comment.pk, [])
+    return comments, by_comment.get(None, [])
+
+
 def context(user, ticket, *, form_overrides=None, now=None) -> dict:
+    """Everything the workspace shows, in a fixed number of queries (asserted in
+    ``tests/test_desk_workspace.py``): each list read once, through the policy."""
+    prefetch_related_objects([ticket], "tags", "watchers")
     visible = permissions.visible_tickets(user).select_related("queue", "assignee")
     can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
     # The status control: shown, and its options offered, from the action it posts to.
@@ -76,19 +103,19 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
     ]
     canned = [
-        (c, render_canned_response(c, ticket, user)) for c in forms.canned_for(ticket)
+        (c, render_canned_response(c, ticket, user))
+        for c in forms.canned_for(ticket).select_related("queue")
     ]
     memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
         "organization"
     )
     watchers = permissions.watchers_visible_to(user, ticket)
     time_entries = list(permissions.visible_time_entries(user, ticket))
+    comments, ticket_files = conversation(user, ticket)
     return {
         "ticket": ticket,
-        "comments": permissions.visible_comments(user, ticket),
-        "ticket_files": permissions.visible_attachments(user, ticket).filter(
-            comment__isnull=True
-        ),
+        "comments": comments,
+        "ticket_files": ticket_files,
         "events": permissions.visible_events(user, ticket),
         "can": can,
         "may_act": acting,

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from tickets import hooks, permissions, services
 from tickets.exceptions import PermissionDenied
@@ -191,3 +192,51 @@ def test_unapproved_customer_cannot_file_on_any_surface(settings):
     pending.approval_status = ApprovalStatus.APPROVED
     pending.save()
     assert services.create_ticket(pending, subject="Help", description="Please").pk
+
+
+def test_create_ticket_costs_a_fixed_number_of_statements(
+    alice, agent, queue, acme, django_assert_num_queries
+):
+    services.create_ticket(alice, subject="Warm", description="Up.")
+    # savepoint; the requester's organization; the default queue and the default SLA
+    # policy; the reference (SQLite: the counter row, a free number, its update;
+    # PostgreSQL: nextval with the check, one statement); the ticket; its grants
+    # (one INSERT … SELECT per table; PostgreSQL: one statement); the event; the
+    # webhooks; the queue's agents and their roles; the emails' outbox rows (one
+    # INSERT); release.
+    expected = 13 if connection.vendor == "postgresql" else 16
+    with django_assert_num_queries(expected):
+        services.create_ticket(
+            alice, subject="Sync stopped", description="Since Monday."
+        )
+
+
+def test_a_new_tickets_grants_are_what_the_sync_asks_for(alice, agent, queue, acme):
+    """``grants.grant_new_ticket`` (one statement) and ``sync_ticket_permissions``
+    agree: syncing a new ticket changes nothing."""
+    from tickets import grants
+    from tickets.models import TicketGroupObjectPermission, TicketUserObjectPermission
+
+    def rows(ticket):
+        return (
+            set(
+                TicketUserObjectPermission.objects.filter(
+                    content_object=ticket
+                ).values_list("user_id", "permission__codename")
+            ),
+            set(
+                TicketGroupObjectPermission.objects.filter(
+                    content_object=ticket
+                ).values_list("group_id", "permission__codename")
+            ),
+        )
+
+    ticket = services.create_ticket(
+        alice, subject="Shared", description="With Acme.", organization=acme
+    )
+    made = rows(ticket)
+    users, groups = made
+    assert {codename for _, codename in users} == set(grants.REQUESTER_PERMS)
+    assert {gid for gid, _ in groups} == {queue.agent_group_id, acme.group_id}
+    grants.sync_ticket_permissions(ticket)
+    assert rows(ticket) == made

@@ -373,3 +373,48 @@ def test_history_and_work_log_follow_the_internal_note_permission(
         assert internal not in html
     assert list(response.context["time_entries"]) == []
     assert response.context["time_total"] == 0
+
+
+def _converse(ticket, customer, agent, rounds):
+    """``rounds`` of a reply with a file, a note with a file, logged time and tags."""
+    for n in range(rounds):
+        services.reply(
+            customer,
+            ticket,
+            body=f"Reply {n}",
+            attachments=[upload(f"r{n}.png", png_bytes())],
+        )
+        services.add_internal_note(
+            agent,
+            ticket,
+            body=f"Note {n}",
+            attachments=[upload(f"n{n}.png", png_bytes())],
+        )
+        services.log_time(agent, ticket, minutes=5, note=f"call {n}")
+        services.set_tags(agent, ticket, ["vip", f"t{n}"])
+
+
+def test_workspace_costs_the_same_queries_however_long_the_conversation(
+    client, agent, alice, ticket, queue, django_assert_num_queries
+):
+    CannedResponseFactory(queue=queue)
+    services.add_watcher(agent, ticket)
+    client.force_login(agent)
+    _converse(ticket, alice, agent, 1)
+    client.get(url(ticket))  # Wagtail's per-process caches, as on a running server
+    # Wagtail's admin: session, user, its two permission reads, profile, locale, page
+    # and collection permissions (8); the desk: roles, the ticket, its tags and
+    # watchers, the agent's grants (one UNION), canned responses and the requester's
+    # roles (their name in them), time entries, files, comments, events, assignable
+    # agents, queues, source emails, the requester's memberships, their other
+    # tickets, the organization's, tickets merged here.
+    with django_assert_num_queries(27):
+        short = client.get(url(ticket))
+    _converse(ticket, alice, agent, 4)
+    with django_assert_num_queries(27):
+        long = client.get(url(ticket))
+    html = long.content.decode()
+    assert html.count("desk-message--note") == 5  # 5 notes
+    assert html.count('class="desk-files"') == 10  # every reply's and note's file
+    assert "n3.png" in html and "r3.png" in html
+    assert short.status_code == long.status_code == 200
