@@ -342,6 +342,24 @@ class Subscriber:
             self.received.append((json.loads(fields["data"])["id"], now))
 
 
+async def watch_bus(channel: str, seen: dict) -> None:
+    """When each event's bus message reaches this process (as the server's reader
+    would see it): splits commit → delivery into the bus's part and the server's."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        async with client.pubsub() as pubsub:
+            await pubsub.subscribe(channel)
+            async for item in pubsub.listen():
+                if item.get("type") == "message":
+                    message = json.loads(item["data"])
+                    if message.get("t") == "event":
+                        seen.setdefault(message["id"], time.time())
+    finally:
+        await client.aclose()
+
+
 def threads_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"Threads:\s+(\d+)", status).group(1))
@@ -443,6 +461,8 @@ async def measure(args, env, targets, server_pid, port) -> dict:
                 stderr=open(workdir / f"writer-{w}.log", "w"),  # noqa: SIM115
             )
         )
+    bus_seen: dict[int, float] = {}
+    bus_task = asyncio.ensure_future(watch_bus(env["LIVE_BUS_CHANNEL"], bus_seen))
     await asyncio.sleep(max(0.0, start_at - time.time()))
     loads = []
     cpu_before = cpu_seconds(server_pid)
@@ -465,6 +485,8 @@ async def measure(args, env, targets, server_pid, port) -> dict:
     cpu_used = cpu_seconds(server_pid) - cpu_before
     elapsed = time.time() - wall_started
     after = {"rss_mb": rss_mb(server_pid), "threads": threads_of(server_pid)}
+    bus_task.cancel()
+    await asyncio.gather(bus_task, return_exceptions=True)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -497,6 +519,13 @@ async def measure(args, env, targets, server_pid, port) -> dict:
         (at - committed[event_id]) * 1000
         for (index, event_id), at in delivered.items()
         if event_id in committed
+    ]
+    # Where the time goes: commit → the bus message seen here, and that → delivery.
+    to_bus = [(bus_seen[i] - at) * 1000 for i, at in committed.items() if i in bus_seen]
+    bus_to_delivery = [
+        (at - bus_seen[event_id]) * 1000
+        for (index, event_id), at in delivered.items()
+        if event_id in bus_seen
     ]
     per_sub = [len(s.received) for s in subs if s.status == 200]
     n = len(subs)
@@ -546,6 +575,12 @@ async def measure(args, env, targets, server_pid, port) -> dict:
             "p95": round(percentile(latencies, 0.95) or 0, 1),
             "p99": round(percentile(latencies, 0.99) or 0, 1),
             "max": round(max(latencies, default=0), 1),
+        },
+        "latency_split_ms": {
+            "commit_to_bus_p50": round(percentile(to_bus, 0.5) or 0, 1),
+            "commit_to_bus_p95": round(percentile(to_bus, 0.95) or 0, 1),
+            "bus_to_delivery_p50": round(percentile(bus_to_delivery, 0.5) or 0, 1),
+            "bus_to_delivery_p95": round(percentile(bus_to_delivery, 0.95) or 0, 1),
         },
         "server_cpu": {
             "seconds": round(cpu_used, 1),
@@ -627,6 +662,15 @@ def write_markdown(report: dict, path: Path) -> None:
         report["latency_ms"],
     )
     load = report["load_average_during"]
+    split = report.get("latency_split_ms") or dict.fromkeys(
+        (
+            "commit_to_bus_p50",
+            "commit_to_bus_p95",
+            "bus_to_delivery_p50",
+            "bus_to_delivery_p95",
+        ),
+        "–",
+    )
     met = "met" if lat["p95"] <= GOAL_P95_MS and not e["missed"] else "NOT met"
     if met == "met" and e["committed_per_s"] < 0.9 * e["rate_requested"]:
         met = f"not shown (met at {e['committed_per_s']} events/s only)"
@@ -665,6 +709,9 @@ def write_markdown(report: dict, path: Path) -> None:
         f"{e['deliveries_per_subscriber']['max']} |",
         f"| commit → delivery p50 / p95 / p99 / max | {lat['p50']} / {lat['p95']} / "
         f"{lat['p99']} / {lat['max']} ms |",
+        f"| commit → bus message p50 / p95; bus message → delivery p50 / p95 | "
+        f"{split['commit_to_bus_p50']} / {split['commit_to_bus_p95']} ms; "
+        f"{split['bus_to_delivery_p50']} / {split['bus_to_delivery_p95']} ms |",
         f"| server CPU during the writes | {report['server_cpu']['seconds']} s "
         f"({report['server_cpu']['share_of_one_core']} of one core) |",
         "",

@@ -20,6 +20,10 @@ ticket (a ticket page, ``subscribe(ticket_id=…)``) and the streams of every ti
 (an inbox, an integration); a ``gap`` wakes all. Waking every stream of the process
 for every message cost one task wake-up per open page per event: at 1,000 open pages
 and 100 events/s the event loop fell tens of seconds behind (bench/results/live.md).
+A subscriber may also give a ``gate``, ``gate(message, memo) -> bool``, asked before
+its queue gets a message (``memo``: a dict shared by the gates of one message, for
+answers that many subscribers share): the streams drop there, without waking, the
+events their user may not see. A gate that raises lets the message through.
 
 ``publish`` never raises: a live update lost to a Redis outage is recovered by the
 client's reconnect (``Last-Event-ID``), and must not fail the change that caused it.
@@ -87,6 +91,7 @@ class Hub:
         self.every_ticket: set[asyncio.Queue] = set()
         self.by_ticket: dict[int, set[asyncio.Queue]] = {}
         self.ticket_of: dict[asyncio.Queue, int] = {}
+        self.gates: dict[asyncio.Queue, object] = {}
         self.reader: asyncio.Task | None = None
         self.ready = asyncio.Event()
 
@@ -96,8 +101,10 @@ class Hub:
         except RuntimeError:  # the loop is closed
             pass
 
-    def add(self, queue: asyncio.Queue, ticket_id: int | None) -> None:
+    def add(self, queue: asyncio.Queue, ticket_id: int | None, gate=None) -> None:
         self.queues.add(queue)
+        if gate is not None:
+            self.gates[queue] = gate
         if ticket_id is None:
             self.every_ticket.add(queue)
         else:
@@ -107,6 +114,7 @@ class Hub:
     def discard(self, queue: asyncio.Queue) -> None:
         self.queues.discard(queue)
         self.every_ticket.discard(queue)
+        self.gates.pop(queue, None)
         ticket_id = self.ticket_of.pop(queue, None)
         if ticket_id is not None:
             watchers = self.by_ticket.get(ticket_id)
@@ -121,7 +129,16 @@ class Hub:
             targets = list(self.queues)
         else:
             targets = [*self.every_ticket, *self.by_ticket.get(ticket_id, ())]
+        memo: dict = {}
+        gates = self.gates
         for queue in targets:
+            gate = gates.get(queue)
+            if gate is not None:
+                try:
+                    if not gate(message, memo):
+                        continue
+                except Exception:
+                    logger.warning("live: a subscriber's gate failed", exc_info=True)
             queue.put_nowait(message)
 
     async def start(self) -> None:
@@ -170,9 +187,10 @@ class Hub:
             self.reader = None
 
 
-async def subscribe(ticket_id: int | None = None) -> asyncio.Queue:
+async def subscribe(ticket_id: int | None = None, gate=None) -> asyncio.Queue:
     """A queue that receives the bus messages from now on (with ``ticket_id``, only
-    that ticket's and the ``gap`` ones); ``unsubscribe`` it."""
+    that ticket's and the ``gap`` ones; with ``gate``, only those it lets through);
+    ``unsubscribe`` it."""
     loop = asyncio.get_running_loop()
     url, channel = _url(), _channel()
     with _hubs_lock:
@@ -180,7 +198,7 @@ async def subscribe(ticket_id: int | None = None) -> asyncio.Queue:
         if hub is None or (hub.url, hub.channel) != (url, channel):
             hub = _hubs[loop] = Hub(loop, url, channel)
     queue: asyncio.Queue = asyncio.Queue()
-    hub.add(queue, ticket_id)
+    hub.add(queue, ticket_id, gate)
     await hub.start()
     return queue
 

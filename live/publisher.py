@@ -1,23 +1,45 @@
 """What the bus carries for a committed ticket event: ids and the facts visibility
-needs, never content (the stream reads the database)."""
+needs, never content (the stream reads the database for a replay).
+
+With each event goes the ticket's audience (``permissions.ticket_audience``: the ids
+its grants name, read once here, after the commit) and its reference, so that every
+subscriber of every process decides in memory whether the event is for it: no query
+per subscriber per event (bench/README.md, "Live updates"). A message without them (the
+audience could not be read) is decided by each stream through the policy's queries.
+"""
+
+import logging
 
 from tickets import permissions
 
 from . import bus
 
+logger = logging.getLogger(__name__)
 
-def message_for(event) -> dict:
-    return {
+
+def message_for(event, ticket=None) -> dict:
+    message = {
         "t": "event",
         "id": event.pk,
         "ticket": event.ticket_id,
         "kind": str(event.kind),
         "internal": permissions.is_internal_event(event.kind, event.data),
     }
+    try:
+        audience = permissions.ticket_audience(event.ticket_id)
+        if audience is not None:
+            message["aud"] = audience.as_message()
+            if ticket is None or ticket.pk != event.ticket_id:
+                ticket = event.ticket
+            message["ref"] = ticket.reference
+    except Exception:  # noqa: BLE001 - the streams decide by query instead
+        logger.warning("live: could not read the audience of a ticket", exc_info=True)
+        message.pop("aud", None)
+    return message
 
 
 def on_ticket_event(kind, ticket, event, **data) -> None:
     """A ``tickets.hooks`` after-commit handler: the change is committed, wake the
     subscribers."""
     if event is not None and event.pk is not None:
-        bus.publish(message_for(event))
+        bus.publish(message_for(event, ticket))

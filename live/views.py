@@ -15,9 +15,7 @@ import json
 import time
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import permissions
@@ -25,40 +23,19 @@ from tickets.exceptions import TicketNotFound
 
 from . import presence
 from .limits import heartbeat_seconds as _heartbeat
-from .limits import refresh_slot as _refresh_slot
 from .limits import release_slot as _release_slot
 from .limits import take_slot as _take_slot
-from .stream import LiveEvent, Presence, TicketStream
+from .sessions import session_still_valid
+from .stream import LiveEvent, Presence, Resume, TicketStream, parse_resume
 from .threads import run_sync
 
 
-def _session_valid(session_key: str | None, user) -> bool:
-    """The session the stream was opened with still signs this user in: not logged
-    out or expired, the password not changed since, the user still active."""
-    from importlib import import_module
-
-    from django.contrib.auth import get_user_model
-
-    if not session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if str(store.get(SESSION_KEY)) != str(user.pk):
-        return False
-    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-    if fresh is None:
-        return False
-    return constant_time_compare(
-        store.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()
+def _after(request) -> Resume | None:
+    """The resume point: ``Last-Event-ID`` (the browser's reconnect) or ``?after=``
+    (the id the page was rendered with); an event id or a ``resume_token``."""
+    return parse_resume(
+        request.headers.get("Last-Event-ID") or request.GET.get("after")
     )
-
-
-def _after(request) -> int | None:
-    value = request.headers.get("Last-Event-ID") or request.GET.get("after")
-    try:
-        after = int(value)
-    except (TypeError, ValueError):
-        return None
-    return after if after >= 0 else None
 
 
 def _sse(kind: str, data: dict, event_id: int | None = None) -> bytes:
@@ -66,10 +43,11 @@ def _sse(kind: str, data: dict, event_id: int | None = None) -> bytes:
     return f"{head}event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _encode(item, resume_id: int) -> bytes:
-    """One SSE message. A ticket event's ``id:`` is the stream's resume point, the
-    greatest event id delivered so far (one change's events may arrive out of id
-    order), which the browser sends back as ``Last-Event-ID``."""
+def _encode(item, resume_id: str) -> bytes:
+    """One SSE message. A ticket event's ``id:`` is the stream's resume point
+    (``TicketStream.resume_token``: the greatest event id delivered so far, and, while
+    events with smaller ids may still commit, the low mark and the ids delivered above
+    it), which the browser sends back as ``Last-Event-ID``."""
     if isinstance(item, LiveEvent):
         return _sse(
             "ticket",
@@ -99,13 +77,14 @@ async def _events(stream: TicketStream, user, session_key, snapshot):
         while True:
             item = await stream.get(timeout=heartbeat)
             if item is not None:
-                yield _encode(item, stream.last_id)
+                yield _encode(item, stream.resume_token)
             if time.monotonic() - checked >= heartbeat or item is None:
                 checked = time.monotonic()
-                if not await run_sync(_session_valid)(session_key, user):
+                # Batched with the other streams' checks (live.sessions); it also
+                # refreshes the user's connection slot.
+                if not await session_still_valid(session_key, user.pk):
                     yield _sse("end", {"reason": "session"})
                     return
-                await run_sync(_refresh_slot)(user.pk)
                 yield b": heartbeat\n\n"
     finally:
         await stream.close()

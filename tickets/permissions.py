@@ -16,9 +16,13 @@ one status-change rule ``why_not_move``, querysets, what hangs off a visible tic
 customer's view of a ticket).
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import (
+    BooleanField,
+    CharField,
     Count,
     Exists,
     IntegerField,
@@ -902,14 +906,190 @@ def may_subscribe_to_reports(user) -> bool:
     return is_supervisor(user)
 
 
+# --- who may see a ticket, as ids (the live stream) -------------------------------------
+# A live event reaches every open stream of a process: asking ``visible_tickets`` per
+# subscriber per event is a query each (1,000 streams × 100 events/s). Instead the
+# publisher states the ticket's audience once per event, as the ids the grants name,
+# and each stream matches it in memory against facts about its user loaded once
+# (``viewer_facts``). ``audience_allows`` is ``visible_tickets`` and
+# ``can(user, "view_internal", ticket)`` restated over those ids; an oracle test
+# (live/tests/test_filtering.py) keeps them equal.
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The grants on one ticket: ``view_ticket`` users and groups (``agent_groups``:
+    those of them that are some queue's agent group), the ticket's queue's agent
+    group, and ``view_internal_notes`` users and groups."""
+
+    users: frozenset[int] = frozenset()
+    groups: frozenset[int] = frozenset()
+    agent_groups: frozenset[int] = frozenset()
+    queue_group: int | None = None
+    internal_users: frozenset[int] = frozenset()
+    internal_groups: frozenset[int] = frozenset()
+
+    def as_message(self) -> dict:
+        """Compact and JSON-able (what the live bus carries)."""
+        return {
+            "u": sorted(self.users),
+            "g": sorted(self.groups),
+            "a": sorted(self.agent_groups),
+            "q": self.queue_group,
+            "iu": sorted(self.internal_users),
+            "ig": sorted(self.internal_groups),
+        }
+
+    @classmethod
+    def from_message(cls, data: dict) -> "Audience":
+        return cls(
+            users=frozenset(data.get("u", ())),
+            groups=frozenset(data.get("g", ())),
+            agent_groups=frozenset(data.get("a", ())),
+            queue_group=data.get("q"),
+            internal_users=frozenset(data.get("iu", ())),
+            internal_groups=frozenset(data.get("ig", ())),
+        )
+
+
+def ticket_audience(ticket_id: int) -> Audience | None:
+    """``Audience`` of the ticket as committed now, in one query (a UNION of the
+    ticket's queue group and its user and group grants: the publisher runs it after
+    every commit, where each round trip adds to the delivery time); None when the
+    ticket is gone."""
+    codenames = ("view_ticket", "view_internal_notes")
+    kind = CharField()
+    queue = (
+        Ticket.objects.filter(pk=ticket_id)
+        .order_by()
+        .values_list(
+            Value("q", output_field=kind),
+            "queue__agent_group_id",
+            Value("", output_field=kind),
+            Value(False, output_field=BooleanField()),
+        )
+    )
+    users = (
+        TicketUserObjectPermission.objects.filter(
+            content_object_id=ticket_id, permission__codename__in=codenames
+        )
+        .order_by()
+        .values_list(
+            Value("u", output_field=kind),
+            "user_id",
+            "permission__codename",
+            Value(False, output_field=BooleanField()),
+        )
+    )
+    groups = (
+        TicketGroupObjectPermission.objects.filter(
+            content_object_id=ticket_id, permission__codename__in=codenames
+        )
+        .annotate(is_agent_group=_is_agent_group())
+        .order_by()
+        .values_list(
+            Value("g", output_field=kind),
+            "group_id",
+            "permission__codename",
+            "is_agent_group",
+        )
+    )
+    found = False
+    queue_group = None
+    named: dict[tuple[str, str], set[int]] = {
+        (who, name): set() for who in "ug" for name in codenames
+    }
+    agent_groups = set()
+    for who, pk, codename, is_agent_group in queue.union(users, groups, all=True):
+        if who == "q":
+            found, queue_group = True, pk
+            continue
+        named[who, codename].add(pk)
+        if is_agent_group and codename == "view_ticket":
+            agent_groups.add(pk)
+    if not found:
+        return None
+    return Audience(
+        users=frozenset(named["u", "view_ticket"]),
+        groups=frozenset(named["g", "view_ticket"]),
+        agent_groups=frozenset(agent_groups),
+        queue_group=queue_group,
+        internal_users=frozenset(named["u", "view_internal_notes"]),
+        internal_groups=frozenset(named["g", "view_internal_notes"]),
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What ``audience_allows`` needs to know about a user, read fresh (roles are
+    group names, so a role change shows when the facts are read again)."""
+
+    user_id: int
+    active: bool = False
+    sees_all: bool = False
+    staff_member: bool = False
+    support_team: bool = False
+    groups: frozenset[int] = frozenset()
+
+
+def viewer_facts(user) -> Viewer:
+    """The ``Viewer`` of ``user`` as stored now (two queries; the instance's cached
+    roles are not trusted: a stream keeps its user for hours)."""
+    fresh = (
+        get_user_model().objects.filter(pk=user.pk).prefetch_related("groups").first()
+    )
+    if fresh is None or not _active(fresh):
+        return Viewer(user_id=user.pk)
+    return Viewer(
+        user_id=fresh.pk,
+        active=True,
+        sees_all=sees_all(fresh),
+        staff_member=roles.is_staff_member(fresh),
+        support_team=is_support_team(fresh),
+        groups=frozenset(group.pk for group in fresh.groups.all()),
+    )
+
+
+def audience_allows(viewer: Viewer, audience: Audience) -> tuple[bool, bool]:
+    """``(view, view_internal)`` for the ticket of ``audience``: whether
+    ``visible_tickets`` holds it and ``can(.., "view_internal", ..)``, decided in
+    memory."""
+    if not viewer.active:
+        return False, False
+    if viewer.sees_all:
+        return True, True
+    own = viewer.user_id in audience.users
+    if viewer.staff_member:
+        # visible_tickets: the user's grants, non-agent groups' grants, worked queue
+        view = (
+            own
+            or bool((audience.groups - audience.agent_groups) & viewer.groups)
+            or (
+                audience.queue_group is not None
+                and audience.queue_group in viewer.groups
+            )
+        )
+    else:
+        view = own or bool(audience.groups & viewer.groups)
+    # can(): guardian's view_ticket (any group) and view_internal_notes
+    internal = (own or bool(audience.groups & viewer.groups)) and (
+        viewer.user_id in audience.internal_users
+        or bool(audience.internal_groups & viewer.groups)
+    )
+    return view, view and internal
+
+
 __all__ = [
     "ACTIONS",
+    "Audience",
+    "Viewer",
     "CUSTOMER_EVENT_KINDS",
     "INTERNAL_EVENT_KINDS",
     "OPEN_STATUSES",
     "acts_as_staff",
     "address_visible_to",
     "attachments_visible_to",
+    "audience_allows",
     "can",
     "can_download",
     "comments_visible_to",
@@ -932,12 +1112,14 @@ __all__ = [
     "queues_for",
     "sees_all",
     "tags_visible_to",
+    "ticket_audience",
     "time_entries_visible_to",
     "ticket_perms",
     "visible_attachments",
     "visible_comments",
     "visible_events",
     "visible_tickets",
+    "viewer_facts",
     "visible_time_entries",
     "watchers_visible_to",
     "why_not",

@@ -145,6 +145,7 @@ class EventStream:
         )
         self.response = self.connection.getresponse()
         self.status = self.response.status
+        self.last_event_id = None  # the raw ``id:`` of the last event read
 
     def next(self, timeout=5.0):
         """The next event as ``(name, data, id)``; comments and ``retry`` skipped.
@@ -173,7 +174,8 @@ class EventStream:
             elif field == "data":
                 data.append(value)
             elif field == "id":
-                event_id = int(value)
+                self.last_event_id = value
+                event_id = int(value.split(".")[0])
 
     def events(self, count, timeout=5.0):
         return [self.next(timeout) for _ in range(count)]

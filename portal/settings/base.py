@@ -616,9 +616,12 @@ LIVE_MAX_CONNECTIONS_PER_USER = env_int("LIVE_MAX_CONNECTIONS_PER_USER", 5)
 # A comment line this often keeps proxies from closing an idle stream; the session is
 # re-checked as often, so a signed-out stream ends within this time.
 LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15)
-# How long a stream trusts its per-ticket access decision before asking the policy
-# again (a grant change by assignment or queue move is applied at once).
+# How long a stream trusts what it read about its user (groups, roles) before reading
+# again; grant changes on a ticket (assignment, queue move, sharing) apply at once.
 LIVE_VISIBILITY_TTL_SECONDS = env_int("LIVE_VISIBILITY_TTL_SECONDS", 60)
+# Longest time an event's transaction may take to commit after writing it: until then
+# a reconnect also looks below the greatest id delivered (live.stream.resume_token).
+LIVE_REORDER_SECONDS = env_int("LIVE_REORDER_SECONDS", 30)
 # Events read back from the database on reconnect (Last-Event-ID), at most.
 LIVE_REPLAY_LIMIT = env_int("LIVE_REPLAY_LIMIT", 500)
 # Threads per process for the live streams' ORM and cache calls (live.threads): each
