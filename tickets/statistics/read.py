@@ -57,19 +57,13 @@ def facts_by_value(
     """The figures of ``first``..``last`` (inclusive) per value of ``dimension``."""
     if dimension not in figures.DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
+    exact = period and figures.period_range(period, first) == (first, last)
+    kind = period if exact else figures.whole_period(first, last)
+    if kind is None and (last - first).days < SHORT_RANGE_DAYS:
+        return raw_facts(user, dimension, first, last)
     scope = report_scope(user)
     if scope is False:
         return raw_facts(user, dimension, first, last)
-    kind = (
-        period
-        if period
-        and figures.period_range(period, first)
-        == (
-            first,
-            last,
-        )
-        else figures.whole_period(first, last)
-    )
     slices = StatsSlice.objects.filter(dimension=dimension)
     if scope is not None:
         slices = slices.filter(queue_id__in=scope)
