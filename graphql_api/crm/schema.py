@@ -52,7 +52,7 @@ EMAIL_MAX_LENGTH = 254
 
 def _with_ticket_visibility(user, tasks):
     if ticket_permissions.sees_all(user):
-        return tasks
+        return tasks.annotate(**{TICKET_VISIBLE: Value(True)})
     visible = ticket_permissions.visible_tickets(user).filter(pk=OuterRef("ticket_id"))
     return tasks.annotate(**{TICKET_VISIBLE: Exists(visible)})
 

@@ -751,7 +751,7 @@ def test_timeline_query_count_does_not_grow(
     world, make_task, caller, django_assert_max_num_queries
 ):
     def run():
-        with django_assert_max_num_queries(8) as captured:
+        with django_assert_max_num_queries(16) as captured:
             entries = caller("agent")(TIMELINE, {"o": "acme", "first": 50})
         return len(entries["organizationTimeline"]), len(captured)
 
