@@ -8,6 +8,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import extensions
 from .accounts.schema import Query as AccountsQuery
+from .crm.schema import Mutation as CrmMutation
+from .crm.schema import Query as CrmQuery
 from .integrations.schema import Mutation as IntegrationsMutation
 from .integrations.schema import Query as IntegrationsQuery
 from .kb.schema import Mutation as KbMutation
@@ -25,9 +27,12 @@ class CoreQuery:
 
 
 Query = merge_types(
-    "Query", (CoreQuery, AccountsQuery, TicketsQuery, KbQuery, IntegrationsQuery)
+    "Query",
+    (CoreQuery, AccountsQuery, TicketsQuery, CrmQuery, KbQuery, IntegrationsQuery),
 )
-Mutation = merge_types("Mutation", (TicketsMutation, KbMutation, IntegrationsMutation))
+Mutation = merge_types(
+    "Mutation", (TicketsMutation, CrmMutation, KbMutation, IntegrationsMutation)
+)
 
 schema = strawberry.Schema(
     query=Query,

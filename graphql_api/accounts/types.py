@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import is_staff_member
+from crm import permissions as crm_permissions
 from tickets.permissions import address_visible_to, name_shown_to
 
 from ..context import get_user
@@ -36,10 +37,42 @@ def _caller_organization_ids(info: Info) -> set[int]:
     return cached
 
 
+def _crm_field(name: str, description: str):
+    """A field of the organization's customer record (``crm``): read by the support
+    team, null for anyone else (customers never see their CRM record: the internal
+    notes and the account manager above all)."""
+
+    def resolve(self, info: Info) -> str | None:
+        return (
+            getattr(self, name) if crm_permissions.is_crm_user(get_user(info)) else None
+        )
+
+    return strawberry_django.field(
+        resolver=resolve,
+        only=[name],
+        description=f"{description} Staff only: null for anyone else.",
+    )
+
+
 @strawberry_django.type(Organization, name="Organization", field_cls=ModelField)
 class OrganizationType:
     name: auto
     slug: auto
+    website: str | None = _crm_field("website", "The web site.")
+    industry: str | None = _crm_field("industry", "The industry.")
+    address: str | None = _crm_field("address", "The postal address.")
+    phone: str | None = _crm_field("phone", "The phone number.")
+    notes: str | None = _crm_field("notes", "Internal notes about the customer.")
+
+    @strawberry_django.field(
+        select_related=["account_manager"],
+        description="The staff member who looks after this customer. Staff only: "
+        "null for anyone else.",
+    )
+    def account_manager(self, info: Info) -> "UserType | None":
+        if not crm_permissions.is_crm_user(get_user(info)):
+            return None
+        return self.account_manager
 
 
 @strawberry_django.type(User, name="User", field_cls=ModelField)
