@@ -1,10 +1,15 @@
 """Writing the roll-ups: ``StatsSlice`` rows per day, week, month and year, and the
-``DailyStats`` overview rows of each day, both from one ``figures.accumulate`` pass.
+``DailyStats`` overview rows of each day.
 
-Every period row is computed from the tickets themselves (not summed from day rows):
-the same function as a raw report, so they agree by construction, and a rebuilt
-period heals whatever an earlier run missed. A rebuild deletes the periods' rows and
-inserts them again in one transaction: running it twice leaves the same rows.
+Day rows are computed from the tickets (``rebuild``: one ``figures.accumulate`` pass,
+the same function as a raw report). The job and the backfill then *merge* weeks and
+months from their day rows and years from their month rows (``merge``): counts add
+up, duration lists are concatenated (so medians stay exact) and the backlog is the
+last sub-period's, which is exact by construction and reads a few hundred slices
+instead of a year of tickets. A period that reaches past today takes today's backlog
+(the tickets open now; nothing is done in the future). A rebuild or merge deletes the
+periods' rows and inserts them again in one transaction: running it twice leaves the
+same rows.
 """
 
 import logging
@@ -14,11 +19,12 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from ..models import DailyStats, StatsSlice, Ticket
 from . import figures
-from .figures import DAY, PERIODS, Facts
+from .figures import DAY, MONTH, PERIODS, WEEK, YEAR, Facts
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,13 @@ def rebuild(targets: dict[str, set[date]]) -> int:
         .iterator(chunk_size=5000)
     )
     slices = figures.accumulate(rows, intervals)
+    return _replace(targets, slices, daily=True)
+
+
+def _replace(
+    targets: dict[str, set[date]], slices: dict[tuple, Facts], *, daily: bool
+) -> int:
+    """Swap the ``targets`` periods' rows for ``slices`` in one transaction."""
     objects = [
         StatsSlice(
             period=kind,
@@ -77,11 +90,85 @@ def rebuild(targets: dict[str, set[date]]) -> int:
             for kind, starts in targets.items():
                 StatsSlice.objects.filter(period=kind, start__in=starts).delete()
             StatsSlice.objects.bulk_create(objects, batch_size=1000)
-            _write_daily(targets.get(DAY, set()), slices)
+            if daily:
+                _write_daily(targets.get(DAY, set()), slices)
     except IntegrityError:
         logger.warning("statistics: a concurrent run rebuilt the same periods")
         return 0
     return len(objects)
+
+
+# What each period is merged from: weeks and months from days, years from months.
+PART = {WEEK: DAY, MONTH: DAY, YEAR: MONTH}
+MERGED_FIELDS = (
+    "start",
+    "queue_id",
+    "dimension",
+    "value",
+    "created",
+    "resolved",
+    "backlog",
+    "first_response_seconds",
+    "resolution_seconds",
+    "sla_met",
+    "sla_settled",
+    "rating_sum",
+    "rated",
+)
+
+
+def merge(kind: str, starts: set[date], today: date) -> int:
+    """Rebuild the ``kind`` periods starting on ``starts`` from their parts' slices
+    (which must be up to date: days for weeks and months, months for years); the
+    backlog is that of the part containing the period's last day, or today."""
+    part = PART[kind]
+    slices: dict[tuple, Facts] = {}
+    for start in sorted(starts):
+        last = min(figures.next_start(kind, start) - timedelta(days=1), today)
+        closing = figures.period_start(part, last)
+        rows = StatsSlice.objects.filter(
+            period=part, start__gte=start, start__lte=last
+        ).order_by()
+        for row in rows.values_list(*MERGED_FIELDS).iterator(chunk_size=5000):
+            (at, queue_id, dimension, value, created, resolved, backlog, *rest) = row
+            key = (kind, start, queue_id, dimension, value)
+            facts = slices.get(key)
+            if facts is None:
+                facts = slices[key] = Facts()
+            facts.created += created
+            facts.resolved += resolved
+            if at == closing:
+                facts.backlog += backlog
+            firsts, resolutions, met, settled, rating_sum, rated = rest
+            facts.first_response += firsts
+            facts.resolution += resolutions
+            facts.sla_met += met
+            facts.sla_settled += settled
+            facts.rating_sum += rating_sum
+            facts.rated += rated
+    # A value whose tickets were open only before the end, with no event in the
+    # period, has no figure in it: no row, as a rebuild from the tickets gives.
+    kept = {k: f for k, f in slices.items() if f.has_events() or f.backlog}
+    return _replace({kind: set(starts)}, kept, daily=False)
+
+
+def _rebuild_days(days: Iterable[date]) -> int:
+    """Day slices from the tickets, a bounded number of days per pass."""
+    ordered = sorted(days)
+    return sum(
+        rebuild({DAY: set(ordered[i : i + CHUNK[DAY]])})
+        for i in range(0, len(ordered), CHUNK[DAY])
+    )
+
+
+def _merge_all(targets: dict[str, set[date]], today: date) -> int:
+    """Weeks and months (from days) before years (from months)."""
+    written = 0
+    for kind in (WEEK, MONTH, YEAR):
+        ordered = sorted(targets.get(kind, ()))
+        for i in range(0, len(ordered), CHUNK[kind]):
+            written += merge(kind, set(ordered[i : i + CHUNK[kind]]), today)
+    return written
 
 
 def _write_daily(days: set[date], slices: dict[tuple, Facts]) -> None:
@@ -146,14 +233,21 @@ def _local_day(instant: datetime) -> date:
 
 
 def update(now: datetime | None = None) -> int:
-    """The scheduled job: the periods containing today and yesterday, and those of
-    the tickets changed since yesterday began."""
+    """The scheduled job: the days since the last day built (at least today and
+    yesterday: a missed run heals), the days of the tickets changed since yesterday
+    began, from the tickets; then the weeks, months and years containing them,
+    merged from their days and months."""
     now = now or timezone.now()
     today = _local_day(now)
     yesterday = today - timedelta(days=1)
-    days = {today, yesterday} | touched_days(figures.midnight(yesterday))
-    targets = periods_of(d for d in days if d <= today)
-    return sum(rebuild({kind: starts}) for kind, starts in targets.items())
+    built = StatsSlice.objects.filter(period=DAY, start__lte=today).aggregate(
+        last=Max("start")
+    )["last"]
+    since = min(built or yesterday, yesterday)
+    days = {since + timedelta(days=n) for n in range((today - since).days + 1)}
+    days |= {d for d in touched_days(figures.midnight(yesterday)) if d <= today}
+    written = _rebuild_days(days)
+    return written + _merge_all(periods_of(days), today)
 
 
 # Periods rebuilt per pass by ``backfill``: bounded memory (every duration of a pass
@@ -163,12 +257,20 @@ CHUNK = {"day": 31, "week": 8, "month": 3, "year": 1}
 
 def backfill(days: int, now: datetime | None = None) -> int:
     """Rebuild the last ``days`` days (today included) and every week, month and
-    year containing one of them, a few periods at a time."""
+    year containing one of them, a few periods at a time. The merges need every
+    part: every month of those years and every day of those weeks and months (up to
+    today) are rebuilt too."""
     today = _local_day(now or timezone.now())
     targets = periods_of(today - timedelta(days=n) for n in range(days))
-    written = 0
-    for kind, starts in targets.items():
-        ordered = sorted(starts)
-        for index in range(0, len(ordered), CHUNK[kind]):
-            written += rebuild({kind: set(ordered[index : index + CHUNK[kind]])})
-    return written
+    for year in targets[YEAR]:
+        month = year
+        while month <= today and month.year == year.year:
+            targets[MONTH].add(month)
+            month = figures.next_start(MONTH, month)
+    for kind in (WEEK, MONTH):
+        for start in targets[kind]:
+            day = start
+            while day <= today and day < figures.next_start(kind, start):
+                targets[DAY].add(day)
+                day += timedelta(days=1)
+    return _rebuild_days(targets[DAY]) + _merge_all(targets, today)
