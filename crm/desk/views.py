@@ -29,6 +29,7 @@ from tickets import permissions as ticket_permissions
 from tickets.desk import reports
 from tickets.exceptions import TicketNotFound
 from tickets.models import OPEN_STATUSES
+from tickets.statistics import figures
 
 from .. import permissions, services
 from ..exceptions import PermissionDenied as CrmPermissionDenied
@@ -263,18 +264,25 @@ def _details_form(user, organization, data=None):
 
 
 def _stats(user, organization, now):
-    """CSAT and SLA compliance of the organization's tickets created in the last
-    ``STATS_DAYS`` days that the user may see, by the reports' one summary
-    (``tickets.desk.reports.summarize``)."""
-    rows = list(
+    """The organization's figures over the last ``STATS_DAYS`` days (today included)
+    among the tickets the user may see: created, SLA met %, CSAT, each counted in the
+    period its event happened (``tickets.statistics``' definitions, applied by its one
+    ``figures.accumulate``), summarised as a report row (``reports.summarize``)."""
+    last = timezone.localdate(now)
+    first = last - timedelta(days=STATS_DAYS - 1)
+    lower, upper = figures.midnight(first), figures.midnight(last + timedelta(days=1))
+    intervals = figures.Intervals({"range": [(lower, upper, first)]})
+    rows = (
         ticket_permissions.visible_tickets(user)
-        .filter(
-            organization=organization, created_at__gte=now - timedelta(days=STATS_DAYS)
-        )
+        .filter(organization=organization)
+        .filter(figures.touching(lower, upper))
         .order_by()
-        .values(*reports.FIELDS)
+        .values(*figures.FIELDS)
     )
-    return reports.summarize(organization.name, rows)
+    total = figures.Facts()
+    for facts in figures.accumulate(rows, intervals, ["organization"]).values():
+        total.add(facts)
+    return reports.summarize(organization.name, total)
 
 
 def organization_context(request, organization, **forms_given):

@@ -231,11 +231,23 @@ def report_rows(
     keyed.sort(key=lambda vl: _order(dimension, vl[0], vl[1], none_label))
     rows = [summarize(label, groups[value]) for value, label in keyed]
     if total:
-        everything = Facts()
-        for facts in groups.values():
-            everything.add(facts)
-        rows.append(summarize(str(_("Total")), everything))
+        rows.append(_total(groups.values()))
     return rows
+
+
+def _total(groups) -> ReportRow:
+    everything = Facts()
+    for facts in groups:
+        everything.add(facts)
+    return summarize(str(_("Total")), everything)
+
+
+def total_row(user, start: date, end: date, *, period: str | None = None) -> ReportRow:
+    """``report_rows``' "Total" row alone: the same figures, without the rows per
+    value and the query for their labels (the trend asks it once per month)."""
+    return _total(
+        read.facts_by_value(user, "queue", start, end, period=period).values()
+    )
 
 
 def period_rows(user, dimension: str, period: str, day: date | None = None, **kwargs):

@@ -16,6 +16,7 @@ from portal.notifications.models import SentNotification
 from portal.schedules import SCHEDULES
 from tickets.desk import reports, weekly_report
 from tickets.models import ReportSubscription
+from tickets.statistics import store
 
 from .factories import make_agent, make_supervisor, make_viewer
 from .test_desk_reports import T0, make
@@ -40,7 +41,11 @@ def run(django_capture_on_commit_callbacks):
 def week_of_tickets(alice, queue, other_queue, acme):
     make(alice, queue, org=acme, hours_to_reply=1, hours_to_resolve=10, rating=5)
     make(alice, other_queue, org=acme, hours_to_reply=6)
-    make(alice, queue, created=T0.replace(day=3))  # the week before: not in it
+    # created the week before (not counted as created), still open: in Support's
+    # backlog at the week's end
+    make(alice, queue, created=T0.replace(day=3))
+    # the statistics job, as production runs it: a whole week reads its roll-ups
+    store.backfill(14, now=T0.replace(day=17, hour=6))
     # the tickets' own emails (receipts, agent alerts) are not what is tested here
     SentNotification.objects.all().delete()
 
@@ -72,10 +77,17 @@ def test_a_subscribed_supervisor_gets_the_report_with_the_csv_export(
     [email] = mail.outbox
     assert email.to == ["supervisor@example.com"]
     assert email.subject == "Helpdesk report, 10 Mar 2025 – 16 Mar 2025"
-    assert "Queue · Tickets · Median first response (h)" in email.body
-    # Billing: answered late, still open (no SLA outcome yet), not rated
-    assert "Billing · 1 · 6.0 · – · – · – · 0" in email.body
-    assert "Total · 2 · 3.5 · 10.0 · 100.0 · 5.00 · 1" in email.body
+    assert " · ".join(reports.headers("queue")) in email.body
+    assert (
+        "Queue · Created · Resolved · Backlog at the end · Median first response (h)"
+        in email.body
+    )
+    # Billing: created, answered late, still open (backlog, no SLA outcome yet)
+    assert "Billing · 1 · 0 · 1 · 6.0 · – · – · – · 0" in email.body
+    # Support: one resolved within its SLA and rated 5; the week before's still open
+    assert "Support · 1 · 1 · 1 · 1.0 · 10.0 · 100.0 · 5.00 · 1" in email.body
+    assert "Total · 2 · 1 · 2 · 3.5 · 10.0 · 100.0 · 5.00 · 1" in email.body
+    assert "The helpdesk's figures from 10 Mar 2025 to 16 Mar 2025" in email.body
     assert (
         "http://testserver/admin/helpdesk/reports/?dimension=queue"
         "&start=2025-03-10&end=2025-03-16" in email.body
@@ -98,6 +110,8 @@ def test_a_subscribed_supervisor_gets_the_report_with_the_csv_export(
     assert content == export.content.decode()
     assert list(csv.reader(io.StringIO(content)))[-1] == [
         "Total",
+        "2",
+        "1",
         "2",
         "3.5",
         "10.0",
