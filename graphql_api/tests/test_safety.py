@@ -183,7 +183,7 @@ MISSPELT = [
         "{ tickes { totalCount } }",
         None,
         "Cannot query field 'tickes' on type 'Query'.",
-        " Did you mean 'ticket', 'tickets', or 'articles'?",
+        " Did you mean 'ticket', 'tickets', 'articles', or 'tasks'?",
     ),
     (
         "{ tickets(frist: 1) { totalCount } }",
@@ -195,8 +195,8 @@ MISSPELT = [
         "query($f: TicketFiltr) { tickets(filters: $f) { totalCount } }",
         None,
         "Unknown type 'TicketFiltr'.",
-        " Did you mean 'TicketFilter', 'TicketOrder', 'ArticleFilter', 'Ticket', or "
-        "'TicketEdge'?",
+        " Did you mean 'TicketFilter', 'TicketOrder', 'ArticleFilter', 'TaskFilter', or "
+        "'Ticket'?",
     ),
     (
         "{ tickets(ordering: {field: PRIORITI}) { totalCount } }",
