@@ -1,5 +1,7 @@
 """Side by side with django-helpdesk: ``python bench/peer.py`` (``make bench-peer``).
 
+Over 400 lines on purpose: one script, the whole side-by-side run (set-up, probes, alternation, report).
+
 1. installs the latest django-helpdesk from PyPI into its own virtual environment
    ``bench/.peer/venv`` (git-ignored; never ours), with our versions of Django,
    gunicorn, psycopg and redis so that only the applications differ;
@@ -20,6 +22,7 @@ See bench/README.md ("Side by side with django-helpdesk").
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -90,10 +93,16 @@ def install_peer() -> dict:
     return json.loads(found.stdout)
 
 
+# The peer project's SECRET_KEY: made afresh for each run, the same for every process of
+# the run (sessions signed in by the set-up script are read by the peer's workers).
+PEER_SECRET_KEY = secrets.token_urlsafe(50)
+
+
 def peer_env() -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchpeer.settings",
+        "PEER_SECRET_KEY": PEER_SECRET_KEY,
         "PYTHONPATH": str(PROJECT),
         "PEER_DATABASE": PEER_DB,
         "PEER_REDIS_URL": harness.REDIS_URL,

@@ -2,6 +2,8 @@
 environment (``bench/.peer/venv``) by bench/peer.py, with the generated project
 (bench/peer_project.py) on ``PYTHONPATH``:
 
+Over 400 lines on purpose: the peer's data set in one script run inside its own venv.
+
     python bench/peer_site.py generate --tickets 25000 ...   # once per database
     python bench/peer_site.py prepare                        # every run: one JSON line
 

@@ -1,5 +1,7 @@
 """A user's live stream of ticket events: the one API every live surface reads.
 
+Over 400 lines until split: the resume token (parse_resume, resume_token) is due to move into live/resume.py.
+
 The server-sent events views (``live.views``) and the GraphQL subscription
 ``ticketEvents`` are thin layers over it::
 

@@ -2,6 +2,8 @@
 and the Organization 360 (details, contacts, open tickets, CSAT and SLA, the
 timeline, the forms to log an interaction and add a task).
 
+Over 400 lines until split: the Organization 360 views are due to move into crm/desk/organizations.py.
+
 Thin like the tickets desk: parse the form, call one ``crm.services`` function,
 render. Customers get 404 on every page; a task the user may not see is a 404, one
 they see but may not change (viewers) a 403; bad input re-renders with the form's

@@ -2,6 +2,8 @@
 updateTask, logInteraction, an organization's timeline and its customer record, for
 every kind of caller (each refusal leaves the database as it was), and query counts.
 
+Over 400 lines until split: the timeline and organization-field tests are due to move into a file of their own.
+
 The scene: Acme's ticket is in the Support queue (``agent``), Globex's in Billing
 (``billing``); a supervisor and a viewer see everything; Alice is Acme's customer."""
 

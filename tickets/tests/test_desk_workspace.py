@@ -1,5 +1,7 @@
 """The ticket workspace at /admin/helpdesk/tickets/<reference>/: who sees it, who may
-act, and that every action goes through its service (one event) or changes nothing."""
+act, and that every action goes through its service (one event) or changes nothing.
+
+Over 400 lines until split: the query-count tests are due to move into a file of their own."""
 
 import re
 
