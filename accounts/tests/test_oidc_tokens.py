@@ -234,6 +234,29 @@ def test_an_unsigned_token_is_refused(client, proxied, idp, alice, django_user_m
     refused_with(client, response, "bad_signature", django_user_model)
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_a_provider_whose_key_set_cannot_be_fetched_signs_nobody_in(
+    client, sso, idp, alice, django_user_model
+):
+    """The JWKS endpoint is unreachable (nothing listens on its port): the genuine
+    token cannot be verified, so the sign-in is refused (``jwks_unavailable``) rather
+    than accepted unverified."""
+    dead = f"http://127.0.0.1:{_closed_port()}/jwks"
+    sso.SOCIALACCOUNT_PROVIDERS = providers_setting(
+        idp.app(openid_configuration_overrides={"jwks_uri": dead})
+    )
+    response = callback(client, idp.sign_in(start(client), alice))
+    refused_with(client, response, "jwks_unavailable", django_user_model)
+
+
 # --- claims ----------------------------------------------------------------------------
 
 
