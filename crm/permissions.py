@@ -10,6 +10,9 @@ functions; nothing else decides access.
   which follows their queues), about those organizations' contacts or about a ticket
   they may see, plus what they logged, created or were assigned. They change (and
   create) what they see.
+* Customer records: an organization's by supervisors and its account manager; a
+  contact's by anyone who may write and reaches the contact (``reachable_contacts``:
+  supervisors every customer, agents their organizations' members).
 
 Something the user may not see looks like something missing: ``why_not_*`` answers
 ``NOT_FOUND`` and the services raise the ``*NotFound`` errors (404).
@@ -234,6 +237,37 @@ def may_edit_organization(user, organization) -> bool:
     )
 
 
+def why_not_edit_organization(
+    user, organization, *, account_manager: bool = False
+) -> tuple[str, str] | None:
+    """None when ``user`` may edit ``organization``'s customer record (and, with
+    ``account_manager``, choose its account manager: supervisors only). Outside the
+    support team the record does not exist (NOT_FOUND); inside it, organizations are
+    listed to the whole desk, so a refusal is FORBIDDEN."""
+    if not is_crm_user(user):
+        return NOT_FOUND, _("No such organization.")
+    if not may_edit_organization(user, organization):
+        return FORBIDDEN, _(
+            "Only supervisors and the account manager edit this organization."
+        )
+    if account_manager and not ticket_permissions.is_supervisor(user):
+        return FORBIDDEN, _("Only supervisors choose the account manager.")
+    return None
+
+
+def why_not_edit_contact(user, contact) -> tuple[str, str] | None:
+    """None when ``user`` may edit ``contact``'s customer record (job title, phone,
+    notes): a contact they reach (``reachable_contacts``: supervisors and viewers every
+    customer, agents the members of the organizations they work), unless they are read
+    only. A contact out of reach is NOT_FOUND (people are not listed, as in
+    ``why_not_link``); a viewer is FORBIDDEN."""
+    if contact is None or not reachable_contacts(user).filter(pk=contact.pk).exists():
+        return NOT_FOUND, _("No such contact.")
+    if not may_write(user):
+        return FORBIDDEN, _("Read-only accounts cannot change customer records.")
+    return None
+
+
 __all__ = [
     "assignable_staff",
     "changeable_tasks",
@@ -249,6 +283,8 @@ __all__ = [
     "visible_interactions",
     "visible_tasks",
     "why_not_change_task",
+    "why_not_edit_contact",
+    "why_not_edit_organization",
     "why_not_link",
     "worked_organization_ids",
     "works_organization",

@@ -8,6 +8,8 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import extensions
 from .accounts.schema import Query as AccountsQuery
+from .crm.interactions import Query as CrmInteractionsQuery
+from .crm.records import Mutation as CrmRecordsMutation
 from .crm.schema import Mutation as CrmMutation
 from .crm.schema import Query as CrmQuery
 from .integrations.schema import Mutation as IntegrationsMutation
@@ -28,10 +30,25 @@ class CoreQuery:
 
 Query = merge_types(
     "Query",
-    (CoreQuery, AccountsQuery, TicketsQuery, CrmQuery, KbQuery, IntegrationsQuery),
+    (
+        CoreQuery,
+        AccountsQuery,
+        TicketsQuery,
+        CrmQuery,
+        CrmInteractionsQuery,
+        KbQuery,
+        IntegrationsQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (TicketsMutation, CrmMutation, KbMutation, IntegrationsMutation)
+    "Mutation",
+    (
+        TicketsMutation,
+        CrmMutation,
+        CrmRecordsMutation,
+        KbMutation,
+        IntegrationsMutation,
+    ),
 )
 
 schema = strawberry.Schema(

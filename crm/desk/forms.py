@@ -3,9 +3,11 @@ become objects); the services validate and act."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from tickets import permissions as ticket_permissions
 
 from .. import permissions
 from ..models import InteractionKind, TaskStatus
@@ -98,8 +100,11 @@ class TaskForm(_Links):
             self.initial["assignee"] = user.pk
 
 
-class TaskEditForm(forms.Form):
-    """What may change on an existing task (its links stay)."""
+class TaskEditForm(_Links):
+    """What may change on an existing task, its links included (by the same handles
+    as on creation, prefilled; emptied, a link is removed). A link the user may not see
+    (another queue's ticket, a contact outside their organizations, on a task assigned
+    to them) is neither shown nor changed: its field is left out."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
     notes = forms.CharField(
@@ -111,9 +116,33 @@ class TaskEditForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("Status"), choices=TaskStatus.choices)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    field_order = TaskForm.field_order
+
+    def __init__(self, *args, user, task, **kwargs):
+        kwargs["initial"] = {
+            "title": task.title,
+            "notes": task.notes,
+            "due_at": timezone.localtime(task.due_at) if task.due_at else None,
+            "assignee": task.assignee_id,
+            "status": task.status,
+            "organization": task.organization.slug if task.organization_id else "",
+            "contact": task.contact.email if task.contact_id else "",
+            "ticket": task.ticket.reference if task.ticket_id else "",
+        }
+        super().__init__(*args, user=user, **kwargs)
         self.fields["assignee"].queryset = permissions.assignable_staff()
+        self.ticket_visible = task.ticket_id is None or ticket_permissions.can(
+            user, "view", task.ticket
+        )
+        if not self.ticket_visible:
+            del self.fields["ticket"]
+        if (
+            task.contact_id
+            and not permissions.reachable_contacts(user)
+            .filter(pk=task.contact_id)
+            .exists()
+        ):
+            del self.fields["contact"]
 
 
 class InteractionForm(_Links):

@@ -186,21 +186,17 @@ def task_view(request, pk):
         pk=pk,
     )
     may_change = permissions.may_change_task(user, task)
-    initial = {
-        "title": task.title,
-        "notes": task.notes,
-        "due_at": timezone.localtime(task.due_at) if task.due_at else None,
-        "assignee": task.assignee_id,
-        "status": task.status,
-    }
-    form = forms.TaskEditForm(request.POST or None, initial=initial)
+    form = forms.TaskEditForm(request.POST or None, user=user, task=task)
     if request.method == "POST":
         if not may_change:
             return _forbidden(request, _("Read-only accounts cannot change tasks."))
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                services.update_task(user, task, **data)
+                services.update_task(user, task, **form.cleaned_data)
+            except CrmPermissionDenied as error:  # an organization they do not work
+                form.add_error("organization", str(error))
+            except TicketNotFound:
+                form.add_error("ticket", _("No such ticket."))
             except ValidationError as error:
                 _form_errors(form, error)
             else:

@@ -38,9 +38,9 @@ def _caller_organization_ids(info: Info) -> set[int]:
 
 
 def _crm_field(name: str, description: str):
-    """A field of the organization's customer record (``crm``): read by the support
-    team, null for anyone else (customers never see their CRM record: the internal
-    notes and the account manager above all)."""
+    """A field of an organization's or a contact's customer record (``crm``): read by
+    the support team, null for anyone else (customers never see their CRM record: the
+    internal notes and the account manager above all)."""
 
     def resolve(self, info: Info) -> str | None:
         return (
@@ -77,6 +77,10 @@ class OrganizationType:
 
 @strawberry_django.type(User, name="User", field_cls=ModelField)
 class UserType:
+    job_title: str | None = _crm_field("job_title", "A contact's job title.")
+    phone: str | None = _crm_field("phone", "A contact's phone number.")
+    notes: str | None = _crm_field("notes", "Internal notes about the contact.")
+
     @strawberry_django.field(
         only=["email"],
         description="The email address; null where the caller may not read it "

@@ -176,6 +176,10 @@ def _task(user, value) -> Task:
     return task
 
 
+# A task's links by their handles: reference, slug, email (None stays None).
+LINKS = {"ticket": _ticket, "organization": _organization, "contact": _contact}
+
+
 def _given(value):
     return value is not strawberry.UNSET and value is not None
 
@@ -209,7 +213,8 @@ class Mutation:
 
     @strawberry_django.mutation(
         handle_django_errors=True,
-        description="Change a task's title, notes, due time, assignee or status.",
+        description="Change a task's title, notes, due time, assignee, status or "
+        "links (support team, not read-only).",
     )
     def update_task(self, info: Info, input: UpdateTaskInput) -> TaskType:
         with as_mutation_error():
@@ -229,6 +234,9 @@ class Mutation:
                 changes["assignee"] = _assignee(input.assignee)
             if _given(input.status):
                 changes["status"] = input.status.value
+            for name, lookup in LINKS.items():  # null unlinks
+                if getattr(input, name) is not strawberry.UNSET:
+                    changes[name] = lookup(getattr(input, name))
             return services.update_task(user, task, **changes)
 
     @strawberry_django.mutation(

@@ -151,8 +151,9 @@ class CreateTaskInput:
 
 
 @strawberry.input(
-    description="Change a task: omitted fields (and null ones, except `dueAt`) stay "
-    "as they are; `dueAt: null` removes the due time."
+    description="Change a task: omitted fields stay as they are; null ones too, "
+    "except `dueAt: null`, which removes the due time, and `ticket`, `organization` "
+    "or `contact: null`, which unlink."
 )
 class UpdateTaskInput:
     id: strawberry.ID = strawberry.field(description="The task's `id`.")
@@ -163,6 +164,18 @@ class UpdateTaskInput:
         default=strawberry.UNSET, description="The new assignee's email."
     )
     status: TaskStatusEnum | None = strawberry.UNSET
+    ticket: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Ticket reference (null unlinks); a task left with a ticket and "
+        "no organization links the ticket's organization.",
+    )
+    organization: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Organization slug (null unlinks)."
+    )
+    contact: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The contact's (a customer's) email (null unlinks).",
+    )
 
 
 @strawberry.input
