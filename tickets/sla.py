@@ -229,12 +229,6 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def median_of_middles(lower: float | None, upper: float | None) -> float | None:
-    """``median`` of a list known only by its two middle values (the same value twice
-    for an odd count; None for an empty list): the same number, bit for bit."""
-    return None if lower is None else median([lower, upper])
-
-
 def settled_at(row) -> datetime | None:
     """When the ticket's SLA outcome became known (None: not yet, or no SLA)."""
     row = _fields(row)

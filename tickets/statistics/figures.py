@@ -50,9 +50,8 @@ class Facts:
     that medians over merged facts are exact.
 
     ``medians`` (first response, resolution) is set instead of the lists when they
-    were not read: the medians the database took from the roll-ups (``read`` on
-    PostgreSQL), or ``(None, None)`` when the reader asked for no medians. Such facts
-    are final: they do not merge (medians do not add up)."""
+    were not read: ``(None, None)`` when the reader asked for no medians (the trend).
+    Such facts are final: they do not merge (medians do not add up)."""
 
     created: int = 0
     resolved: int = 0

@@ -11,20 +11,16 @@
   applies the same definitions (``figures.accumulate``) to the tickets directly.
 
 Whatever the source, the answer is ``{value: Facts}`` per dimension value
-(``""`` = none), and the total over every value. On PostgreSQL the slices are merged
-by the database: the counts summed and the medians taken there
-(``percentile_disc``), so that the duration lists (a year's are megabytes of JSON)
-never travel; SQLite merges them in Python. Both give ``sla.median`` exactly. The roll-ups are as fresh as the last job run (hourly).
+(``""`` = none), and the total over every value. The slices are merged in Python:
+taking the medians in PostgreSQL (``percentile_disc`` over the expanded lists) was
+measured slower on the full benchmark set (bench/FINDINGS.md, ST-1). The roll-ups are as fresh as the last job run (hourly).
 """
 
 from datetime import date, timedelta
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
-
 from accounts import roles
 
-from .. import permissions, sla
+from .. import permissions
 from ..models import StatsSlice
 from . import figures
 from .figures import DAY, Facts
@@ -87,9 +83,6 @@ def _read(user, dimension, first, last, period, *, total=True, durations=True):
     source = _slices(user, dimension, first, last, period)
     if source is None:
         by_value = raw_facts(user, dimension, first, last)
-    elif connections[source[0].db].vendor == "postgresql":
-        by_value, everything = _database_facts(*source, total, durations)
-        return by_value, everything
     else:
         by_value = _merged_slices(*source, durations)
     everything = Facts()
@@ -123,8 +116,8 @@ def _slices(user, dimension, first, last, period):
 
 
 def _merged_slices(slices, closing, durations) -> dict[str, Facts]:
-    """The slices merged per value in Python (SQLite): counts added up, duration
-    lists concatenated."""
+    """The slices merged per value: counts added up, duration lists concatenated
+    (``durations=False``: not read)."""
     merged: dict[str, Facts] = {}
     fields = SLICE_FIELDS if durations else _COUNT_FIELDS
     for row in slices.values_list(*fields).iterator(chunk_size=2000):
@@ -157,64 +150,6 @@ _COUNT_FIELDS = (
     "rating_sum",
     "rated",
 )
-_SUMMED = ("created", "resolved", "sla_met", "sla_settled", "rating_sum", "rated")
-
-
-def _database_facts(slices, closing, total, durations):
-    """PostgreSQL: the same figures in one statement, so that the duration lists
-    never leave the database. Each slice row comes with its durations as rows of
-    their own (``which`` 1 and 2); counts are summed over the slice rows
-    (``which = 0``) per value, and over every value with ``total`` (``ROLLUP``); a
-    median is ``sla.median_of_middles`` of the merged list's lower middle value
-    (``percentile_disc(0.5)``, ascending) and upper one (the same, descending),
-    which are one value for an odd count. The SQL is built from constants only; the
-    slices' filters and the closing day are parameters."""
-    lists = _LISTS if durations else ()
-    try:
-        inner, params = slices.values(*_COUNT_FIELDS, *lists).query.sql_with_params()
-    except EmptyResultSet:  # no queue to read (an agent of none)
-        return {}, Facts(medians=(None, None))
-    sums = [f"sum(s.{name}) FILTER (WHERE d.which = 0)" for name in _SUMMED]
-    closing_day = "" if closing is None else " AND s.start = %s"
-    sums.append(f"sum(s.backlog) FILTER (WHERE d.which = 0{closing_day})")
-    middles = [
-        f"percentile_disc(0.5) WITHIN GROUP (ORDER BY d.seconds {order}) "
-        f"FILTER (WHERE d.which = {which})"
-        for which in (1, 2)
-        for order in ("ASC", "DESC")
-    ]
-    elements = [
-        f"SELECT {which}, e.j::float8 FROM jsonb_array_elements(s.{name}) AS e(j)"  # noqa: S608
-        for which, name in enumerate(lists, start=1)
-    ]
-    rows = " UNION ALL ".join(["SELECT 0 AS which, NULL::float8 AS seconds", *elements])
-    groups = "ROLLUP (s.value)" if total else "s.value"
-    sql = (
-        f"SELECT GROUPING(s.value), s.value, {', '.join(sums + middles)} "  # noqa: S608
-        f"FROM ({inner}) AS s CROSS JOIN LATERAL ({rows}) AS d GROUP BY {groups}"
-    )
-    arguments = ([] if closing is None else [closing]) + list(params)
-    by_value: dict[str, Facts] = {}
-    everything = Facts(medians=(None, None))
-    with connections[slices.db].cursor() as cursor:
-        cursor.execute(sql, arguments)
-        for grouped, value, *counts, backlog, lo1, hi1, lo2, hi2 in cursor.fetchall():
-            facts = Facts(
-                **dict(zip(_SUMMED, (c or 0 for c in counts), strict=True)),
-                backlog=backlog or 0,
-                medians=(
-                    sla.median_of_middles(lo1, hi1),
-                    sla.median_of_middles(lo2, hi2),
-                ),
-            )
-            if grouped:
-                everything = facts
-            else:
-                by_value[value] = facts
-    return by_value, everything
-
-
-_LISTS = ("first_response_seconds", "resolution_seconds")
 
 
 def raw_facts(user, dimension: str, first: date, last: date) -> dict[str, Facts]:
