@@ -216,11 +216,10 @@ def report_rows(
     if dimension not in DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
     none_label = str(DIMENSIONS[dimension])
+    by_value, everything = read.report_facts(user, dimension, start, end, period=period)
     groups = {
         value: facts
-        for value, facts in read.facts_by_value(
-            user, dimension, start, end, period=period
-        ).items()
+        for value, facts in by_value.items()
         if facts.has_events() or facts.backlog
     }
     labels = _labels(dimension, groups)
@@ -231,23 +230,26 @@ def report_rows(
     keyed.sort(key=lambda vl: _order(dimension, vl[0], vl[1], none_label))
     rows = [summarize(label, groups[value]) for value, label in keyed]
     if total:
-        rows.append(_total(groups.values()))
+        # the values left out have no figure: the total is the same without them
+        rows.append(summarize(str(_("Total")), everything))
     return rows
 
 
-def _total(groups) -> ReportRow:
-    everything = Facts()
-    for facts in groups:
-        everything.add(facts)
-    return summarize(str(_("Total")), everything)
-
-
-def total_row(user, start: date, end: date, *, period: str | None = None) -> ReportRow:
+def total_row(
+    user,
+    start: date,
+    end: date,
+    *,
+    period: str | None = None,
+    medians: bool = True,
+) -> ReportRow:
     """``report_rows``' "Total" row alone: the same figures, without the rows per
-    value and the query for their labels (the trend asks it once per month)."""
-    return _total(
-        read.facts_by_value(user, "queue", start, end, period=period).values()
-    )
+    value and the query for their labels (the trend asks it once per month);
+    ``medians=False``: without the medians (None), the costliest figures to take."""
+    everything = read.report_facts(
+        user, "queue", start, end, period=period, durations=medians
+    )[1]
+    return summarize(str(_("Total")), everything)
 
 
 def period_rows(user, dimension: str, period: str, day: date | None = None, **kwargs):

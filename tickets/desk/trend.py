@@ -2,8 +2,8 @@
 share of SLA outcomes settled that month that were met, for the reports page.
 
 Every figure is the report's own (``reports.total_row``: ``report_rows``' total
-row, asked once per month), so the trend and a report over that month cannot
-disagree; where the figures come from (the statistics roll-ups for whole past months,
+row, asked once per month, without the medians it does not show), so the trend and a
+report over that month cannot disagree; where the figures come from (the statistics roll-ups for whole past months,
 the tickets for the current one) is ``tickets.statistics``' business, as are their
 definitions.
 """
@@ -47,7 +47,7 @@ def monthly_trend(user, months: int = MONTHS, today: date | None = None):
     ranges = month_ranges(today, months)
     figures = []
     for first, last in ranges:
-        total = reports.total_row(user, first, last)
+        total = reports.total_row(user, first, last, medians=False)
         figures.append(
             MonthFigures(
                 month=first,

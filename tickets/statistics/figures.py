@@ -47,7 +47,11 @@ EVENT_FIELDS = (
 @dataclass
 class Facts:
     """The additive form of every figure: counts, and the durations themselves so
-    that medians over merged facts are exact."""
+    that medians over merged facts are exact.
+
+    ``medians`` (first response, resolution) is set instead of the lists when they
+    were not read: ``(None, None)`` when the reader asked for no medians (the trend).
+    Such facts are final: they do not merge (medians do not add up)."""
 
     created: int = 0
     resolved: int = 0
@@ -58,10 +62,13 @@ class Facts:
     sla_settled: int = 0
     rating_sum: int = 0
     rated: int = 0
+    medians: tuple[float | None, float | None] | None = None
 
     def add(self, other: "Facts", *, backlog: bool = True) -> "Facts":
         """Merge ``other`` in. ``backlog=False`` when ``other`` is an earlier period
         of the same range: the backlog is a level at the end, not a flow."""
+        if self.medians is not None or other.medians is not None:
+            raise ValueError("Facts without their durations do not merge")
         self.created += other.created
         self.resolved += other.resolved
         if backlog:
@@ -79,16 +86,21 @@ class Facts:
             self.created
             or self.resolved
             or self.first_response
+            or (self.medians is not None and self.medians[0] is not None)
             or self.sla_settled
             or self.rated
         )
 
     @property
     def median_first_response(self) -> float | None:
+        if self.medians is not None:
+            return self.medians[0]
         return sla.median(self.first_response)
 
     @property
     def median_resolution(self) -> float | None:
+        if self.medians is not None:
+            return self.medians[1]
         return sla.median(self.resolution)
 
     @property

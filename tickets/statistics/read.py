@@ -11,7 +11,9 @@
   applies the same definitions (``figures.accumulate``) to the tickets directly.
 
 Whatever the source, the answer is ``{value: Facts}`` per dimension value
-(``""`` = none). The roll-ups are as fresh as the last job run (hourly).
+(``""`` = none), and the total over every value. The slices are merged in Python:
+taking the medians in PostgreSQL (``percentile_disc`` over the expanded lists) was
+measured slower on the full benchmark set (bench/FINDINGS.md, ST-1). The roll-ups are as fresh as the last job run (hourly).
 """
 
 from datetime import date, timedelta
@@ -54,39 +56,100 @@ def report_scope(user) -> set[int] | None | bool:
 def facts_by_value(
     user, dimension: str, first: date, last: date, *, period: str | None = None
 ) -> dict[str, Facts]:
-    """The figures of ``first``..``last`` (inclusive) per value of ``dimension``."""
+    """The figures of ``first``..``last`` (inclusive) per value of ``dimension``
+    (``report_facts`` without the total)."""
+    return _read(user, dimension, first, last, period, total=False)[0]
+
+
+def report_facts(
+    user,
+    dimension: str,
+    first: date,
+    last: date,
+    *,
+    period: str | None = None,
+    durations: bool = True,
+) -> tuple[dict[str, Facts], Facts]:
+    """``facts_by_value`` and their total over every value (a report's "Total" row:
+    its medians are those of every duration, not of the values' medians).
+    ``durations=False``: the figures without the medians (``Facts.medians`` is
+    ``(None, None)``), which cost the most to take."""
+    return _read(user, dimension, first, last, period, durations=durations)
+
+
+def _read(user, dimension, first, last, period, *, total=True, durations=True):
     if dimension not in figures.DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
+    source = _slices(user, dimension, first, last, period)
+    if source is None:
+        by_value = raw_facts(user, dimension, first, last)
+    else:
+        by_value = _merged_slices(*source, durations)
+    everything = Facts()
+    if total:
+        for facts in by_value.values():
+            everything.add(facts)
+    if not durations:
+        for facts in (*by_value.values(), everything):
+            facts.first_response, facts.resolution = [], []
+            facts.medians = (None, None)
+    return by_value, everything
+
+
+def _slices(user, dimension, first, last, period):
+    """``(the slices to merge, the day whose backlog counts)`` for the range (that
+    day None: every slice's, one whole period), or None when the range is computed
+    from the tickets."""
     exact = period and figures.period_range(period, first) == (first, last)
     kind = period if exact else figures.whole_period(first, last)
     if kind is None and (last - first).days < SHORT_RANGE_DAYS:
-        return raw_facts(user, dimension, first, last)
+        return None
     scope = report_scope(user)
     if scope is False:
-        return raw_facts(user, dimension, first, last)
-    slices = StatsSlice.objects.filter(dimension=dimension)
+        return None
+    slices = StatsSlice.objects.filter(dimension=dimension).order_by()
     if scope is not None:
         slices = slices.filter(queue_id__in=scope)
     if kind is not None:
-        slices = slices.filter(period=kind, start=first)
-    else:
-        slices = slices.filter(period=DAY, start__gte=first, start__lte=last)
+        return slices.filter(period=kind, start=first), None
+    return slices.filter(period=DAY, start__gte=first, start__lte=last), last
+
+
+def _merged_slices(slices, closing, durations) -> dict[str, Facts]:
+    """The slices merged per value: counts added up, duration lists concatenated
+    (``durations=False``: not read)."""
     merged: dict[str, Facts] = {}
-    for row in slices.order_by().values_list(*SLICE_FIELDS).iterator(chunk_size=2000):
-        (start, value, created, resolved, backlog, firsts, resolutions, *rest) = row
+    fields = SLICE_FIELDS if durations else _COUNT_FIELDS
+    for row in slices.values_list(*fields).iterator(chunk_size=2000):
+        start, value, created, resolved, backlog, *rest = row
         facts = merged.setdefault(value, Facts())
         facts.created += created
         facts.resolved += resolved
-        if kind is not None or start == last:
+        if closing is None or start == closing:
             facts.backlog += backlog
-        facts.first_response += firsts
-        facts.resolution += resolutions
+        if durations:
+            firsts, resolutions, *rest = rest
+            facts.first_response += firsts
+            facts.resolution += resolutions
         met, settled, rating_sum, rated = rest
         facts.sla_met += met
         facts.sla_settled += settled
         facts.rating_sum += rating_sum
         facts.rated += rated
     return merged
+
+
+_COUNT_FIELDS = (
+    "start",
+    "value",
+    "created",
+    "resolved",
+    "backlog",
+    "sla_met",
+    "sla_settled",
+    "rating_sum",
+    "rated",
+)
 
 
 def raw_facts(user, dimension: str, first: date, last: date) -> dict[str, Facts]:
