@@ -7,6 +7,7 @@
 | locale ids | process | language code, tagged with the generation | ``Locale`` id of the active language |
 | locale languages | process | locale id, tagged with the generation | language code (stop words, stemming) |
 | ranking indexes | process | locale id; per article its ``last_published_at`` | ``kb.ranking.Index`` |
+| search breadcrumbs | process | locale id, tagged with the generation | the KB index of a language and its ancestors, for the search page (``kb.queries.search_breadcrumbs``; only while the page cache is on) |
 | page fragments | process, 2048 | (generation, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
 
 **The one rule.** Anything that can change what a reader sees (a page saved,
@@ -124,6 +125,7 @@ matches = _Lru(MATCH_ENTRIES)  # (generation, *search) → tuple of article ids
 fragments = _Lru(FRAGMENT_ENTRIES)  # (generation, name, *key) → (value,)
 locale_ids: dict = {}  # language code → (generation, Locale id)
 locale_languages: dict = {}  # locale id → (generation, language code)
+search_crumbs: dict = {}  # locale id → (generation, list of pages)
 search_indexes: dict = {}  # locale id → kb.ranking.Index
 search_index_lock = (
     threading.Lock()
@@ -159,6 +161,7 @@ def invalidate(*, page_id=None) -> None:
     fragments.clear()
     locale_ids.clear()
     locale_languages.clear()
+    search_crumbs.clear()
     if page_id is not None:
         with search_index_lock:
             for index in search_indexes.values():
@@ -175,6 +178,14 @@ def remembered(store: dict, key, compute):
     value = compute()
     store[key] = (generation, value)
     return value
+
+
+def remembered_while_shared(store: dict, key, compute):
+    """``remembered`` while the page cache is on (a shared cache carries the
+    generation to every process); ``compute()`` each time otherwise."""
+    if not timeout():
+        return compute()
+    return remembered(store, key, compute)
 
 
 def matched_ids(key: tuple, compute) -> list[int]:

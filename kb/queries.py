@@ -14,7 +14,7 @@ from wagtail.models import Locale
 
 from . import caching, ranking
 from .highlight import article_text
-from .models import ArticlePage, ArticlePageTag
+from .models import ArticlePage, ArticlePageTag, KnowledgeBasePage
 from .permissions import allowed_audiences, visible_articles
 from .text import QUERY_MAX_LENGTH, search_text
 
@@ -221,6 +221,21 @@ class ArticleHits:
             return []
         found = self._articles.in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
+
+
+def search_breadcrumbs(locale_id: int) -> list:
+    """The search page's breadcrumbs: the live KB index of the locale and its
+    ancestors below the tree's root (none without an index). Remembered per locale
+    until the knowledge base changes (``kb.caching``: any page saved, moved or
+    deleted starts a new generation) while the page cache is on."""
+
+    def compute() -> list:
+        kb_index = KnowledgeBasePage.objects.live().filter(locale_id=locale_id).first()
+        return list(kb_index.get_ancestors(inclusive=True)[1:]) if kb_index else []
+
+    return list(
+        caching.remembered_while_shared(caching.search_crumbs, locale_id, compute)
+    )
 
 
 def search_article_hits(

@@ -14,7 +14,7 @@ from wagtail.models import Locale
 from . import counters, queries, services
 from .forms import FeedbackForm, SearchForm
 from .highlight import article_text, highlight_snippet
-from .models import ArticlePage, KnowledgeBasePage
+from .models import ArticlePage
 from .permissions import can_view_article, public_q, visible_categories
 
 PER_PAGE = 10
@@ -56,8 +56,7 @@ def search(request):
         closest = queries.closest_articles(
             request.user, query, locale=Locale(pk=locale_id)
         )
-    kb_index = KnowledgeBasePage.objects.live().filter(locale_id=locale_id).first()
-    crumbs = list(kb_index.get_ancestors(inclusive=True)[1:]) if kb_index else []
+    crumbs = queries.search_breadcrumbs(locale_id)
     return TemplateResponse(
         request,
         "kb/search.html",

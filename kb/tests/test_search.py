@@ -265,9 +265,9 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     assert [h["article"].title for h in first.context["hits"]] == [
         "Reset your password"
     ]
-    # view restrictions, the page's articles, categories, breadcrumbs (2), site:
-    # no match
-    with django_assert_num_queries(6):
+    # view restrictions, the page's articles, categories, site: no match, and the
+    # breadcrumbs remembered until the KB changes (6 -> 4)
+    with django_assert_num_queries(4):
         again = client.get("/kb/search/", {"q": "password"})
     assert [h["article"].title for h in again.context["hits"]] == [
         "Reset your password"
@@ -307,3 +307,18 @@ def test_snippets_keep_sentence_boundaries():
     snippet = str(highlight_snippet(text, "trash"))
     assert snippet.startswith("… Deleted files stay in the <mark>trash</mark>")
     assert snippet.endswith(". …")  # ends after a full stop, not mid-sentence
+
+
+def test_with_a_shared_cache_the_search_breadcrumbs_follow_a_renamed_index(
+    make_article, client, settings
+):
+    from kb.models import KnowledgeBasePage
+
+    settings.KB_PAGE_CACHE_SECONDS = 300  # as with Redis (one process here)
+    make_article("Reset your password")
+    client.get("/kb/search/", {"q": "password"})
+    index = KnowledgeBasePage.objects.live().first()
+    index.title = "Help centre"
+    index.save_revision().publish()
+    crumbs = client.get("/kb/search/", {"q": "password"}).context["crumbs"]
+    assert [page.title for page in crumbs][-1] == "Help centre"
