@@ -22,21 +22,9 @@ from .. import permissions
 from ..models import StatsSlice
 from . import figures
 from .figures import DAY, Facts
+from .store import SLICE_FIELDS, add_slice
 
 SHORT_RANGE_DAYS = 31
-SLICE_FIELDS = (
-    "start",
-    "value",
-    "created",
-    "resolved",
-    "backlog",
-    "first_response_seconds",
-    "resolution_seconds",
-    "sla_met",
-    "sla_settled",
-    "rating_sum",
-    "rated",
-)
 
 
 def report_scope(user) -> set[int] | None | bool:
@@ -72,31 +60,28 @@ def facts_by_value(
     else:
         slices = slices.filter(period=DAY, start__gte=first, start__lte=last)
     merged: dict[str, Facts] = {}
-    for row in slices.order_by().values_list(*SLICE_FIELDS).iterator(chunk_size=2000):
-        (start, value, created, resolved, backlog, firsts, resolutions, *rest) = row
+    columns = ("start", "value", *SLICE_FIELDS)
+    for row in slices.order_by().values_list(*columns).iterator(chunk_size=2000):
+        start, value, *values = row
         facts = merged.setdefault(value, Facts())
-        facts.created += created
-        facts.resolved += resolved
-        if kind is not None or start == last:
-            facts.backlog += backlog
-        facts.first_response += firsts
-        facts.resolution += resolutions
-        met, settled, rating_sum, rated = rest
-        facts.sla_met += met
-        facts.sla_settled += settled
-        facts.rating_sum += rating_sum
-        facts.rated += rated
+        add_slice(facts, values, backlog=kind is not None or start == last)
     return merged
 
 
-def raw_facts(user, dimension: str, first: date, last: date) -> dict[str, Facts]:
-    """The same figures from the tickets ``user`` may see, without the roll-ups."""
+def raw_facts(
+    user, dimension: str, first: date, last: date, *, organization=None
+) -> dict[str, Facts]:
+    """The same figures from the tickets ``user`` may see, without the roll-ups;
+    with ``organization``, from that organization's tickets only (the CRM's
+    Organization 360)."""
     lower = figures.midnight(first)
     upper = figures.midnight(last + timedelta(days=1))
     intervals = figures.Intervals({"range": [(lower, upper, first)]})
+    tickets = permissions.visible_tickets(user)
+    if organization is not None:
+        tickets = tickets.filter(organization=organization)
     rows = (
-        permissions.visible_tickets(user)
-        .filter(figures.touching(lower, upper))
+        tickets.filter(figures.touching(lower, upper))
         .order_by()
         .values(*figures.FIELDS)
     )
