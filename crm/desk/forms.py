@@ -166,8 +166,9 @@ class TicketTaskForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("assignee", user.pk)
         # The <select> asks its choices twice (the options, and whether the first is
-        # empty for ``required``): read them once.
-        field.widget.choices = list(field.choices)
+        # empty for ``required``): read them once, in one query (``list`` of the
+        # iterator itself would count them first).
+        field.widget.choices = list(iter(field.choices))
 
 
 class TicketInteractionForm(forms.Form):
