@@ -155,7 +155,8 @@ def assignable_staff(user=None) -> QuerySet:
 def reachable_contacts(user) -> QuerySet:
     """The customers ``user`` may log an interaction with or link a task to: for
     supervisors and viewers every active non-staff account, for agents the members of
-    the organizations they work."""
+    the organizations they work and the requesters of the tickets they may see (a
+    customer without an organization, on the ticket's Follow-up panel)."""
     User = get_user_model()  # noqa: N806
     staff = User.objects.filter(
         Q(groups__name__in=roles.STAFF_ROLES) | Q(is_superuser=True)
@@ -168,7 +169,10 @@ def reachable_contacts(user) -> QuerySet:
     members = Membership.objects.filter(
         user_id=OuterRef("pk"), organization_id__in=worked_organization_ids(user)
     )
-    return qs.filter(Exists(members))
+    requested = ticket_permissions.visible_tickets(user).filter(
+        requester_id=OuterRef("pk")
+    )
+    return qs.filter(Exists(members) | Exists(requested))
 
 
 # --- decisions ----------------------------------------------------------------------

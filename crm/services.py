@@ -112,6 +112,13 @@ def account_manager_refused() -> CrmError:
     )
 
 
+def ticket_contact(ticket):
+    """The contact a ticket links: its requester when a customer (staff file tickets
+    too, and are never contacts), else None."""
+    requester = ticket.requester
+    return None if permissions.is_staff(requester) else requester
+
+
 # --- interactions ---------------------------------------------------------------------
 
 
@@ -139,8 +146,7 @@ def log_interaction(
     _check_ticket(actor, ticket)
     if ticket is not None and organization is None and contact is None:
         organization = ticket.organization
-        if not permissions.is_staff(ticket.requester):
-            contact = ticket.requester
+        contact = ticket_contact(ticket)
     if organization is None and contact is None:
         raise CrmError(
             _("Choose an organization or a contact."),

@@ -4,8 +4,10 @@ the canned-response snippets.
 
 Apps above tickets (crm) extend the desk without tickets importing them: their
 ``register_helpdesk_urls`` hooks return URL patterns mounted in the ``helpdesk``
-namespace (before the desk's own, so that they may take over a path), and their
-``register_helpdesk_menu_item`` hooks add items to the Helpdesk menu."""
+namespace (before the desk's own, so that they may take over a path), their
+``register_helpdesk_menu_item`` hooks add items to the Helpdesk menu, and their
+``register_ticket_workspace_panel`` hooks add panels to a ticket's workspace
+(``desk.workspace``)."""
 
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _

@@ -11,12 +11,30 @@ from tickets import permissions as ticket_permissions
 
 from .. import permissions
 from ..models import InteractionKind, TaskStatus
+from ..services import TEXT_MAX, TITLE_MAX
 
 MAX_ID = 2**63 - 1
 DATETIME_WIDGET = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
 )
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+class TimeField(forms.DateTimeField):
+    """A date and time between ``FIRST_YEAR`` and ``LAST_YEAR``: a year 1 or 9999 in
+    the user's time zone may not even exist in UTC, where it is stored."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", DATETIME_WIDGET)
+        super().__init__(**kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(
+                _("Choose a date between 1970 and 2999."), code="out_of_range"
+            )
 
 
 class _Links(forms.Form):
@@ -74,7 +92,7 @@ class TaskForm(_Links):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+    due_at = TimeField(label=_("Due"), required=False)
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=get_user_model().objects.none()
     )
@@ -110,7 +128,7 @@ class TaskEditForm(_Links):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DATETIME_WIDGET)
+    due_at = TimeField(label=_("Due"), required=False)
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=get_user_model().objects.none()
     )
@@ -151,15 +169,62 @@ class InteractionForm(_Links):
     summary = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    happened_at = forms.DateTimeField(
-        label=_("When"), required=False, widget=DATETIME_WIDGET
-    )
+    happened_at = TimeField(label=_("When"), required=False)
 
     field_order = ["kind", "subject", "happened_at", "summary", "contact", "ticket"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["organization"]  # logged on the organization page it is about
+
+
+class TicketTaskForm(forms.Form):
+    """The "Add task" form of a ticket's Follow-up panel: the links come from the
+    ticket."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    due_at = TimeField(label=_("Due"), required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=get_user_model().objects.none()
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        field.queryset = permissions.assignable_staff()
+        if not self.is_bound:
+            self.initial.setdefault("assignee", user.pk)
+        # The <select> asks its choices twice (the options, and whether the first is
+        # empty for ``required``): read them once, in one query (``list`` of the
+        # iterator itself would count them first).
+        field.widget.choices = list(iter(field.choices))
+
+
+class TicketInteractionForm(forms.Form):
+    """The "Log interaction" form of a ticket's Follow-up panel: the links come from the
+    ticket; the subject is the summary's first line."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=InteractionKind.choices)
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Its first line is the interaction's subject."),
+    )
+    happened_at = TimeField(
+        label=_("When"), required=False, help_text=_("Empty for now.")
+    )
+
+    def clean(self):
+        data = super().clean()
+        summary = data.get("summary") or ""
+        first = next(
+            (line.strip() for line in summary.splitlines() if line.strip()), ""
+        )
+        if len(first) > TITLE_MAX:
+            first = first[: TITLE_MAX - 1].rstrip() + "…"
+        data["subject"] = first
+        return data
 
 
 class OrganizationDetailsForm(forms.Form):

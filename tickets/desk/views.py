@@ -237,8 +237,9 @@ def bulk_view(request):
 
 
 def _render_workspace(request, ticket, *, overrides=None, status=200):
-    ctx = workspace.context(request.user, ticket, form_overrides=overrides)
-    return render(request, "tickets/desk/ticket.html", ctx, status=status)
+    return workspace.render_page(
+        request, ticket, form_overrides=overrides, status=status
+    )
 
 
 @desk_view

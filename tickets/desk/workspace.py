@@ -1,12 +1,23 @@
 """What the ticket workspace shows: conversation, sidebar, SLA clocks, requester card,
-history. Read-only assembly; the action views change things through the services."""
+history, and the panels apps above tickets add. Read-only assembly; the action views
+change things through the services.
+
+Apps above tickets (crm's Follow-up panel) add panels without tickets importing them:
+each function registered on the ``register_ticket_workspace_panel`` Wagtail hook is
+called as ``panel(request, ticket, panel_forms)`` and returns the panel's HTML (empty
+for nothing). ``panel_forms`` holds the bound forms that a panel's own POST view
+re-renders the workspace with (``render_page``), by names the panel chooses; ``{}``
+otherwise. A panel costs a fixed number of queries (the workspace's budget counts
+them)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import prefetch_related_objects
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
+from wagtail import hooks
 
 from accounts.models import Membership
 
@@ -15,6 +26,9 @@ from ..canned import render_canned_response
 from ..models import Status
 from . import forms
 from .access import may_act
+
+PANEL_HOOK = "register_ticket_workspace_panel"
+TEMPLATE = "tickets/desk/ticket.html"
 
 SIDEBAR_ACTIONS = (
     "reply",
@@ -141,3 +155,19 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         "tags": permissions.tags_visible_to(user, ticket),
         **build_forms(ticket, user, override=form_overrides),
     }
+
+
+def extra_panels(request, ticket, panel_forms=None) -> list[str]:
+    """The HTML of the panels registered on ``PANEL_HOOK``, in hook order."""
+    given = panel_forms or {}
+    found = (panel(request, ticket, given) for panel in hooks.get_hooks(PANEL_HOOK))
+    return [html for html in found if html]
+
+
+def render_page(request, ticket, *, form_overrides=None, panel_forms=None, status=200):
+    """The workspace page: ``context`` and the extra panels. ``form_overrides`` are
+    the workspace's own bound forms, ``panel_forms`` the panels' (see the module doc);
+    a view showing a form's errors passes ``status=400``."""
+    ctx = context(request.user, ticket, form_overrides=form_overrides)
+    ctx["extra_panels"] = extra_panels(request, ticket, panel_forms)
+    return render(request, TEMPLATE, ctx, status=status)

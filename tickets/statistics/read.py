@@ -24,21 +24,9 @@ from .. import permissions
 from ..models import StatsSlice
 from . import figures
 from .figures import DAY, Facts
+from .store import SLICE_FIELDS, add_slice
 
 SHORT_RANGE_DAYS = 31
-SLICE_FIELDS = (
-    "start",
-    "value",
-    "created",
-    "resolved",
-    "backlog",
-    "first_response_seconds",
-    "resolution_seconds",
-    "sla_met",
-    "sla_settled",
-    "rating_sum",
-    "rated",
-)
 
 
 def report_scope(user) -> set[int] | None | bool:
@@ -119,47 +107,35 @@ def _merged_slices(slices, closing, durations) -> dict[str, Facts]:
     """The slices merged per value: counts added up, duration lists concatenated
     (``durations=False``: not read)."""
     merged: dict[str, Facts] = {}
-    fields = SLICE_FIELDS if durations else _COUNT_FIELDS
-    for row in slices.values_list(*fields).iterator(chunk_size=2000):
-        start, value, created, resolved, backlog, *rest = row
+    columns = SLICE_FIELDS if durations else _COUNT_FIELDS
+    for row in slices.order_by().values_list("start", "value", *columns).iterator(
+        chunk_size=2000
+    ):
+        start, value, *values = row
+        if not durations:  # the lists were not read: add nothing to them
+            values[3:3] = ((), ())
         facts = merged.setdefault(value, Facts())
-        facts.created += created
-        facts.resolved += resolved
-        if closing is None or start == closing:
-            facts.backlog += backlog
-        if durations:
-            firsts, resolutions, *rest = rest
-            facts.first_response += firsts
-            facts.resolution += resolutions
-        met, settled, rating_sum, rated = rest
-        facts.sla_met += met
-        facts.sla_settled += settled
-        facts.rating_sum += rating_sum
-        facts.rated += rated
+        add_slice(facts, values, backlog=closing is None or start == closing)
     return merged
 
 
-_COUNT_FIELDS = (
-    "start",
-    "value",
-    "created",
-    "resolved",
-    "backlog",
-    "sla_met",
-    "sla_settled",
-    "rating_sum",
-    "rated",
-)
+_COUNT_FIELDS = tuple(f for f in SLICE_FIELDS if not f.endswith("_seconds"))
 
 
-def raw_facts(user, dimension: str, first: date, last: date) -> dict[str, Facts]:
-    """The same figures from the tickets ``user`` may see, without the roll-ups."""
+def raw_facts(
+    user, dimension: str, first: date, last: date, *, organization=None
+) -> dict[str, Facts]:
+    """The same figures from the tickets ``user`` may see, without the roll-ups;
+    with ``organization``, from that organization's tickets only (the CRM's
+    Organization 360)."""
     lower = figures.midnight(first)
     upper = figures.midnight(last + timedelta(days=1))
     intervals = figures.Intervals({"range": [(lower, upper, first)]})
+    tickets = permissions.visible_tickets(user)
+    if organization is not None:
+        tickets = tickets.filter(organization=organization)
     rows = (
-        permissions.visible_tickets(user)
-        .filter(figures.touching(lower, upper))
+        tickets.filter(figures.touching(lower, upper))
         .order_by()
         .values(*figures.FIELDS)
     )

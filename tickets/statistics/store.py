@@ -100,11 +100,9 @@ def _replace(
 
 # What each period is merged from: weeks and months from days, years from months.
 PART = {WEEK: DAY, MONTH: DAY, YEAR: MONTH}
-MERGED_FIELDS = (
-    "start",
-    "queue_id",
-    "dimension",
-    "value",
+# A slice's figures, as ``add_slice`` reads them (after the columns a reader names
+# first): the one list, for this module's merges and ``read``'s reports.
+SLICE_FIELDS = (
     "created",
     "resolved",
     "backlog",
@@ -115,6 +113,25 @@ MERGED_FIELDS = (
     "rating_sum",
     "rated",
 )
+MERGED_FIELDS = ("start", "queue_id", "dimension", "value", *SLICE_FIELDS)
+
+
+def add_slice(facts: Facts, values, *, backlog: bool) -> None:
+    """Add one slice's ``SLICE_FIELDS`` ``values`` to ``facts``; ``backlog=False``
+    when the slice is not the range's last (the backlog is a level, not a flow)."""
+    created, resolved, level, firsts, resolutions, met, settled, rating_sum, rated = (
+        values
+    )
+    facts.created += created
+    facts.resolved += resolved
+    if backlog:
+        facts.backlog += level
+    facts.first_response += firsts
+    facts.resolution += resolutions
+    facts.sla_met += met
+    facts.sla_settled += settled
+    facts.rating_sum += rating_sum
+    facts.rated += rated
 
 
 def merge(kind: str, starts: set[date], today: date) -> int:
@@ -130,22 +147,12 @@ def merge(kind: str, starts: set[date], today: date) -> int:
             period=part, start__gte=start, start__lte=last
         ).order_by()
         for row in rows.values_list(*MERGED_FIELDS).iterator(chunk_size=5000):
-            (at, queue_id, dimension, value, created, resolved, backlog, *rest) = row
+            (at, queue_id, dimension, value, *values) = row
             key = (kind, start, queue_id, dimension, value)
             facts = slices.get(key)
             if facts is None:
                 facts = slices[key] = Facts()
-            facts.created += created
-            facts.resolved += resolved
-            if at == closing:
-                facts.backlog += backlog
-            firsts, resolutions, met, settled, rating_sum, rated = rest
-            facts.first_response += firsts
-            facts.resolution += resolutions
-            facts.sla_met += met
-            facts.sla_settled += settled
-            facts.rating_sum += rating_sum
-            facts.rated += rated
+            add_slice(facts, values, backlog=at == closing)
     # A value whose tickets were open only before the end, with no event in the
     # period, has no figure in it: no row, as a rebuild from the tickets gives.
     kept = {k: f for k, f in slices.items() if f.has_events() or f.backlog}

@@ -284,6 +284,24 @@ def snapshot():
     ), sorted(DailyStats.objects.values_list(), key=lambda r: str(r[1:]))
 
 
+def test_raw_figures_of_one_organization_are_its_row(supervisor, history, acme):
+    """``raw_facts(..., organization=)`` (the CRM's Organization 360) gives exactly
+    that organization's row of the whole computation."""
+    first, last = date(2025, 2, 1), date(2025, 4, 30)
+
+    def plain(facts):
+        return {
+            value: (f.created, f.resolved, f.backlog, sorted(f.first_response))
+            + (sorted(f.resolution), f.sla_met, f.sla_settled, f.rating_sum, f.rated)
+            for value, f in facts.items()
+        }
+
+    everyone = plain(read.raw_facts(supervisor, "organization", first, last))
+    one = read.raw_facts(supervisor, "organization", first, last, organization=acme)
+    assert plain(one) == {str(acme.pk): everyone[str(acme.pk)]}
+    assert everyone[str(acme.pk)][0] > 0
+
+
 def test_the_job_twice_changes_nothing(history):
     Ticket.objects.update(updated_at=BASE)  # nothing changed since: today's periods
     before = snapshot()

@@ -1,0 +1,157 @@
+"""The Follow-up panel on a ticket's workspace (through the tickets desk's
+``register_ticket_workspace_panel`` hook): the ticket's open tasks and latest
+interactions as the user may see them, and for those who may write, "Add task" and
+"Log interaction" linked to the ticket, its organization and its requester.
+
+Customers have no panel (and every POST here is a 404 for them, as for a ticket the
+user may not see); viewers read the lists without the forms, and their POST is a
+403. Bad input re-renders the workspace with the form's errors (400), as the other
+CRM pages do; nothing is written then. The panel costs a fixed number of queries
+whatever the number of tasks and interactions.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tickets import permissions as ticket_permissions
+from tickets.desk import workspace
+from tickets.exceptions import TicketNotFound
+
+from .. import permissions, services
+from ..exceptions import PermissionDenied as CrmPermissionDenied
+from . import forms
+from .views import _forbidden, _form_errors, crm_view
+
+RECENT_INTERACTIONS = 5
+TASK_FORM, INTERACTION_FORM = "crm_task_form", "crm_interaction_form"
+TASK_PREFIX, INTERACTION_PREFIX = "followup_task", "followup_interaction"
+
+
+def panel(request, ticket, panel_forms) -> str:
+    """The panel's HTML for ``request.user`` on ``ticket`` (which they may see: the
+    workspace is theirs); empty outside the support team."""
+    user = request.user
+    if not permissions.is_crm_user(user):
+        return ""
+    now = timezone.now()
+    tasks = list(
+        permissions.visible_tasks(user)
+        .filter(ticket=ticket)
+        .open()
+        .select_related("assignee")
+        .order_by(F("due_at").asc(nulls_last=True), "pk")
+    )
+    for task in tasks:
+        task.overdue = task.is_overdue(now)
+    interactions = (
+        permissions.visible_interactions(user)
+        .filter(ticket=ticket)
+        .select_related("author", "contact")
+        .order_by("-happened_at", "-pk")[:RECENT_INTERACTIONS]
+    )
+    context = {
+        "ticket": ticket,
+        "tasks": tasks,
+        "interactions": interactions,
+        "task_form": None,
+        "interaction_form": None,
+    }
+    if permissions.may_write(user):
+        context["task_form"] = panel_forms.get(TASK_FORM) or forms.TicketTaskForm(
+            user=user, prefix=TASK_PREFIX
+        )
+        context["interaction_form"] = panel_forms.get(
+            INTERACTION_FORM
+        ) or forms.TicketInteractionForm(prefix=INTERACTION_PREFIX)
+    return render_to_string("crm/desk/panels/follow_up.html", context, request=request)
+
+
+def _ticket_or_404(user, reference):
+    try:
+        return ticket_permissions.get_ticket_for(user, reference)
+    except TicketNotFound:
+        raise Http404("No such ticket.") from None
+
+
+def _back_to(ticket):
+    return redirect("helpdesk:ticket", reference=ticket.reference)
+
+
+def _with_errors(request, ticket, name, form):
+    return workspace.render_page(request, ticket, panel_forms={name: form}, status=400)
+
+
+@require_POST
+@crm_view
+def ticket_task_view(request, reference):
+    """The Follow-up panel's "Add task" about the ticket: linked to it, its
+    organization and its requester (when a customer)."""
+    user = request.user
+    ticket = _ticket_or_404(user, reference)
+    if not permissions.may_write(user):
+        return _forbidden(request, _("Read-only accounts cannot create tasks."))
+    form = forms.TicketTaskForm(request.POST, user=user, prefix=TASK_PREFIX)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.create_task(
+                user,
+                title=data["title"],
+                due_at=data["due_at"],
+                assignee=data["assignee"],
+                ticket=ticket,
+                contact=services.ticket_contact(ticket),
+            )
+        except TicketNotFound:
+            raise Http404("No such ticket.") from None
+        except CrmPermissionDenied as error:
+            return _forbidden(request, str(error))
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request, _("Task “%(title)s” created.") % {"title": task.title}
+            )
+            return _back_to(ticket)
+    return _with_errors(request, ticket, TASK_FORM, form)
+
+
+@require_POST
+@crm_view
+def ticket_interaction_view(request, reference):
+    """The Follow-up panel's "Log interaction" about the ticket: linked to it, its
+    organization and its requester (when a customer), ``services.log_interaction``'s
+    own rule."""
+    user = request.user
+    ticket = _ticket_or_404(user, reference)
+    if not permissions.may_write(user):
+        return _forbidden(request, _("Read-only accounts cannot log interactions."))
+    form = forms.TicketInteractionForm(request.POST, prefix=INTERACTION_PREFIX)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.log_interaction(
+                user,
+                kind=data["kind"],
+                subject=data["subject"],
+                summary=data["summary"],
+                happened_at=data["happened_at"],
+                ticket=ticket,
+            )
+        except TicketNotFound:
+            raise Http404("No such ticket.") from None
+        except CrmPermissionDenied as error:
+            return _forbidden(request, str(error))
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Interaction logged."))
+            return _back_to(ticket)
+    return _with_errors(request, ticket, INTERACTION_FORM, form)
