@@ -108,8 +108,10 @@ def _merged_slices(slices, closing, durations) -> dict[str, Facts]:
     (``durations=False``: not read)."""
     merged: dict[str, Facts] = {}
     columns = SLICE_FIELDS if durations else _COUNT_FIELDS
-    for row in slices.order_by().values_list("start", "value", *columns).iterator(
-        chunk_size=2000
+    for row in (
+        slices.order_by()
+        .values_list("start", "value", *columns)
+        .iterator(chunk_size=2000)
     ):
         start, value, *values = row
         if not durations:  # the lists were not read: add nothing to them
