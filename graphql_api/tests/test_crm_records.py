@@ -3,7 +3,10 @@
 customer record (``updateOrganizationDetails``, ``updateContactDetails``), each with
 its exact database outcome and its denied twins (viewer, customer, agent of an
 unrelated organization, another organization's ticket or contact, read-only token:
-nothing changed). The scene is ``test_crm``'s."""
+nothing changed). The scene is ``test_crm``'s.
+
+Over 400 lines until split: the task-link tests move to their own module beside the
+record tests."""
 
 # ruff: noqa: F811 - fixtures imported from test_crm are used as arguments
 
