@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -100,6 +101,16 @@ def test_run_stops_both_servers_cleanly(migrated_database, send, expected_code):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    # The output is read as it comes (a thread), so that the test can wait for the
+    # cluster to say it is running and a full pipe never blocks the servers.
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(
+            line.decode(errors="replace") for line in process.stdout
+        ),
+        daemon=True,
+    )
+    reader.start()
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -109,19 +120,24 @@ def test_run_stops_both_servers_cleanly(migrated_database, send, expected_code):
                 )
                 break
             except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
+                assert process.poll() is None, "".join(lines)
                 assert time.monotonic() < deadline, "the site was never served"
                 time.sleep(0.5)
         assert status == 200
-        # runserver, qcluster, its worker processes (the cluster may still be forking
-        # its workers when the site first answers, on a loaded machine)
-        deadline = time.monotonic() + 30
-        while len(servers := _descendants(process.pid)) < 3:
-            assert time.monotonic() < deadline, servers
+        # The cluster may still be forking its processes when the site first answers,
+        # on a loaded machine, and django-q2 can hang when told to stop before it is
+        # up: wait until it says it is running (uvicorn, qcluster, its guard, pusher,
+        # monitor and worker are then all there).
+        deadline = time.monotonic() + 60
+        while not any(line.rstrip().endswith("running.") for line in list(lines)):
+            assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.2)
+        servers = _descendants(process.pid)
+        assert len(servers) >= 6, servers
         send(process)
         code = process.wait(timeout=60)
-        output = process.stdout.read().decode()
+        reader.join(timeout=10)
+        output = "".join(lines)
         assert code == expected_code, output
         for noise in ("Segmentation fault", "No child processes", "Traceback"):
             assert noise not in output, output
