@@ -49,6 +49,10 @@ def _env(database_url: str) -> dict:
     return env
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -100,6 +104,10 @@ def test_run_stops_both_servers_cleanly(migrated_database, send, expected_code):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As from a terminal: Ctrl-C not ignored. A test run may leave SIGINT ignored
+        # in this process (django-q2 ignores it where its sentinel runs), and a shell
+        # started with a signal ignored cannot trap it.
+        preexec_fn=_interruptible,
     )
     # The output is read as it comes (a thread), so that the test can wait for the
     # cluster to say it is running and a full pipe never blocks the servers.
@@ -135,7 +143,21 @@ def test_run_stops_both_servers_cleanly(migrated_database, send, expected_code):
         servers = _descendants(process.pid)
         assert len(servers) >= 6, servers
         send(process)
-        code = process.wait(timeout=60)
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            tree = subprocess.run(  # noqa: S603 - fixed arguments
+                [
+                    "/usr/bin/ps",
+                    "-o",
+                    "pid,pgid,stat,wchan:20,args",
+                    "--ppid",
+                    ",".join(map(str, {process.pid, *_descendants(process.pid)})),
+                ],
+                capture_output=True,
+                text=True,
+            ).stdout
+            pytest.fail(f"bin/run did not stop:\n{tree}\n{''.join(lines)}")
         reader.join(timeout=10)
         output = "".join(lines)
         assert code == expected_code, output
