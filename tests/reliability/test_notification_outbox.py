@@ -331,7 +331,7 @@ LEASE = 3.2  # NOTIFICATIONS_LEASE_SECONDS in outbox_settings, and a little more
 
 
 @pytest.mark.parametrize("stack", STACKS, indirect=True)
-def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(stack):
+def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_at_most_one(stack):
     # given: twenty tickets filed, forty emails written with them, their jobs queued
     assert len(stack.produce()) == TICKETS
     assert stack.statuses() == Counter({"pending": EMAILS})
@@ -346,7 +346,10 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(stack):
     assert 8 <= at_kill < EMAILS and left["pending"] > 0, "the kill must land mid-batch"
 
     # then: once the dead worker's claims ran out, the reconciliation delivers the
-    # rest; nobody receives anything twice
+    # rest. Every email arrives; the emails sent before the kill are not sent again,
+    # except the one whose send the kill may have split from its record (the
+    # documented at-least-once instant, portal.notifications.sending): at most one
+    # email twice, never more.
     time.sleep(LEASE)
     stack.reconcile()
     delivered = Counter(stack.received())
@@ -355,7 +358,10 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(stack):
         f"{EMAILS}; after reconciliation {len(delivered)} distinct emails, "
         f"max copies {max(delivered.values())}"
     )
-    assert delivered == expected_emails()
+    expected = expected_emails()
+    assert set(delivered) == set(expected)
+    doubled = delivered - expected
+    assert sum(doubled.values()) <= 1, doubled
     assert stack.statuses() == Counter({"sent": EMAILS})
 
 
