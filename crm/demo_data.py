@@ -1,6 +1,7 @@
 """Demo CRM data (``manage.py load_demo``, after accounts and tickets): the two
 organizations' details and contacts' job titles, 32 interactions and 24 follow-up
-tasks spread over the last weeks (some overdue, some done, some ahead). Idempotent:
+tasks spread over the last weeks (some overdue, some done, some ahead), and a
+follow-up task and a logged call on two open tickets of each organization. Idempotent:
 rows are found by their subject or title and organization."""
 
 from datetime import timedelta
@@ -8,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from portal.demo import DemoContext
+from tickets.models import Ticket
 
 from . import permissions, services
 from .models import Interaction, Task, TaskStatus
@@ -134,6 +136,39 @@ def _tasks(organizations, users, now) -> int:
     return made
 
 
+def _ticket_follow_ups(organizations, users, now) -> int:
+    """Two open tickets of each organization get a follow-up task and a logged call,
+    so that the ticket page's Follow-up panel has something to show."""
+    made = 0
+    for slug in DETAILS:
+        org = organizations[slug]
+        manager = users[MANAGERS[slug]]
+        tickets = Ticket.objects.filter(organization=org).open().order_by("reference")
+        for n, ticket in enumerate(tickets[:2]):
+            title = f"Call back about {ticket.reference}"
+            if not Task.objects.filter(ticket=ticket, title=title).exists():
+                author = users["supervisor@example.com"]
+                services.create_task(
+                    author,
+                    title=title,
+                    notes="Confirm the fix with the requester.",
+                    due_at=now + timedelta(days=n * 3 - 1, hours=2),
+                    assignee=manager,
+                    ticket=ticket,
+                    contact=services.ticket_contact(ticket),
+                )
+                services.log_interaction(
+                    author,
+                    kind="call",
+                    subject=f"Call about {ticket.reference}",
+                    summary="Walked through the workaround; the requester will test it.",
+                    happened_at=now - timedelta(days=n + 1, hours=3),
+                    ticket=ticket,
+                )
+                made += 1
+    return made
+
+
 def load(context: DemoContext) -> None:
     users = context.objects["users"]
     organizations = context.objects["organizations"]
@@ -142,6 +177,7 @@ def load(context: DemoContext) -> None:
     _details(organizations, users, supervisor)
     made_interactions = _interactions(organizations, users, now)
     made_tasks = _tasks(organizations, users, now)
+    made_tasks += _ticket_follow_ups(organizations, users, now)
     context.log(
         f"CRM: {Interaction.objects.count()} interactions ({made_interactions} new), "
         f"{Task.objects.count()} tasks ({made_tasks} new)"

@@ -25,3 +25,14 @@ def test_load_demo_builds_the_crm_once():
     acme = Organization.objects.get(slug="acme")
     assert (acme.website, acme.industry) == ("https://acme.example", "Manufacturing")
     assert acme.account_manager.email == "agent@example.com"
+    # the ticket page's Follow-up panel has content on open demo tickets of both
+    for slug in ("acme", "globex"):
+        linked = Task.objects.filter(ticket__organization__slug=slug)
+        assert linked.count() == 2
+        assert all(t.ticket.is_open for t in linked)
+        assert (
+            Interaction.objects.filter(
+                ticket__organization__slug=slug, kind="call"
+            ).count()
+            == 2
+        )
