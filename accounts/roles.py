@@ -1,6 +1,10 @@
 """Role names. Roles are Django groups made by a data migration; superusers are
 administrators."""
 
+import json
+
+from django.db.models import Aggregate, OuterRef, Subquery, TextField
+
 CUSTOMERS = "Customers"
 AGENTS = "Agents"
 SUPERVISORS = "Supervisors"
@@ -24,6 +28,44 @@ def group_names(user) -> set[str]:
             cached = set(user.groups.values_list("name", flat=True))
         user._role_names_cache = cached
     return cached
+
+
+def with_role_names(users):
+    """``users`` (a queryset of users) with each one's role names read in the same
+    statement (one aggregate of their group names) and remembered as ``group_names``
+    would remember them: no second statement for their groups. Returns a list."""
+    from django.contrib.auth.models import Group
+
+    names = (
+        Group.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(names=_NameArray("name"))
+        .values("names")
+    )
+    result = list(users.annotate(_role_names=Subquery(names)))
+    for user in result:
+        user._role_names_cache = set(
+            json.loads(user.__dict__.pop("_role_names") or "[]")
+        )
+    return result
+
+
+class _NameArray(Aggregate):
+    """The aggregated names as a JSON array in text (SQLite ``json_group_array``,
+    PostgreSQL ``json_agg``): no separator a name could contain."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="JSON_AGG",
+            template="CAST(%(function)s(%(expressions)s) AS TEXT)",
+            **extra_context,
+        )
 
 
 def has_role(user, *roles: str) -> bool:

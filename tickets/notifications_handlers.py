@@ -133,10 +133,11 @@ def _created(event, actor):
         extra = {"by_email": True, "suggestions": _suggested_articles(ticket)}
     yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
     User = get_user_model()
-    agents = (
-        User.objects.filter(groups=ticket.queue.agent_group_id, is_active=True)
-        .prefetch_related("groups")  # their roles decide the link in each email
-        .order_by("email")
+    # their roles decide the link in each email: read with them, one statement
+    agents = roles.with_role_names(
+        User.objects.filter(
+            groups=ticket.queue.agent_group_id, is_active=True
+        ).order_by("email")
     )
     for agent in agents:
         if agent.pk == ticket.requester_id:
