@@ -6,13 +6,21 @@ change (easy to get wrong when the assignee is also the requester, or a queue mo
 group and organization group should hold and fixes the difference.
 """
 
+import threading
+from dataclasses import dataclass
+
 from django.contrib.auth.models import Permission
 from django.db import connection
 
 from accounts.models import TicketSharing
 
 from . import permissions
-from .models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
+from .models import (
+    Queue,
+    Ticket,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+)
 
 REQUESTER_PERMS = ("view_ticket", "comment_ticket", "rate_ticket")
 AGENT_PERMS = (
@@ -119,13 +127,16 @@ def _sync(model, owner_field, ticket, wanted, *, new=False):
         )
 
 
-def sync_ticket_permissions(ticket: Ticket, *, new: bool = False) -> None:
+def sync_ticket_permissions(
+    ticket: Ticket, *, new: bool = False
+) -> "WrittenAudience | None":
     """Make the ticket's grants what its state asks for. ``new``: the ticket was
     inserted in this transaction, so it has no grants and nothing merged into it yet:
-    its grants are inserted without looking for old ones (``grant_new_ticket``)."""
+    its grants are inserted without looking for old ones (``grant_new_ticket``, whose
+    ``WrittenAudience`` is returned)."""
     if new:
-        grant_new_ticket(ticket)
-        return
+        return grant_new_ticket(ticket)
+    _count_write()
     ids = permission_ids()
     _sync(
         TicketUserObjectPermission,
@@ -146,16 +157,32 @@ def sync_ticket_permissions(ticket: Ticket, *, new: bool = False) -> None:
 
 def _insert_select(model, owner_field: str, ticket_id: int, pairs) -> tuple[str, list]:
     """``INSERT … SELECT`` of one grant per ``(owner id, codename)``, the permission ids
-    joined from ``auth_permission`` in the same statement (no lookup first)."""
+    joined from ``auth_permission`` in the same statement (no lookup first). It
+    returns the rows it wrote as ``permissions.audience_from_rows`` reads them:
+    ``("u" or "g", owner id, codename, whether the group is some queue's agent
+    group)``."""
     meta = model._meta
     owner_column = meta.get_field(owner_field).column
     values = ", ".join(["(%s, %s)"] * len(pairs))
+    permission_table = Permission._meta.db_table
+    if owner_field == "group":
+        queue_table = Queue._meta.db_table
+        agent_column = Queue._meta.get_field("agent_group").column
+        is_agent_group = (
+            f"EXISTS (SELECT 1 FROM {queue_table} "  # noqa: S608
+            f"WHERE {queue_table}.{agent_column} = {owner_column})"
+        )
+    else:
+        is_agent_group = "FALSE"
     sql = (
         f"INSERT INTO {meta.db_table} (permission_id, {owner_column}, "  # noqa: S608
         f"{meta.get_field('content_object').column}) "
         f"SELECT p.id, v.column1, %s FROM (VALUES {values}) AS v "
-        f"JOIN {Permission._meta.db_table} AS p "
-        "ON p.codename = v.column2 AND p.content_type_id = %s"
+        f"JOIN {permission_table} AS p "
+        "ON p.codename = v.column2 AND p.content_type_id = %s "
+        f"RETURNING '{owner_field[0]}', {owner_column}, "
+        f"(SELECT codename FROM {permission_table} "
+        f"WHERE {permission_table}.id = permission_id), {is_agent_group}"
     )
     params = [ticket_id, *(x for pair in pairs for x in pair), _ticket_type_id()]
     return sql, params
@@ -167,11 +194,13 @@ def _ticket_type_id() -> int:
     return ContentType.objects.get_for_model(Ticket).pk  # Django's own cache
 
 
-def grant_new_ticket(ticket: Ticket) -> None:
+def grant_new_ticket(ticket: Ticket) -> "WrittenAudience":
     """Insert a ticket's first grants (``desired_user_grants`` and
     ``desired_group_grants`` of a ticket nothing is merged into) with the permission
-    ids joined in: one statement on PostgreSQL (a writable CTE inserts the users'
-    grants), one per table elsewhere."""
+    ids joined in: one statement on PostgreSQL (writable CTEs insert both tables' grants),
+    one per table elsewhere. Returns the ticket's live audience as those statements
+    wrote it (``WrittenAudience``): a new ticket has no other grants, so it is what
+    ``permissions.ticket_audience`` would read after the commit."""
     users = sorted(user_codenames(ticket, new=True))
     groups = sorted(group_codenames(ticket))
     user_sql, user_params = _insert_select(
@@ -180,20 +209,61 @@ def grant_new_ticket(ticket: Ticket) -> None:
     group_sql, group_params = _insert_select(
         TicketGroupObjectPermission, "group", ticket.pk, groups
     )
+    _count_write()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH users AS ({user_sql}) {group_sql}", user_params + group_params
+                f"WITH users AS ({user_sql}), groups AS ({group_sql}) "  # noqa: S608
+                "SELECT * FROM users UNION ALL SELECT * FROM groups",
+                user_params + group_params,
             )
+            rows = cursor.fetchall()
         else:
             cursor.execute(user_sql, user_params)
+            rows = cursor.fetchall()
             cursor.execute(group_sql, group_params)
+            rows += cursor.fetchall()
     permissions.invalidate(ticket)
+    # the queue the ticket row was inserted with, whose agent group was granted above
+    queue_row = ("q", ticket.queue.agent_group_id, "", False)
+    return WrittenAudience(
+        permissions.audience_from_rows([queue_row, *rows]), _writes.count
+    )
+
+
+# --- the audience of a new ticket, known without reading it back -------------------------
+# Grants change only here. Each write counts on the thread (a transaction is one
+# thread's), so the audience ``grant_new_ticket`` returns is known to be the ticket's
+# committed audience only while no other grant was written after it: any later grant
+# write of the thread, in the same transaction or not, sends the publisher back to
+# ``permissions.ticket_audience``.
+
+_writes = threading.local()
+
+
+def _count_write() -> None:
+    _writes.count = getattr(_writes, "count", 0) + 1
+
+
+@dataclass(frozen=True)
+class WrittenAudience:
+    """A ticket's audience as its grants statement wrote it, and the thread's grant
+    write count just after."""
+
+    audience: "permissions.Audience | None"
+    after_write: int
+
+    def current(self) -> "permissions.Audience | None":
+        """The audience, or None when a grant was written since (read it again)."""
+        if getattr(_writes, "count", 0) != self.after_write:
+            return None
+        return self.audience
 
 
 def regrant_organization(organization) -> int:
     """Replace the organization group's grants on all its tickets (sharing changed).
     Returns the number of grants now in place."""
+    _count_write()
     ids = permission_ids()
     group_id = organization.group_id
     TicketGroupObjectPermission.objects.filter(group_id=group_id).delete()

@@ -952,12 +952,15 @@ class Audience:
         )
 
 
+AUDIENCE_CODENAMES = ("view_ticket", "view_internal_notes")
+
+
 def ticket_audience(ticket_id: int) -> Audience | None:
     """``Audience`` of the ticket as committed now, in one query (a UNION of the
     ticket's queue group and its user and group grants: the publisher runs it after
     every commit, where each round trip adds to the delivery time); None when the
     ticket is gone."""
-    codenames = ("view_ticket", "view_internal_notes")
+    codenames = AUDIENCE_CODENAMES
     kind = CharField()
     queue = (
         Ticket.objects.filter(pk=ticket_id)
@@ -994,15 +997,29 @@ def ticket_audience(ticket_id: int) -> Audience | None:
             "is_agent_group",
         )
     )
+    return audience_from_rows(queue.union(users, groups, all=True))
+
+
+def audience_from_rows(rows) -> Audience | None:
+    """The ``Audience`` named by ``rows`` of ``(who, id, codename, is_agent_group)``:
+    ``("q", queue's agent group, "", False)`` for the ticket's queue (no such row: the
+    ticket is gone, None), ``("u", user id, codename, False)`` and ``("g", group id,
+    codename, whether the group is some queue's agent group)`` for its grants; other
+    codenames are ignored. ``ticket_audience`` feeds it the committed rows; the
+    creating service the rows its grants statement just wrote
+    (``grants.grant_new_ticket``), which are all the grants a new ticket has."""
+    codenames = AUDIENCE_CODENAMES
     found = False
     queue_group = None
     named: dict[tuple[str, str], set[int]] = {
         (who, name): set() for who in "ug" for name in codenames
     }
     agent_groups = set()
-    for who, pk, codename, is_agent_group in queue.union(users, groups, all=True):
+    for who, pk, codename, is_agent_group in rows:
         if who == "q":
             found, queue_group = True, pk
+            continue
+        if codename not in codenames:
             continue
         named[who, codename].add(pk)
         if is_agent_group and codename == "view_ticket":
@@ -1090,6 +1107,7 @@ __all__ = [
     "address_visible_to",
     "attachments_visible_to",
     "audience_allows",
+    "audience_from_rows",
     "can",
     "can_download",
     "comments_visible_to",

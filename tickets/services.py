@@ -415,7 +415,7 @@ def create_ticket(
         resolution_due_at=resolution_due,
         created_at=now,
     )
-    grants.sync_ticket_permissions(ticket, new=True)
+    audience = grants.sync_ticket_permissions(ticket, new=True)
     created = _new_event(
         ticket,
         actor,
@@ -425,7 +425,8 @@ def create_ticket(
         on_behalf=requester.pk != actor.pk,
     )
     event = _store(ticket, None, validated, actor, first=created)[1]
-    hooks.emit(EventKind.CREATED, ticket, event)
+    # the live bus states the audience the grants statement wrote (no read after commit)
+    hooks.emit(EventKind.CREATED, ticket, event, audience=audience)
     return ticket
 
 
