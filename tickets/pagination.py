@@ -17,6 +17,11 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
+        # already known when the rows are a ranked search's
+        # (``TicketQuerySet.by_relevance(within=…)``)
+        known = getattr(self.object_list, "ranked_count", None)
+        if known is not None:
+            return known
         return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     def page(self, number):

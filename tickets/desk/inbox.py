@@ -21,6 +21,7 @@ from portal.formats import DAY_MONTH_TIME
 
 from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket, fulltext
+from ..pagination import CappedPaginator
 from .access import my_queues
 
 
@@ -125,7 +126,8 @@ def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
         key = order.lstrip("-")
     field = ORDERINGS[key]
     if field == "search_rank":  # most relevant first, whichever way it is asked
-        return qs.by_relevance(), SEARCH_ORDER
+        # ranked among as many matches as the capped count shows (newest first)
+        return qs.by_relevance(within=CappedPaginator.cap + 1), SEARCH_ORDER
     if field == "priority_rank":
         qs = qs.with_priority_rank()
     prefix = "-" if order.startswith("-") else ""

@@ -3,16 +3,21 @@ documents of ``tickets.models.fulltext``), on SQLite (FTS5) and PostgreSQL
 (``tsvector``): the conversation is searched, internal notes only by those the policy
 lets read them, never across organizations, snippets escaped, any text safe."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from accounts.services import setup_member
 from accounts.tokens import create_token
 from graphql_api.tests.conftest import Gql
 from tickets import services
 from tickets.models import Comment, Ticket
+from tickets.pagination import CappedPaginator
 
-from .factories import OrganizationFactory, TicketFactory, make_customer
+from .factories import OrganizationFactory, TicketFactory, make_agent, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +79,46 @@ def test_a_word_only_in_an_internal_note_is_found_by_the_queue_agents(
     assert desk_refs(client, agent, "quokka") == [noted.reference]
     assert graphql_refs(agent, "quokka") == {noted.reference}
     assert desk_refs(client, supervisor, "quokka") == [noted.reference]
+
+
+def test_the_desk_never_matches_or_quotes_a_note_its_searcher_may_not_read(
+    client, noted, agent, other_queue, acme
+):
+    """The denied twin on the desk: an agent who sees the ticket only through
+    organization sharing (``view``, not ``view_internal``)."""
+    insider = make_agent(other_queue, email="insider@example.com")
+    setup_member(acme, insider)
+    assert desk_refs(client, insider, "quokka") == []
+    [row] = desk(client, insider, "capacitor").context["rows"]
+    assert row.reference == noted.reference
+    assert "capacitor" in row.snippet and "quokka" not in row.snippet
+    # the queue's agent: the note matches and is quoted
+    [row] = desk(client, agent, "quokka").context["rows"]
+    assert "<mark>quokka</mark>" in row.snippet
+
+
+def test_beyond_its_cap_the_desk_ranks_the_newest_matches(
+    client, queue, alice, agent, monkeypatch
+):
+    """The inbox ranks the cap + 1 most recently updated matches, all of them when
+    there are no more (its count says "N+" beyond the cap anyway)."""
+    best = TicketFactory(requester=alice, queue=queue, subject="Narwhal narwhal")
+    newer = [TicketFactory(requester=alice, queue=queue) for _ in range(3)]
+    now = timezone.now()
+    for age, t in enumerate([*reversed(newer), best]):
+        services.reply(agent, t, body="The narwhal is back.")
+        Ticket.objects.filter(pk=t.pk).update(updated_at=now - timedelta(hours=age))
+    newest_first = [t.reference for t in reversed(newer)]
+    rows = desk(client, agent, "narwhal").context["rows"]
+    assert [row.reference for row in rows] == [best.reference, *newest_first]
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    response = desk(client, agent, "narwhal")
+    assert [row.reference for row in response.context["rows"]] == newest_first
+    assert response.context["page"].paginator.count == 3
+    assert "2+ tickets" in response.content.decode()
+    # the ordering by a column is not capped by the search
+    rows = desk(client, agent, "narwhal", order="-updated").context["rows"]
+    assert [row.reference for row in rows] == [*newest_first, best.reference]
 
 
 def test_a_word_only_in_an_internal_note_is_never_found_by_customers(
