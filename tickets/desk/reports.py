@@ -12,6 +12,13 @@ period each event happened: created, resolved, open at the end, first answered,
 SLA settled, rated); this module reads them (``statistics.read``: the roll-ups, or
 the tickets themselves where the roll-ups cannot express the user's visibility) and
 formats them.
+
+A report read from the roll-ups only changes when the statistics job writes new
+slices: ``cached_report_rows`` keeps its rows in the shared cache under the roll-ups'
+generation (``store.generation``), the user's scope, the range, the dimension and
+the language; the trend's months are kept the same way (``cached``). The page shows
+them a page at a time, formatted with one ``NumberFormat``; the exports print every
+row.
 """
 
 import hashlib
@@ -291,42 +298,59 @@ def cache_seconds() -> int:
     return DEFAULT_CACHE_SECONDS if cache_is_shared() else 0
 
 
-def _cache_key(user, dimension, start, end, period) -> str | None:
-    """The key of a report's rows, or None when they must not be kept: the cache is
-    off or unavailable, or the report is computed from the tickets. The key names the
-    roll-ups' generation and what ``user``'s figures are made of (every queue, or
-    their queues: users of different scopes never share an entry), the range, the
-    dimension and the language (labels and "Total" are translated)."""
+def _cache_key(user, ranges, parts) -> str | None:
+    """The key of figures over ``ranges`` (``(start, end, period)`` each), or None
+    when they must not be kept: the cache is off or unavailable, or a range is
+    computed from the tickets. The key names the roll-ups' generation and what
+    ``user``'s figures are made of (every queue, or their queues: users of different
+    scopes never share an entry), the ranges, ``parts`` (what is computed) and the
+    language (labels and "Total" are translated)."""
     if not cache_seconds():
         return None
-    scope = read.slices_scope(user, start, end, period)
+    scope = read.slices_scope(user, ranges)
     if scope is None:
         return None
     generation = store.generation()
     if generation is None:
         return None
     raw = "|".join(
-        (str(generation), scope, dimension, str(start), str(end), str(period))
+        (
+            str(generation),
+            scope,
+            *(f"{start}..{end}/{period}" for start, end, period in ranges),
+            *parts,
+            get_language() or "",
+        )
     )
-    raw += "|" + (get_language() or "")
     return CACHE_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cached(user, ranges, parts: tuple[str, ...], compute):
+    """``compute()``: figures of ``user`` over ``ranges`` (``(start, end, period)``
+    each), kept in the shared cache until the statistics job writes new slices
+    (``store.generation``) when every range comes from the roll-ups; computed each
+    time otherwise, or when the cache is unavailable."""
+    key = _cache_key(user, ranges, parts)
+    value = None if key is None else cache.get(key)
+    if value is None:
+        value = compute()
+        if key is not None:
+            cache.set(key, value, cache_seconds())
+    return value
 
 
 def cached_report_rows(
     user, dimension: str, start: date, end: date, *, period: str | None = None
 ) -> list[ReportRow]:
-    """``report_rows`` (with the total), kept in the shared cache until the statistics
-    job writes new slices (``store.generation``) when they come from the roll-ups;
-    computed each time otherwise, or when the cache is unavailable."""
+    """``report_rows`` (with the total), through ``cached``."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"Unknown report dimension {dimension!r}")
-    key = _cache_key(user, dimension, start, end, period)
-    rows = None if key is None else cache.get(key)
-    if rows is None:
-        rows = report_rows(user, dimension, start, end, period=period)
-        if key is not None:
-            cache.set(key, rows, cache_seconds())
-    return rows
+    return cached(
+        user,
+        [(start, end, period)],
+        ("rows", dimension),
+        lambda: report_rows(user, dimension, start, end, period=period),
+    )
 
 
 def period_rows(user, dimension: str, period: str, day: date | None = None, **kwargs):

@@ -97,13 +97,14 @@ def _kind(first, last, period) -> str | None:
     return period if exact else figures.whole_period(first, last)
 
 
-def slices_scope(user, first: date, last: date, period: str | None) -> str | None:
-    """What a report of the range for ``user`` reads, as the part of a cache key that
-    tells users apart: ``"all"`` (every queue's slices) or the worked queues' ids;
-    None when the report is computed from the tickets (a short range, or a user the
-    slices cannot express), which is up to the minute and must not be kept. Users
-    with the same scope read the same slices, hence the same figures."""
-    if not _reads_slices(first, last, period):
+def slices_scope(user, ranges) -> str | None:
+    """What reports of ``ranges`` (``(first, last, period)`` each) for ``user`` read,
+    as the part of a cache key that tells users apart: ``"all"`` (every queue's
+    slices) or the worked queues' ids; None when one of them is computed from the
+    tickets (a short range, or a user the slices cannot express), which is up to the
+    minute and must not be kept. Users with the same scope read the same slices,
+    hence the same figures."""
+    if not all(_reads_slices(*r) for r in ranges):
         return None
     scope = report_scope(user)
     if scope is False:
