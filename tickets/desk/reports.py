@@ -283,7 +283,7 @@ def total_row(
 
 
 # The report's rows in the shared cache (see ``cached_report_rows``).
-CACHE_PREFIX = "desk:report:"
+CACHE_PREFIX = "desk:report:v1:"  # v2 when what is kept (``ReportRow``) changes
 DEFAULT_CACHE_SECONDS = 3600  # a safety net: a new generation replaces them hourly
 
 
