@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from accounts.models import Organization
 from tickets.desk import views
-from tickets.statistics import store
+from tickets.statistics import read, store
 
 from .factories import make_customer
 from .test_desk_reports import make
@@ -165,6 +165,8 @@ def test_users_of_different_scopes_never_share_an_entry(
     supervisor,
     agent,
     other_agent,
+    queue,
+    other_queue,
     five_organizations,
     caching,
     django_capture_on_commit_callbacks,
@@ -172,6 +174,10 @@ def test_users_of_different_scopes_never_share_an_entry(
     """The agent of Support sees A..D, the agent of Billing E alone, the supervisor
     everything, whoever asked first."""
     run_job(django_capture_on_commit_callbacks)
+    year = [(date(2025, 1, 1), date(2025, 12, 31), "year")]
+    assert read.slices_scope(supervisor, year) == "all"
+    assert read.slices_scope(agent, year) == f"queues:{queue.pk}"  # kept, apart
+    assert read.slices_scope(other_agent, year) == f"queues:{other_queue.pk}"
     for user, labels in [
         (supervisor, ["Org A", "Org B", "Org C", "Org D", "Org E", "Total"]),
         (agent, ["Org A", "Org B", "Org C", "Org D", "Total"]),
