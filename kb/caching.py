@@ -47,6 +47,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
 
+from portal.cache import cache_is_shared
+
 GENERATION_KEY = "kb:page:generation"
 PAGE_KEY_PREFIX = "kb:page:"
 DEFAULT_TIMEOUT = 300
@@ -54,13 +56,6 @@ DEFAULT_CHECK_SECONDS = 1.0
 LOCAL_PAGES = 256  # per process; a KB page is 10-60 kB
 MATCH_ENTRIES = 512
 FRAGMENT_ENTRIES = 2048
-
-
-def cache_is_shared() -> bool:
-    """Whether the default cache is one store for every process (Redis, Memcached),
-    rather than the per-process local-memory or dummy cache."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
 def timeout() -> int:

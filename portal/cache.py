@@ -80,6 +80,14 @@ class _Breaker:
             )
 
 
+def cache_is_shared() -> bool:
+    """Whether the default cache is one store for every process (Redis, Memcached),
+    rather than the per-process local-memory or dummy cache: only a shared cache can
+    carry a change made in one process (a publish, the statistics job) to the others."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return not backend.endswith(("LocMemCache", "DummyCache"))
+
+
 _breakers: dict[str, _Breaker] = {}
 _breakers_lock = threading.Lock()
 

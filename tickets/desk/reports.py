@@ -12,23 +12,35 @@ period each event happened: created, resolved, open at the end, first answered,
 SLA settled, rated); this module reads them (``statistics.read``: the roll-ups, or
 the tickets themselves where the roll-ups cannot express the user's visibility) and
 formats them.
+
+A report read from the roll-ups only changes when the statistics job writes new
+slices: ``cached_report_rows`` keeps its rows in the shared cache under the roll-ups'
+generation (``store.generation``), the user's scope, the range, the dimension and
+the language; the trend's months are kept the same way (``cached``). The page shows
+them a page at a time, formatted with one ``NumberFormat``; the exports print every
+row.
 """
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.utils import formats, timezone
+from django.utils import formats, numberformat, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from portal import csv
+from portal.cache import cache_is_shared
 
 from ..models import Category, Priority, Queue
-from ..statistics import figures, read
+from ..statistics import figures, read, store
 from ..statistics.figures import Facts
 
 # dimension: label for "none"
@@ -93,17 +105,12 @@ class ReportRow:
             self.rated,
         ]
 
-    def display(self) -> list[str]:
+    def display(self, number: "NumberFormat | None" = None) -> list[str]:
         """``record()`` for the page, in the active language: the same roundings with
         the locale's decimal separator and digit grouping ("1 234,5" in Polish). The
-        CSV keeps ``record()``: machine-readable whatever the reader's language."""
-
-        def number(value, places):
-            if value is None:
-                return ""
-            rounded = Decimal(f"{value:.{places}f}")  # as record() rounds
-            return formats.number_format(rounded, places, force_grouping=True)
-
+        CSV keeps ``record()``: machine-readable whatever the reader's language.
+        ``number``: the page's ``NumberFormat`` (one for every row it shows)."""
+        number = number or NumberFormat()
         hours = [
             None if s is None else s / 3600
             for s in (
@@ -121,6 +128,29 @@ class ReportRow:
             number(self.csat, 2),
             number(self.rated, 0),
         ]
+
+
+class NumberFormat:
+    """``formats.number_format(..., force_grouping=True)`` of the active language,
+    with its separators and grouping read once (a page formats hundreds of cells)."""
+
+    def __init__(self):
+        self.decimal = formats.get_format("DECIMAL_SEPARATOR")
+        self.thousands = formats.get_format("THOUSAND_SEPARATOR")
+        self.grouping = formats.get_format("NUMBER_GROUPING")
+
+    def __call__(self, value, places: int) -> str:
+        if value is None:
+            return ""
+        rounded = Decimal(f"{value:.{places}f}")  # as record() rounds
+        return numberformat.format(
+            rounded,
+            self.decimal,
+            places,
+            self.grouping,
+            self.thousands,
+            force_grouping=True,
+        )
 
 
 # The dates a report may name: wide enough for any helpdesk's history, narrow enough
@@ -250,6 +280,77 @@ def total_row(
         user, "queue", start, end, period=period, durations=medians
     )[1]
     return summarize(str(_("Total")), everything)
+
+
+# The report's rows in the shared cache (see ``cached_report_rows``).
+CACHE_PREFIX = "desk:report:v1:"  # v2 when what is kept (``ReportRow``) changes
+DEFAULT_CACHE_SECONDS = 3600  # a safety net: a new generation replaces them hourly
+
+
+def cache_seconds() -> int:
+    """Seconds a report's rows are kept; 0 switches the cache off.
+    ``REPORT_CACHE_SECONDS`` overrides; by default on only when the cache is shared by
+    every process (the statistics job runs in another process: only a shared cache
+    carries its new generation to the web processes)."""
+    configured = getattr(settings, "REPORT_CACHE_SECONDS", None)
+    if configured is not None:
+        return max(int(configured), 0)
+    return DEFAULT_CACHE_SECONDS if cache_is_shared() else 0
+
+
+def _cache_key(user, ranges, parts) -> str | None:
+    """The key of figures over ``ranges`` (``(start, end, period)`` each), or None
+    when they must not be kept: the cache is off or unavailable, or a range is
+    computed from the tickets. The key names the roll-ups' generation and what
+    ``user``'s figures are made of (every queue, or their queues: users of different
+    scopes never share an entry), the ranges, ``parts`` (what is computed) and the
+    language (labels and "Total" are translated)."""
+    if not cache_seconds():
+        return None
+    scope = read.slices_scope(user, ranges)
+    if scope is None:
+        return None
+    generation = store.generation()
+    if generation is None:
+        return None
+    raw = "|".join(
+        (
+            str(generation),
+            scope,
+            *(f"{start}..{end}/{period}" for start, end, period in ranges),
+            *parts,
+            get_language() or "",
+        )
+    )
+    return CACHE_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cached(user, ranges, parts: tuple[str, ...], compute):
+    """``compute()``: figures of ``user`` over ``ranges`` (``(start, end, period)``
+    each), kept in the shared cache until the statistics job writes new slices
+    (``store.generation``) when every range comes from the roll-ups; computed each
+    time otherwise, or when the cache is unavailable."""
+    key = _cache_key(user, ranges, parts)
+    value = None if key is None else cache.get(key)
+    if value is None:
+        value = compute()
+        if key is not None:
+            cache.set(key, value, cache_seconds())
+    return value
+
+
+def cached_report_rows(
+    user, dimension: str, start: date, end: date, *, period: str | None = None
+) -> list[ReportRow]:
+    """``report_rows`` (with the total), through ``cached``."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"Unknown report dimension {dimension!r}")
+    return cached(
+        user,
+        [(start, end, period)],
+        ("rows", dimension),
+        lambda: report_rows(user, dimension, start, end, period=period),
+    )
 
 
 def period_rows(user, dimension: str, period: str, day: date | None = None, **kwargs):

@@ -45,6 +45,15 @@ def monthly_trend(user, months: int = MONTHS, today: date | None = None):
     oldest first, over the tickets ``user`` may see."""
     today = today or timezone.localdate()
     ranges = month_ranges(today, months)
+    return reports.cached(
+        user,
+        [(first, last, None) for first, last in ranges],
+        ("trend",),
+        lambda: _monthly_figures(user, ranges),
+    )
+
+
+def _monthly_figures(user, ranges) -> list[MonthFigures]:
     figures = []
     for first, last in ranges:
         total = reports.total_row(user, first, last, medians=False)

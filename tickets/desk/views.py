@@ -15,6 +15,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -519,6 +520,9 @@ def organizations_view(request):
 # --- reports --------------------------------------------------------------------------
 
 
+REPORT_PAGE_SIZE = 50
+
+
 @desk_view
 def reports_view(request):
     form = forms.ReportForm(request.GET or None)
@@ -535,12 +539,20 @@ def reports_view(request):
     dimension = data.get("dimension") or "queue"
     period = data.get("period") or None
     start, end = form.dates() if data else reports.date_range(None, None)
-    rows = reports.report_rows(request.user, dimension, start, end, period=period)
-    if as_file:
+    rows = reports.cached_report_rows(
+        request.user, dimension, start, end, period=period
+    )
+    if as_file:  # every row, whatever page the link was on
         return exports.download(rows, dimension, start, end, export_format)
-    params = request.GET.copy()
+    # The page shows REPORT_PAGE_SIZE rows at a time, in the report's order, and the
+    # total over all of them; only the rows shown are formatted.
+    page = Paginator(rows[:-1], REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    number = reports.NumberFormat()
+    query = request.GET.copy()
+    query.pop("page", None)
+    params = query.copy()
     params["format"] = "csv"
-    xlsx_params = request.GET.copy()
+    xlsx_params = query.copy()
     xlsx_params["format"] = "xlsx"
     return render(
         request,
@@ -548,6 +560,10 @@ def reports_view(request):
         {
             "form": form,
             "rows": rows,
+            "page": page,
+            "shown": [(row.label, row.display(number)) for row in page],
+            "total": (rows[-1].label, rows[-1].display(number)),
+            "query": query.urlencode(),
             "dimension": dimension,
             "start": start,
             "end": end,

@@ -72,6 +72,7 @@ def message_for(user, start: date, end: date) -> Outgoing:
     """The email to ``user`` for ``start``–``end``, in their language."""
     with translation.override(recipient_language(user)):
         rows = reports.report_rows(user, DIMENSION, start, end)
+        number = reports.NumberFormat()
         query = urlencode(
             {"dimension": DIMENSION, "start": start.isoformat(), "end": end.isoformat()}
         )
@@ -79,7 +80,7 @@ def message_for(user, start: date, end: date) -> Outgoing:
             "start": formats.date_format(start, "DATE_FORMAT"),
             "end": formats.date_format(end, "DATE_FORMAT"),
             "headers": reports.headers(DIMENSION),
-            "rows": [[row.label, *row.display()] for row in rows],
+            "rows": [[row.label, *row.display(number)] for row in rows],
             "report_path": f"{reverse('helpdesk:reports')}?{query}",
         }
         csv_text = reports.to_csv(rows, DIMENSION)

@@ -84,14 +84,43 @@ def _read(user, dimension, first, last, period, *, total=True, durations=True):
     return by_value, everything
 
 
+def _reads_slices(first, last, period) -> bool:
+    """Whether a report of ``first``..``last`` may come from the roll-ups at all
+    (whole periods and long ranges; a short range is computed from the tickets)."""
+    return _kind(first, last, period) is not None or (
+        (last - first).days >= SHORT_RANGE_DAYS
+    )
+
+
+def _kind(first, last, period) -> str | None:
+    exact = period and figures.period_range(period, first) == (first, last)
+    return period if exact else figures.whole_period(first, last)
+
+
+def slices_scope(user, ranges) -> str | None:
+    """What reports of ``ranges`` (``(first, last, period)`` each) for ``user`` read,
+    as the part of a cache key that tells users apart: ``"all"`` (every queue's
+    slices) or the worked queues' ids; None when one of them is computed from the
+    tickets (a short range, or a user the slices cannot express), which is up to the
+    minute and must not be kept. Users with the same scope read the same slices,
+    hence the same figures."""
+    if not all(_reads_slices(*r) for r in ranges):
+        return None
+    scope = report_scope(user)
+    if scope is False:
+        return None
+    if scope is None:
+        return "all"
+    return "queues:" + ",".join(str(pk) for pk in sorted(scope))
+
+
 def _slices(user, dimension, first, last, period):
     """``(the slices to merge, the day whose backlog counts)`` for the range (that
     day None: every slice's, one whole period), or None when the range is computed
     from the tickets."""
-    exact = period and figures.period_range(period, first) == (first, last)
-    kind = period if exact else figures.whole_period(first, last)
-    if kind is None and (last - first).days < SHORT_RANGE_DAYS:
+    if not _reads_slices(first, last, period):
         return None
+    kind = _kind(first, last, period)
     scope = report_scope(user)
     if scope is False:
         return None

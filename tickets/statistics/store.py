@@ -10,14 +10,21 @@ instead of a year of tickets. A period that reaches past today takes today's bac
 (the tickets open now; nothing is done in the future). A rebuild or merge deletes the
 periods' rows and inserts them again in one transaction: running it twice leaves the
 same rows.
+
+Every write of slices (``_replace``, the one place that writes them) starts a new
+*generation* once it commits (``generation()``: a time stamp in the shared cache), so
+whatever is computed from the slices (the desk's cached reports) can name the
+generation it was made from and is never used once the slices change.
 """
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -92,10 +99,32 @@ def _replace(
             StatsSlice.objects.bulk_create(objects, batch_size=1000)
             if daily:
                 _write_daily(targets.get(DAY, set()), slices)
+            transaction.on_commit(new_generation)
     except IntegrityError:
         logger.warning("statistics: a concurrent run rebuilt the same periods")
         return 0
     return len(objects)
+
+
+GENERATION_KEY = "statistics:generation"
+
+
+def generation() -> int | None:
+    """The roll-ups' current generation (made if missing: an evicted key starts a new
+    one, never an old one again); None when the cache cannot say (Redis down), and
+    nothing computed from the slices may then be kept."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = time.time_ns()
+        if not cache.add(GENERATION_KEY, value, None):
+            value = cache.get(GENERATION_KEY)
+    return value
+
+
+def new_generation() -> None:
+    """Called once slices were written (after the commit): what was computed from
+    the earlier ones is stale."""
+    cache.set(GENERATION_KEY, time.time_ns(), None)
 
 
 # What each period is merged from: weeks and months from days, years from months.
