@@ -155,7 +155,6 @@ def _ticket_follow_ups(organizations, users, now) -> int:
                     due_at=now + timedelta(days=n * 3 - 1, hours=2),
                     assignee=manager,
                     ticket=ticket,
-                    contact=services.ticket_contact(ticket),
                 )
                 services.log_interaction(
                     author,

@@ -119,6 +119,17 @@ def ticket_contact(ticket):
     return None if permissions.is_staff(requester) else requester
 
 
+def _links(ticket, organization, contact):
+    """The organization and contact a task or interaction about ``ticket`` links, the
+    one rule of both: what the caller gave, else the ticket's organization, and its
+    contact (``ticket_contact``) when the caller gave neither."""
+    if ticket is None:
+        return organization, contact
+    if organization is None and contact is None:
+        return ticket.organization, ticket_contact(ticket)
+    return organization or ticket.organization, contact
+
+
 # --- interactions ---------------------------------------------------------------------
 
 
@@ -144,9 +155,7 @@ def log_interaction(
     subject = _text(subject, field="subject", required=True, limit=TITLE_MAX)
     summary = _text(summary, field="summary", required=False)
     _check_ticket(actor, ticket)
-    if ticket is not None and organization is None and contact is None:
-        organization = ticket.organization
-        contact = ticket_contact(ticket)
+    organization, contact = _links(ticket, organization, contact)
     if organization is None and contact is None:
         raise CrmError(
             _("Choose an organization or a contact."),
@@ -183,7 +192,8 @@ def create_task(
     contact=None,
 ) -> Task:
     """A follow-up for ``assignee`` (staff), optionally about a ticket (whose
-    organization it then also links), an organization or a contact."""
+    organization and contact it then also links: ``_links``), an organization or a
+    contact."""
     if not permissions.may_write(actor):
         if not permissions.is_crm_user(actor):
             raise TaskNotFound(_("No such task."))
@@ -193,8 +203,7 @@ def create_task(
     status = _choice(status, TaskStatus, field="status")
     _check_assignee(assignee)
     _check_ticket(actor, ticket)
-    if ticket is not None and organization is None:
-        organization = ticket.organization
+    organization, contact = _links(ticket, organization, contact)
     _check_links(actor, organization=organization, contact=contact)
     now = timezone.now()
     with transaction.atomic():

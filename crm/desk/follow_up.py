@@ -107,7 +107,6 @@ def ticket_task_view(request, reference):
                 due_at=data["due_at"],
                 assignee=data["assignee"],
                 ticket=ticket,
-                contact=services.ticket_contact(ticket),
             )
         except TicketNotFound:
             raise Http404("No such ticket.") from None

@@ -11,6 +11,7 @@ from crm.errors import CrmErrorCode
 from crm.exceptions import InteractionNotFound, PermissionDenied, TaskNotFound
 from crm.models import Interaction, Task
 from tickets.exceptions import TicketNotFound
+from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +134,25 @@ def test_create_task_links_the_ticket_and_its_organization(
         "todo",
     )
     assert task.completed_at is None
+    # its requester is a customer, and neither a contact nor an organization was given
+    assert task.contact == ticket.requester
+
+
+def test_a_task_about_a_ticket_links_only_what_the_rule_gives(
+    scene, agent, supervisor, ticket, acme, alice, bob
+):
+    """``_links``, the rule tasks and interactions share: a contact given stays, an
+    organization given means no contact is guessed, a staff requester is no contact."""
+
+    def links(**given):
+        task = services.create_task(agent, title="x", assignee=supervisor, **given)
+        return task.organization, task.contact
+
+    assert links(ticket=ticket, contact=bob) == (ticket.organization, bob)
+    assert links(ticket=ticket, organization=acme) == (acme, None)
+    staff_filed = TicketFactory(requester=agent, queue=ticket.queue, organization=None)
+    assert links(ticket=staff_filed) == (None, None)
+    assert links(organization=acme) == (acme, None)
 
 
 @pytest.mark.parametrize("who", ["viewer", "alice", "gina"])

@@ -68,16 +68,23 @@ def five_organizations(queue, other_queue):
 # --- paging ---------------------------------------------------------------------------
 
 
-def test_the_table_is_paged_in_order_with_the_total_over_every_row(
+@pytest.fixture
+def paged_by_two(
     client,
     supervisor,
     five_organizations,
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
+    """Two rows a page, the slices written, the supervisor signed in."""
     monkeypatch.setattr(views, "REPORT_PAGE_SIZE", 2)
     run_job(django_capture_on_commit_callbacks)
     client.force_login(supervisor)
+
+
+def test_the_table_is_paged_in_order_with_the_total_over_every_row(
+    client, paged_by_two
+):
     total = ["Total", "5", "0", "5", "", "", "", "", "0"]
     first = client.get(URL, YEAR)
     assert [row[0] for row in table(first)] == ["Org A", "Org B", "Total"]
@@ -108,16 +115,7 @@ def test_the_table_is_paged_in_order_with_the_total_over_every_row(
     ]
 
 
-def test_the_exports_keep_every_row_whatever_the_page(
-    client,
-    supervisor,
-    five_organizations,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
-):
-    monkeypatch.setattr(views, "REPORT_PAGE_SIZE", 2)
-    run_job(django_capture_on_commit_callbacks)
-    client.force_login(supervisor)
+def test_the_exports_keep_every_row_whatever_the_page(client, paged_by_two):
     page = client.get(URL, {**YEAR, "page": "2"})
     soup = BeautifulSoup(page.content.decode(), "html.parser")
     links = [a["href"] for a in soup.select("form.desk-filters a[download]")]
