@@ -129,6 +129,32 @@ def visible_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
+def _about_ticket(user, qs: QuerySet, ticket, visible) -> QuerySet:
+    """``visible(user, qs).filter(ticket=ticket)``, without the scope when ``user``
+    may see ``ticket``: a row about a ticket they may see is in the scope
+    (``_agent_scope``), so then every row about it is. The scope's organization ids
+    cost a query over every visible ticket (~90 ms for an agent at 250k tickets) and
+    two IN lists as long; the ticket's own permissions are usually cached on it
+    already (``tickets.permissions.ticket_perms``). About a ticket they may not see,
+    the other rules (their own rows, their organizations') still apply."""
+    if is_crm_user(user) and ticket_permissions.can(user, "view", ticket):
+        return qs.filter(ticket=ticket)
+    return visible(user, qs).filter(ticket=ticket)
+
+
+def tasks_about(user, ticket, queryset: QuerySet | None = None) -> QuerySet:
+    """The tasks about ``ticket`` that ``user`` sees (``visible_tasks``)."""
+    qs = Task.objects.all() if queryset is None else queryset
+    return _about_ticket(user, qs, ticket, visible_tasks)
+
+
+def interactions_about(user, ticket, queryset: QuerySet | None = None) -> QuerySet:
+    """The interactions about ``ticket`` that ``user`` sees
+    (``visible_interactions``)."""
+    qs = Interaction.objects.all() if queryset is None else queryset
+    return _about_ticket(user, qs, ticket, visible_interactions)
+
+
 def changeable_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
     """The tasks ``user`` may change: those they see, unless they are read only."""
     qs = Task.objects.all() if queryset is None else queryset
@@ -275,6 +301,7 @@ def why_not_edit_contact(user, contact) -> tuple[str, str] | None:
 __all__ = [
     "assignable_staff",
     "changeable_tasks",
+    "interactions_about",
     "is_crm_user",
     "is_read_only",
     "may_change_task",
@@ -284,6 +311,7 @@ __all__ = [
     "may_write",
     "reachable_contacts",
     "sees_all",
+    "tasks_about",
     "visible_interactions",
     "visible_tasks",
     "why_not_change_task",
