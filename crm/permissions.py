@@ -129,6 +129,32 @@ def visible_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
+def _about_ticket(user, qs: QuerySet, ticket, visible) -> QuerySet:
+    """``visible(user, qs).filter(ticket=ticket)``, without the scope when ``user``
+    may see ``ticket``: a row about a ticket they may see is in the scope
+    (``_agent_scope``), so then every row about it is. The scope's organization ids
+    cost a query over every visible ticket (~90 ms for an agent at 250k tickets) and
+    two IN lists as long; the ticket's own permissions are usually cached on it
+    already (``tickets.permissions.ticket_perms``). About a ticket they may not see,
+    the other rules (their own rows, their organizations') still apply."""
+    if is_crm_user(user) and ticket_permissions.can(user, "view", ticket):
+        return qs.filter(ticket=ticket)
+    return visible(user, qs).filter(ticket=ticket)
+
+
+def tasks_about(user, ticket, queryset: QuerySet | None = None) -> QuerySet:
+    """The tasks about ``ticket`` that ``user`` sees (``visible_tasks``)."""
+    qs = Task.objects.all() if queryset is None else queryset
+    return _about_ticket(user, qs, ticket, visible_tasks)
+
+
+def interactions_about(user, ticket, queryset: QuerySet | None = None) -> QuerySet:
+    """The interactions about ``ticket`` that ``user`` sees
+    (``visible_interactions``)."""
+    qs = Interaction.objects.all() if queryset is None else queryset
+    return _about_ticket(user, qs, ticket, visible_interactions)
+
+
 def changeable_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
     """The tasks ``user`` may change: those they see, unless they are read only."""
     qs = Task.objects.all() if queryset is None else queryset
@@ -140,14 +166,16 @@ def changeable_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
 def assignable_staff(user=None) -> QuerySet:
     """Who a task may be given to: active staff who work tickets (agents, supervisors,
     administrators), by name — the people ``tickets.permissions.assignable_agents``
-    draws from, without a queue."""
+    draws from, without a queue. The group memberships are a subquery, not a join
+    (which made PostgreSQL hash every user and membership: 9 ms at 10k users, 1.6 ms
+    so), and no DISTINCT is needed."""
+    User = get_user_model()  # noqa: N806
+    members = User.groups.through.objects.filter(
+        group__name__in=[roles.AGENTS, roles.SUPERVISORS]
+    ).values("user_id")
     return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(
-            Q(groups__name__in=[roles.AGENTS, roles.SUPERVISORS]) | Q(is_superuser=True)
-        )
-        .distinct()
+        User.objects.filter(is_active=True)
+        .filter(Q(pk__in=members) | Q(is_superuser=True))
         .order_by("display_name", "email")
     )
 
@@ -275,6 +303,7 @@ def why_not_edit_contact(user, contact) -> tuple[str, str] | None:
 __all__ = [
     "assignable_staff",
     "changeable_tasks",
+    "interactions_about",
     "is_crm_user",
     "is_read_only",
     "may_change_task",
@@ -284,6 +313,7 @@ __all__ = [
     "may_write",
     "reachable_contacts",
     "sees_all",
+    "tasks_about",
     "visible_interactions",
     "visible_tasks",
     "why_not_change_task",

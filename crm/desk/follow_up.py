@@ -42,8 +42,7 @@ def panel(request, ticket, panel_forms) -> str:
         return ""
     now = timezone.now()
     tasks = list(
-        permissions.visible_tasks(user)
-        .filter(ticket=ticket)
+        permissions.tasks_about(user, ticket)
         .open()
         .select_related("assignee")
         .order_by(F("due_at").asc(nulls_last=True), "pk")
@@ -51,8 +50,7 @@ def panel(request, ticket, panel_forms) -> str:
     for task in tasks:
         task.overdue = task.is_overdue(now)
     interactions = (
-        permissions.visible_interactions(user)
-        .filter(ticket=ticket)
+        permissions.interactions_about(user, ticket)
         .select_related("author", "contact")
         .order_by("-happened_at", "-pk")[:RECENT_INTERACTIONS]
     )

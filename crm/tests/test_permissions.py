@@ -130,3 +130,60 @@ def test_assignable_staff_are_agents_supervisors_and_administrators(
     staff = set(permissions.assignable_staff())
     assert {agent, supervisor, admin} <= staff
     assert not {viewer, alice, inactive} & staff
+
+
+def test_what_is_about_a_ticket_is_what_the_user_sees_of_it(
+    scene,
+    make_task,
+    make_interaction,
+    acme,
+    globex,
+    alice,
+    gina,
+    agent,
+    other_agent,
+    supervisor,
+    viewer,
+    ticket,
+    globex_ticket,
+):
+    """``tasks_about`` / ``interactions_about`` (the ticket's Follow-up panel) answer
+    what ``visible_*(user).filter(ticket=…)`` answers, for every role and both
+    tickets, without the worked organizations' scope."""
+    for about, other in ((ticket, globex), (globex_ticket, acme)):
+        make_task(title=f"{about.pk} plain", ticket=about)
+        make_task(title=f"{about.pk} mine", ticket=about, assignee=agent)
+        make_task(title=f"{about.pk} org", ticket=about, organization=other)
+        make_interaction(subject=f"{about.pk} plain", ticket=about)
+        make_interaction(subject=f"{about.pk} own", ticket=about, author=agent)
+        make_interaction(subject=f"{about.pk} gina", ticket=about, contact=gina)
+    make_task(title="no ticket", organization=acme)
+    make_interaction(subject="no ticket", organization=acme)
+
+    def tasks(qs):
+        return sorted(t.title for t in qs)
+
+    def interactions(qs):
+        return sorted(i.subject for i in qs)
+
+    seen = set()
+    for user in (agent, other_agent, supervisor, viewer, alice, gina):
+        for about in (ticket, globex_ticket):
+            expected = tasks(permissions.visible_tasks(user).filter(ticket=about))
+            assert tasks(permissions.tasks_about(user, about)) == expected
+            expected_i = interactions(
+                permissions.visible_interactions(user).filter(ticket=about)
+            )
+            assert interactions(permissions.interactions_about(user, about)) == (
+                expected_i
+            )
+            seen.add((user.email, about.pk, len(expected), len(expected_i)))
+    # The twins differ: an agent reads all of their queue's ticket, and of the other
+    # queue's ticket only their own rows and those about their organizations or its
+    # contacts; customers read nothing.
+    assert (agent.email, ticket.pk, 3, 3) in seen
+    assert (agent.email, globex_ticket.pk, 2, 1) in seen
+    assert (other_agent.email, globex_ticket.pk, 3, 3) in seen
+    assert (other_agent.email, ticket.pk, 1, 1) in seen
+    assert (supervisor.email, globex_ticket.pk, 3, 3) in seen
+    assert (alice.email, ticket.pk, 0, 0) in seen

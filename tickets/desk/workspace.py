@@ -82,9 +82,10 @@ def build_forms(ticket, user, data=None, files=None, override=None):
         "time_form": forms.TimeForm(),
     }
     # The queue <select> asks its choices twice (the options, and whether the first
-    # one is empty for ``required``): read them once.
+    # one is empty for ``required``): read them once, in one query (``list`` of the
+    # iterator itself would count them first).
     queue_field = built["queue_form"].fields["queue"]
-    queue_field.widget.choices = list(queue_field.choices)
+    queue_field.widget.choices = list(iter(queue_field.choices))
     built.update(override or {})
     return built
 

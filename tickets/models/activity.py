@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..storage import attachment_storage
-from .choices import EventKind, Priority, Status
+from .choices import EventKind, Priority, Status, choice_label
 from .tickets import Ticket
 
 
@@ -155,6 +155,11 @@ class TicketEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("Ticket events are append-only.")
         return super().save(*args, **kwargs)
+
+    def get_kind_display(self):
+        """One label translated, not every kind's (``choice_label``): the history
+        shows it per event."""
+        return choice_label(EventKind, self.kind)
 
     @property
     def old_label(self) -> str:

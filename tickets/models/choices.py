@@ -3,6 +3,18 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 
+def choice_label(choices: type[models.Choices], value):
+    """What Django's generated ``get_FOO_display`` answers for a field with
+    ``choices.choices``: the value's label, or the value itself when it is none of
+    them. That one rebuilds the choices as a dict on every call, hashing (so
+    translating) every label; this translates only the one asked for."""
+    try:
+        member = choices(value)
+    except ValueError:
+        return value
+    return str(member.label)
+
+
 class Status(models.TextChoices):
     NEW = "new", _("New")
     OPEN = "open", _("Open")

@@ -20,6 +20,7 @@ from .choices import (
     Priority,
     Source,
     Status,
+    choice_label,
 )
 from .queues import Queue
 
@@ -354,6 +355,16 @@ class Ticket(models.Model):
 
     def get_admin_url(self):
         return f"/admin/helpdesk/tickets/{self.reference}/"
+
+    # Lists and pages show these per ticket: see ``choice_label``.
+    def get_status_display(self):
+        return choice_label(Status, self.status)
+
+    def get_priority_display(self):
+        return choice_label(Priority, self.priority)
+
+    def get_category_display(self):
+        return choice_label(Category, self.category)
 
     @property
     def is_open(self) -> bool:

@@ -43,3 +43,35 @@ def test_desk_history_shows_labels_not_codes(client, agent, ticket):
     html = client.get(f"/admin/helpdesk/tickets/{ticket.reference}/").content.decode()
     assert _history(html) == ["Created: New", "Status changed: New → In progress"]
     assert "— →" not in html
+
+
+def test_display_labels_are_what_django_s_generated_ones_answer():
+    """``Ticket.get_{status,priority,category}_display`` and
+    ``TicketEvent.get_kind_display`` (``choice_label``: one label translated, not
+    all) answer exactly what Django's generated methods do, in every language, for
+    every choice, an unknown value and the empty one."""
+    from django.db.models import Model
+    from django.utils import translation
+
+    from tickets.models import Ticket
+
+    fields = [(Ticket, "status"), (Ticket, "priority"), (Ticket, "category")]
+    fields.append((TicketEvent, "kind"))
+    checked = 0
+    for language in ("en", "pl", "ru"):
+        with translation.override(language):
+            for model, name in fields:
+                field = model._meta.get_field(name)
+                for value in [v for v, _label in field.choices] + ["bogus", ""]:
+                    row = model(**{name: value})
+                    mine = getattr(row, f"get_{name}_display")()
+                    assert mine == Model._get_FIELD_display(row, field)
+                    assert type(mine) is str
+                    checked += 1
+        with translation.override(language):
+            assert Ticket(status="new").get_status_display() == str(
+                Ticket._meta.get_field("status").choices[0][1]
+            )
+    assert checked > 3 * 40
+    with translation.override("ru"):
+        assert Ticket(status="new").get_status_display() != "New"
