@@ -1,0 +1,121 @@
+"""PostgreSQL's narrow matching table ``tickets_ticket_match`` (migration 0011): the
+stripped lexemes of every ticket's documents, kept by the same triggers as the full
+documents on every write path, and the search's matches through it: phrases still
+need the words side by side, internal notes only for staff-document searches."""
+
+import pytest
+from django.db import connection
+
+from tickets import services
+from tickets.models import Comment, Ticket
+
+from .factories import TicketFactory, make_customer
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the match table is PostgreSQL's"
+    ),
+]
+
+
+def terms(ticket) -> tuple[set, set] | None:
+    """The ticket's (public, notes-only) lexemes in the match table, None without a row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tsvector_to_array(public_terms), tsvector_to_array(notes_terms) "
+            "FROM tickets_ticket_match WHERE ticket_id = %s",
+            [ticket.pk],
+        )
+        row = cursor.fetchone()
+    return None if row is None else (set(row[0]), set(row[1]))
+
+
+def mismatches() -> int:
+    """Tickets whose match row is missing, extra or not the stripped documents."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM tickets_ticket_search s "
+            "FULL JOIN tickets_ticket_match m ON m.ticket_id = s.ticket_id "
+            "WHERE s.ticket_id IS NULL OR m.ticket_id IS NULL "
+            "OR strip(s.public_doc) <> m.public_terms "
+            "OR strip(s.staff_doc) <> (m.public_terms || m.notes_terms)"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_match_row_follows_every_write(queue, alice, acme, agent):
+    t = TicketFactory(
+        requester=alice, organization=acme, queue=queue, subject="Gazebo offline"
+    )
+    assert "gazebo" in terms(t)[0]  # ticket insert
+    Ticket.objects.filter(pk=t.pk).update(subject="Pergola offline")  # update
+    public, notes = terms(t)
+    assert "pergola" in public and "gazebo" not in public and notes == set()
+    reply = services.reply(agent, t, body="The marmot chewed the cable.")
+    assert "marmot" in terms(t)[0]  # comment insert
+    note = services.add_internal_note(agent, t, body="Quokka workaround applied.")
+    public, notes = terms(t)
+    assert "quokka" in notes and "quokka" not in public
+    Comment.objects.filter(pk=reply.pk).update(body="The badger chewed it.")
+    public, _ = terms(t)
+    assert "badger" in public and "marmot" not in public  # comment update
+    Comment.objects.filter(pk=note.pk).update(is_internal=False)
+    public, notes = terms(t)
+    assert "quokka" in public and notes == set()  # a note made public
+    Comment.objects.filter(pk=note.pk).delete()  # comment delete
+    assert "quokka" not in terms(t)[0]
+    assert mismatches() == 0
+    Ticket.objects.filter(pk=t.pk).delete()  # ticket delete
+    assert terms(t) is None
+    assert mismatches() == 0
+
+
+def test_the_match_row_follows_the_requesters_language(queue, acme):
+    petr = make_customer(acme, email="petr@acme.example", locale="en")
+    t = TicketFactory(requester=petr, queue=queue, subject="Принтеры")
+    assert "принтеры" in terms(t)[0]  # not stemmed as Russian
+    type(petr).objects.filter(pk=petr.pk).update(locale="ru")
+    assert "принтер" in terms(t)[0]
+    assert mismatches() == 0
+
+
+@pytest.mark.django_db(transaction=True)  # no deferred constraint may be pending
+def test_truncating_tickets_empties_the_match_table(queue, alice):
+    TicketFactory(requester=alice, queue=queue, subject="Gazebo")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tickets_ticket_match")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("TRUNCATE tickets_ticket CASCADE")
+        cursor.execute("SELECT count(*) FROM tickets_ticket_match")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_a_phrase_needs_its_words_side_by_side(queue, alice, agent):
+    together = TicketFactory(requester=alice, queue=queue, subject="Tray 2")
+    services.reply(agent, together, body="Another printer jam this morning.")
+    apart = TicketFactory(requester=alice, queue=queue, subject="Tray 3")
+    services.reply(agent, apart, body="The printer works; the jam was the scanner's.")
+    assert list(Ticket.objects.search('"printer jam"')) == [together]
+    assert set(Ticket.objects.search("printer jam")) == {together, apart}
+    assert list(Ticket.objects.search('"printer jam"', notes=True)) == [together]
+    # a phrase only in a note: staff documents only
+    noted = TicketFactory(requester=alice, queue=queue, subject="Tray 4")
+    services.add_internal_note(agent, noted, body="Printer jam again, see runbook.")
+    assert list(Ticket.objects.search('"printer jam"')) == [together]
+    assert set(Ticket.objects.search('"printer jam"', notes=True)) == {together, noted}
+    # hyphenated words are phrases too (``wi <-> fi``)
+    wifi = TicketFactory(requester=alice, queue=queue, subject="No Wi-Fi upstairs")
+    assert list(Ticket.objects.search("wi-fi")) == [wifi]
+
+
+def test_a_word_only_in_a_note_matches_staff_documents_only(queue, alice, agent):
+    t = TicketFactory(requester=alice, queue=queue, subject="Scanner offline")
+    services.reply(agent, t, body="Please restart the flux capacitor.")
+    services.add_internal_note(agent, t, body="Customer is on the quokka workaround.")
+    assert not Ticket.objects.search("quokka").exists()
+    assert not Ticket.objects.search("quokka", notes=False).exists()
+    assert list(Ticket.objects.search("quokka", notes=True)) == [t]
+    # words from both documents together: the staff document has them all
+    assert not Ticket.objects.search("capacitor quokka").exists()
+    assert list(Ticket.objects.search("capacitor quokka", notes=True)) == [t]
