@@ -30,24 +30,34 @@ def group_names(user) -> set[str]:
     return cached
 
 
-def with_role_names(users):
-    """``users`` (a queryset of users) with each one's role names read in the same
-    statement (one aggregate of their group names) and remembered as ``group_names``
-    would remember them: no second statement for their groups. Returns a list."""
+def names_of(user_ref):
+    """The role names of the user ``user_ref`` points at (e.g. ``OuterRef("pk")``,
+    ``OuterRef("owner_id")``) as one subquery to annotate a queryset with: a JSON
+    array in text, or NULL for no role. ``remember`` keeps the value on the user."""
     from django.contrib.auth.models import Group
 
-    names = (
-        Group.objects.filter(user=OuterRef("pk"))
+    return Subquery(
+        Group.objects.filter(user=user_ref)
         .order_by()
         .values("user")
         .annotate(names=_NameArray("name"))
         .values("names")
     )
-    result = list(users.annotate(_role_names=Subquery(names)))
+
+
+def remember(user, names_json: str | None) -> None:
+    """Keep the value of ``names_of`` on ``user`` as ``group_names`` would have read
+    it: no statement for their groups later in the request."""
+    user._role_names_cache = set(json.loads(names_json or "[]"))
+
+
+def with_role_names(users):
+    """``users`` (a queryset of users) with each one's role names read in the same
+    statement (one aggregate of their group names) and remembered as ``group_names``
+    would remember them: no second statement for their groups. Returns a list."""
+    result = list(users.annotate(_role_names=names_of(OuterRef("pk"))))
     for user in result:
-        user._role_names_cache = set(
-            json.loads(user.__dict__.pop("_role_names") or "[]")
-        )
+        remember(user, user.__dict__.pop("_role_names"))
     return result
 
 

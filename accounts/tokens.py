@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events
+from . import events, roles
 from .models import ApiToken
 
 TOKEN_SCHEME = "hdp"  # noqa: S105 - a public prefix, not a secret
@@ -100,7 +101,14 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
     if not secret or not secret.startswith(f"{TOKEN_SCHEME}_") or "." not in secret:
         return None
     prefix = secret[len(TOKEN_SCHEME) + 1 :].split(".", 1)[0]
-    token = ApiToken.objects.select_related("owner").filter(prefix=prefix).first()
+    # The owner's roles come with the token (one statement): every permission check
+    # of the request reads them (``roles.group_names``).
+    token = (
+        ApiToken.objects.select_related("owner")
+        .annotate(_owner_role_names=roles.names_of(OuterRef("owner_id")))
+        .filter(prefix=prefix)
+        .first()
+    )
     if token is None:
         _hash(secret)  # same work either way
         return None
@@ -108,6 +116,7 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
         return None
     if not _usable(token):
         return None
+    roles.remember(token.owner, token.__dict__.pop("_owner_role_names"))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

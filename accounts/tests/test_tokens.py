@@ -30,6 +30,37 @@ def test_valid_token_authenticates_and_records_use(owner):
     assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
 
 
+def test_the_token_brings_its_owners_roles_in_the_same_statement(
+    owner, django_assert_num_queries
+):
+    from django.contrib.auth.models import Group
+
+    from accounts import roles
+
+    owner.groups.add(
+        Group.objects.get_or_create(name=roles.AGENTS)[0],
+        Group.objects.get_or_create(name=roles.VIEWERS)[0],
+    )
+    new = create_token(owner, name="CI", scopes=["read"])
+    authenticate_bearer(new.secret)  # records the use (an UPDATE) once a minute
+    with django_assert_num_queries(1):
+        token = authenticate_bearer(new.secret)
+        assert roles.group_names(token.owner) == {roles.AGENTS, roles.VIEWERS}
+
+
+def test_an_owner_without_roles_has_none_without_a_statement(
+    owner, django_assert_num_queries
+):
+    from accounts import roles
+
+    new = create_token(owner, name="CI", scopes=["read"])
+    authenticate_bearer(new.secret)
+    with django_assert_num_queries(1):
+        token = authenticate_bearer(new.secret)
+        assert roles.group_names(token.owner) == set()
+        assert not roles.is_staff_member(token.owner)
+
+
 @pytest.mark.parametrize(
     "mangle",
     [

@@ -395,9 +395,10 @@ def deliver_claim(rows: list[SentNotification], now: datetime) -> dict[str, str]
     (a worker killed after five of eleven emails leaves six to send, not eleven);
     returns the outcome by key."""
     outcomes = {}
-    for row in rows:
-        outcomes[row.idempotency_key] = _process(row, now)
-        _record(row)
+    with outbox.recording():
+        for row in rows:
+            outcomes[row.idempotency_key] = _process(row, now)
+            _record(row)
     return outcomes
 
 

@@ -292,6 +292,34 @@ def test_a_batch_is_claimed_at_once_and_each_outcome_recorded_cheaply(
     assert len(mail.outbox) == count
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_outcome_is_one_statement_and_commits_durably_after(
+    make_user, django_assert_num_queries
+):
+    """As the worker runs it (autocommit): on PostgreSQL the session stops waiting
+    for the disk once around the claim's outcomes, each outcome is one UPDATE (its own
+    transaction), and the connection is durable again afterwards; SQLite as above."""
+    from django.db import connection
+
+    from portal.notifications.sending import send_notifications
+
+    users = [make_user(f"user{n}@example.com") for n in range(5)]
+    if connection.vendor == "postgresql":
+        # BEGIN, INSERT, COMMIT; the claim (BEGIN, SELECT, UPDATE, COMMIT); the read;
+        # SET; one UPDATE per email (before: BEGIN, SET LOCAL, UPDATE, COMMIT); reset
+        expected = 3 + 4 + 1 + 1 + 5 + 1
+    else:  # unchanged: SQLite logs BEGIN/COMMIT; per email PRAGMA, BEGIN, UPDATE, COMMIT
+        expected = 3 + 4 + 1 + 4 * 5
+    with django_assert_num_queries(expected):
+        assert send_notifications(_batch(users)) == [Outcome.SENT] * 5
+    assert len(mail.outbox) == 5
+    assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+
+
 @pytest.mark.django_db
 def test_one_failing_email_does_not_stop_the_others_and_a_retry_sends_only_it(
     make_user,
