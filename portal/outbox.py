@@ -20,9 +20,10 @@ backoff. This module holds the parts that do not depend on what is delivered:
   one commit per outcome cheap. Around the outcomes of one claim (``recording``), on
   PostgreSQL outside any transaction, the session stops waiting for the disk once and
   each outcome is its single statement in its own autocommit transaction: one round
-  trip instead of four (BEGIN, SET LOCAL, the write, COMMIT). When the connection broke (a restarted database, a
-  terminated backend) the write runs again on a new connection, so a short outage
-  between delivering and recording does not make a second delivery either.
+  trip instead of four (BEGIN, SET LOCAL, the write, COMMIT). When the connection
+  broke (a restarted database, a terminated backend) the write runs again on a new
+  connection, so a short outage between delivering and recording does not make a
+  second delivery either.
 
 It imports no domain app.
 """
