@@ -37,9 +37,12 @@ from django.db.models import (
     Expression,
     F,
     FloatField,
+    Q,
+    Subquery,
     TextField,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -95,7 +98,44 @@ class _ByTicket(Expression):
     def as_sql(self, compiler, connection):
         pk_sql, pk_params = compiler.compile(self.pk)
         assert not pk_params, "a column has no parameters"
-        return self.template.replace("%(pk)s", pk_sql), self.params
+        # ``%(terms)s``: the same row's ``search_terms`` (a raw column, migration 0012)
+        terms_sql = pk_sql.rsplit(".", 1)[0] + ".search_terms"
+        sql = self.template.replace("%(pk)s", pk_sql).replace("%(terms)s", terms_sql)
+        return sql, self.params
+
+
+class _AnyOf(Expression):
+    """``column = ANY(ARRAY(subquery))``: unlike ``IN (subquery)`` (a hashed SubPlan,
+    a filter), an index condition, so that PostgreSQL can BitmapOr it with the
+    search's other arms."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset):
+        super().__init__()
+        self.column, self.subquery = F(column), Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def as_sql(self, compiler, connection):
+        column_sql, column_params = compiler.compile(self.column)
+        subquery_sql, subquery_params = compiler.compile(self.subquery)
+        # ``subquery_sql`` is parenthesised: ARRAY(SELECT …)
+        return (
+            f"{column_sql} = ANY(ARRAY{subquery_sql})",
+            (*column_params, *subquery_params),
+        )
+
+
+def any_of(vendor: str, column: str, queryset) -> Q:
+    """``column`` is one of ``queryset``'s values (a one-column queryset)."""
+    if vendor == "postgresql":
+        return Q(_AnyOf(column, queryset))
+    return Q(**{f"{column}__in": queryset})
 
 
 def _doc(notes: bool) -> str:
@@ -120,6 +160,62 @@ def match(vendor: str, text: str, *, notes: bool) -> Expression | None:
         f"%(pk)s IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)",
         [query],
         BooleanField(),
+    )
+
+
+def document_match(vendor: str, text: str, notes: bool | Q) -> Q | None:
+    """Tickets whose public document matches ``text``, or their staff document
+    where ``notes`` (``TicketQuerySet.search``'s) lets notes count; None when
+    nothing in ``text`` can match."""
+    if vendor == "postgresql":
+        return _pg_document_match(text, notes)
+    staff_ids = matching_ids_sql(vendor, text, notes=notes is not False)
+    if staff_ids is None:
+        return None
+    in_document = Q(pk__in=RawSQL(*staff_ids))  # noqa: S611 - params
+    if notes is not True and notes is not False:
+        in_document &= notes | Q(match(vendor, text, notes=False))
+    return in_document
+
+
+def _pg_document_match(text: str, notes: bool | Q) -> Q:
+    """Every arm an index condition on ``tickets_ticket`` itself (migration 0012), so
+    that PostgreSQL BitmapOrs them with the search's others: the row's stripped staff
+    terms (GIN; for a phrase, its words, then the phrase re-checked in the staff
+    document by key), checked against the public document by key where notes may not
+    count; for a query with a negation (which staff terms cannot pre-filter), the ids
+    from the documents' GIN indexes."""
+    staff = Q(
+        _ByTicket(
+            # ``tickets_search_has_phrase`` is folded when the query is planned
+            "(%(terms)s @@ tickets_search_terms_query(%s) "
+            "AND (NOT tickets_search_has_phrase(%s) OR EXISTS (SELECT 1 FROM "
+            f"{PG_TABLE} s WHERE s.ticket_id = %(pk)s "
+            f"AND s.staff_doc @@ {_PG_QUERY})))",
+            [text, text, text],
+            BooleanField(),
+        )
+    )
+
+    def negation(in_notes: bool) -> Q:
+        return Q(
+            _ByTicket(
+                "%(pk)s = ANY(ARRAY(SELECT tickets_search_negation_ids(%s, %s)))",
+                [text, in_notes],
+                BooleanField(),
+            )
+        )
+
+    if notes is True:
+        return staff | negation(True)
+    public = Q(_ByTicket("tickets_search_public(%(pk)s, %s)", [text], BooleanField()))
+    if notes is False:
+        return (staff & public) | negation(False)
+    # the staff document where notes count, else the public one (a negation: both)
+    return (
+        (staff & (notes | public))
+        | (negation(True) & notes)
+        | (negation(False) & ~notes)
     )
 
 

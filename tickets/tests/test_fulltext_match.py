@@ -1,10 +1,12 @@
-"""PostgreSQL's narrow matching table ``tickets_ticket_match`` (migration 0011): the
-stripped lexemes of every ticket's documents, kept by the same triggers as the full
-documents on every write path, and the search's matches through it: phrases still
-need the words side by side, internal notes only for staff-document searches."""
+"""PostgreSQL's narrow matching table ``tickets_ticket_match`` (migration 0011) and the
+ticket row's ``search_terms`` (0012): the stripped lexemes of every ticket's documents,
+kept by the same triggers as the full documents on every write path, and the search's
+matches through them: phrases still need the words side by side, internal notes only
+for staff-document searches."""
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 
 from tickets import services
 from tickets.models import Comment, Ticket
@@ -32,14 +34,17 @@ def terms(ticket) -> tuple[set, set] | None:
 
 
 def mismatches() -> int:
-    """Tickets whose match row is missing, extra or not the stripped documents."""
+    """Tickets whose match row is missing, extra or not the stripped documents, or
+    whose row's ``search_terms`` are not the staff terms."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM tickets_ticket_search s "
             "FULL JOIN tickets_ticket_match m ON m.ticket_id = s.ticket_id "
-            "WHERE s.ticket_id IS NULL OR m.ticket_id IS NULL "
+            "FULL JOIN tickets_ticket t ON t.id = s.ticket_id "
+            "WHERE s.ticket_id IS NULL OR m.ticket_id IS NULL OR t.id IS NULL "
             "OR strip(s.public_doc) <> m.public_terms "
-            "OR strip(s.staff_doc) <> (m.public_terms || m.notes_terms)"
+            "OR strip(s.staff_doc) <> (m.public_terms || m.notes_terms) "
+            "OR t.search_terms <> (m.public_terms || m.notes_terms)"
         )
         return cursor.fetchone()[0]
 
@@ -104,6 +109,9 @@ def test_a_phrase_needs_its_words_side_by_side(queue, alice, agent):
     services.add_internal_note(agent, noted, body="Printer jam again, see runbook.")
     assert list(Ticket.objects.search('"printer jam"')) == [together]
     assert set(Ticket.objects.search('"printer jam"', notes=True)) == {together, noted}
+    # a negated phrase: the words apart still match; a note counts for staff only
+    assert set(Ticket.objects.search('tray -"printer jam"')) == {apart, noted}
+    assert set(Ticket.objects.search('tray -"printer jam"', notes=True)) == {apart}
     # hyphenated words are phrases too (``wi <-> fi``)
     wifi = TicketFactory(requester=alice, queue=queue, subject="No Wi-Fi upstairs")
     assert list(Ticket.objects.search("wi-fi")) == [wifi]
@@ -119,3 +127,28 @@ def test_a_word_only_in_a_note_matches_staff_documents_only(queue, alice, agent)
     # words from both documents together: the staff document has them all
     assert not Ticket.objects.search("capacitor quokka").exists()
     assert list(Ticket.objects.search("capacitor quokka", notes=True)) == [t]
+
+
+def test_notes_count_only_on_the_tickets_the_policy_names(queue, alice, agent):
+    allowed = TicketFactory(requester=alice, queue=queue, subject="Tray 5")
+    denied = TicketFactory(requester=alice, queue=queue, subject="Tray 6")
+    for t in (allowed, denied):
+        services.add_internal_note(agent, t, body="Quokka jam, see the runbook.")
+    on_allowed = Q(pk=allowed.pk)
+    assert list(Ticket.objects.search("quokka", notes=on_allowed)) == [allowed]
+    assert list(Ticket.objects.search('"quokka jam"', notes=on_allowed)) == [allowed]
+    services.reply(agent, denied, body="A quokka jam, fixed.")  # now public there
+    found = set(Ticket.objects.search('"quokka jam"', notes=on_allowed))
+    assert found == {allowed, denied}
+    assert set(Ticket.objects.search("quokka", notes=on_allowed)) == {allowed, denied}
+    # a negated word only in a note hides the ticket only where notes count
+    assert set(Ticket.objects.search("tray -quokka", notes=False)) == {allowed}
+    services.reply(agent, allowed, body="Tray fixed.")
+    services.reply(agent, denied, body="Tray fixed.")
+    assert set(Ticket.objects.search("tray -jam", notes=on_allowed)) == set()
+    assert set(Ticket.objects.search("fixed -runbook", notes=on_allowed)) == {denied}
+    assert set(Ticket.objects.search("fixed -runbook", notes=False)) == {
+        allowed,
+        denied,
+    }
+    assert mismatches() == 0
