@@ -1,5 +1,8 @@
 """Delivering the notification outbox: claim rows, render and send, record, retry.
 
+Over 400 lines on purpose: writing and delivering the outbox share the row's lease and
+outcome rules; the sections follow that order.
+
 Rows are written by ``portal.notifications.dispatch`` in the transaction of the change
 they report. ``deliver`` sends them:
 
@@ -13,7 +16,12 @@ they report. ``deliver`` sends them:
   in a commit that does not wait for the disk (``portal.outbox.record``): a worker
   killed in the middle of an event leaves only its unsent emails, so nothing goes out
   twice, and an event's eleven emails still cost no more disk waits than before (one,
-  for the claim; bench/FINDINGS.md, C-3).
+  for the claim; bench/FINDINGS.md, C-3). The claim's SELECT reads the rows with
+  their recipients; each outcome is one prepared-once UPDATE.
+* **One connection, shared renderings.** A claim's emails go out on one mail
+  connection, and emails that differ only in the greeting's name (an event's alert
+  to each agent) are rendered once (``portal.notifications.batch``); messages are
+  flattened with less work, to the same bytes (``portal.notifications.mime``).
 * **Nothing lost.** A worker killed before recording leaves the lease to expire, and
   the reconciliation (``deliver_due``, every minute) sends the row again; recording is
   retried on a new connection when the database connection broke, so a database blip
@@ -24,11 +32,9 @@ they report. ``deliver`` sends them:
   then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
   ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
   the change; then the row is marked failed and shows in the admin.
-
-Over 400 lines on purpose: writing and delivering the outbox share the row's lease and
-outcome rules; the sections follow that order.
 """
 
+import functools
 import html as html_lib
 import json
 import logging
@@ -40,15 +46,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from portal import outbox
 
-from . import threads
+from . import mime, threads
+from .batch import Batch
 from .models import SentNotification
 
 logger = logging.getLogger(__name__)
@@ -253,35 +261,54 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
 # --- delivery -----------------------------------------------------------------------
 
 
+class Email(EmailMultiAlternatives):
+    """Django's email, flattened with less work to the same bytes (``mime``)."""
+
+    def message(self):
+        return mime.prepare(super().message())
+
+
 def _recipient(row: SentNotification):
     if row.recipient_id is None:
         return Address(email=row.to_email, locale=row.locale) if row.to_email else None
     return row.recipient
 
 
-def _send(row: SentNotification, recipient) -> str:
-    """Render and send one email; returns its subject."""
+def _send(row: SentNotification, recipient, batch: Batch) -> str:
+    """Render and send one email on the claim's connection; returns its subject."""
     is_user = not isinstance(recipient, Address)
     context = dict(row.context)
     attachments = context.pop(ATTACHMENTS_KEY, [])
-    with translation.override(recipient_language(recipient, row.locale)):
-        subject, text, html = render_email(
-            row.kind, {"recipient": recipient if is_user else None, **context}
-        )
+    language = recipient_language(recipient, row.locale)
+
+    def render(greeted):
+        with translation.override(language):
+            return render_email(row.kind, {"recipient": greeted, **context})
+
+    subject, text, html = batch.render(
+        render,
+        kind=row.kind,
+        context=row.context,
+        language=language,
+        recipient=recipient if is_user else None,
+    )
     headers = {}
     reference = row.context.get("reference")
     if reference:  # an email about a ticket: one thread per ticket in mail clients
         subject = threads.tagged_subject(subject, reference)
         headers = threads.headers(reference, reply_to=row.context.get("reply_to", ""))
-    email = EmailMultiAlternatives(
-        subject=subject, body=text, to=[recipient.email], headers=headers
-    )
+    email = Email(subject=subject, body=text, to=[recipient.email], headers=headers)
     email.attach_alternative(html, "text/html")
     for attachment in attachments:
         email.attach(
             attachment["filename"], attachment["content"], attachment["mimetype"]
         )
-    email.send()
+    try:
+        email.connection = batch.connection()
+        email.send()
+    except Exception:
+        batch.close()  # the next email opens a new connection
+        raise
     return subject
 
 
@@ -298,23 +325,17 @@ def _due(now: datetime, keys: Iterable[str] | None):
 
 
 def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
-    token = uuid.uuid4().hex
+    """Claim due rows and return them with their recipients, in ``id`` order."""
     lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    ids = outbox.claim(
-        _due(now, keys),
+    rows = outbox.claim_rows(
+        _due(now, keys).select_related("recipient"),
         limit=limit,
-        attempts=F("attempts") + 1,
+        increment=("attempts",),
         claimed_at=now,
         claimed_until=now + lease,
-        claim_token=token,
+        claim_token=uuid.uuid4().hex,
     )
-    if not ids:
-        return []
-    return list(
-        SentNotification.objects.filter(pk__in=ids, claim_token=token)
-        .select_related("recipient")
-        .order_by("id")
-    )
+    return sorted(rows, key=lambda row: row.pk)
 
 
 def _gave_up(row: SentNotification, now: datetime) -> bool:
@@ -324,7 +345,7 @@ def _gave_up(row: SentNotification, now: datetime) -> bool:
     )
 
 
-def _process(row: SentNotification, now: datetime) -> str:
+def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
     """Deliver one claimed row and set its outcome on the instance (not saved)."""
     row.claimed_until = None
     if row.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
@@ -342,7 +363,7 @@ def _process(row: SentNotification, now: datetime) -> str:
         row.status, row.last_error = SentNotification.Status.SKIPPED, reason
         return reason
     try:
-        row.subject = _send(row, recipient)
+        row.subject = _send(row, recipient, batch)
     except Exception as exc:
         logger.exception("Notification %s to %s failed", row.kind, recipient.email)
         row.error = exc
@@ -380,25 +401,54 @@ _RECORDED = [
 ]
 
 
+@functools.cache
+def _outcome_sql(vendor: str) -> str:
+    """The outcome's UPDATE, written once per database vendor: the same statement
+    for every row (no query compiled per email)."""
+    meta, quote = SentNotification._meta, connection.ops.quote_name
+    columns = ", ".join(
+        f"{quote(meta.get_field(name).column)} = %s" for name in _RECORDED
+    )
+    token = quote(meta.get_field("claim_token").column)
+    # only the model's own table and column names, quoted; values are parameters
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {columns} "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s AND {token} = %s"
+    )
+
+
 def _record(row: SentNotification) -> None:
     """Save the outcome of one row right away, only while the claim is still ours."""
-    values = {name: getattr(row, name) for name in _RECORDED}
-    outbox.record(
-        lambda: SentNotification.objects.filter(
-            pk=row.pk, claim_token=row.claim_token
-        ).update(**values)
-    )
+    fields = [SentNotification._meta.get_field(name) for name in _RECORDED]
+
+    def write():
+        params = [
+            field.get_db_prep_save(getattr(row, field.attname), connection)
+            for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _outcome_sql(connection.vendor), [*params, row.pk, row.claim_token]
+            )
+            return cursor.rowcount
+
+    outbox.record(write)
 
 
 def deliver_claim(rows: list[SentNotification], now: datetime) -> dict[str, str]:
     """Deliver rows claimed together, recording each outcome as soon as it is known
     (a worker killed after five of eleven emails leaves six to send, not eleven);
-    returns the outcome by key."""
+    returns the outcome by key. The emails share one mail connection and their
+    renderings (``portal.notifications.batch``)."""
     outcomes = {}
-    with outbox.recording():
-        for row in rows:
-            outcomes[row.idempotency_key] = _process(row, now)
-            _record(row)
+    batch = Batch(connect=get_connection)
+    try:
+        with outbox.recording():
+            for row in rows:
+                outcomes[row.idempotency_key] = _process(row, now, batch)
+                _record(row)
+    finally:
+        batch.close()
     return outcomes
 
 

@@ -1,0 +1,86 @@
+"""The job worker's CPU per filed ticket in notification delivery, in-process.
+
+Files tickets through ``tickets.services.create_ticket`` in a test database (a queue
+of ten agents besides the filer: eleven emails per filing), then times the delivery of
+each filing's outbox rows as the wake-up job does (``sending.deliver(keys)``) with
+``time.process_time``. Run it explicitly (not part of the suite):
+
+    .venv/bin/python -m pytest bench/notification_worker_cpu.py -q -s -p no:cacheprovider
+
+(``PROFILE=1`` prints a cProfile of the deliveries.)
+"""
+
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+
+import pytest
+from django.core import mail
+
+from accounts.models import Organization
+from portal.notifications import sending
+from portal.notifications.models import SentNotification
+from tickets import services
+from tickets.tests.factories import QueueFactory, make_agent, make_customer
+
+FILINGS = 50
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.console.EmailBackend",
+    ],
+)
+def test_worker_cpu_per_filing(settings, backend):
+    settings.EMAIL_BACKEND = backend
+    queue = QueueFactory(slug="support", name="Support", is_default=True)
+    for n in range(10):
+        make_agent(
+            queue,
+            email=f"agent{n}@example.com",
+            display_name=f"Agent {n}",
+            locale="pl" if n % 3 == 0 else "",
+        )
+    org = Organization.objects.create(name="Acme", slug="acme")
+    alice = make_customer(org, email="alice@acme.example", display_name="Alice")
+    times = []
+    profiler = cProfile.Profile() if os.environ.get("PROFILE") else None
+    stdout = sys.stdout
+    with open(os.devnull, "w") as sink:
+        for n in range(FILINGS):
+            seen = set(SentNotification.objects.values_list("pk", flat=True))
+            services.create_ticket(
+                alice, subject=f"Printer {n} is on fire", description="Help!\n" * 5
+            )
+            keys = list(
+                SentNotification.objects.exclude(pk__in=seen).values_list(
+                    "idempotency_key", flat=True
+                )
+            )
+            sys.stdout = sink
+            try:
+                if profiler:
+                    profiler.enable()
+                start = time.process_time()
+                outcomes = sending.deliver(keys)
+                times.append((time.process_time() - start) * 1000)
+                if profiler:
+                    profiler.disable()
+            finally:
+                sys.stdout = stdout
+            assert list(outcomes.values()) == ["sent"] * 11, outcomes
+    times = times[5:]
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    print(
+        f"\n{backend.split('.')[-2]}: {len(keys)} emails per filing; worker CPU per "
+        f"filing mean {statistics.mean(times):.1f} ms, median "
+        f"{statistics.median(times):.1f} ms (n={len(times)})"
+    )
+    mail.outbox = []

@@ -1,0 +1,148 @@
+"""What the emails of one claim share: one mail connection and their renderings.
+
+* **One connection.** The backend's connection (an SMTP session in production) is
+  opened at the claim's first email, used for the others and closed at the end. A
+  failed send closes it, so the next email opens a new one, as each did before.
+* **Identical emails rendered once.** The emails of one event to several users
+  (a new ticket's alert to each agent of the queue) differ only in the greeting's
+  name when kind, context and language are the same. They are rendered once with a
+  stand-in recipient whose short name is a marker, then the marker is replaced by
+  each recipient's name, escaped where the template escaped it. The shared rendering
+  is used only when it is provably what rendering for the recipient gives: the
+  stand-in was asked for nothing but ``get_short_name``, the marker is not in the
+  subject, and every name it gave appears whole in the bodies, raw or HTML-escaped.
+  Otherwise each email is rendered for its recipient, as before.
+"""
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+
+from django.utils.html import conditional_escape
+
+logger = logging.getLogger(__name__)
+
+#: (subject, text, html)
+Rendering = tuple[str, str, str]
+
+
+class _StandIn:
+    """The recipient of a shared rendering. Its short name is the marker; anything
+    else a template asks of it (an attribute, its text) spoils the sharing."""
+
+    def __init__(self, marker: str):
+        self._marker = marker
+        self.names_given = 0
+        self.spoiled = False
+
+    def get_short_name(self) -> str:
+        self.names_given += 1
+        return self._marker
+
+    def __getattr__(self, name):  # only for attributes it does not have
+        self.spoiled = True
+        raise AttributeError(name)
+
+    def __str__(self):
+        self.spoiled = True
+        return self._marker
+
+
+class _Shared:
+    """A rendering with a marker where each recipient's short name goes."""
+
+    def __init__(self, rendering: Rendering, token: str):
+        self.rendering = rendering
+        self._token = token
+        raw = _marker(token)
+        escaped = str(conditional_escape(raw))
+        self._pattern = re.compile(f"{re.escape(escaped)}|{re.escape(raw)}")
+        self._escaped = escaped
+
+    def usable(self, stand_in: _StandIn) -> bool:
+        subject, text, html = self.rendering
+        if stand_in.spoiled or self._token in subject:
+            return False
+        found = len(self._pattern.findall(text)) + len(self._pattern.findall(html))
+        return found == stand_in.names_given
+
+    def for_name(self, name: str) -> Rendering:
+        subject, text, html = self.rendering
+        escaped = str(conditional_escape(name))
+
+        def swap(found):
+            return escaped if found.group(0) == self._escaped else name
+
+        return subject, self._pattern.sub(swap, text), self._pattern.sub(swap, html)
+
+
+class Batch:
+    """Shared by the emails of one claim; ``close`` it at the end. ``connect`` makes
+    a mail connection (Django's ``get_connection``)."""
+
+    def __init__(self, connect: Callable[[], object]):
+        self._connect = connect
+        self._connection = None
+        self._renderings: dict[tuple, Rendering | _Shared | None] = {}
+
+    def connection(self):
+        """The open mail connection (opened now if there is none)."""
+        if self._connection is None:
+            connection = self._connect()
+            connection.open()
+            self._connection = connection
+        return self._connection
+
+    def close(self) -> None:
+        """Close the connection (after the claim, or after a failed send: the next
+        email opens a new one)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:
+                logger.warning("Closing the mail connection failed", exc_info=True)
+
+    def render(
+        self,
+        render: Callable[[object], Rendering],
+        *,
+        kind: str,
+        context: dict,
+        language: str,
+        recipient,
+    ) -> Rendering:
+        """``render(recipient)`` (the context and language are already bound in
+        ``render``), or the same from a rendering shared with the claim's other
+        emails of this kind, context and language."""
+        key = (kind, language, recipient is not None, _canonical(context))
+        known = self._renderings.get(key, ...)
+        if known is None:  # not shareable: rendered per recipient
+            return render(recipient)
+        if recipient is None:  # nobody greeted: the whole rendering is shared
+            if known is ...:
+                known = self._renderings[key] = render(None)
+            return known
+        if known is ...:
+            token = uuid.uuid4().hex
+            stand_in = _StandIn(_marker(token))
+            try:
+                shared = _Shared(render(stand_in), token)
+            except Exception:  # e.g. asked the stand-in for what it has not
+                shared = None
+            known = shared if shared and shared.usable(stand_in) else None
+            self._renderings[key] = known
+            if known is None:
+                return render(recipient)
+        return known.for_name(recipient.get_short_name())
+
+
+def _marker(token: str) -> str:
+    """Mixed case and an ``&``: a filter that changes case or escapes it shows."""
+    return f"Zq{token}&{token}Qz"
+
+
+def _canonical(context: dict) -> str:
+    return json.dumps(context, sort_keys=True, separators=(",", ":"))
