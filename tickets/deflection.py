@@ -60,7 +60,8 @@ def _values(user, session_key, query, shown, clicked_url):
 
 
 def _upsert(token, values, outcome, *, ticket=None, keep_filed=False):
-    with transaction.atomic():
+    # no savepoint of its own inside the caller's transaction: an error ends both
+    with transaction.atomic(savepoint=False):
         event = DeflectionEvent.objects.select_for_update().filter(token=token).first()
         if event is None:
             try:
@@ -130,7 +131,14 @@ def record_filed(
     if token is None or not DeflectionEvent.objects.filter(token=token).exists():
         # The form was reloaded (e.g. Back from the article gives a fresh token): the
         # customer's recent deflection in this session is this visit coming back.
-        token = _recent_deflection_token(values) or token or uuid.uuid4()
+        token = _recent_deflection_token(values) or token
+        if token is None:  # a token made here: no row can hold it, nothing to read
+            return DeflectionEvent.objects.create(
+                token=uuid.uuid4(),
+                outcome=DeflectionOutcome.FILED,
+                ticket=ticket,
+                **values,
+            )
     event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
     if event is None:  # token owned by someone else: record this filing on its own
         event = DeflectionEvent.objects.create(

@@ -171,11 +171,15 @@ class NewTicketForm(PortalForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        organizations = Organization.objects.filter(memberships__user=user).order_by(
-            "name"
-        )
+        organizations = services.organizations_for_filing(user)
         if len(organizations) > 1:
-            self.fields["organization"].queryset = organizations
+            field = self.fields["organization"]
+            field.queryset = Organization.objects.filter(memberships__user=user)
+            # the <select> shows the list read above (Django's widget would read the
+            # queryset twice: once for ``use_required_attribute``, once to render)
+            field.widget.choices = [
+                (o.pk, field.label_from_instance(o)) for o in organizations
+            ]
             if not self.is_bound:
                 default = services.default_organization(user)
                 self.initial.setdefault("organization", default and default.pk)

@@ -12,7 +12,9 @@ changes from (the import contracts name ``tickets.services`` as the services lay
 sections (references, creating and talking, workflow, sharing and jobs); the limits forms read live here too.
 """
 
+import contextvars
 import functools
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -58,6 +60,8 @@ __all__ = [
     "merge",
     "move_queue",
     "next_reference",
+    "one_transaction",
+    "organizations_for_filing",
     "rate",
     "remove_watcher",
     "render_canned_response",
@@ -74,15 +78,44 @@ MAX_TAG_LENGTH = 50
 MAX_MINUTES_PER_ENTRY = 24 * 60
 
 
+_joined: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tickets_one_transaction", default=False
+)
+
+
 def service(func):
-    """One transaction per call; files stored during a failed call are deleted."""
+    """One transaction per call; files stored during a failed call are deleted.
+    Inside ``one_transaction`` the call joins that transaction (no savepoint)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        if _joined.get():
+            with transaction.atomic(savepoint=False):
+                return func(*args, **kwargs)
         with files.stored_files(), transaction.atomic():
             return func(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def one_transaction():
+    """One transaction for a surface that writes a service's change together with its
+    own rows (the portal's filing and its deflection record): all or nothing, files
+    stored inside are deleted when any part fails, and the services called inside join
+    it instead of each opening a savepoint (a SAVEPOINT and a RELEASE per call).
+
+    An error raised by a service inside ends the block: the transaction can only be
+    rolled back, so catch it outside the ``with``."""
+    if _joined.get():
+        yield
+        return
+    token = _joined.set(True)
+    try:
+        with files.stored_files(), transaction.atomic():
+            yield
+    finally:
+        _joined.reset(token)
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -335,17 +368,47 @@ def next_reference() -> str:
 NOT_A_MEMBER = gettext_lazy("The requester is not a member of this organization.")
 
 
+def organizations_for_filing(requester) -> list:
+    """The requester's organizations by name, each with ``joined`` (its membership's
+    ``(created_at, pk)``). Kept on the instance until ``create_ticket`` files for
+    them, so that the portal form (which offers them) and the service (which checks
+    the choice and picks the default) read them once."""
+    cached = requester.__dict__.get("_filing_organizations")
+    if cached is None:
+        cached = []
+        memberships = requester.memberships.select_related("organization").order_by(
+            "organization__name", "pk"
+        )
+        for membership in memberships:
+            organization = membership.organization
+            organization.joined = (membership.created_at, membership.pk)
+            cached.append(organization)
+        requester.__dict__["_filing_organizations"] = cached
+    return cached
+
+
 def default_organization(requester):
     """The organization a new ticket of ``requester`` belongs to when none is chosen:
     the first one they joined (membership order), or None when they belong to none.
     Deciding it here, not in each form, gives a ticket the same organization, and so
     the same sharing, whether it comes from the portal, GraphQL or email."""
-    membership = (
-        requester.memberships.select_related("organization")
-        .order_by("created_at", "pk")
-        .first()
-    )
-    return membership.organization if membership else None
+    organizations = organizations_for_filing(requester)
+    return min(organizations, key=lambda o: o.joined) if organizations else None
+
+
+def _filing_organization(requester, organization):
+    """``organization`` when the requester belongs to it, the default one for None;
+    forgets the requester's organizations read for this filing."""
+    try:
+        if organization is None:
+            return default_organization(requester)
+        if organization.pk not in {o.pk for o in organizations_for_filing(requester)}:
+            raise TicketError(
+                NOT_A_MEMBER, TicketErrorCode.NOT_IN_ORGANIZATION, field="organization"
+            )
+        return organization
+    finally:
+        requester.__dict__.pop("_filing_organizations", None)
 
 
 @service
@@ -391,12 +454,7 @@ def create_ticket(
     priority = _choice(priority, Priority, field="priority", label="priority")
     category = _choice(category, Category, field="category", label="category")
     source = _choice(source, Source, field="source", label="source")
-    if organization is None:
-        organization = default_organization(requester)
-    elif not requester.memberships.filter(organization=organization).exists():
-        raise TicketError(
-            NOT_A_MEMBER, TicketErrorCode.NOT_IN_ORGANIZATION, field="organization"
-        )
+    organization = _filing_organization(requester, organization)
     validated = files.validate_uploads(attachments)
     queue = queue or Queue.objects.select_related("sla_policy").default()
     now = timezone.now()

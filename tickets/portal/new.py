@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -39,7 +38,7 @@ def new_ticket(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
+                with services.one_transaction():
                     ticket = services.create_ticket(
                         request.user,
                         subject=data["subject"],

@@ -266,3 +266,88 @@ def test_accounts_rule_can_forbid_filing(alice_client, alice, settings):
     assert (
         'class="button" href="/portal/tickets/new/"' not in dashboard.content.decode()
     )
+
+
+# --- what a filing costs, and that it is all or nothing ---------------------------------
+
+
+def _stored_files(settings):
+    from pathlib import Path
+
+    root = Path(settings.STORAGES["attachments"]["OPTIONS"]["location"])
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("with_file", [False, True], ids=["plain", "attachment"])
+def test_filing_costs_a_fixed_number_of_statements(
+    alice_client, queue, agent, with_file, django_assert_num_queries
+):
+    from django.db import connection
+
+    alice_client.post(URL, post_data())  # warm: the session exists, ids are cached
+    extra = {"attachments": [upload("screen.png", png_bytes())]} if with_file else {}
+    # the session; the user; their roles; their organizations (read once for the
+    # form and the service); savepoint (the test's transaction: BEGIN in production);
+    # the default queue and the default SLA policy; the reference (SQLite: counter
+    # row, free number, update; PostgreSQL: one statement); the ticket; its grants
+    # (SQLite: users' and groups', PostgreSQL: one statement); [the attachment]; the
+    # event; the webhooks; the queue's agents with their roles; the outbox rows; the
+    # session's recent deflection; the deflection record (one INSERT); release.
+    expected = 17 if connection.vendor == "postgresql" else 20
+    with django_assert_num_queries(expected + with_file):
+        response = alice_client.post(URL, post_data(**extra))
+    assert response.status_code == 302
+    assert Ticket.objects.count() == 2
+    assert Attachment.objects.count() == with_file
+
+
+def test_several_organizations_are_read_once_for_the_form(client, alice, acme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.services import setup_member
+
+    setup_member(OrganizationFactory(name="Zeta", slug="zeta"), alice)
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(URL).content.decode()
+    assert body.index(">Acme</option>") < body.index(">Zeta</option>")
+    reads = [q["sql"] for q in captured if '"accounts_organization"' in q["sql"]]
+    assert len(reads) == 1
+
+
+@pytest.mark.parametrize("failing", ["outbox", "grants", "deflection"])
+def test_a_failure_after_the_ticket_is_written_leaves_nothing(
+    alice_client, queue, agent, settings, failing, monkeypatch
+):
+    """Whatever fails after the ticket's INSERT (its grants, the emails' outbox, the
+    deflection record written after the service returned), the filing is undone as
+    a whole: no ticket, event, grant, outbox row, deflection record or stored file."""
+    from portal.notifications.models import SentNotification
+    from tickets import deflection, grants, notifications_handlers
+    from tickets.models import TicketEvent, TicketUserObjectPermission
+
+    def written_then_fail(real):
+        def fail(*args, **kwargs):
+            real(*args, **kwargs)
+            raise RuntimeError("disk full")
+
+        return fail
+
+    target = {
+        "outbox": (notifications_handlers, "write_notifications"),
+        "grants": (grants, "sync_ticket_permissions"),
+        "deflection": (deflection.DeflectionEvent.objects, "create"),
+    }[failing]
+    monkeypatch.setattr(*target, written_then_fail(getattr(*target)))
+    with pytest.raises(RuntimeError, match="disk full"):
+        alice_client.post(
+            URL, post_data(attachments=[upload("screen.png", png_bytes())])
+        )
+    assert Ticket.objects.count() == 0
+    assert TicketEvent.objects.count() == 0
+    assert TicketUserObjectPermission.objects.count() == 0
+    assert SentNotification.objects.count() == 0
+    assert DeflectionEvent.objects.count() == 0
+    assert Attachment.objects.count() == 0
+    assert _stored_files(settings) == []
