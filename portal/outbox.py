@@ -58,15 +58,20 @@ def backoff(attempts: int, *, base: float, cap: float) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
 
 
+def _lockable(due: QuerySet) -> QuerySet:
+    """``due`` read with its rows locked where the database can skip rows another
+    worker holds (PostgreSQL); as it is elsewhere (see the module's docstring)."""
+    if connection.features.has_select_for_update_skip_locked:
+        return due.select_for_update(skip_locked=True, of=("self",))
+    return due
+
+
 def claim(due: QuerySet, *, limit: int, **updates) -> list:
     """Claim up to ``limit`` rows of ``due`` (ordered as the caller wants them
     delivered) by applying ``updates`` to them, e.g. a lease and ``attempts + 1``.
     Returns the primary keys that this call claimed, in order."""
     with transaction.atomic():
-        rows = due
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        ids = list(rows.values_list("pk", flat=True)[:limit])
+        ids = list(_lockable(due).values_list("pk", flat=True)[:limit])
         if not ids:
             return []
         # Conditional: a row that stopped being due since the SELECT stays unclaimed.
@@ -83,10 +88,7 @@ def claim_rows(due: QuerySet, *, limit: int, increment=(), **updates) -> list:
     must include a token only this claim wrote)."""
     writes = {**updates, **{name: F(name) + 1 for name in increment}}
     with transaction.atomic():
-        query = due
-        if connection.features.has_select_for_update_skip_locked:
-            query = query.select_for_update(skip_locked=True, of=("self",))
-        rows = list(query[:limit])
+        rows = list(_lockable(due)[:limit])
         if not rows:
             return []
         ids = [row.pk for row in rows]
