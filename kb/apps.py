@@ -7,7 +7,7 @@ class KbConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save
-        from wagtail.models import Locale, Page, PageViewRestriction
+        from wagtail.models import Locale, Page, PageViewRestriction, Site
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .caching import invalidate
@@ -23,7 +23,7 @@ class KbConfig(AppConfig):
         def on_change(sender, instance=None, **kwargs):
             if isinstance(instance, Page):
                 invalidate(page_id=instance.pk)
-            elif isinstance(instance, (PageViewRestriction, Locale)):
+            elif isinstance(instance, (PageViewRestriction, Locale, Site)):
                 invalidate()
 
         for signal, name in (

@@ -8,10 +8,11 @@
 | locale languages | process | locale id, tagged with the generation | language code (stop words, stemming) |
 | ranking indexes | process | locale id; per article its ``last_published_at`` | ``kb.ranking.Index`` |
 | search breadcrumbs | process | locale id, tagged with the generation | the KB index of a language and its ancestors, for the search page (``kb.queries.search_breadcrumbs``; only while the page cache is on) |
-| page fragments | process, 2048 | (generation, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
+| page fragments | process, 2048 | (generation, scheme, host, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs, head and language links; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
+| routes | process, 1024 | (generation, host, port, language, path) | a KB page's route: the Wagtail ``Site``, the live page (with its ancestors and locale) and the view restrictions that apply to it, pickled (``route``; ``kb.fallback``) |
 
 **The one rule.** Anything that can change what a reader sees (a page saved,
-published, unpublished, moved or deleted; a view restriction or a locale saved or
+published, unpublished, moved or deleted; a view restriction, a locale or a site saved or
 deleted: the signals wired in ``kb.apps``) calls ``invalidate()``. It starts a new
 *generation* in the shared cache (``GENERATION_KEY``, a time stamp so that an evicted
 key cannot bring an old generation back) and empties this process's page, match and
@@ -22,6 +23,13 @@ keeps a cached page hit free of cache round trips. A ranking index is not an ans
 but the material one is computed from: on every search it is checked against the
 (id, last published) pairs of the articles the reader may see, and ``invalidate``
 marks the changed article for re-indexing in this process.
+
+Routes are what Wagtail looks up before it serves any page, for every reader alike
+(the site of the host, the language's root, one query per path segment, the view
+restrictions of the page and its ancestors): a KB page's route is kept so that a
+signed-in reader's page skips them. The restrictions are still applied to each reader
+(Wagtail's own ``check_view_restrictions``); only the list of them is remembered. A
+``Site`` saved or deleted invalidates too.
 
 Page fragments are what a signed-in reader's page (which the page cache never serves:
 it depends on the reader) shares with everyone else's, so that such a page costs the
@@ -40,6 +48,7 @@ them until they are stored.
 
 import collections
 import hashlib
+import pickle
 import threading
 import time
 
@@ -56,6 +65,7 @@ DEFAULT_CHECK_SECONDS = 1.0
 LOCAL_PAGES = 256  # per process; a KB page is 10-60 kB
 MATCH_ENTRIES = 512
 FRAGMENT_ENTRIES = 2048
+ROUTE_ENTRIES = 1024  # per process; a pickled route is 3-10 kB
 
 
 def timeout() -> int:
@@ -118,6 +128,7 @@ _generation = _Generation()
 pages = _Lru(LOCAL_PAGES)  # page key → entry with "generation" and "expires"
 matches = _Lru(MATCH_ENTRIES)  # (generation, *search) → tuple of article ids
 fragments = _Lru(FRAGMENT_ENTRIES)  # (generation, name, *key) → (value,)
+routes = _Lru(ROUTE_ENTRIES)  # (generation, host, port, language, path) → pickle
 locale_ids: dict = {}  # language code → (generation, Locale id)
 locale_languages: dict = {}  # locale id → (generation, language code)
 search_crumbs: dict = {}  # locale id → (generation, list of pages)
@@ -154,6 +165,7 @@ def invalidate(*, page_id=None) -> None:
     pages.clear()
     matches.clear()
     fragments.clear()
+    routes.clear()
     locale_ids.clear()
     locale_languages.clear()
     search_crumbs.clear()
@@ -210,12 +222,36 @@ def fragment(request, key: tuple, compute):
     the cache is off. ``key``: ``fragment_key(...)``."""
     if not timeout() or request is None or getattr(request, "is_preview", False):
         return compute()
-    full = (current_generation(), request.get_host(), *key)  # links name the site
+    # links name the site
+    full = (current_generation(), request.scheme, request.get_host(), *key)
     found = fragments.get(full)
     if found is not None:
         return found[0]
     value = compute()
     fragments.put(full, (value,))
+    return value
+
+
+def route(request, path: str, compute):
+    """What ``compute()`` answers for this request's host, port, language and
+    ``path``: ``(value, keep)``; ``value`` is kept (pickled: each request gets its own
+    copy of the page) for the current generation when ``keep`` is true, while the page
+    cache is on and the request is no preview."""
+    if not timeout() or getattr(request, "is_preview", False):
+        return compute()[0]
+    key = (
+        current_generation(),
+        request._get_raw_host(),  # as Wagtail's Site.find_for_request reads it
+        request.get_port(),
+        get_language(),
+        path,
+    )
+    found = routes.get(key)
+    if found is not None:
+        return pickle.loads(found)  # noqa: S301 — pickled by this process above
+    value, keep = compute()
+    if keep:
+        routes.put(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     return value
 
 

@@ -37,13 +37,26 @@ def _reader_context(page, request, context: dict) -> dict:
     return context
 
 
+class KnownViewRestrictionsMixin:
+    """``get_view_restrictions`` answers from ``known_view_restrictions`` when the
+    route was kept (``kb.fallback``): the rows Wagtail would read, already read, so
+    that its check applies them to each reader without reading them again."""
+
+    known_view_restrictions = None
+
+    def get_view_restrictions(self):
+        if self.known_view_restrictions is not None:
+            return self.known_view_restrictions
+        return super().get_view_restrictions()
+
+
 class Audience(models.TextChoices):
     PUBLIC = "public", _("Everyone")
     CUSTOMERS = "customers", _("Signed-in customers")
     AGENTS = "agents", _("Support staff only")
 
 
-class KnowledgeBasePage(Page):
+class KnowledgeBasePage(KnownViewRestrictionsMixin, Page):
     """The KB home at /kb/: categories with article counts and the popular articles
     (listed by ``kb.rendering``)."""
 
@@ -62,7 +75,7 @@ class KnowledgeBasePage(Page):
         return _reader_context(self, request, context)
 
 
-class CategoryPage(Page):
+class CategoryPage(KnownViewRestrictionsMixin, Page):
     """A topic grouping articles; its slug is the first path segment under /kb/."""
 
     intro = models.TextField(_("introduction"), blank=True, max_length=500)
@@ -93,7 +106,7 @@ class ArticlePageTag(TaggedItemBase):
     )
 
 
-class ArticlePage(Page):
+class ArticlePage(KnownViewRestrictionsMixin, Page):
     """One answer. ``audience`` says who may read it; see ``kb.permissions``."""
 
     summary = models.TextField(

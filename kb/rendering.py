@@ -12,7 +12,8 @@ Two Wagtail hooks connect it (registered in ``kb.wagtail_hooks``):
   ``get_context`` calls, for previews as for readers. It adds the listings that
   depend on who reads: the index's ``categories`` and ``popular_articles``, a
   category's ``articles`` page, an article's ``related_articles`` (the same for
-  every reader of the same audiences: a page fragment, ``kb.caching.fragment``).
+  every reader of the same audiences: a page fragment, ``kb.caching.fragment``, as
+  is their rendered list, named by ``reader_audiences``).
 """
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -53,6 +54,8 @@ def serve(serve_page):
 def extend_context(page, request, context: dict) -> None:
     """The ``kb_page_context`` hook: the reader-dependent listings of a KB page."""
     if isinstance(page, ArticlePage):
+        # the audiences name the rendered related links' fragment (article_page.html)
+        context["reader_audiences"] = allowed_audiences(request.user)
         context["related_articles"] = related_articles(page, request)
     elif isinstance(page, CategoryPage):
         context["articles"] = category_articles(page, request)
