@@ -546,7 +546,7 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
         # which would bring the full scan back.
         return qs.filter(pk__in=_granted_ids(user, all_groups=True))
     queued = worked_queues(user).values("pk")
-    return qs.filter(Q(pk__in=_granted_ids(user)) | Q(queue_id__in=queued))
+    return qs.filter(Q(queue_id__in=queued) | Q(pk__in=_granted_ids(user)))
 
 
 def _is_agent_group():
@@ -710,11 +710,14 @@ _PUBLIC_EVENTS = ~Q(kind__in=INTERNAL_EVENT_KINDS) & (
 )
 
 
-def _internal_visible_q(user, ticket_ref: str = "ticket_id") -> Q | None:
+def _internal_visible_q(
+    user, ticket_ref: str = "ticket_id", *, all_groups: bool = True
+) -> Q | None:
     """SQL for ``can(user, "view_internal", row.ticket)``: the ``view_internal_notes``
     object permission, directly or through a group; None: every ticket (supervisors,
     viewers). ``ticket_ref``: the row's column holding the ticket id ("pk" on
-    tickets)."""
+    tickets). ``all_groups=False``: only through groups that are no queue's agent
+    group (the caller states those by queue, as ``visible_tickets`` does)."""
     if sees_all(user):
         return None
     if not _active(user):
@@ -723,6 +726,8 @@ def _internal_visible_q(user, ticket_ref: str = "ticket_id") -> Q | None:
     # it: ``ticket_id IN (grants)`` made PostgreSQL hash every grant of the user's
     # queue groups (50k for an agent of a large queue) to filter a page's comments.
     membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    if not all_groups:
+        membership = membership.filter(~_is_agent_group())
     perm_id = _permission_id("view_internal_notes")
     by_user = TicketUserObjectPermission.objects.filter(
         content_object_id=OuterRef(ticket_ref), user_id=user.pk, permission_id=perm_id
@@ -755,15 +760,19 @@ def notes_searchable(user) -> bool | Q:
     viewers), ``False`` on none (inactive or anonymous), else a ``Q`` on tickets: those
     where ``can(user, "view_internal", ticket)``, by the same permission rows. A
     customer holds no ``view_internal_notes`` grant (``grants.AGENT_PERMS`` go to the
-    queue's group and the assignee), so is answered ``False`` without asking rows."""
+    queue's group and the assignee), so is answered ``False`` without asking rows.
+    The tickets of the user's worked queues are stated by queue, first (the queue's
+    agent group holds ``view_internal_notes`` on exactly its tickets, the rule
+    ``visible_tickets`` uses): per-row guardian probes for them made PostgreSQL hash
+    the 50k grants of a large queue's group in each search statement."""
     if not is_support_team(user):
         return False
-    internal = _internal_visible_q(user, ticket_ref="pk")
+    internal = _internal_visible_q(user, ticket_ref="pk", all_groups=False)
     if internal is None:
         return True
     if internal == Q(pk__in=[]):
         return False
-    return internal
+    return Q(queue_id__in=worked_queues(user).values("pk")) | internal
 
 
 def comments_visible_to(user, ticket: Ticket | None = None) -> Q:

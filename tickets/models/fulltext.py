@@ -32,6 +32,7 @@ characters) so that ``as_html`` can escape the whole text and only then add ``<m
 
 import re
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Expression,
@@ -131,6 +132,34 @@ class _AnyOf(Expression):
         )
 
 
+class _IdsIn(Expression):
+    """``column = ANY(%s::bigint[])``: a list of ids as one parameter (``IN (%s, …)``
+    with a thousand of them cost more to bind and send than to run)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids):
+        super().__init__()
+        self.column, self.ids = F(column), [int(pk) for pk in ids]
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def as_sql(self, compiler, connection):
+        column_sql, column_params = compiler.compile(self.column)
+        return f"{column_sql} = ANY(%s::bigint[])", (*column_params, self.ids)
+
+
+def ids_in(vendor: str, column: str, ids) -> Q:
+    """``column`` is one of ``ids``."""
+    if vendor == "postgresql":
+        return Q(_IdsIn(column, ids))
+    return Q(**{f"{column}__in": ids})
+
+
 def any_of(vendor: str, column: str, queryset) -> Q:
     """``column`` is one of ``queryset``'s values (a one-column queryset)."""
     if vendor == "postgresql":
@@ -178,6 +207,17 @@ def document_match(vendor: str, text: str, notes: bool | Q) -> Q | None:
     return in_document
 
 
+# A ``-`` that ``websearch_to_tsquery`` may read as a negation: one that does not
+# continue a word (``wi-fi`` is a phrase). Stricter than PostgreSQL's parser (``x.-y``
+# counts here), never looser: an oracle test compares it with the SQL verdict.
+_MAY_NEGATE = re.compile(r"(?<!\w)-")
+
+
+def may_negate(text: str) -> bool:
+    """Whether ``text`` may hold a negation (``-word``) for PostgreSQL."""
+    return _MAY_NEGATE.search(text) is not None
+
+
 def _pg_document_match(text: str, notes: bool | Q) -> Q:
     """Every arm an index condition on ``tickets_ticket`` itself (migration 0012), so
     that PostgreSQL BitmapOrs them with the search's others: the row's stripped staff
@@ -206,9 +246,13 @@ def _pg_document_match(text: str, notes: bool | Q) -> Q:
             )
         )
 
+    public = Q(_ByTicket("tickets_search_public(%(pk)s, %s)", [text], BooleanField()))
+    if not may_negate(text):  # no negation ids to add (and no notes Q to repeat)
+        if notes is True or notes is False:
+            return staff & public if notes is False else staff
+        return staff & (notes | public)
     if notes is True:
         return staff | negation(True)
-    public = Q(_ByTicket("tickets_search_public(%(pk)s, %s)", [text], BooleanField()))
     if notes is False:
         return (staff & public) | negation(False)
     # the staff document where notes count, else the public one (a negation: both)
@@ -228,6 +272,19 @@ def matching_ids_sql(vendor: str, text: str, *, notes: bool):
     if query is None:
         return None
     return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query]
+
+
+def ranked_ids(newest) -> list[int]:
+    """The ids of ``newest`` (a sliced ``values_list("pk", "updated_at",
+    "relevance")`` queryset), most relevant first, then newest: ranked around that
+    subquery, so that the rank is computed after its LIMIT, for its rows only, and
+    no row is read twice."""
+    sql, params = newest.query.sql_with_params()
+    with connections[newest.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM ({sql}) newest ORDER BY 3 DESC, 2 DESC, 1 DESC", params
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def rank(vendor: str, text: str, *, notes: bool) -> Expression:

@@ -106,45 +106,50 @@ class TicketQuerySet(models.QuerySet):
 
     def by_relevance(self, *, within: int | None = None):
         """The matches of ``search``, most relevant first (ties: newest first);
-        without a search, newest first.
-
-        ``within``: rank only the ``within`` most recently updated matches and return
-        only those (all of them when there are fewer). Their ids are fetched here, in
-        one query, and ``ranked_count`` says how many there are, so that a
-        ``CappedPaginator`` need not count them again. Why: a common word matches
-        ~13 % of the tickets; ranking every match read each one's document, and the
-        page and its count each matched every document again (bench FINDINGS S-1).
-        The inbox passes its count's cap + 1: the list it shows ("1000+ tickets",
-        pages up to the cap) is the same, ranked among the newest matches."""
+        without a search, newest first. ``within``: rank only the ``within`` most
+        recently updated matches and return only those, ranked in one query
+        (``fulltext.ranked_ids``; ``ranked_count`` spares ``CappedPaginator`` a
+        count); a slice loads only its own rows (``__getitem__``). Why (bench
+        FINDINGS S-1): a common word matches ~13 % of the tickets, too many to rank
+        or load all. The inbox passes its count's cap + 1: the list it shows ("1000+
+        tickets") is ranked among the newest matches."""
         newest_first = ("-updated_at", "-pk")
         if "search_rank" not in self.query.annotations:
             return self.order_by(*newest_first)
         if within is None:
             return self.order_by("-search_rank", *newest_first)
-        ids = list(self.order_by(*newest_first).values_list("pk", flat=True)[:within])
-        # A fresh query over those rows, with the search's own rank and snippet (they
-        # quote notes only where the search's ``notes`` allowed).
-        aliases = {
-            name: self.query.annotations[name]
-            for name in ("search_rank", "search_highlight")
-        }
+        ids = fulltext.ranked_ids(
+            self.annotate(relevance=models.F("search_rank"))
+            .order_by(*newest_first)
+            .values_list("pk", "updated_at", "relevance")[:within]
+        )
+        # with the search's own snippet (notes only where its ``notes`` allowed)
         ranked = (
             self.model._default_manager.using(self.db)
-            .filter(pk__in=ids)
-            .alias(**aliases)
-            .order_by("-search_rank", *newest_first)
+            .filter(fulltext.ids_in(connections[self.db].vendor, "pk", ids))
+            .alias(search_highlight=self.query.annotations["search_highlight"])
         )
-        ranked.ranked_count = len(ids)
+        ranked.ranked_ids, ranked.ranked_count = ids, len(ids)
         return ranked
 
-    # ``by_relevance(within=…)``'s number of rows, kept by the querysets made from it
-    # (``select_related``, ``only``…; narrowing one further makes it wrong: don't).
+    # ``by_relevance(within=…)``'s ids in rank order and their number, kept by its
+    # clones (``select_related``, ``only``…; narrowing one makes them wrong: don't).
+    ranked_ids: list | None = None
     ranked_count: int | None = None
 
     def _clone(self):
         clone = super()._clone()
-        clone.ranked_count = self.ranked_count
+        clone.ranked_ids, clone.ranked_count = self.ranked_ids, self.ranked_count
         return clone
+
+    def __getitem__(self, k):
+        """A slice of ``by_relevance(within=…)``'s rows, loaded by id, in order."""
+        if self.ranked_ids is None or not isinstance(k, slice) or k.step:
+            return super().__getitem__(k)
+        place = {pk: i for i, pk in enumerate(self.ranked_ids[k])}
+        rows = self.filter(pk__in=list(place))
+        rows.ranked_ids = rows.ranked_count = None
+        return sorted(rows, key=lambda row: place[row.pk])
 
     @staticmethod
     def _by_notes(notes, public, staff):

@@ -152,3 +152,20 @@ def test_notes_count_only_on_the_tickets_the_policy_names(queue, alice, agent):
         denied,
     }
     assert mismatches() == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["webhook", "wi-fi", "sign-in two-factor", "x.-y", "a--b", "e-mail -spam", "-x",
+     "a -b", '"a b"-c', "a!-b", "(-x", "a or -b", "ö-ü", "über -straße", "-", "a - b",
+     "\\-x", "1-2", "foo- bar", "a\u00a0-b", '"wi-fi -x"', "--x"],
+)  # fmt: skip
+def test_only_text_with_a_possible_negation_keeps_the_negation_arms(text):
+    """``fulltext.may_negate`` (which drops the negation arms from the SQL) never
+    answers "no" where PostgreSQL's ``websearch_to_tsquery`` reads a negation."""
+    from tickets.models import fulltext
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tickets_search_has_negation(%s)", [text])
+        negated = cursor.fetchone()[0]
+    assert fulltext.may_negate(text) or not negated
