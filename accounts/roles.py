@@ -1,6 +1,7 @@
 """Role names. Roles are Django groups made by a data migration; superusers are
 administrators."""
 
+import functools
 import json
 
 from django.db.models import Aggregate, OuterRef, Subquery, TextField
@@ -30,10 +31,13 @@ def group_names(user) -> set[str]:
     return cached
 
 
+@functools.lru_cache(maxsize=16)
 def names_of(user_ref):
     """The role names of the user ``user_ref`` points at (e.g. ``OuterRef("pk")``,
     ``OuterRef("owner_id")``) as one subquery to annotate a queryset with: a JSON
-    array in text, or NULL for no role. ``remember`` keeps the value on the user."""
+    array in text, or NULL for no role. ``remember`` keeps the value on the user.
+    Built once per reference (every token request and filing uses it): a query that
+    annotates with it resolves a copy, never the expression itself."""
     from django.contrib.auth.models import Group
 
     return Subquery(

@@ -6,8 +6,10 @@ class TicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers, webhook_events
+        from . import defaults, receivers, webhook_events
 
         receivers.connect()
+        # The remembered default queue and policy follow every edit (tickets.defaults).
+        defaults.connect()
         # Ticket changes → webhook outbox, in the service's transaction (tickets.hooks).
         webhook_events.register()

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import attachments as files
-from . import grants, hooks, lifecycle, permissions, references, sla
+from . import defaults, grants, hooks, lifecycle, permissions, references, sla
 from .canned import render_canned_response
 from .errors import TicketError, TicketErrorCode
 from .exceptions import PermissionDenied, TicketNotFound
@@ -456,7 +456,7 @@ def create_ticket(
     source = _choice(source, Source, field="source", label="source")
     organization = _filing_organization(requester, organization)
     validated = files.validate_uploads(attachments)
-    queue = queue or Queue.objects.select_related("sla_policy").default()
+    queue = queue or defaults.default_queue()
     now = timezone.now()
     first_due, resolution_due = sla.due_times(queue, priority, now)
     ticket = Ticket.objects.create(

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from . import defaults
 from .models import SLAPolicy
 
 
@@ -49,7 +50,7 @@ def policy_for(queue) -> SLAPolicy:
     """The queue's policy, else the default one, else the built-in defaults (unsaved)."""
     if queue is not None and queue.sla_policy_id:
         return queue.sla_policy
-    return SLAPolicy.objects.filter(is_default=True).first() or SLAPolicy(
+    return defaults.default_policy(queue) or SLAPolicy(
         name=gettext("Built-in defaults")
     )
 

@@ -4,6 +4,7 @@ organization gets the requester's default one (and so the same sharing) on eithe
 surface."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from accounts import roles
@@ -159,3 +160,29 @@ def test_an_organization_of_someone_else_is_refused(
         ],
     }
     assert written() == (0, 0, 0)
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+
+def test_filing_costs_a_fixed_number_of_statements(
+    alice, make_user, as_user, queue, django_assert_num_queries
+):
+    """The bench's ``create_ticket`` request: a customer's token, no queue, no
+    organization, a queue with two agents (three emails)."""
+    for n in range(2):
+        make_user(f"agent{n}@example.com", groups=[roles.AGENTS]).groups.add(
+            queue.agent_group
+        )
+    gql = as_user(alice)
+    create(gql)  # the token's last use is written at most once a minute
+    # the token with its owner's roles; savepoint; the requester's organizations; the
+    # default queue with its policy, and the default policy (the queue has none); the
+    # reference (PostgreSQL: one statement; SQLite: the counter row, a free number,
+    # its update); the ticket; its grants (SQLite: one per table); the event; the
+    # webhooks; the queue's agents with their roles; the emails' outbox rows; release
+    expected = 13 if connection.vendor == "postgresql" else 16
+    with django_assert_num_queries(expected):
+        data = create(gql)
+    assert data["__typename"] == "Ticket"
+    assert Ticket.objects.count() == 2

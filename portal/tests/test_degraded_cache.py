@@ -203,3 +203,18 @@ def test_a_working_redis_is_used_and_recovery_is_logged(settings, caplog):
     assert counters.add_to("counter", timeout=30) == 1
     assert counters.add_to("counter", timeout=30) == 2
     cache.delete_many(["answer", "counter"])
+
+
+def test_one_redis_client_serves_every_call(settings):
+    """Django's client made a new ``redis.Redis`` per call (most of a GET's CPU); the
+    process keeps one per connection pool (creating one connects to nothing)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    backend = caches["default"]._cache
+    client = backend.get_client("a")
+    assert backend.get_client("b", write=True) is client
+    assert client.connection_pool is backend._get_connection_pool(True)

@@ -89,13 +89,17 @@ class SLAPolicy(models.Model):
 
 
 class QueueQuerySet(models.QuerySet):
+    def existing_default(self):
+        """The flagged default queue, else the oldest; None when there is no queue."""
+        return self.filter(is_default=True).first() or self.order_by("pk").first()
+
     def default(self):
         """The queue for tickets filed without one: the flagged default, else the oldest.
 
         A fresh install has no queue yet; the first ticket creates "Support" so that the
         portal works before an administrator has configured anything.
         """
-        queue = self.filter(is_default=True).first() or self.order_by("pk").first()
+        queue = self.existing_default()
         if queue is None:
             group, _ = Group.objects.get_or_create(name="Support agents")
             queue, _ = self.get_or_create(

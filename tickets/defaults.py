@@ -1,0 +1,151 @@
+"""The default queue and the default SLA policy, remembered per process.
+
+A ticket filed without a queue (GraphQL, the portal, email) lands in the default queue
+and is timed by its SLA policy, or by the default policy when the queue has none: two
+statements per filing (and one per SLA read of a ticket in a queue without a policy)
+for settings that change only when someone edits a queue or a policy.
+
+With a cache shared by every process (Redis) they are remembered per process, tagged
+with a *generation* kept in the shared cache, which is read at every use (one cache
+GET instead of the statements). Saving or deleting a ``Queue`` or an ``SLAPolicy``
+(signals connected in ``TicketsConfig.ready``) forgets this process's copy at once and
+sets a new generation when the change commits, so every process reads them again at its
+next use. Nothing is remembered while the current transaction has changed a queue or a
+policy (its new generation is still pending), nor when the generation cannot be read
+(cache down): then they are read each time, as without a shared cache. Callers get
+fresh instances; the copy itself is never handed out.
+"""
+
+import copy
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from portal.cache import cache_is_shared
+
+from .models import Queue, SLAPolicy
+
+GENERATION_KEY = "tickets:defaults:generation"
+
+_lock = threading.Lock()
+# name → (generation, remembered rows); a row is a tuple of field values or None
+_remembered: dict[str, tuple] = {}
+
+
+def enabled() -> bool:
+    """``TICKET_DEFAULTS_CACHE`` (bool) overrides; by default on only when the cache is
+    shared by every process: only a shared cache carries a new generation from the
+    process that edited a queue to the others (the workers file tickets from email)."""
+    configured = getattr(settings, "TICKET_DEFAULTS_CACHE", None)
+    if configured is not None:
+        return bool(configured)
+    return cache_is_shared()
+
+
+def _row(instance):
+    if instance is None:
+        return None
+    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
+
+
+def _instance(model, row):
+    if row is None:
+        return None
+    names = [f.attname for f in model._meta.concrete_fields]
+    return model.from_db("default", names, copy.deepcopy(row))
+
+
+def _pending_invalidation() -> bool:
+    connection = transaction.get_connection()
+    return any(
+        func is _new_generation for _ids, func, _robust in connection.run_on_commit
+    )
+
+
+def _generation():
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        generation = time.time_ns()
+        if not cache.add(GENERATION_KEY, generation, None):
+            generation = cache.get(GENERATION_KEY)  # another process's, or None (down)
+    return generation
+
+
+def _remember(name: str, read):
+    """``read()`` (rows) from this process's copy of the current generation, else read
+    and keep it; read each time when switched off, within a transaction that changed a
+    queue or a policy, or without a readable generation."""
+    if not enabled() or _pending_invalidation():
+        return read()
+    generation = _generation()
+    if generation is None:
+        return read()
+    with _lock:
+        kept = _remembered.get(name)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    rows = read()
+    with _lock:
+        _remembered[name] = (generation, rows)
+    return rows
+
+
+def _default_policy_row():
+    return _row(SLAPolicy.objects.filter(is_default=True).first())
+
+
+def default_queue() -> Queue:
+    """``Queue.objects.default()`` with its SLA policy loaded and, when it has none,
+    the default policy kept with it for ``default_policy(queue)`` (one generation read
+    for both). A queue created here on a fresh install (no queue yet) is not
+    remembered: the creation may roll back."""
+
+    def read():
+        queue = Queue.objects.select_related("sla_policy").existing_default()
+        if queue is None:
+            return None
+        policy = None if queue.sla_policy_id else _default_policy_row()
+        return _row(queue), _row(queue.sla_policy), policy
+
+    rows = _remember("queue", read)
+    if rows is None:
+        return Queue.objects.select_related("sla_policy").default()
+    queue = _instance(Queue, rows[0])
+    queue.sla_policy = _instance(SLAPolicy, rows[1])
+    if not queue.sla_policy_id:
+        queue.__dict__["_default_policy"] = _instance(SLAPolicy, rows[2])
+    return queue
+
+
+def default_policy(queue=None) -> SLAPolicy | None:
+    """The policy flagged as default, or None; the one kept with ``queue`` when it
+    came from ``default_queue``."""
+    if queue is not None and "_default_policy" in queue.__dict__:
+        return queue.__dict__["_default_policy"]
+    return _instance(SLAPolicy, _remember("policy", _default_policy_row))
+
+
+def _new_generation() -> None:
+    cache.set(GENERATION_KEY, time.time_ns(), None)
+
+
+def invalidate(**kwargs) -> None:
+    """A queue or a policy changed: forget them in this process now, and in every
+    process once the change commits."""
+    with _lock:
+        _remembered.clear()
+    transaction.on_commit(_new_generation)
+
+
+def connect() -> None:
+    for model in (Queue, SLAPolicy):
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(
+                invalidate,
+                sender=model,
+                dispatch_uid=f"tickets.defaults.{model.__name__}.{name}",
+            )
