@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from portal.forms import SmallModelChoiceField
 from tickets import permissions as ticket_permissions
 
 from .. import permissions
@@ -184,20 +185,15 @@ class TicketTaskForm(forms.Form):
 
     title = forms.CharField(label=_("Title"), max_length=200)
     due_at = TimeField(label=_("Due"), required=False)
-    assignee = forms.ModelChoiceField(
+    assignee = SmallModelChoiceField(
         label=_("Assignee"), queryset=get_user_model().objects.none()
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["assignee"]
-        field.queryset = permissions.assignable_staff()
+        self.fields["assignee"].queryset = permissions.assignable_staff()
         if not self.is_bound:
             self.initial.setdefault("assignee", user.pk)
-        # The <select> asks its choices twice (the options, and whether the first is
-        # empty for ``required``): read them once, in one query (``list`` of the
-        # iterator itself would count them first).
-        field.widget.choices = list(iter(field.choices))
 
 
 class TicketInteractionForm(forms.Form):

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from portal.forms import SmallModelChoiceField
 
 from .. import lifecycle, permissions, services
 from ..models import CannedResponse, Priority, Queue, Status
@@ -185,7 +186,7 @@ class PriorityForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee = SmallModelChoiceField(
         label=_("Assignee"),
         queryset=get_user_model().objects.none(),
         required=False,
@@ -199,7 +200,7 @@ class AssignForm(forms.Form):
 
 
 class QueueForm(forms.Form):
-    queue = forms.ModelChoiceField(
+    queue = SmallModelChoiceField(
         label=_("Queue"), queryset=Queue.objects.all(), empty_label=None
     )
 

@@ -30,6 +30,8 @@ from .access import may_act
 PANEL_HOOK = "register_ticket_workspace_panel"
 TEMPLATE = "tickets/desk/ticket.html"
 
+OTHER_TICKET_FIELDS = ("reference", "subject", "status", "created_at")
+
 SIDEBAR_ACTIONS = (
     "reply",
     "add_note",
@@ -81,11 +83,6 @@ def build_forms(ticket, user, data=None, files=None, override=None):
         "merge_form": forms.MergeForm(),
         "time_form": forms.TimeForm(),
     }
-    # The queue <select> asks its choices twice (the options, and whether the first
-    # one is empty for ``required``): read them once, in one query (``list`` of the
-    # iterator itself would count them first).
-    queue_field = built["queue_form"].fields["queue"]
-    queue_field.widget.choices = list(iter(queue_field.choices))
     built.update(override or {})
     return built
 
@@ -109,7 +106,9 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     """Everything the workspace shows, in a fixed number of queries (asserted in
     ``tests/test_desk_workspace.py``): each list read once, through the policy."""
     prefetch_related_objects([ticket], "tags", "watchers")
-    visible = permissions.visible_tickets(user).select_related("queue", "assignee")
+    # The requester's and the organization's other tickets show a link, the subject
+    # and the status: those columns only, no queue or assignee joined.
+    visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
     can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
     # The status control: shown, and its options offered, from the action it posts to.
     can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
