@@ -25,7 +25,7 @@ from accounts.services import register_customer
 from portal.notifications import threads
 from portal.ratelimits import RateLimited, consume
 from tickets import attachments as files
-from tickets import permissions, services
+from tickets import defaults, permissions, services
 from tickets.exceptions import PermissionDenied, TicketNotFound
 from tickets.models import Queue, Source, Ticket
 
@@ -72,7 +72,7 @@ def _queue_for(parsed, queue, mailbox) -> Queue:
         found = Queue.objects.filter(inbound_address__iexact=address).first()
         if found:
             return found
-    return Queue.objects.default()
+    return defaults.default_queue()
 
 
 def _mailbox_of(queue) -> Mailbox | None:

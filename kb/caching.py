@@ -56,6 +56,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
 
+from portal import cache as shared_cache
 from portal.cache import cache_is_shared
 
 GENERATION_KEY = "kb:page:generation"
@@ -144,11 +145,8 @@ def current_generation() -> int:
     now = time.monotonic()
     if _generation.value is not None and now - _generation.read_at < check_seconds():
         return _generation.value
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = time.time_ns()
-        if not cache.add(GENERATION_KEY, generation, None):
-            generation = cache.get(GENERATION_KEY, generation)
+    # the cache down: a generation of this process's own (nothing outlives the check)
+    generation = shared_cache.generation(GENERATION_KEY) or time.time_ns()
     with _generation.lock:
         _generation.value, _generation.read_at = generation, now
     return generation

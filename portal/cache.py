@@ -23,6 +23,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
@@ -90,6 +91,26 @@ def cache_is_shared() -> bool:
 
 _breakers: dict[str, _Breaker] = {}
 _breakers_lock = threading.Lock()
+
+
+def generation(key: str) -> int | None:
+    """The current *generation* under ``key`` in the shared cache: a time stamp that
+    something computed from changing data is tagged with, and never used once the
+    data changes (``new_generation``). Made if missing, so that an evicted key starts
+    a new generation, never an old one again; None when the cache cannot say (Redis
+    down): nothing may then be kept."""
+    value = cache.get(key)
+    if value is None:
+        value = time.time_ns()
+        if not cache.add(key, value, None):
+            value = cache.get(key)  # another process's, or None (down)
+    return value
+
+
+def new_generation(key: str) -> None:
+    """The data behind ``key`` changed: what was computed from it is stale in every
+    process (call it once the change commits)."""
+    cache.set(key, time.time_ns(), None)
 
 
 def _breaker_for(location: str) -> _Breaker:

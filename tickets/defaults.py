@@ -18,14 +18,12 @@ fresh instances; the copy itself is never handed out.
 
 import copy
 import threading
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from portal.cache import cache_is_shared
+from portal import cache as shared_cache
 
 from .models import Queue, SLAPolicy
 
@@ -43,7 +41,7 @@ def enabled() -> bool:
     configured = getattr(settings, "TICKET_DEFAULTS_CACHE", None)
     if configured is not None:
         return bool(configured)
-    return cache_is_shared()
+    return shared_cache.cache_is_shared()
 
 
 def _row(instance):
@@ -67,12 +65,7 @@ def _pending_invalidation() -> bool:
 
 
 def _generation():
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = time.time_ns()
-        if not cache.add(GENERATION_KEY, generation, None):
-            generation = cache.get(GENERATION_KEY)  # another process's, or None (down)
-    return generation
+    return shared_cache.generation(GENERATION_KEY)
 
 
 def _remember(name: str, read):
@@ -130,7 +123,7 @@ def default_policy(queue=None) -> SLAPolicy | None:
 
 
 def _new_generation() -> None:
-    cache.set(GENERATION_KEY, time.time_ns(), None)
+    shared_cache.new_generation(GENERATION_KEY)
 
 
 def invalidate(**kwargs) -> None:

@@ -18,16 +18,16 @@ generation it was made from and is never used once the slices change.
 """
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+
+from portal import cache as shared_cache
 
 from ..models import DailyStats, StatsSlice, Ticket
 from . import figures
@@ -110,21 +110,16 @@ GENERATION_KEY = "statistics:generation"
 
 
 def generation() -> int | None:
-    """The roll-ups' current generation (made if missing: an evicted key starts a new
-    one, never an old one again); None when the cache cannot say (Redis down), and
-    nothing computed from the slices may then be kept."""
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = time.time_ns()
-        if not cache.add(GENERATION_KEY, value, None):
-            value = cache.get(GENERATION_KEY)
-    return value
+    """The roll-ups' current generation (``portal.cache.generation``); None when the
+    cache cannot say (Redis down), and nothing computed from the slices may then be
+    kept."""
+    return shared_cache.generation(GENERATION_KEY)
 
 
 def new_generation() -> None:
     """Called once slices were written (after the commit): what was computed from
     the earlier ones is stale."""
-    cache.set(GENERATION_KEY, time.time_ns(), None)
+    shared_cache.new_generation(GENERATION_KEY)
 
 
 # What each period is merged from: weeks and months from days, years from months.
