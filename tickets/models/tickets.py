@@ -147,7 +147,7 @@ class TicketQuerySet(models.QuerySet):
         if self.ranked_ids is None or not isinstance(k, slice) or k.step:
             return super().__getitem__(k)
         place = {pk: i for i, pk in enumerate(self.ranked_ids[k])}
-        rows = self.filter(pk__in=list(place))
+        rows = fulltext.only_ids(self._chain(), place)
         rows.ranked_ids = rows.ranked_count = None
         return sorted(rows, key=lambda row: place[row.pk])
 
