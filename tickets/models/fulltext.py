@@ -165,6 +165,8 @@ def only_ids(queryset, ids):
     """``queryset`` (``by_relevance(within=…)``'s: its one filter is all the ranked
     ids) narrowed to ``ids`` (a page of them), unordered: the page's ids replace the
     ranked ones (sent as one small array, not also the 1,001)."""
+    if not ids:  # no match: no query
+        return queryset.none()
     if len(queryset.query.where.children) == 1:
         queryset.query.where = WhereNode()
     vendor = connections[queryset.db].vendor

@@ -247,6 +247,22 @@ def test_the_inbox_costs_the_same_queries_with_a_search(
     assert len(searched.captured_queries) == len(plain.captured_queries)
 
 
+def test_a_search_without_matches_loads_no_page(
+    client, queue, alice, agent, django_assert_max_num_queries
+):
+    TicketFactory(requester=alice, queue=queue, subject="Narwhal")
+    client.force_login(agent)
+    client.get(INBOX)  # warm per-process caches
+    with django_assert_max_num_queries(14) as searched:
+        response = client.get(INBOX, {"view": "queues", "q": "walrus"})
+    assert response.context["rows"] == []
+    # the ranked ids only: no statement for an empty page of rows
+    tickets = [
+        q for q in searched.captured_queries if 'FROM "tickets_ticket"' in q["sql"]
+    ]
+    assert len(tickets) == 1, [q["sql"][:80] for q in tickets]
+
+
 @pytest.mark.skipif(not ON_POSTGRES, reason="stemming is PostgreSQL's")
 def test_english_words_are_found_by_their_stem(queue, alice):
     t = TicketFactory(requester=alice, queue=queue, subject="Export jumps")
