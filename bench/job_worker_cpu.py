@@ -162,6 +162,12 @@ def main():
             start_cpu, {pid: v for pid, v in end_cpu.items() if pid not in cluster_pids}
         )
         elapsed = time.monotonic() - start
+        if os.environ.get("BY_PROCESS"):
+            for pid in cluster_pids:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    title = handle.read().replace(b"\0", b" ").decode()[:60]
+                delta = end_cpu.get(pid, 0.0) - start_cpu.get(pid, 0.0)
+                print(f"  {pid} {title}: {delta:.2f} s")
         net = spent - idle_rate * elapsed
         emails = SentNotification.objects.filter(pk__gt=first).count()
         print(
