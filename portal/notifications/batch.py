@@ -16,7 +16,6 @@
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable
 
@@ -51,31 +50,40 @@ class _StandIn:
 
 
 class _Shared:
-    """A rendering with a marker where each recipient's short name goes."""
+    """A rendering with a marker where each recipient's short name goes.
+
+    The marker is found as plain substrings, raw or HTML-escaped (no regular
+    expression: one compiled per event filled ``re``'s cache with patterns used once).
+    Neither form can overlap itself or the other (``Z`` and ``Q`` only at their ends,
+    the token is lowercase hex), so counting and replacing each form separately is
+    what one left-to-right scan for either would do."""
 
     def __init__(self, rendering: Rendering, token: str):
         self.rendering = rendering
         self._token = token
-        raw = _marker(token)
-        escaped = str(conditional_escape(raw))
-        self._pattern = re.compile(f"{re.escape(escaped)}|{re.escape(raw)}")
-        self._escaped = escaped
+        self._raw = _marker(token)
+        self._escaped = str(conditional_escape(self._raw))
+
+    def _found(self, text: str) -> int:
+        return text.count(self._escaped) + text.count(self._raw)
 
     def usable(self, stand_in: _StandIn) -> bool:
         subject, text, html = self.rendering
         if stand_in.spoiled or self._token in subject:
             return False
-        found = len(self._pattern.findall(text)) + len(self._pattern.findall(html))
-        return found == stand_in.names_given
+        return self._found(text) + self._found(html) == stand_in.names_given
 
     def for_name(self, name: str) -> Rendering:
         subject, text, html = self.rendering
         escaped = str(conditional_escape(name))
 
-        def swap(found):
-            return escaped if found.group(0) == self._escaped else name
+        def swap(rendered: str) -> str:
+            # split on the escaped form first: a replaced name is never searched again
+            return escaped.join(
+                part.replace(self._raw, name) for part in rendered.split(self._escaped)
+            )
 
-        return subject, self._pattern.sub(swap, text), self._pattern.sub(swap, html)
+        return subject, swap(text), swap(html)
 
 
 class Batch:

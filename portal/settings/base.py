@@ -281,6 +281,11 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 10,
     "catch_up": False,
+    # Successful jobs leave no row: nothing reads them (each email's and webhook's
+    # outcome is in its outbox row), and keeping the last 250 cost every job a locked
+    # read of those 250 rows, a DELETE and an INSERT. Failures are still kept
+    # (django-q2's "Failed tasks" in /django-admin/). Q_SAVE_LIMIT=250 brings them back.
+    "save_limit": env_int("Q_SAVE_LIMIT", -1),
     "orm": "default",
 }
 if env_str("REDIS_URL"):

@@ -69,3 +69,53 @@ def test_purge_api_tokens_twice(make_user, settings):
     assert accounts_tasks.purge_api_tokens(now=now) == 2
     assert accounts_tasks.purge_api_tokens(now=now) == 0
     assert set(ApiToken.objects.values_list("prefix", flat=True)) == kept
+
+
+def _succeed():
+    return "done"
+
+
+def _fail():
+    raise RuntimeError("broken on purpose")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_successful_job_leaves_no_row_and_a_failed_one_is_kept(monkeypatch):
+    """Given the project's job settings and a real queue (the ORM broker, the worker and
+    the monitor as the cluster runs them, not the tests' inline mode), when one job
+    succeeds and one fails, then only the failure is stored (django-q2's "Failed
+    tasks"); the success leaves the queue, the failure stays for its retry as before. Keeping successes cost every job a
+    locked read of the last 250, a DELETE and an INSERT; nothing reads them."""
+    import multiprocessing
+    import queue
+
+    from django.conf import settings
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import Failure, OrmQ, Success
+    from django_q.monitor import monitor
+    from django_q.signing import SignedPackage
+    from django_q.tasks import async_task
+    from django_q.worker import worker
+
+    from portal.settings import base
+
+    assert base.Q_CLUSTER["save_limit"] == -1
+    assert settings.Q_CLUSTER["save_limit"] == -1 and Conf.SAVE_LIMIT == -1
+    monkeypatch.setattr(Conf, "SYNC", False)
+    broker = get_broker()
+    for func in (_succeed, _fail):
+        async_task(f"{__name__}.{func.__name__}", broker=broker)
+    tasks, results = queue.Queue(), queue.Queue()
+    for ack_id, package in broker.dequeue():
+        tasks.put({**SignedPackage.loads(package), "ack_id": ack_id})
+    tasks.put("STOP")
+    worker(tasks, results, multiprocessing.Value("f", -1))
+    results.put("STOP")
+    monitor(results, broker)
+    assert Success.objects.count() == 0
+    [failure] = Failure.objects.all()
+    assert failure.func == f"{__name__}._fail"
+    assert "broken on purpose" in failure.result
+    # the success is acknowledged (off the queue); the failure stays for its retry
+    assert [row.func() for row in OrmQ.objects.all()] == [f"{__name__}._fail"]

@@ -18,6 +18,7 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 1,
     "catch_up": False,
+    "save_limit": -1,  # as in production: successful jobs leave no row
     "poll": 0.1,
     "guard_cycle": 0.2,
     "sync": False,

@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
 from django.utils import translation
+from django.utils.html import conditional_escape
 
 from portal.notifications import batch, mime, sending, threads
 from portal.notifications.models import SentNotification
@@ -300,3 +301,38 @@ def test_a_boundary_found_in_the_content_is_drawn_again():
         f"--==hd{taken.hex}==\n".encode(),
         b"<p>x</p>",
     ]
+
+
+def test_names_side_by_side_raw_and_escaped_are_each_replaced_once():
+    """The marker found as plain text: adjacent names, raw and escaped forms mixed,
+    and names that look like escapes themselves give what rendering for each
+    recipient gives, with one rendering for all."""
+    shared = batch.Batch(connect=mail.get_connection)
+    calls = []
+
+    def render(recipient):
+        calls.append(recipient)
+
+        def raw():  # asked each time, as a template does
+            return recipient.get_short_name()
+
+        def safe():
+            return str(conditional_escape(recipient.get_short_name()))
+
+        return (
+            "subject",
+            f"{raw()}{raw()} & {raw()}",
+            f"<p>{safe()}{raw()}{safe()}</p>{safe()}",
+        )
+
+    for name in ["Ann", "A&amp;B", "<i>&lt;", "Zq&Qz", ""]:
+        recipient = _User(name)
+        expected = render(_User(name))
+        calls.pop()
+        assert (
+            shared.render(
+                render, kind="k", context={}, language="en", recipient=recipient
+            )
+            == expected
+        )
+    assert len(calls) == 1  # the stand-in's rendering, shared by all five
