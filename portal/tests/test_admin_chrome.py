@@ -217,3 +217,66 @@ def test_nothing_is_kept_while_a_change_waits_for_its_commit(client, agent):
 def test_off_without_a_shared_cache(settings):
     del settings.ADMIN_CHROME_CACHE
     assert not admin_chrome.enabled()  # the tests' local-memory cache
+
+
+def _changes(agent):
+    from wagtail.models import (
+        GroupCollectionPermission,
+        GroupPagePermission,
+        Locale,
+        Page,
+        Site,
+    )
+    from wagtail.users.models import UserProfile
+
+    editors = Group.objects.get(name="Editors")
+    root = Page.objects.get(depth=1)
+    return {
+        "user flag": lambda: agent.__class__.objects.get(pk=agent.pk).save(),
+        "user deleted": lambda: agent.delete(),
+        "group permission": lambda: editors.permissions.clear(),
+        "group renamed": lambda: Group.objects.filter(name="Viewers").get().save(),
+        "page permission": lambda: GroupPagePermission.objects.filter(
+            group=editors
+        ).delete(),
+        "collection permission": lambda: GroupCollectionPermission.objects.filter(
+            group=editors
+        ).delete(),
+        "page saved": lambda: root.get_children().first().specific.save(),
+        "site": lambda: Site.objects.first().save(),
+        "locale": lambda: Locale.objects.create(language_code="pl"),
+        "profile": lambda: UserProfile.get_for_user(agent).save(),
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "user flag",
+        "user deleted",
+        "group permission",
+        "group renamed",
+        "page permission",
+        "collection permission",
+        "page saved",
+        "site",
+        "locale",
+        "profile",
+    ],
+)
+def test_every_change_that_can_alter_a_sidebar_renews_the_generation_on_commit(
+    agent, change, django_capture_on_commit_callbacks
+):
+    before = cache.get(
+        admin_chrome.GENERATION_KEY
+    ) or admin_chrome.shared_cache.generation(admin_chrome.GENERATION_KEY)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _changes(agent)[change]()
+    assert callbacks.count(admin_chrome._renew) == 1  # once per transaction
+    assert cache.get(admin_chrome.GENERATION_KEY) != before
+
+
+def test_signing_in_keeps_the_sidebars(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        agent.save(update_fields=["last_login"])
+    assert admin_chrome._renew not in callbacks
