@@ -8,7 +8,11 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import admin_chrome
         from .csv import neutralise_spreadsheet_exports
+
+        admin_chrome.install()
+        admin_chrome.connect()
 
         neutralise_spreadsheet_exports()
 

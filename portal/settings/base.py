@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # before the user is loaded (portal.admin_chrome)
+    "portal.admin_chrome.AdminChromeMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -515,6 +517,11 @@ TICKETS_EVENT_RETENTION_DAYS = env_int("TICKETS_EVENT_RETENTION_DAYS", 365)
 
 
 # --- portal ---------------------------------------------------------------------------
+# Wagtail's admin chrome (sidebar, JS configuration, shortcuts dialog) kept between
+# requests (portal.admin_chrome). Unset: on when the cache is shared (REDIS_URL).
+if env_str("ADMIN_CHROME_CACHE"):
+    ADMIN_CHROME_CACHE = env_bool("ADMIN_CHROME_CACHE")
+ADMIN_CHROME_CACHE_SECONDS = env_int("ADMIN_CHROME_CACHE_SECONDS", 600)
 # Content-Security-Policy on the public site (KB, portal, accounts): no inline script is
 # needed there. The Wagtail and Django admins and GraphiQL manage their own scripts.
 CONTENT_SECURITY_POLICY = {
