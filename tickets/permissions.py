@@ -16,6 +16,7 @@ one status-change rule ``why_not_move``, querysets, what hangs off a visible tic
 customer's view of a ticket).
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -541,28 +542,39 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if sees_all(user):
         return qs
-    if not roles.is_staff_member(user):
+    return qs.filter(_grants_condition(user.pk, roles.is_staff_member(user)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _grants_condition(user_pk: int, staff: bool) -> Q:
+    """``visible_tickets``' condition for an active user who does not see every
+    ticket. It is SQL only (grants, memberships and queues are read when the query
+    runs), so a function of the user's id and of whether they are staff, built once
+    per process; a filter with it resolves copies of its subqueries, never these (as
+    ``roles.names_of``)."""
+    if not staff:
         # Customers work no queue: every group grant goes through guardian, and no OR,
         # which would bring the full scan back.
-        return qs.filter(pk__in=_granted_ids(user, all_groups=True))
-    queued = worked_queues(user).values("pk")
-    return qs.filter(Q(queue_id__in=queued) | Q(pk__in=_granted_ids(user)))
+        return Q(pk__in=_granted_ids(user_pk, all_groups=True))
+    queued = _queues_worked_by(user_pk).values("pk")
+    return Q(queue_id__in=queued) | Q(pk__in=_granted_ids(user_pk))
 
 
 def _is_agent_group():
     return Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
 
 
-def _granted_ids(user, *, all_groups: bool = False) -> QuerySet:
-    """Ids of the tickets ``user`` holds ``view_ticket`` on through guardian rows: their
-    own, and their groups' (all groups, or only those that are no queue's agent group,
-    whose tickets ``visible_tickets`` states by queue instead), as one UNION."""
+def _granted_ids(user_pk: int, *, all_groups: bool = False) -> QuerySet:
+    """Ids of the tickets the user ``user_pk`` holds ``view_ticket`` on through guardian
+    rows: their own, and their groups' (all groups, or only those that are no queue's
+    agent group, whose tickets ``visible_tickets`` states by queue instead), as one
+    UNION."""
     view_id = _permission_id("view_ticket")
-    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
     if not all_groups:
         membership = membership.filter(~_is_agent_group())
     by_user = TicketUserObjectPermission.objects.filter(
-        user_id=user.pk, permission_id=view_id
+        user_id=user_pk, permission_id=view_id
     ).values("content_object_id")
     by_group = TicketGroupObjectPermission.objects.filter(
         group_id__in=membership.values("group_id"), permission_id=view_id
@@ -589,7 +601,7 @@ def count_visible(user, queryset: QuerySet | None = None) -> int:
         return 0
     if sees_all(user) or not roles.is_staff_member(user):
         return visible_tickets(user, qs).count()
-    granted = qs.filter(pk__in=_granted_ids(user))
+    granted = qs.filter(pk__in=_granted_ids(user.pk))
     queue_ids = list(worked_queues(user).order_by().values_list("pk", flat=True))
     if not queue_ids:
         return granted.count()
@@ -614,7 +626,12 @@ def worked_queues(user) -> QuerySet:
         return Queue.objects.none()
     if sees_all(user):
         return Queue.objects.all()
-    membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    return _queues_worked_by(user.pk)
+
+
+def _queues_worked_by(user_pk: int) -> QuerySet:
+    """The queues whose agent group the user ``user_pk`` belongs to."""
+    membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
     return Queue.objects.filter(agent_group_id__in=membership.values("group_id"))
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from portal.forms import SmallModelChoiceField
+from portal.forms import OptionsSelect, SmallModelChoiceField
 from tickets import permissions as ticket_permissions
 
 from .. import permissions
@@ -200,7 +200,9 @@ class TicketInteractionForm(forms.Form):
     """The "Log interaction" form of a ticket's Follow-up panel: the links come from the
     ticket; the subject is the summary's first line."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=InteractionKind.choices)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=InteractionKind.choices, widget=OptionsSelect
+    )
     summary = forms.CharField(
         label=_("Summary"),
         max_length=TEXT_MAX,

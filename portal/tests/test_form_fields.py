@@ -4,8 +4,10 @@
 import pytest
 from django import forms
 from django.contrib.auth.models import Group
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.translation import gettext_lazy
 
-from portal.forms import SmallModelChoiceField
+from portal.forms import OptionsSelect, SmallModelChoiceField
 
 # The test's own groups (migrations create the role groups).
 OURS = Group.objects.filter(name__startswith="t-").order_by("name")
@@ -72,3 +74,78 @@ def test_validation_still_reads_the_database(groups, django_assert_num_queries):
         assert form.is_valid()
     assert form.cleaned_data["group"] == groups[2]
     assert not Small(data={"group": 0}).is_valid()
+
+
+# ``OptionsSelect``: Django's ``Select`` markup, built without a template per option.
+
+CHOICES = [
+    ("", "---------"),
+    (1, "Ann <ann@example.com>"),
+    ("2", 'Bob & "Bobby" O\'Neil'),
+    (3, mark_safe("<b>safe</b>")),
+    ('<x>&"', gettext_lazy("Lazy label")),
+    (4, 12345),
+    (5.5, None),
+    (None, "none value"),
+]
+GROUPED = [
+    ("", "—"),
+    ("Team <A> & co", [(1, "one"), (2, "two & <2>")]),
+    ("Solo", [(3, "three")]),
+    (4, "four"),
+]
+
+
+@pytest.mark.parametrize("choices", [CHOICES, GROUPED, [], [("a", "A")]])
+@pytest.mark.parametrize("value", [None, "", 1, "1", "2", '<x>&"', 3, ["1", "3"]])
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        None,
+        {"id": "id_x", "required": True, "disabled": False},
+        {"aria-describedby": 'a"b <c>', "data-n": 7, "class": mark_safe("a&amp;b")},
+    ],
+)
+def test_options_select_renders_django_select_markup(choices, value, attrs):
+    name = 'who"<'
+    ours = OptionsSelect(choices=choices).render(name, value, attrs)
+    django = forms.Select(choices=choices).render(name, value, attrs)
+    assert ours == django
+    assert isinstance(ours, SafeData)
+
+
+def test_options_select_escapes_labels_and_marks_the_chosen_option():
+    html = OptionsSelect(choices=CHOICES).render("who", "2", {"id": "id_who"})
+    assert '<select name="who" id="id_who">' in html
+    assert "Ann &lt;ann@example.com&gt;" in html
+    assert "Bob &amp; &quot;Bobby&quot; O&#x27;Neil" in html
+    assert '<option value="&lt;x&gt;&amp;&quot;">' in html
+    assert "<b>safe</b>" in html  # a label marked safe stays markup, as in Django
+    assert html.count(" selected") == 1
+    assert '<option value="2" selected>' in html
+    assert '<option value="">---------</option>' in html
+
+
+def test_a_form_field_renders_the_same_with_the_cheap_widget(groups):
+    groups[1].name = 't-<a> & "b"'
+    groups[1].save()
+    for initial in (None, groups[1].pk):
+        bound = Small(initial={"group": initial})["group"]
+        assert isinstance(bound.field.widget, OptionsSelect)
+        assert str(bound) == str(Plain(initial={"group": initial})["group"])
+        assert "t-&lt;a&gt; &amp; &quot;b&quot;" in str(bound)
+    data = {"group": groups[1].pk}
+    invalid = Small(data={"group": "nope"})
+    assert not invalid.is_valid()
+    assert str(invalid["group"]) == str(Plain(data={"group": "nope"})["group"])
+    assert str(Small(data=data)["group"]) == str(Plain(data=data)["group"])
+
+
+class Custom(OptionsSelect):
+    option_template_name = "django/forms/widgets/select_option.html"
+    template_name = "django/forms/widgets/select_date.html"
+
+
+def test_a_subclass_with_its_own_templates_is_rendered_by_them():
+    widget = Custom(choices=[("a", "A")])
+    assert widget.render("x", "a") == forms.Widget.render(widget, "x", "a")

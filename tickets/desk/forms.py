@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from portal.forms import SmallModelChoiceField
+from portal.forms import OptionsSelect, SmallModelChoiceField
 
 from .. import lifecycle, permissions, services
 from ..models import CannedResponse, Priority, Queue, Status
@@ -182,7 +182,9 @@ class StatusForm(forms.Form):
 
 
 class PriorityForm(forms.Form):
-    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, widget=OptionsSelect
+    )
 
 
 class AssignForm(forms.Form):
