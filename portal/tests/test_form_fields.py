@@ -4,8 +4,8 @@
 import pytest
 from django import forms
 from django.contrib.auth.models import Group
+from django.utils.functional import lazystr
 from django.utils.safestring import SafeData, mark_safe
-from django.utils.translation import gettext_lazy
 
 from portal.forms import OptionsSelect, SmallModelChoiceField
 
@@ -83,7 +83,7 @@ CHOICES = [
     (1, "Ann <ann@example.com>"),
     ("2", 'Bob & "Bobby" O\'Neil'),
     (3, mark_safe("<b>safe</b>")),
-    ('<x>&"', gettext_lazy("Lazy label")),
+    ('<x>&"', lazystr("Lazy label")),  # lazy, not a message
     (4, 12345),
     (5.5, None),
     (None, "none value"),
