@@ -143,10 +143,12 @@ def test_the_old_job_paths_still_import():
 
 @pytest.mark.django_db
 def test_a_job_queued_under_the_old_path_runs():
-    task_id = async_task(OLD_PROCESS)  # the test settings run jobs inline
+    # the test settings run jobs inline; save=True: successful jobs are not kept
+    # by default (Q_CLUSTER["save_limit"] -1), and result() reads the kept row
+    task_id = async_task(OLD_PROCESS, save=True)
     assert result(task_id) == {}
 
-    task_id = async_task(OLD_PURGE)
+    task_id = async_task(OLD_PURGE, save=True)
     assert result(task_id) == 0
 
 
