@@ -256,6 +256,16 @@ def _user_saved(update_fields=None, **kwargs) -> None:
     invalidate()
 
 
+def _links_changed(action=None, pk_set=None, **kwargs) -> None:
+    """A many-to-many change (a user's groups or permissions, a group's permissions):
+    only what it did counts. ``pre_*`` is followed by its ``post_*`` in the same
+    transaction, and Django sends ``post_add`` with an empty ``pk_set`` when every
+    link already existed (an LDAP sign-in re-adds the user's role groups each time)."""
+    if action.startswith("pre_") or (action == "post_add" and not pk_set):
+        return
+    invalidate()
+
+
 def connect() -> None:
     from django.apps import apps
     from django.contrib.auth import get_user_model
@@ -282,7 +292,7 @@ def connect() -> None:
         (User.user_permissions.through, "user-permissions"),
         (Group.permissions.through, "group-permissions"),
     ):
-        on(m2m_changed, invalidate, through, name)
+        on(m2m_changed, _links_changed, through, name)
     pages = [m for m in apps.get_models() if issubclass(m, Page)]
     models = [
         Group,

@@ -280,3 +280,22 @@ def test_signing_in_keeps_the_sidebars(agent, django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         agent.save(update_fields=["last_login"])
     assert admin_chrome._renew not in callbacks
+
+
+def test_adding_a_group_the_user_already_has_keeps_the_sidebars(
+    agent, django_capture_on_commit_callbacks
+):
+    held = list(agent.groups.all())
+    assert held
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        agent.groups.add(*held)  # as every LDAP sign-in does
+    assert admin_chrome._renew not in callbacks
+    # its twin: a group they did not have renews the generation, once
+    editors = Group.objects.get(name="Editors")
+    assert editors not in held
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        agent.groups.add(editors)
+    assert callbacks.count(admin_chrome._renew) == 1
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        agent.groups.remove(editors)
+    assert callbacks.count(admin_chrome._renew) == 1
