@@ -4,7 +4,6 @@ builds fresh instances for every request)."""
 
 import strawberry
 from strawberry.tools import merge_types
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from . import extensions
 from .accounts.schema import Query as AccountsQuery
@@ -65,7 +64,7 @@ schema = strawberry.Schema(
         extensions.token_limiter,
         extensions.parser_cache,
         extensions.validation_cache,
-        DjangoOptimizerExtension,
+        extensions.FieldOptimizer,
         extensions.error_masker,
         extensions.DatabaseOutage,
         extensions.RetryAfter,
