@@ -20,6 +20,7 @@ class Comment(models.Model):
         verbose_name=_("ticket"),
         on_delete=models.CASCADE,
         related_name="comments",
+        db_index=False,  # Meta: comment_ticket_idx (ticket, created_at) serves it
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

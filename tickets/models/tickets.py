@@ -248,6 +248,7 @@ class Ticket(models.Model):
         verbose_name=_("requester"),
         on_delete=models.PROTECT,
         related_name="requested_tickets",
+        db_index=False,  # Meta: ticket_requester_idx (one index per column, not two)
     )
     organization = models.ForeignKey(
         "accounts.Organization",
@@ -256,6 +257,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # Meta: ticket_org_idx
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -264,6 +266,7 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         related_name="assigned_tickets",
+        db_index=False,  # Meta: ticket_assignee_idx
     )
     queue = models.ForeignKey(
         Queue,
