@@ -16,8 +16,8 @@ email on the console backend). ``prepare`` readies a message built by Django's
   a plain substring, against every header and payload of the message (a stricter
   test than a boundary line), and drawn again on a collision.
 
-``Email`` (``sending.Email``) builds its message with less work too, to the same
-object Django's ``EmailMultiAlternatives.message()`` builds:
+``Building`` (mixed into ``sending.Email``) builds the message with less work too,
+to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 
 * **Remembered header checks.** Django checks and encodes every header it sets
   (``forbid_multi_line_headers``: no newline, RFC 2047 words for non-ASCII text,
