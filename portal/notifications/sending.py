@@ -261,11 +261,8 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
 # --- delivery -----------------------------------------------------------------------
 
 
-class Email(EmailMultiAlternatives):
-    """Django's email, flattened with less work to the same bytes (``mime``)."""
-
-    def message(self):
-        return mime.prepare(super().message())
+class Email(mime.Building, EmailMultiAlternatives):
+    """Django's email, built and flattened with less work to the same bytes (``mime``)."""
 
 
 def _recipient(row: SentNotification):

@@ -249,42 +249,136 @@ def test_a_name_in_the_subject_is_not_shared():
     assert got == [("For Ann", "text", "html"), ("For Bo", "text", "html")]
 
 
-def _pair(**extra):
-    """The same email built by Django's class and by ours."""
-    headers = {
-        **threads.headers("HD-000042", reply_to="support@example.com"),
-        "Date": "Fri, 04 Dec 2026 13:00:00 -0000",
-        "References": " ".join(
-            f"<hd.HD-{n:06}.thread.x@example.com>" for n in range(9)
-        ),
-    }
-    built = []
-    for cls in (mail.EmailMultiAlternatives, sending.Email):
-        email = cls(
-            subject="[HD-000042] Nowe zgłoszenie w kolejce Support: " + "ż" * 60,
-            body="Dzień dobry,\n" + "x" * 1200 + "\n",
-            to=["Zoë <zoe@example.com>"],
-            headers=headers,
-            **extra,
-        )
-        email.attach_alternative("<p>Здравствуйте</p>", "text/html")
-        email.attach("report.csv", "a,b\n1,2\n", "text/csv")
-        built.append(email.message())
-    return built
-
-
-@pytest.mark.parametrize("linesep", ["\n", "\r\n"])
-def test_our_messages_flatten_byte_for_byte_as_djangos(linesep):
-    for _ in range(2):  # the second time from the remembered folding
-        theirs, ours = _pair()
-        boundaries = [p.get_boundary() for p in ours.walk() if p.is_multipart()]
-        assert len(boundaries) == len(set(boundaries)) == 2  # mixed, alternative
-        for part, boundary in zip(
-            [p for p in theirs.walk() if p.is_multipart()], boundaries, strict=True
-        ):
-            part.set_boundary(boundary)
+def _same_bytes(ours, theirs):
+    """Flatten both as every backend does, with Django's message given our random
+    parts (boundaries, and the Date and Message-ID made up when not given)."""
+    for part, boundary in zip(
+        [p for p in theirs.walk() if p.is_multipart()],
+        [p.get_boundary() for p in ours.walk() if p.is_multipart()],
+        strict=True,
+    ):
+        part.set_boundary(boundary)
+    for name in ("Date", "Message-ID"):
+        theirs.replace_header(name, ours[name])
+    for linesep in ("\n", "\r\n"):
         assert ours.as_bytes(linesep=linesep) == theirs.as_bytes(linesep=linesep)
-        assert ours.as_string() == theirs.as_string()
+    assert ours.as_string() == theirs.as_string()
+
+
+def _both(email):
+    """``email`` (a ``sending.Email``) as Django's own class builds it."""
+    theirs = mail.EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body,
+        from_email=email.from_email,
+        to=email.to,
+        headers=email.extra_headers,
+        alternatives=email.alternatives,
+    )
+    theirs.attachments = list(email.attachments)
+    return email.message(), theirs.message()
+
+
+THREAD = {
+    **threads.headers("HD-000042", reply_to="support@example.com"),
+    "Date": "Fri, 04 Dec 2026 13:00:00 -0000",
+    "References": " ".join(f"<hd.HD-{n:06}.thread.x@example.com>" for n in range(9)),
+}
+
+VARIANTS = {  # subject, body, html, to, headers, attachments
+    "pl, long line (quoted-printable), csv": (
+        "[HD-000042] Nowe zgłoszenie w kolejce Support: " + "ż" * 60,
+        "Dzień dobry,\n" + "x" * 1200 + "\n",
+        "<p>Здравствуйте</p>",
+        "Zoë <zoe@example.com>",
+        THREAD,
+        [("report.csv", "a,b\n1,2\n", "text/csv")],
+    ),
+    "en, ascii (7bit)": (
+        "[HD-000042] New ticket",
+        "Hello Ann,\nA ticket.\n",
+        "<p>Hello Ann,</p>",
+        "ann@example.com",
+        THREAD,
+        [],
+    ),
+    "ru, 8bit, no thread headers": (
+        "Новое обращение",
+        "Здравствуйте, Иван!\n" + "щ" * 400 + "\n",  # 800 bytes: not long
+        "<p>Здравствуйте, Иван &quot;Ваня&quot;!</p>",
+        "Иван <ivan@example.com>",
+        {},
+        [("отчёт.csv", "имя,число\nы,1\n", "text/csv")],
+    ),
+    "pl, a line of 999 bytes, no html": (
+        "Zgłoszenie",
+        "ą" * 499 + "b\nkoniec\n",
+        None,
+        "ola@example.com",
+        {"Reply-To": "Wsparcie <pomoc@example.com>"},
+        [("a.txt", "x" * 2000, "text/plain")],
+    ),
+    "line ends bytes do not split (form feed)": (
+        "s",
+        ("y" * 600 + "\x0c") * 2 + "\n",
+        "<p>x</p>",
+        "a@example.com",
+        {},
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=list(VARIANTS))
+def test_our_messages_flatten_byte_for_byte_as_djangos(variant):
+    subject, body, html, to, headers, attachments = VARIANTS[variant]
+    for _ in range(3):  # the first from Django's classes, then from the prototypes
+        email = sending.Email(subject=subject, body=body, to=[to], headers=headers)
+        if html is not None:
+            email.attach_alternative(html, "text/html")
+        for attachment in attachments:
+            email.attach(*attachment)
+        ours, theirs = _both(email)
+        multiparts = [p.get_boundary() for p in ours.walk() if p.is_multipart()]
+        assert len(multiparts) == len(set(multiparts))
+        _same_bytes(ours, theirs)
+
+
+def test_parts_copied_from_one_prototype_share_nothing():
+    first = mime.text_part("Hello Ann", "plain", "utf-8")
+    second = mime.text_part("Hello Bo", "plain", "utf-8")
+    second["X-Test"] = "only here"
+    second.defects.append("only here")
+    assert first.get_payload() == "Hello Ann"
+    assert second.get_payload() == "Hello Bo"
+    assert "X-Test" not in first and first.defects == []
+
+
+@pytest.mark.django_db
+def test_every_delivered_email_is_byte_for_byte_what_django_builds(users):
+    """The whole path: agents' alerts in en, pl and ru (shared renderings), other
+    kinds, an address and an attachment, each email compared with Django's own
+    message of the same content; no recipient's text is in another's email."""
+    messages = _outgoing(users)
+    messages.append(
+        sending.Outgoing(
+            kind="account_approved",
+            recipient=users[4],
+            context={},
+            idempotency_key="evt-1:report",
+            attachments=(sending.EmailAttachment("raport.csv", "ą,b\n1,2\n"),),
+        )
+    )
+    outcomes, keys = sending.store(messages)
+    assert sending.deliver(keys) == {key: "sent" for key in keys}
+    assert len(mail.outbox) == 11
+    for email in mail.outbox:
+        ours, theirs = _both(email)
+        _same_bytes(ours, theirs)
+        for name, _language in NAMES:
+            if email.to[0] != f"user{NAMES.index((name, _language))}@example.com":
+                assert name not in email.body
+    assert [len(e.attachments) for e in mail.outbox].count(1) == 1
 
 
 def test_a_boundary_found_in_the_content_is_drawn_again():
