@@ -78,31 +78,35 @@ class LocalDateFormatter:
         return "".join(out)
 
 
+def time_element_html(context, key, value, format_name: str) -> str:
+    """``<time datetime="{{ value|date:'c' }}">{{ value|date:format_name }}</time>`` in
+    ``context``; ``key`` names the node that keeps its formatter for the render (one
+    per node and language)."""
+    if not isinstance(value, datetime):  # a date, None, …: the filter itself
+        iso = date_filter(value, "c")
+        text = date_filter(value, format_name)
+    else:
+        key = (key, get_language())
+        formatter = context.render_context.get(key)
+        if formatter is None:
+            formatter = context.render_context[key] = LocalDateFormatter(format_name)
+        value = timezone.template_localtime(value, context.use_tz)
+        text = formatter(value)
+        iso = value.isoformat()
+    if context.autoescape:
+        iso, text = conditional_escape(iso), conditional_escape(text)
+    return mark_safe(f'<time datetime="{iso}">{text}</time>')  # noqa: S308
+
+
 class TimeElementNode(template.Node):
     def __init__(self, value: FilterExpression, format_name: str):
         self.value = value
         self.format_name = format_name
 
     def render(self, context):
-        value = self.value.resolve(context)
-        if not isinstance(value, datetime):  # a date, None, …: the filter itself
-            iso = date_filter(value, "c")
-            text = date_filter(value, self.format_name)
-            if context.autoescape:
-                iso, text = conditional_escape(iso), conditional_escape(text)
-            return mark_safe(f'<time datetime="{iso}">{text}</time>')  # noqa: S308
-        key = (self, get_language())
-        formatter = context.render_context.get(key)
-        if formatter is None:
-            formatter = context.render_context[key] = LocalDateFormatter(
-                self.format_name
-            )
-        value = timezone.template_localtime(value, context.use_tz)
-        text = formatter(value)
-        iso = value.isoformat()
-        if context.autoescape:
-            text, iso = conditional_escape(text), conditional_escape(iso)
-        return mark_safe(f'<time datetime="{iso}">{text}</time>')  # noqa: S308
+        return time_element_html(
+            context, self, self.value.resolve(context), self.format_name
+        )
 
 
 @register.tag

@@ -1,0 +1,69 @@
+"""``{% history_item %}`` (``tickets.templatetags.desk_tags``) renders the History row
+the workspace template rendered before, character for character: every kind of
+change (old and new value, one of them, none), an actor or none ("System"), names and
+values that need escaping, in each language and time zone."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone, translation
+
+from accounts.models import User
+from tickets.models import EventKind, TicketEvent
+
+TEMPLATE_ROW = (
+    '{% load i18n time_tags %}<li data-event-kind="{{ event.kind }}">'
+    '{% time_element event.created_at "DATETIME_FORMAT" %} · '
+    '{{ event.actor|default:_("System") }} · {{ event.get_kind_display }}'
+    "{% if event.old_value and event.new_value %}: {{ event.old_label }} → "
+    "{{ event.new_label }}{% elif event.new_value %}: {{ event.new_label }}"
+    "{% elif event.old_value %}: {{ event.old_label }}{% endif %}</li>"
+)
+TAG_ROW = "{% load desk_tags %}{% history_item event %}"
+
+
+def events():
+    when = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    people = [
+        None,
+        User(email="a@example.com", display_name="Ann <b>\"&'"),
+        User(email="plain@example.com"),
+    ]
+    changes = [
+        (EventKind.STATUS_CHANGED, "new", "open"),
+        (EventKind.CREATED, "", "new"),
+        (EventKind.PRIORITY_CHANGED, "low", ""),
+        (EventKind.TAGS_CHANGED, "<x>", "a & b"),
+        (EventKind.COMMENTED, "", ""),
+        ("unknown_kind", "", "<raw>"),
+    ]
+    for actor in people:
+        for kind, old, new in changes:
+            yield TicketEvent(
+                kind=kind, old_value=old, new_value=new, actor=actor, created_at=when
+            )
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Warsaw"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_history_item_is_the_template_row(language, zone, autoescape):
+    ours, theirs = Template(TAG_ROW), Template(TEMPLATE_ROW)
+    with translation.override(language), timezone.override(ZoneInfo(zone)):
+        for event in events():
+            context = {"event": event}
+            expected = theirs.render(Context(context, autoescape=autoescape))
+            assert ours.render(Context(context, autoescape=autoescape)) == expected
+
+
+def test_system_is_translated():
+    event = TicketEvent(kind=EventKind.AUTO_CLOSED, created_at=datetime.now(UTC))
+    with translation.override("pl"):
+        polish = Template(TAG_ROW).render(Context({"event": event}))
+    with translation.override("en"):
+        english = Template(TAG_ROW).render(Context({"event": event}))
+    assert " · System · " in english
+    with translation.override("pl"):
+        assert polish == Template(TEMPLATE_ROW).render(Context({"event": event}))
