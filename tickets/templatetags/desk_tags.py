@@ -4,6 +4,8 @@ the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
 from django import template
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -56,3 +58,83 @@ def history_item(parser, token):
     if len(bits) != 2:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one event")
     return HistoryItemNode(parser.compile_filter(bits[1]))
+
+
+CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment-{pk}">
+            <header>
+              <span class="desk-badge desk-badge--{kind}">{badge}</span>
+              <strong>{author}</strong> · {when}
+            </header>
+            <div class="desk-message__body">{body}</div>
+            {files}
+          </li>"""
+
+
+class ConversationItemNode(template.Node):
+    """One message of the Conversation (the template's former loop body)::
+
+        <li class="desk-message {% if comment.is_internal %}desk-message--note{% else
+        %}desk-message--reply{% endif %}" id="comment-{{ comment.pk }}">
+          <header>
+            {% if comment.is_internal %}<span class="desk-badge desk-badge--note">{%
+            trans "Internal note" %}</span>{% else %}<span class="desk-badge
+            desk-badge--reply">{% trans "Public reply" %}</span>{% endif %}
+            <strong>{{ comment.author }}</strong> · {% time_element comment.created_at
+            "DATETIME_FORMAT" %}
+          </header>
+          <div class="desk-message__body">{{ comment.body|linebreaks }}</div>
+          {% with files=comment.files %}{% if files %}<ul class="desk-files">{% for f
+          in files %}<li><a href="{{ f.get_absolute_url }}">{{ f.original_name }}</a>
+          ({{ f.size|filesizeformat }})</li>{% endfor %}</ul>{% endif %}{% endwith %}
+        </li>
+
+    (with the template's line breaks and indentation).
+    """
+
+    def __init__(self, comment):
+        self.comment = comment
+
+    def render(self, context):
+        comment = self.comment.resolve(context)
+        autoescape = context.autoescape
+        escape = conditional_escape if autoescape else str
+        # ``{% trans %}`` of a template literal: safe, so not escaped
+        if comment.is_internal:
+            kind, badge = "note", gettext("Internal note")
+        else:
+            kind, badge = "reply", gettext("Public reply")
+        files = getattr(comment, "files", "")
+        files = (
+            '<ul class="desk-files">{}</ul>'.format(
+                "".join(
+                    f'<li><a href="{escape(f.get_absolute_url())}">'
+                    f"{escape(f.original_name)}</a> "
+                    f"({escape(filesizeformat(f.size))})</li>"
+                    for f in files
+                )
+            )
+            if files
+            else ""
+        )
+        return mark_safe(  # noqa: S308 - every value escaped above
+            CONVERSATION_ITEM.format(
+                kind=kind,
+                pk=escape(localize(comment.pk, use_l10n=context.use_l10n)),
+                badge=badge,
+                author=escape(comment.author),
+                when=time_element_html(
+                    context, self, comment.created_at, "DATETIME_FORMAT"
+                ),
+                body=linebreaks_filter(comment.body, autoescape=autoescape),
+                files=files,
+            )
+        )
+
+
+@register.tag
+def conversation_item(parser, token):
+    """``{% conversation_item comment %}``: see ``ConversationItemNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
+    return ConversationItemNode(parser.compile_filter(bits[1]))
