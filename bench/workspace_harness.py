@@ -9,7 +9,8 @@ Run against a copy of the benchmark database, with the production settings that
     ... workspace_harness.py html DIR         # the HTML of several (user, ticket) pairs
     ... workspace_harness.py diff DIR_A DIR_B # byte comparison (CSRF tokens masked)
 
-``time`` and ``calls`` use agent0 on the agent's busiest ticket (``bench/prepare.py``).
+``time`` reports wall and process CPU time (the latter less disturbed by other
+processes on a shared machine). ``time`` and ``calls`` use agent0 on the agent's busiest ticket (``bench/prepare.py``).
 ``html`` writes pages for: the busiest ticket, tickets with internal notes, files, time
 entries, a merged ticket and its target, a ticket with source emails, as agent0, as an
 agent without ``view_internal_notes`` on them (another queue's agent with the ticket
@@ -106,7 +107,7 @@ def cmd_time(n=40):
         assert client.get(url(ticket)).status_code == 200
     totals = {}
     wrap_sections(totals)
-    walls = []
+    walls, cpus = [], []
     statements = 0
 
     def counter(execute, *args):
@@ -116,12 +117,14 @@ def cmd_time(n=40):
 
     with connection.execute_wrapper(counter):
         for _ in range(n):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             client.get(url(ticket))
             walls.append((time.perf_counter() - started) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
     print(
         f"{ticket.reference}: median {statistics.median(walls):.1f} ms "
-        f"(min {min(walls):.1f}), {statements / n:.1f} statements; "
+        f"(min {min(walls):.1f}), process CPU median {statistics.median(cpus):.1f} ms, "
+        f"{statements / n:.1f} statements; "
         + ", ".join(f"{k} {v / n * 1000:.1f} ms" for k, v in totals.items())
         + f"; load {os.getloadavg()[0]:.1f}"
     )
