@@ -1,0 +1,140 @@
+"""Rows of the desk workspace that repeat per item (``templates/tickets/desk/
+ticket.html``), built in one node each instead of a dozen variable and filter nodes:
+the markup is the template's, character for character (``tickets/tests/
+test_desk_tags.py`` renders both)."""
+
+from django import template
+from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from portal.templatetags.time_tags import time_element_html
+
+register = template.Library()
+
+
+class HistoryItemNode(template.Node):
+    """One ``<li>`` of the History::
+
+    <li data-event-kind="{{ event.kind }}">{% time_element event.created_at
+    "DATETIME_FORMAT" %} · {{ event.actor|default:_("System") }} · {{
+    event.get_kind_display }}{% if event.old_value and event.new_value %}: {{
+    event.old_label }} → {{ event.new_label }}{% elif event.new_value %}: {{
+    event.new_label }}{% elif event.old_value %}: {{ event.old_label }}{% endif
+    %}</li>
+    """
+
+    def __init__(self, event):
+        self.event = event
+
+    def render(self, context):
+        event = self.event.resolve(context)
+        escape = conditional_escape if context.autoescape else str
+        actor = event.actor
+        # ``_("System")`` was a template literal: safe, so not escaped
+        who = escape(actor) if actor else mark_safe(gettext("System"))  # noqa: S308
+        old, new = event.old_value, event.new_value
+        if old and new:
+            change = f": {escape(event.old_label)} → {escape(event.new_label)}"
+        elif new:
+            change = f": {escape(event.new_label)}"
+        elif old:
+            change = f": {escape(event.old_label)}"
+        else:
+            change = ""
+        when = time_element_html(context, self, event.created_at, "DATETIME_FORMAT")
+        return mark_safe(  # noqa: S308 - every value escaped above
+            f'<li data-event-kind="{escape(event.kind)}">{when} · {who} · '
+            f"{escape(event.get_kind_display())}{change}</li>"
+        )
+
+
+@register.tag
+def history_item(parser, token):
+    """``{% history_item event %}``: see ``HistoryItemNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one event")
+    return HistoryItemNode(parser.compile_filter(bits[1]))
+
+
+CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment-{pk}">
+            <header>
+              <span class="desk-badge desk-badge--{kind}">{badge}</span>
+              <strong>{author}</strong> · {when}
+            </header>
+            <div class="desk-message__body">{body}</div>
+            {files}
+          </li>"""
+
+
+class ConversationItemNode(template.Node):
+    """One message of the Conversation (the template's former loop body)::
+
+        <li class="desk-message {% if comment.is_internal %}desk-message--note{% else
+        %}desk-message--reply{% endif %}" id="comment-{{ comment.pk }}">
+          <header>
+            {% if comment.is_internal %}<span class="desk-badge desk-badge--note">{%
+            trans "Internal note" %}</span>{% else %}<span class="desk-badge
+            desk-badge--reply">{% trans "Public reply" %}</span>{% endif %}
+            <strong>{{ comment.author }}</strong> · {% time_element comment.created_at
+            "DATETIME_FORMAT" %}
+          </header>
+          <div class="desk-message__body">{{ comment.body|linebreaks }}</div>
+          {% with files=comment.files %}{% if files %}<ul class="desk-files">{% for f
+          in files %}<li><a href="{{ f.get_absolute_url }}">{{ f.original_name }}</a>
+          ({{ f.size|filesizeformat }})</li>{% endfor %}</ul>{% endif %}{% endwith %}
+        </li>
+
+    (with the template's line breaks and indentation).
+    """
+
+    def __init__(self, comment):
+        self.comment = comment
+
+    def render(self, context):
+        comment = self.comment.resolve(context)
+        autoescape = context.autoescape
+        escape = conditional_escape if autoescape else str
+        # ``{% trans %}`` of a template literal: safe, so not escaped
+        if comment.is_internal:
+            kind, badge = "note", gettext("Internal note")
+        else:
+            kind, badge = "reply", gettext("Public reply")
+        files = getattr(comment, "files", "")
+        files = (
+            '<ul class="desk-files">{}</ul>'.format(
+                "".join(
+                    f'<li><a href="{escape(f.get_absolute_url())}">'
+                    f"{escape(f.original_name)}</a> "
+                    f"({escape(filesizeformat(f.size))})</li>"
+                    for f in files
+                )
+            )
+            if files
+            else ""
+        )
+        return mark_safe(  # noqa: S308 - every value escaped above
+            CONVERSATION_ITEM.format(
+                kind=kind,
+                pk=escape(localize(comment.pk, use_l10n=context.use_l10n)),
+                badge=badge,
+                author=escape(comment.author),
+                when=time_element_html(
+                    context, self, comment.created_at, "DATETIME_FORMAT"
+                ),
+                body=linebreaks_filter(comment.body, autoescape=autoescape),
+                files=files,
+            )
+        )
+
+
+@register.tag
+def conversation_item(parser, token):
+    """``{% conversation_item comment %}``: see ``ConversationItemNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
+    return ConversationItemNode(parser.compile_filter(bits[1]))

@@ -1,0 +1,125 @@
+"""``{% history_item %}`` and ``{% conversation_item %}`` (``tickets.templatetags.desk_tags``) renders the History row
+the workspace template rendered before, character for character: every kind of
+change (old and new value, one of them, none), an actor or none ("System"), names and
+values that need escaping, in each language and time zone."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone, translation
+
+from accounts.models import User
+from tickets.models import Attachment, Comment, EventKind, TicketEvent
+
+TEMPLATE_ROW = (
+    '{% load i18n time_tags %}<li data-event-kind="{{ event.kind }}">'
+    '{% time_element event.created_at "DATETIME_FORMAT" %} · '
+    '{{ event.actor|default:_("System") }} · {{ event.get_kind_display }}'
+    "{% if event.old_value and event.new_value %}: {{ event.old_label }} → "
+    "{{ event.new_label }}{% elif event.new_value %}: {{ event.new_label }}"
+    "{% elif event.old_value %}: {{ event.old_label }}{% endif %}</li>"
+)
+TAG_ROW = "{% load desk_tags %}{% history_item event %}"
+
+
+def events():
+    when = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    people = [
+        None,
+        User(email="a@example.com", display_name="Ann <b>\"&'"),
+        User(email="plain@example.com"),
+    ]
+    changes = [
+        (EventKind.STATUS_CHANGED, "new", "open"),
+        (EventKind.CREATED, "", "new"),
+        (EventKind.PRIORITY_CHANGED, "low", ""),
+        (EventKind.TAGS_CHANGED, "<x>", "a & b"),
+        (EventKind.COMMENTED, "", ""),
+        ("unknown_kind", "", "<raw>"),
+    ]
+    for actor in people:
+        for kind, old, new in changes:
+            yield TicketEvent(
+                kind=kind, old_value=old, new_value=new, actor=actor, created_at=when
+            )
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Warsaw"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_history_item_is_the_template_row(language, zone, autoescape):
+    ours, theirs = Template(TAG_ROW), Template(TEMPLATE_ROW)
+    with translation.override(language), timezone.override(ZoneInfo(zone)):
+        for event in events():
+            context = {"event": event}
+            expected = theirs.render(Context(context, autoescape=autoescape))
+            assert ours.render(Context(context, autoescape=autoescape)) == expected
+
+
+def test_system_is_translated():
+    event = TicketEvent(kind=EventKind.AUTO_CLOSED, created_at=datetime.now(UTC))
+    with translation.override("pl"):
+        polish = Template(TAG_ROW).render(Context({"event": event}))
+    with translation.override("en"):
+        english = Template(TAG_ROW).render(Context({"event": event}))
+    assert " · System · " in english
+    with translation.override("pl"):
+        assert polish == Template(TEMPLATE_ROW).render(Context({"event": event}))
+
+
+# The workspace's conversation loop body before ``{% conversation_item %}``.
+TEMPLATE_MESSAGE = """{% load i18n time_tags %}<li class="desk-message {% if comment.is_internal %}desk-message--note{% else %}desk-message--reply{% endif %}" id="comment-{{ comment.pk }}">
+            <header>
+              {% if comment.is_internal %}<span class="desk-badge desk-badge--note">{% trans "Internal note" %}</span>{% else %}<span class="desk-badge desk-badge--reply">{% trans "Public reply" %}</span>{% endif %}
+              <strong>{{ comment.author }}</strong> · {% time_element comment.created_at "DATETIME_FORMAT" %}
+            </header>
+            <div class="desk-message__body">{{ comment.body|linebreaks }}</div>
+            {% with files=comment.files %}{% if files %}<ul class="desk-files">{% for f in files %}<li><a href="{{ f.get_absolute_url }}">{{ f.original_name }}</a> ({{ f.size|filesizeformat }})</li>{% endfor %}</ul>{% endif %}{% endwith %}
+          </li>"""  # noqa: E501
+TAG_MESSAGE = "{% load desk_tags %}{% conversation_item comment %}"
+
+
+def comments():
+    when = datetime(2026, 10, 25, 0, 59, tzinfo=UTC)
+    files = [
+        [],
+        [Attachment(pk=7, original_name="a<b>&\"c'.png", size=1)],
+        [
+            Attachment(pk=8, original_name="report.pdf", size=123456),
+            Attachment(pk=9, original_name="big.zip", size=5 * 1024**3),
+        ],
+    ]
+    authors = [
+        User(email="x@example.com", display_name="<Zoë & Co>"),
+        User(email="y@e.com"),
+    ]
+    bodies = ["Hello", "Line 1\nLine 2\n\n<script>&amp;</script>\r\n\r\nend", ""]
+    pk = 12345
+    for internal in (False, True):
+        for author in authors:
+            for body in bodies:
+                for shared in files:
+                    pk += 1
+                    comment = Comment(
+                        pk=pk,
+                        is_internal=internal,
+                        author=author,
+                        body=body,
+                        created_at=when,
+                    )
+                    comment.files = shared
+                    yield comment
+    yield Comment(pk=1, author=authors[1], body="no files attribute", created_at=when)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_conversation_item_is_the_template_message(language, autoescape):
+    ours, theirs = Template(TAG_MESSAGE), Template(TEMPLATE_MESSAGE)
+    with translation.override(language), timezone.override(ZoneInfo("Europe/Warsaw")):
+        for comment in comments():
+            context = {"comment": comment}
+            expected = theirs.render(Context(context, autoescape=autoescape))
+            assert ours.render(Context(context, autoescape=autoescape)) == expected
