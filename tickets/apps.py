@@ -13,3 +13,7 @@ class TicketsConfig(AppConfig):
         defaults.connect()
         # Ticket changes → webhook outbox, in the service's transaction (tickets.hooks).
         webhook_events.register()
+        # The desk's remembered staff list follows users and groups (tickets.desk.inbox).
+        from .desk import inbox
+
+        inbox.connect()

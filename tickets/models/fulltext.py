@@ -31,6 +31,7 @@ characters) so that ``as_html`` can escape the whole text and only then add ``<m
 """
 
 import re
+import weakref
 
 from django.db import connections
 from django.db.models import (
@@ -152,6 +153,65 @@ class _IdsIn(Expression):
     def as_sql(self, compiler, connection):
         column_sql, column_params = compiler.compile(self.column)
         return f"{column_sql} = ANY(%s::bigint[])", (*column_params, self.ids)
+
+
+class _Compilations:
+    """What a ``_CompiledOnce`` and its copies compiled, per compiler: shared by the
+    copies (``copy``, ``deepcopy``), never pickled (a pickled expression starts
+    empty)."""
+
+    def __init__(self):
+        self.by_compiler = weakref.WeakKeyDictionary()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (_Compilations, ())
+
+
+class _CompiledOnce(Expression):
+    """A condition (a ``Q``) compiled once per statement however often the statement
+    holds it: its copies (each place it is used resolves one) share what the first of
+    them compiled with that statement's compiler. For the notes policy
+    (``permissions.notes_searchable``'s ``Q``, ~5 subqueries), which a search's
+    statement holds in its filter and in its rank's ``CASE`` (bench FINDINGS S-1)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, condition: Q):
+        super().__init__()
+        self.condition = condition
+        self.compilations = _Compilations()
+
+    def get_source_expressions(self):
+        return [self.condition]
+
+    def set_source_expressions(self, exprs):
+        (self.condition,) = exprs
+
+    def as_sql(self, compiler, connection):
+        kept = self.compilations.by_compiler.get(compiler)
+        if kept is None:
+            sql, params = compiler.compile(self.condition)
+            kept = (f"({sql})", tuple(params))
+            self.compilations.by_compiler[compiler] = kept
+        return kept
+
+    def relabeled_clone(self, change_map):
+        # other aliases, other SQL: never the statement's first copy's
+        clone = super().relabeled_clone(change_map)
+        if change_map:
+            clone.compilations = _Compilations()
+        return clone
+
+
+def compiled_once(condition: bool | Q) -> bool | Expression:
+    """``condition`` (``TicketQuerySet.search``'s ``notes``) as a boolean expression
+    that each statement compiles once wherever it holds it; booleans as they are."""
+    if isinstance(condition, bool):
+        return condition
+    return _CompiledOnce(condition)
 
 
 def ids_in(vendor: str, column: str, ids) -> Q:
@@ -287,24 +347,28 @@ def matching_ids_sql(vendor: str, text: str, *, notes: bool):
     return f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query]
 
 
-def ranked_ids(newest) -> list[int]:
+def ranked_ids(newest) -> tuple[list[int], list[int] | None]:
     """The ids of ``newest`` (a sliced ``values_list("pk", "updated_at",
-    "relevance")`` queryset), most relevant first, then newest: ranked around that
-    subquery, so that the rank is computed after its LIMIT, for its rows only, and
-    no row is read twice."""
+    "relevance")`` queryset, optionally with a fourth boolean column ``noted``), most
+    relevant first, then newest: ranked around that subquery, so that the rank is
+    computed after its LIMIT, for its rows only, and no row is read twice. Second:
+    the ids whose ``noted`` is true (None without that column)."""
     sql, params = newest.query.sql_with_params()
-    pk, updated_at, relevance = (
+    noted = "noted" in newest.query.annotation_select
+    pk, updated_at, relevance, flag = (
         connections[newest.db].ops.quote_name(name)
-        for name in ("pk", "updated_at", "relevance")  # the columns' aliases
+        for name in ("pk", "updated_at", "relevance", "noted")  # the columns' aliases
     )
     with connections[newest.db].cursor() as cursor:
         # only the ids come back (loading 1,001 timestamps and ranks cost ~2 ms)
         cursor.execute(
-            f"SELECT {pk} FROM ({sql}) newest "
+            f"SELECT {pk}{f', {flag}' if noted else ''} FROM ({sql}) newest "
             f"ORDER BY {relevance} DESC, {updated_at} DESC, {pk} DESC",
             params,
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    ids = [row[0] for row in rows]
+    return ids, ([row[0] for row in rows if row[1]] if noted else None)
 
 
 def rank(vendor: str, text: str, *, notes: bool) -> Expression:

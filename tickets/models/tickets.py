@@ -76,6 +76,9 @@ class TicketQuerySet(models.QuerySet):
         if not text:
             return self
         vendor = connections[self.db].vendor
+        # held by the filter and the rank's and snippet's CASE: compiled once each
+        noted = fulltext.compiled_once(notes)
+        notes = noted if isinstance(noted, bool) else models.Q(noted)
         people = self.model._meta.get_field("requester").related_model.objects.filter(
             models.Q(email__icontains=text) | models.Q(display_name__icontains=text)
         )
@@ -102,7 +105,12 @@ class TicketQuerySet(models.QuerySet):
             )
             for kind in (fulltext.rank, fulltext.snippet)
         )
-        return self.filter(found).alias(search_rank=rank, search_highlight=highlight)
+        searched = self.filter(found).alias(
+            search_rank=rank, search_highlight=highlight
+        )
+        if isinstance(noted, bool):
+            return searched
+        return searched.alias(search_notes=noted)
 
     def by_relevance(self, *, within: int | None = None):
         """The matches of ``search``, most relevant first (ties: newest first);
@@ -118,16 +126,25 @@ class TicketQuerySet(models.QuerySet):
             return self.order_by(*newest_first)
         if within is None:
             return self.order_by("-search_rank", *newest_first)
-        ids = fulltext.ranked_ids(
-            self.annotate(relevance=models.F("search_rank"))
-            .order_by(*newest_first)
-            .values_list("pk", "updated_at", "relevance")[:within]
+        newest = self.annotate(relevance=models.F("search_rank"))
+        columns = ["pk", "updated_at", "relevance"]
+        highlight = self.query.annotations["search_highlight"]
+        if "search_notes" in self.query.annotations:
+            # where notes count, told per row by the ids statement (which holds the
+            # policy's condition anyway) for the page's snippet, not compiled again
+            newest = newest.annotate(noted=models.F("search_notes"))
+            columns.append("noted")
+        ids, noted = fulltext.ranked_ids(
+            newest.order_by(*newest_first).values_list(*columns)[:within]
         )
+        if noted is not None:
+            highlight = self._snippet_of(highlight, set(noted), ids)
         # with the search's own snippet (notes only where its ``notes`` allowed)
+        vendor = connections[self.db].vendor
         ranked = (
             self.model._default_manager.using(self.db)
-            .filter(fulltext.ids_in(connections[self.db].vendor, "pk", ids))
-            .alias(search_highlight=self.query.annotations["search_highlight"])
+            .filter(fulltext.ids_in(vendor, "pk", ids))
+            .alias(search_highlight=highlight)
         )
         ranked.ranked_ids, ranked.ranked_count = ids, len(ids)
         return ranked
@@ -150,6 +167,21 @@ class TicketQuerySet(models.QuerySet):
         rows = fulltext.only_ids(self._chain(), place)
         rows.ranked_ids = rows.ranked_count = None
         return sorted(rows, key=lambda row: place[row.pk])
+
+    def _snippet_of(self, highlight, noted: set, ids: list):
+        """``search``'s snippet (``_by_notes``' ``CASE``) with its condition
+        replaced by ``noted``, the ids where it held: the staff snippet, else the
+        public one."""
+        staff, public = highlight.cases[0].result, highlight.default
+        if not noted:
+            return public
+        if len(noted) == len(ids):
+            return staff
+        vendor = connections[self.db].vendor
+        return models.Case(
+            models.When(fulltext.ids_in(vendor, "pk", sorted(noted)), then=staff),
+            default=public,
+        )
 
     @staticmethod
     def _by_notes(notes, public, staff):
