@@ -44,7 +44,6 @@ import threading
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.middleware.csrf import get_token
 from django.template import Node
@@ -217,7 +216,6 @@ def install() -> None:
 
 
 def _renew() -> None:
-    transaction.get_connection().__dict__.pop("_admin_chrome_pending", None)
     with _lock:
         _configs.clear()
     shared_cache.new_generation(GENERATION_KEY)
@@ -226,44 +224,25 @@ def _renew() -> None:
 def _pending(connection=None) -> bool:
     """Whether the current transaction changed something the chrome shows (its new
     generation waits for the commit)."""
-    connection = connection or transaction.get_connection()
-    mark = connection.__dict__.get("_admin_chrome_pending")
-    if mark is None:
-        return False
-    callbacks, index = mark
-    return (
-        callbacks is connection.run_on_commit
-        and index < len(callbacks)
-        and callbacks[index][1] is _renew
-    )
+    return shared_cache.renewal_pending(_renew, connection)
 
 
 def invalidate(**kwargs) -> None:
     """Something a sidebar shows changed: a new generation once it commits (one per
     transaction)."""
-    connection = transaction.get_connection()
-    if _pending(connection):
-        return
-    transaction.on_commit(_renew)
-    if connection.in_atomic_block:
-        callbacks = connection.run_on_commit
-        connection.__dict__["_admin_chrome_pending"] = (callbacks, len(callbacks) - 1)
+    shared_cache.renew_on_commit(_renew)
 
 
 def _user_saved(update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
-        return  # signing in, a new password: nothing the chrome shows
-    invalidate()
+    if shared_cache.user_save_counts(update_fields):
+        invalidate()
 
 
 def _links_changed(action=None, pk_set=None, **kwargs) -> None:
     """A many-to-many change (a user's groups or permissions, a group's permissions):
-    only what it did counts. ``pre_*`` is followed by its ``post_*`` in the same
-    transaction, and Django sends ``post_add`` with an empty ``pk_set`` when every
-    link already existed (an LDAP sign-in re-adds the user's role groups each time)."""
-    if action.startswith("pre_") or (action == "post_add" and not pk_set):
-        return
-    invalidate()
+    only what it did counts (``portal.cache.links_change_counts``)."""
+    if shared_cache.links_change_counts(action, pk_set):
+        invalidate()
 
 
 def connect() -> None:

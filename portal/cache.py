@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,61 @@ def new_generation(key: str) -> None:
     """The data behind ``key`` changed: what was computed from it is stale in every
     process (call it once the change commits)."""
     cache.set(key, time.time_ns(), None)
+
+
+# --- renewing a generation when a change commits ------------------------------------
+# Owners of per-process or shared copies tagged with a generation (``portal.admin_chrome``,
+# ``tickets.desk.inbox``'s staff list) renew it from signal receivers: once per
+# transaction, when it commits, and they keep nothing while a renewal is pending (the
+# transaction sees data the other processes do not yet).
+
+_RENEWALS = "_portal_generation_renewals"
+
+
+def renewal_pending(renew, connection=None) -> bool:
+    """Whether ``renew`` (an owner's function that calls ``new_generation``) waits for
+    the current transaction's commit."""
+    connection = connection or transaction.get_connection()
+    mark = connection.__dict__.get(_RENEWALS, {}).get(renew)
+    if mark is None:
+        return False
+    callbacks, index = mark
+    # Django replaces ``run_on_commit`` with a new list on commit and on rollback
+    # (of the transaction or of a savepoint), so a mark of an ended one never matches.
+    return (
+        callbacks is connection.run_on_commit
+        and index < len(callbacks)
+        and callbacks[index][1] is renew
+    )
+
+
+def renew_on_commit(renew) -> None:
+    """Run ``renew`` when the current transaction commits (at once outside one), once
+    per transaction however many changes ask for it."""
+    connection = transaction.get_connection()
+    if renewal_pending(renew, connection):
+        return
+    transaction.on_commit(renew)
+    if connection.in_atomic_block:
+        callbacks = connection.run_on_commit
+        connection.__dict__.setdefault(_RENEWALS, {})[renew] = (
+            callbacks,
+            len(callbacks) - 1,
+        )
+
+
+def user_save_counts(update_fields) -> bool:
+    """Whether a user's ``post_save`` can change what is derived from users (names,
+    flags, roles): not a save of only ``last_login`` (signing in) or the password."""
+    return update_fields is None or not set(update_fields) <= {"last_login", "password"}
+
+
+def links_change_counts(action, pk_set) -> bool:
+    """Whether an ``m2m_changed`` signal changed links: ``pre_*`` is followed by its
+    ``post_*`` in the same transaction, and Django sends ``post_add`` with an empty
+    ``pk_set`` when every link already existed (an LDAP sign-in re-adds the user's
+    role groups each time)."""
+    return not action.startswith("pre_") and not (action == "post_add" and not pk_set)
 
 
 def _breaker_for(location: str) -> _Breaker:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
@@ -243,31 +242,24 @@ def _new_staff_generation() -> None:
 
 
 def _staff_change_pending() -> bool:
-    connection = transaction.get_connection()
-    return any(
-        func is _new_staff_generation
-        for _ids, func, _robust in connection.run_on_commit
-    )
+    return shared_cache.renewal_pending(_new_staff_generation)
 
 
 def forget_staff(**kwargs) -> None:
     """A user, a group or a membership changed: forget the list in this process now
     and in every process once the change commits."""
     _remember_staff(None, None)
-    if not _staff_change_pending():
-        transaction.on_commit(_new_staff_generation)
+    shared_cache.renew_on_commit(_new_staff_generation)
 
 
 def _staff_user_saved(update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
-        return  # signing in, a new password: not on the list
-    forget_staff()
+    if shared_cache.user_save_counts(update_fields):
+        forget_staff()
 
 
 def _staff_groups_changed(action=None, pk_set=None, **kwargs) -> None:
-    if action.startswith("pre_") or (action == "post_add" and not pk_set):
-        return  # the post_* follows; an add of links that all existed changes nothing
-    forget_staff()
+    if shared_cache.links_change_counts(action, pk_set):
+        forget_staff()
 
 
 def connect() -> None:
