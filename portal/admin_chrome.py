@@ -216,6 +216,7 @@ def install() -> None:
 
 
 def _renew() -> None:
+    shared_cache.renewal_ran(_renew)
     with _lock:
         _configs.clear()
     shared_cache.new_generation(GENERATION_KEY)

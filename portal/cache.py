@@ -124,8 +124,8 @@ _RENEWALS = "_portal_generation_renewals"
 
 
 def renewal_pending(renew, connection=None) -> bool:
-    """Whether ``renew`` (an owner's function that calls ``new_generation``) waits for
-    the current transaction's commit."""
+    """Whether ``renew`` (an owner's function that calls ``renewal_ran`` and
+    ``new_generation``) waits for the current transaction's commit."""
     connection = connection or transaction.get_connection()
     mark = connection.__dict__.get(_RENEWALS, {}).get(renew)
     if mark is None:
@@ -138,6 +138,12 @@ def renewal_pending(renew, connection=None) -> bool:
         and index < len(callbacks)
         and callbacks[index][1] is renew
     )
+
+
+def renewal_ran(renew) -> None:
+    """Called by ``renew`` itself when it runs: no longer pending (also where its
+    transaction goes on, as under the tests' captured on-commit callbacks)."""
+    transaction.get_connection().__dict__.get(_RENEWALS, {}).pop(renew, None)
 
 
 def renew_on_commit(renew) -> None:

@@ -238,6 +238,7 @@ def staff_cache_enabled() -> bool:
 
 
 def _new_staff_generation() -> None:
+    shared_cache.renewal_ran(_new_staff_generation)
     shared_cache.new_generation(STAFF_GENERATION_KEY)
 
 
