@@ -1,6 +1,10 @@
 # ruff: noqa: S608 - SQL built from constants here; user text goes only in params
 """Full-text documents of tickets, and the SQL that matches, ranks and quotes them.
 
+Over 400 lines on purpose: the one module of full-text SQL, for both databases
+(PostgreSQL's documents and SQLite's FTS5 table), so that each rule's two dialects
+stay side by side.
+
 Used only by ``TicketQuerySet.search`` (the one ticket search). Each ticket has two
 documents: the *public* one (subject, description, public replies) and the *staff* one
 (the same plus internal notes). Which of them a row is matched and quoted from is the

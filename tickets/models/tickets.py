@@ -1,4 +1,8 @@
-"""The ticket, its reference counter, its tags and its object permissions."""
+"""The ticket, its reference counter, its tags and its object permissions.
+
+Over 400 lines until split: ``TicketQuerySet``'s search and ranking (``search``,
+``by_relevance`` and their helpers) belong in a module of their own beside
+``fulltext``."""
 
 from datetime import timedelta
 
