@@ -16,10 +16,16 @@ sees the field. Reverse relations (``comments``, ``attachments``, ``events``) an
 every relation to a type with ``get_queryset`` keep strawberry-django's resolution,
 which applies those filters."""
 
+from collections.abc import Callable
+from typing import Any
+
+import strawberry_django
 from django.db.models import FileField
 from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
 from django.db.models.query_utils import DeferredAttribute
 from strawberry_django.fields.field import StrawberryDjangoField
+
+from .context import get_user
 
 
 class ModelField(StrawberryDjangoField):
@@ -42,3 +48,36 @@ class ModelField(StrawberryDjangoField):
         return isinstance(attr, DeferredAttribute) and not isinstance(
             attr.field, FileField
         )
+
+
+class ViewerColumn(ModelField):
+    """A column whose value depends on who asks: ``shown(viewer, row)`` decides,
+    otherwise null. The rule needs the caller, so the field cannot be basic (a basic
+    field gets no ``Info``), but it needs nothing else of a resolver: it reads the
+    column the optimizer loaded (``only``) and the caller, without strawberry-django's
+    resolver wrapping (the sync/async dispatch, argument copying and queryset hooks
+    around a user function), which cost more than the rule itself on every
+    requester's and author's ``email`` of a page (bench FINDINGS G-3)."""
+
+    shown: Callable[[Any, Any], bool]
+
+    def __copy__(self):
+        copied = super().__copy__()
+        copied.shown = self.shown
+        return copied
+
+    @property
+    def is_basic_field(self) -> bool:
+        return False
+
+    def get_result(self, source, info, args, kwargs):
+        column = self.django_name or self.python_name
+        return getattr(source, column) if self.shown(get_user(info), source) else None
+
+
+def viewer_column(shown: Callable[[Any, Any], bool], *, description: str):
+    """A ``ViewerColumn`` (declared under the column's name) shown where
+    ``shown(caller, row)``."""
+    field = strawberry_django.field(field_cls=ViewerColumn, description=description)
+    field.shown = shown
+    return field

@@ -18,7 +18,7 @@ from crm import permissions as crm_permissions
 from tickets.permissions import address_visible_to, name_shown_to
 
 from ..context import get_user
-from ..fields import ModelField
+from ..fields import ModelField, viewer_column
 
 
 def _caller_organization_ids(info: Info) -> set[int]:
@@ -81,13 +81,11 @@ class UserType:
     phone: str | None = _crm_field("phone", "A contact's phone number.")
     notes: str | None = _crm_field("notes", "Internal notes about the contact.")
 
-    @strawberry_django.field(
-        only=["email"],
+    email: str | None = viewer_column(
+        address_visible_to,
         description="The email address; null where the caller may not read it "
         "(customers read their own, the support team everyone's).",
     )
-    def email(self, info: Info) -> str | None:
-        return self.email if address_visible_to(get_user(info), self) else None
 
     @strawberry_django.field(
         only=["display_name", "first_name", "last_name", "email"],
