@@ -53,16 +53,17 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=100)
     parser.add_argument("--dump", type=Path)
     parser.add_argument("--statements", action="store_true")
-    parser.add_argument("--profile-out", help="write the cProfile stats to PATH.<caller>")
+    parser.add_argument(
+        "--profile-out", help="write the cProfile stats to PATH.<caller>"
+    )
     parser.add_argument("--stats", type=int, default=0, help="print N top functions")
     args = parser.parse_args()
     _environment()
 
-    import portal.wsgi  # noqa: F401  (django.setup + the server's gc settings)
-
     from django.db import connection
     from django.test import Client
 
+    import portal.wsgi  # noqa: F401  (django.setup + the server's gc settings)
     from accounts.models import User
     from bench.prepare import supervisor, token_for
     from portal.loaddata.people import agent_email, customer_email
@@ -82,12 +83,12 @@ def main() -> None:
         token = token_for(people[caller](), "read")
         client = Client(HTTP_HOST="127.0.0.1")
 
-        def post():
+        def post(client=client, token=token):
             response = client.post(
                 "/graphql/",
                 data=body,
                 content_type="application/json",
-                headers={"Authorization": f"Bearer {token}"},  # noqa: B023
+                headers={"Authorization": f"Bearer {token}"},
             )
             assert response.status_code == 200, response.content[:500]
             return response

@@ -10,10 +10,10 @@ from django.conf import settings
 
 from accounts.models import TicketSharing
 from accounts.services import setup_member
-from tickets import services
+from tickets import permissions, services
 from tickets.tests.factories import QueueFactory, TicketFactory, make_agent
 
-from .test_tickets import client_for, share, world  # noqa: F401
+from .test_tickets import client_for, counted_world, share, world  # noqa: F401
 
 BENCH_LIST = (Path(settings.BASE_DIR) / "bench/graphql/tickets.graphql").read_text()
 
@@ -99,3 +99,26 @@ def test_an_agent_who_sees_a_ticket_only_through_sharing_lists_no_note(
     assert set(nodes) == {"Sync stopped"} and total == 1
     assert _bodies(nodes["Sync stopped"]) == ["Public"]
     assert "Secret" not in str(nodes)
+
+
+def test_the_kept_count_statement_reads_grants_when_it_runs(counted_world):  # noqa: F811
+    """``count_visible`` of every ticket keeps its compiled statement per user and
+    worked queues: grants made after it was compiled count, as they do in
+    ``visible_tickets``."""
+    from guardian.shortcuts import assign_perm
+
+    agent = counted_world["agent"]
+    colleague = counted_world["users"]["colleague"]
+    counts = {user: permissions.count_visible(user) for user in (agent, colleague)}
+    assert counts[agent] == 7
+    assign_perm("tickets.view_ticket", agent, counted_world["outside"][3])
+    assign_perm("tickets.view_ticket", colleague, counted_world["outside"][3])
+    for user in (agent, colleague):
+        assert permissions.count_visible(user) == counts[user] + 1
+        assert permissions.count_visible(user) == (
+            permissions.visible_tickets(user).count()
+        )
+    agent.groups.remove(counted_world["queue"].agent_group)  # works no queue now
+    assert permissions.count_visible(agent) == (
+        permissions.visible_tickets(agent).count()
+    )
