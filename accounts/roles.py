@@ -59,7 +59,19 @@ def with_role_names(users):
     """``users`` (a queryset of users) with each one's role names read in the same
     statement (one aggregate of their group names) and remembered as ``group_names``
     would remember them: no second statement for their groups. Returns a list."""
-    result = list(users.annotate(_role_names=names_of(OuterRef("pk"))))
+    return remembered(annotate_role_names(users))
+
+
+def annotate_role_names(users):
+    """``users`` annotated with their role names (``remembered`` keeps them): for a
+    read built once and run many times (``portal.prepared``)."""
+    return users.annotate(_role_names=names_of(OuterRef("pk")))
+
+
+def remembered(users) -> list:
+    """The users of ``annotate_role_names`` as a list, their role names kept as
+    ``group_names`` would keep them."""
+    result = list(users)
     for user in result:
         remember(user, user.__dict__.pop("_role_names"))
     return result

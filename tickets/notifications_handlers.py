@@ -39,6 +39,7 @@ from portal.notifications.sending import (
     idempotency_key,
     send_notifications,
 )
+from portal.prepared import Prepared
 
 from . import hooks
 from .models import Comment, EventKind, Priority, Source, Status, TicketEvent
@@ -132,19 +133,24 @@ def _created(event, actor):
     if ticket.source == Source.EMAIL:  # the acknowledgement is answered by email
         extra = {"by_email": True, "suggestions": _suggested_articles(ticket)}
     yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
-    User = get_user_model()
     # their roles decide the link in each email: read with them, one statement
-    agents = roles.with_role_names(
-        User.objects.filter(
-            groups=ticket.queue.agent_group_id, is_active=True
-        ).order_by("email")
-    )
+    # whose SQL is compiled once per process (every filing reads it)
+    agents = roles.remembered(_QUEUE_AGENTS.rows(group=ticket.queue.agent_group_id))
     for agent in agents:
         if agent.pk == ticket.requester_id:
             continue
         yield _message(
             event, "ticket_created_agent", agent, actor=actor, body=ticket.description
         )
+
+
+#: The active agents of a queue's group, by address, with their role names.
+_QUEUE_AGENTS = Prepared(
+    lambda group: roles.annotate_role_names(
+        get_user_model().objects.filter(groups=group, is_active=True).order_by("email")
+    ),
+    group=-1_999_999_999,  # no group has a negative id
+)
 
 
 def _commented(event, actor):

@@ -58,6 +58,7 @@ from portal import outbox
 from . import mime, threads
 from .batch import Batch
 from .models import SentNotification
+from .rows import Row, insert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -185,17 +186,40 @@ def _lazy_text(value):
     raise TypeError(f"Object of type {type(value).__name__} is not plain data")
 
 
-def _plain(context: dict, recipient) -> dict:
-    """The context as stored: JSON types only, so that the email written later says
-    what was true at the change and never depends on a model instance. Lazy
-    translations are written in the recipient's language."""
+def _plain_json(context: dict) -> str:
+    """The context as stored, as JSON text: JSON types only, so that the email
+    written later says what was true at the change and never depends on a model
+    instance. Lazy translations are written in the language active now (``store``
+    activates each recipient's). The text is what Django's JSONField would store."""
     try:
-        with translation.override(recipient_language(recipient)):
-            return json.loads(json.dumps(context, default=_lazy_text))
+        return json.dumps(context, default=_lazy_text)
     except (TypeError, ValueError) as error:
         raise NotPlainData(
             f"Notification context must be plain data (str, numbers, lists): {error}"
         ) from None
+
+
+class _Languages:
+    """Each recipient's language while their context is written, switched only when
+    it changes (eleven rows of a filing are one or two languages, not eleven
+    activations); the language active before is back at the end."""
+
+    def __enter__(self):
+        self._before = translation.get_language()
+        self._active = self._before
+        return self
+
+    def use(self, language: str) -> None:
+        if language != self._active:
+            translation.activate(language)
+            self._active = language
+
+    def __exit__(self, *exc_info):
+        if self._active != self._before:
+            if self._before is None:
+                translation.deactivate_all()
+            else:
+                translation.activate(self._before)
 
 
 def recipient_language(recipient, *fallbacks) -> str:
@@ -215,47 +239,50 @@ def _actor_id(actor):
 
 
 def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
-    """Write the rows of ``messages`` (one INSERT; a key written before keeps its
-    row). Returns the skip reason known now per message (None: stored) and the keys
+    """Write the rows of ``messages`` (one INSERT, ``rows.insert_rows``; a key written
+    before keeps its row). Returns the skip reason known now per message (None: stored) and the keys
     stored. The recipient may be a user, an ``Address`` or a user id; a user at hand
     is checked now (actor, address, preference) so that no row is written for an
     email that cannot go out, and checked again when sending."""
-    outcomes, rows = [], []
-    for message in messages:
-        recipient, preference = message.recipient, message.preference
-        if callable(preference):  # decided now: the outbox stores no code
-            preference = None if wants(recipient, message.preference) else False
-        if preference is False:
-            outcomes.append(Outcome.SKIPPED_PREFERENCE)
-            continue
-        actor_id = _actor_id(message.actor)
-        is_id = isinstance(recipient, int)
-        reason = None
-        if is_id:
-            reason = Outcome.SKIPPED_ACTOR if actor_id == recipient else None
-        else:
-            reason = skip_reason(recipient, actor_id=actor_id, preference=preference)
-        outcomes.append(reason)
-        if reason is not None:
-            continue
-        is_address = isinstance(recipient, Address)
-        rows.append(
-            SentNotification(
-                idempotency_key=message.idempotency_key,
-                kind=message.kind,
-                recipient_id=recipient if is_id else recipient.pk,
-                to_email="" if is_id else recipient.email,
-                locale=recipient.locale if is_address else "",
-                context=_with_attachments(
-                    _plain(message.context, recipient), message.attachments
-                ),
-                actor_id=actor_id,
-                preference=preference if isinstance(preference, str) else "",
+    outcomes, written = [], []
+    with _Languages() as languages:
+        for message in messages:
+            recipient, preference = message.recipient, message.preference
+            if callable(preference):  # decided now: the outbox stores no code
+                preference = None if wants(recipient, message.preference) else False
+            if preference is False:
+                outcomes.append(Outcome.SKIPPED_PREFERENCE)
+                continue
+            actor_id = _actor_id(message.actor)
+            is_id = isinstance(recipient, int)
+            reason = None
+            if is_id:
+                reason = Outcome.SKIPPED_ACTOR if actor_id == recipient else None
+            else:
+                reason = skip_reason(
+                    recipient, actor_id=actor_id, preference=preference
+                )
+            outcomes.append(reason)
+            if reason is not None:
+                continue
+            is_address = isinstance(recipient, Address)
+            languages.use(recipient_language(recipient))
+            written.append(
+                Row(
+                    idempotency_key=message.idempotency_key,
+                    kind=message.kind,
+                    recipient_id=recipient if is_id else recipient.pk,
+                    to_email="" if is_id else recipient.email,
+                    locale=recipient.locale if is_address else "",
+                    context_json=_plain_json(
+                        _with_attachments(message.context, message.attachments)
+                    ),
+                    actor_id=actor_id,
+                    preference=preference if isinstance(preference, str) else "",
+                )
             )
-        )
-    if rows:
-        SentNotification.objects.bulk_create(rows, ignore_conflicts=True)
-    return outcomes, [row.idempotency_key for row in rows]
+    insert_rows(written)
+    return outcomes, [row.idempotency_key for row in written]
 
 
 # --- delivery -----------------------------------------------------------------------

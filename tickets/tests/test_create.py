@@ -241,3 +241,28 @@ def test_a_new_tickets_grants_are_what_the_sync_asks_for(alice, agent, queue, ac
     assert {gid for gid, _ in groups} == {queue.agent_group_id, acme.group_id}
     grants.sync_ticket_permissions(ticket)
     assert rows(ticket) == made
+
+
+def test_a_filers_organizations_are_their_memberships_read_in_one_statement(
+    alice, acme, django_assert_num_queries
+):
+    """``organizations_for_filing`` (a statement compiled once per process) gives
+    what the requester's memberships give: by name, then membership, each with its
+    membership's ``(created_at, pk)``; nobody else's memberships count."""
+    from accounts.services import setup_member
+
+    for name in ["Zeta", "Beta"]:
+        setup_member(OrganizationFactory(name=name, slug=name.lower()), alice)
+    setup_member(OrganizationFactory(name="Other", slug="other"), make_customer())
+    expected = [
+        (m.organization.pk, m.organization.name, (m.created_at, m.pk))
+        for m in alice.memberships.select_related("organization").order_by(
+            "organization__name", "pk"
+        )
+    ]
+    assert [name for _, name, _ in expected] == ["Acme", "Beta", "Zeta"]
+    with django_assert_num_queries(1):
+        got = services.organizations_for_filing(alice)
+    assert [(o.pk, o.name, o.joined) for o in got] == expected
+    assert services.organizations_for_filing(alice) is got  # kept until filed
+    assert services.default_organization(alice).pk == acme.pk

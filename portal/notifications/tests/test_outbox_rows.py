@@ -1,0 +1,178 @@
+"""The outbox INSERT written once as SQL (``portal.notifications.rows``): it stores
+what ``bulk_create(ignore_conflicts=True)`` stored, in one statement."""
+
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.functional import lazy, lazystr
+from django.utils.translation import gettext
+
+from portal.notifications import rows, sending
+from portal.notifications.models import SentNotification
+
+CONTEXT = {
+    "reference": "HD-000042",
+    "subject": 'Printer <b>"on fire"</b> — żółw',
+    "count": 3,
+    "ratio": 0.5,
+    "flag": True,
+    "nothing": None,
+    "items": [{"title": "Ä", "url": "/kb/a/"}, ("tuple", 1)],
+    "lazy": lazystr("Priority"),
+}
+
+
+def _message(user, key, **extra):
+    return sending.Outgoing(
+        kind="ticket_created",
+        recipient=user,
+        context=CONTEXT,
+        idempotency_key=key,
+        **extra,
+    )
+
+
+def _fields(row):
+    return {
+        field.attname: getattr(row, field.attname)
+        for field in SentNotification._meta.concrete_fields
+        if field.attname not in ("id", "created_at", "next_attempt_at")
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_is_what_django_would_have_written(make_user):
+    """Every column equals a row saved by the ORM from the same values, the context
+    reads back as its plain-data form, and both times are the moment of writing."""
+    user = make_user("agent@example.com")
+    with transaction.atomic():
+        sending.store(
+            [
+                _message(
+                    user,
+                    "evt-1:1:ticket_created",
+                    actor=7,
+                    preference="notify_on_reply",
+                )
+            ]
+        )
+    written = SentNotification.objects.get()
+    assert written.created_at == written.next_attempt_at
+    expected = SentNotification.objects.create(
+        idempotency_key="other",
+        kind="ticket_created",
+        recipient=user,
+        to_email="agent@example.com",
+        context=json.loads(json.dumps({**CONTEXT, "lazy": "Priority"})),
+        actor_id=7,
+        preference="notify_on_reply",
+    )
+    assert _fields(written) == {
+        **_fields(expected),
+        "idempotency_key": "evt-1:1:ticket_created",
+    }
+    assert written.claimed_at is written.claimed_until is written.sent_at is None
+
+
+@pytest.mark.django_db
+def test_the_stored_json_is_the_text_django_stores(make_user):
+    """The column holds Django's JSONField text for the same context (SQLite keeps
+    the text; PostgreSQL's jsonb normalises it)."""
+    user = make_user("agent@example.com")
+    sending.store([_message(user, "k1")])
+    field = SentNotification._meta.get_field("context")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT context FROM notifications_sentnotification WHERE idempotency_key = %s",
+            ["k1"],
+        )
+        [raw] = cursor.fetchone()
+    plain = json.loads(json.dumps({**CONTEXT, "lazy": "Priority"}))
+    if connection.vendor == "sqlite":
+        assert raw == field.get_db_prep_save(plain, connection)
+    else:
+        assert (json.loads(raw) if isinstance(raw, str) else raw) == plain
+
+
+@pytest.mark.django_db
+def test_lazy_text_is_written_in_each_recipients_language_and_the_language_is_restored(
+    make_user,
+):
+    users = [
+        make_user("a@example.com", locale="pl"),
+        make_user("b@example.com", locale="pl"),
+        make_user("c@example.com"),
+        make_user("d@example.com", locale="ru"),
+    ]
+    # translated when written (Django's own catalogue has the month in pl and ru)
+    month = lazy(gettext, str)("January")
+    context = {"label": month}
+    messages = [
+        sending.Outgoing(
+            kind="ticket_created", recipient=u, context=context, idempotency_key=str(n)
+        )
+        for n, u in enumerate(users)
+    ]
+    with translation.override("ru"):
+        sending.store(messages)
+        assert translation.get_language() == "ru"
+    labels = {}
+    for user, language in zip(users, ["pl", "pl", "en", "ru"], strict=True):
+        with translation.override(language):
+            labels[user.pk] = gettext("January")
+    assert {
+        row.recipient_id: row.context["label"] for row in SentNotification.objects.all()
+    } == labels
+    assert len(set(labels.values())) == 3  # the catalogues differ
+
+
+@pytest.mark.django_db
+def test_a_key_written_before_keeps_its_row(make_user):
+    user = make_user("agent@example.com")
+    sending.store([_message(user, "same")])
+    first = SentNotification.objects.get()
+    outcomes, keys = sending.store(
+        [
+            sending.Outgoing(
+                kind="other",
+                recipient=user,
+                context={"new": 1},
+                idempotency_key="same",
+            )
+        ]
+    )
+    assert (outcomes, keys) == ([None], ["same"])
+    again = SentNotification.objects.get()
+    assert (again.pk, again.kind, again.context) == (
+        first.pk,
+        first.kind,
+        first.context,
+    )
+
+
+@pytest.mark.django_db
+def test_one_statement_per_chunk_of_rows(make_user, monkeypatch):
+    monkeypatch.setattr(rows, "CHUNK", 4)
+    user = make_user("agent@example.com")
+    with CaptureQueriesContext(connection) as captured:
+        sending.store([_message(user, f"k{n}") for n in range(9)])
+    inserts = [q for q in captured if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 3
+    assert SentNotification.objects.count() == 9
+
+
+@pytest.mark.django_db
+def test_an_eleven_email_filing_is_one_statement(make_user):
+    users = [make_user(f"agent{n}@example.com") for n in range(11)]
+    with CaptureQueriesContext(connection) as captured:
+        outcomes, keys = sending.store(
+            [_message(u, f"evt:{u.pk}:ticket_created") for u in users]
+        )
+    assert outcomes == [None] * 11 and len(keys) == 11
+    assert [q["sql"].split()[0] for q in captured] == ["INSERT"]
+    assert sorted(
+        SentNotification.objects.values_list("to_email", flat=True)
+    ) == sorted(u.email for u in users)
