@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
+from portal.sql import KeptSubquery
 
 from . import lifecycle
 from .errors import TicketErrorCode
@@ -551,13 +552,16 @@ def _grants_condition(user_pk: int, staff: bool) -> Q:
     ticket. It is SQL only (grants, memberships and queues are read when the query
     runs), so a function of the user's id and of whether they are staff, built once
     per process; a filter with it resolves copies of its subqueries, never these (as
-    ``roles.names_of``)."""
+    ``roles.names_of``). Each subquery is a ``KeptSubquery``: compiled to SQL once, not
+    again by each query that puts the condition in (~7k Python calls a query)."""
     if not staff:
         # Customers work no queue: every group grant goes through guardian, and no OR,
         # which would bring the full scan back.
-        return Q(pk__in=_granted_ids(user_pk, all_groups=True))
+        return Q(pk__in=KeptSubquery(_granted_ids(user_pk, all_groups=True)))
     queued = _queues_worked_by(user_pk).values("pk")
-    return Q(queue_id__in=queued) | Q(pk__in=_granted_ids(user_pk))
+    return Q(queue_id__in=KeptSubquery(queued)) | Q(
+        pk__in=KeptSubquery(_granted_ids(user_pk))
+    )
 
 
 def _is_agent_group():

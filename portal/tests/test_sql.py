@@ -1,0 +1,63 @@
+"""``portal.sql.KeptSubquery``: the SQL Django writes for the subquery, compiled once
+and reused, and the rows read again by every query."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import Q
+from django.db.models.sql.query import Query
+
+from accounts.models import User
+from portal.sql import KeptSubquery
+
+pytestmark = pytest.mark.django_db
+
+
+def members(name):
+    return User.objects.filter(groups__name=name).order_by("email").values("pk")
+
+
+def test_the_sql_is_the_one_django_writes_for_the_queryset():
+    kept = Q(pk__in=KeptSubquery(members("crew")))
+    plain = Q(pk__in=members("crew"))
+    for build in (
+        lambda q: User.objects.filter(q),
+        lambda q: User.objects.filter(q).filter(is_active=True).order_by("-pk")[:3],
+        lambda q: User.objects.filter(q | Q(email="x@example.com")).values("email"),
+    ):
+        assert str(build(kept).query) == str(build(plain).query)
+
+
+def test_rows_are_read_when_each_query_runs():
+    crew = Group.objects.create(name="crew")
+    ann = User.objects.create_user("ann@example.com")
+    ben = User.objects.create_user("ben@example.com")
+    condition = Q(pk__in=KeptSubquery(members("crew")))
+    assert list(User.objects.filter(condition)) == []
+    ann.groups.add(crew)
+    assert list(User.objects.filter(condition)) == [ann]
+    ben.groups.add(crew)
+    ann.groups.remove(crew)
+    assert list(User.objects.filter(condition)) == [ben]
+    assert User.objects.exclude(condition).filter(pk=ann.pk).exists()
+
+
+def test_compiled_once_per_database(monkeypatch):
+    kept = KeptSubquery(members("crew"))
+    resolved = []
+    original = Query.resolve_expression
+
+    def counting(self, *args, **kwargs):
+        resolved.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Query, "resolve_expression", counting)
+    for _ in range(3):
+        list(User.objects.filter(pk__in=kept).filter(is_active=True))
+    assert resolved.count(kept.subquery) == 1
+    assert list(kept._compiled) == [connection.alias]
+
+
+def test_a_queryset_of_whole_rows_is_refused():
+    with pytest.raises(ValueError):
+        KeptSubquery(User.objects.filter(is_active=True))
