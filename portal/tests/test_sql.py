@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.sql.query import Query
 
 from accounts.models import User
-from portal.sql import KeptSubquery
+from portal.sql import KeptStatement, KeptSubquery
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +61,55 @@ def test_compiled_once_per_database(monkeypatch):
 def test_a_queryset_of_whole_rows_is_refused():
     with pytest.raises(ValueError):
         KeptSubquery(User.objects.filter(is_active=True))
+
+
+def names_in(group_id, user_id):
+    return (
+        Group.objects.filter(pk=group_id, user__pk=user_id)
+        .values_list("name", flat=True)
+        .union(Group.objects.filter(name="all", user__pk=user_id).values_list("name"))
+    )
+
+
+def test_a_kept_statement_answers_what_its_queryset_answers(
+    django_assert_num_queries,
+):
+    statement = KeptStatement(names_in, ("group_id", "user_id"))
+    crew, everyone = Group.objects.create(name="crew"), Group.objects.create(name="all")
+    ann = User.objects.create_user("ann@example.com")
+    ben = User.objects.create_user("ben@example.com")
+    ann.groups.add(crew, everyone)
+    for group, user in ((crew, ann), (crew, ben), (everyone, ann), (everyone, ben)):
+        with django_assert_num_queries(1):
+            rows = statement.rows(group_id=group.pk, user_id=user.pk)
+        assert sorted(rows) == sorted((name,) for name in names_in(group.pk, user.pk))
+    assert sorted(statement.rows(group_id=crew.pk, user_id=ann.pk)) == [
+        ("all",),
+        ("crew",),
+    ]
+    assert statement.rows(group_id=crew.pk, user_id=ben.pk) == []
+    ben.groups.add(crew)  # read when it runs
+    assert statement.rows(group_id=crew.pk, user_id=ben.pk) == [("crew",)]
+    assert list(statement._compiled) == [connection.alias]
+
+
+def test_a_kept_statement_is_compiled_once(monkeypatch):
+    built = []
+
+    def build(**values):
+        built.append(values)
+        return names_in(**values)
+
+    statement = KeptStatement(build, ("group_id", "user_id"))
+    for n in range(3):
+        statement.rows(group_id=n, user_id=n)
+    assert len(built) == 1
+
+
+def test_a_kept_statement_must_find_each_variable_among_its_parameters():
+    statement = KeptStatement(
+        lambda group_id, user_id: Group.objects.filter(pk=group_id).values_list("pk"),
+        ("group_id", "user_id"),
+    )
+    with pytest.raises(ValueError, match="user_id"):
+        statement.rows(group_id=1, user_id=1)

@@ -109,7 +109,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     # The requester's and the organization's other tickets show a link, the subject
     # and the status: those columns only, no queue or assignee joined.
     visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
-    can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
+    can = permissions.can_each(user, SIDEBAR_ACTIONS, ticket)
     # The status control: shown, and its options offered, from the action it posts to.
     can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
     acting = may_act(user)
