@@ -1,5 +1,6 @@
 """SQL building blocks for conditions that many queries share."""
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression
 
@@ -59,7 +60,9 @@ class KeptStatement:
     a small query on a hot path that Django would build and compile anew each time
     (``tickets.permissions.ticket_perms``: ~3k Python calls a query)."""
 
-    _STAND_IN = -7_301_958_411  # far from any id, and unlikely as a parameter
+    # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
+    # integer column: Django drops a lookup with a value out of its field's range.
+    _STAND_IN = -2_013_265_917
 
     def __init__(self, build, variables: tuple[str, ...]):
         self.build = build
@@ -69,7 +72,10 @@ class KeptStatement:
     def _compile(self, alias):
         stand_ins = {name: self._STAND_IN - n for n, name in enumerate(self.variables)}
         queryset = self.build(**stand_ins).using(alias)
-        sql, params = queryset.query.get_compiler(using=alias).as_sql()
+        try:
+            sql, params = queryset.query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            raise ValueError("KeptStatement: the stand-ins left no query") from None
         params = list(params)
         places = {name: [] for name in self.variables}
         by_value = {value: name for name, value in stand_ins.items()}
