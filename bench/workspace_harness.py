@@ -10,7 +10,10 @@ Run against a copy of the benchmark database, with the production settings that
     ... workspace_harness.py diff DIR_A DIR_B # byte comparison (CSRF tokens masked)
 
 ``time`` reports wall and process CPU time (the latter less disturbed by other
-processes on a shared machine). ``time`` and ``calls`` use agent0 on the agent's busiest ticket (``bench/prepare.py``).
+processes on a shared machine). ``time`` and ``calls`` use agent0 on the agent's busiest ticket (``bench/prepare.py``);
+with ``WORKSPACE_TICKET=short`` on the first of agent0's tickets with exactly three
+comments (the size of django-helpdesk's benchmark ticket: the page's fixed cost), or
+with ``WORKSPACE_TICKET=HD-…`` on that ticket.
 ``html`` writes pages for: the busiest ticket, tickets with internal notes, files, time
 entries, a merged ticket and its target, a ticket with source emails, as agent0, as an
 agent without ``view_internal_notes`` on them (another queue's agent with the ticket
@@ -66,6 +69,22 @@ def busiest(agent):
     )
 
 
+def measured(agent):
+    """The ticket ``time`` and ``calls`` measure (``WORKSPACE_TICKET``)."""
+    choice = os.environ.get("WORKSPACE_TICKET", "busiest")
+    if choice == "busiest":
+        return busiest(agent)
+    if choice == "short":
+        return (
+            Ticket.objects.filter(queue__agent_group__user=agent)
+            .annotate(n=Count("comments"))
+            .filter(n=3)
+            .order_by("pk")
+            .first()
+        )
+    return Ticket.objects.get(reference=choice)
+
+
 def client_for(user):
     client = Client()
     client.force_login(user)
@@ -101,7 +120,7 @@ def wrap_sections(totals):
 def cmd_time(n=40):
     n = int(n)
     user = agent0()
-    ticket = busiest(user)
+    ticket = measured(user)
     client = client_for(user)
     for _ in range(5):
         assert client.get(url(ticket)).status_code == 200
@@ -135,7 +154,7 @@ def cmd_calls(n=5, top=0):
     calls made inside ``context``, ``extra_panels`` and the template render."""
     n = int(n)
     user = agent0()
-    ticket = busiest(user)
+    ticket = measured(user)
     client = client_for(user)
     for _ in range(3):
         client.get(url(ticket))
@@ -198,6 +217,7 @@ def pages():
     first("tags", mine.filter(tags__isnull=False).distinct())
     first("organization", mine.filter(organization__isnull=False))
     first("no-organization", mine.filter(organization__isnull=True))
+    first("short", mine.annotate(n=Count("comments")).filter(n=3))
     base = list(found)
     for other in extra_users([t for _, _, t in base]):
         found += [(f"{other.email.split('@')[0]}-{n}", other, t) for n, _, t in base]

@@ -22,7 +22,7 @@ from wagtail import hooks
 from accounts.models import Membership
 
 from .. import actions, permissions, sla
-from ..canned import render_canned_response
+from ..canned import placeholder_values, render_canned_response
 from ..models import Status
 from . import forms
 from .access import may_act
@@ -109,17 +109,17 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     # The requester's and the organization's other tickets show a link, the subject
     # and the status: those columns only, no queue or assignee joined.
     visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
-    can = {action: permissions.can(user, action, ticket) for action in SIDEBAR_ACTIONS}
+    can = permissions.can_each(user, SIDEBAR_ACTIONS, ticket)
     # The status control: shown, and its options offered, from the action it posts to.
     can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
     acting = may_act(user)
     allowed_statuses = [
         (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
     ]
-    canned = [
-        (c, render_canned_response(c, ticket, user))
-        for c in forms.canned_for(ticket).select_related("queue")
-    ]
+    canned = list(forms.canned_for(ticket).select_related("queue"))
+    if canned:
+        values = placeholder_values(ticket, user)
+        canned = [(c, render_canned_response(c, ticket, user, values)) for c in canned]
     memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
         "organization"
     )

@@ -198,6 +198,25 @@ def test_canned_response_of_another_queue_is_not_offered(
     assert Comment.objects.count() == 0
 
 
+def test_every_offered_canned_response_carries_its_filled_body(
+    client, agent, ticket, queue, other_queue
+):
+    CannedResponseFactory(
+        queue=queue, title="Thanks", body="Thanks {{ requester_name }}"
+    )
+    CannedResponseFactory(title="Shared", body="{{ ticket_reference }} <&> {{ x }}")
+    CannedResponseFactory(queue=other_queue, title="Billing only")
+    client.force_login(agent)
+    html = client.get(url(ticket)).content.decode()
+    options = re.findall(
+        r'<option value="\d+" data-body="([^"]*)">([^<]*)</option>', html
+    )
+    assert options == [
+        (f"{ticket.reference} &lt;&amp;&gt; {{{{ x }}}}", "Shared"),
+        ("Thanks Alice", "Thanks (Support)"),
+    ]
+
+
 def test_empty_reply_is_a_form_error_and_writes_nothing(client, agent, ticket):
     client.force_login(agent)
     before = snapshot(ticket)

@@ -1,0 +1,101 @@
+"""SQL building blocks for conditions that many queries share."""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Expression
+
+
+class KeptSubquery(Expression):
+    """An uncorrelated subquery for an ``__in`` lookup (``Q(pk__in=KeptSubquery(qs))``)
+    whose SQL is compiled once per database connection alias and then reused.
+
+    Django resolves and compiles a queryset used as a subquery anew for every query
+    that contains it; for a condition kept for the process and put into many queries
+    (``tickets.permissions.visible_tickets``: several subqueries, ~7k Python calls per
+    query) that is most of the query's cost. The SQL and parameters of an
+    uncorrelated subquery depend only on the queryset, so ``queryset`` must be fixed
+    for the lifetime of this object: built from constants, with no ``OuterRef`` to
+    the query it is put into (references inside the subquery to its own parts are
+    fine). The database still reads the rows each time a query runs, so nothing about
+    the data is kept."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+
+    def __init__(self, queryset, output_field=None):
+        super().__init__(output_field=output_field)
+        if not queryset.query.has_select_fields:
+            raise ValueError("KeptSubquery needs a queryset of one column: .values(…)")
+        self.subquery = queryset.query.clone()
+        # What the ``__in`` lookup does to a queryset: its ordering is of no use.
+        self.subquery.clear_ordering(clear_default=True)
+        self._compiled = {}
+
+    def resolve_expression(self, *args, **kwargs):
+        return self  # nothing of the outer query to resolve: it is uncorrelated
+
+    def get_group_by_cols(self):
+        return []
+
+    def as_sql(self, compiler, connection):
+        kept = self._compiled.get(connection.alias)
+        if kept is None:
+            # Exactly what Django writes for the queryset as a subquery of this query
+            # (its aliases renamed away from the outer query's, its ordering dropped).
+            resolved = self.subquery.resolve_expression(compiler.query)
+            sql, params = resolved.as_sql(compiler, connection)
+            kept = self._compiled[connection.alias] = (sql, tuple(params))
+        return kept
+
+
+class KeptStatement:
+    """A query run often with different values, its SQL compiled once per database.
+
+    ``build(**values)`` returns the queryset (of ``values_list`` columns) for the
+    values named by ``variables``; it is called once per database connection alias
+    with a stand-in integer for each variable, and the SQL Django writes for it is
+    kept with the positions of those stand-ins among its parameters. ``rows(**values)``
+    then runs the kept SQL with the values in their places: the rows as the database
+    driver returns them (no field converters: for plain text and number columns). For
+    a small query on a hot path that Django would build and compile anew each time
+    (``tickets.permissions.ticket_perms``: ~3k Python calls a query)."""
+
+    # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
+    # integer column: Django drops a lookup with a value out of its field's range.
+    _STAND_IN = -2_013_265_917
+
+    def __init__(self, build, variables: tuple[str, ...]):
+        self.build = build
+        self.variables = tuple(variables)
+        self._compiled = {}
+
+    def _compile(self, alias):
+        stand_ins = {name: self._STAND_IN - n for n, name in enumerate(self.variables)}
+        queryset = self.build(**stand_ins).using(alias)
+        try:
+            sql, params = queryset.query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            raise ValueError("KeptStatement: the stand-ins left no query") from None
+        params = list(params)
+        places = {name: [] for name in self.variables}
+        by_value = {value: name for name, value in stand_ins.items()}
+        for index, value in enumerate(params):
+            if type(value) is int and value in by_value:
+                places[by_value[value]].append(index)
+        missing = [name for name, found in places.items() if not found]
+        if missing:
+            raise ValueError(f"KeptStatement: {missing} not among the parameters")
+        return queryset.db, sql, params, places
+
+    def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+        kept = self._compiled.get(using)
+        if kept is None:
+            kept = self._compiled[using] = self._compile(using)
+        alias, sql, params, places = kept
+        params = list(params)
+        for name, indexes in places.items():
+            for index in indexes:
+                params[index] = values[name]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
