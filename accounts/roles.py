@@ -64,7 +64,7 @@ def with_role_names(users):
 
 def annotate_role_names(users):
     """``users`` annotated with their role names (``remembered`` keeps them): for a
-    read built once and run many times (``portal.prepared``)."""
+    read built once and run many times (``portal.sql.KeptStatement.instances``)."""
     return users.annotate(_role_names=names_of(OuterRef("pk")))
 
 

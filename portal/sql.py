@@ -58,7 +58,12 @@ class KeptStatement:
     then runs the kept SQL with the values in their places: the rows as the database
     driver returns them (no field converters: for plain text and number columns). For
     a small query on a hot path that Django would build and compile anew each time
-    (``tickets.permissions.ticket_perms``: ~3k Python calls a query)."""
+    (``tickets.permissions.ticket_perms``: ~3k Python calls a query).
+
+    ``instances(**values)`` runs it through ``Manager.raw`` instead: the model
+    instances the queryset would give, its annotations as attributes converted as the
+    queryset converts them (a SQLite datetime, say). Such a queryset reads one model:
+    no ``select_related`` or ``prefetch_related`` (refused when compiling)."""
 
     # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
     # integer column: Django drops a lookup with a value out of its field's range.
@@ -68,6 +73,7 @@ class KeptStatement:
         self.build = build
         self.variables = tuple(variables)
         self._compiled = {}
+        self._converters = {}
 
     def _compile(self, alias):
         stand_ins = {name: self._STAND_IN - n for n, name in enumerate(self.variables)}
@@ -85,17 +91,60 @@ class KeptStatement:
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise ValueError(f"KeptStatement: {missing} not among the parameters")
-        return queryset.db, sql, params, places
+        return queryset, sql, params, places
 
-    def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+    def _sql(self, using: str, values: dict):
         kept = self._compiled.get(using)
         if kept is None:
             kept = self._compiled[using] = self._compile(using)
-        alias, sql, params, places = kept
+        queryset, sql, params, places = kept
         params = list(params)
         for name, indexes in places.items():
             for index in indexes:
                 params[index] = values[name]
-        with connections[alias].cursor() as cursor:
+        return queryset, sql, params
+
+    def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
+        """The rows as the database driver returns them."""
+        queryset, sql, params = self._sql(using, values)
+        with connections[queryset.db].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list:
+        """The model instances the queryset would give for ``values``."""
+        converters = self._converters.get(using)
+        if converters is None:
+            converters = self._converters[using] = self._annotation_converters(using)
+        queryset, sql, params = self._sql(using, values)
+        manager = queryset.model._default_manager.db_manager(queryset.db)
+        found = list(manager.raw(sql, params))
+        if converters:  # a raw query converts the model's own fields only
+            connection = connections[queryset.db]
+            for instance in found:
+                for name, (expression, functions) in converters.items():
+                    value = instance.__dict__[name]
+                    for function in functions:
+                        value = function(value, expression, connection)
+                    instance.__dict__[name] = value
+        return found
+
+    def _annotation_converters(self, using: str) -> dict:
+        queryset = self._sql(using, {n: None for n in self.variables})[0]
+        query = queryset.query
+        if query.select_related or queryset._prefetch_related_lookups:
+            raise ValueError("KeptStatement.instances reads one model: no related rows")
+        connection = connections[queryset.db]
+        converters = {}
+        for name, expression in query.annotation_select.items():
+            found = connection.ops.get_db_converters(
+                expression
+            ) + expression.get_db_converters(connection)
+            if found:
+                converters[name] = (expression, found)
+        return converters
+
+    def forget(self) -> None:
+        """Compile again at the next use (tests that change the database vendor)."""
+        self._compiled.clear()
+        self._converters.clear()

@@ -39,7 +39,7 @@ from portal.notifications.sending import (
     idempotency_key,
     send_notifications,
 )
-from portal.prepared import Prepared
+from portal.sql import KeptStatement
 
 from . import hooks
 from .models import Comment, EventKind, Priority, Source, Status, TicketEvent
@@ -135,7 +135,7 @@ def _created(event, actor):
     yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
     # their roles decide the link in each email: read with them, one statement
     # whose SQL is compiled once per process (every filing reads it)
-    agents = roles.remembered(_QUEUE_AGENTS.rows(group=ticket.queue.agent_group_id))
+    agents = roles.remembered(_QUEUE_AGENTS.instances(group=ticket.queue.agent_group_id))
     for agent in agents:
         if agent.pk == ticket.requester_id:
             continue
@@ -145,11 +145,11 @@ def _created(event, actor):
 
 
 #: The active agents of a queue's group, by address, with their role names.
-_QUEUE_AGENTS = Prepared(
+_QUEUE_AGENTS = KeptStatement(
     lambda group: roles.annotate_role_names(
         get_user_model().objects.filter(groups=group, is_active=True).order_by("email")
     ),
-    group=-1_999_999_999,  # no group has a negative id
+    ("group",),
 )
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.prepared import Prepared
+from portal.sql import KeptStatement
 
 from . import attachments as files
 from . import defaults, grants, hooks, lifecycle, permissions, references, sla
@@ -378,7 +378,7 @@ def organizations_for_filing(requester) -> list:
     the choice and picks the default) read them once."""
     cached = requester.__dict__.get("_filing_organizations")
     if cached is None:
-        cached = _FILING_ORGANIZATIONS.rows(user=requester.pk)
+        cached = _FILING_ORGANIZATIONS.instances(user=requester.pk)
         for organization in cached:
             organization.joined = (
                 organization.__dict__.pop("_joined_at"),
@@ -402,7 +402,7 @@ def _organizations_of(user):
 
 #: A filer's organizations with their memberships, by name: compiled once per
 #: process (every portal filing and every form reads it).
-_FILING_ORGANIZATIONS = Prepared(_organizations_of, user=-1_999_999_999)
+_FILING_ORGANIZATIONS = KeptStatement(_organizations_of, ("user",))
 
 
 def default_organization(requester):

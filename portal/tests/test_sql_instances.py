@@ -1,4 +1,5 @@
-"""``portal.prepared.Prepared``: a read compiled once gives what its queryset gives."""
+"""``portal.sql.KeptStatement.instances``: a read compiled once gives the model
+instances its queryset gives."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -7,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import roles
-from portal.prepared import Prepared
+from portal.sql import KeptStatement
 
 
 def _members(group):
@@ -24,10 +25,10 @@ def test_the_rows_are_the_querysets_for_every_value(make_user):
         user = make_user(email, groups=[agents.name] if n else [])
         user.groups.add(one if n < 2 else two)
     make_user("off@x.example", is_active=False).groups.add(one)
-    prepared = Prepared(_members, group=-1_999_999_999)
+    prepared = KeptStatement(_members, ("group",))
     for group in (one, two, Group.objects.create(name="empty")):
         with CaptureQueriesContext(connection) as captured:
-            got = roles.remembered(prepared.rows(group=group.pk))
+            got = roles.remembered(prepared.instances(group=group.pk))
         assert len(captured) == 1
         expected = roles.with_role_names(_members(group.pk))
         assert [(u.pk, u.email, u.is_active) for u in got] == [
@@ -36,18 +37,17 @@ def test_the_rows_are_the_querysets_for_every_value(make_user):
         assert [u._role_names_cache for u in got] == [
             u._role_names_cache for u in expected
         ]
-    assert [u.email for u in roles.remembered(prepared.rows(group=one.pk))] == [
+    assert [u.email for u in roles.remembered(prepared.instances(group=one.pk))] == [
         "a@x.example",
         "c@x.example",
     ]
 
 
 @pytest.mark.django_db
-def test_a_sentinel_must_be_found_once_and_related_rows_are_refused():
-    users = get_user_model().objects
-    twice = Prepared(lambda v: users.filter(pk=v) | users.filter(pk=v), v=-77)
-    with pytest.raises(ValueError, match="2 times"):
-        twice.rows(v=1)
-    related = Prepared(lambda v: users.filter(pk=v).select_related("x"), v=-77)
+def test_related_rows_are_refused():
+    from accounts.models import Membership
+
+    memberships = Membership.objects.select_related("organization")
+    related = KeptStatement(lambda v: memberships.filter(user=v), ("v",))
     with pytest.raises(ValueError, match="no related rows"):
-        related.rows(v=1)
+        related.instances(v=1)
