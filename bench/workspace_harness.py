@@ -10,7 +10,8 @@ Run against a copy of the benchmark database, with the production settings that
     ... workspace_harness.py diff DIR_A DIR_B # byte comparison (CSRF tokens masked)
 
 ``time`` reports wall and process CPU time (the latter less disturbed by other
-processes on a shared machine). ``time`` and ``calls`` use agent0 on the agent's busiest ticket (``bench/prepare.py``).
+processes on a shared machine). ``time`` and ``calls`` use agent0 on the agent's busiest
+ticket (``bench/prepare.py``), or on the ticket whose reference ``WORKSPACE_TICKET`` names.
 ``html`` writes pages for: the busiest ticket, tickets with internal notes, files, time
 entries, a merged ticket and its target, a ticket with source emails, as agent0, as an
 agent without ``view_internal_notes`` on them (another queue's agent with the ticket
@@ -66,6 +67,14 @@ def busiest(agent):
     )
 
 
+def measured(agent):
+    """The ticket ``time`` and ``calls`` measure: ``WORKSPACE_TICKET`` or the busiest."""
+    reference = os.environ.get("WORKSPACE_TICKET")
+    if reference:
+        return Ticket.objects.get(reference=reference)
+    return busiest(agent)
+
+
 def client_for(user):
     client = Client()
     client.force_login(user)
@@ -101,7 +110,7 @@ def wrap_sections(totals):
 def cmd_time(n=40):
     n = int(n)
     user = agent0()
-    ticket = busiest(user)
+    ticket = measured(user)
     client = client_for(user)
     for _ in range(5):
         assert client.get(url(ticket)).status_code == 200
@@ -135,7 +144,7 @@ def cmd_calls(n=5, top=0):
     calls made inside ``context``, ``extra_panels`` and the template render."""
     n = int(n)
     user = agent0()
-    ticket = busiest(user)
+    ticket = measured(user)
     client = client_for(user)
     for _ in range(3):
         client.get(url(ticket))
