@@ -146,10 +146,12 @@ def busy_ticket(scene, ticket, agent, supervisor, alice, make_task, make_interac
         assignee=agent,
         due_at=now - timedelta(days=1),
     )
-    make_task(title="No date", ticket=ticket, assignee=supervisor, due_at=None)
+    make_task(title="100% <b>", ticket=ticket, assignee=supervisor, due_at=None)
     make_task(title="Done", ticket=ticket, status="done")
     make_interaction(subject='Called "them"', ticket=ticket, contact=alice)
     make_interaction(subject="Mailed", kind="email", ticket=ticket, author=agent)
+    agent.display_name = "Agent & <Co>"
+    agent.save()
     return ticket
 
 
@@ -160,7 +162,9 @@ def test_the_panel_is_what_the_former_template_rendered_kept_or_not(
     with translation.override(language):
         for user in (agent, supervisor, viewer, agent, supervisor):  # fresh, kept
             assert panel(user, busy_ticket) == former_panel(user, busy_ticket)
-    assert "Overdue &lt;call&gt; &amp; co" in panel(agent, busy_ticket)
+    html = panel(agent, busy_ticket)
+    assert "Overdue &lt;call&gt; &amp; co" in html and "100% &lt;b&gt;" in html
+    assert "Agent &amp; &lt;Co&gt;" in html and 'class="desk-overdue"' in html
 
 
 def test_each_user_gets_their_own_name_preselected(scene, ticket, agent, supervisor):
@@ -280,3 +284,23 @@ def test_a_customer_gets_no_panel_after_a_writers_was_kept(scene, ticket, agent,
     panel(agent, ticket)
     customer = make_customer(acme, email="carol@acme.example")
     assert follow_up.panel(request_for(customer, ticket), ticket, {}) == ""
+
+
+def test_kind_labels_are_what_django_s_generated_method_answers():
+    """``Interaction.get_kind_display`` (``choice_label``: one label translated, not
+    all) answers exactly what Django's generated method does, in every language, for
+    every kind, an unknown value and the empty one."""
+    from django.db.models import Model
+
+    from crm.models import Interaction, InteractionKind
+
+    field = Interaction._meta.get_field("kind")
+    for language in ("en", "pl", "ru"):
+        with translation.override(language):
+            for value in [*InteractionKind.values, "bogus", ""]:
+                row = Interaction(kind=value)
+                mine = row.get_kind_display()
+                assert mine == Model._get_FIELD_display(row, field)
+                assert type(mine) is str
+    with translation.override("ru"):
+        assert Interaction(kind="call").get_kind_display() != "Call"
