@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tickets.models.choices import choice_label
+
 
 class InteractionKind(models.TextChoices):
     CALL = "call", _("Call")
@@ -63,6 +65,11 @@ class Interaction(models.Model):
 
     def __str__(self):
         return self.subject
+
+    def get_kind_display(self) -> str:
+        """One label translated, not every kind's (``choice_label``): the
+        Follow-up panel and the timelines show it per interaction."""
+        return choice_label(InteractionKind, self.kind)
 
 
 class TaskStatus(models.TextChoices):

@@ -8,7 +8,15 @@ user may not see); viewers read the lists without the forms, and their POST is a
 403. Bad input re-renders the workspace with the form's errors (400), as the other
 CRM pages do; nothing is written then. The panel costs a fixed number of queries
 whatever the number of tasks and interactions.
+
+The empty forms' fields are the same on every ticket: "Log interaction" for each
+language, "Add task" for each language and user (their own name is the preselected
+assignee) as long as the staff does not change (``tickets.desk.inbox.
+staff_generation``). Their HTML is kept per process (no CSRF token, no ticket in it);
+a form with errors is rendered afresh.
 """
+
+import threading
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,11 +25,12 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tickets import permissions as ticket_permissions
-from tickets.desk import workspace
+from tickets.desk import inbox, workspace
 from tickets.exceptions import TicketNotFound
 
 from .. import permissions, services
@@ -32,6 +41,11 @@ from .views import _forbidden, _form_errors, crm_view
 RECENT_INTERACTIONS = 5
 TASK_FORM, INTERACTION_FORM = "crm_task_form", "crm_interaction_form"
 TASK_PREFIX, INTERACTION_PREFIX = "followup_task", "followup_interaction"
+TEMPLATE = "crm/desk/panels/follow_up.html"
+FIELDS_TEMPLATE = "crm/desk/panels/follow_up_fields.html"
+# What ``str(user)`` reads (``accounts.models.User.get_display_name``): the people the
+# lists name are read with these columns only (not the ~20 others of a user row).
+NAME_FIELDS = ("display_name", "first_name", "last_name", "email")
 
 
 def panel(request, ticket, panel_forms) -> str:
@@ -45,6 +59,7 @@ def panel(request, ticket, panel_forms) -> str:
         permissions.tasks_about(user, ticket)
         .open()
         .select_related("assignee")
+        .only("title", "due_at", "status", "assignee", *_names("assignee"))
         .order_by(F("due_at").asc(nulls_last=True), "pk")
     )
     for task in tasks:
@@ -52,6 +67,15 @@ def panel(request, ticket, panel_forms) -> str:
     interactions = (
         permissions.interactions_about(user, ticket)
         .select_related("author", "contact")
+        .only(
+            "kind",
+            "subject",
+            "happened_at",
+            "author",
+            "contact",
+            *_names("author"),
+            *_names("contact"),
+        )
         .order_by("-happened_at", "-pk")[:RECENT_INTERACTIONS]
     )
     context = {
@@ -60,15 +84,87 @@ def panel(request, ticket, panel_forms) -> str:
         "interactions": interactions,
         "task_form": None,
         "interaction_form": None,
+        "task_fields": "",
+        "interaction_fields": "",
     }
     if permissions.may_write(user):
-        context["task_form"] = panel_forms.get(TASK_FORM) or forms.TicketTaskForm(
-            user=user, prefix=TASK_PREFIX
-        )
-        context["interaction_form"] = panel_forms.get(
-            INTERACTION_FORM
-        ) or forms.TicketInteractionForm(prefix=INTERACTION_PREFIX)
-    return render_to_string("crm/desk/panels/follow_up.html", context, request=request)
+        task_form = panel_forms.get(TASK_FORM)
+        if task_form is None:
+            context["task_fields"] = _empty_task_fields(user)
+        else:
+            context["task_form"] = task_form
+            context["task_fields"] = fields_html(task_form)
+        interaction_form = panel_forms.get(INTERACTION_FORM)
+        if interaction_form is None:
+            context["interaction_fields"] = _empty_interaction_fields(get_language())
+        else:
+            context["interaction_form"] = interaction_form
+            context["interaction_fields"] = fields_html(interaction_form)
+    return render_to_string(TEMPLATE, context, request=request)
+
+
+def _names(relation):
+    return [f"{relation}__{name}" for name in NAME_FIELDS]
+
+
+def fields_html(form) -> str:
+    """The form's fields as the panel shows them: ``includes/field.html`` each."""
+    return render_to_string(FIELDS_TEMPLATE, {"form": form})
+
+
+def new_task_form(user):
+    return forms.TicketTaskForm(user=user, prefix=TASK_PREFIX)
+
+
+def new_interaction_form():
+    return forms.TicketInteractionForm(prefix=INTERACTION_PREFIX)
+
+
+# The empty forms' fields, kept per process. "Add task" lists the assignable staff:
+# kept for one staff generation at a time, per (language, user); at most
+# ``KEPT_TASK_FIELDS`` entries (the staff times the languages, in practice).
+KEPT_TASK_FIELDS = 1024
+_kept_lock = threading.Lock()
+_kept_task_fields: tuple = (None, {})  # (generation, {(language, user id): html})
+_kept_interaction_fields: dict = {}  # {language: html}
+
+
+def _empty_task_fields(user) -> str:
+    global _kept_task_fields
+    generation = inbox.staff_generation()  # before the staff is read
+    if generation is None:
+        return fields_html(new_task_form(user))
+    key = (get_language(), user.pk)
+    kept_generation, kept = _kept_task_fields
+    if kept_generation == generation:
+        html = kept.get(key)
+        if html is not None:
+            return html
+    html = fields_html(new_task_form(user))
+    with _kept_lock:
+        kept_generation, kept = _kept_task_fields
+        if kept_generation != generation:
+            kept = {}
+            _kept_task_fields = (generation, kept)
+        if len(kept) < KEPT_TASK_FIELDS:
+            kept[key] = html
+    return html
+
+
+def _empty_interaction_fields(language) -> str:
+    html = _kept_interaction_fields.get(language)
+    if html is None:
+        html = fields_html(new_interaction_form())
+        _kept_interaction_fields[language] = html
+    return html
+
+
+def forget_kept_fields() -> None:
+    """Empty this process's kept fields (tests)."""
+    global _kept_task_fields
+    with _kept_lock:
+        _kept_task_fields = (None, {})
+        _kept_interaction_fields.clear()
 
 
 def _ticket_or_404(user, reference):
