@@ -130,16 +130,17 @@ class TicketQuerySet(models.QuerySet):
             return self.order_by(*newest_first)
         if within is None:
             return self.order_by("-search_rank", *newest_first)
-        newest = self.annotate(relevance=models.F("search_rank"))
-        columns = ["pk", "updated_at", "relevance"]
+        newest, columns = self, ["pk", "updated_at"]
         highlight = self.query.annotations["search_highlight"]
         if "search_notes" in self.query.annotations:
             # where notes count, told per row by the ids statement (which holds the
-            # policy's condition anyway) for the page's snippet, not compiled again
+            # policy's condition anyway) for the rank and the page's snippet, not
+            # compiled or planned again
             newest = newest.annotate(noted=models.F("search_notes"))
             columns.append("noted")
         ids, noted = fulltext.ranked_ids(
-            newest.order_by(*newest_first).values_list(*columns)[:within]
+            newest.order_by(*newest_first).values_list(*columns)[:within],
+            self.query.annotations["search_rank"],
         )
         if noted is not None:
             highlight = self._snippet_of(highlight, set(noted), ids)
