@@ -380,6 +380,14 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["updated_at"], name="ticket_updated_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # a queue's live work, newest first: a search for a common word stops
+            # after its newest matches instead of reading every in-view ticket
+            # (bench FINDINGS S-1, 2026-12-05)
+            models.Index(
+                fields=["queue", "-updated_at", "-id"],
+                name="ticket_open_queue_updated_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
