@@ -130,16 +130,17 @@ class TicketQuerySet(models.QuerySet):
             return self.order_by(*newest_first)
         if within is None:
             return self.order_by("-search_rank", *newest_first)
-        newest = self.annotate(relevance=models.F("search_rank"))
-        columns = ["pk", "updated_at", "relevance"]
+        newest, columns = self, ["pk", "updated_at"]
         highlight = self.query.annotations["search_highlight"]
         if "search_notes" in self.query.annotations:
             # where notes count, told per row by the ids statement (which holds the
-            # policy's condition anyway) for the page's snippet, not compiled again
+            # policy's condition anyway) for the rank and the page's snippet, not
+            # compiled or planned again
             newest = newest.annotate(noted=models.F("search_notes"))
             columns.append("noted")
         ids, noted = fulltext.ranked_ids(
-            newest.order_by(*newest_first).values_list(*columns)[:within]
+            newest.order_by(*newest_first).values_list(*columns)[:within],
+            self.query.annotations["search_rank"],
         )
         if noted is not None:
             highlight = self._snippet_of(highlight, set(noted), ids)
@@ -379,6 +380,14 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["updated_at"], name="ticket_updated_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # a queue's live work, newest first: a search for a common word stops
+            # after its newest matches instead of reading every in-view ticket
+            # (bench FINDINGS S-1, 2026-12-05)
+            models.Index(
+                fields=["queue", "-updated_at", "-id"],
+                name="ticket_open_queue_updated_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

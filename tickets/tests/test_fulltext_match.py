@@ -169,3 +169,40 @@ def test_only_text_with_a_possible_negation_keeps_the_negation_arms(text):
         cursor.execute("SELECT tickets_search_has_negation(%s)", [text])
         negated = cursor.fetchone()[0]
     assert fulltext.may_negate(text) or not negated
+
+
+DOCUMENTS = [
+    "The webhooks were configured yesterday.",
+    "Customer says the printer jam is back; printers in tray 2.",
+    "Принтеры не печатают, сломались обе клавиатуры.",
+    "No Wi-Fi upstairs, the wifi router is offline.",
+    "Sign-in with two-factor fails for the customers.",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["webhook", "customers", "printers jam", "принтеры", '"printer jam"', "wi-fi",
+     "the", "сломались keyboards", "printer or wifi", "two-factor sign-in", "a b c"],
+)  # fmt: skip
+def test_the_terms_query_names_each_distinct_query_once_and_matches_the_same(text):
+    """``tickets_search_terms_query`` (migration 0014) ORs the configurations'
+    queries once each (PostgreSQL's estimate of ``'w' | 'w' | 'w'`` was three
+    times ``'w'``'s): the same matches as the full OR on documents of every
+    configuration, stripped as the row's terms are (phrases as their words)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tickets_search_terms_query(%s)::text, "
+            "regexp_replace(tickets_search_query(%s)::text, '<(-|[0-9]+)>', '&', 'g'),"
+            " array_agg(strip(to_tsvector(c::regconfig, t)) @@ "
+            "tickets_search_terms_query(%s) ORDER BY c, t), "
+            " array_agg(strip(to_tsvector(c::regconfig, t)) @@ regexp_replace("
+            "tickets_search_query(%s)::text, '<(-|[0-9]+)>', '&', 'g')::tsquery "
+            "ORDER BY c, t) "
+            "FROM unnest(ARRAY['english', 'russian', 'simple']) c, unnest(%s::text[]) t",
+            [text, text, text, text, DOCUMENTS],
+        )
+        distinct, full, found, found_by_full = cursor.fetchone()
+    assert found == found_by_full
+    if text == "webhook":
+        assert distinct == "'webhook'" and full.count("'webhook'") == 3

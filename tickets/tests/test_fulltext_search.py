@@ -97,6 +97,34 @@ def test_the_desk_never_matches_or_quotes_a_note_its_searcher_may_not_read(
     assert "<mark>quokka</mark>" in row.snippet
 
 
+def test_the_desk_ranks_each_ticket_by_the_document_its_searcher_may_read(
+    client, queue, other_queue, alice, acme, supervisor
+):
+    """The rank of a page where notes count on some tickets only: the staff document
+    where the searcher may read the notes, the public one elsewhere (the ranked ids'
+    ``noted`` column, not the policy again). ``shared`` has the word more often in
+    its notes, but ``insider`` sees it only through organization sharing: ranked by
+    its one public mention, below ``own``, and above it by its notes for nobody."""
+    insider = make_agent(other_queue, email="insider@example.com")
+    setup_member(acme, insider)
+    own = TicketFactory(requester=alice, organization=acme, queue=other_queue)
+    shared = TicketFactory(requester=alice, organization=acme, queue=queue)
+    for ticket, repeats in ((own, 3), (shared, 6)):
+        services.reply(supervisor, ticket, body="The narwhal is back.")
+        services.add_internal_note(supervisor, ticket, body="narwhal " * repeats)
+    now = timezone.now()
+    Ticket.objects.filter(pk=own.pk).update(updated_at=now - timedelta(hours=2))
+    Ticket.objects.filter(pk=shared.pk).update(updated_at=now - timedelta(hours=1))
+    rows = desk(client, insider, "narwhal").context["rows"]
+    assert [row.reference for row in rows] == [own.reference, shared.reference]
+    quoted = [row.snippet.replace("</mark> <mark>", " ") for row in rows]
+    assert "narwhal narwhal" in quoted[0]
+    assert "is back" in quoted[1] and "narwhal narwhal" not in quoted[1]
+    # the same tickets for a supervisor, who reads every note: by the notes
+    rows = desk(client, supervisor, "narwhal").context["rows"]
+    assert [row.reference for row in rows] == [shared.reference, own.reference]
+
+
 def test_beyond_its_cap_the_desk_ranks_the_newest_matches(
     client, queue, alice, agent, monkeypatch
 ):
