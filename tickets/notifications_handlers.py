@@ -135,7 +135,9 @@ def _created(event, actor):
     yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
     # their roles decide the link in each email: read with them, one statement
     # whose SQL is compiled once per process (every filing reads it)
-    agents = roles.remembered(_QUEUE_AGENTS.instances(group=ticket.queue.agent_group_id))
+    agents = roles.remembered(
+        _QUEUE_AGENTS.instances(group=ticket.queue.agent_group_id)
+    )
     for agent in agents:
         if agent.pk == ticket.requester_id:
             continue
