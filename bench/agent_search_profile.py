@@ -24,17 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.production")
-for name, value in {
-    "SECRET_KEY": "bench-secret-key-not-used-anywhere-else-0123456789",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "ATTACHMENT_ENCRYPTION_KEYS": "bench1:YmVuY2gtb25seS1hdHRhY2htZW50LWtleS0zMmJ5dGU=",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-    "MFA_REQUIRED_FOR_STAFF": "false",
-    "DB_CONN_MAX_AGE": "60",
-}.items():
-    os.environ.setdefault(name, value)
+from bench.run import in_process_environment  # noqa: E402
+
+in_process_environment()
 
 import portal.wsgi  # noqa: E402, F401 - the server's start-up (GC settings)
 

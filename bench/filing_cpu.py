@@ -26,21 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-for name, value in {
-    "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-    "DB_CONN_MAX_AGE": "60",
-    "SECRET_KEY": "bench-secret-key-not-used-anywhere-else-0123456789",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "ATTACHMENT_ENCRYPTION_KEYS": "bench1:YmVuY2gtb25seS1hdHRhY2htZW50LWtleS0zMmJ5dGU=",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-    "GRAPHQL_RATE_LIMIT": "100000000/m",
-    "TICKET_CREATE_RATE_LIMIT": "100000000/m",
-    "MFA_REQUIRED_FOR_STAFF": "false",
-    "LOG_LEVEL": "WARNING",
-}.items():
-    os.environ.setdefault(name, value)
-os.environ.pop("DEBUG", None)
+from bench.run import in_process_environment  # noqa: E402
+
+in_process_environment()
 
 import portal.wsgi  # noqa: E402, F401 - the server's start-up and GC settings
 

@@ -30,17 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import child_env  # noqa: E402
-
-
-def _environment() -> None:
-    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
-    if database == "bench_full":
-        raise SystemExit("use a copy of bench_full, never the original")
-    env = child_env(database)
-    env["REDIS_URL"] = os.environ["REDIS_URL"]
-    os.environ.update({k: env[k] for k in env if k != "PATH"})
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.production"
+from bench.run import in_process_environment  # noqa: E402
 
 
 def main() -> None:
@@ -58,7 +48,7 @@ def main() -> None:
     )
     parser.add_argument("--stats", type=int, default=0, help="print N top functions")
     args = parser.parse_args()
-    _environment()
+    in_process_environment()
 
     from django.db import connection
     from django.test import Client

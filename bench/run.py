@@ -179,6 +179,22 @@ def child_env(database: str) -> dict:
     return env
 
 
+def in_process_environment() -> None:
+    """The server's environment (``child_env``) in this process, for the in-process
+    measurements (``bench/filing_cpu.py``, ``graphql_tickets_cpu.py``,
+    ``agent_search_profile.py``): the database and Redis that ``DATABASE_URL`` and
+    ``REDIS_URL`` name, which must be a copy of a benchmark database, never the
+    generated original (they write, and the runs would drift apart)."""
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    if database in {f"bench_{name}" for name in DATASETS}:
+        raise SystemExit(f"use a copy of {database}, never the original")
+    env = child_env(database)
+    env["REDIS_URL"] = os.environ.get("REDIS_URL", REDIS_URL)
+    env["ALLOWED_HOSTS"] += ",testserver"  # Django's test client
+    env["LOG_LEVEL"] = os.environ.get("LOG_LEVEL", "WARNING")  # a line a request
+    os.environ.update({k: v for k, v in env.items() if k != "PATH"})
+
+
 def manage(env: dict, *args: str, capture: bool = False) -> str:
     result = subprocess.run(
         [PYTHON, "manage.py", *args],
