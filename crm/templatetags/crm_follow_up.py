@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from portal.templatetags.time_tags import time_element_html
 
@@ -59,7 +59,8 @@ class TaskItemNode(template.Node):
         url = reverse("helpdesk:task", args=[task.pk])
         if context.autoescape:
             url = conditional_escape(url)
-        label = _blocktrans("Edit the task %(title)s", title=title)
+        # gettext_noop: the literal into the catalogues, translated by _blocktrans
+        label = _blocktrans(gettext_noop("Edit the task %(title)s"), title=title)
         if task.due_at:
             due = time_element_html(context, self, task.due_at, "SHORT_DATETIME_FORMAT")
         else:
