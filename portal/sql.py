@@ -3,6 +3,7 @@
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression
+from django.db.models.sql import Query
 
 
 class KeptSubquery(Expression):
@@ -40,9 +41,14 @@ class KeptSubquery(Expression):
     def as_sql(self, compiler, connection):
         kept = self._compiled.get(connection.alias)
         if kept is None:
-            # Exactly what Django writes for the queryset as a subquery of this query
-            # (its aliases renamed away from the outer query's, its ordering dropped).
-            resolved = self.subquery.resolve_expression(compiler.query)
+            # What Django writes for the queryset as a subquery of a top-level query,
+            # whatever query it is first put into: kept SQL goes into queries nested
+            # at any depth, and resolved against a nested one (an ``Exists`` of it)
+            # Django renames the aliases of a subquery's own ``OuterRef``s wrongly
+            # (``W0.group_id`` for ``V0.group_id``: tickets.permissions._granted_ids).
+            # Uncorrelated, the subquery names nothing outside itself, and SQL
+            # resolves each name to the innermost table that has it.
+            resolved = self.subquery.resolve_expression(Query(None))
             sql, params = resolved.as_sql(compiler, connection)
             kept = self._compiled[connection.alias] = (sql, tuple(params))
         return kept
