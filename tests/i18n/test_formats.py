@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import formats, translation
 
 from portal.notifications import sending
+from portal.notifications.models import SentNotification
 from tickets.desk.reports import ReportRow
 from tickets.models import Ticket
 from tickets.notifications_handlers import _format_time
@@ -148,6 +149,14 @@ def test_sla_email_due_time_in_the_recipients_language(make_user, language, show
     """The SLA-breach email's due time, as stored for the email (the context is
     written when the change happens, in the recipient's language, whoever is active)."""
     recipient = make_user(f"{language}@example.com", locale=language)
+    message = sending.Outgoing(
+        kind="ticket_sla_breached",
+        recipient=recipient,
+        context={"due_at": _format_time(CREATED)},
+        idempotency_key="due",
+    )
     with translation.override("ru" if language != "ru" else "en"):
-        stored = sending._plain({"due_at": _format_time(CREATED)}, recipient)
-    assert stored == {"due_at": shown}
+        sending.store([message])
+    assert SentNotification.objects.get(recipient=recipient).context == {
+        "due_at": shown
+    }

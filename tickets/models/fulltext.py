@@ -370,11 +370,14 @@ def ranked_ids(newest, rank) -> tuple[list[int], list[int] | None]:
         for name in ("pk", "updated_at", "noted")
     )
     rank_sql, rank_params = _outer_rank(rank, pk, flag if noted else None)
+    # A constant rank (no term can match) orders nothing, and as ``ORDER BY 0`` it
+    # would name a column position that does not exist.
+    by_rank = f"{rank_sql} DESC, " if rank_sql != "0" else ""
     with connection.cursor() as cursor:
         # only the ids come back (loading 1,001 timestamps and ranks cost ~2 ms)
         cursor.execute(
             f"SELECT {pk}{f', {flag}' if noted else ''} FROM ({sql}) newest "
-            f"ORDER BY {rank_sql} DESC, {updated_at} DESC, {pk} DESC",
+            f"ORDER BY {by_rank}{updated_at} DESC, {pk} DESC",
             (*params, *rank_params),
         )
         rows = cursor.fetchall()
