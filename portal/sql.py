@@ -129,6 +129,21 @@ class KeptStatement:
                     instance.__dict__[name] = value
         return found
 
+    def prefetch(self, instance, name: str, using: str = DEFAULT_DB_ALIAS, **values):
+        """Keep ``instances(**values)`` as ``instance``'s prefetched relation ``name``
+        (what ``prefetch_related_objects([instance], name)`` leaves), so that
+        ``getattr(instance, name).all()`` gives them without a query; the statement
+        must read what that relation holds (built from ``Model(pk=…).<name>.all()``).
+        The kept queryset is an empty one holding the rows: a further ``filter`` on it
+        reads nothing, where a prefetch would query the relation again."""
+        found = self.instances(using, **values)
+        kept = self._sql(using, values)[0].model._default_manager.none()
+        kept._result_cache = found
+        kept._prefetch_done = True
+        cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache[name] = kept
+        return found
+
     def _annotation_converters(self, using: str) -> dict:
         queryset = self._sql(using, {n: None for n in self.variables})[0]
         query = queryset.query

@@ -51,3 +51,26 @@ def test_related_rows_are_refused():
     related = KeptStatement(lambda v: memberships.filter(user=v), ("v",))
     with pytest.raises(ValueError, match="no related rows"):
         related.instances(v=1)
+
+
+@pytest.mark.django_db
+def test_a_relation_kept_as_a_prefetch_reads_what_the_relation_holds(
+    make_user, django_assert_num_queries
+):
+    user_model = get_user_model()
+    ann, ben = make_user("ann@x.example"), make_user("ben@x.example")
+    one, two = Group.objects.create(name="one"), Group.objects.create(name="two")
+    ann.groups.add(two, one)
+    kept = KeptStatement(lambda user: user_model(pk=user).groups.all(), ("user",))
+    for person in (ann, ben):
+        fresh = list(user_model.objects.get(pk=person.pk).groups.all())
+        with django_assert_num_queries(1):
+            kept.prefetch(person, "groups", user=person.pk)
+        with django_assert_num_queries(0):
+            got = list(person.groups.all())
+            assert bool(person.groups.all()) is bool(fresh)
+        assert [(g.pk, g.name) for g in got] == [(g.pk, g.name) for g in fresh]
+    assert sorted(g.name for g in ann.groups.all()) == ["one", "two"]
+    assert ben.groups.all().count() == 0
+    # a further query on the kept rows reads nothing (not every group)
+    assert list(ann.groups.all().filter(name="one")) == []

@@ -14,16 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 
 from accounts.models import Membership
+from portal.sql import KeptStatement
 
 from .. import actions, permissions, sla
 from ..canned import placeholder_values, render_canned_response
-from ..models import Status
+from ..models import Status, Ticket
 from . import forms
 from .access import may_act
 
@@ -58,6 +58,16 @@ CLOCK_LABELS = {
     "first_response": gettext_lazy("First response"),
     "resolution": gettext_lazy("Resolution"),
 }
+
+
+# The ticket's own relations, read as Django's related managers read them, their SQL
+# compiled once per process (``portal.sql.KeptStatement``): no policy is involved
+# (``permissions.tags_visible_to`` and ``watchers_visible_to`` decide who sees them).
+_TAGS = KeptStatement(lambda ticket: Ticket(pk=ticket).tags.all(), ("ticket",))
+_WATCHERS = KeptStatement(lambda ticket: Ticket(pk=ticket).watchers.all(), ("ticket",))
+_MERGED = KeptStatement(
+    lambda ticket: Ticket(pk=ticket).merged_tickets.all(), ("ticket",)
+)
 
 
 def sla_clocks(ticket, now=None) -> list[Clock]:
@@ -105,7 +115,9 @@ def conversation(user, ticket) -> tuple[list, list]:
 def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     """Everything the workspace shows, in a fixed number of queries (asserted in
     ``tests/test_desk_workspace.py``): each list read once, through the policy."""
-    prefetch_related_objects([ticket], "tags", "watchers")
+    # ``ticket.tags.all()`` and ``ticket.watchers.all()`` as a prefetch leaves them
+    _TAGS.prefetch(ticket, "tags", ticket=ticket.pk)
+    _WATCHERS.prefetch(ticket, "watchers", ticket=ticket.pk)
     # The requester's and the organization's other tickets show a link, the subject
     # and the status: those columns only, no queue or assignee joined.
     visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
@@ -151,7 +163,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         "is_watching": any(w.pk == user.pk for w in watchers),
         "time_entries": time_entries,
         "time_total": sum(entry.minutes for entry in time_entries),
-        "merged_tickets": ticket.merged_tickets.all(),
+        "merged_tickets": _MERGED.instances(ticket=ticket.pk),
         "tags": permissions.tags_visible_to(user, ticket),
         **build_forms(ticket, user, override=form_overrides),
     }
