@@ -44,12 +44,36 @@ def test_the_rows_are_the_querysets_for_every_value(make_user):
 
 
 @pytest.mark.django_db
-def test_related_rows_are_refused():
+def test_related_rows_are_read_in_the_same_query(make_user):
+    from accounts.models import Membership, Organization
+
+    ann, ben = make_user("ann@x.example"), make_user("ben@x.example")
+    for n, name in enumerate(["Zeta", "Alpha"]):
+        organization = Organization.objects.create(name=name, slug=name.lower())
+        Membership.objects.create(user=ann, organization=organization)
+        if n:
+            Membership.objects.create(user=ben, organization=organization)
+    memberships = Membership.objects.select_related("organization").order_by("pk")
+    kept = KeptStatement(lambda v: memberships.filter(user=v), ("v",))
+    for person in (ann, ben, make_user("cid@x.example")):
+        with CaptureQueriesContext(connection) as captured:
+            got = kept.instances(v=person.pk)
+            seen = [(m.pk, m.role, m.organization.pk, m.organization.name) for m in got]
+        assert len(captured) == 1
+        assert seen == [
+            (m.pk, m.role, m.organization.pk, m.organization.name)
+            for m in memberships.filter(user=person)
+        ]
+    assert [m.organization.slug for m in kept.instances(v=ann.pk)] == ["zeta", "alpha"]
+
+
+@pytest.mark.django_db
+def test_prefetched_rows_are_refused():
     from accounts.models import Membership
 
-    memberships = Membership.objects.select_related("organization")
+    memberships = Membership.objects.prefetch_related("organization")
     related = KeptStatement(lambda v: memberships.filter(user=v), ("v",))
-    with pytest.raises(ValueError, match="no related rows"):
+    with pytest.raises(ValueError, match="no prefetch"):
         related.instances(v=1)
 
 

@@ -68,6 +68,16 @@ _WATCHERS = KeptStatement(lambda ticket: Ticket(pk=ticket).watchers.all(), ("tic
 _MERGED = KeptStatement(
     lambda ticket: Ticket(pk=ticket).merged_tickets.all(), ("ticket",)
 )
+# The requester's organizations, and the canned responses the ticket's queue offers
+# (``forms.canned_for`` decides which).
+_MEMBERSHIPS = KeptStatement(
+    lambda user: Membership.objects.filter(user=user).select_related("organization"),
+    ("user",),
+)
+_CANNED = KeptStatement(
+    lambda queue: forms.canned_for(Ticket(queue_id=queue)).select_related("queue"),
+    ("queue",),
+)
 
 
 def sla_clocks(ticket, now=None) -> list[Clock]:
@@ -128,13 +138,11 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     allowed_statuses = [
         (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
     ]
-    canned = list(forms.canned_for(ticket).select_related("queue"))
+    canned = _CANNED.instances(queue=ticket.queue_id)
     if canned:
         values = placeholder_values(ticket, user)
         canned = [(c, render_canned_response(c, ticket, user, values)) for c in canned]
-    memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
-        "organization"
-    )
+    memberships = _MEMBERSHIPS.instances(user=ticket.requester_id)
     watchers = permissions.watchers_visible_to(user, ticket)
     time_entries = list(permissions.visible_time_entries(user, ticket))
     comments, ticket_files = conversation(user, ticket)
