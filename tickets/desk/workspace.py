@@ -133,11 +133,9 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
     can = permissions.can_each(user, SIDEBAR_ACTIONS, ticket)
     # The status control: shown, and its options offered, from the action it posts to.
-    can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
+    can["change_status"], moves = actions.CHANGE_STATUS.control(user, ticket)
     acting = may_act(user)
-    allowed_statuses = [
-        (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
-    ]
+    allowed_statuses = [(s, Status(s).label) for s in moves]
     canned = _CANNED.instances(queue=ticket.queue_id)
     if canned:
         values = placeholder_values(ticket, user)
