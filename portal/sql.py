@@ -3,7 +3,11 @@
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Expression
+<<<<<<< HEAD
 from django.db.models.sql import Query
+=======
+from django.db.models.query import ModelIterable, get_related_populators
+>>>>>>> h-6
 
 
 class KeptSubquery(Expression):
@@ -66,10 +70,11 @@ class KeptStatement:
     a small query on a hot path that Django would build and compile anew each time
     (``tickets.permissions.ticket_perms``: ~3k Python calls a query).
 
-    ``instances(**values)`` runs it through ``Manager.raw`` instead: the model
-    instances the queryset would give, its annotations as attributes converted as the
-    queryset converts them (a SQLite datetime, say). Such a queryset reads one model:
-    no ``select_related`` or ``prefetch_related`` (refused when compiling)."""
+    ``instances(**values)`` gives the model instances the queryset would give, its
+    annotations and ``select_related`` rows included, converted as the queryset
+    converts them (a SQLite datetime, say), from what the compiler worked out once;
+    no ``prefetch_related`` (refused). ``prefetch`` keeps them as an instance's
+    prefetched relation."""
 
     # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
     # integer column: Django drops a lookup with a value out of its field's range.
@@ -79,13 +84,15 @@ class KeptStatement:
         self.build = build
         self.variables = tuple(variables)
         self._compiled = {}
-        self._converters = {}
+        self._compilers = {}
+        self._readers = {}
 
     def _compile(self, alias):
         stand_ins = {name: self._STAND_IN - n for n, name in enumerate(self.variables)}
         queryset = self.build(**stand_ins).using(alias)
+        compiler = queryset.query.get_compiler(using=alias)
         try:
-            sql, params = queryset.query.get_compiler(using=alias).as_sql()
+            sql, params = compiler.as_sql()
         except EmptyResultSet:
             raise ValueError("KeptStatement: the stand-ins left no query") from None
         params = list(params)
@@ -97,6 +104,7 @@ class KeptStatement:
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise ValueError(f"KeptStatement: {missing} not among the parameters")
+        self._compilers[alias] = (queryset, compiler)
         return queryset, sql, params, places
 
     def _sql(self, using: str, values: dict):
@@ -118,39 +126,81 @@ class KeptStatement:
             return cursor.fetchall()
 
     def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list:
-        """The model instances the queryset would give for ``values``."""
-        converters = self._converters.get(using)
-        if converters is None:
-            converters = self._converters[using] = self._annotation_converters(using)
+        """The model instances the queryset would give for ``values``: its fields,
+        annotations and ``select_related`` rows converted and set as Django's own
+        iterable sets them, from the compiler kept with the SQL."""
+        reader = self._readers.get(using)
+        if reader is None:
+            reader = self._readers[using] = self._reader(using)
+        model, start, end, init_list, related, annotations, converters = reader
         queryset, sql, params = self._sql(using, values)
-        manager = queryset.model._default_manager.db_manager(queryset.db)
-        found = list(manager.raw(sql, params))
-        if converters:  # a raw query converts the model's own fields only
-            connection = connections[queryset.db]
-            for instance in found:
-                for name, (expression, functions) in converters.items():
-                    value = instance.__dict__[name]
+        db = queryset.db
+        connection = connections[db]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            if converters:
+                row = list(row)
+                for position, (functions, expression) in converters:
+                    value = row[position]
                     for function in functions:
                         value = function(value, expression, connection)
-                    instance.__dict__[name] = value
+                    row[position] = value
+            instance = model.from_db(db, init_list, row[start:end])
+            for populator in related:
+                populator.populate(row, instance)
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
         return found
 
-    def _annotation_converters(self, using: str) -> dict:
-        queryset = self._sql(using, {n: None for n in self.variables})[0]
-        query = queryset.query
-        if query.select_related or queryset._prefetch_related_lookups:
-            raise ValueError("KeptStatement.instances reads one model: no related rows")
-        connection = connections[queryset.db]
-        converters = {}
-        for name, expression in query.annotation_select.items():
-            found = connection.ops.get_db_converters(
-                expression
-            ) + expression.get_db_converters(connection)
-            if found:
-                converters[name] = (expression, found)
-        return converters
+    def _reader(self, using: str) -> tuple:
+        """What ``ModelIterable`` works out from the compiler for each query, once.
+        A related manager's ``_known_related_objects`` (the instance it was built
+        from: a stand-in here) are not set on the instances."""
+        self._sql(using, {n: None for n in self.variables})  # compiled
+        queryset, compiler = self._compilers[using]
+        if queryset._prefetch_related_lookups:
+            raise ValueError("KeptStatement.instances is one query: no prefetch")
+        if queryset._iterable_class is not ModelIterable:
+            raise ValueError("KeptStatement.instances reads model instances")
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        related = get_related_populators(klass_info, select, queryset.db)
+        converters = compiler.get_converters(
+            [column[0] for column in select[: compiler.col_count]]
+        )
+        return (
+            klass_info["model"],
+            start,
+            end,
+            init_list,
+            related,
+            tuple(compiler.annotation_col_map.items()),
+            tuple(converters.items()),
+        )
+
+    def prefetch(self, instance, name: str, using: str = DEFAULT_DB_ALIAS, **values):
+        """Keep ``instances(**values)`` as ``instance``'s prefetched relation ``name``
+        (what ``prefetch_related_objects([instance], name)`` leaves), so that
+        ``getattr(instance, name).all()`` gives them without a query; the statement
+        must read what that relation holds (built from ``Model(pk=…).<name>.all()``).
+        The kept queryset is an empty one holding the rows: a further ``filter`` on it
+        reads nothing, where a prefetch would query the relation again."""
+        found = self.instances(using, **values)
+        kept = self._sql(using, values)[0].model._default_manager.none()
+        kept._result_cache = found
+        kept._prefetch_done = True
+        cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+        cache[name] = kept
+        return found
 
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
         self._compiled.clear()
-        self._converters.clear()
+        self._compilers.clear()
+        self._readers.clear()

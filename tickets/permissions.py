@@ -315,6 +315,21 @@ class _Facts:
         facts.final = facts.status in FINAL_STATUSES
         return facts
 
+    def status_control(self) -> tuple[tuple[str, str] | None, list[str]]:
+        """``why_not("change_status")`` and the moves (``allowed_moves``), from one
+        evaluation of the parties."""
+        who = parties(self.user, self.ticket)
+        moves = _moves(self.ticket, who)
+        return (
+            _need(bool(who), _("You cannot change the status of this ticket."))
+            or _need(
+                bool(moves),
+                _("This ticket's status cannot change any more."),
+                INVALID,
+                TicketErrorCode.STATUS_LOCKED,
+            )
+        ), moves
+
     def why_not(self, action: str) -> tuple[str, str] | None:
         user, ticket, perms = self.user, self.ticket, self.perms
         supervisor, viewer, staff = self.supervisor, self.viewer, self.staff
@@ -356,15 +371,7 @@ class _Facts:
             # Anyone who is a lifecycle party may use a status control when the table
             # leaves them a move (a requester: close or withdraw, …); which move is
             # ``why_not_move``'s question.
-            return need(
-                bool(parties(user, ticket)),
-                _("You cannot change the status of this ticket."),
-            ) or need(
-                bool(allowed_moves(user, ticket)),
-                _("This ticket's status cannot change any more."),
-                INVALID,
-                TicketErrorCode.STATUS_LOCKED,
-            )
+            return self.status_control()[0]
         if action in ("change_priority", "move_queue", "set_tags", "log_time"):
             return need(staff, _("Only the support team can do this."))
         if action == "merge":
@@ -482,12 +489,22 @@ def allowed_moves(user, ticket: Ticket) -> list[str]:
     lifecycle table's order (the desk's status choices)."""
     if why_not(user, "view", ticket) is not None:
         return []
-    who = parties(user, ticket)
+    return _moves(ticket, parties(user, ticket))
+
+
+def _moves(ticket: Ticket, who: set[str]) -> list[str]:
     return [
         status
         for status in lifecycle.TRANSITIONS.get(ticket.status, {})
         if _move_denial(ticket.status, status, who) is None
     ]
+
+
+def status_control(user, ticket: Ticket) -> tuple[tuple[str, str] | None, list[str]]:
+    """``(why_not(user, "change_status", ticket), allowed_moves(user, ticket))`` from
+    one evaluation: the desk's status control, shown and its options offered."""
+    facts = _Facts.of(user, ticket)
+    return (_Facts.missing(), []) if facts is None else facts.status_control()
 
 
 def can(user, action: str, ticket: Ticket) -> bool:

@@ -20,6 +20,11 @@ class ChangeStatus(StatusAction):
         """The statuses the control offers: exactly the moves ``execute`` performs."""
         return permissions.allowed_moves(user, ticket)
 
+    def control(self, user, ticket) -> tuple[bool, list[str]]:
+        """``(check(user, ticket), choices(user, ticket))`` from one evaluation."""
+        denial, moves = permissions.status_control(user, ticket)
+        return denial is None, moves
+
     def execute(self, user, ticket, *, status, reason="", **kw):
         # The service enforces ``why_not_move`` itself, under its row lock.
         return services.change_status(user, ticket, status, reason=reason)

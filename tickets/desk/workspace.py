@@ -14,16 +14,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 
 from accounts.models import Membership
+from portal.sql import KeptStatement
 
 from .. import actions, permissions, sla
 from ..canned import placeholder_values, render_canned_response
-from ..models import Status
+from ..models import Status, Ticket
 from . import forms
 from .access import may_act
 
@@ -58,6 +58,26 @@ CLOCK_LABELS = {
     "first_response": gettext_lazy("First response"),
     "resolution": gettext_lazy("Resolution"),
 }
+
+
+# The ticket's own relations, read as Django's related managers read them, their SQL
+# compiled once per process (``portal.sql.KeptStatement``): no policy is involved
+# (``permissions.tags_visible_to`` and ``watchers_visible_to`` decide who sees them).
+_TAGS = KeptStatement(lambda ticket: Ticket(pk=ticket).tags.all(), ("ticket",))
+_WATCHERS = KeptStatement(lambda ticket: Ticket(pk=ticket).watchers.all(), ("ticket",))
+_MERGED = KeptStatement(
+    lambda ticket: Ticket(pk=ticket).merged_tickets.all(), ("ticket",)
+)
+# The requester's organizations, and the canned responses the ticket's queue offers
+# (``forms.canned_for`` decides which).
+_MEMBERSHIPS = KeptStatement(
+    lambda user: Membership.objects.filter(user=user).select_related("organization"),
+    ("user",),
+)
+_CANNED = KeptStatement(
+    lambda queue: forms.canned_for(Ticket(queue_id=queue)).select_related("queue"),
+    ("queue",),
+)
 
 
 def sla_clocks(ticket, now=None) -> list[Clock]:
@@ -105,24 +125,22 @@ def conversation(user, ticket) -> tuple[list, list]:
 def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     """Everything the workspace shows, in a fixed number of queries (asserted in
     ``tests/test_desk_workspace.py``): each list read once, through the policy."""
-    prefetch_related_objects([ticket], "tags", "watchers")
+    # ``ticket.tags.all()`` and ``ticket.watchers.all()`` as a prefetch leaves them
+    _TAGS.prefetch(ticket, "tags", ticket=ticket.pk)
+    _WATCHERS.prefetch(ticket, "watchers", ticket=ticket.pk)
     # The requester's and the organization's other tickets show a link, the subject
     # and the status: those columns only, no queue or assignee joined.
     visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
     can = permissions.can_each(user, SIDEBAR_ACTIONS, ticket)
     # The status control: shown, and its options offered, from the action it posts to.
-    can["change_status"] = actions.CHANGE_STATUS.check(user, ticket)
+    can["change_status"], moves = actions.CHANGE_STATUS.control(user, ticket)
     acting = may_act(user)
-    allowed_statuses = [
-        (s, Status(s).label) for s in actions.CHANGE_STATUS.choices(user, ticket)
-    ]
-    canned = list(forms.canned_for(ticket).select_related("queue"))
+    allowed_statuses = [(s, Status(s).label) for s in moves]
+    canned = _CANNED.instances(queue=ticket.queue_id)
     if canned:
         values = placeholder_values(ticket, user)
         canned = [(c, render_canned_response(c, ticket, user, values)) for c in canned]
-    memberships = Membership.objects.filter(user=ticket.requester_id).select_related(
-        "organization"
-    )
+    memberships = _MEMBERSHIPS.instances(user=ticket.requester_id)
     watchers = permissions.watchers_visible_to(user, ticket)
     time_entries = list(permissions.visible_time_entries(user, ticket))
     comments, ticket_files = conversation(user, ticket)
@@ -151,7 +169,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         "is_watching": any(w.pk == user.pk for w in watchers),
         "time_entries": time_entries,
         "time_total": sum(entry.minutes for entry in time_entries),
-        "merged_tickets": ticket.merged_tickets.all(),
+        "merged_tickets": _MERGED.instances(ticket=ticket.pk),
         "tags": permissions.tags_visible_to(user, ticket),
         **build_forms(ticket, user, override=form_overrides),
     }

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm
 
-from tickets import permissions, services
+from tickets import actions, permissions, services
 from tickets.desk.workspace import SIDEBAR_ACTIONS
 from tickets.models import Status, Ticket
 
@@ -103,3 +103,27 @@ def test_ticket_perms_are_guardians(people, tickets, other_agent):
             assert permissions.ticket_perms(user, other) == frozenset(
                 ObjectPermissionChecker(user).get_perms(other)
             ), (who, other.reference)
+
+
+def test_the_status_control_is_why_not_and_allowed_moves(people, tickets):
+    for who, user in people.items():
+        for name, ticket in tickets.items():
+            ticket.refresh_from_db()
+            permissions.invalidate(ticket)
+            denial = permissions.why_not(user, "change_status", ticket)
+            moves = permissions.allowed_moves(user, ticket)
+            permissions.invalidate(ticket)
+            got = permissions.status_control(user, ticket)
+            assert got == (denial, moves), (who, name)
+            assert getattr(got[0], "code", None) == getattr(denial, "code", None)
+            permissions.invalidate(ticket)
+            assert actions.CHANGE_STATUS.control(user, ticket) == (
+                actions.CHANGE_STATUS.check(user, ticket),
+                actions.CHANGE_STATUS.choices(user, ticket),
+            ), (who, name)
+    # the matrix has both sides: a queue agent moves the new ticket, a stranger nothing
+    assert permissions.status_control(people["queue_agent"], tickets["new"])[1]
+    assert permissions.status_control(people["stranger"], tickets["new"]) == (
+        permissions._Facts.missing(),
+        [],
+    )
