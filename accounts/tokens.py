@@ -10,10 +10,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from portal.sql import KeptStatement, built_from_columns, columns_of
 
 from . import events, roles
 from .models import ApiToken
@@ -95,20 +97,41 @@ def still_valid(token_id: int) -> bool:
     return token is not None and _usable(token)
 
 
+def _owner_by_prefix(prefix):
+    # A token's owner with the token's columns: the owner is a whole user (the
+    # request's user), read in the same statement, their roles too (every permission
+    # check of the request reads them: ``roles.group_names``).
+    return roles.annotate_role_names(
+        get_user_model()
+        .objects.filter(portal_api_tokens__prefix=prefix)
+        .annotate(**columns_of(ApiToken, "portal_api_tokens", "_token_"))
+        .order_by()
+    )
+
+
+#: Every request with a bearer token reads it: compiled once per process.
+_BY_PREFIX = KeptStatement(_owner_by_prefix, ("prefix",))
+
+
+def _token_with_owner(prefix: str) -> ApiToken | None:
+    """The token of ``prefix`` (unique) with its owner and the owner's roles, in one
+    statement; None when there is none."""
+    found = _BY_PREFIX.instances(prefix=prefix)
+    if not found:
+        return None
+    (owner,) = roles.remembered(found)
+    token = built_from_columns(owner, ApiToken, "_token_")
+    token.owner = owner
+    return token
+
+
 def authenticate_bearer(secret: str) -> ApiToken | None:
     """The active token for this secret, or None (unknown, forged, expired, revoked,
     inactive owner). Records ``last_used_at`` at most once a minute."""
     if not secret or not secret.startswith(f"{TOKEN_SCHEME}_") or "." not in secret:
         return None
     prefix = secret[len(TOKEN_SCHEME) + 1 :].split(".", 1)[0]
-    # The owner's roles come with the token (one statement): every permission check
-    # of the request reads them (``roles.group_names``).
-    token = (
-        ApiToken.objects.select_related("owner")
-        .annotate(_owner_role_names=roles.names_of(OuterRef("owner_id")))
-        .filter(prefix=prefix)
-        .first()
-    )
+    token = _token_with_owner(prefix)
     if token is None:
         _hash(secret)  # same work either way
         return None
@@ -116,7 +139,6 @@ def authenticate_bearer(secret: str) -> ApiToken | None:
         return None
     if not _usable(token):
         return None
-    roles.remember(token.owner, token.__dict__.pop("_owner_role_names"))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -1,13 +1,20 @@
 """SQL building blocks for conditions that many queries share."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
+<<<<<<< HEAD
 from django.db.models import Expression
 <<<<<<< HEAD
 from django.db.models.sql import Query
 =======
 from django.db.models.query import ModelIterable, get_related_populators
 >>>>>>> h-6
+=======
+from django.db.models import Expression, F
+from django.utils import timezone
+>>>>>>> h-7
 
 
 class KeptSubquery(Expression):
@@ -64,7 +71,14 @@ class KeptStatement:
     ``build(**values)`` returns the queryset (of ``values_list`` columns) for the
     values named by ``variables``; it is called once per database connection alias
     with a stand-in integer for each variable, and the SQL Django writes for it is
-    kept with the positions of those stand-ins among its parameters. ``rows(**values)``
+    kept with the positions of those stand-ins among its parameters (an integer, or
+    its text where the lookup's field is a text one: ``prefix=<stand-in>`` on a
+    ``CharField`` is the parameter ``"-2013265917"``; the value given then must be
+    the text itself). The variables named in ``datetimes`` are aware datetimes (a
+    ``DateTimeField`` lookup): a stand-in datetime is compiled, found among the
+    parameters as the database's form of it (``adapt_datetimefield_value``: the
+    datetime itself for PostgreSQL, its UTC text for SQLite), and each value given is
+    put in that form, as ``DateTimeField.get_db_prep_value`` puts it. ``rows(**values)``
     then runs the kept SQL with the values in their places: the rows as the database
     driver returns them (no field converters: for plain text and number columns). For
     a small query on a hot path that Django would build and compile anew each time
@@ -79,16 +93,26 @@ class KeptStatement:
     # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
     # integer column: Django drops a lookup with a value out of its field's range.
     _STAND_IN = -2_013_265_917
+    # A moment no filter of ours names (microseconds included), one a variable.
+    _STAND_IN_MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
 
-    def __init__(self, build, variables: tuple[str, ...]):
+    def __init__(self, build, variables: tuple[str, ...], datetimes=()):
         self.build = build
         self.variables = tuple(variables)
+        self.datetimes = frozenset(datetimes)
+        if not self.datetimes <= set(self.variables):
+            raise ValueError("KeptStatement: datetimes must be among the variables")
         self._compiled = {}
         self._compilers = {}
         self._readers = {}
 
     def _compile(self, alias):
-        stand_ins = {name: self._STAND_IN - n for n, name in enumerate(self.variables)}
+        stand_ins = {
+            name: self._STAND_IN_MOMENT + timedelta(seconds=n)
+            if name in self.datetimes
+            else self._STAND_IN - n
+            for n, name in enumerate(self.variables)
+        }
         queryset = self.build(**stand_ins).using(alias)
         compiler = queryset.query.get_compiler(using=alias)
         try:
@@ -97,9 +121,15 @@ class KeptStatement:
             raise ValueError("KeptStatement: the stand-ins left no query") from None
         params = list(params)
         places = {name: [] for name in self.variables}
-        by_value = {value: name for name, value in stand_ins.items()}
+        adapt = connections[alias].ops.adapt_datetimefield_value
+        by_value = {}
+        for name, value in stand_ins.items():
+            if name in self.datetimes:
+                by_value[adapt(value)] = name
+            else:
+                by_value[value] = by_value[str(value)] = name
         for index, value in enumerate(params):
-            if type(value) is int and value in by_value:
+            if type(value) in (int, str, datetime) and value in by_value:
                 places[by_value[value]].append(index)
         missing = [name for name, found in places.items() if not found]
         if missing:
@@ -114,8 +144,13 @@ class KeptStatement:
         queryset, sql, params, places = kept
         params = list(params)
         for name, indexes in places.items():
+            value = values[name]
+            if name in self.datetimes and value is not None:
+                if timezone.is_naive(value):
+                    raise ValueError(f"KeptStatement: {name} needs an aware datetime")
+                value = connections[queryset.db].ops.adapt_datetimefield_value(value)
             for index in indexes:
-                params[index] = values[name]
+                params[index] = value
         return queryset, sql, params
 
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
@@ -202,5 +237,29 @@ class KeptStatement:
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
         self._compiled.clear()
+<<<<<<< HEAD
         self._compilers.clear()
         self._readers.clear()
+=======
+        self._converters.clear()
+
+
+def columns_of(model, path: str, prefix: str) -> dict:
+    """Annotations reading every column of ``model`` reached by ``path`` (what
+    ``select_related(path)`` would read) as ``prefix + attname``: for a
+    ``KeptStatement.instances`` read, which reads one model; ``built_from_columns``
+    makes the instance of them."""
+    return {
+        f"{prefix}{field.attname}": F(f"{path}__{field.attname}")
+        for field in model._meta.concrete_fields
+    }
+
+
+def built_from_columns(instance, model, prefix: str):
+    """The ``model`` instance of the columns ``columns_of`` put on ``instance``
+    (removed from it), as the database gave them (converted as the queryset converts
+    its annotations)."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    values = [instance.__dict__.pop(f"{prefix}{name}") for name in names]
+    return model.from_db(instance._state.db, names, values)
+>>>>>>> h-7

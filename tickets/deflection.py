@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from portal.sql import KeptStatement
+
 from .models import DeflectionEvent, DeflectionOutcome
 
 MAX_QUERY = 255
@@ -104,21 +106,36 @@ def record_deflected(
 COME_BACK_WINDOW = timedelta(minutes=30)
 
 
+def _recent_deflections(user, session_key, since):
+    return (
+        DeflectionEvent.objects.filter(
+            user=user,
+            session_key=session_key,
+            outcome=DeflectionOutcome.DEFLECTED,
+            ticket__isnull=True,
+            updated_at__gte=since,
+        )
+        .order_by("-updated_at")
+        .values_list("token")[:1]
+    )
+
+
+#: Every portal filing with a fresh form token reads it: compiled once per process.
+_RECENT_DEFLECTION = KeptStatement(
+    _recent_deflections, ("user", "session_key", "since"), datetimes=("since",)
+)
+
+
 def _recent_deflection_token(values):
     if values["user"] is None or not values["session_key"]:
         return None
-    return (
-        DeflectionEvent.objects.filter(
-            user=values["user"],
-            session_key=values["session_key"],
-            outcome=DeflectionOutcome.DEFLECTED,
-            ticket__isnull=True,
-            updated_at__gte=timezone.now() - COME_BACK_WINDOW,
-        )
-        .order_by("-updated_at")
-        .values_list("token", flat=True)
-        .first()
+    rows = _RECENT_DEFLECTION.rows(
+        user=values["user"].pk,
+        session_key=values["session_key"],
+        since=timezone.now() - COME_BACK_WINDOW,
     )
+    # the driver's value (SQLite: the UUID's hex text) as the field reads it
+    return clean_token(rows[0][0]) if rows else None
 
 
 def record_filed(

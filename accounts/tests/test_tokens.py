@@ -109,3 +109,29 @@ def test_bad_scopes_are_refused_and_nothing_is_stored(owner, scopes):
     with pytest.raises(TokenError):
         create_token(owner, name="x", scopes=scopes)
     assert ApiToken.objects.count() == 0
+
+
+def test_the_token_read_is_the_row_the_orm_reads(owner, make_user):
+    other = make_user("other@example.com")
+    create_token(other, name="theirs", scopes=["write"])
+    new = create_token(owner, name="CI", scopes="read,write", expires_days=3)
+    ApiToken.objects.filter(pk=new.token.pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=5)
+    )
+    row = ApiToken.objects.select_related("owner").get(pk=new.token.pk)
+    token = authenticate_bearer(new.secret)
+    for field in ApiToken._meta.concrete_fields:
+        if field.name != "last_used_at":  # recorded anew: more than a minute ago
+            assert getattr(token, field.attname) == getattr(row, field.attname)
+    assert token.scopes == ["read", "write"] and token.has_scope("write")
+    assert token.expires_at.tzinfo is not None and token.last_used_at > row.last_used_at
+    assert token.owner == owner and token.owner.email == owner.email
+    assert not token._state.adding and token._state.db == row._state.db
+
+
+def test_token_of_a_locked_owner_is_refused(owner):
+    new = create_token(owner, name="CI", scopes=["read"])
+    assert authenticate_bearer(new.secret) is not None
+    owner.locked_at = timezone.now()
+    owner.save()
+    assert authenticate_bearer(new.secret) is None

@@ -113,3 +113,65 @@ def test_a_kept_statement_must_find_each_variable_among_its_parameters():
     )
     with pytest.raises(ValueError, match="user_id"):
         statement.rows(group_id=1, user_id=1)
+
+
+def test_a_variable_of_a_text_field_is_found_as_its_text(django_assert_num_queries):
+    statement = KeptStatement(
+        lambda name, user_id: (
+            Group.objects.filter(name=name, user__pk=user_id)
+            .order_by("pk")
+            .values_list("pk", "name")
+        ),
+        ("name", "user_id"),
+    )
+    crew = Group.objects.create(name="crew")
+    Group.objects.create(name="-2013265917")  # the stand-in's text as a real value
+    ann = User.objects.create_user("ann@example.com")
+    ann.groups.add(crew)
+    for name in ("crew", "-2013265917", "nobody"):
+        with django_assert_num_queries(1):
+            rows = statement.rows(name=name, user_id=ann.pk)
+        assert rows == list(
+            Group.objects.filter(name=name, user__pk=ann.pk).values_list("pk", "name")
+        )
+    assert statement.rows(name="crew", user_id=ann.pk) == [(crew.pk, "crew")]
+
+
+def test_a_datetime_variable_is_put_in_the_databases_form(django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    statement = KeptStatement(
+        lambda since, user_id: (
+            User.objects.filter(date_joined__gte=since, pk__gte=user_id)
+            .order_by("email")
+            .values_list("email")
+        ),
+        ("since", "user_id"),
+        datetimes=("since",),
+    )
+    now = timezone.now()
+    for n, email in enumerate(["a@example.com", "b@example.com", "c@example.com"]):
+        User.objects.create_user(email, date_joined=now - timedelta(hours=n))
+    for since in (
+        now - timedelta(hours=1),  # exactly b's moment: included, as by the ORM
+        now - timedelta(hours=1, microseconds=-1),
+        now - timedelta(days=1),
+        now + timedelta(seconds=1),
+    ):
+        with django_assert_num_queries(1):
+            rows = statement.rows(since=since, user_id=0)
+        assert rows == list(
+            User.objects.filter(date_joined__gte=since)
+            .order_by("email")
+            .values_list("email")
+        )
+    assert statement.rows(since=now - timedelta(hours=1), user_id=0) == [
+        ("a@example.com",),
+        ("b@example.com",),
+    ]
+    with pytest.raises(ValueError, match="aware"):
+        statement.rows(since=now.replace(tzinfo=None), user_id=0)
+    with pytest.raises(ValueError, match="among the variables"):
+        KeptStatement(lambda a: None, ("a",), datetimes=("b",))
