@@ -4,17 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-<<<<<<< HEAD
-from django.db.models import Expression
-<<<<<<< HEAD
-from django.db.models.sql import Query
-=======
-from django.db.models.query import ModelIterable, get_related_populators
->>>>>>> h-6
-=======
 from django.db.models import Expression, F
+from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.sql import Query
 from django.utils import timezone
->>>>>>> h-7
 
 
 class KeptSubquery(Expression):
@@ -237,11 +230,8 @@ class KeptStatement:
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
         self._compiled.clear()
-<<<<<<< HEAD
         self._compilers.clear()
         self._readers.clear()
-=======
-        self._converters.clear()
 
 
 def columns_of(model, path: str, prefix: str) -> dict:
@@ -262,4 +252,3 @@ def built_from_columns(instance, model, prefix: str):
     names = [field.attname for field in model._meta.concrete_fields]
     values = [instance.__dict__.pop(f"{prefix}{name}") for name in names]
     return model.from_db(instance._state.db, names, values)
->>>>>>> h-7

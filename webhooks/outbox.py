@@ -16,12 +16,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from portal.sql import KeptStatement, built_from_columns, columns_of
+from portal.sql import KeptStatement
 
 from .models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 from .permissions import owner_may_receive
@@ -39,20 +38,14 @@ def _subscribable():
         Webhook.objects.filter(
             active=True, owner__is_active=True, owner__locked_at__isnull=True
         )
-        .annotate(**columns_of(get_user_model(), "owner", "_owner_"))
+        .select_related("owner")
         .order_by("id")
     )
 
 
-#: The active webhooks of active owners with their owners (what ``select_related``
-#: reads): every change that reports an event reads it, compiled once per process.
+#: The active webhooks of active owners with their owners: every change that reports
+#: an event reads it, compiled once per process.
 _SUBSCRIBABLE = KeptStatement(_subscribable, ())
-
-
-def _with_owners(webhooks):
-    for webhook in webhooks:
-        webhook.owner = built_from_columns(webhook, get_user_model(), "_owner_")
-    return webhooks
 
 
 def enqueue(
@@ -83,7 +76,7 @@ def enqueue(
         )
     webhooks = [
         webhook
-        for webhook in _with_owners(_SUBSCRIBABLE.instances())
+        for webhook in _SUBSCRIBABLE.instances()
         if webhook.subscribes_to(event)
         and (webhook.include_internal_notes or not include_internal)
     ]

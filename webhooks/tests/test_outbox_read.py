@@ -35,7 +35,7 @@ def test_the_webhooks_and_owners_are_the_orms(make_webhook, integrator):
         .order_by("id")
     )
     with CaptureQueriesContext(connection) as captured:
-        got = outbox._with_owners(outbox._SUBSCRIBABLE.instances())
+        got = outbox._SUBSCRIBABLE.instances()
     assert len(captured) == 1
     assert [w.pk for w in got] == [two.pk, one.pk, three.pk]
     for webhook, oracle in zip(got, expected, strict=True):
