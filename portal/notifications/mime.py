@@ -16,6 +16,13 @@ email on the console backend). ``prepare`` readies a message built by Django's
   a plain substring, against every header and payload of the message (a stricter
   test than a boundary line), and drawn again on a collision.
 
+* **Flattened without the generator.** ``as_bytes`` (what every backend calls)
+  writes the message the way ``email.generator.BytesGenerator`` does, for the shapes
+  our emails have (multiparts and single parts with a text payload, our policy), and
+  hands anything else (a ``message/*`` or ``multipart/signed`` part, another policy,
+  a Unix From line) to the generator. Same bytes, without a generator, a buffer
+  and a policy clone per part and a dispatch by name per part.
+
 ``Building`` (mixed into ``sending.Email``) builds the message with less work too,
 to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 
@@ -36,6 +43,7 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 import copy
 import functools
 import uuid
+from email import generator
 from email._policybase import Compat32
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -99,6 +107,107 @@ def _set_boundaries(message) -> None:
         texts.append(boundary)  # one message's boundaries differ from each other
 
 
+# --- flattening ---------------------------------------------------------------------
+
+_SPLIT_LINES = generator.NLCRE.split  # the generator's line ends: \r\n, \r or \n
+
+_linesep_policies: dict[str, Compat32] = {}
+
+
+def _lines(text: str, linesep: str) -> bytes:
+    """``Generator._write_lines`` through ``BytesGenerator.write``: each line end
+    made ``linesep``, no line end added, surrogates back to their bytes."""
+    return linesep.join(_SPLIT_LINES(text)).encode("ascii", "surrogateescape")
+
+
+_TEXT = generator.BytesGenerator._handle_text
+_MULTIPART = generator.BytesGenerator._handle_multipart
+
+
+@functools.lru_cache(maxsize=64)
+def _handler(content_type: str):
+    """The generator's method for a part of ``content_type``, found as
+    ``Generator._dispatch`` finds it."""
+    main, sub = content_type.split("/")  # get_content_type gives one slash
+    return (
+        getattr(
+            generator.BytesGenerator, f"_handle_{main}_{sub}".replace("-", "_"), None
+        )
+        or getattr(generator.BytesGenerator, "_handle_" + main.replace("-", "_"), None)
+        or generator.BytesGenerator._writeBody
+    )
+
+
+def _write(part, policy, linesep: str, out: list) -> bool:
+    """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
+    ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
+    to be discarded, for a part this does not write (the generator does)."""
+    if hasattr(part, "_write_headers"):  # a part that writes its own headers
+        return False
+    handler = _handler(part.get_content_type())
+    payload = part._payload
+    headers = [policy.fold_binary(name, value) for name, value in part._headers]
+    headers.append(linesep.encode("ascii"))
+    if handler is _MULTIPART:
+        if type(payload) is not list:
+            return False
+        children = []
+        for child in payload:
+            written = []
+            if not _write(child, policy, linesep, written):
+                return False
+            children.append(b"".join(written))
+        boundary = part.get_boundary()
+        if not boundary:  # the generator would draw one
+            return False
+        out.extend(headers)
+        if part.preamble is not None:
+            out.append(_lines(part.preamble, linesep))
+            out.append(linesep.encode("ascii"))
+        delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
+        out.append(delimiter + linesep.encode("ascii"))
+        separator = b"".join((linesep.encode("ascii"), delimiter, linesep.encode()))
+        out.append(separator.join(children))
+        out.append(
+            b"".join((linesep.encode("ascii"), delimiter, b"--", linesep.encode()))
+        )
+        if part.epilogue is not None:
+            out.append(_lines(part.epilogue, linesep))
+        return True
+    if handler is not _TEXT or (payload is not None and type(payload) is not str):
+        return False
+    out.extend(headers)
+    if payload:
+        out.append(_lines(payload, linesep))
+    return True
+
+
+def flattened(message, linesep: str = "\n") -> bytes | None:
+    """``message`` as Django's ``as_bytes(linesep=linesep)`` writes it, or None when
+    it is not ours to write (not prepared with our policy, or a part of a kind only
+    the generator writes)."""
+    if message.policy is not POLICY:
+        return None
+    policy = _linesep_policies.get(linesep)
+    if policy is None:
+        policy = _linesep_policies[linesep] = POLICY.clone(linesep=linesep)
+    out: list[bytes] = []
+    if not _write(message, policy, linesep, out):
+        return None
+    return b"".join(out)
+
+
+class _Flat:
+    """``as_bytes`` by ``flattened`` where it applies, else Django's (the generator)."""
+
+    def as_bytes(self, unixfrom=False, linesep="\n"):
+        if not unixfrom:
+            written = flattened(self, linesep)
+            if written is not None:
+                return written
+        return super().as_bytes(unixfrom=unixfrom, linesep=linesep)
+
+
 def prepare(message):
     """``message`` with the remembered folding and its boundaries set."""
     message.policy = POLICY
@@ -125,13 +234,13 @@ def _safe_header(name, value, encoding):
     return _checked(name, value, encoding)
 
 
-class _Text(SafeMIMEText):
+class _Text(_Flat, SafeMIMEText):
     def __setitem__(self, name, val):
         name, val = _safe_header(name, val, self.encoding)
         MIMEText.__setitem__(self, name, val)
 
 
-class _Multipart(SafeMIMEMultipart):
+class _Multipart(_Flat, SafeMIMEMultipart):
     def __setitem__(self, name, val):
         name, val = _safe_header(name, val, self.encoding)
         MIMEMultipart.__setitem__(self, name, val)

@@ -1,0 +1,140 @@
+"""``mime.flattened`` writes a message exactly as the standard library's generator
+(Django's ``as_bytes``) writes the same object, and leaves what it does not write to
+the generator. The whole-email oracle against Django's own
+``EmailMultiAlternatives`` is in ``test_batched_delivery.py``; here each message is
+flattened both ways as it is, so nothing needs masking."""
+
+from email import generator
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.mail.message import MIMEMixin
+
+from portal.notifications import mime, sending, threads
+
+from .test_batched_delivery import VARIANTS
+
+LINESEPS = ("\n", "\r\n")
+
+
+def _generators(message, linesep):
+    """What Django's ``as_bytes`` writes with the generator."""
+    return MIMEMixin.as_bytes(message, linesep=linesep)
+
+
+def _email(subject, body, html, to, headers, attachments):
+    email = sending.Email(subject=subject, body=body, to=[to], headers=headers)
+    if html is not None:
+        email.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        email.attach(*attachment)
+    return email
+
+
+def _both_ways(message):
+    for linesep in LINESEPS:
+        ours = mime.flattened(message, linesep)
+        assert ours is not None
+        assert ours == _generators(message, linesep)
+        assert message.as_bytes(linesep=linesep) == ours
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=list(VARIANTS))
+def test_our_emails_flatten_as_the_generator_writes_them(variant):
+    """en/pl/ru, 7bit/8bit/quoted-printable, long subjects folded, non-ASCII names
+    and attachment names, with and without an html part."""
+    for _ in range(2):  # Django's classes first, then the copied prototypes
+        _both_ways(_email(*VARIANTS[variant]).message())
+
+
+def test_a_notification_is_flattened_without_the_generator():
+    email = _email(
+        "[HD-000042] Nowe zgłoszenie: " + "ż" * 80,
+        "Dzień dobry Zoë,\nHelp!\n",
+        "<p>Dzień dobry Zoë,</p>",
+        "Zoë <zoe@example.com>",
+        threads.headers("HD-000042", reply_to="support@example.com"),
+        [("raport.csv", "ą,b\n1,2\n", "text/csv")],
+    )
+    message = email.message()
+    expected = _generators(message, "\r\n")
+    with mock.patch.object(
+        generator.BytesGenerator, "flatten", side_effect=AssertionError("used")
+    ):
+        assert message.as_bytes(linesep="\r\n") == expected
+        connection = mail.get_connection(
+            "django.core.mail.backends.console.EmailBackend"
+        )
+        with mock.patch.object(connection, "stream") as stream:
+            connection.send_messages([email])
+    written = stream.write.call_args_list[0].args[0]
+    assert written.startswith("Content-Type: multipart/mixed;\n boundary=")
+    assert 'filename="raport.csv"\n\ną,b\n1,2\n' in written
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",  # no text: the html alone in the alternative
+        "no line end",
+        "mixed\r\nline\rends\n\n\r\n",
+        "\n\nleading blank lines and From here\nFrom me\n",
+        "ünïcödé\r\nand a trailing CR\r",
+    ],
+)
+def test_line_ends_and_empty_texts_are_written_as_the_generator_writes_them(body):
+    email = _email("s", body, "<p>x</p>\r\n", "a@example.com", {}, [])
+    email.attach("data.bin", b"\x00\xff" * 100, "application/octet-stream")
+    _both_ways(email.message())
+
+
+def test_a_preamble_and_an_epilogue_are_written_as_the_generator_writes_them():
+    message = _email("s", "text\n", "<p>x</p>", "a@example.com", {}, []).message()
+    message.preamble = "This is a\r\nmulti-part message.\r"
+    message.epilogue = "\nthe end\n"
+    _both_ways(message)
+    message.preamble, message.epilogue = "", ""
+    _both_ways(message)
+
+
+def test_parts_it_does_not_write_are_left_to_the_generator():
+    """A forwarded email (message/rfc822), a signed multipart, a message with
+    another policy, a message/* part with a text payload and a Unix From line: the generator writes them, as before."""
+    forwarded = _email("s", "text", None, "a@example.com", {}, [])
+    inner = mail.EmailMessage("inner", "hello", to=["b@example.com"])
+    forwarded.attach("inner.eml", inner, "message/rfc822")
+    message = forwarded.message()
+    assert mime.flattened(message) is None
+    assert message.as_bytes() == _generators(message, "\n")
+
+    signed = _email("s", "text", "<p>x</p>", "a@example.com", {}, []).message()
+    signed.set_type("multipart/signed")
+    assert mime.flattened(signed) is None
+    assert signed.as_bytes() == _generators(signed, "\n")
+
+    plain = _email("s", "text", "<p>x</p>", "a@example.com", {}, []).message()
+    plain.policy = plain.policy.clone()  # not ours: not written here
+    assert mime.flattened(plain) is None
+    assert plain.as_bytes() == _generators(plain, "\n")
+
+    noted = _email("s", "text", "<p>x</p>", "a@example.com", {}, []).message()
+    note = MIMEBase("message", "x-note")
+    note.set_payload("line ends\nkept as they are")  # _handle_message: no conversion
+    noted.attach(note)
+    assert mime.flattened(noted, "\r\n") is None
+    assert noted.as_bytes(linesep="\r\n") == _generators(noted, "\r\n")
+    assert b"line ends\nkept" in noted.as_bytes(linesep="\r\n")
+
+    framed = _email("s", "text", "<p>x</p>", "a@example.com", {}, []).message()
+    assert framed.as_bytes(unixfrom=True).startswith(b"From nobody ")
+
+
+def test_a_part_of_another_kind_is_written_as_the_generator_writes_it():
+    message = _email("s", "text", "<p>x</p>", "a@example.com", {}, []).message()
+    pdf = MIMEApplication(b"%PDF-1.4\n" + bytes(range(256)), "pdf")
+    pdf.add_header("Content-Disposition", "attachment", filename="Zoë.pdf")
+    message.attach(pdf)
+    _both_ways(message)
