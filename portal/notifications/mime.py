@@ -9,7 +9,9 @@ email on the console backend). ``prepare`` readies a message built by Django's
   folding of a text header depends only on the header's name and value, the line
   separator and the line length: the result is remembered (most headers of a claim's
   emails are the same: MIME-Version, Content-Type, From, Reply-To, the thread's
-  References, the subject of one ticket in one language).
+  References, the subject of one ticket in one language). The values new in every
+  email (Date, Message-ID) fold plainly (they fit, or are one word) and are written
+  at once, without ``email.header.Header``.
 * **Boundaries chosen before flattening.** The standard library flattens each part,
   then searches the text for a random boundary (a regular expression compiled per
   message). Here each multipart gets a random 128-bit boundary that is checked, as
@@ -66,12 +68,37 @@ def _folded(name: str, value: str, sanitize: bool, linesep: str, length) -> str:
     )
 
 
+#: ASCII characters ``str.splitlines`` ends a line at (``Header.encode`` splits there)
+_LINE_BREAKING = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e")
+
+
+def _plain_fold(name: str, value: str, linesep: str, length) -> str | None:
+    """What ``Compat32._fold`` gives for an ASCII value of one line that needs no
+    folding decision, or None (then it is folded by ``Header``). Two cases, which
+    ``Header.encode`` writes without changing anything: a value that fits on the
+    header's line (kept as it is), and one word too long for it (no white space:
+    it goes on a continuation line of its own, after a line break and a space),
+    whatever the sanitizing (no surrogates in ASCII). The values new in every email (Date, Message-ID) are
+    of these kinds; the oracle is in ``tests/test_flattening.py``."""
+    if not value or not value.isascii() or not _LINE_BREAKING.isdisjoint(value):
+        return None
+    if len(name) + 2 + len(value) <= (length or 1_000_000):
+        return f"{name}: {value}{linesep}"
+    if " " in value or "\t" in value:
+        return None
+    return f"{name}: {linesep} {value}{linesep}"
+
+
 class _RememberedFolding(Compat32):
-    """``compat32``, remembering how text headers fold (nothing else differs)."""
+    """``compat32``, remembering how text headers fold (nothing else differs); the
+    values that fold plainly (``_plain_fold``) are written without ``Header``."""
 
     def _fold(self, name, value, sanitize):
         if type(value) is not str:  # a Header object: folded as usual
             return super()._fold(name, value, sanitize)
+        plain = _plain_fold(name, value, self.linesep, self.max_line_length)
+        if plain is not None:
+            return plain
         return _folded(name, value, sanitize, self.linesep, self.max_line_length)
 
 

@@ -4,9 +4,13 @@ the generator. The whole-email oracle against Django's own
 ``EmailMultiAlternatives`` is in ``test_batched_delivery.py``; here each message is
 flattened both ways as it is, so nothing needs masking."""
 
+import random
 from email import generator
+from email._policybase import Compat32
+from email.errors import HeaderParseError
 from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
+from email.utils import formatdate
 from unittest import mock
 
 import pytest
@@ -138,3 +142,42 @@ def test_a_part_of_another_kind_is_written_as_the_generator_writes_it():
     pdf.add_header("Content-Disposition", "attachment", filename="Zoë.pdf")
     message.attach(pdf)
     _both_ways(message)
+
+
+def _values():
+    """Header values around the line's length: words, runs and ends of white space,
+    split characters, line breaks, empty and non-ASCII ones (seeded)."""
+    rnd = random.Random(24)
+    alphabet = " \t;,ab<>@.:=-\x0c\nž"
+    for length in [0, 1, 2, 20, 60, 64, 65, 66, 67, 70, 77, 78, 79, 80, 120]:
+        for _ in range(60):
+            pool = alphabet if rnd.random() < 0.5 else "ab"
+            yield "".join(rnd.choice(pool) for _ in range(length))
+    yield formatdate()
+    yield threads.message_id("HD-000042")
+    yield threads.message_id("HD-1234567")
+    yield "a" * 66  # "Message-ID: " + 66 = 78: fits
+    yield "a" * 67  # one more: a continuation line
+    yield "ends in a space "  # kept
+    yield "ends in spaces  "
+    yield " starts with one"
+
+
+@pytest.mark.parametrize("linesep", LINESEPS)
+def test_plainly_folded_headers_are_what_compat32_writes(linesep):
+    written = 0
+    for value in _values():
+        for length in (78, 0, None, 30):
+            ours = mime._plain_fold("Message-ID", value, linesep, length)
+            try:
+                theirs = Compat32(linesep=linesep, max_line_length=length)._fold(
+                    "Message-ID", value, False
+                )
+            except HeaderParseError:
+                assert ours is None
+                continue
+            assert ours in (None, theirs), value
+            written += ours is not None
+    assert written > 1000
+    for value in (formatdate(), threads.message_id("HD-000042")):  # every email's
+        assert mime._plain_fold("Date", value, linesep, 78) is not None
