@@ -106,8 +106,11 @@ POLICY = _RememberedFolding()
 
 
 def _texts(part) -> list[str]:
-    found = [f"{name}: {value}" for name, value in part.items()]
-    payload = part.get_payload()
+    """Every header and payload of ``part`` as stored (``items`` and ``get_payload``
+    would parse each for reading; a boundary is ASCII, and the ASCII in a stored
+    text is what is written)."""
+    found = [f"{name}: {value}" for name, value in part._headers]
+    payload = part._payload
     if isinstance(payload, list):
         for child in payload:
             found.extend(_texts(child))

@@ -5,6 +5,7 @@ the generator. The whole-email oracle against Django's own
 flattened both ways as it is, so nothing needs masking."""
 
 import random
+import uuid
 from email import generator
 from email._policybase import Compat32
 from email.errors import HeaderParseError
@@ -181,3 +182,19 @@ def test_plainly_folded_headers_are_what_compat32_writes(linesep):
     assert written > 1000
     for value in (formatdate(), threads.message_id("HD-000042")):  # every email's
         assert mime._plain_fold("Date", value, linesep, 78) is not None
+
+
+@pytest.mark.parametrize("where", ["subject", "html"])
+def test_a_boundary_found_in_a_header_or_a_part_is_drawn_again(where):
+    taken = uuid.UUID(int=7)
+    text = f"x ==hd{taken.hex}== y"
+    with mock.patch.object(
+        mime.uuid, "uuid4", side_effect=[taken, uuid.UUID(int=8), uuid.UUID(int=9)]
+    ):
+        email = sending.Email(
+            subject=text if where == "subject" else "s", body="b", to=["a@b.c"]
+        )
+        email.attach_alternative(text if where == "html" else "<p>x</p>", "text/html")
+        message = email.message()
+    assert message.get_boundary() == f"==hd{uuid.UUID(int=8).hex}=="
+    _both_ways(message)
