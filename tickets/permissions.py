@@ -627,14 +627,14 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(_grants_condition(user.pk, roles.is_staff_member(user)))
 
 
-@functools.lru_cache(maxsize=1024)
-def _grants_condition(user_pk: int, staff: bool) -> Q:
+def _grants_q(user_pk: int, staff: bool) -> Q:
     """``visible_tickets``' condition for an active user who does not see every
     ticket. It is SQL only (grants, memberships and queues are read when the query
-    runs), so a function of the user's id and of whether they are staff, built once
-    per process; a filter with it resolves copies of its subqueries, never these (as
-    ``roles.names_of``). Each subquery is a ``KeptSubquery``: compiled to SQL once, not
-    again by each query that puts the condition in (~7k Python calls a query)."""
+    runs), so a function of the user's id and of whether they are staff: built once
+    per process per user (``_grants_condition``), or once per shape with the id a
+    variable (``KeptVisible``). Each subquery is a ``KeptSubquery``: compiled to SQL
+    once, not again by each query that puts the condition in (~7k Python calls a
+    query)."""
     if not staff:
         # Customers work no queue: every group grant goes through guardian, and no OR,
         # which would bring the full scan back.
@@ -643,6 +643,73 @@ def _grants_condition(user_pk: int, staff: bool) -> Q:
     return Q(queue_id__in=KeptSubquery(queued)) | Q(
         pk__in=KeptSubquery(_granted_ids(user_pk))
     )
+
+
+# A filter with it resolves copies of its subqueries, never these (as
+# ``roles.names_of``).
+_grants_condition = functools.lru_cache(maxsize=1024)(_grants_q)
+
+
+class KeptVisible:
+    """A query over ``visible_tickets(user)`` run often, its SQL compiled once per
+    shape of the rule (``portal.sql.KeptStatement``), not once per user.
+
+    ``visible_tickets`` depends on the user through a few facts only, each a shape:
+    inactive or anonymous (no rows, and no query), sees every ticket (no condition),
+    or the grants condition (``_grants_q``) of a staff member or of a customer, in
+    which the user's id is a value. ``build(visible, **values)`` states the query on
+    ``visible``, the rule's queryset for the shape, the values named by ``variables``
+    (``KeptStatement``'s stand-ins at compile time); ``instances(user, **values)``
+    gives the model instances that query on ``visible_tickets(user)`` gives."""
+
+    def __init__(self, build, variables: tuple[str, ...]):
+        if "user" in variables:
+            raise ValueError("KeptVisible: the user is not one of the variables")
+        self.build = build
+        self.variables = tuple(variables)
+        self._statements = {}
+
+    @staticmethod
+    def shape(user) -> str | None:
+        """``visible_tickets``' shape for ``user``: None (nothing), "all", "staff" or
+        "customer"."""
+        if not _active(user):
+            return None
+        if sees_all(user):
+            return "all"
+        return "staff" if roles.is_staff_member(user) else "customer"
+
+    def _statement(self, shape: str) -> KeptStatement:
+        kept = self._statements.get(shape)
+        if kept is None:
+            if shape == "all":
+                kept = KeptStatement(
+                    lambda **values: self.build(Ticket.objects.all(), **values),
+                    self.variables,
+                )
+            else:
+                staff = shape == "staff"
+
+                def build(user, **values):
+                    visible = Ticket.objects.filter(_grants_q(user, staff))
+                    return self.build(visible, **values)
+
+                kept = KeptStatement(build, ("user", *self.variables))
+            self._statements[shape] = kept
+        return kept
+
+    def instances(self, user, **values) -> list:
+        shape = self.shape(user)
+        if shape is None:
+            return []
+        if shape == "all":
+            return self._statement(shape).instances(**values)
+        return self._statement(shape).instances(user=user.pk, **values)
+
+    def forget(self) -> None:
+        """Compile again at the next use (tests that change the database vendor)."""
+        for kept in self._statements.values():
+            kept.forget()
 
 
 def _is_agent_group():
@@ -825,17 +892,25 @@ def get_ticket_for(user, reference: str, action: str = "view") -> Ticket:
     reference = str(reference).strip().upper()
     if "\x00" in reference:  # PostgreSQL refuses NUL in a query: no such ticket
         raise TicketNotFound(_("No such ticket."))
-    try:
-        ticket = (
-            visible_tickets(user)
-            .select_related("requester", "assignee", "queue", "organization")
-            .get(reference=reference)
-        )
-    except Ticket.DoesNotExist:
+    found = _BY_REFERENCE.instances(user, reference=reference)
+    if not found:
         raise TicketNotFound(_("No such ticket."))
+    ticket = found[0]  # ``reference`` is unique
     if action != "view" and not can(user, action, ticket):
         raise TicketNotFound(_("No such ticket."))
     return ticket
+
+
+# ``visible_tickets(user).select_related(…).get(reference=…)``, compiled once per
+# shape; no ordering, as ``get`` drops it.
+_BY_REFERENCE = KeptVisible(
+    lambda visible, reference: (
+        visible.select_related("requester", "assignee", "queue", "organization")
+        .filter(reference=reference)
+        .order_by()
+    ),
+    ("reference",),
+)
 
 
 # --- what hangs off a visible ticket ----------------------------------------------------
@@ -906,9 +981,21 @@ def _internal_visible_q(
 _NO_ROWS = Q(pk__in=[])
 
 
+def _visible_given(view_internal: bool, public: Q) -> Q:
+    """The condition on one ticket's rows for a user who may (or may not)
+    ``view_internal`` on it."""
+    return Q() if view_internal else public
+
+
+def _events_given(view_internal: bool, support_team: bool) -> Q:
+    """``events_visible_to`` on one ticket, from the two facts it depends on."""
+    visible = _visible_given(view_internal, _PUBLIC_EVENTS)
+    return visible if support_team else visible & Q(kind__in=CUSTOMER_EVENT_KINDS)
+
+
 def _visible_to(user, ticket: Ticket | None, public: Q) -> Q:
     if ticket is not None:
-        return Q() if can(user, "view_internal", ticket) else public
+        return _visible_given(can(user, "view_internal", ticket), public)
     internal = _internal_visible_q(user)
     if internal is None:
         return Q()
@@ -952,6 +1039,8 @@ def events_visible_to(user, ticket: Ticket | None = None) -> Q:
     """Audit events ``user`` may read on tickets they may see: those about internal
     notes or logged time only where they may ``view_internal``; customers only the
     ``CUSTOMER_EVENT_KINDS``."""
+    if ticket is not None:
+        return _events_given(can(user, "view_internal", ticket), is_support_team(user))
     visible = _visible_to(user, ticket, _PUBLIC_EVENTS)
     if is_support_team(user):
         return visible
@@ -1024,6 +1113,55 @@ def visible_time_entries(user, ticket: Ticket) -> QuerySet:
         .filter(time_entries_visible_to(user, ticket))
         .select_related("agent")
     )
+
+
+# One ticket's rows as ``visible_*(user, ticket)`` read them, by the two facts the
+# condition on them depends on (``view_internal`` on the ticket, support team): each
+# (relation, facts) one ``KeptStatement`` with the ticket id its variable.
+_ROWS = {
+    "comments": (
+        Comment,
+        "author",
+        lambda internal, team: _visible_given(internal, _PUBLIC_COMMENTS),
+    ),
+    "attachments": (
+        Attachment,
+        "comment",
+        lambda internal, team: _visible_given(internal, _PUBLIC_ATTACHMENTS),
+    ),
+    "events": (TicketEvent, "actor", _events_given),
+    "time_entries": (
+        TimeEntry,
+        "agent",
+        lambda internal, team: _visible_given(internal, _NO_ROWS),
+    ),
+}
+
+
+@functools.cache
+def _kept_rows(relation: str, internal: bool, team: bool) -> KeptStatement:
+    model, related, condition = _ROWS[relation]
+    return KeptStatement(
+        lambda ticket: (
+            model.objects.filter(ticket=ticket)
+            .filter(condition(internal, team))
+            .select_related(related)
+        ),
+        ("ticket",),
+    )
+
+
+def visible_rows(user, ticket: Ticket, relation: str) -> list:
+    """``list(visible_<relation>(user, ticket))`` for "comments", "attachments",
+    "events" or "time_entries", their SQL compiled once per shape of the rule (the
+    comments without their files: read those with "attachments")."""
+    if not can(user, "view", ticket):
+        return []
+    internal = can(user, "view_internal", ticket)
+    team = is_support_team(user)
+    if _ROWS[relation][2](internal, team) is _NO_ROWS:
+        return []  # what the queryset gives, with no query either
+    return _kept_rows(relation, internal, team).instances(ticket=ticket.pk)
 
 
 # --- the customer's view of a ticket ----------------------------------------------------
@@ -1269,6 +1407,7 @@ __all__ = [
     "ACTIONS",
     "Audience",
     "Viewer",
+    "KeptVisible",
     "CUSTOMER_EVENT_KINDS",
     "INTERNAL_EVENT_KINDS",
     "OPEN_STATUSES",
@@ -1307,6 +1446,7 @@ __all__ = [
     "visible_events",
     "visible_tickets",
     "viewer_facts",
+    "visible_rows",
     "visible_time_entries",
     "watchers_visible_to",
     "why_not",

@@ -74,6 +74,27 @@ _MEMBERSHIPS = KeptStatement(
     lambda user: Membership.objects.filter(user=user).select_related("organization"),
     ("user",),
 )
+# The requester's and the organization's other tickets, as the agent may see them
+# (``permissions.KeptVisible``: compiled once per shape of ``visible_tickets``). They
+# show a link, the subject and the status: those columns only, no queue or assignee.
+_REQUESTER_TICKETS = permissions.KeptVisible(
+    lambda visible, requester, ticket: (
+        visible.only(*OTHER_TICKET_FIELDS)
+        .filter(requester=requester)
+        .exclude(pk=ticket)
+        .order_by("-created_at")[:10]
+    ),
+    ("requester", "ticket"),
+)
+_ORGANIZATION_TICKETS = permissions.KeptVisible(
+    lambda visible, organization, ticket: (
+        visible.only(*OTHER_TICKET_FIELDS)
+        .filter(organization=organization)
+        .exclude(pk=ticket)
+        .order_by("-created_at")[:10]
+    ),
+    ("organization", "ticket"),
+)
 _CANNED = KeptStatement(
     lambda queue: forms.canned_for(Ticket(queue_id=queue)).select_related("queue"),
     ("queue",),
@@ -112,11 +133,11 @@ def conversation(user, ticket) -> tuple[list, list]:
     order, each with its visible files as ``files``, and the files of the ticket
     itself. Two queries whatever their numbers: the files are read once, through the
     policy, and shared out here."""
-    files = list(permissions.visible_attachments(user, ticket))
+    files = permissions.visible_rows(user, ticket, "attachments")
     by_comment = defaultdict(list)
     for attachment in files:
         by_comment[attachment.comment_id].append(attachment)
-    comments = list(permissions.visible_comments(user, ticket).prefetch_related(None))
+    comments = permissions.visible_rows(user, ticket, "comments")
     for comment in comments:
         comment.files = by_comment.get(comment.pk, [])
     return comments, by_comment.get(None, [])
@@ -128,9 +149,6 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     # ``ticket.tags.all()`` and ``ticket.watchers.all()`` as a prefetch leaves them
     _TAGS.prefetch(ticket, "tags", ticket=ticket.pk)
     _WATCHERS.prefetch(ticket, "watchers", ticket=ticket.pk)
-    # The requester's and the organization's other tickets show a link, the subject
-    # and the status: those columns only, no queue or assignee joined.
-    visible = permissions.visible_tickets(user).only(*OTHER_TICKET_FIELDS)
     can = permissions.can_each(user, SIDEBAR_ACTIONS, ticket)
     # The status control: shown, and its options offered, from the action it posts to.
     can["change_status"], moves = actions.CHANGE_STATUS.control(user, ticket)
@@ -142,26 +160,26 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         canned = [(c, render_canned_response(c, ticket, user, values)) for c in canned]
     memberships = _MEMBERSHIPS.instances(user=ticket.requester_id)
     watchers = permissions.watchers_visible_to(user, ticket)
-    time_entries = list(permissions.visible_time_entries(user, ticket))
+    time_entries = permissions.visible_rows(user, ticket, "time_entries")
     comments, ticket_files = conversation(user, ticket)
     return {
         "ticket": ticket,
         "comments": comments,
         "ticket_files": ticket_files,
-        "events": permissions.visible_events(user, ticket),
+        "events": permissions.visible_rows(user, ticket, "events"),
         "can": can,
         "may_act": acting,
         "allowed_statuses": allowed_statuses,
         "canned": canned,
         "clocks": sla_clocks(ticket, now),
         "memberships": memberships,
-        "requester_tickets": visible.filter(requester=ticket.requester_id)
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")[:10],
+        "requester_tickets": _REQUESTER_TICKETS.instances(
+            user, requester=ticket.requester_id, ticket=ticket.pk
+        ),
         "organization_tickets": (
-            visible.filter(organization=ticket.organization_id)
-            .exclude(pk=ticket.pk)
-            .order_by("-created_at")[:10]
+            _ORGANIZATION_TICKETS.instances(
+                user, organization=ticket.organization_id, ticket=ticket.pk
+            )
             if ticket.organization_id
             else []
         ),
