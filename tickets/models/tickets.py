@@ -104,7 +104,7 @@ class TicketQuerySet(models.QuerySet):
         if in_document is not None:
             found |= in_document
         rank, highlight = (
-            self._by_notes(
+            fulltext.by_notes(
                 notes, kind(vendor, text, notes=False), kind(vendor, text, notes=True)
             )
             for kind in (fulltext.rank, fulltext.snippet)
@@ -174,10 +174,10 @@ class TicketQuerySet(models.QuerySet):
         return sorted(rows, key=lambda row: place[row.pk])
 
     def _snippet_of(self, highlight, noted: set, ids: list):
-        """``search``'s snippet (``_by_notes``' ``CASE``) with its condition
+        """``search``'s snippet (``fulltext.by_notes``') with its condition
         replaced by ``noted``, the ids where it held: the staff snippet, else the
         public one."""
-        staff, public = highlight.cases[0].result, highlight.default
+        staff, public = highlight.staff, highlight.public
         if not noted:
             return public
         if len(noted) == len(ids):
@@ -187,14 +187,6 @@ class TicketQuerySet(models.QuerySet):
             models.When(fulltext.ids_in(vendor, "pk", sorted(noted)), then=staff),
             default=public,
         )
-
-    @staticmethod
-    def _by_notes(notes, public, staff):
-        if notes is True:
-            return staff
-        if notes is False:
-            return public
-        return models.Case(models.When(notes, then=staff), default=public)
 
     def with_search_snippets(self):
         """Select ``search_snippet``: the raw extract around the matches of the
