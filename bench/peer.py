@@ -326,9 +326,13 @@ def build_pairs(ours: dict, peer: dict) -> list[dict]:
     ]
 
 
-def check(http: harness.Http, side: dict) -> dict:
+def check(http: harness.Http, side: dict, workers: int) -> dict:
     """One request: the expected status, no sign-in redirect, the marker in the body;
-    then the SQL count as bench/run.py's probe takes it (most frequent of ten)."""
+    then, after one more request per server process (a process's first request of a
+    page also fills its own caches: ours' first KB search costs 11 statements, every
+    later one 1), the SQL count as bench/run.py's probe takes it (the most frequent,
+    ties to the higher). Without that warm-up the first requests reach a new process
+    each, and four samples over four processes counted cold ones (bench FINDINGS P-2)."""
     try:
         status, headers, body = http.request(side)
     except OSError as error:  # e.g. no answer within Http's 30 s
@@ -344,6 +348,9 @@ def check(http: harness.Http, side: dict) -> dict:
         problems.append(f"{side['expect']!r} not in the answer")
     if problems:
         return {"skipped": "content check failed: " + "; ".join(problems)}
+    if side.get("method", "GET") == "GET":
+        for _ in range(workers):
+            http.request(side)
     if side.get("method") == "POST" and side["path"] != "/graphql/":
         counts = [
             harness._int_or_none(http.request(side)[1].get("X-SQL-Queries"))
@@ -592,7 +599,7 @@ def main(argv=None) -> int:
             for side in ("ours", "peer"):
                 if pair[side] is None:
                     continue
-                info = check(https[side], pair[side])
+                info = check(https[side], pair[side], args.workers)
                 pair[side]["info"] = info
                 if info.get("skipped"):
                     skipped[pair["name"], side] = info["skipped"]

@@ -8,6 +8,9 @@
 | locale languages | process | locale id, tagged with the generation | language code (stop words, stemming) |
 | ranking indexes | process | locale id; per article its ``last_published_at`` | ``kb.ranking.Index`` |
 | search breadcrumbs | process | locale id, tagged with the generation | the KB index of a language and its ancestors, for the search page (``kb.queries.search_breadcrumbs``; only while the page cache is on) |
+| search categories | process | locale id, tagged with the generation | the live public categories of a language, for the search page's filter (``kb.queries.search_categories``; only while the page cache is on) |
+| view restrictions | process | tagged with the generation | Wagtail's "not in a private section" condition (``kb.permissions.public_q``; only while the page cache is on) |
+| sites | process, 64 | (generation, host, port) | the Wagtail ``Site`` of a host, for the links of the search page (``site_for``; only while the page cache is on) |
 | page fragments | process, 2048 | (generation, scheme, host, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs, head and language links; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
 | routes | process, 1024 | (generation, host, port, language, path) | a KB page's route: the Wagtail ``Site``, the live page (with its ancestors and locale) and the view restrictions that apply to it, pickled (``route``; ``kb.fallback``) |
 
@@ -55,6 +58,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import get_language
+from wagtail.models import Site
 
 from portal import cache as shared_cache
 from portal.cache import cache_is_shared
@@ -67,6 +71,7 @@ LOCAL_PAGES = 256  # per process; a KB page is 10-60 kB
 MATCH_ENTRIES = 512
 FRAGMENT_ENTRIES = 2048
 ROUTE_ENTRIES = 1024  # per process; a pickled route is 3-10 kB
+SITE_ENTRIES = 64
 
 
 def timeout() -> int:
@@ -133,6 +138,9 @@ routes = _Lru(ROUTE_ENTRIES)  # (generation, host, port, language, path) → pic
 locale_ids: dict = {}  # language code → (generation, Locale id)
 locale_languages: dict = {}  # locale id → (generation, language code)
 search_crumbs: dict = {}  # locale id → (generation, list of pages)
+search_categories: dict = {}  # locale id → (generation, list of categories)
+view_restrictions: dict = {}  # None → (generation, Q)
+sites = _Lru(SITE_ENTRIES)  # (generation, host, port) → (Site or None,)
 search_indexes: dict = {}  # locale id → kb.ranking.Index
 search_index_lock = (
     threading.Lock()
@@ -167,6 +175,9 @@ def invalidate(*, page_id=None) -> None:
     locale_ids.clear()
     locale_languages.clear()
     search_crumbs.clear()
+    search_categories.clear()
+    view_restrictions.clear()
+    sites.clear()
     if page_id is not None:
         with search_index_lock:
             for index in search_indexes.values():
@@ -251,6 +262,22 @@ def route(request, path: str, compute):
     if keep:
         routes.put(key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     return value
+
+
+def site_for(request):
+    """``Site.find_for_request(request)``, kept for the current generation while the
+    page cache is on (a site saved or deleted starts a new one), and set on the
+    request as Wagtail's own lookup does: for the links of a page that Wagtail does
+    not route (the search), which ask for the site of the request."""
+    if timeout() and not hasattr(request, "_wagtail_site"):
+        # as Wagtail's Site._find_for_request reads the host
+        key = (current_generation(), request._get_raw_host(), request.get_port())
+        found = sites.get(key)
+        if found is None:
+            found = (Site._find_for_request(request),)
+            sites.put(key, found)
+        request._wagtail_site = found[0]
+    return Site.find_for_request(request)
 
 
 def mark_cacheable(request, *, article_id=None) -> None:

@@ -12,6 +12,7 @@ from wagtail.models import Page
 
 from accounts.roles import EDITORS, has_role, is_staff_member
 
+from . import caching
 from .models import ArticlePage, Audience, CategoryPage
 
 
@@ -34,8 +35,12 @@ def public_q() -> Q:
     ``Q``: one query for the view restrictions, so a request that lists several kinds of
     page (search: articles and categories) reads them once. Pass it as ``public=`` below
     or ``.filter()`` a page queryset with it; it is the same condition ``.public()``
-    applies, evaluated at call time."""
-    return ~Page.objects.private_q()
+    applies. The restrictions are read at call time, or remembered until the knowledge
+    base changes while the page cache is on (``kb.caching``: a view restriction saved
+    or deleted, a page moved or deleted starts a new generation)."""
+    return caching.remembered_while_shared(
+        caching.view_restrictions, None, lambda: ~Page.objects.private_q()
+    )
 
 
 def visible_articles(user, queryset=None, *, public=None):

@@ -15,7 +15,7 @@ from wagtail.models import Locale
 from . import caching, ranking
 from .highlight import article_text
 from .models import ArticlePage, ArticlePageTag, KnowledgeBasePage
-from .permissions import allowed_audiences, visible_articles
+from .permissions import allowed_audiences, visible_articles, visible_categories
 from .text import QUERY_MAX_LENGTH, search_text
 
 __all__ = ["QUERY_MAX_LENGTH", "search_text"]  # re-exported: the search's own limits
@@ -235,6 +235,21 @@ def search_breadcrumbs(locale_id: int) -> list:
 
     return list(
         caching.remembered_while_shared(caching.search_crumbs, locale_id, compute)
+    )
+
+
+def search_categories(locale_id: int, *, public=None) -> list:
+    """The categories the search page offers as a filter: the live public categories
+    of the locale, in tree order. Remembered per locale until the knowledge base
+    changes while the page cache is on (as ``search_breadcrumbs``). ``public``: a
+    ``kb.permissions.public_q()`` the request already has."""
+
+    def compute() -> list:
+        categories = visible_categories(public=public).filter(locale_id=locale_id)
+        return list(categories.order_by("path"))
+
+    return list(
+        caching.remembered_while_shared(caching.search_categories, locale_id, compute)
     )
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Locale
 
-from . import counters, queries, services
+from . import caching, counters, queries, services
 from .forms import FeedbackForm, SearchForm
 from .highlight import article_text, highlight_snippet
 from .models import ArticlePage
@@ -50,13 +50,13 @@ def search(request):
     ]
     if query and page_obj.number == 1:
         counters.record_search(query, result_count=paginator.count)
-    categories = visible_categories(public=public).filter(locale_id=locale_id)
     closest = []
     if query and not paginator.count:
         closest = queries.closest_articles(
             request.user, query, locale=Locale(pk=locale_id)
         )
     crumbs = queries.search_breadcrumbs(locale_id)
+    caching.site_for(request)  # the results' and breadcrumbs' links ask for it
     return TemplateResponse(
         request,
         "kb/search.html",
@@ -64,7 +64,7 @@ def search(request):
             "form": form,
             "query": query,
             "category": category,
-            "categories": categories.order_by("path"),
+            "categories": queries.search_categories(locale_id, public=public),
             "page_obj": page_obj,
             "hits": hits,
             "closest": closest,

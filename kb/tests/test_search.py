@@ -265,10 +265,11 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     assert [h["article"].title for h in first.context["hits"]] == [
         "Reset your password"
     ]
-    # view restrictions, the page's articles, categories, site: no match, and the
-    # breadcrumbs remembered until the KB changes (6 -> 4)
-    with django_assert_num_queries(4):
+    # the page's articles only: the matches, breadcrumbs, categories, view
+    # restrictions and site remembered until the KB changes (6 -> 4 -> 1)
+    with django_assert_num_queries(1) as captured:
         again = client.get("/kb/search/", {"q": "password"})
+    assert '"kb_articlepage"."page_ptr_id" IN' in captured.captured_queries[0]["sql"]
     assert [h["article"].title for h in again.context["hits"]] == [
         "Reset your password"
     ]
@@ -322,3 +323,78 @@ def test_with_a_shared_cache_the_search_breadcrumbs_follow_a_renamed_index(
     index.save_revision().publish()
     crumbs = client.get("/kb/search/", {"q": "password"}).context["crumbs"]
     assert [page.title for page in crumbs][-1] == "Help centre"
+
+
+def test_with_a_shared_cache_a_new_view_restriction_hides_articles_and_categories(
+    make_article, make_category, client, settings
+):
+    """The remembered restrictions, categories and matches are of one generation: a
+    restriction saved hides its pages from the next search; deleted, shows them again."""
+    from wagtail.models import PageViewRestriction
+
+    settings.KB_PAGE_CACHE_SECONDS = 300  # as with Redis (one process here)
+    billing = make_category("Billing")
+    shown = make_article("Plover open", body=[("paragraph", "<p>plover</p>")])
+    inside = make_article(
+        "Plover billing", parent=billing, body=[("paragraph", "<p>plover</p>")]
+    )
+
+    def search():
+        response = client.get("/kb/search/", {"q": "plover"})
+        hits = sorted(hit["article"].title for hit in response.context["hits"])
+        return hits, [c.title for c in response.context["categories"]]
+
+    assert search() == (
+        ["Plover billing", "Plover open"],
+        [shown.get_parent().title, "Billing"],
+    )
+    search()  # remembered
+    restriction = PageViewRestriction.objects.create(
+        page=billing, restriction_type="login"
+    )
+    assert search() == (["Plover open"], [shown.get_parent().title])
+    restriction.delete()
+    assert search() == (
+        ["Plover billing", "Plover open"],
+        [shown.get_parent().title, "Billing"],
+    )
+    assert inside.live
+
+
+def test_with_a_shared_cache_the_search_keeps_the_site_until_a_site_changes(
+    make_article, client, settings, django_assert_num_queries
+):
+    from django.test.utils import CaptureQueriesContext
+    from wagtail.models import Site
+
+    settings.KB_PAGE_CACHE_SECONDS = 300  # as with Redis (one process here)
+    article = make_article("Reset your password")
+    first = client.get("/kb/search/", {"q": "password"})
+    assert first.wsgi_request._wagtail_site == Site.objects.get(is_default_site=True)
+    assert f'href="{article.url}"' in first.content.decode()
+    site = Site.objects.get(is_default_site=True)
+    site.site_name = "Help"
+    site.save()
+    # a site saved is a new generation: everything is read again, the site too (its
+    # lookup, and Wagtail's site root paths, which the save emptied)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/kb/search/", {"q": "password"})
+    sites = [q for q in captured.captured_queries if '"wagtailcore_site"' in q["sql"]]
+    assert len(sites) == 2
+    with django_assert_num_queries(1):
+        third = client.get("/kb/search/", {"q": "password"})
+    assert third.wsgi_request._wagtail_site.site_name == "Help"
+    assert f'href="{article.url}"' in third.content.decode()
+    assert again.wsgi_request._wagtail_site.site_name == "Help"
+
+
+def test_without_a_shared_cache_the_search_reads_restrictions_and_site_each_time(
+    make_article, client, settings, django_assert_num_queries
+):
+    settings.KB_PAGE_CACHE_SECONDS = 0  # a per-process cache: nothing is remembered
+    make_article("Reset your password")
+    client.get("/kb/search/", {"q": "password"})
+    # view restrictions, visible articles' ids, the page's articles, categories, KB
+    # index and its ancestors, site
+    with django_assert_num_queries(7):
+        client.get("/kb/search/", {"q": "password"})
