@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from portal.templatetags.time_tags import time_element_html
+from tickets.desk import kept_fields
 
 register = template.Library()
 
@@ -138,3 +139,17 @@ def conversation_item(parser, token):
     if len(bits) != 2:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
     return ConversationItemNode(parser.compile_filter(bits[1]))
+
+
+@register.simple_tag
+def assignee_select(form, ticket):
+    """``{% assignee_select assign_form ticket %}``: ``{{ assign_form.assignee }}``,
+    kept while the staff is unchanged (``tickets.desk.kept_fields``)."""
+    return kept_fields.assignee_select(form, ticket)
+
+
+@register.simple_tag
+def priority_select(form):
+    """``{% priority_select priority_form %}``: ``{{ priority_form.priority }}``,
+    kept per language and priority (``tickets.desk.kept_fields``)."""
+    return kept_fields.priority_select(form)
