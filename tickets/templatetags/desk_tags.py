@@ -4,6 +4,7 @@ the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
 from django import template
+from django.template.base import render_value_in_context
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -140,6 +141,35 @@ def conversation_item(parser, token):
         raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
     return ConversationItemNode(parser.compile_filter(bits[1]))
 
+
+
+class OtherTicketItemNode(template.Node):
+    """One of the requester's or the organization's other tickets::
+
+    <li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · {{
+    t.get_status_display }}</li>
+    """
+
+    def __init__(self, ticket):
+        self.ticket = ticket
+
+    def render(self, context):
+        ticket = self.ticket.resolve(context)
+        shown = render_value_in_context
+        return mark_safe(  # noqa: S308 - every value escaped here
+            f'<li><a href="{shown(ticket.get_admin_url(), context)}">'
+            f"{shown(ticket.reference, context)}</a> {shown(ticket.subject, context)}"
+            f" · {shown(ticket.get_status_display(), context)}</li>"
+        )
+
+
+@register.tag
+def other_ticket_item(parser, token):
+    """``{% other_ticket_item t %}``: see ``OtherTicketItemNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one ticket")
+    return OtherTicketItemNode(parser.compile_filter(bits[1]))
 
 @register.simple_tag
 def assignee_select(form, ticket):

@@ -11,7 +11,7 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 from accounts.models import User
-from tickets.models import Attachment, Comment, EventKind, TicketEvent
+from tickets.models import Attachment, Comment, EventKind, Status, Ticket, TicketEvent
 
 TEMPLATE_ROW = (
     '{% load i18n time_tags %}<li data-event-kind="{{ event.kind }}">'
@@ -123,3 +123,27 @@ def test_conversation_item_is_the_template_message(language, autoescape):
             context = {"comment": comment}
             expected = theirs.render(Context(context, autoescape=autoescape))
             assert ours.render(Context(context, autoescape=autoescape)) == expected
+
+
+OTHER_TICKET_ROW = (
+    '<li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · '
+    "{{ t.get_status_display }}</li>"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_other_ticket_item_is_the_template_row(language, autoescape):
+    ours = Template("{% load desk_tags %}{% other_ticket_item t %}")
+    theirs = Template(OTHER_TICKET_ROW)
+    subjects = ["Plain", "<b>Bold</b> & \"quoted\" 'single'", "100% {{ x }}"]
+    with translation.override(language):
+        for status in [*Status.values, "unknown"]:
+            for subject in subjects:
+                ticket = Ticket(reference="HD-0<1>", subject=subject, status=status)
+                context = {"t": ticket}
+                expected = theirs.render(Context(context, autoescape=autoescape))
+                assert ours.render(Context(context, autoescape=autoescape)) == expected
+    with translation.override("pl"):
+        html = ours.render(Context({"t": Ticket(reference="HD-1", status="open")}))
+    assert html == '<li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li>'
