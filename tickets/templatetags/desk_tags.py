@@ -142,7 +142,6 @@ def conversation_item(parser, token):
     return ConversationItemNode(parser.compile_filter(bits[1]))
 
 
-
 class OtherTicketItemNode(template.Node):
     """One of the requester's or the organization's other tickets::
 
@@ -171,6 +170,7 @@ def other_ticket_item(parser, token):
         raise template.TemplateSyntaxError(f"{bits[0]} takes one ticket")
     return OtherTicketItemNode(parser.compile_filter(bits[1]))
 
+
 @register.simple_tag
 def assignee_select(form, ticket):
     """``{% assignee_select assign_form ticket %}``: ``{{ assign_form.assignee }}``,
@@ -183,3 +183,10 @@ def priority_select(form):
     """``{% priority_select priority_form %}``: ``{{ priority_form.priority }}``,
     kept per language and priority (``tickets.desk.kept_fields``)."""
     return kept_fields.priority_select(form)
+
+
+@register.simple_tag
+def queue_select(form):
+    """``{% queue_select queue_form %}``: ``{{ queue_form.queue }}``, kept while the
+    queues are unchanged (``tickets.desk.kept_fields``)."""
+    return kept_fields.queue_select(form)

@@ -15,7 +15,7 @@ from django.utils import translation
 from tickets.desk import forms, kept_fields
 from tickets.models import Priority, Ticket
 
-from .factories import TicketFactory, make_agent
+from .factories import QueueFactory, TicketFactory, make_agent
 
 # Committed changes: a new staff generation is set when a change commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -147,3 +147,59 @@ def test_no_select_for_an_agent_who_may_not_assign(client, ticket, agent, viewer
     assert refused.status_code == 200
     assert 'name="assignee"' not in refused.content.decode()
     assert 'name="priority"' not in refused.content.decode()
+
+
+def queue_select(ticket):
+    form = forms.QueueForm(initial={"queue": ticket.queue_id})
+    return kept_fields.queue_select(form)
+
+
+def fresh_queue_select(ticket):
+    return str(forms.QueueForm(initial={"queue": ticket.queue_id})["queue"])
+
+
+def test_the_queue_select_is_the_fields_kept_or_not(ticket, queue, other_queue):
+    other_queue.name = "Billing & <Co>"
+    other_queue.save()
+    first, first_statements = statements(queue_select, ticket)
+    second, second_statements = statements(queue_select, ticket)
+    assert first == second == fresh_queue_select(ticket)
+    assert (first_statements, second_statements) == (1, 0)
+    assert f'<option value="{queue.pk}" selected>Support</option>' in first
+    assert (
+        f'<option value="{other_queue.pk}">Billing &amp; &lt;Co&gt;</option>' in first
+    )
+    elsewhere = TicketFactory(queue=other_queue)
+    there = queue_select(elsewhere)
+    assert f'<option value="{other_queue.pk}" selected>' in there
+    assert there == fresh_queue_select(elsewhere)
+
+
+def test_the_queue_select_follows_the_queues(ticket, queue):
+    queue_select(ticket)
+    added = QueueFactory(slug="sales", name="Sales")
+    assert f'<option value="{added.pk}">Sales</option>' in queue_select(ticket)
+    added.name = "Renamed"
+    added.save()
+    assert f'<option value="{added.pk}">Renamed</option>' in queue_select(ticket)
+    added.delete()
+    assert "Renamed" not in queue_select(ticket)
+    assert queue_select(ticket) == fresh_queue_select(ticket)
+
+
+def test_queues_read_fresh_while_a_change_waits_or_with_the_cache_off(ticket, settings):
+    queue_select(ticket)
+    with transaction.atomic():
+        added = QueueFactory(slug="sales", name="Not yet committed")
+        html, count = statements(queue_select, ticket)
+        assert f'value="{added.pk}"' in html and count == 1
+    settings.DESK_STAFF_CACHE = False
+    assert [statements(queue_select, ticket)[1] for _ in range(2)] == [1, 1]
+
+
+def test_a_queue_form_with_errors_is_rendered_afresh(ticket, other_queue):
+    queue_select(ticket)
+    bound = forms.QueueForm({"queue": str(other_queue.pk)})
+    html = kept_fields.queue_select(bound)
+    assert f'<option value="{other_queue.pk}" selected>' in html
+    assert html == str(bound["queue"])

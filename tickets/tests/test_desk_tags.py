@@ -146,4 +146,6 @@ def test_other_ticket_item_is_the_template_row(language, autoescape):
                 assert ours.render(Context(context, autoescape=autoescape)) == expected
     with translation.override("pl"):
         html = ours.render(Context({"t": Ticket(reference="HD-1", status="open")}))
-    assert html == '<li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li>'
+    assert (
+        html == '<li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li>'
+    )
