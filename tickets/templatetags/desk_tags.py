@@ -4,8 +4,9 @@ the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
 from django import template
-from django.template.base import render_value_in_context
+from django.template.base import Token, TokenType, render_value_in_context
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.template.loader_tags import do_include
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -169,6 +170,49 @@ def other_ticket_item(parser, token):
     if len(bits) != 2:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one ticket")
     return OtherTicketItemNode(parser.compile_filter(bits[1]))
+
+
+FORM_ERRORS = "includes/form_errors.html"
+
+
+class FormErrorsBoxNode(template.Node):
+    """``{% include "includes/form_errors.html" with form=… field_errors=True
+    class="error-message" %}``, the error box above each of the workspace's forms:
+    the include for a form with errors; for a form without, what the include rendered
+    for the first such form (its text outside its ``{% if %}``: it reads nothing
+    else), kept on this node, so for the parsed template's lifetime."""
+
+    def __init__(self, form, include):
+        self.form = form
+        self.include = include
+        self.without_errors = None
+
+    def render(self, context):
+        if self.form.resolve(context).errors:
+            return self.include.render(context)
+        if self.without_errors is None:
+            self.without_errors = self.include.render(context)
+        return self.without_errors
+
+
+@register.tag
+def form_errors_box(parser, token):
+    """``{% form_errors_box form %}``: see ``FormErrorsBoxNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one form")
+    include = do_include(
+        parser,
+        Token(
+            TokenType.BLOCK,
+            f'include "{FORM_ERRORS}" with form={bits[1]} field_errors=True '
+            'class="error-message"',
+            token.position,
+            token.lineno,
+        ),
+    )
+    include.origin, include.token = parser.origin, token  # as ``Parser`` sets them
+    return FormErrorsBoxNode(parser.compile_filter(bits[1]), include)
 
 
 @register.simple_tag
