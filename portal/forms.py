@@ -56,6 +56,25 @@ class OptionsSelect(forms.Select):
         return mark_safe("".join(parts))
 
 
+class PlainTextInput(forms.TextInput):
+    """Django's ``TextInput`` with its markup built in Python: byte for byte what
+    ``django/forms/widgets/text.html`` (``input.html`` and ``attrs.html``) renders
+    (asserted against Django's own widget in ``portal/tests/test_form_fields.py``),
+    without three included templates. A subclass that changes ``template_name`` is
+    rendered by its template (``Widget.render``)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if self.template_name != forms.TextInput.template_name:
+            return super().render(name, value, attrs, renderer)
+        widget = self.get_context(name, value, attrs)["widget"]
+        value = widget["value"]
+        shown = "" if value is None else f' value="{_shown(_as_s(value))}"'
+        return mark_safe(
+            f'<input type="{_shown(widget["type"])}" name="{_shown(widget["name"])}"'
+            f"{shown}{_attrs(widget['attrs'])}>"
+        )
+
+
 _CONTEXT = Context(autoescape=True)
 
 

@@ -14,6 +14,8 @@ class TicketsConfig(AppConfig):
         # Ticket changes → webhook outbox, in the service's transaction (tickets.hooks).
         webhook_events.register()
         # The desk's remembered staff list follows users and groups (tickets.desk.inbox).
-        from .desk import inbox
+        # The workspace's kept queue <select> follows the queues (tickets.desk.kept_fields).
+        from .desk import inbox, kept_fields
 
         inbox.connect()
+        kept_fields.connect()

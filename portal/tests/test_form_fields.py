@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.utils.functional import lazystr
 from django.utils.safestring import SafeData, mark_safe
 
-from portal.forms import OptionsSelect, SmallModelChoiceField
+from portal.forms import OptionsSelect, PlainTextInput, SmallModelChoiceField
 
 # The test's own groups (migrations create the role groups).
 OURS = Group.objects.filter(name__startswith="t-").order_by("name")
@@ -149,3 +149,41 @@ class Custom(OptionsSelect):
 def test_a_subclass_with_its_own_templates_is_rendered_by_them():
     widget = Custom(choices=[("a", "A")])
     assert widget.render("x", "a") == forms.Widget.render(widget, "x", "a")
+
+
+# ``PlainTextInput``: Django's ``TextInput`` markup, built without its templates.
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "tags, more", "a & <b> \"q\" 's'", mark_safe("<i>safe</i>"), 12, 0],
+)
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        None,
+        {"id": "id_tags", "maxlength": "1200", "required": True, "disabled": False},
+        {"aria-describedby": 'a"b <c>', "data-n": 7, "class": mark_safe("a&amp;b")},
+    ],
+)
+def test_plain_text_input_renders_django_text_input_markup(value, attrs):
+    name = 'tags"<'
+    ours = PlainTextInput(attrs={"placeholder": "x & y"}).render(name, value, attrs)
+    django = forms.TextInput(attrs={"placeholder": "x & y"}).render(name, value, attrs)
+    assert ours == django
+    assert isinstance(ours, SafeData)
+
+
+def test_plain_text_input_in_a_form_is_djangos_field():
+    class Ours(forms.Form):
+        tags = forms.CharField(max_length=12, required=False, widget=PlainTextInput)
+
+    class Theirs(forms.Form):
+        tags = forms.CharField(max_length=12, required=False)
+
+    for kwargs in ({"initial": {"tags": "a, <b>"}}, {"data": {"tags": "x&y"}}, {}):
+        assert str(Ours(**kwargs)["tags"]) == str(Theirs(**kwargs)["tags"])
+    assert str(Ours(initial={"tags": "a, <b>"})["tags"]) == (
+        '<input type="text" name="tags" value="a, &lt;b&gt;" maxlength="12" '
+        'id="id_tags">'
+    )

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from portal.forms import OptionsSelect, SmallModelChoiceField
+from portal.forms import OptionsSelect, PlainTextInput, SmallModelChoiceField
 
 from .. import lifecycle, permissions, services
 from ..models import CannedResponse, Priority, Queue, Status
@@ -209,7 +209,10 @@ class QueueForm(forms.Form):
 
 class TagsForm(forms.Form):
     tags = forms.CharField(
-        label=_("Tags (comma separated)"), required=False, max_length=1200
+        label=_("Tags (comma separated)"),
+        required=False,
+        max_length=1200,
+        widget=PlainTextInput,
     )
 
 

@@ -4,13 +4,16 @@ the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
 from django import template
+from django.template.base import Token, TokenType, render_value_in_context
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.template.loader_tags import do_include
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from portal.templatetags.time_tags import time_element_html
+from tickets.desk import kept_fields
 
 register = template.Library()
 
@@ -138,3 +141,96 @@ def conversation_item(parser, token):
     if len(bits) != 2:
         raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
     return ConversationItemNode(parser.compile_filter(bits[1]))
+
+
+class OtherTicketItemNode(template.Node):
+    """One of the requester's or the organization's other tickets::
+
+    <li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · {{
+    t.get_status_display }}</li>
+    """
+
+    def __init__(self, ticket):
+        self.ticket = ticket
+
+    def render(self, context):
+        ticket = self.ticket.resolve(context)
+        shown = render_value_in_context
+        return mark_safe(  # noqa: S308 - every value escaped here
+            f'<li><a href="{shown(ticket.get_admin_url(), context)}">'
+            f"{shown(ticket.reference, context)}</a> {shown(ticket.subject, context)}"
+            f" · {shown(ticket.get_status_display(), context)}</li>"
+        )
+
+
+@register.tag
+def other_ticket_item(parser, token):
+    """``{% other_ticket_item t %}``: see ``OtherTicketItemNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one ticket")
+    return OtherTicketItemNode(parser.compile_filter(bits[1]))
+
+
+FORM_ERRORS = "includes/form_errors.html"
+
+
+class FormErrorsBoxNode(template.Node):
+    """``{% include "includes/form_errors.html" with form=… field_errors=True
+    class="error-message" %}``, the error box above each of the workspace's forms:
+    the include for a form with errors; for a form without, what the include rendered
+    for the first such form (its text outside its ``{% if %}``: it reads nothing
+    else), kept on this node, so for the parsed template's lifetime."""
+
+    def __init__(self, form, include):
+        self.form = form
+        self.include = include
+        self.without_errors = None
+
+    def render(self, context):
+        if self.form.resolve(context).errors:
+            return self.include.render(context)
+        if self.without_errors is None:
+            self.without_errors = self.include.render(context)
+        return self.without_errors
+
+
+@register.tag
+def form_errors_box(parser, token):
+    """``{% form_errors_box form %}``: see ``FormErrorsBoxNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one form")
+    include = do_include(
+        parser,
+        Token(
+            TokenType.BLOCK,
+            f'include "{FORM_ERRORS}" with form={bits[1]} field_errors=True '
+            'class="error-message"',
+            token.position,
+            token.lineno,
+        ),
+    )
+    include.origin, include.token = parser.origin, token  # as ``Parser`` sets them
+    return FormErrorsBoxNode(parser.compile_filter(bits[1]), include)
+
+
+@register.simple_tag
+def assignee_select(form, ticket):
+    """``{% assignee_select assign_form ticket %}``: ``{{ assign_form.assignee }}``,
+    kept while the staff is unchanged (``tickets.desk.kept_fields``)."""
+    return kept_fields.assignee_select(form, ticket)
+
+
+@register.simple_tag
+def priority_select(form):
+    """``{% priority_select priority_form %}``: ``{{ priority_form.priority }}``,
+    kept per language and priority (``tickets.desk.kept_fields``)."""
+    return kept_fields.priority_select(form)
+
+
+@register.simple_tag
+def queue_select(form):
+    """``{% queue_select queue_form %}``: ``{{ queue_form.queue }}``, kept while the
+    queues are unchanged (``tickets.desk.kept_fields``)."""
+    return kept_fields.queue_select(form)

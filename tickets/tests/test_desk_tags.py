@@ -11,7 +11,8 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 from accounts.models import User
-from tickets.models import Attachment, Comment, EventKind, TicketEvent
+from tickets.desk import forms
+from tickets.models import Attachment, Comment, EventKind, Status, Ticket, TicketEvent
 
 TEMPLATE_ROW = (
     '{% load i18n time_tags %}<li data-event-kind="{{ event.kind }}">'
@@ -123,3 +124,66 @@ def test_conversation_item_is_the_template_message(language, autoescape):
             context = {"comment": comment}
             expected = theirs.render(Context(context, autoescape=autoescape))
             assert ours.render(Context(context, autoescape=autoescape)) == expected
+
+
+OTHER_TICKET_ROW = (
+    '<li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · '
+    "{{ t.get_status_display }}</li>"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_other_ticket_item_is_the_template_row(language, autoescape):
+    ours = Template("{% load desk_tags %}{% other_ticket_item t %}")
+    theirs = Template(OTHER_TICKET_ROW)
+    subjects = ["Plain", "<b>Bold</b> & \"quoted\" 'single'", "100% {{ x }}"]
+    with translation.override(language):
+        for status in [*Status.values, "unknown"]:
+            for subject in subjects:
+                ticket = Ticket(reference="HD-0<1>", subject=subject, status=status)
+                context = {"t": ticket}
+                expected = theirs.render(Context(context, autoescape=autoescape))
+                assert ours.render(Context(context, autoescape=autoescape)) == expected
+    with translation.override("pl"):
+        html = ours.render(Context({"t": Ticket(reference="HD-1", status="open")}))
+    assert (
+        html == '<li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li>'
+    )
+
+
+FORMER_ERRORS_BOX = (
+    '{% include "includes/form_errors.html" with form=f field_errors=True '
+    'class="error-message" %}'
+)
+
+
+def workspace_forms():
+    """Forms without errors (unbound, bound and valid) and with errors (a field's,
+    escaped; the form's own)."""
+    time_form = forms.TimeForm({"minutes": "0", "note": "<b>x</b>"})
+    merge = forms.MergeForm({"target": "HD-1"})
+    merge.is_valid()
+    merge.add_error(None, "Refused <because> & so")
+    return [
+        forms.TimeForm(),
+        forms.TimeForm({"minutes": "5"}),
+        time_form,
+        forms.StatusForm({"status": "nonsense", "reason": "x" * 5000}),
+        merge,
+        forms.TimeForm(),
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_form_errors_box_is_the_former_include(language):
+    ours = Template("{% load desk_tags %}{% form_errors_box f %}")
+    theirs = Template(FORMER_ERRORS_BOX)
+    with translation.override(language):
+        seen = []
+        for form in workspace_forms():  # one node: without, with, without again
+            expected = theirs.render(Context({"f": form}))
+            assert ours.render(Context({"f": form})) == expected
+            seen.append(expected)
+    assert seen[0] == seen[1] == seen[-1] == "\n"
+    assert 'role="alert"' in seen[2] and "&lt;because&gt; &amp; so" in seen[4]

@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from portal import admin_chrome
 from tickets import services
+from tickets.desk import inbox, kept_fields
 from tickets.models import Comment, Status, Ticket, TicketEvent, TimeEntry
 
 from .factories import (
@@ -418,9 +419,9 @@ def _converse(ticket, customer, agent, rounds):
 
 
 @pytest.mark.parametrize(
-    "chrome_kept, budget",
-    [(False, 29), (True, 26)],
-    ids=["chrome-built", "chrome-kept"],
+    "chrome_kept, staff_kept, budget",
+    [(False, False, 29), (True, False, 26), (True, True, 23)],
+    ids=["chrome-built", "chrome-kept", "chrome-and-staff-kept"],
 )
 def test_workspace_costs_the_same_queries_however_long_the_conversation(
     client,
@@ -431,17 +432,24 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     django_assert_num_queries,
     settings,
     chrome_kept,
+    staff_kept,
     budget,
 ):
     settings.ADMIN_CHROME_CACHE = chrome_kept  # on with Redis (portal.admin_chrome)
+    settings.DESK_STAFF_CACHE = staff_kept  # on with Redis (tickets.desk.inbox)
     cache.clear()
+    kept_fields.forget_kept_fields()
     CannedResponseFactory(queue=queue)
     services.add_watcher(agent, ticket)
     client.force_login(agent)
     _converse(ticket, alice, agent, 1)
     client.get(url(ticket))  # Wagtail's per-process caches, as on a running server
     admin_chrome._renew()  # the set-up committed, as on a running site
-    client.get(url(ticket))  # and the admin chrome kept, when it is
+    inbox._new_staff_generation()
+    kept_fields._new_queues_generation()
+    client.get(
+        url(ticket)
+    )  # and the admin chrome and staff's fields kept, when they are
     # Wagtail's admin: session, user, its two permission reads, profile, locale, page
     # and collection permissions (8); the desk: roles, the ticket, its tags and
     # watchers, the agent's grants (one UNION), canned responses and the requester's
@@ -452,7 +460,8 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     # crm's Follow-up (the ticket's open tasks, its latest interactions, the
     # assignable staff of "Add task": 3; the organizations the agent works are not
     # read for a ticket the agent sees). With the admin chrome kept, Wagtail's page and
-    # collection permissions and locales are not read (3 fewer).
+    # collection permissions and locales are not read (3 fewer); with the staff's
+    # fields kept, the assignable agents, crm's assignable staff and the queues (3 fewer).
     with django_assert_num_queries(budget):
         short = client.get(url(ticket))
     _converse(ticket, alice, agent, 4)

@@ -1,0 +1,137 @@
+"""The workspace's empty ``<select>``s of assignee, priority and queue, kept per
+process as crm's Follow-up panel keeps its empty forms' fields (``crm.desk.follow_up``).
+
+The priority's choices are the code's: its ``<select>`` is kept per (language,
+current priority). The assignee's choices are the staff (``permissions.
+assignable_agents``: the active agents of the ticket's queue's group, supervisors and
+administrators, by name): kept per (language, the queue's agent group, current
+assignee) for one staff generation at a time (``inbox.staff_generation``: renewed on
+commit by every save or deletion of a user or group and every change of a user's
+groups; None, so nothing kept, when ``DESK_STAFF_CACHE`` is off, while such a change
+waits for its commit, or without a shared cache). The queue's choices are every queue:
+kept per current queue for one queue generation (``QUEUES_GENERATION_KEY``, renewed
+on commit by every save or deletion of a queue; the same switch). A bound form (with its errors) is
+rendered afresh. A miss renders the field as before (``{{ form.field }}``), so the
+markup is the widget's; no CSRF token, user or ticket reference is in it."""
+
+import threading
+
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language
+
+from portal import cache as shared_cache
+
+from ..models import Queue
+from .inbox import staff_cache_enabled, staff_generation
+
+# At most this many of each (the staff's languages times queues times assignees, or
+# languages times priorities, in practice).
+KEPT_SELECTS = 4096
+_kept_lock = threading.Lock()
+_kept_assignee: tuple = (None, {})  # (generation, {(language, group, value): html})
+_kept_priority: dict = {}  # {(language, value): html}
+_kept_queue: tuple = (None, {})  # (generation, {value: html})
+QUEUES_GENERATION_KEY = "tickets:desk-queues:generation"
+
+
+def assignee_select(form, ticket) -> str:
+    """``{{ form.assignee }}`` of the workspace's ``AssignForm`` for ``ticket``."""
+    global _kept_assignee
+    field = form["assignee"]
+    if form.is_bound:
+        return str(field)
+    generation = staff_generation()  # before the staff is read
+    if generation is None:
+        return str(field)
+    key = (get_language(), ticket.queue.agent_group_id, field.value())
+    kept_generation, kept = _kept_assignee
+    if kept_generation == generation:
+        html = kept.get(key)
+        if html is not None:
+            return html
+    html = str(field)
+    with _kept_lock:
+        kept_generation, kept = _kept_assignee
+        if kept_generation != generation:
+            kept = {}
+            _kept_assignee = (generation, kept)
+        if len(kept) < KEPT_SELECTS:
+            kept[key] = html
+    return html
+
+
+def priority_select(form) -> str:
+    """``{{ form.priority }}`` of the workspace's ``PriorityForm``."""
+    field = form["priority"]
+    if form.is_bound:
+        return str(field)
+    key = (get_language(), field.value())
+    html = _kept_priority.get(key)
+    if html is None:
+        html = str(field)
+        if len(_kept_priority) < KEPT_SELECTS:
+            _kept_priority[key] = html
+    return html
+
+
+def queue_select(form) -> str:
+    """``{{ form.queue }}`` of the workspace's ``QueueForm`` (no translated text in
+    it: queue names only)."""
+    global _kept_queue
+    field = form["queue"]
+    if form.is_bound:
+        return str(field)
+    generation = queues_generation()  # before the queues are read
+    if generation is None:
+        return str(field)
+    key = field.value()
+    kept_generation, kept = _kept_queue
+    if kept_generation == generation:
+        html = kept.get(key)
+        if html is not None:
+            return html
+    html = str(field)
+    with _kept_lock:
+        kept_generation, kept = _kept_queue
+        if kept_generation != generation:
+            kept = {}
+            _kept_queue = (generation, kept)
+        if len(kept) < KEPT_SELECTS:
+            kept[key] = html
+    return html
+
+
+def queues_generation() -> int | None:
+    """The queues' generation; None when nothing may be kept (as ``staff_generation``)."""
+    if staff_cache_enabled() and not shared_cache.renewal_pending(
+        _new_queues_generation
+    ):
+        return shared_cache.generation(QUEUES_GENERATION_KEY)
+    return None
+
+
+def _new_queues_generation() -> None:
+    shared_cache.renewal_ran(_new_queues_generation)
+    shared_cache.new_generation(QUEUES_GENERATION_KEY)
+
+
+def forget_queues(**kwargs) -> None:
+    """A queue was saved or deleted: a new generation once the change commits."""
+    shared_cache.renew_on_commit(_new_queues_generation)
+
+
+def connect() -> None:
+    """The receivers that keep the queue ``<select>`` current (``TicketsConfig``)."""
+    for number, signal in enumerate((post_save, post_delete)):
+        signal.connect(
+            forget_queues, sender=Queue, dispatch_uid=f"tickets.desk.queues.{number}"
+        )
+
+
+def forget_kept_fields() -> None:
+    """Empty this process's kept fields (tests)."""
+    global _kept_assignee, _kept_queue
+    with _kept_lock:
+        _kept_assignee = (None, {})
+        _kept_queue = (None, {})
+        _kept_priority.clear()
