@@ -286,14 +286,14 @@ def test_filing_costs_a_fixed_number_of_statements(
 
     alice_client.post(URL, post_data())  # warm: the session exists, ids are cached
     extra = {"attachments": [upload("screen.png", png_bytes())]} if with_file else {}
-    # the session; the user; their roles; their organizations (read once for the
-    # form and the service); savepoint (the test's transaction: BEGIN in production);
+    # the session; the user with their roles (accounts.session_user); their
+    # organizations (read once for the form and the service); savepoint (the test's transaction: BEGIN in production);
     # the default queue and the default SLA policy; the reference (SQLite: counter
     # row, free number, update; PostgreSQL: one statement); the ticket; its grants
     # (SQLite: users' and groups', PostgreSQL: one statement); [the attachment]; the
     # event; the webhooks; the queue's agents with their roles; the outbox rows; the
     # session's recent deflection; the deflection record (one INSERT); release.
-    expected = 17 if connection.vendor == "postgresql" else 20
+    expected = 16 if connection.vendor == "postgresql" else 19
     with django_assert_num_queries(expected + with_file):
         response = alice_client.post(URL, post_data(**extra))
     assert response.status_code == 302
