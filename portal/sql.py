@@ -1,12 +1,15 @@
-"""SQL building blocks for conditions that many queries share."""
+"""SQL building blocks for conditions that many queries share, and statements
+written once (``KeptSubquery``, ``KeptStatement``, ``KeptInsert``)."""
 
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Expression, F
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db.models import Expression, F, Model
 from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
+from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
 
@@ -252,3 +255,119 @@ def built_from_columns(instance, model, prefix: str):
     names = [field.attname for field in model._meta.concrete_fields]
     values = [instance.__dict__.pop(f"{prefix}{name}") for name in names]
     return model.from_db(instance._state.db, names, values)
+
+
+class KeptInsert:
+    """``instance.save(force_insert=True)`` for a new row of ``model``, its INSERT
+    written once per database alias (``Model.save`` builds an ``InsertQuery`` and
+    compiles it for every row: ~700 Python calls; a filing writes three).
+
+    Each ``save(instance)`` does what ``Model.save`` does for a new instance of a
+    model with an automatic primary key and no parents: the related fields' ids
+    taken from their cached objects (``_prepare_related_fields_for_save``),
+    ``pre_save``, each field's ``pre_save(instance, add=True)`` (``auto_now`` and
+    ``auto_now_add`` included) and ``get_db_prep_save`` as the insert compiler calls
+    them, the kept SQL run (its failure marks the transaction for rollback as
+    ``save_base`` does), the returned columns set on the instance (converted as the
+    compiler converts them), ``_state``, ``post_save``. Refused: a saved instance or
+    one with a primary key, an instance of another class, an expression as a
+    value, a model with parents, a proxy, ``order_with_respect_to`` or a database
+    default, and a model with a ``save`` of its own unless ``own_save_checked``
+    (the caller states that it only guards what is refused here)."""
+
+    def __init__(self, model, *, own_save_checked: bool = False):
+        meta = model._meta
+        if meta.parents or meta.proxy or meta.order_with_respect_to:
+            raise ValueError("KeptInsert: one table, no proxy, no ordering")
+        if meta.auto_field is None or meta.pk is not meta.auto_field:
+            raise ValueError("KeptInsert: an automatic primary key")
+        if model.save is not Model.save and not own_save_checked:
+            raise ValueError(f"KeptInsert: {model.__name__} has a save of its own")
+        self.model = model
+        self._compiled = {}
+
+    def _compile(self, using: str) -> tuple:
+        meta = self.model._meta
+        fields = [
+            field
+            for field in meta.local_concrete_fields
+            if not field.generated and field is not meta.auto_field
+        ]
+        if any(field.has_db_default() for field in fields):
+            raise ValueError("KeptInsert: no database defaults")
+        returning = meta.db_returning_fields
+        query = InsertQuery(self.model)
+        query.insert_values(fields, [self.model()])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = returning
+        ((sql, params),) = compiler.as_sql()
+        if len(params) != len(fields):
+            raise ValueError("KeptInsert: one parameter a field")
+        features = connections[using].features
+        if not features.can_return_columns_from_insert and len(returning) != 1:
+            raise ValueError("KeptInsert: the vendor returns the new id only")
+        converters = compiler.get_converters(
+            [field.get_col(meta.db_table) for field in returning]
+        )
+        return fields, returning, sql, compiler.returning_params, converters
+
+    def save(self, instance, using: str | None = None):
+        """Insert ``instance`` (new, of ``model``) as ``save(force_insert=True)``."""
+        model = self.model
+        if type(instance) is not model:
+            raise ValueError(f"KeptInsert: not a {model.__name__}")
+        if not instance._state.adding or instance.pk is not None:
+            raise ValueError("KeptInsert: a new instance, without a primary key")
+        instance._prepare_related_fields_for_save(operation_name="save")
+        using = using or router.db_for_write(model, instance=instance)
+        kept = self._compiled.get(using)
+        if kept is None:
+            kept = self._compiled[using] = self._compile(using)
+        fields, returning, sql, returning_params, converters = kept
+        pre_save.send(
+            sender=model, instance=instance, raw=False, using=using, update_fields=None
+        )
+        connection = connections[using]
+        params = []
+        for field in fields:
+            value = field.pre_save(instance, True)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"KeptInsert: {field.name} is an expression")
+            params.append(field.get_db_prep_save(value, connection=connection))
+        meta = model._meta
+        with transaction.mark_for_rollback_on_error(using=using):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if connection.features.can_return_columns_from_insert:
+                    row = connection.ops.fetch_returned_insert_columns(
+                        cursor, returning_params
+                    )
+                else:
+                    row = (
+                        connection.ops.last_insert_id(
+                            cursor, meta.db_table, meta.pk.column
+                        ),
+                    )
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            value = row[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[position] = value
+        for value, field in zip(row, returning, strict=True):
+            setattr(instance, field.attname, value)
+        instance._state.db = using
+        instance._state.adding = False
+        post_save.send(
+            sender=model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )
+        return instance
+
+    def forget(self) -> None:
+        """Compile again at the next use (tests that change the database vendor)."""
+        self._compiled.clear()

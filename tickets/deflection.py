@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from portal.sql import KeptStatement
+from portal.sql import KeptInsert, KeptStatement
 
 from .models import DeflectionEvent, DeflectionOutcome
 
@@ -138,6 +138,10 @@ def _recent_deflection_token(values):
     return clean_token(rows[0][0]) if rows else None
 
 
+#: Most filings record themselves with a fresh token: that INSERT compiled once.
+_NEW_EVENT = KeptInsert(DeflectionEvent)
+
+
 def record_filed(
     *, token, user, ticket, session_key="", query="", shown=0, clicked_url=""
 ) -> DeflectionEvent:
@@ -150,11 +154,13 @@ def record_filed(
         # customer's recent deflection in this session is this visit coming back.
         token = _recent_deflection_token(values) or token
         if token is None:  # a token made here: no row can hold it, nothing to read
-            return DeflectionEvent.objects.create(
-                token=uuid.uuid4(),
-                outcome=DeflectionOutcome.FILED,
-                ticket=ticket,
-                **values,
+            return _NEW_EVENT.save(
+                DeflectionEvent(
+                    token=uuid.uuid4(),
+                    outcome=DeflectionOutcome.FILED,
+                    ticket=ticket,
+                    **values,
+                )
             )
     event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
     if event is None:  # token owned by someone else: record this filing on its own

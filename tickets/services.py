@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.sql import KeptStatement
+from portal.sql import KeptInsert, KeptStatement
 
 from . import attachments as files
 from . import defaults, grants, hooks, lifecycle, permissions, references, sla
@@ -184,6 +184,12 @@ def _new_event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
     return event
 
 
+#: A filing writes a ticket and its first event: their INSERTs compiled once
+#: (``TicketEvent.save`` refuses a saved event; ``KeptInsert`` refuses one too).
+_NEW_TICKET = KeptInsert(Ticket)
+_NEW_EVENT = KeptInsert(TicketEvent, own_save_checked=True)
+
+
 def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
     event = _new_event(ticket, actor, kind, old=old, new=new, **data)
     event.save(force_insert=True)
@@ -284,7 +290,7 @@ def _store(ticket, comment, validated, actor, *, first=None):
         for attachment in made
     ]
     if len(events) == 1:
-        events[0].save(force_insert=True)
+        _NEW_EVENT.save(events[0])
     elif events:
         TicketEvent.objects.bulk_create(events)
     for attachment, event in zip(made, events[len(events) - len(made) :], strict=True):
@@ -477,7 +483,7 @@ def create_ticket(
     queue = queue or defaults.default_queue()
     now = timezone.now()
     first_due, resolution_due = sla.due_times(queue, priority, now)
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         reference=next_reference(),
         subject=subject,
         description=description,
@@ -491,6 +497,7 @@ def create_ticket(
         resolution_due_at=resolution_due,
         created_at=now,
     )
+    _NEW_TICKET.save(ticket)
     audience = grants.sync_ticket_permissions(ticket, new=True)
     created = _new_event(
         ticket,

@@ -44,10 +44,11 @@ def test_signed_in_article_costs_a_fixed_number_of_queries(
     client.force_login(customer)
     client.get(articles[0].url)  # fills the fragments, as the first reader does
     # the reader's own: session (the test settings keep it in the database; a
-    # cached_db session read from Redis costs none), user, roles (their audience).
+    # cached_db session read from Redis costs none), the user with their roles
+    # (their audience: accounts.session_user).
     # The route (site, locale, one read per path segment, view restrictions), the
     # head, the language versions and the related links are kept (kb.caching).
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = client.get(articles[0].url)
     assert response.status_code == 200
     html = response.content.decode()

@@ -420,7 +420,7 @@ def _converse(ticket, customer, agent, rounds):
 
 @pytest.mark.parametrize(
     "chrome_kept, staff_kept, budget",
-    [(False, False, 29), (True, False, 26), (True, True, 23)],
+    [(False, False, 28), (True, False, 25), (True, True, 22)],
     ids=["chrome-built", "chrome-kept", "chrome-and-staff-kept"],
 )
 def test_workspace_costs_the_same_queries_however_long_the_conversation(
@@ -450,12 +450,13 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     client.get(
         url(ticket)
     )  # and the admin chrome and staff's fields kept, when they are
-    # Wagtail's admin: session, user, its two permission reads, profile, locale, page
-    # and collection permissions (8); the desk: roles, the ticket, its tags and
+    # Wagtail's admin: session, user with their roles (accounts.session_user), its
+    # two permission reads, profile, locale, page and collection permissions (8);
+    # the desk: the ticket, its tags and
     # watchers, the agent's grants (one UNION), canned responses and the requester's
     # roles (their name in them), time entries, files, comments, events, assignable
     # agents, queues (read once, not counted first), source emails, the requester's
-    # memberships, their other tickets, the organization's, tickets merged here (26);
+    # memberships, their other tickets, the organization's, tickets merged here (25);
     # the panels other apps add through the ``register_ticket_workspace_panel`` hook:
     # crm's Follow-up (the ticket's open tasks, its latest interactions, the
     # assignable staff of "Add task": 3; the organizations the agent works are not

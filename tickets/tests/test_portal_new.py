@@ -286,14 +286,15 @@ def test_filing_costs_a_fixed_number_of_statements(
 
     alice_client.post(URL, post_data())  # warm: the session exists, ids are cached
     extra = {"attachments": [upload("screen.png", png_bytes())]} if with_file else {}
-    # the session; the user; their roles; their organizations (read once for the
-    # form and the service); savepoint (the test's transaction: BEGIN in production);
-    # the default queue and the default SLA policy; the reference (SQLite: counter
-    # row, free number, update; PostgreSQL: one statement); the ticket; its grants
-    # (SQLite: users' and groups', PostgreSQL: one statement); [the attachment]; the
-    # event; the webhooks; the queue's agents with their roles; the outbox rows; the
-    # session's recent deflection; the deflection record (one INSERT); release.
-    expected = 17 if connection.vendor == "postgresql" else 20
+    # the session; the user with their roles (accounts.session_user); their
+    # organizations (read once for the form and the service); savepoint (the test's
+    # transaction: BEGIN in production); the default queue and the default SLA
+    # policy; the reference (SQLite: counter row, free number, update; PostgreSQL:
+    # one statement); the ticket; its grants (SQLite: users' and groups',
+    # PostgreSQL: one statement); [the attachment]; the event; the webhooks; the
+    # queue's agents with their roles; the outbox rows; the session's recent
+    # deflection; the deflection record (one INSERT); release.
+    expected = 16 if connection.vendor == "postgresql" else 19
     with django_assert_num_queries(expected + with_file):
         response = alice_client.post(URL, post_data(**extra))
     assert response.status_code == 302
@@ -337,7 +338,7 @@ def test_a_failure_after_the_ticket_is_written_leaves_nothing(
     target = {
         "outbox": (notifications_handlers, "write_notifications"),
         "grants": (grants, "sync_ticket_permissions"),
-        "deflection": (deflection.DeflectionEvent.objects, "create"),
+        "deflection": (deflection._NEW_EVENT, "save"),  # its INSERT (KeptInsert)
     }[failing]
     monkeypatch.setattr(*target, written_then_fail(getattr(*target)))
     with pytest.raises(RuntimeError, match="disk full"):
