@@ -114,6 +114,40 @@ def new_generation(key: str) -> None:
     cache.set(key, time.time_ns(), None)
 
 
+class KeptPerGeneration:
+    """Values built in this process and kept for one generation (``generation``): the
+    first value asked for under a new generation empties what the old one kept. At
+    most ``limit`` values; a None generation (nothing may be kept) builds every time.
+    The owner of the generation decides what the key must hold (language, user, …)."""
+
+    def __init__(self, limit: int):
+        self._limit = limit
+        self._kept: tuple = (None, {})  # (generation, {key: value})
+        self._lock = threading.Lock()
+
+    def get(self, generation, key, build):
+        if generation is None:
+            return build()
+        kept_generation, kept = self._kept
+        if kept_generation == generation:
+            value = kept.get(key)
+            if value is not None:
+                return value
+        value = build()
+        with self._lock:
+            kept_generation, kept = self._kept
+            if kept_generation != generation:
+                kept = {}
+                self._kept = (generation, kept)
+            if len(kept) < self._limit:
+                kept[key] = value
+        return value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept = (None, {})
+
+
 # --- renewing a generation when a change commits ------------------------------------
 # Owners of per-process or shared copies tagged with a generation (``portal.admin_chrome``,
 # ``tickets.desk.inbox``'s staff list) renew it from signal receivers: once per

@@ -16,8 +16,6 @@ staff_generation``). Their HTML is kept per process (no CSRF token, no ticket in
 a form with errors is rendered afresh.
 """
 
-import threading
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -29,6 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import cache as shared_cache
 from tickets import permissions as ticket_permissions
 from tickets.desk import inbox, workspace
 from tickets.exceptions import TicketNotFound
@@ -124,31 +123,19 @@ def new_interaction_form():
 # kept for one staff generation at a time, per (language, user); at most
 # ``KEPT_TASK_FIELDS`` entries (the staff times the languages, in practice).
 KEPT_TASK_FIELDS = 1024
-_kept_lock = threading.Lock()
-_kept_task_fields: tuple = (None, {})  # (generation, {(language, user id): html})
+_kept_task_fields = shared_cache.KeptPerGeneration(
+    KEPT_TASK_FIELDS
+)  # (language, user id)
 _kept_interaction_fields: dict = {}  # {language: html}
 
 
 def _empty_task_fields(user) -> str:
-    global _kept_task_fields
     generation = inbox.staff_generation()  # before the staff is read
-    if generation is None:
-        return fields_html(new_task_form(user))
-    key = (get_language(), user.pk)
-    kept_generation, kept = _kept_task_fields
-    if kept_generation == generation:
-        html = kept.get(key)
-        if html is not None:
-            return html
-    html = fields_html(new_task_form(user))
-    with _kept_lock:
-        kept_generation, kept = _kept_task_fields
-        if kept_generation != generation:
-            kept = {}
-            _kept_task_fields = (generation, kept)
-        if len(kept) < KEPT_TASK_FIELDS:
-            kept[key] = html
-    return html
+    return _kept_task_fields.get(
+        generation,
+        (get_language(), user.pk),
+        lambda: fields_html(new_task_form(user)),
+    )
 
 
 def _empty_interaction_fields(language) -> str:
@@ -161,10 +148,8 @@ def _empty_interaction_fields(language) -> str:
 
 def forget_kept_fields() -> None:
     """Empty this process's kept fields (tests)."""
-    global _kept_task_fields
-    with _kept_lock:
-        _kept_task_fields = (None, {})
-        _kept_interaction_fields.clear()
+    _kept_task_fields.forget()
+    _kept_interaction_fields.clear()
 
 
 def _ticket_or_404(user, reference):

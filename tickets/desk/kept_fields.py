@@ -14,8 +14,6 @@ on commit by every save or deletion of a queue; the same switch). A bound form (
 rendered afresh. A miss renders the field as before (``{{ form.field }}``), so the
 markup is the widget's; no CSRF token, user or ticket reference is in it."""
 
-import threading
-
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language
 
@@ -27,37 +25,22 @@ from .inbox import staff_cache_enabled, staff_generation
 # At most this many of each (the staff's languages times queues times assignees, or
 # languages times priorities, in practice).
 KEPT_SELECTS = 4096
-_kept_lock = threading.Lock()
-_kept_assignee: tuple = (None, {})  # (generation, {(language, group, value): html})
+_kept_assignee = shared_cache.KeptPerGeneration(
+    KEPT_SELECTS
+)  # (language, group, value)
 _kept_priority: dict = {}  # {(language, value): html}
-_kept_queue: tuple = (None, {})  # (generation, {value: html})
+_kept_queue = shared_cache.KeptPerGeneration(KEPT_SELECTS)  # value
 QUEUES_GENERATION_KEY = "tickets:desk-queues:generation"
 
 
 def assignee_select(form, ticket) -> str:
     """``{{ form.assignee }}`` of the workspace's ``AssignForm`` for ``ticket``."""
-    global _kept_assignee
     field = form["assignee"]
     if form.is_bound:
         return str(field)
     generation = staff_generation()  # before the staff is read
-    if generation is None:
-        return str(field)
     key = (get_language(), ticket.queue.agent_group_id, field.value())
-    kept_generation, kept = _kept_assignee
-    if kept_generation == generation:
-        html = kept.get(key)
-        if html is not None:
-            return html
-    html = str(field)
-    with _kept_lock:
-        kept_generation, kept = _kept_assignee
-        if kept_generation != generation:
-            kept = {}
-            _kept_assignee = (generation, kept)
-        if len(kept) < KEPT_SELECTS:
-            kept[key] = html
-    return html
+    return _kept_assignee.get(generation, key, lambda: str(field))
 
 
 def priority_select(form) -> str:
@@ -77,28 +60,11 @@ def priority_select(form) -> str:
 def queue_select(form) -> str:
     """``{{ form.queue }}`` of the workspace's ``QueueForm`` (no translated text in
     it: queue names only)."""
-    global _kept_queue
     field = form["queue"]
     if form.is_bound:
         return str(field)
     generation = queues_generation()  # before the queues are read
-    if generation is None:
-        return str(field)
-    key = field.value()
-    kept_generation, kept = _kept_queue
-    if kept_generation == generation:
-        html = kept.get(key)
-        if html is not None:
-            return html
-    html = str(field)
-    with _kept_lock:
-        kept_generation, kept = _kept_queue
-        if kept_generation != generation:
-            kept = {}
-            _kept_queue = (generation, kept)
-        if len(kept) < KEPT_SELECTS:
-            kept[key] = html
-    return html
+    return _kept_queue.get(generation, field.value(), lambda: str(field))
 
 
 def queues_generation() -> int | None:
@@ -130,8 +96,6 @@ def connect() -> None:
 
 def forget_kept_fields() -> None:
     """Empty this process's kept fields (tests)."""
-    global _kept_assignee, _kept_queue
-    with _kept_lock:
-        _kept_assignee = (None, {})
-        _kept_queue = (None, {})
-        _kept_priority.clear()
+    _kept_assignee.forget()
+    _kept_queue.forget()
+    _kept_priority.clear()
