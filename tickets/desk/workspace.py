@@ -74,27 +74,27 @@ _MEMBERSHIPS = KeptStatement(
     lambda user: Membership.objects.filter(user=user).select_related("organization"),
     ("user",),
 )
-# The requester's and the organization's other tickets, as the agent may see them
-# (``permissions.KeptVisible``: compiled once per shape of ``visible_tickets``). They
-# show a link, the subject and the status: those columns only, no queue or assignee.
-_REQUESTER_TICKETS = permissions.KeptVisible(
-    lambda visible, requester, ticket: (
-        visible.only(*OTHER_TICKET_FIELDS)
-        .filter(requester=requester)
-        .exclude(pk=ticket)
-        .order_by("-created_at")[:10]
-    ),
-    ("requester", "ticket"),
-)
-_ORGANIZATION_TICKETS = permissions.KeptVisible(
-    lambda visible, organization, ticket: (
-        visible.only(*OTHER_TICKET_FIELDS)
-        .filter(organization=organization)
-        .exclude(pk=ticket)
-        .order_by("-created_at")[:10]
-    ),
-    ("organization", "ticket"),
-)
+
+
+def _other_tickets(of: str) -> permissions.KeptVisible:
+    """The tickets of the same ``of`` (requester or organization) but this one, as
+    the agent may see them (``permissions.KeptVisible``: compiled once per shape of
+    ``visible_tickets``), newest first, at most ten. They show a link, the subject
+    and the status: those columns only, no queue or assignee."""
+
+    def build(visible, ticket, **same):
+        return (
+            visible.only(*OTHER_TICKET_FIELDS)
+            .filter(**same)
+            .exclude(pk=ticket)
+            .order_by("-created_at")[:10]
+        )
+
+    return permissions.KeptVisible(build, (of, "ticket"))
+
+
+_REQUESTER_TICKETS = _other_tickets("requester")
+_ORGANIZATION_TICKETS = _other_tickets("organization")
 _CANNED = KeptStatement(
     lambda queue: forms.canned_for(Ticket(queue_id=queue)).select_related("queue"),
     ("queue",),
