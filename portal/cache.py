@@ -80,6 +80,8 @@ class _Breaker:
                 time.time() - since,
                 extra={"event": "cache_up", "dependency": "cache"},
             )
+            if getattr(cache, "breaker", None) is self:
+                _renew_after_outage()
 
 
 def cache_is_shared() -> bool:
@@ -94,12 +96,17 @@ _breakers: dict[str, _Breaker] = {}
 _breakers_lock = threading.Lock()
 
 
+# The generation keys this process has read or renewed (a handful of constants).
+_known_generations: set[str] = set()
+
+
 def generation(key: str) -> int | None:
     """The current *generation* under ``key`` in the shared cache: a time stamp that
     something computed from changing data is tagged with, and never used once the
     data changes (``new_generation``). Made if missing, so that an evicted key starts
     a new generation, never an old one again; None when the cache cannot say (Redis
     down): nothing may then be kept."""
+    _known_generations.add(key)
     value = cache.get(key)
     if value is None:
         value = time.time_ns()
@@ -110,8 +117,21 @@ def generation(key: str) -> int | None:
 
 def new_generation(key: str) -> None:
     """The data behind ``key`` changed: what was computed from it is stale in every
-    process (call it once the change commits)."""
+    process (call it once the change commits). A renewal lost to an outage is made up
+    for when the cache is reachable again (``_renew_after_outage``)."""
+    _known_generations.add(key)
     cache.set(key, time.time_ns(), None)
+
+
+def _renew_after_outage() -> None:
+    """The shared cache is reachable again after an outage: renew every generation
+    this process knows. A change that committed while Redis was down could not renew
+    its generation (``new_generation`` failed open), and the other processes would go
+    on using what they kept before it; the process whose renewal was lost tripped its
+    breaker, so its first successful call after the outage lands here. Renewing the
+    generations that did not change costs one rebuild of what was kept."""
+    for key in sorted(_known_generations):
+        cache.set(key, time.time_ns(), None)
 
 
 class KeptPerGeneration:

@@ -218,3 +218,46 @@ def test_one_redis_client_serves_every_call(settings):
     client = backend.get_client("a")
     assert backend.get_client("b", write=True) is client
     assert client.connection_pool is backend._get_connection_pool(True)
+
+
+def test_a_renewal_lost_to_an_outage_is_made_up_when_redis_is_back(settings):
+    """A change that commits while Redis is down cannot renew its generation (the
+    write fails open), so the other processes would keep what they built before it.
+    The first successful call after the outage renews every generation the process
+    knows; without an outage nothing is renewed."""
+    import redis
+
+    from portal import cache as shared_cache
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.FailOpenRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "renewal-test",
+        }
+    }
+    cache = caches["default"]
+    cache.delete_many(["gen-a", "gen-b"])
+    before_a = shared_cache.generation("gen-a")
+    before_b = shared_cache.generation("gen-b")
+    assert shared_cache.generation("gen-a") == before_a  # steady without an outage
+    assert shared_cache.generation("gen-b") == before_b
+
+    cache.breaker.trip(redis.ConnectionError("simulated outage"))
+    assert shared_cache.generation("gen-a") is None  # nothing may be kept meanwhile
+    shared_cache.new_generation("gen-a")  # lost: the breaker skips Redis
+    assert cache.breaker.is_open()
+    cache.breaker.down_until = 0  # the retry delay has passed
+
+    assert cache.get("anything") is None  # the first call that reaches Redis again
+    after_a = shared_cache.generation("gen-a")
+    after_b = shared_cache.generation("gen-b")
+    assert after_a is not None and after_a != before_a
+    assert after_b is not None and after_b != before_b
+    assert shared_cache.generation("gen-a") == after_a  # and steady again
+    cache.delete_many(["gen-a", "gen-b"])
