@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import Membership, Organization
+from portal.sql import KeptStatement
 from tickets import permissions as ticket_permissions
 
 from .models import Interaction, Task
@@ -129,6 +130,16 @@ def visible_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
     )
 
 
+def sees_every_row_about(user, ticket) -> bool:
+    """Whether ``user`` sees every task and interaction about ``ticket``: a support
+    team member who may see the ticket (``_about_ticket``)."""
+    return is_crm_user(user) and ticket_permissions.can(user, "view", ticket)
+
+
+def _every_row_about(qs: QuerySet, ticket) -> QuerySet:
+    return qs.filter(ticket=ticket)
+
+
 def _about_ticket(user, qs: QuerySet, ticket, visible) -> QuerySet:
     """``visible(user, qs).filter(ticket=ticket)``, without the scope when ``user``
     may see ``ticket``: a row about a ticket they may see is in the scope
@@ -137,8 +148,8 @@ def _about_ticket(user, qs: QuerySet, ticket, visible) -> QuerySet:
     two IN lists as long; the ticket's own permissions are usually cached on it
     already (``tickets.permissions.ticket_perms``). About a ticket they may not see,
     the other rules (their own rows, their organizations') still apply."""
-    if is_crm_user(user) and ticket_permissions.can(user, "view", ticket):
-        return qs.filter(ticket=ticket)
+    if sees_every_row_about(user, ticket):
+        return _every_row_about(qs, ticket)
     return visible(user, qs).filter(ticket=ticket)
 
 
@@ -153,6 +164,36 @@ def interactions_about(user, ticket, queryset: QuerySet | None = None) -> QueryS
     (``visible_interactions``)."""
     qs = Interaction.objects.all() if queryset is None else queryset
     return _about_ticket(user, qs, ticket, visible_interactions)
+
+
+class KeptAbout:
+    """A read of the tasks or interactions about a ticket that a user sees
+    (``tasks_about``, ``interactions_about``) made on every page of a ticket (the
+    workspace's Follow-up panel). ``build(rows)`` states the read (columns, order,
+    slice) on ``rows``, the model's rows about the ticket. For one who sees every row
+    about the ticket (``sees_every_row_about``) the statement has one shape whoever
+    reads it, the ticket's id its only value: its SQL is compiled once
+    (``portal.sql.KeptStatement``); for anyone else it is built on the policy's
+    queryset, as before. ``instances(user, ticket)`` gives the model instances."""
+
+    def __init__(self, model, build):
+        self.model = model
+        self.visible = {Task: visible_tasks, Interaction: visible_interactions}[model]
+        self.build = build
+        self._kept = KeptStatement(
+            lambda ticket: build(_every_row_about(model.objects.all(), ticket)),
+            ("ticket",),
+        )
+
+    def instances(self, user, ticket) -> list:
+        if sees_every_row_about(user, ticket):
+            return self._kept.instances(ticket=ticket.pk)
+        about = _about_ticket(user, self.model.objects.all(), ticket, self.visible)
+        return list(self.build(about))
+
+    def forget(self) -> None:
+        """Compile again at the next use (tests that change the database vendor)."""
+        self._kept.forget()
 
 
 def changeable_tasks(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -303,6 +344,7 @@ def why_not_edit_contact(user, contact) -> tuple[str, str] | None:
 __all__ = [
     "assignable_staff",
     "changeable_tasks",
+    "KeptAbout",
     "interactions_about",
     "is_crm_user",
     "is_read_only",
@@ -313,6 +355,7 @@ __all__ = [
     "may_write",
     "reachable_contacts",
     "sees_all",
+    "sees_every_row_about",
     "tasks_about",
     "visible_interactions",
     "visible_tasks",

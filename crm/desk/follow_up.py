@@ -9,11 +9,12 @@ user may not see); viewers read the lists without the forms, and their POST is a
 CRM pages do; nothing is written then. The panel costs a fixed number of queries
 whatever the number of tasks and interactions.
 
-The empty forms' fields are the same on every ticket: "Log interaction" for each
-language, "Add task" for each language and user (their own name is the preselected
-assignee) as long as the staff does not change (``tickets.desk.inbox.
-staff_generation``). Their HTML is kept per process (no CSRF token, no ticket in it);
-a form with errors is rendered afresh.
+The empty forms' bodies (error box and fields) are the same on every ticket: "Log
+interaction" for each language, "Add task" for each language and user (their own name
+is the preselected assignee) as long as the staff does not change (``tickets.desk.
+inbox.staff_generation``). Their HTML is kept per process (no CSRF token, no ticket in
+it); a form with errors is rendered afresh. The lists' statements are compiled once
+(``permissions.KeptAbout``).
 """
 
 from django.contrib import messages
@@ -21,8 +22,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.context_processors import csrf
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -34,6 +37,7 @@ from tickets.exceptions import TicketNotFound
 
 from .. import permissions, services
 from ..exceptions import PermissionDenied as CrmPermissionDenied
+from ..models import Interaction, Task
 from . import forms
 from .views import _forbidden, _form_errors, crm_view
 
@@ -50,33 +54,14 @@ NAME_FIELDS = ("display_name", "first_name", "last_name", "email")
 def panel(request, ticket, panel_forms) -> str:
     """The panel's HTML for ``request.user`` on ``ticket`` (which they may see: the
     workspace is theirs); empty outside the support team."""
-    user = request.user
+    user = _unwrapped(request.user)
     if not permissions.is_crm_user(user):
         return ""
     now = timezone.now()
-    tasks = list(
-        permissions.tasks_about(user, ticket)
-        .open()
-        .select_related("assignee")
-        .only("title", "due_at", "status", "assignee", *_names("assignee"))
-        .order_by(F("due_at").asc(nulls_last=True), "pk")
-    )
+    tasks = _OPEN_TASKS.instances(user, ticket)
     for task in tasks:
         task.overdue = task.is_overdue(now)
-    interactions = (
-        permissions.interactions_about(user, ticket)
-        .select_related("author", "contact")
-        .only(
-            "kind",
-            "subject",
-            "happened_at",
-            "author",
-            "contact",
-            *_names("author"),
-            *_names("contact"),
-        )
-        .order_by("-happened_at", "-pk")[:RECENT_INTERACTIONS]
-    )
+    interactions = _LATEST_INTERACTIONS.instances(user, ticket)
     context = {
         "ticket": ticket,
         "tasks": tasks,
@@ -99,15 +84,60 @@ def panel(request, ticket, panel_forms) -> str:
         else:
             context["interaction_form"] = interaction_form
             context["interaction_fields"] = fields_html(interaction_form)
-    return render_to_string(TEMPLATE, context, request=request)
+    # The forms' CSRF token, masked when first shown (none for viewers), as the
+    # request's context would give it; the panel reads nothing else of it.
+    context.update(csrf(request))
+    return render_to_string(TEMPLATE, context)
+
+
+def _unwrapped(user):
+    """The user behind ``request.user``'s lazy object (set up by the workspace, which
+    read it first): the panel asks the policy about them a dozen times, and each
+    attribute read through the lazy object is a few Python calls more."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
 
 
 def _names(relation):
     return [f"{relation}__{name}" for name in NAME_FIELDS]
 
 
+# The lists, read through the policy (``permissions.KeptAbout``): the ticket's open
+# tasks, soonest due first (those without a date last), and its latest interactions.
+_OPEN_TASKS = permissions.KeptAbout(
+    Task,
+    lambda rows: (
+        rows.open()
+        .select_related("assignee")
+        .only("title", "due_at", "status", "assignee", *_names("assignee"))
+        .order_by(F("due_at").asc(nulls_last=True), "pk")
+    ),
+)
+_LATEST_INTERACTIONS = permissions.KeptAbout(
+    Interaction,
+    lambda rows: (
+        rows.select_related("author", "contact")
+        .only(
+            "kind",
+            "subject",
+            "happened_at",
+            "author",
+            "contact",
+            *_names("author"),
+            *_names("contact"),
+        )
+        .order_by("-happened_at", "-pk")[:RECENT_INTERACTIONS]
+    ),
+)
+
+
 def fields_html(form) -> str:
-    """The form's fields as the panel shows them: ``includes/field.html`` each."""
+    """The form's body as the panel shows it: its error box
+    (``includes/form_errors.html``, only a line break for a form without errors) and
+    its fields, ``includes/field.html`` each."""
     return render_to_string(FIELDS_TEMPLATE, {"form": form})
 
 

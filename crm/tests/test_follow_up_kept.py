@@ -3,8 +3,9 @@ panel is byte for byte what the former template rendered (every field through
 ``includes/field.html``), kept or not, in each language and for each user; "Add task"
 follows the staff (a new agent offered, a deactivated one gone, at the next page);
 a form with errors is never kept; the panel's statements (2 with the forms kept, 3
-without). Denied twins: a viewer gets no forms after a writer's were kept, a
-customer gets no panel."""
+without), for an agent, a supervisor, a viewer and an agent granted the ticket alone.
+Denied twins: a viewer gets no forms after a writer's were kept, a customer or an
+editor gets no panel and costs no statement."""
 
 import re
 from datetime import timedelta
@@ -213,6 +214,47 @@ def test_kept_forms_cost_no_statement(
     assert statements == 3
     kept, statements = panel_and_statements(agent, ticket)
     assert (kept, statements) == (fresh, 2)  # tasks, interactions
+
+
+@pytest.mark.parametrize("who", ["agent", "supervisor", "viewer", "granted"])
+def test_the_panel_s_statement_budget(
+    request, scene, ticket, agent, make_task, make_interaction, who
+):
+    """Its budget: the two lists, whatever their lengths, once the forms are kept
+    (``test_kept_forms_cost_no_statement``), for each kind of support team member."""
+    user = request.getfixturevalue(who)
+    for n in range(3):
+        make_task(title=f"Task {n}", ticket=ticket, assignee=agent)
+        make_interaction(subject=f"Talk {n}", ticket=ticket, author=agent)
+    panel(user, ticket)  # the forms kept
+    html, statements = panel_and_statements(user, ticket)
+    assert statements == 2
+    assert all(f">Task {n}</a>" in html and f"Talk {n} —" in html for n in range(3))
+    assert html == former_panel(user, ticket)
+
+
+@pytest.mark.parametrize("role", [roles.CUSTOMERS, roles.EDITORS])
+def test_outside_the_support_team_no_panel_and_no_statement(
+    scene, ticket, agent, make_task, role
+):
+    make_task(title="Call", ticket=ticket, assignee=agent)
+    panel(agent, ticket)  # a writer's forms kept
+    user = make_agent(email="outsider@example.com")
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
+    roles.group_names(user)  # read with the request's user (accounts.session_user)
+    with CaptureQueriesContext(connection) as queries:
+        html = follow_up.panel(request_for(user, ticket), ticket, {})
+    assert (html, len(queries)) == ("", 0)
+
+
+@pytest.fixture
+def granted(ticket):
+    """An agent of no queue who holds ``view_ticket`` on the ticket alone."""
+    from guardian.shortcuts import assign_perm
+
+    user = make_agent(email="granted@example.com")
+    assign_perm("tickets.view_ticket", user, ticket)
+    return user
 
 
 def test_without_a_staff_generation_nothing_is_kept(settings, scene, ticket, agent):
