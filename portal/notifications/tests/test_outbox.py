@@ -412,3 +412,10 @@ def test_concurrent_jobs_of_the_same_keys_never_send_one_email_twice(make_user):
     assert sorted(sent) == sorted(keys)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
     assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_a_claim_of_keys_takes_no_more_keys_than_its_limit():
+    with pytest.raises(ValueError, match="limit"):
+        sending._claim(timezone.now(), ["a:1:k", "b:1:k"], 1)
+    assert sending._claim(timezone.now(), ["a:1:k", "a:1:k"], 2) == []
