@@ -11,7 +11,10 @@ backoff. This module holds the parts that do not depend on what is delivered:
   condition, so a row another worker claimed in between is not taken again (SQLite
   serialises writers, ``transaction_mode=IMMEDIATE`` in our settings).
   ``claim_rows`` is the same claim returning the rows themselves, read by the
-  claim's own SELECT (one statement fewer than reading them again).
+  claim's own SELECT (one statement fewer than reading them again). ``KeptClaim``
+  is ``claim_rows`` for due rows of one shape (the rows of a list of keys), its
+  SELECT and UPDATE written once per database (``portal.sql.KeptStatement``)
+  instead of compiled by Django for every claim.
 * ``backoff``: the delay before the next attempt.
 * ``record``: write one outcome right after its delivery, so that a worker killed
   in the middle of a claim leaves only the undelivered rows to deliver again. The
@@ -46,6 +49,8 @@ from django.db import (
     transaction,
 )
 from django.db.models import F, QuerySet
+
+from portal.sql import KeptStatement, ValueList
 
 logger = logging.getLogger(__name__)
 
@@ -93,19 +98,101 @@ def claim_rows(due: QuerySet, *, limit: int, increment=(), **updates) -> list:
             return []
         ids = [row.pk for row in rows]
         count = due.order_by().filter(pk__in=ids).update(**writes)
-        if count != len(rows):  # some stopped being due since the SELECT
-            taken = set(
-                due.model._base_manager.filter(pk__in=ids, **updates).values_list(
-                    "pk", flat=True
-                )
-            )
-            rows = [row for row in rows if row.pk in taken]
+        rows = _taken(rows, count, due.model, ids, updates)
+    return _written(rows, updates, increment)
+
+
+def _taken(rows: list, count: int, model, ids: list, updates: dict) -> list:
+    if count == len(rows):
+        return rows
+    # some stopped being due since the SELECT: the rows with this claim's values
+    taken = set(
+        model._base_manager.filter(pk__in=ids, **updates).values_list("pk", flat=True)
+    )
+    return [row for row in rows if row.pk in taken]
+
+
+def _written(rows: list, updates: dict, increment) -> list:
     for row in rows:
         for name, value in updates.items():
             setattr(row, name, value)
         for name in increment:
             setattr(row, name, getattr(row, name) + 1)
     return rows
+
+
+class KeptClaim:
+    """``claim_rows`` for the rows ``due(**values)`` selects (a queryset of one
+    shape, the rows of a list of keys say, with its ``select_related``), its SELECT
+    and its conditional UPDATE written once per database as ``KeptStatement``s.
+    ``variables``, ``datetimes`` and ``lists`` are the ``KeptStatement``'s (``due``
+    puts a list variable in a ``portal.sql.ValueList``). No limit: the variables
+    bound the rows (a job's keys). ``claim(values, **updates)`` writes ``updates``
+    (the fields named in ``writes``, those in ``write_datetimes`` aware datetimes)
+    and adds one to each field in ``increment``, exactly as ``claim_rows(due, …)``
+    does, and returns the same instances."""
+
+    def __init__(
+        self,
+        due: Callable[..., QuerySet],
+        variables: tuple[str, ...],
+        *,
+        datetimes=(),
+        lists=(),
+        writes=(),
+        write_datetimes=(),
+        increment=(),
+    ):
+        self.variables, self.writes = tuple(variables), tuple(writes)
+        self.increment = tuple(increment)
+        clash = {*self.variables} & {"ids", *(f"set_{n}" for n in self.writes)}
+        if clash:
+            raise ValueError(f"KeptClaim: variables {sorted(clash)} are reserved")
+
+        def claimed(ids, **values):
+            queryset = due(**{name: values[name] for name in self.variables})
+            pk = queryset.model._meta.pk
+            return queryset.order_by().filter(pk__in=ValueList(ids, output_field=pk))
+
+        def update(**values):
+            return {
+                **{name: values[f"set_{name}"] for name in self.writes},
+                **{name: F(name) + 1 for name in self.increment},
+            }
+
+        self._select = KeptStatement(
+            lambda **values: _lockable(due(**values)),
+            self.variables,
+            datetimes=datetimes,
+            lists=lists,
+        )
+        self._update = KeptStatement(
+            claimed,
+            (*self.variables, "ids", *(f"set_{n}" for n in self.writes)),
+            datetimes=(*datetimes, *(f"set_{n}" for n in write_datetimes)),
+            lists=(*lists, "ids"),
+            update=update,
+        )
+
+    def claim(self, values: dict, **updates) -> list:
+        if set(updates) != set(self.writes):
+            raise ValueError(f"KeptClaim: writes {sorted(self.writes)}")
+        with transaction.atomic():
+            rows = self._select.instances(**values)
+            if not rows:
+                return []
+            ids = [row.pk for row in rows]
+            count = self._update.updated(
+                **values, ids=ids, **{f"set_{n}": v for n, v in updates.items()}
+            )
+            model = rows[0].__class__
+            rows = _taken(rows, count, model, ids, updates)
+        return _written(rows, updates, self.increment)
+
+    def forget(self) -> None:
+        """Compile again at the next use (tests that change the database vendor)."""
+        self._select.forget()
+        self._update.forget()
 
 
 _recording = threading.local()

@@ -1,6 +1,7 @@
 """SQL building blocks for conditions that many queries share, and statements
-written once (``KeptSubquery``, ``KeptStatement``, ``KeptInsert``)."""
+written once (``KeptSubquery``, ``KeptStatement``, ``KeptInsert``, ``ValueList``)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
@@ -9,7 +10,7 @@ from django.db.models import Expression, F, Model
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
-from django.db.models.sql.subqueries import InsertQuery
+from django.db.models.sql.subqueries import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 
@@ -61,6 +62,45 @@ class KeptSubquery(Expression):
         return kept
 
 
+class ValueList(Expression):
+    """A list of values as ONE parameter, for an ``__in`` lookup
+    (``filter(key__in=ValueList(keys, output_field=CharField()))``): the same SQL
+    whatever the number of values, so a ``KeptStatement`` can keep it (Django writes
+    one placeholder per value). The values are the column's own (text or integers:
+    nothing is converted). PostgreSQL reads them as an array
+    (``IN (SELECT unnest(%s::<type>[]))``), SQLite as JSON
+    (``IN (SELECT value FROM json_each(%s))``); other databases are refused."""
+
+    contains_aggregate = False
+    contains_over_clause = False
+
+    def __init__(self, values, output_field):
+        super().__init__(output_field=output_field)
+        self.values = list(values)
+
+    def resolve_expression(self, *args, **kwargs):
+        return self
+
+    def get_group_by_cols(self):
+        return []
+
+    @staticmethod
+    def parameter(values, connection):
+        """The one parameter holding ``values`` on ``connection``'s database."""
+        if connection.vendor == "postgresql":
+            return list(values)
+        if connection.vendor == "sqlite":
+            return json.dumps(list(values))
+        raise ValueError(f"ValueList: not on {connection.vendor}")
+
+    def as_sql(self, compiler, connection):
+        parameter = self.parameter(self.values, connection)
+        if connection.vendor == "postgresql":
+            cast = self.output_field.cast_db_type(connection)
+            return f"SELECT unnest(%s::{cast}[])", [parameter]
+        return "SELECT value FROM json_each(%s)", [parameter]
+
+
 class KeptStatement:
     """A query run often with different values, its SQL compiled once per database.
 
@@ -74,7 +114,10 @@ class KeptStatement:
     ``DateTimeField`` lookup): a stand-in datetime is compiled, found among the
     parameters as the database's form of it (``adapt_datetimefield_value``: the
     datetime itself for PostgreSQL, its UTC text for SQLite), and each value given is
-    put in that form, as ``DateTimeField.get_db_prep_value`` puts it. ``rows(**values)``
+    put in that form, as ``DateTimeField.get_db_prep_value`` puts it. The variables
+    named in ``lists`` are lists of values of any length, each ONE parameter: the
+    build puts them in a ``ValueList`` (it gets a list of one stand-in integer), and
+    each list given is put in the ``ValueList`` parameter's form. ``rows(**values)``
     then runs the kept SQL with the values in their places: the rows as the database
     driver returns them (no field converters: for plain text and number columns). For
     a small query on a hot path that Django would build and compile anew each time
@@ -84,7 +127,12 @@ class KeptStatement:
     annotations and ``select_related`` rows included, converted as the queryset
     converts them (a SQLite datetime, say), from what the compiler worked out once;
     no ``prefetch_related`` (refused). ``prefetch`` keeps them as an instance's
-    prefetched relation."""
+    prefetched relation.
+
+    With ``update`` (a function of the variables giving the values to write, as
+    ``QuerySet.update`` takes them) the statement is the UPDATE that
+    ``build(...).update(**update(...))`` runs, and ``updated(**values)`` runs it and
+    returns the number of rows changed, as ``update`` does."""
 
     # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
     # integer column: Django drops a lookup with a value out of its field's range.
@@ -92,12 +140,20 @@ class KeptStatement:
     # A moment no filter of ours names (microseconds included), one a variable.
     _STAND_IN_MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
 
-    def __init__(self, build, variables: tuple[str, ...], datetimes=()):
+    def __init__(
+        self, build, variables: tuple[str, ...], datetimes=(), lists=(), update=None
+    ):
         self.build = build
+        self.update = update
         self.variables = tuple(variables)
         self.datetimes = frozenset(datetimes)
-        if not self.datetimes <= set(self.variables):
-            raise ValueError("KeptStatement: datetimes must be among the variables")
+        self.lists = frozenset(lists)
+        if not (self.datetimes | self.lists) <= set(self.variables):
+            raise ValueError(
+                "KeptStatement: datetimes and lists must be among the variables"
+            )
+        if self.datetimes & self.lists:
+            raise ValueError("KeptStatement: a variable is a datetime or a list")
         self._compiled = {}
         self._compilers = {}
         self._readers = {}
@@ -106,27 +162,43 @@ class KeptStatement:
         stand_ins = {
             name: self._STAND_IN_MOMENT + timedelta(seconds=n)
             if name in self.datetimes
+            else [self._STAND_IN - n]
+            if name in self.lists
             else self._STAND_IN - n
             for n, name in enumerate(self.variables)
         }
         queryset = self.build(**stand_ins).using(alias)
-        compiler = queryset.query.get_compiler(using=alias)
+        query = queryset.query
+        if self.update is not None:  # what QuerySet.update compiles
+            if query.is_sliced or query.combinator:
+                raise ValueError("KeptStatement: an UPDATE of a plain filter")
+            query = query.chain(UpdateQuery)
+            query.add_update_values(self.update(**stand_ins))
+            query.annotations = {}
+        compiler = query.get_compiler(using=alias)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             raise ValueError("KeptStatement: the stand-ins left no query") from None
         params = list(params)
         places = {name: [] for name in self.variables}
-        adapt = connections[alias].ops.adapt_datetimefield_value
-        by_value = {}
+        connection = connections[alias]
+        adapt = connection.ops.adapt_datetimefield_value
+        by_value, lists = {}, []
         for name, value in stand_ins.items():
             if name in self.datetimes:
                 by_value[adapt(value)] = name
+            elif name in self.lists:
+                lists.append((ValueList.parameter(value, connection), name))
             else:
                 by_value[value] = by_value[str(value)] = name
         for index, value in enumerate(params):
             if type(value) in (int, str, datetime) and value in by_value:
                 places[by_value[value]].append(index)
+            elif type(value) in (list, str):
+                for form, name in lists:
+                    if value == form:
+                        places[name].append(index)
         missing = [name for name, found in places.items() if not found]
         if missing:
             raise ValueError(f"KeptStatement: {missing} not among the parameters")
@@ -145,6 +217,10 @@ class KeptStatement:
                 if timezone.is_naive(value):
                     raise ValueError(f"KeptStatement: {name} needs an aware datetime")
                 value = connections[queryset.db].ops.adapt_datetimefield_value(value)
+            elif name in self.lists and value is not None:
+                if isinstance(value, str | bytes):
+                    raise ValueError(f"KeptStatement: {name} needs a list of values")
+                value = ValueList.parameter(value, connections[queryset.db])
             for index in indexes:
                 params[index] = value
         return queryset, sql, params
@@ -155,6 +231,16 @@ class KeptStatement:
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def updated(self, using: str = DEFAULT_DB_ALIAS, **values) -> int:
+        """Run the kept UPDATE (``update``) and return how many rows it changed."""
+        if self.update is None:
+            raise ValueError("KeptStatement.updated needs an update")
+        queryset, sql, params = self._sql(using, values)
+        with transaction.mark_for_rollback_on_error(using=queryset.db):
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.rowcount
 
     def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list:
         """The model instances the queryset would give for ``values``: its fields,
@@ -191,6 +277,8 @@ class KeptStatement:
         """What ``ModelIterable`` works out from the compiler for each query, once.
         A related manager's ``_known_related_objects`` (the instance it was built
         from: a stand-in here) are not set on the instances."""
+        if self.update is not None:
+            raise ValueError("KeptStatement.instances reads a SELECT")
         self._sql(using, {n: None for n in self.variables})  # compiled
         queryset, compiler = self._compilers[using]
         if queryset._prefetch_related_lookups:

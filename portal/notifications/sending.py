@@ -54,6 +54,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from portal import outbox
+from portal.sql import ValueList
 
 from . import mime, threads
 from .batch import Batch
@@ -336,7 +337,7 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
     return subject
 
 
-def _due(now: datetime, keys: Iterable[str] | None):
+def _due(now: datetime, keys: Iterable[str] | ValueList | None):
     unleased = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     rows = SentNotification.objects.filter(
         unleased, status=SentNotification.Status.PENDING
@@ -344,21 +345,50 @@ def _due(now: datetime, keys: Iterable[str] | None):
     if keys is None:
         rows = rows.filter(next_attempt_at__lte=now)
     else:  # a wake-up job or a direct call: now, whatever the backoff says
-        rows = rows.filter(idempotency_key__in=list(keys))
+        keys = keys if isinstance(keys, ValueList) else list(keys)
+        rows = rows.filter(idempotency_key__in=keys)
     return rows.order_by("next_attempt_at", "id")
 
 
+#: The claim of a job's keys (every wake-up job and direct send), written once.
+_KEYS_CLAIM = outbox.KeptClaim(
+    lambda keys, now: _due(
+        now,
+        ValueList(
+            keys, output_field=SentNotification._meta.get_field("idempotency_key")
+        ),
+    ).select_related("recipient"),
+    ("keys", "now"),
+    datetimes=("now",),
+    lists=("keys",),
+    writes=("claimed_at", "claimed_until", "claim_token"),
+    write_datetimes=("claimed_at", "claimed_until"),
+    increment=("attempts",),
+)
+
+
 def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
-    """Claim due rows and return them with their recipients, in ``id`` order."""
+    """Claim due rows and return them with their recipients, in ``id`` order:
+    ``limit`` of the due ones, or (``keys`` given, at most ``limit`` of them) the
+    due ones among ``keys``."""
     lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    rows = outbox.claim_rows(
-        _due(now, keys).select_related("recipient"),
-        limit=limit,
-        increment=("attempts",),
-        claimed_at=now,
-        claimed_until=now + lease,
-        claim_token=uuid.uuid4().hex,
-    )
+    writes = {
+        "claimed_at": now,
+        "claimed_until": now + lease,
+        "claim_token": uuid.uuid4().hex,
+    }
+    if keys is None:
+        rows = outbox.claim_rows(
+            _due(now, None).select_related("recipient"),
+            limit=limit,
+            increment=("attempts",),
+            **writes,
+        )
+    else:  # a key is unique: no more rows than keys
+        keys = list(keys)
+        if len(keys) > limit:
+            raise ValueError("More keys than the claim's limit")
+        rows = _KEYS_CLAIM.claim({"keys": keys, "now": now}, **writes)
     return sorted(rows, key=lambda row: row.pk)
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.sql.query import Query
 
 from accounts.models import User
-from portal.sql import KeptStatement, KeptSubquery
+from portal.sql import KeptStatement, KeptSubquery, ValueList
 
 pytestmark = pytest.mark.django_db
 
@@ -175,3 +175,155 @@ def test_a_datetime_variable_is_put_in_the_databases_form(django_assert_num_quer
         statement.rows(since=now.replace(tzinfo=None), user_id=0)
     with pytest.raises(ValueError, match="among the variables"):
         KeptStatement(lambda a: None, ("a",), datetimes=("b",))
+
+
+def emails_among(ids, lowest):
+    return (
+        User.objects.filter(pk__in=ValueList(ids, output_field=User._meta.pk))
+        .filter(pk__gte=lowest)
+        .order_by("email")
+        .values_list("email", flat=True)
+    )
+
+
+def test_a_value_list_is_one_parameter_with_the_rows_of_a_plain_in_lookup(
+    django_assert_num_queries,
+):
+    users = [User.objects.create_user(f"u{n}@example.com") for n in range(4)]
+    ids = [user.pk for user in users]
+    for chosen in ([], ids[:1], ids[1:3], [*ids, 10**9], [ids[0], ids[0]]):
+        values = ValueList(chosen, output_field=User._meta.pk)
+        sql, params = User.objects.filter(pk__in=values).query.sql_with_params()
+        assert len(params) == 1
+        with django_assert_num_queries(1):
+            found = sorted(User.objects.filter(pk__in=values).values_list("pk"))
+        assert found == sorted(User.objects.filter(pk__in=chosen).values_list("pk"))
+    named = ValueList(
+        ["u1@example.com", "x", "u3@example.com", "o'hara\"{,}"],
+        output_field=User._meta.get_field("email"),
+    )
+    assert sorted(
+        User.objects.filter(email__in=named).values_list("pk", flat=True)
+    ) == [ids[1], ids[3]]
+
+
+def test_a_list_variable_takes_lists_of_any_length_in_one_compiled_statement(
+    django_assert_num_queries,
+):
+    built = []
+
+    def build(ids, lowest):
+        built.append(ids)
+        return emails_among(ids, lowest)
+
+    statement = KeptStatement(build, ("ids", "lowest"), lists=("ids",))
+    users = [User.objects.create_user(f"u{n}@example.com") for n in range(5)]
+    ids = [user.pk for user in users]
+    for chosen in (ids, ids[:2], [], [ids[4], 10**9, ids[2]], [ids[1]] * 3):
+        for lowest in (0, ids[2]):
+            with django_assert_num_queries(1):
+                rows = statement.rows(ids=chosen, lowest=lowest)
+            expected = list(
+                User.objects.filter(pk__in=chosen, pk__gte=lowest)
+                .order_by("email")
+                .values_list("email")
+            )
+            assert rows == expected
+    assert built == [[KeptStatement._STAND_IN]]
+    assert statement.rows(ids=ids[:2], lowest=0) == [
+        ("u0@example.com",),
+        ("u1@example.com",),
+    ]
+    with pytest.raises(ValueError, match="list of values"):
+        statement.rows(ids="12", lowest=0)
+    with pytest.raises(ValueError, match="datetime or a list"):
+        KeptStatement(lambda a: None, ("a",), datetimes=("a",), lists=("a",))
+
+
+def test_a_list_of_texts_is_found_and_filled_in(django_assert_num_queries):
+    statement = KeptStatement(
+        lambda emails: (
+            User.objects.filter(
+                email__in=ValueList(emails, output_field=User._meta.get_field("email"))
+            )
+            .order_by("pk")
+            .values_list("email", flat=True)
+        ),
+        ("emails",),
+        lists=("emails",),
+    )
+    for email in (
+        "a@example.com",
+        "o'hara@example.com",
+        'q"{,}@example.com',
+        "-2013265917",
+    ):
+        User.objects.create_user(email)
+    for chosen in (
+        ["a@example.com"],
+        ["o'hara@example.com", 'q"{,}@example.com', "nobody@example.com"],
+        ["-2013265917"],
+        [],
+    ):
+        with django_assert_num_queries(1):
+            rows = statement.rows(emails=chosen)
+        assert [email for (email,) in rows] == list(
+            User.objects.filter(email__in=chosen)
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+
+
+def test_a_kept_update_writes_what_queryset_update_writes(django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.db.models import F
+    from django.utils import timezone
+
+    statement = KeptStatement(
+        lambda ids, since, joined, name: User.objects.filter(
+            pk__in=ValueList(ids, output_field=User._meta.pk), date_joined__gte=since
+        ),
+        ("ids", "since", "joined", "name"),
+        datetimes=("since", "joined"),
+        lists=("ids",),
+        update=lambda ids, since, joined, name: {
+            "display_name": name,
+            "last_login": joined,
+            "first_name": F("last_name"),
+        },
+    )
+    now = timezone.now()
+    users, twins = (
+        [
+            User.objects.create_user(
+                f"{prefix}{n}@example.com",
+                date_joined=now - timedelta(days=n),
+                last_name=f"L{n}",
+            )
+            for n in range(4)
+        ]
+        for prefix in ("u", "t")
+    )
+    moment = now - timedelta(minutes=5)
+    with django_assert_num_queries(1):
+        count = statement.updated(
+            ids=[u.pk for u in users[:3]],
+            since=now - timedelta(days=1),
+            joined=moment,
+            name="Ann",
+        )
+    plain = User.objects.filter(
+        pk__in=[u.pk for u in twins[:3]], date_joined__gte=now - timedelta(days=1)
+    ).update(display_name="Ann", last_login=moment, first_name=F("last_name"))
+    assert count == plain == 2
+    fields = ("display_name", "last_login", "first_name")
+    assert [
+        tuple(getattr(User.objects.get(pk=u.pk), f) for f in fields) for u in users
+    ] == [tuple(getattr(User.objects.get(pk=t.pk), f) for f in fields) for t in twins]
+    with pytest.raises(ValueError, match="needs an update"):
+        KeptStatement(emails_among, ("ids", "lowest"), lists=("ids",)).updated(
+            ids=[], lowest=0
+        )
+    with pytest.raises(ValueError, match="reads a SELECT"):
+        statement.instances(ids=[], since=now, joined=now, name="")

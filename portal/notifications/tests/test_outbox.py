@@ -243,3 +243,179 @@ def test_concurrent_workers_never_send_one_email_twice(make_user):
     assert sum(r.get(Outcome.SENT, 0) for r in results) == 60
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
     assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def _rows_for(users, event):
+    sending.store(
+        [
+            sending.Outgoing(
+                kind="account_approved",
+                recipient=user.pk,
+                context={"n": n},
+                idempotency_key=f"{event}:{user.pk}:account_approved",
+            )
+            for n, user in enumerate(users)
+        ]
+    )
+    return [f"{event}:{user.pk}:account_approved" for user in users]
+
+
+_CLAIMED = [
+    "idempotency_key",
+    "recipient_id",
+    "status",
+    "attempts",
+    "claimed_at",
+    "claimed_until",
+    "claim_token",
+    "next_attempt_at",
+    "context",
+]
+
+
+def _state(rows):
+    return [tuple(getattr(row, name) for name in _CLAIMED) for row in rows]
+
+
+@pytest.mark.django_db
+def test_the_kept_claim_of_keys_claims_what_claim_rows_claims(
+    make_user, django_assert_num_queries
+):
+    """The same rows in two states, claimed by the kept claim and by
+    ``outbox.claim_rows`` with the queryset it was written from: the same instances
+    (recipients read with them) and the same rows afterwards."""
+    from portal import outbox
+
+    users = [make_user(f"u{n}@example.com", display_name=f"U{n}") for n in range(6)]
+    now = timezone.now()
+    lease = timedelta(seconds=settings_lease())
+    claimed = {}
+    for event in ("kept", "plain"):
+        keys = _rows_for(users, event)
+        rows = SentNotification.objects.filter(idempotency_key__in=keys)
+        rows.update(next_attempt_at=now - timedelta(seconds=2))
+        # not due: sent, failed, leased by another worker; due: an expired lease,
+        # a backoff not over (a job's keys are sent now)
+        rows.filter(recipient=users[0]).update(status="sent")
+        rows.filter(recipient=users[1]).update(status="failed")
+        rows.filter(recipient=users[2]).update(claimed_until=now + lease)
+        rows.filter(recipient=users[3]).update(
+            claimed_until=now - timedelta(seconds=1), attempts=2
+        )
+        rows.filter(recipient=users[4]).update(next_attempt_at=now + lease)
+        writes = {
+            "claimed_at": now,
+            "claimed_until": now + lease,
+            "claim_token": f"token-{event}",
+        }
+        asked = [*keys, f"{event}:0:missing"]
+        if event == "kept":
+            # the SELECT and the UPDATE (in a savepoint here: the test's transaction)
+            with django_assert_num_queries(4):
+                found = sending._KEYS_CLAIM.claim({"keys": asked, "now": now}, **writes)
+            with django_assert_num_queries(0):
+                recipients = [row.recipient for row in found]
+        else:
+            found = outbox.claim_rows(
+                sending._due(now, asked).select_related("recipient"),
+                limit=len(asked),
+                increment=("attempts",),
+                **writes,
+            )
+            recipients = [row.recipient for row in found]
+        stored = SentNotification.objects.filter(idempotency_key__in=keys).order_by(
+            "pk"
+        )
+        claimed[event] = (
+            _state(found),
+            recipients,
+            _state(stored),
+            [row.pk for row in found],
+        )
+    kept, plain = claimed["kept"], claimed["plain"]
+
+    def same(state, event):
+        return [
+            tuple(
+                value.replace(event, "E") if isinstance(value, str) else value
+                for value in row
+            )
+            for row in state
+        ]
+
+    assert same(kept[0], "kept") == same(plain[0], "plain")
+    assert kept[1] == plain[1] == [users[3], users[5], users[4]]  # due order
+    assert same(kept[2], "kept") == same(plain[2], "plain")
+    assert [row[3] for row in kept[0]] == [3, 1, 1]  # attempts counted
+    assert {row[6] for row in kept[2]} == {"", "token-kept"}
+    assert len(kept[3]) == 3
+
+
+@pytest.mark.django_db
+def test_the_kept_claim_leaves_out_a_row_claimed_between_its_select_and_update(
+    make_user, monkeypatch
+):
+    """SQLite takes no row lock: a row another worker claimed after the SELECT is
+    not in the conditional UPDATE, and not returned."""
+    users = [make_user(f"u{n}@example.com") for n in range(3)]
+    keys = _rows_for(users, "race")
+    select = sending._KEYS_CLAIM._select
+    original = select.instances
+    now = timezone.now()
+
+    def then_another_worker_claims(**values):
+        found = original(**values)
+        SentNotification.objects.filter(recipient=users[1]).update(
+            claimed_until=now + timedelta(hours=1), claim_token="other"
+        )
+        return found
+
+    monkeypatch.setattr(select, "instances", then_another_worker_claims)
+    rows = sending._claim(now, keys, len(keys))
+    assert [row.recipient_id for row in rows] == [users[0].pk, users[2].pk]
+    assert dict(
+        SentNotification.objects.values_list("recipient_id", "claim_token")
+    ) == {
+        users[0].pk: rows[0].claim_token,
+        users[1].pk: "other",
+        users[2].pk: rows[0].claim_token,
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs PostgreSQL (SQLite serialises every writer)",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_jobs_of_the_same_keys_never_send_one_email_twice(make_user):
+    users = [make_user(f"user{n}@example.com") for n in range(40)]
+    keys = _rows_for(users, "twice")
+    barrier = threading.Barrier(4)
+    results = []
+
+    def worker(chosen):
+        barrier.wait(timeout=30)
+        try:
+            results.append(sending.deliver(chosen))
+        finally:
+            connection.close()
+
+    # overlapping key lists, in different orders
+    chosen = [keys, keys[::-1], keys[10:30], keys[::2]]
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chosen]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    sent = [key for result in results for key, o in result.items() if o == "sent"]
+    assert sorted(sent) == sorted(keys)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
+    assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_a_claim_of_keys_takes_no_more_keys_than_its_limit():
+    with pytest.raises(ValueError, match="limit"):
+        sending._claim(timezone.now(), ["a:1:k", "b:1:k"], 1)
+    assert sending._claim(timezone.now(), ["a:1:k", "a:1:k"], 2) == []

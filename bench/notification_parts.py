@@ -1,0 +1,102 @@
+"""The job worker's Python calls per filed ticket, by part, in-process on a bench copy.
+
+Not part of the suite. Files tickets through ``tickets.services.create_ticket`` as the
+bench's filer (``bench/prepare.py``) with the server's settings (``bench/run.py``'s
+``child_env``), keeps the wake-up job from being queued, and delivers each filing's
+outbox rows as the job does (``sending.deliver(keys)``), counting the Python calls
+(``sys.setprofile``: deterministic, unlike times on a shared machine) by the part of
+the delivery they are made in: the claim, the shared renderings, building and sending
+the messages, the outcomes' UPDATEs; and the statements per filing:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<copy> REDIS_URL=redis://127.0.0.1:6379/<n> \
+        .venv/bin/python bench/notification_parts.py
+"""
+
+import functools
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import in_process_environment  # noqa: E402
+
+FILINGS = 25
+WARM = 5
+
+
+def main():
+    in_process_environment()
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.production"
+    import django
+
+    django.setup()
+    from django.core.mail import EmailMessage
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.prepare import filer
+    from portal.notifications import batch, dispatch, sending
+    from portal.notifications.models import SentNotification
+    from tickets import services
+
+    dispatch.enqueue = lambda *args, **kwargs: None  # delivered below instead
+    counts, statements, stack = Counter(), [], ["other"]
+
+    def part(owner, name, label):
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def inner(*args, **kwargs):
+            stack.append(label)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                stack.pop()
+
+        setattr(owner, name, inner)
+
+    part(sending, "_claim", "claim")
+    part(batch.Batch, "render", "shared renderings")
+    part(EmailMessage, "send", "message, flattening, backend")
+    part(sending, "_record", "outcome UPDATEs")
+
+    def count(frame, event, arg):
+        if event in ("call", "c_call"):
+            counts[stack[-1]] += 1
+
+    user = filer()
+    for n in range(FILINGS):
+        last = SentNotification.objects.order_by("-pk").values_list("pk", flat=True)
+        last = last[0] if last else 0
+        services.create_ticket(
+            user, subject=f"Parts {n}", description="Created by the benchmark harness."
+        )
+        keys = list(
+            SentNotification.objects.filter(pk__gt=last).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+        stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                if n >= WARM:
+                    sys.setprofile(count)
+                outcomes = sending.deliver(keys)
+                sys.setprofile(None)
+        finally:
+            sys.stdout.close()
+            sys.stdout = stdout
+        statements.append(len(queries))
+        assert set(outcomes.values()) == {"sent"}, outcomes
+    total = sum(counts.values())
+    runs = FILINGS - WARM
+    print(f"{len(keys)} emails per filing, {statements[-1]} statements per filing")
+    for name, calls in counts.most_common():
+        print(f"  {name}: {calls / runs:.0f} calls ({100 * calls / total:.0f} %)")
+    print(f"Python calls per filing: {total / runs:.0f}")
+
+
+if __name__ == "__main__":
+    main()
