@@ -15,6 +15,8 @@ rendered afresh. A miss renders the field as before (``{{ form.field }}``), so t
 markup is the widget's; no CSRF token, user or ticket reference is in it."""
 
 from django.db.models.signals import post_delete, post_save
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from portal import cache as shared_cache
@@ -31,6 +33,13 @@ _kept_assignee = shared_cache.KeptPerGeneration(
 _kept_priority: dict = {}  # {(language, value): html}
 _kept_queue = shared_cache.KeptPerGeneration(KEPT_SELECTS)  # value
 QUEUES_GENERATION_KEY = "tickets:desk-queues:generation"
+# The inbox's staff lists, kept per staff list: the list (``inbox.desk_staff``'s
+# (id, email, name)s) is its own generation, so a changed staff is a new one at once,
+# whoever read it when. The options per selected value (any text of the query
+# string), at most this many.
+KEPT_STAFF_OPTIONS = 64
+_kept_staff_options = shared_cache.KeptPerGeneration(KEPT_STAFF_OPTIONS)
+_kept_staff_datalist = shared_cache.KeptPerGeneration(2)  # autoescape on, off
 
 
 def assignee_select(form, ticket) -> str:
@@ -67,6 +76,47 @@ def queue_select(form) -> str:
     return _kept_queue.get(generation, field.value(), lambda: str(field))
 
 
+def staff_options(staff, selected, autoescape=True) -> str:
+    """The inbox's assignee filter's staff ``<option>``s::
+
+    {% for pk, email, name in staff %}<option value="{{ pk }}" {% if
+    assignee_value == pk %}selected{% endif %}>{{ name }}</option>{% endfor %}
+    """
+    staff = tuple(staff)
+
+    def build():
+        escape = conditional_escape if autoescape else str
+        return mark_safe(  # noqa: S308 - every value escaped here
+            "".join(
+                f'<option value="{escape(pk)}" '
+                f"{'selected' if selected == pk else ''}>{escape(name)}</option>"
+                for pk, _email, name in staff
+            )
+        )
+
+    return _kept_staff_options.get(staff, (selected, autoescape), build)
+
+
+def staff_datalist(staff, autoescape=True) -> str:
+    """The bulk form's datalist of the staff's addresses::
+
+    {% for pk, email, name in staff %}<option value="{{ email }}">{{ name
+    }}</option>{% endfor %}
+    """
+    staff = tuple(staff)
+
+    def build():
+        escape = conditional_escape if autoescape else str
+        return mark_safe(  # noqa: S308 - every value escaped here
+            "".join(
+                f'<option value="{escape(email)}">{escape(name)}</option>'
+                for _pk, email, name in staff
+            )
+        )
+
+    return _kept_staff_datalist.get(staff, autoescape, build)
+
+
 def queues_generation() -> int | None:
     """The queues' generation; None when nothing may be kept (as ``staff_generation``)."""
     if staff_cache_enabled() and not shared_cache.renewal_pending(
@@ -99,3 +149,5 @@ def forget_kept_fields() -> None:
     _kept_assignee.forget()
     _kept_queue.forget()
     _kept_priority.clear()
+    _kept_staff_options.forget()
+    _kept_staff_datalist.forget()

@@ -234,3 +234,124 @@ def queue_select(form):
     """``{% queue_select queue_form %}``: ``{{ queue_form.queue }}``, kept while the
     queues are unchanged (``tickets.desk.kept_fields``)."""
     return kept_fields.queue_select(form)
+
+
+INBOX_ROW = """<tr class="desk-row desk-row--{priority}" data-reference="{reference}">
+                        {select}
+                        <td class="desk-nowrap"><a href="{url}">{reference}</a></td>
+                        <td><a href="{url}">{subject}</a>{tags}{snippet}</td>
+                        <td>{requester}</td>
+                        <td>{organization}</td>
+                        <td><span class="desk-status desk-status--{status}">{status_label}</span></td>
+                        <td><span class="desk-priority desk-priority--{priority}">{priority_label}</span></td>
+                        <td>{assignee}</td>
+                        <td class="desk-nowrap">{sla}{due}</td>
+                        <td class="desk-nowrap"><time datetime="{updated_iso}">{updated_text}</time></td>
+                    </tr>"""  # noqa: E501 - the template's lines
+
+
+class InboxRowNode(template.Node):
+    """One ``<tr>`` of the inbox (``templates/tickets/desk/inbox.html``), from an
+    ``inbox.InboxRow``: the template's former loop body, with its line breaks and
+    indentation (``tickets/tests/test_desk_tags.py`` renders both)::
+
+        <tr class="desk-row desk-row--{{ row.priority }}" data-reference="{{
+        row.reference }}">
+            {% if may_act %}<td><input type="checkbox" name="references" value="{{
+            row.reference }}" aria-label="{{ row.select_label }}"></td>{% endif %}
+            <td class="desk-nowrap"><a href="{{ row.url }}">{{ row.reference }}</a></td>
+            <td><a href="{{ row.url }}">{{ row.subject }}</a>{% for tag in row.tags
+            %} <span class="desk-tag">{{ tag }}</span>{% endfor %}{% if row.snippet
+            %}<p class="desk-snippet">{{ row.snippet }}</p>{% endif %}</td>
+            <td>{{ row.requester }}</td>
+            <td>{{ row.organization }}</td>
+            <td><span class="desk-status desk-status--{{ row.status }}">{{
+            row.status_label }}</span></td>
+            <td><span class="desk-priority desk-priority--{{ row.priority }}">{{
+            row.priority_label }}</span></td>
+            <td>{{ row.assignee }}</td>
+            <td class="desk-nowrap">{% if row.sla_state == "none" %}—{% else %}<span
+            class="desk-sla desk-sla--{{ row.sla_state }}">{{ row.sla_label }}</span>{%
+            endif %}{% if row.due_iso %}<br><time datetime="{{ row.due_iso }}">{{
+            row.due_text }}</time>{% endif %}</td>
+            <td class="desk-nowrap"><time datetime="{{ row.updated_iso }}">{{
+            row.updated_text }}</time></td>
+        </tr>
+    """
+
+    def __init__(self, row, may_act):
+        self.row = row
+        self.may_act = may_act
+
+    def render(self, context):
+        row = self.row.resolve(context)
+        escape = conditional_escape if context.autoescape else str
+        reference = escape(row.reference)
+        select = (
+            f'<td><input type="checkbox" name="references" value="{reference}" '
+            f'aria-label="{escape(row.select_label)}"></td>'
+            if self.may_act.resolve(context)
+            else ""
+        )
+        tags = "".join(
+            f' <span class="desk-tag">{escape(tag)}</span>' for tag in row.tags
+        )
+        snippet = (
+            f'<p class="desk-snippet">{escape(row.snippet)}</p>' if row.snippet else ""
+        )
+        state = row.sla_state
+        sla = (
+            "—"
+            if state == "none"
+            else f'<span class="desk-sla desk-sla--{escape(state)}">'
+            f"{escape(row.sla_label)}</span>"
+        )
+        due = (
+            f'<br><time datetime="{escape(row.due_iso)}">{escape(row.due_text)}</time>'
+            if row.due_iso
+            else ""
+        )
+        return mark_safe(  # noqa: S308 - every value escaped above
+            INBOX_ROW.format(
+                priority=escape(row.priority),
+                reference=reference,
+                select=select,
+                url=escape(row.url),
+                subject=escape(row.subject),
+                tags=tags,
+                snippet=snippet,
+                requester=escape(row.requester),
+                organization=escape(row.organization),
+                status=escape(row.status),
+                status_label=escape(row.status_label),
+                priority_label=escape(row.priority_label),
+                assignee=escape(row.assignee),
+                sla=sla,
+                due=due,
+                updated_iso=escape(row.updated_iso),
+                updated_text=escape(row.updated_text),
+            )
+        )
+
+
+@register.tag
+def inbox_row(parser, token):
+    """``{% inbox_row row may_act %}``: see ``InboxRowNode``."""
+    bits = token.split_contents()
+    if len(bits) != 3:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a row and may_act")
+    return InboxRowNode(parser.compile_filter(bits[1]), parser.compile_filter(bits[2]))
+
+
+@register.simple_tag(takes_context=True)
+def staff_options(context, staff, selected):
+    """``{% staff_options staff assignee_value %}``: the assignee filter's staff
+    ``<option>``s, kept per staff list (``tickets.desk.kept_fields``)."""
+    return kept_fields.staff_options(staff, selected, context.autoescape)
+
+
+@register.simple_tag(takes_context=True)
+def staff_datalist(context, staff):
+    """``{% staff_datalist staff %}``: the bulk form's ``<option>``s of the staff's
+    addresses, kept per staff list (``tickets.desk.kept_fields``)."""
+    return kept_fields.staff_datalist(staff, context.autoescape)
