@@ -228,10 +228,11 @@ def _text_errors(label: str) -> tuple[str, str]:
 
 def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
     value = _plain(value)
-    empty, too_long = _text_errors(label)
     if not value:
+        empty = _text_errors(label)[0]
         raise TicketError(empty, TicketErrorCode.TEXT_REQUIRED, field=field)
     if len(value) > max_length:
+        too_long = _text_errors(label)[1]
         raise TicketError(
             too_long % {"max_length": max_length},
             TicketErrorCode.TEXT_TOO_LONG,
