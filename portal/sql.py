@@ -401,6 +401,30 @@ class KeptInsert:
 
     def save(self, instance, using: str | None = None):
         """Insert ``instance`` (new, of ``model``) as ``save(force_insert=True)``."""
+        sql, params, finish = self.part(instance, using)
+        connection = connections[finish.using]
+        with transaction.mark_for_rollback_on_error(using=finish.using):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if connection.features.can_return_columns_from_insert:
+                    row = connection.ops.fetch_returned_insert_columns(
+                        cursor, finish.returning_params
+                    )
+                else:
+                    meta = self.model._meta
+                    row = (
+                        connection.ops.last_insert_id(
+                            cursor, meta.db_table, meta.pk.column
+                        ),
+                    )
+        return finish(row)
+
+    def part(self, instance, using: str | None = None):
+        """``save`` in two halves, for a caller that runs the INSERT inside a statement
+        of its own (a ``WITH`` part of a PostgreSQL statement): everything ``save``
+        does before the statement (``pre_save`` sent), then ``(sql, params, finish)``;
+        ``finish(row)`` with the row the INSERT returned does the rest (``post_save``
+        sent) and returns the instance."""
         model = self.model
         if type(instance) is not model:
             raise ValueError(f"KeptInsert: not a {model.__name__}")
@@ -422,39 +446,31 @@ class KeptInsert:
             if hasattr(value, "resolve_expression"):
                 raise ValueError(f"KeptInsert: {field.name} is an expression")
             params.append(field.get_db_prep_save(value, connection=connection))
-        meta = model._meta
-        with transaction.mark_for_rollback_on_error(using=using):
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if connection.features.can_return_columns_from_insert:
-                    row = connection.ops.fetch_returned_insert_columns(
-                        cursor, returning_params
-                    )
-                else:
-                    row = (
-                        connection.ops.last_insert_id(
-                            cursor, meta.db_table, meta.pk.column
-                        ),
-                    )
-        row = list(row)
-        for position, (functions, expression) in converters.items():
-            value = row[position]
-            for function in functions:
-                value = function(value, expression, connection)
-            row[position] = value
-        for value, field in zip(row, returning, strict=True):
-            setattr(instance, field.attname, value)
-        instance._state.db = using
-        instance._state.adding = False
-        post_save.send(
-            sender=model,
-            instance=instance,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=using,
-        )
-        return instance
+
+        def finish(row):
+            row = list(row)
+            for position, (functions, expression) in converters.items():
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            for value, field in zip(row, returning, strict=True):
+                setattr(instance, field.attname, value)
+            instance._state.db = using
+            instance._state.adding = False
+            post_save.send(
+                sender=model,
+                instance=instance,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=using,
+            )
+            return instance
+
+        finish.using = using
+        finish.returning_params = returning_params
+        return sql, params, finish
 
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import TicketSharing
 
@@ -128,14 +128,16 @@ def _sync(model, owner_field, ticket, wanted, *, new=False):
 
 
 def sync_ticket_permissions(
-    ticket: Ticket, *, new: bool = False
+    ticket: Ticket, *, new: bool = False, together=None
 ) -> "WrittenAudience | None":
     """Make the ticket's grants what its state asks for. ``new``: the ticket was
     inserted in this transaction, so it has no grants and nothing merged into it yet:
     its grants are inserted without looking for old ones (``grant_new_ticket``, whose
-    ``WrittenAudience`` is returned)."""
+    ``WrittenAudience`` is returned; ``together`` as there)."""
     if new:
-        return grant_new_ticket(ticket)
+        return grant_new_ticket(ticket, together=together)
+    if together is not None:
+        raise ValueError("together: only with the grants of a new ticket")
     _count_write()
     ids = permission_ids()
     _sync(
@@ -194,13 +196,18 @@ def _ticket_type_id() -> int:
     return ContentType.objects.get_for_model(Ticket).pk  # Django's own cache
 
 
-def grant_new_ticket(ticket: Ticket) -> "WrittenAudience":
+def grant_new_ticket(ticket: Ticket, *, together=None) -> "WrittenAudience":
     """Insert a ticket's first grants (``desired_user_grants`` and
     ``desired_group_grants`` of a ticket nothing is merged into) with the permission
     ids joined in: one statement on PostgreSQL (writable CTEs insert both tables' grants),
     one per table elsewhere. Returns the ticket's live audience as those statements
     wrote it (``WrittenAudience``): a new ticket has no other grants, so it is what
-    ``permissions.ticket_audience`` would read after the commit."""
+    ``permissions.ticket_audience`` would read after the commit.
+
+    ``together``: on PostgreSQL, a ``portal.sql.KeptInsert.part`` (called here:
+    ``() -> (sql, params, finish)``) of one more row of the same change (the ticket's
+    first event), written by the same statement and finished with the id it returned;
+    elsewhere it is not called (the caller writes the row itself)."""
     users = sorted(user_codenames(ticket, new=True))
     groups = sorted(group_codenames(ticket))
     user_sql, user_params = _insert_select(
@@ -211,7 +218,21 @@ def grant_new_ticket(ticket: Ticket) -> "WrittenAudience":
     )
     _count_write()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and together is not None:
+            also_sql, also_params, finish = together()
+            with transaction.mark_for_rollback_on_error():
+                cursor.execute(
+                    f"WITH users AS ({user_sql}), groups AS ({group_sql}), "  # noqa: S608
+                    f"also AS ({also_sql}) "
+                    "SELECT * FROM users UNION ALL SELECT * FROM groups "
+                    "UNION ALL SELECT '', also.*, NULL, FALSE FROM also",
+                    user_params + group_params + also_params,
+                )
+                rows = cursor.fetchall()
+            ((_, *returned, _, _),) = [row for row in rows if row[0] == ""]
+            finish(returned)
+            rows = [row for row in rows if row[0] != ""]
+        elif connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH users AS ({user_sql}), groups AS ({group_sql}) "  # noqa: S608
                 "SELECT * FROM users UNION ALL SELECT * FROM groups",

@@ -228,10 +228,11 @@ def _text_errors(label: str) -> tuple[str, str]:
 
 def _clean_text(value, *, field: str, label: str, max_length: int) -> str:
     value = _plain(value)
-    empty, too_long = _text_errors(label)
     if not value:
+        empty = _text_errors(label)[0]
         raise TicketError(empty, TicketErrorCode.TEXT_REQUIRED, field=field)
     if len(value) > max_length:
+        too_long = _text_errors(label)[1]
         raise TicketError(
             too_long % {"max_length": max_length},
             TicketErrorCode.TEXT_TOO_LONG,
@@ -498,7 +499,6 @@ def create_ticket(
         created_at=now,
     )
     _NEW_TICKET.save(ticket)
-    audience = grants.sync_ticket_permissions(ticket, new=True)
     created = _new_event(
         ticket,
         actor,
@@ -507,7 +507,13 @@ def create_ticket(
         source=source,
         on_behalf=requester.pk != actor.pk,
     )
-    event = _store(ticket, None, validated, actor, first=created)[1]
+    # PostgreSQL: the event is written by the grants' statement (one round trip);
+    # elsewhere with the files' events, as before
+    audience = grants.sync_ticket_permissions(
+        ticket, new=True, together=lambda: _NEW_EVENT.part(created)
+    )
+    first = None if created.pk else created
+    event = _store(ticket, None, validated, actor, first=first)[1] or created
     # the live bus states the audience the grants statement wrote (no read after commit)
     hooks.emit(EventKind.CREATED, ticket, event, audience=audience)
     return ticket

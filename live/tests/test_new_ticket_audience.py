@@ -25,8 +25,8 @@ def _written(monkeypatch):
     seen = []
     original = grants.grant_new_ticket
 
-    def spy(ticket):
-        result = original(ticket)
+    def spy(ticket, **kwargs):
+        result = original(ticket, **kwargs)
         seen.append(result)
         return result
 

@@ -26,21 +26,30 @@ def _suggestions(user, subject):
     return suggest_articles(user, subject, 5)
 
 
+def _signed_in(request):
+    """The user instance behind ``request.user`` (a lazy proxy, evaluated by
+    ``login_required``): the form, the service and its hooks read its attributes
+    hundreds of times, each read through the proxy three calls."""
+    user = request.user
+    return getattr(user, "_wrapped", user) if user.is_authenticated else user
+
+
 @encrypts_uploads
 @require_http_methods(["GET", "POST"])
 @login_required
 @ratelimits.limit("ticket_create")
 def new_ticket(request):
-    if not permissions.may_file(request.user):
+    user = _signed_in(request)
+    if not permissions.may_file(user):
         raise Http404("No such page.")
     if request.method == "POST":
-        form = NewTicketForm(request.POST, request.FILES, user=request.user)
+        form = NewTicketForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 with services.one_transaction():
                     ticket = services.create_ticket(
-                        request.user,
+                        user,
                         subject=data["subject"],
                         description=data["description"],
                         category=data["category"],
@@ -50,7 +59,7 @@ def new_ticket(request):
                         attachments=data["attachments"],
                     )
                     deflection.record_filed(
-                        user=request.user,
+                        user=user,
                         ticket=ticket,
                         session_key=request.session.session_key or "",
                         **form.deflection_data(),
@@ -69,8 +78,8 @@ def new_ticket(request):
         suggestions = []
     else:
         subject = request.GET.get("subject", "").strip()[:200]
-        form = NewTicketForm(user=request.user, initial={"subject": subject})
-        suggestions = _suggestions(request.user, subject)
+        form = NewTicketForm(user=user, initial={"subject": subject})
+        suggestions = _suggestions(user, subject)
     return TemplateResponse(
         request,
         "tickets/portal/new_ticket.html",

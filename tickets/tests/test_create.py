@@ -202,14 +202,73 @@ def test_create_ticket_costs_a_fixed_number_of_statements(
     # policy; the reference (SQLite: the counter row, a free number, its update;
     # PostgreSQL: nextval with the check, one statement); the ticket; its grants
     # (one INSERT … SELECT per table; PostgreSQL: one statement), which returns the
-    # live audience (no read after the commit); the event; the webhooks; the queue's
-    # agents with their roles (one statement); the emails' outbox rows (one INSERT);
-    # release.
-    expected = 12 if connection.vendor == "postgresql" else 15
+    # live audience (no read after the commit) and, on PostgreSQL, writes the event
+    # too; the event (SQLite); the webhooks; the queue's agents with their roles (one
+    # statement); the emails' outbox rows (one INSERT); release.
+    expected = 11 if connection.vendor == "postgresql" else 15
     with django_assert_num_queries(expected):
         services.create_ticket(
             alice, subject="Sync stopped", description="Since Monday."
         )
+
+
+def test_the_first_event_is_what_the_orm_writes(alice, agent, queue, acme):
+    """The ticket's first event (on PostgreSQL written by its grants' statement,
+    ``KeptInsert.part``): the stored row and the instance the hooks get are what
+    ``save(force_insert=True)`` of the same event writes, with ``pre_save`` and
+    ``post_save`` sent once each, in that order, as for a save."""
+    from django.db.models.signals import post_save, pre_save
+
+    sent, emitted = [], []
+
+    def pre(sender, instance, **kwargs):
+        sent.append(("pre_save", instance.pk, kwargs["update_fields"]))
+
+    def post(sender, instance, **kwargs):
+        sent.append(("post_save", instance.pk, kwargs["created"]))
+
+    def hook(kind, ticket, event, **data):
+        emitted.append(event)
+
+    pre_save.connect(pre, sender=TicketEvent)
+    post_save.connect(post, sender=TicketEvent)
+    hooks.register(EventKind.CREATED, hook, in_transaction=True)
+    try:
+        ticket = services.create_ticket(alice, subject="Help", description="Please")
+    finally:
+        pre_save.disconnect(pre, sender=TicketEvent)
+        post_save.disconnect(post, sender=TicketEvent)
+        hooks.unregister(EventKind.CREATED, hook, in_transaction=True)
+    [event] = emitted
+    stored = TicketEvent.objects.get(ticket=ticket)
+    assert sent == [("pre_save", None, None), ("post_save", stored.pk, True)]
+    assert (event.pk, event._state.adding, event._state.db) == (
+        stored.pk,
+        False,
+        "default",
+    )
+    orm = TicketEvent(
+        ticket=ticket,
+        actor=alice,
+        kind=EventKind.CREATED,
+        old_value="",
+        new_value=ticket.status,
+        data={"source": ticket.source, "on_behalf": False},
+    )
+    orm.save(force_insert=True)
+    orm.refresh_from_db()
+
+    def columns(row):
+        skip = ("id", "created_at")
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in TicketEvent._meta.concrete_fields
+            if f.attname not in skip
+        }
+
+    assert columns(stored) == columns(orm) == columns(event)
+    assert stored.created_at == event.created_at
+    assert abs(stored.created_at - orm.created_at) < timedelta(minutes=1)
 
 
 def test_a_new_tickets_grants_are_what_the_sync_asks_for(alice, agent, queue, acme):

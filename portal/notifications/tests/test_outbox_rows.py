@@ -6,7 +6,7 @@ import json
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import lazy, lazystr
 from django.utils.translation import gettext
 
@@ -180,3 +180,80 @@ def test_an_eleven_email_filing_is_one_statement(make_user):
     assert sorted(
         SentNotification.objects.values_list("to_email", flat=True)
     ) == sorted(u.email for u in users)
+
+
+AWKWARD = [
+    'quote " and \\ backslash',
+    "{braces, commas}",
+    "NULL",
+    "",
+    "line\nbreak\ttab",
+    "żółw — ü 😀",
+    "it's",
+]
+
+
+@pytest.mark.django_db
+def test_rows_are_what_bulk_create_writes_in_the_same_order(make_user):
+    """The oracle: ``insert_rows`` (PostgreSQL: one JSON parameter; SQLite: VALUES)
+    and Django's ``bulk_create(ignore_conflicts=True)`` (``rows._bulk_create``) write
+    the same columns for the same rows, ids in the order given, with text that the
+    array and JSON syntaxes treat specially, no recipient or actor, and non-ASCII."""
+    user = make_user("agent@example.com")
+
+    def made(prefix):
+        return [
+            rows.Row(
+                idempotency_key=f"{prefix}:{n}:{text}",
+                kind=f"kind {text}"[:50],
+                recipient_id=user.pk if n % 2 else None,
+                to_email="" if n % 3 else f"{n}@example.com",
+                locale=["", "pl", "ru"][n % 3],
+                context_json=json.dumps({"text": text, "n": n, "list": [text, None]}),
+                actor_id=None if n % 2 else 10**12 + n,
+                preference=text,
+            )
+            for n, text in enumerate(AWKWARD)
+        ]
+
+    def written(prefix):
+        found = SentNotification.objects.filter(
+            idempotency_key__startswith=f"{prefix}:"
+        ).order_by("pk")
+        return [
+            {**_fields(row), "idempotency_key": row.idempotency_key[2:]}
+            for row in found
+        ]
+
+    rows.insert_rows(made("a"))
+    rows._bulk_create(made("b"), timezone.now())
+    assert written("a") == written("b")
+    assert [row["idempotency_key"] for row in written("a")] == [
+        f"{n}:{text}" for n, text in enumerate(AWKWARD)
+    ]
+    # a key written before keeps its row, within one statement as across two
+    again = made("a")
+    rows.insert_rows([again[0], again[0]])
+    assert len(written("a")) == len(AWKWARD)
+
+
+@pytest.mark.django_db
+def test_the_statement_is_one_text_with_few_parameters_for_any_number_of_rows(
+    make_user,
+):
+    """PostgreSQL: the same SQL for 2 and 11 rows, with at most 50 parameters
+    (psycopg keeps its parsing of such a statement)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite writes a VALUES list per row count")
+    users = [make_user(f"agent{n}@example.com") for n in range(11)]
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, len(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        for count in (2, 11):
+            sending.store([_message(u, f"{count}:{u.pk}") for u in users[:count]])
+    assert executed == [(rows.recordset_sql(), 4)] * 2
+    assert SentNotification.objects.count() == 13
