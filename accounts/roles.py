@@ -44,7 +44,7 @@ def names_of(user_ref):
         Group.objects.filter(user=user_ref)
         .order_by()
         .values("user")
-        .annotate(names=_NameArray("name"))
+        .annotate(names=NameArray("name"))
         .values("names")
     )
 
@@ -77,9 +77,10 @@ def remembered(users) -> list:
     return result
 
 
-class _NameArray(Aggregate):
+class NameArray(Aggregate):
     """The aggregated names as a JSON array in text (SQLite ``json_group_array``,
-    PostgreSQL ``json_agg``): no separator a name could contain."""
+    PostgreSQL ``json_agg``): no separator a name could contain. Role names here,
+    the session user's permission names (``accounts.session_user``)."""
 
     function = "JSON_GROUP_ARRAY"
     output_field = TextField()

@@ -12,7 +12,7 @@ three statements (page and collection permissions, locales) a page
 | what | kept in | key | still per request |
 |---|---|---|---|
 | sidebar props (the JSON script) | shared cache, ``entry_seconds()`` | user id, language, script prefix; tagged with the generation | nothing: it holds no CSRF token and no current URL (the browser marks the active item) |
-| ``wagtail_config`` | process | language, script prefix; tagged with the generation | the CSRF token, the page's content locale, the user's keyboard shortcuts choice |
+| ``wagtail_config`` | process | language, script prefix; tagged with the generation | the CSRF token (the page's own, ``{% csrf_token %}``'s), the page's content locale, the user's keyboard shortcuts choice |
 | keyboard shortcuts dialog | process | language, Mac or not (User-Agent), the user's keyboard shortcuts choice, comments on or off, script prefix | nothing |
 
 **The rule.** One generation (``GENERATION_KEY``, ``portal.cache.generation``) tags the
@@ -139,6 +139,18 @@ def _shortcuts_enabled(user) -> bool:
     return bool(getattr(profile, "keyboard_shortcuts", True))
 
 
+def _csrf_token(context, request) -> str:
+    """The page's CSRF token: the one ``{% csrf_token %}`` puts in its forms (the
+    ``csrf`` context processor's, masked once per page) where the context has it,
+    else a fresh one (``get_token``, as Wagtail asks); both mask the same secret."""
+    token = context.get("csrf_token")
+    if token is not None:
+        token = str(token)
+        if token != "NOTPROVIDED":  # noqa: S105 - the csrf processor's "none"
+            return token
+    return get_token(request)
+
+
 def wagtail_config(context):
     from wagtail.admin.templatetags import wagtailadmin_tags
 
@@ -155,7 +167,7 @@ def wagtail_config(context):
         with _lock:
             _configs[key] = (generation, shared)
         return config
-    config = {"CSRF_TOKEN": get_token(request), **kept[1]}
+    config = {"CSRF_TOKEN": _csrf_token(context, request), **kept[1]}
     if locale := context.get("locale"):
         config["ACTIVE_CONTENT_LOCALE"] = locale.language_code
     config["KEYBOARD_SHORTCUTS_ENABLED"] = _shortcuts_enabled(

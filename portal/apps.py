@@ -8,10 +8,11 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import admin_chrome
+        from . import admin_chrome, kept_nodes
         from .csv import neutralise_spreadsheet_exports
 
         admin_chrome.install()
+        kept_nodes.install()
         admin_chrome.connect()
 
         neutralise_spreadsheet_exports()

@@ -196,3 +196,137 @@ def test_a_signed_in_page_reads_the_user_once_and_a_locked_one_is_signed_out(
     assert response.url.startswith("/accounts/login/")
     assert SESSION_KEY not in client.session
     assert client.get("/portal/").status_code == 302  # still signed out
+
+
+# --- the admin's access check: the model permissions read with the user -------------
+
+ADMIN = "/admin/helpdesk/tickets/"
+ACCESS = "wagtailadmin.access_admin"
+
+
+class OwnPermissionsBackend(ModelBackend):
+    """A backend that reads group permissions its own way: nothing is kept for it."""
+
+    def _get_group_permissions(self, user_obj):
+        return super()._get_group_permissions(user_obj)
+
+
+OWN_PERMISSIONS = f"{__name__}.OwnPermissionsBackend"
+
+
+def _permissions(user):
+    """What Django's backends answer about ``user``'s model permissions."""
+    return (
+        user.get_user_permissions(),
+        user.get_group_permissions(),
+        user.get_all_permissions(),
+        user.has_perm(ACCESS),
+        user.has_perms([ACCESS, "tickets.view_cannedresponse"]),
+        user.has_module_perms("wagtailadmin"),
+        user.has_perm("tickets.view_ticket"),
+    )
+
+
+def _admin_request(user):
+    request = RequestFactory().get(ADMIN)
+    request.session = _session(_signed_in(user))
+    return request
+
+
+@pytest.fixture
+def people(make_user):
+    """A user of each kind the access check meets: a role with admin access, staff
+    without any, a direct grant, a direct grant beside a role, a superuser, a
+    customer."""
+    from django.contrib.auth.models import Permission
+
+    access = Permission.objects.get(codename="access_admin")
+    direct = make_user("direct@example.com", is_staff=True)
+    direct.user_permissions.add(access)
+    both = make_user("both@example.com", groups=[roles.AGENTS])
+    both.user_permissions.add(Permission.objects.get(codename="view_ticket"))
+    return [
+        make_user("agent@example.com", groups=[roles.AGENTS]),
+        make_user("staff@example.com", is_staff=True),
+        direct,
+        both,
+        make_user("root@example.com", is_staff=True, is_superuser=True),
+        make_user("customer@example.com", groups=[roles.CUSTOMERS]),
+    ]
+
+
+def test_under_the_admin_the_permissions_are_djangos(people):
+    for person in people:
+        ours = session_user.get_user(_admin_request(person))
+        django = auth.get_user(_admin_request(person))
+        assert type(ours) is type(django) and ours.pk == person.pk
+        assert _permissions(ours) == _permissions(django), person.email
+    agent, staff, direct, both, root, customer = people
+    assert _permissions(session_user.get_user(_admin_request(agent)))[3] is True
+    assert _permissions(session_user.get_user(_admin_request(staff)))[3] is False
+    assert _permissions(session_user.get_user(_admin_request(direct)))[3] is True
+    assert _permissions(session_user.get_user(_admin_request(both)))[6] is True
+    assert _permissions(session_user.get_user(_admin_request(customer)))[3] is False
+
+
+def test_under_the_admin_the_access_check_reads_nothing_more(
+    people, django_assert_num_queries
+):
+    agent, staff, direct, both, root, customer = people
+    for person, allowed in ((agent, True), (staff, False), (direct, True)):
+        request = _admin_request(person)
+        names = set(person.groups.values_list("name", flat=True))
+        with django_assert_num_queries(1):
+            user = session_user.get_user(request)
+            assert user.has_perms([ACCESS]) is allowed
+            assert roles.group_names(user) == names
+
+
+def test_the_permissions_are_kept_only_under_the_admin_and_not_for_superusers(
+    people,
+):
+    agent, staff, direct, both, root, customer = people
+    portal = RequestFactory().get("/portal/")
+    portal.session = _session(_signed_in(agent))
+    assert not hasattr(session_user.get_user(portal), "_group_perm_cache")
+    assert not hasattr(session_user.get_user(_admin_request(root)), "_perm_cache")
+    assert not hasattr(session_user.get_user(_admin_request(root)), "_group_perm_cache")
+    kept = session_user.get_user(_admin_request(agent))
+    assert ACCESS in kept._group_perm_cache and kept._user_perm_cache == set()
+
+
+def test_a_backend_reading_permissions_its_own_way_is_asked_itself(people, settings):
+    agent = people[0]
+    settings.AUTHENTICATION_BACKENDS = [
+        *settings.AUTHENTICATION_BACKENDS,
+        OWN_PERMISSIONS,
+    ]
+    user = session_user.get_user(_admin_request(agent))
+    assert not hasattr(user, "_group_perm_cache")
+    assert _permissions(user) == _permissions(auth.get_user(_admin_request(agent)))
+
+
+def test_a_change_of_groups_or_grants_is_seen_by_the_next_admin_page(client, people):
+    from django.contrib.auth.models import Group, Permission
+
+    agent, staff, direct, both, root, customer = people
+    client.force_login(staff)
+    assert client.get(ADMIN).status_code == 302  # no admin access: to the login
+    staff.groups.add(Group.objects.get(name=roles.AGENTS))
+    assert client.get(ADMIN).status_code == 200
+    staff.groups.remove(Group.objects.get(name=roles.AGENTS))
+    assert client.get(ADMIN).status_code == 302
+    access = Permission.objects.get(codename="access_admin")
+    staff.user_permissions.add(access)
+    client.get(ADMIN)  # admin access now; the desk itself answers for the rest
+    assert session_user.get_user(_admin_request(staff)).has_perm(ACCESS)
+    staff.user_permissions.remove(access)
+    assert client.get(ADMIN).status_code == 302
+    agents = Group.objects.get(name=roles.AGENTS)
+    client.force_login(agent)
+    assert client.get(ADMIN).status_code == 200
+    agents.permissions.remove(access)
+    assert client.get(ADMIN).status_code == 302
+    agent.is_active = False
+    agent.save()
+    assert client.get(ADMIN).status_code == 302

@@ -299,3 +299,18 @@ def test_adding_a_group_the_user_already_has_keeps_the_sidebars(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         agent.groups.remove(editors)
     assert callbacks.count(admin_chrome._renew) == 1
+
+
+def test_the_kept_configuration_carries_the_pages_own_csrf_token(client, agent):
+    from django.middleware.csrf import _unmask_cipher_token
+
+    client.force_login(agent)
+    client.get(INBOX)  # kept
+    html = client.get(INBOX).content.decode()
+    config = json.loads(
+        re.search(r'<script id="wagtail-config" [^>]*>(.*?)</script>', html).group(1)
+    )
+    in_page = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    assert config["CSRF_TOKEN"] == in_page  # one token for the page
+    secret = client.cookies["csrftoken"].value
+    assert _unmask_cipher_token(in_page) == secret  # and a valid one

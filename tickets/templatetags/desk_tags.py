@@ -3,10 +3,13 @@ ticket.html``), built in one node each instead of a dozen variable and filter no
 the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
+import re
+
 from django import template
 from django.template.base import Token, TokenType, render_value_in_context
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.template.loader_tags import do_include
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -355,3 +358,24 @@ def staff_datalist(context, staff):
     """``{% staff_datalist staff %}``: the bulk form's ``<option>``s of the staff's
     addresses, kept per staff list (``tickets.desk.kept_fields``)."""
     return kept_fields.staff_datalist(staff, context.autoescape)
+
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's ``slug`` path converter
+
+
+@register.simple_tag(takes_context=True)
+def ticket_action_url(context, reference, action):
+    """``{% url 'helpdesk:ticket_action' reference action %}`` for the workspace's
+    forms (nine a page): the first action of a reference is reversed, the URL of the
+    others is that one with the last segment (the ``<slug:action>`` that ends the
+    pattern) replaced, which is what reversing them gives for any slug. Anything
+    else is reversed."""
+    kept = context.render_context.setdefault(ticket_action_url, {})
+    base = kept.get(reference)
+    if base is not None and _SLUG.fullmatch(action):
+        return f"{base}{action}/"
+    url = reverse("helpdesk:ticket_action", args=[reference, action])
+    ending = f"/{action}/"
+    if _SLUG.fullmatch(action) and url.endswith(ending):
+        kept[reference] = url[: -len(ending) + 1]
+    return url

@@ -84,16 +84,16 @@ def test_reports_query_count_is_constant(
 ):
     # the table (one query for the figures, one for its labels), the 12-month trend
     # (one query per month: reports.total_row, no labels), the weekly-email choice
-    # and Wagtail's own: 23 (the user and their roles one statement:
-    # accounts.session_user), the same with 1 and 11 tickets
+    # and Wagtail's own: 21 (the user, their roles and their model permissions one
+    # statement: accounts.session_user), the same with 1 and 11 tickets
     client.force_login(supervisor)
     TicketFactory(requester=alice, queue=queue)
     client.get("/admin/helpdesk/reports/")
-    with django_assert_num_queries(23) as few:
+    with django_assert_num_queries(21) as few:
         client.get("/admin/helpdesk/reports/")
     for _ in range(10):
         TicketFactory(requester=alice, queue=queue)
-    with django_assert_num_queries(23) as many:
+    with django_assert_num_queries(21) as many:
         response = client.get("/admin/helpdesk/reports/")
     assert response.context["rows"][-1].volume == 11
     assert len(few.captured_queries) == len(many.captured_queries)

@@ -237,6 +237,6 @@ def test_the_yearly_page_costs_fewer_queries_from_the_cache(
     assert response.context["rows"][-1].volume == 5
 
 
-# the user and their roles are one statement (accounts.session_user)
-COMPUTED = 23
-FROM_CACHE = 9
+# the user, their roles and model permissions are one statement (accounts.session_user)
+COMPUTED = 21
+FROM_CACHE = 7

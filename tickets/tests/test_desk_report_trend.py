@@ -193,4 +193,4 @@ def test_the_page_costs_the_same_queries_with_more_tickets(
     assert response.context["rows"][-1].volume == 2 * 2  # 5 and 6 March, twice
 
 
-BUDGET = 23  # the user and their roles one statement: accounts.session_user
+BUDGET = 21  # the user, roles and model permissions one statement: session_user

@@ -187,3 +187,32 @@ def test_form_errors_box_is_the_former_include(language):
             seen.append(expected)
     assert seen[0] == seen[1] == seen[-1] == "\n"
     assert 'role="alert"' in seen[2] and "&lt;because&gt; &amp; so" in seen[4]
+
+
+ACTIONS = ["comment", "status", "priority", "assign", "queue", "tags", "watch"]
+ACTIONS += ["time", "merge", "a-b_9"]
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_ticket_action_url_is_the_url_tag(autoescape, settings):
+    from django.urls import NoReverseMatch
+
+    ours = Template(
+        "{% load desk_tags %}{% for a in actions %}"
+        "{% ticket_action_url reference a %}|{% endfor %}"
+    )
+    django = Template(
+        "{% for a in actions %}"
+        "{% url 'helpdesk:ticket_action' reference a %}|{% endfor %}"
+    )
+    for reference in ("HD-000005", "HD-1", "a b&c'd\"<e>", "ü%20x", "x:y@z"):
+        context = {"actions": ACTIONS, "reference": reference}
+        expected = django.render(Context(context, autoescape=autoescape))
+        assert ours.render(Context(context, autoescape=autoescape)) == expected
+        assert expected.count("|") == len(ACTIONS)
+    for refused in ("a/b", ""):  # not a reference the pattern takes
+        with pytest.raises(NoReverseMatch):
+            ours.render(Context({"actions": ACTIONS, "reference": refused}))
+    mixed = {"actions": ["comment", "not a slug", "merge"], "reference": "HD-1"}
+    with pytest.raises(NoReverseMatch):
+        ours.render(Context(mixed))  # as reversing it would

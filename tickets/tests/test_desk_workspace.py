@@ -420,7 +420,7 @@ def _converse(ticket, customer, agent, rounds):
 
 @pytest.mark.parametrize(
     "chrome_kept, staff_kept, budget",
-    [(False, False, 28), (True, False, 25), (True, True, 22)],
+    [(False, False, 26), (True, False, 23), (True, True, 20)],
     ids=["chrome-built", "chrome-kept", "chrome-and-staff-kept"],
 )
 def test_workspace_costs_the_same_queries_however_long_the_conversation(
@@ -450,8 +450,8 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     client.get(
         url(ticket)
     )  # and the admin chrome and staff's fields kept, when they are
-    # Wagtail's admin: session, user with their roles (accounts.session_user), its
-    # two permission reads, profile, locale, page and collection permissions (8);
+    # Wagtail's admin: session, user with their roles and model permissions
+    # (accounts.session_user), profile, locale, page and collection permissions (6);
     # the desk: the ticket, its tags and
     # watchers, the agent's grants (one UNION), canned responses and the requester's
     # roles (their name in them), time entries, files, comments, events, assignable

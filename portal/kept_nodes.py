@@ -1,0 +1,156 @@
+"""Template tags whose output is a function of their literal arguments, kept on the
+parsed node.
+
+Every admin page renders fifteen ``{% versioned_static '…' %}`` (Wagtail's skeleton),
+the desk's ``{% static '…' %}`` and four to five ``{% icon … %}`` (the messages'
+templates and the page header): each time the same text, ~150-240 Python calls each.
+
+- ``{% static 'literal' %}`` and ``{% versioned_static 'literal' %}`` (no ``as``, no
+  filter): the URL is the static files storage's for the path, which depends only on
+  the settings (``STATIC_URL``, ``STORAGES``, ``DEBUG``; ``INSTALLED_APPS`` for
+  Wagtail's version string) and, for a manifest storage, on the manifest it read when
+  it was made (made again only when those settings change). Kept per node for one
+  *settings generation*, renewed by every ``setting_changed`` (``override_settings``
+  in tests); kept only while the storage is a file system one (a storage whose URLs
+  are signed or expire is asked each time). An error (a file missing from a strict
+  manifest) is raised each time, nothing kept.
+- ``{% icon … %}`` (Wagtail's inclusion tag: ``wagtailadmin/shared/icon.html`` filled
+  from its four arguments, no context): the output per resolved arguments (plain
+  text, safe text, numbers, booleans or None; anything else renders afresh) and
+  autoescaping, a few per node.
+
+The node is the parsed template's, so a template parsed again (a template loader
+reset, Django's autoreloader) starts empty. What a node renders the first time is
+Django's or Wagtail's own node's output.
+"""
+
+import threading
+
+from django.core.files.storage import FileSystemStorage
+from django.core.signals import setting_changed
+from django.template import Node
+from django.template.base import FilterExpression
+from django.utils.safestring import SafeString
+
+_settings_generation = 0
+_lock = threading.Lock()
+_KEYABLE = (str, SafeString, int, bool, type(None))
+MAX_PER_NODE = 16
+
+
+def _settings_changed(**kwargs) -> None:
+    global _settings_generation
+    with _lock:
+        _settings_generation += 1
+
+
+def _literal(expression) -> bool:
+    return (
+        isinstance(expression, FilterExpression)
+        and isinstance(expression.var, str)
+        and not expression.filters
+    )
+
+
+def _storage_urls_fixed() -> bool:
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    return isinstance(staticfiles_storage, FileSystemStorage)
+
+
+class KeptStaticNode(Node):
+    """A static file URL tag with a literal path: its output kept for the settings
+    generation (see the module's docstring)."""
+
+    def __init__(self, node):
+        self.node = node
+        self.generation = None
+        self.kept = {}
+
+    def render(self, context):
+        generation = _settings_generation
+        if self.generation != generation:
+            self.generation, self.kept = generation, {}
+        html = self.kept.get(context.autoescape)
+        if html is None:
+            html = self.node.render(context)
+            if _storage_urls_fixed():
+                self.kept[context.autoescape] = html
+        return html
+
+
+class KeptIconNode(Node):
+    """Wagtail's ``{% icon %}``: its output per resolved arguments."""
+
+    def __init__(self, node):
+        self.node = node
+        self.kept = {}
+
+    def render(self, context):
+        node = self.node
+        args = [arg.resolve(context) for arg in node.args]
+        kwargs = {name: value.resolve(context) for name, value in node.kwargs.items()}
+        values = [*args, *kwargs.values()]
+        if any(type(value) not in _KEYABLE for value in values):
+            return node.render(context)
+        key = (
+            context.autoescape,
+            tuple((type(value), value) for value in args),
+            tuple((name, type(value), value) for name, value in kwargs.items()),
+        )
+        html = self.kept.get(key)
+        if html is None:
+            html = node.render(context)
+            if len(self.kept) >= MAX_PER_NODE:
+                self.kept.clear()
+            self.kept[key] = html
+        return html
+
+
+def _keeping_static(compile_tag):
+    def compile_kept(parser, token):
+        node = compile_tag(parser, token)
+        literal = (
+            getattr(node, "varname", "none") is None  # Django's StaticNode
+            and _literal(node.path)
+        ) or (
+            getattr(node, "target_var", "none") is None  # a simple_tag's node
+            and len(getattr(node, "args", ())) == 1
+            and not node.kwargs
+            and _literal(node.args[0])
+        )
+        return KeptStaticNode(node) if literal else node
+
+    compile_kept.kept = True
+    compile_kept.__wrapped_tag__ = compile_tag
+    return compile_kept
+
+
+def _keeping_icon(compile_tag):
+    def compile_kept(parser, token):
+        node = compile_tag(parser, token)
+        if getattr(node, "takes_context", True):
+            return node  # Wagtail declares it without the context
+        return KeptIconNode(node)
+
+    compile_kept.kept = True
+    compile_kept.__wrapped_tag__ = compile_tag
+    return compile_kept
+
+
+def install() -> None:
+    """Wrap the tags' compile functions (before any template using them is compiled:
+    ``PortalConfig.ready``)."""
+    from django.templatetags import static
+    from wagtail.admin.templatetags import wagtailadmin_tags
+
+    wagtail = wagtailadmin_tags.register
+    for library, name, wrap in (
+        (static.register, "static", _keeping_static),
+        (wagtail, "versioned_static", _keeping_static),
+        (wagtail, "icon", _keeping_icon),
+    ):
+        compile_tag = library.tags[name]
+        if not getattr(compile_tag, "kept", False):
+            library.tag(name, wrap(compile_tag))
+    setting_changed.connect(_settings_changed, dispatch_uid="portal-kept-nodes")
