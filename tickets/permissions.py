@@ -1183,13 +1183,25 @@ def visible_rows(user, ticket: Ticket, relation: str) -> list:
     """``list(visible_<relation>(user, ticket))`` for "comments", "attachments",
     "events" or "time_entries", their SQL compiled once per shape of the rule (the
     comments without their files: read those with "attachments")."""
+    return visible_rows_each(user, ticket, (relation,))[relation]
+
+
+def visible_rows_each(user, ticket: Ticket, relations) -> dict[str, list]:
+    """``{relation: visible_rows(user, ticket, relation)}`` for each of
+    ``relations``, the facts the rule depends on (``view``, ``view_internal``,
+    support team) decided once for all of them."""
     if not can(user, "view", ticket):
-        return []
+        return {relation: [] for relation in relations}
     internal = can(user, "view_internal", ticket)
     team = is_support_team(user)
-    if _ROWS[relation][2](internal, team) is _NO_ROWS:
-        return []  # what the queryset gives, with no query either
-    return _kept_rows(relation, internal, team).instances(ticket=ticket.pk)
+    found = {}
+    for relation in relations:
+        if _ROWS[relation][2](internal, team) is _NO_ROWS:
+            found[relation] = []  # what the queryset gives, with no query either
+        else:
+            kept = _kept_rows(relation, internal, team)
+            found[relation] = kept.instances(ticket=ticket.pk)
+    return found
 
 
 # --- the customer's view of a ticket ----------------------------------------------------

@@ -66,3 +66,62 @@ def test_the_mailbox_is_edited_as_a_snippet(client, mailbox, settings):
     html = edit.content.decode()
     assert 'name="password_env"' in html
     assert 'name="last_error"' not in html
+
+
+# The former markup of the workspace's source emails, which read the related manager
+# in the template (now the list ``source_emails`` read in ``workspace.context``).
+FORMER_SOURCE = """{% load i18n %}{% with emails=ticket.inbound_messages.all %}{% if emails %}
+    <section class="desk-email">
+      <h2>{% trans "Source: email" %}</h2>
+      <ul>
+        {% for message in emails %}
+        <li>
+          <strong>{{ message.subject|default:_("(no subject)") }}</strong><br>
+          {% blocktrans with sender=message.sender received=message.received_at|date:"DAY_MONTH_TIME_FORMAT" outcome=message.get_outcome_display %}From {{ sender }}, {{ received }} ({{ outcome }}){% endblocktrans %}
+          <details><summary>{% trans "Headers" %}</summary><pre class="desk-email-headers">{{ message.headers }}</pre></details>
+          <a href="{% url 'email_channel:raw' message.pk %}">{% trans "Download the original message" %}</a>
+        </li>
+        {% endfor %}
+      </ul>
+    </section>
+    {% endif %}{% endwith %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_the_source_emails_are_the_former_markup(client, agent, emailed, language):
+    """Newest first, escaped, in the agent's language: byte for byte what the
+    template rendered from ``ticket.inbound_messages.all``; none on a ticket that
+    came from no email."""
+    import re
+
+    from django.template import Context, Template
+    from django.utils import translation
+    from wagtail.users.models import UserProfile
+
+    from tickets.tests.factories import TicketFactory
+
+    ticket, _raw = emailed
+    InboundMessage.objects.create(
+        message_key="second",
+        sender="bob@acme.example",
+        subject="",
+        headers="X-Odd: <b>&\"'</b>",
+        raw=b"raw",
+        outcome="replied",
+        ticket=ticket,
+    )
+    profile = UserProfile.get_for_user(agent)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(agent)
+    html = client.get(f"/admin/helpdesk/tickets/{ticket.reference}/").content.decode()
+    section = re.compile(r'<section class="desk-email">.*?</section>', re.S)
+    with translation.override(language):
+        former = Template(FORMER_SOURCE).render(Context({"ticket": ticket}))
+    assert section.findall(html) == section.findall(former)
+    assert len(section.findall(former)) == 1
+    assert former.index("bob@acme.example") < former.index("Emailed in")
+    assert "&lt;b&gt;&amp;&quot;&#x27;&lt;/b&gt;" in former
+    plain = TicketFactory(queue=ticket.queue, requester=ticket.requester)
+    other = client.get(f"/admin/helpdesk/tickets/{plain.reference}/").content.decode()
+    assert 'class="desk-email"' not in other

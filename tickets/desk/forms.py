@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -228,6 +229,21 @@ class MergeForm(forms.Form):
 class TimeForm(forms.Form):
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
     note = forms.CharField(label=_("Note"), required=False, max_length=255)
+
+
+class Unbuilt(SimpleLazyObject):
+    """An unbound form of the workspace, built (by ``build()``) the first time
+    anything reads it. What its markup needs without it: it is unbound, so it has no
+    errors (``{% form_errors_box %}``), and the value each field shows, ``shown``
+    (``form[name].value()`` of the built form: its initial values), is what the
+    kept ``<select>``s are keyed by (``kept_fields``). A page that shows a form only
+    through those never builds it."""
+
+    is_bound = False
+
+    def __init__(self, build, shown=None):
+        super().__init__(build)
+        self.__dict__["shown"] = shown or {}
 
 
 class ReportForm(forms.Form):

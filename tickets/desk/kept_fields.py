@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from portal import cache as shared_cache
 
 from ..models import Queue
+from .forms import Unbuilt
 from .inbox import staff_cache_enabled, staff_generation
 
 # At most this many of each (the staff's languages times queues times assignees, or
@@ -42,25 +43,31 @@ _kept_staff_options = shared_cache.KeptPerGeneration(KEPT_STAFF_OPTIONS)
 _kept_staff_datalist = shared_cache.KeptPerGeneration(2)  # autoescape on, off
 
 
+def _shown(form, name):
+    """The value ``form[name]`` shows, unbound: ``value()``, or what a
+    ``forms.Unbuilt`` form will show (it is not built for it)."""
+    if isinstance(form, Unbuilt):
+        return form.shown[name]
+    return form[name].value()
+
+
 def assignee_select(form, ticket) -> str:
     """``{{ form.assignee }}`` of the workspace's ``AssignForm`` for ``ticket``."""
-    field = form["assignee"]
     if form.is_bound:
-        return str(field)
+        return str(form["assignee"])
     generation = staff_generation()  # before the staff is read
-    key = (get_language(), ticket.queue.agent_group_id, field.value())
-    return _kept_assignee.get(generation, key, lambda: str(field))
+    key = (get_language(), ticket.queue.agent_group_id, _shown(form, "assignee"))
+    return _kept_assignee.get(generation, key, lambda: str(form["assignee"]))
 
 
 def priority_select(form) -> str:
     """``{{ form.priority }}`` of the workspace's ``PriorityForm``."""
-    field = form["priority"]
     if form.is_bound:
-        return str(field)
-    key = (get_language(), field.value())
+        return str(form["priority"])
+    key = (get_language(), _shown(form, "priority"))
     html = _kept_priority.get(key)
     if html is None:
-        html = str(field)
+        html = str(form["priority"])
         if len(_kept_priority) < KEPT_SELECTS:
             _kept_priority[key] = html
     return html
@@ -69,11 +76,11 @@ def priority_select(form) -> str:
 def queue_select(form) -> str:
     """``{{ form.queue }}`` of the workspace's ``QueueForm`` (no translated text in
     it: queue names only)."""
-    field = form["queue"]
     if form.is_bound:
-        return str(field)
+        return str(form["queue"])
     generation = queues_generation()  # before the queues are read
-    return _kept_queue.get(generation, field.value(), lambda: str(field))
+    value = _shown(form, "queue")
+    return _kept_queue.get(generation, value, lambda: str(form["queue"]))
 
 
 def staff_options(staff, selected, autoescape=True) -> str:

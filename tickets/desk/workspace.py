@@ -68,6 +68,10 @@ _WATCHERS = KeptStatement(lambda ticket: Ticket(pk=ticket).watchers.all(), ("tic
 _MERGED = KeptStatement(
     lambda ticket: Ticket(pk=ticket).merged_tickets.all(), ("ticket",)
 )
+# The emails the ticket came from (``email_channel``'s ``InboundMessage``), newest first.
+_SOURCE_EMAILS = KeptStatement(
+    lambda ticket: Ticket(pk=ticket).inbound_messages.all(), ("ticket",)
+)
 # The requester's organizations, and the canned responses the ticket's queue offers
 # (``forms.canned_for`` decides which).
 _MEMBERSHIPS = KeptStatement(
@@ -110,34 +114,54 @@ def sla_clocks(ticket, now=None) -> list[Clock]:
 
 
 def build_forms(ticket, user, data=None, files=None, override=None):
+    """The workspace's forms, unbound (``forms.Unbuilt``: built when read) but for
+    the bound ones in ``override`` (a view showing a form's errors)."""
+    unbuilt = forms.Unbuilt
     built = {
-        "comment_form": forms.CommentForm(ticket=ticket),
-        "status_form": forms.StatusForm(initial={"status": ticket.status}),
-        "priority_form": forms.PriorityForm(initial={"priority": ticket.priority}),
-        "assign_form": forms.AssignForm(ticket=ticket),
-        "queue_form": forms.QueueForm(initial={"queue": ticket.queue_id}),
-        # ``tags.all()``: the tags prefetched for the sidebar (``context``)
-        "tags_form": forms.TagsForm(
-            initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
+        "comment_form": unbuilt(lambda: forms.CommentForm(ticket=ticket)),
+        "status_form": unbuilt(
+            lambda: forms.StatusForm(initial={"status": ticket.status}),
+            {"status": ticket.status},
         ),
-        "watcher_form": forms.WatcherForm(),
-        "merge_form": forms.MergeForm(),
-        "time_form": forms.TimeForm(),
+        "priority_form": unbuilt(
+            lambda: forms.PriorityForm(initial={"priority": ticket.priority}),
+            {"priority": ticket.priority},
+        ),
+        "assign_form": unbuilt(
+            lambda: forms.AssignForm(ticket=ticket), {"assignee": ticket.assignee_id}
+        ),
+        "queue_form": unbuilt(
+            lambda: forms.QueueForm(initial={"queue": ticket.queue_id}),
+            {"queue": ticket.queue_id},
+        ),
+        # ``tags.all()``: the tags prefetched for the sidebar (``context``)
+        "tags_form": unbuilt(
+            lambda: forms.TagsForm(
+                initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
+            )
+        ),
+        "watcher_form": unbuilt(forms.WatcherForm),
+        "merge_form": unbuilt(forms.MergeForm),
+        "time_form": unbuilt(forms.TimeForm),
     }
     built.update(override or {})
     return built
 
 
-def conversation(user, ticket) -> tuple[list, list]:
-    """``(comments, ticket files)`` as ``user`` may read them: the visible comments in
-    order, each with its visible files as ``files``, and the files of the ticket
-    itself. Two queries whatever their numbers: the files are read once, through the
-    policy, and shared out here."""
-    files = permissions.visible_rows(user, ticket, "attachments")
+# What hangs off the ticket, read through the policy (``permissions.visible_rows``).
+ROWS = ("attachments", "comments", "events", "time_entries")
+
+
+def conversation(rows: dict) -> tuple[list, list]:
+    """``(comments, ticket files)`` from ``rows``, the visible attachments and
+    comments (``permissions.visible_rows_each``): the visible comments in order, each
+    with its visible files as ``files``, and the files of the ticket itself. Two
+    queries whatever their numbers: the files are read once, through the policy, and
+    shared out here."""
     by_comment = defaultdict(list)
-    for attachment in files:
+    for attachment in rows["attachments"]:
         by_comment[attachment.comment_id].append(attachment)
-    comments = permissions.visible_rows(user, ticket, "comments")
+    comments = rows["comments"]
     for comment in comments:
         comment.files = by_comment.get(comment.pk, [])
     return comments, by_comment.get(None, [])
@@ -160,13 +184,14 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         canned = [(c, render_canned_response(c, ticket, user, values)) for c in canned]
     memberships = _MEMBERSHIPS.instances(user=ticket.requester_id)
     watchers = permissions.watchers_visible_to(user, ticket)
-    time_entries = permissions.visible_rows(user, ticket, "time_entries")
-    comments, ticket_files = conversation(user, ticket)
+    rows = permissions.visible_rows_each(user, ticket, ROWS)
+    time_entries = rows["time_entries"]
+    comments, ticket_files = conversation(rows)
     return {
         "ticket": ticket,
         "comments": comments,
         "ticket_files": ticket_files,
-        "events": permissions.visible_rows(user, ticket, "events"),
+        "events": rows["events"],
         "can": can,
         "may_act": acting,
         "allowed_statuses": allowed_statuses,
@@ -188,6 +213,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         "time_entries": time_entries,
         "time_total": sum(entry.minutes for entry in time_entries),
         "merged_tickets": _MERGED.instances(ticket=ticket.pk),
+        "source_emails": _SOURCE_EMAILS.instances(ticket=ticket.pk),
         "tags": permissions.tags_visible_to(user, ticket),
         **build_forms(ticket, user, override=form_overrides),
     }

@@ -178,11 +178,9 @@ class TicketEvent(models.Model):
         labels = _VALUE_LABELS.get(self.kind)
         if not value or labels is None:
             return value
+        if isinstance(labels, type):  # model choices: ``choice_label``'s labels
+            return choice_label(labels, value)
         return str(labels().get(value, value))
-
-
-def _status_labels():
-    return dict(Status.choices)
 
 
 def _sla_target_labels():
@@ -190,10 +188,10 @@ def _sla_target_labels():
 
 
 _VALUE_LABELS = {
-    EventKind.CREATED: _status_labels,
-    EventKind.STATUS_CHANGED: _status_labels,
-    EventKind.AUTO_CLOSED: _status_labels,
-    EventKind.PRIORITY_CHANGED: lambda: dict(Priority.choices),
+    EventKind.CREATED: Status,
+    EventKind.STATUS_CHANGED: Status,
+    EventKind.AUTO_CLOSED: Status,
+    EventKind.PRIORITY_CHANGED: Priority,
     EventKind.SLA_BREACHED: _sla_target_labels,
 }
 

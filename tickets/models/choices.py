@@ -1,18 +1,29 @@
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+# {(choices, language, value): label}: the labels translated so far, per language (the
+# process's translation catalogues do not change once loaded); members only, so at
+# most the choices' sizes times the languages.
+_LABELS: dict = {}
 
 
 def choice_label(choices: type[models.Choices], value):
     """What Django's generated ``get_FOO_display`` answers for a field with
     ``choices.choices``: the value's label, or the value itself when it is none of
     them. That one rebuilds the choices as a dict on every call, hashing (so
-    translating) every label; this translates only the one asked for."""
-    try:
-        member = choices(value)
-    except ValueError:
-        return value
-    return str(member.label)
+    translating) every label; this translates only the one asked for, once per
+    language (lists and histories show the same few labels on every row)."""
+    key = (choices, get_language(), value)
+    label = _LABELS.get(key)
+    if label is None:
+        try:
+            member = choices(value)
+        except ValueError:
+            return value
+        label = _LABELS[key] = str(member.label)
+    return label
 
 
 class Status(models.TextChoices):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from portal.templatetags.time_tags import time_element_html
 from tickets.desk import kept_fields
+from tickets.desk.forms import Unbuilt
 
 register = template.Library()
 
@@ -191,7 +192,9 @@ class FormErrorsBoxNode(template.Node):
         self.without_errors = None
 
     def render(self, context):
-        if self.form.resolve(context).errors:
+        form = self.form.resolve(context)
+        # a form not built yet is unbound: it has no errors (``forms.Unbuilt``)
+        if not isinstance(form, Unbuilt) and form.errors:
             return self.include.render(context)
         if self.without_errors is None:
             self.without_errors = self.include.render(context)

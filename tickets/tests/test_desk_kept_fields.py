@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django.utils.functional import empty
 
 from tickets.desk import forms, kept_fields
 from tickets.models import Priority, Ticket
@@ -203,3 +204,40 @@ def test_a_queue_form_with_errors_is_rendered_afresh(ticket, other_queue):
     html = kept_fields.queue_select(bound)
     assert f'<option value="{other_queue.pk}" selected>' in html
     assert html == str(bound["queue"])
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_the_workspaces_forms_not_built_show_what_built_ones_show(
+    ticket, queue, agent, language
+):
+    """``workspace.build_forms`` gives ``forms.Unbuilt`` forms: what each shows
+    (``shown``) is its built form's ``value()``, for an unassigned and an assigned
+    ticket, and its kept ``<select>`` is the built field's, fresh or kept; a kept one
+    does not build the form (no statement: the assignable agents are not read)."""
+    from tickets.desk import workspace
+
+    assigned = TicketFactory(queue=queue)
+    Ticket.objects.filter(pk=assigned.pk).update(assignee=agent, priority="high")
+    assigned.refresh_from_db()
+    selects = {
+        "assign_form": ("assignee", kept_fields.assignee_select, True),
+        "priority_form": ("priority", kept_fields.priority_select, False),
+        "queue_form": ("queue", kept_fields.queue_select, False),
+    }
+    with translation.override(language):
+        for shown in (ticket, assigned):
+            built = workspace.build_forms(shown, agent)
+            for name, (field, select, takes_ticket) in selects.items():
+                form = built[name]
+                args = (form, shown) if takes_ticket else (form,)
+                first = select(*args)  # a miss: the form is built for it
+                again = workspace.build_forms(shown, agent)[name]
+                args = (again, shown) if takes_ticket else (again,)
+                second, count = statements(select, *args)
+                expected = str(form[field])  # the built form's own
+                assert first == second == expected, (name, shown.reference)
+                assert (again._wrapped is empty, count) == (True, 0)
+                assert form.shown == {field: form[field].value()}
+    assert workspace.build_forms(assigned, agent)["assign_form"].shown == {
+        "assignee": agent.pk
+    }

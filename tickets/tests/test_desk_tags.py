@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
+from django.utils.functional import empty
 
 from accounts.models import User
 from tickets.desk import forms
@@ -216,3 +217,23 @@ def test_ticket_action_url_is_the_url_tag(autoescape, settings):
     mixed = {"actions": ["comment", "not a slug", "merge"], "reference": "HD-1"}
     with pytest.raises(NoReverseMatch):
         ours.render(Context(mixed))  # as reversing it would
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_form_errors_box_of_a_form_not_built_is_the_built_forms(language):
+    """The workspace's unbound forms are ``forms.Unbuilt``: the box is what the
+    former include renders for the built form, and it does not build the form."""
+    ours = Template("{% load desk_tags %}{% form_errors_box f %}")
+    theirs = Template(FORMER_ERRORS_BOX)
+    with translation.override(language):
+        for build in (forms.TimeForm, forms.MergeForm, forms.WatcherForm):
+            expected = theirs.render(Context({"f": build()}))
+            built = []
+            for _ in range(3):  # the include rendered, then kept on the node
+                unbuilt = forms.Unbuilt(build)
+                assert ours.render(Context({"f": unbuilt})) == expected == "\n"
+                built.append(unbuilt._wrapped is not empty)
+            assert built == [build is forms.TimeForm, False, False]  # the first only
+    # denied twin: a bound form with errors is still shown with them
+    bound = forms.TimeForm({"minutes": "0"})
+    assert 'role="alert"' in ours.render(Context({"f": bound}))
