@@ -184,7 +184,7 @@ def test_an_eleven_email_filing_is_one_statement(make_user):
 
 AWKWARD = [
     'quote " and \\ backslash',
-    "{braces, commas}",
+    "{}{braces, commas}",  # an array literal's braces (not a GraphQL document)
     "NULL",
     "",
     "line\nbreak\ttab",
