@@ -174,8 +174,9 @@ def test_django_redis_cache_alone_would_fail(settings, closed_port):
         caches["default"].get("anything")
 
 
-def test_a_working_redis_is_used_and_recovery_is_logged(settings, caplog):
-    """With Redis back, values are stored again and the recovery is logged once."""
+def real_redis_cache(settings, prefix):
+    """The default cache at the local Redis (database 14, keys under ``prefix``); the
+    test is skipped without one."""
     import redis
 
     url = "redis://127.0.0.1:6379/14"
@@ -187,10 +188,17 @@ def test_a_working_redis_is_used_and_recovery_is_logged(settings, caplog):
         "default": {
             "BACKEND": "portal.cache.FailOpenRedisCache",
             "LOCATION": url,
-            "KEY_PREFIX": "operate-test",
+            "KEY_PREFIX": prefix,
         }
     }
-    cache = caches["default"]
+    return url, caches["default"]
+
+
+def test_a_working_redis_is_used_and_recovery_is_logged(settings, caplog):
+    """With Redis back, values are stored again and the recovery is logged once."""
+    import redis
+
+    url, cache = real_redis_cache(settings, "operate-test")
     cache.breaker.trip(redis.ConnectionError("simulated earlier outage"))
     cache.breaker.down_until = 0  # the retry delay has passed
     caplog.clear()
@@ -229,19 +237,7 @@ def test_a_renewal_lost_to_an_outage_is_made_up_when_redis_is_back(settings):
 
     from portal import cache as shared_cache
 
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "portal.cache.FailOpenRedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "renewal-test",
-        }
-    }
-    cache = caches["default"]
+    url, cache = real_redis_cache(settings, "renewal-test")
     cache.delete_many(["gen-a", "gen-b"])
     before_a = shared_cache.generation("gen-a")
     before_b = shared_cache.generation("gen-b")
