@@ -41,16 +41,26 @@ def _path_key(info: Info) -> tuple:
     return tuple(info.path.as_list())
 
 
-def count_with(info: Info, counter: Callable[[], int]) -> None:
+def count_with(
+    info: Info,
+    counter: Callable[[], int],
+    up_to: Callable[[int], int] | None = None,
+) -> None:
     """Make the connection returned by the resolver running under ``info`` answer
     ``totalCount`` with ``counter()``, which must count exactly the rows of the
-    queryset it returns. Called at most once, and only when needed."""
-    info.context.__dict__.setdefault(_COUNTERS, {})[_path_key(info)] = counter
+    queryset it returns. Called at most once, and only when needed. ``up_to(n)``, for
+    a ``CountedConnection``'s ``totalCountUpTo``: the same rows counted no further
+    than ``n`` (``min(counter(), n)``)."""
+    info.context.__dict__.setdefault(_COUNTERS, {})[_path_key(info)] = (
+        counter,
+        up_to,
+    )
 
 
 @strawberry.type(name="Connection", description="A page of items, with totalCount.")
 class CappedConnection(DjangoListConnection[relay.NodeType]):
     counter: strawberry.Private[Callable[[], int] | None] = None
+    counter_up_to: strawberry.Private[Callable[[int], int] | None] = None
     counted: strawberry.Private[int | None] = None
 
     @strawberry.field(description="Total quantity of existing nodes.")
@@ -96,7 +106,9 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             page = page.filter(
                 keyset.beyond(codec.decode(before, "before"), before=True)
             )
-        counter = info.context.__dict__.get(_COUNTERS, {}).pop(_path_key(info), None)
+        counter, up_to = info.context.__dict__.get(_COUNTERS, {}).pop(
+            _path_key(info), (None, None)
+        )
         if should_resolve_list_connection_edges(info):
             rows, has_previous, has_next = _slice(
                 page, first, last, limit, after=after, before=before
@@ -121,7 +133,50 @@ class CappedConnection(DjangoListConnection[relay.NodeType]):
             ),
             nodes=nodes,
             counter=counter,
+            counter_up_to=up_to,
         )
+
+
+MAX_COUNT_LIMIT = 10_000
+
+
+@strawberry.type(
+    name="CountUpTo",
+    description="The number of items counted up to a limit: `count` is exact when "
+    "`exact` is true, else there are more than `count` (= the limit).",
+)
+class CountUpTo:
+    count: int = strawberry.field(description="The number of items, at most the limit.")
+    exact: bool = strawberry.field(
+        description="False when there are more items than the limit."
+    )
+
+
+@strawberry.type(name="Connection", description="A page of items, with totalCount.")
+class CountedConnection(CappedConnection[relay.NodeType]):
+    """A connection whose resolver also says how to count up to a limit
+    (``count_with(..., up_to=...)``): ``totalCountUpTo`` beside the exact
+    ``totalCount``, for lists whose exact size grows with the data (bench FINDINGS
+    G-4)."""
+
+    @strawberry.field(
+        description="The number of items counted up to `limit` (1 to "
+        f"{MAX_COUNT_LIMIT}): its cost follows the limit, not the size of the list. "
+        "`totalCount` is the exact size."
+    )
+    def total_count_up_to(self, limit: int = 1000) -> CountUpTo:
+        if not 1 <= limit <= MAX_COUNT_LIMIT:
+            raise ApiError(
+                _("'limit' must be between 1 and %(max)d.") % {"max": MAX_COUNT_LIMIT},
+                code="INVALID_INPUT",
+            )
+        if self.counted is not None:
+            n = min(self.counted, limit + 1)
+        elif self.counter_up_to is not None:
+            n = self.counter_up_to(limit + 1)
+        else:
+            raise TypeError("CountedConnection: the resolver gave no up_to counter")
+        return CountUpTo(count=min(n, limit), exact=n <= limit)
 
 
 def _slice(page: QuerySet, first, last, limit, *, after, before):

@@ -20,7 +20,7 @@ from ..context import get_api_token, get_user, require_scope
 from ..pagination import (
     LIST_ARGUMENTS_HELP,
     MAX_LIST_SIZE,
-    CappedConnection,
+    CountedConnection,
     capped_list,
     count_with,
 )
@@ -84,7 +84,7 @@ def _ordered(tickets, ordering: TicketOrder | None):
 @strawberry.type
 class Query:
     @strawberry_django.connection(
-        CappedConnection[TicketType],
+        CountedConnection[TicketType],
         description="Tickets the caller may see (max 100 a page), newest first unless "
         "ordered otherwise.",
     )
@@ -96,7 +96,11 @@ class Query:
     ) -> Iterable[Ticket]:
         user = get_user(info)
         narrowed = _filtered(Ticket.objects.all(), user, filters)
-        count_with(info, lambda: permissions.count_visible(user, narrowed))
+        count_with(
+            info,
+            lambda: permissions.count_visible(user, narrowed),
+            up_to=lambda n: permissions.count_visible_up_to(user, narrowed, n),
+        )
         return _ordered(permissions.visible_tickets(user, narrowed), ordering)
 
     @strawberry_django.field(
