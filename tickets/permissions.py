@@ -276,7 +276,10 @@ def why_not_each(user, actions, ticket: Ticket) -> dict[str, tuple[str, str] | N
 
 
 def _need(condition, message, kind=FORBIDDEN, code=None):
-    return None if condition else Denial(kind, message, code)
+    """None when ``condition`` holds, else the denial. ``message`` is lazy
+    (``gettext_lazy``): it is translated, in the language of the moment, only for
+    a refusal, so a page asking a dozen allowed actions translates nothing."""
+    return None if condition else Denial(kind, str(message), code)
 
 
 class _Facts:
@@ -323,10 +326,12 @@ class _Facts:
         who = parties(self.user, self.ticket)
         moves = _moves(self.ticket, who)
         return (
-            _need(bool(who), _("You cannot change the status of this ticket."))
+            _need(
+                bool(who), gettext_lazy("You cannot change the status of this ticket.")
+            )
             or _need(
                 bool(moves),
-                _("This ticket's status cannot change any more."),
+                gettext_lazy("This ticket's status cannot change any more."),
                 INVALID,
                 TicketErrorCode.STATUS_LOCKED,
             )
@@ -342,30 +347,32 @@ class _Facts:
         if action == "view_internal":
             return need(
                 supervisor or viewer or "view_internal_notes" in perms,
-                _("Internal notes are for the support team."),
+                gettext_lazy("Internal notes are for the support team."),
             )
         if action == "reply":
             return need(
                 supervisor or "comment_ticket" in perms,
-                _("You cannot reply to this ticket."),
+                gettext_lazy("You cannot reply to this ticket."),
             ) or need(
                 not final,
-                _("This ticket is finished; replies are no longer accepted."),
+                gettext_lazy(
+                    "This ticket is finished; replies are no longer accepted."
+                ),
                 INVALID,
                 TicketErrorCode.TICKET_FINISHED,
             )
         if action == "add_note":
             return need(
                 supervisor or "add_internal_note" in perms,
-                _("Only the support team can add internal notes."),
+                gettext_lazy("Only the support team can add internal notes."),
             )
         if action == "assign":
             return need(
                 supervisor or "assign_ticket" in perms,
-                _("You cannot assign this ticket."),
+                gettext_lazy("You cannot assign this ticket."),
             ) or need(
                 not final,
-                _("A finished ticket cannot be reassigned."),
+                gettext_lazy("A finished ticket cannot be reassigned."),
                 INVALID,
                 TicketErrorCode.TICKET_FINISHED,
             )
@@ -375,34 +382,36 @@ class _Facts:
             # ``why_not_move``'s question.
             return self.status_control()[0]
         if action in ("change_priority", "move_queue", "set_tags", "log_time"):
-            return need(staff, _("Only the support team can do this."))
+            return need(staff, gettext_lazy("Only the support team can do this."))
         if action == "merge":
-            return need(staff, _("Only the support team can merge tickets.")) or need(
+            return need(
+                staff, gettext_lazy("Only the support team can merge tickets.")
+            ) or need(
                 not final and ticket.merged_into_id is None,
-                _("A finished or merged ticket cannot be merged."),
+                gettext_lazy("A finished or merged ticket cannot be merged."),
                 INVALID,
                 TicketErrorCode.NOT_MERGEABLE,
             )
         if action == "watch":
             return need(
                 staff or not roles.is_staff_member(user),
-                _("Read-only accounts cannot follow tickets."),
+                gettext_lazy("Read-only accounts cannot follow tickets."),
             )
         if action == "rate":
             return (
                 need(
                     requester and "rate_ticket" in perms,
-                    _("Only the requester can rate a ticket."),
+                    gettext_lazy("Only the requester can rate a ticket."),
                 )
                 or need(
                     status in (Status.RESOLVED, Status.CLOSED),
-                    _("A ticket can be rated once it is resolved."),
+                    gettext_lazy("A ticket can be rated once it is resolved."),
                     INVALID,
                     TicketErrorCode.NOT_RESOLVED,
                 )
                 or need(
                     ticket.satisfaction_rating is None,
-                    _("This ticket has already been rated."),
+                    gettext_lazy("This ticket has already been rated."),
                     INVALID,
                     TicketErrorCode.ALREADY_RATED,
                 )
@@ -416,10 +425,10 @@ class _Facts:
                 who = {lifecycle.REQUESTER} if requester else set()
                 if action == "close" and staff:
                     who.add(lifecycle.STAFF)
-            return need(bool(who), str(who_may)) or need(
+            return need(bool(who), who_may) or need(
                 (action != "reopen" or status in (Status.RESOLVED, Status.CLOSED))
-                and _move_denial(status, target, who) is None,
-                str(message),
+                and _may_move(status, target, who),
+                message,
                 INVALID,
                 TicketErrorCode.TRANSITION_NOT_ALLOWED,
             )
@@ -446,8 +455,18 @@ STATUS_INTENTS = {
 }
 
 
+def _may_move(current: str, new: str, who: set[str]) -> bool:
+    """Whether the parties ``who`` may move a ticket from ``current`` to ``new``:
+    the lifecycle part of the one status-change rule (``_move_denial`` says why
+    not)."""
+    return new != current and bool(who) and lifecycle.is_allowed(current, new, who)
+
+
 def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | None:
-    """The lifecycle part of the one status-change rule (see ``why_not_move``)."""
+    """None when ``_may_move``, otherwise why not (see ``why_not_move``); the
+    labels and messages are translated for a refusal only."""
+    if _may_move(current, new, who):
+        return None
     old_label, new_label = Status(current).label, Status(new).label
     if new == current:
         return Denial(
@@ -457,20 +476,18 @@ def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | Non
         )
     if not who:
         return FORBIDDEN, _("You cannot change the status of this ticket.")
-    if not lifecycle.is_allowed(current, new, who):
-        if lifecycle.TRANSITIONS.get(current, {}).get(new):
-            return (
-                FORBIDDEN,
-                _("You cannot move this ticket from %(old)s to %(new)s.")
-                % {"old": old_label, "new": new_label},
-            )
-        return Denial(
-            INVALID,
-            _("A ticket cannot go from %(old)s to %(new)s.")
+    if lifecycle.TRANSITIONS.get(current, {}).get(new):
+        return (
+            FORBIDDEN,
+            _("You cannot move this ticket from %(old)s to %(new)s.")
             % {"old": old_label, "new": new_label},
-            TicketErrorCode.TRANSITION_NOT_ALLOWED,
         )
-    return None
+    return Denial(
+        INVALID,
+        _("A ticket cannot go from %(old)s to %(new)s.")
+        % {"old": old_label, "new": new_label},
+        TicketErrorCode.TRANSITION_NOT_ALLOWED,
+    )
 
 
 def why_not_move(user, ticket: Ticket, new_status: str) -> tuple[str, str] | None:
@@ -498,7 +515,7 @@ def _moves(ticket: Ticket, who: set[str]) -> list[str]:
     return [
         status
         for status in lifecycle.TRANSITIONS.get(ticket.status, {})
-        if _move_denial(ticket.status, status, who) is None
+        if _may_move(ticket.status, status, who)
     ]
 
 
