@@ -265,13 +265,20 @@ def why_not_each(user, actions, ticket: Ticket) -> dict[str, tuple[str, str] | N
     """``why_not`` for each of ``actions`` on ``ticket``, by the same rule, with what
     the answers share (the user's roles, their grants on the ticket, its state) looked
     up once: the desk's sidebar asks a dozen at a time."""
+    return _each(user, actions, ticket, _need)
+
+
+def _each(user, actions, ticket: Ticket, need) -> dict:
+    """The answers of ``why_not_each``, each refusal made by ``need`` (``_need``, or
+    ``_refused`` when only yes or no is asked)."""
     for action in actions:
         if action not in ACTIONS:
             raise ValueError(f"Unknown ticket action {action!r}")
     facts = _Facts.of(user, ticket)
     if facts is None:
-        missing = _Facts.missing()
+        missing = _Facts.missing() if need is _need else _REFUSED
         return dict.fromkeys(actions, missing)
+    facts.need = need
     return {action: facts.why_not(action) for action in actions}
 
 
@@ -280,6 +287,16 @@ def _need(condition, message, kind=FORBIDDEN, code=None):
     (``gettext_lazy``): it is translated, in the language of the moment, only for
     a refusal, so a page asking a dozen allowed actions translates nothing."""
     return None if condition else Denial(kind, str(message), code)
+
+
+# The refusal when only yes or no is asked (``can``, ``can_each``): the same rule,
+# no message translated (``_refused``).
+_REFUSED = Denial(FORBIDDEN, "")
+
+
+def _refused(condition, message, kind=FORBIDDEN, code=None):
+    """``_need`` for a yes-or-no question: whether refused, not why."""
+    return None if condition else _REFUSED
 
 
 class _Facts:
@@ -295,6 +312,7 @@ class _Facts:
         "status",
         "requester",
         "final",
+        "need",
     )
 
     @staticmethod
@@ -318,6 +336,7 @@ class _Facts:
         facts.status = ticket.status
         facts.requester = ticket.requester_id == user.pk
         facts.final = facts.status in FINAL_STATUSES
+        facts.need = _need
         return facts
 
     def status_control(self) -> tuple[tuple[str, str] | None, list[str]]:
@@ -325,11 +344,12 @@ class _Facts:
         evaluation of the parties."""
         who = parties(self.user, self.ticket)
         moves = _moves(self.ticket, who)
+        need = self.need
         return (
-            _need(
+            need(
                 bool(who), gettext_lazy("You cannot change the status of this ticket.")
             )
-            or _need(
+            or need(
                 bool(moves),
                 gettext_lazy("This ticket's status cannot change any more."),
                 INVALID,
@@ -341,7 +361,7 @@ class _Facts:
         user, ticket, perms = self.user, self.ticket, self.perms
         supervisor, viewer, staff = self.supervisor, self.viewer, self.staff
         status, requester, final = self.status, self.requester, self.final
-        need = _need
+        need = self.need
         if action in ("view", "download_attachment"):
             return None
         if action == "view_internal":
@@ -527,13 +547,14 @@ def status_control(user, ticket: Ticket) -> tuple[tuple[str, str] | None, list[s
 
 
 def can(user, action: str, ticket: Ticket) -> bool:
-    """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?"""
-    return why_not(user, action, ticket) is None
+    """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?
+    (``why_not``'s rule; a refusal's message is not made.)"""
+    return _each(user, (action,), ticket, _refused)[action] is None
 
 
 def can_each(user, actions, ticket: Ticket) -> dict[str, bool]:
-    """``can`` for each of ``actions`` on ``ticket`` (``why_not_each``)."""
-    decided = why_not_each(user, actions, ticket)
+    """``can`` for each of ``actions`` on ``ticket`` (``why_not_each``'s rule)."""
+    decided = _each(user, actions, ticket, _refused)
     return {action: denial is None for action, denial in decided.items()}
 
 

@@ -293,9 +293,15 @@ def test_every_decision_is_the_former_rules(people, tickets, language):
                     (allowed if expected is None else refused).add((who, action))
                 each = permissions.why_not_each(user, permissions.ACTIONS, ticket)
                 assert all(_same(each[a], former[a]) for a in former), where
+                assert permissions.can_each(user, permissions.ACTIONS, ticket) == {
+                    a: former[a] is None for a in permissions.ACTIONS
+                }, where
                 assert permissions.can_each(user, SIDEBAR_ACTIONS, ticket) == {
                     a: former[a] is None for a in SIDEBAR_ACTIONS
                 }, where
+                for action in permissions.ACTIONS:
+                    yes = permissions.can(user, action, ticket)
+                    assert yes is (former[action] is None), (*where, action)
                 denial, moves = permissions.status_control(user, ticket)
                 old_denial, old_moves = _former_status_control(user, ticket)
                 assert _same(denial, old_denial) and moves == old_moves, where
@@ -388,7 +394,15 @@ def test_allowed_answers_translate_nothing_and_refusals_their_message(people, ti
                 Status.REJECTED,
             ],
         )
-        # denied twins
+        # denied twins: a yes-or-no answer translates nothing either way
+        assert permissions.can_each(agent, SIDEBAR_ACTIONS, closed)["reply"] is False
+        assert (
+            _translations(lambda: permissions.can_each(agent, SIDEBAR_ACTIONS, closed))
+            == 0
+        )
+        assert _translations(lambda: permissions.can(viewer, "reply", open_one)) == 0
+        assert not permissions.can(viewer, "reply", open_one)
+        assert not permissions.can(people["stranger"], "view", open_one)
         reply = permissions.why_not(agent, "reply", closed)
         assert reply == (
             INVALID,
