@@ -265,18 +265,38 @@ def why_not_each(user, actions, ticket: Ticket) -> dict[str, tuple[str, str] | N
     """``why_not`` for each of ``actions`` on ``ticket``, by the same rule, with what
     the answers share (the user's roles, their grants on the ticket, its state) looked
     up once: the desk's sidebar asks a dozen at a time."""
+    return _each(user, actions, ticket, _need)
+
+
+def _each(user, actions, ticket: Ticket, need) -> dict:
+    """The answers of ``why_not_each``, each refusal made by ``need`` (``_need``, or
+    ``_refused`` when only yes or no is asked)."""
     for action in actions:
         if action not in ACTIONS:
             raise ValueError(f"Unknown ticket action {action!r}")
     facts = _Facts.of(user, ticket)
     if facts is None:
-        missing = _Facts.missing()
+        missing = _Facts.missing() if need is _need else _REFUSED
         return dict.fromkeys(actions, missing)
+    facts.need = need
     return {action: facts.why_not(action) for action in actions}
 
 
 def _need(condition, message, kind=FORBIDDEN, code=None):
-    return None if condition else Denial(kind, message, code)
+    """None when ``condition`` holds, else the denial. ``message`` is lazy
+    (``gettext_lazy``): it is translated, in the language of the moment, only for
+    a refusal, so a page asking a dozen allowed actions translates nothing."""
+    return None if condition else Denial(kind, str(message), code)
+
+
+# The refusal when only yes or no is asked (``can``, ``can_each``): the same rule,
+# no message translated (``_refused``).
+_REFUSED = Denial(FORBIDDEN, "")
+
+
+def _refused(condition, message, kind=FORBIDDEN, code=None):
+    """``_need`` for a yes-or-no question: whether refused, not why."""
+    return None if condition else _REFUSED
 
 
 class _Facts:
@@ -292,6 +312,7 @@ class _Facts:
         "status",
         "requester",
         "final",
+        "need",
     )
 
     @staticmethod
@@ -315,6 +336,7 @@ class _Facts:
         facts.status = ticket.status
         facts.requester = ticket.requester_id == user.pk
         facts.final = facts.status in FINAL_STATUSES
+        facts.need = _need
         return facts
 
     def status_control(self) -> tuple[tuple[str, str] | None, list[str]]:
@@ -322,11 +344,14 @@ class _Facts:
         evaluation of the parties."""
         who = parties(self.user, self.ticket)
         moves = _moves(self.ticket, who)
+        need = self.need
         return (
-            _need(bool(who), _("You cannot change the status of this ticket."))
-            or _need(
+            need(
+                bool(who), gettext_lazy("You cannot change the status of this ticket.")
+            )
+            or need(
                 bool(moves),
-                _("This ticket's status cannot change any more."),
+                gettext_lazy("This ticket's status cannot change any more."),
                 INVALID,
                 TicketErrorCode.STATUS_LOCKED,
             )
@@ -336,36 +361,38 @@ class _Facts:
         user, ticket, perms = self.user, self.ticket, self.perms
         supervisor, viewer, staff = self.supervisor, self.viewer, self.staff
         status, requester, final = self.status, self.requester, self.final
-        need = _need
+        need = self.need
         if action in ("view", "download_attachment"):
             return None
         if action == "view_internal":
             return need(
                 supervisor or viewer or "view_internal_notes" in perms,
-                _("Internal notes are for the support team."),
+                gettext_lazy("Internal notes are for the support team."),
             )
         if action == "reply":
             return need(
                 supervisor or "comment_ticket" in perms,
-                _("You cannot reply to this ticket."),
+                gettext_lazy("You cannot reply to this ticket."),
             ) or need(
                 not final,
-                _("This ticket is finished; replies are no longer accepted."),
+                gettext_lazy(
+                    "This ticket is finished; replies are no longer accepted."
+                ),
                 INVALID,
                 TicketErrorCode.TICKET_FINISHED,
             )
         if action == "add_note":
             return need(
                 supervisor or "add_internal_note" in perms,
-                _("Only the support team can add internal notes."),
+                gettext_lazy("Only the support team can add internal notes."),
             )
         if action == "assign":
             return need(
                 supervisor or "assign_ticket" in perms,
-                _("You cannot assign this ticket."),
+                gettext_lazy("You cannot assign this ticket."),
             ) or need(
                 not final,
-                _("A finished ticket cannot be reassigned."),
+                gettext_lazy("A finished ticket cannot be reassigned."),
                 INVALID,
                 TicketErrorCode.TICKET_FINISHED,
             )
@@ -375,34 +402,36 @@ class _Facts:
             # ``why_not_move``'s question.
             return self.status_control()[0]
         if action in ("change_priority", "move_queue", "set_tags", "log_time"):
-            return need(staff, _("Only the support team can do this."))
+            return need(staff, gettext_lazy("Only the support team can do this."))
         if action == "merge":
-            return need(staff, _("Only the support team can merge tickets.")) or need(
+            return need(
+                staff, gettext_lazy("Only the support team can merge tickets.")
+            ) or need(
                 not final and ticket.merged_into_id is None,
-                _("A finished or merged ticket cannot be merged."),
+                gettext_lazy("A finished or merged ticket cannot be merged."),
                 INVALID,
                 TicketErrorCode.NOT_MERGEABLE,
             )
         if action == "watch":
             return need(
                 staff or not roles.is_staff_member(user),
-                _("Read-only accounts cannot follow tickets."),
+                gettext_lazy("Read-only accounts cannot follow tickets."),
             )
         if action == "rate":
             return (
                 need(
                     requester and "rate_ticket" in perms,
-                    _("Only the requester can rate a ticket."),
+                    gettext_lazy("Only the requester can rate a ticket."),
                 )
                 or need(
                     status in (Status.RESOLVED, Status.CLOSED),
-                    _("A ticket can be rated once it is resolved."),
+                    gettext_lazy("A ticket can be rated once it is resolved."),
                     INVALID,
                     TicketErrorCode.NOT_RESOLVED,
                 )
                 or need(
                     ticket.satisfaction_rating is None,
-                    _("This ticket has already been rated."),
+                    gettext_lazy("This ticket has already been rated."),
                     INVALID,
                     TicketErrorCode.ALREADY_RATED,
                 )
@@ -416,10 +445,10 @@ class _Facts:
                 who = {lifecycle.REQUESTER} if requester else set()
                 if action == "close" and staff:
                     who.add(lifecycle.STAFF)
-            return need(bool(who), str(who_may)) or need(
+            return need(bool(who), who_may) or need(
                 (action != "reopen" or status in (Status.RESOLVED, Status.CLOSED))
-                and _move_denial(status, target, who) is None,
-                str(message),
+                and _may_move(status, target, who),
+                message,
                 INVALID,
                 TicketErrorCode.TRANSITION_NOT_ALLOWED,
             )
@@ -446,8 +475,18 @@ STATUS_INTENTS = {
 }
 
 
+def _may_move(current: str, new: str, who: set[str]) -> bool:
+    """Whether the parties ``who`` may move a ticket from ``current`` to ``new``:
+    the lifecycle part of the one status-change rule (``_move_denial`` says why
+    not)."""
+    return new != current and bool(who) and lifecycle.is_allowed(current, new, who)
+
+
 def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | None:
-    """The lifecycle part of the one status-change rule (see ``why_not_move``)."""
+    """None when ``_may_move``, otherwise why not (see ``why_not_move``); the
+    labels and messages are translated for a refusal only."""
+    if _may_move(current, new, who):
+        return None
     old_label, new_label = Status(current).label, Status(new).label
     if new == current:
         return Denial(
@@ -457,20 +496,18 @@ def _move_denial(current: str, new: str, who: set[str]) -> tuple[str, str] | Non
         )
     if not who:
         return FORBIDDEN, _("You cannot change the status of this ticket.")
-    if not lifecycle.is_allowed(current, new, who):
-        if lifecycle.TRANSITIONS.get(current, {}).get(new):
-            return (
-                FORBIDDEN,
-                _("You cannot move this ticket from %(old)s to %(new)s.")
-                % {"old": old_label, "new": new_label},
-            )
-        return Denial(
-            INVALID,
-            _("A ticket cannot go from %(old)s to %(new)s.")
+    if lifecycle.TRANSITIONS.get(current, {}).get(new):
+        return (
+            FORBIDDEN,
+            _("You cannot move this ticket from %(old)s to %(new)s.")
             % {"old": old_label, "new": new_label},
-            TicketErrorCode.TRANSITION_NOT_ALLOWED,
         )
-    return None
+    return Denial(
+        INVALID,
+        _("A ticket cannot go from %(old)s to %(new)s.")
+        % {"old": old_label, "new": new_label},
+        TicketErrorCode.TRANSITION_NOT_ALLOWED,
+    )
 
 
 def why_not_move(user, ticket: Ticket, new_status: str) -> tuple[str, str] | None:
@@ -498,7 +535,7 @@ def _moves(ticket: Ticket, who: set[str]) -> list[str]:
     return [
         status
         for status in lifecycle.TRANSITIONS.get(ticket.status, {})
-        if _move_denial(ticket.status, status, who) is None
+        if _may_move(ticket.status, status, who)
     ]
 
 
@@ -510,13 +547,14 @@ def status_control(user, ticket: Ticket) -> tuple[tuple[str, str] | None, list[s
 
 
 def can(user, action: str, ticket: Ticket) -> bool:
-    """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?"""
-    return why_not(user, action, ticket) is None
+    """May ``user`` do ``action`` (one of ``ACTIONS``) on ``ticket`` right now?
+    (``why_not``'s rule; a refusal's message is not made.)"""
+    return _each(user, (action,), ticket, _refused)[action] is None
 
 
 def can_each(user, actions, ticket: Ticket) -> dict[str, bool]:
-    """``can`` for each of ``actions`` on ``ticket`` (``why_not_each``)."""
-    decided = why_not_each(user, actions, ticket)
+    """``can`` for each of ``actions`` on ``ticket`` (``why_not_each``'s rule)."""
+    decided = _each(user, actions, ticket, _refused)
     return {action: denial is None for action, denial in decided.items()}
 
 

@@ -234,16 +234,36 @@ class TimeForm(forms.Form):
 class Unbuilt(SimpleLazyObject):
     """An unbound form of the workspace, built (by ``build()``) the first time
     anything reads it. What its markup needs without it: it is unbound, so it has no
-    errors (``{% form_errors_box %}``), and the value each field shows, ``shown``
-    (``form[name].value()`` of the built form: its initial values), is what the
-    kept ``<select>``s are keyed by (``kept_fields``). A page that shows a form only
-    through those never builds it."""
+    errors (``{% form_errors_box %}``); the value each field shows, ``shown``
+    (``form[name].value()`` of the built form: its initial values), read by
+    ``shown_value`` (the kept ``<select>``s of ``kept_fields`` are keyed by it); and
+    the choices its class declares, read by ``field_choices``. A page that shows a
+    form only through those never builds it. (Any other read builds it, a template's
+    ``{{ form.field }}`` too: the template asks the helpers instead.)"""
 
     is_bound = False
 
-    def __init__(self, build, shown=None):
+    def __init__(self, build, shown=None, form_class=None):
         super().__init__(build)
         self.__dict__["shown"] = shown or {}
+        self.__dict__["form_class"] = form_class
+
+
+def shown_value(form, name):
+    """The value ``form[name]`` shows: ``value()``, or what an ``Unbuilt`` form will
+    show (it is not built for it)."""
+    if isinstance(form, Unbuilt):
+        return form.shown[name]
+    return form[name].value()
+
+
+def field_choices(form, name):
+    """``form.fields[name].choices``; an ``Unbuilt`` form's are those its class
+    declares (it is not built for them): only for a field whose choices the form's
+    ``__init__`` leaves as declared (not a queryset's)."""
+    if isinstance(form, Unbuilt):
+        return form.form_class.base_fields[name].choices
+    return form.fields[name].choices
 
 
 class ReportForm(forms.Form):

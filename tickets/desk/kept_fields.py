@@ -22,7 +22,7 @@ from django.utils.translation import get_language
 from portal import cache as shared_cache
 
 from ..models import Queue
-from .forms import Unbuilt
+from .forms import shown_value
 from .inbox import staff_cache_enabled, staff_generation
 
 # At most this many of each (the staff's languages times queues times assignees, or
@@ -43,20 +43,12 @@ _kept_staff_options = shared_cache.KeptPerGeneration(KEPT_STAFF_OPTIONS)
 _kept_staff_datalist = shared_cache.KeptPerGeneration(2)  # autoescape on, off
 
 
-def _shown(form, name):
-    """The value ``form[name]`` shows, unbound: ``value()``, or what a
-    ``forms.Unbuilt`` form will show (it is not built for it)."""
-    if isinstance(form, Unbuilt):
-        return form.shown[name]
-    return form[name].value()
-
-
 def assignee_select(form, ticket) -> str:
     """``{{ form.assignee }}`` of the workspace's ``AssignForm`` for ``ticket``."""
     if form.is_bound:
         return str(form["assignee"])
     generation = staff_generation()  # before the staff is read
-    key = (get_language(), ticket.queue.agent_group_id, _shown(form, "assignee"))
+    key = (get_language(), ticket.queue.agent_group_id, shown_value(form, "assignee"))
     return _kept_assignee.get(generation, key, lambda: str(form["assignee"]))
 
 
@@ -64,7 +56,7 @@ def priority_select(form) -> str:
     """``{{ form.priority }}`` of the workspace's ``PriorityForm``."""
     if form.is_bound:
         return str(form["priority"])
-    key = (get_language(), _shown(form, "priority"))
+    key = (get_language(), shown_value(form, "priority"))
     html = _kept_priority.get(key)
     if html is None:
         html = str(form["priority"])
@@ -79,7 +71,7 @@ def queue_select(form) -> str:
     if form.is_bound:
         return str(form["queue"])
     generation = queues_generation()  # before the queues are read
-    value = _shown(form, "queue")
+    value = shown_value(form, "queue")
     return _kept_queue.get(generation, value, lambda: str(form["queue"]))
 
 

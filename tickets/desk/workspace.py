@@ -118,7 +118,11 @@ def build_forms(ticket, user, data=None, files=None, override=None):
     the bound ones in ``override`` (a view showing a form's errors)."""
     unbuilt = forms.Unbuilt
     built = {
-        "comment_form": unbuilt(lambda: forms.CommentForm(ticket=ticket)),
+        "comment_form": unbuilt(
+            lambda: forms.CommentForm(ticket=ticket),
+            {"body": None, "internal": None, "submit_as": None},
+            forms.CommentForm,
+        ),
         "status_form": unbuilt(
             lambda: forms.StatusForm(initial={"status": ticket.status}),
             {"status": ticket.status},

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from portal.templatetags.time_tags import time_element_html
+from tickets.desk import forms as desk_forms
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
 
@@ -219,6 +220,21 @@ def form_errors_box(parser, token):
     )
     include.origin, include.token = parser.origin, token  # as ``Parser`` sets them
     return FormErrorsBoxNode(parser.compile_filter(bits[1]), include)
+
+
+@register.filter
+def shown_value(form, name):
+    """``{{ form|shown_value:"body" }}``: ``{{ form.body.value }}``, without building
+    a form not built yet (``tickets.desk.forms.shown_value``)."""
+    return desk_forms.shown_value(form, name)
+
+
+@register.filter
+def field_choices(form, name):
+    """``{% for value, label in form|field_choices:"submit_as" %}``: ``form.fields.
+    submit_as.choices``, without building a form not built yet
+    (``tickets.desk.forms.field_choices``)."""
+    return desk_forms.field_choices(form, name)
 
 
 @register.simple_tag

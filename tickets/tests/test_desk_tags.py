@@ -237,3 +237,84 @@ def test_form_errors_box_of_a_form_not_built_is_the_built_forms(language):
     # denied twin: a bound form with errors is still shown with them
     bound = forms.TimeForm({"minutes": "0"})
     assert 'role="alert"' in ours.render(Context({"f": bound}))
+
+
+# The compose form's lines of ``tickets/desk/ticket.html`` as they were (17da60f),
+# reading the built comment form.
+FORMER_COMPOSE = "\n".join(
+    [
+        "{% load i18n %}",
+        '<textarea name="body" id="id_body" rows="8" cols="60">'
+        "{{ comment_form.body.value|default:'' }}</textarea>",
+        '<label class="desk-note-toggle"><input type="checkbox" name="internal" '
+        'value="on" {% if comment_form.internal.value %}checked{% endif %} '
+        "{% if not can.reply %}checked disabled{% endif %}> "
+        '{% trans "Internal note (staff only, never shown to the customer)" %}'
+        "</label>",
+        "{% for value, label in comment_form.fields.submit_as.choices %}"
+        '<option value="{{ value }}"{% if comment_form.submit_as.value == value %}'
+        " selected{% endif %}>{{ label }}</option>{% endfor %}",
+    ]
+)
+
+
+def _compose_lines():
+    """The same lines of today's template, which read the form through
+    ``shown_value`` and ``field_choices``."""
+    from django.conf import settings
+
+    path = settings.BASE_DIR / "templates" / "tickets" / "desk" / "ticket.html"
+    lines = [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if "comment_form|" in line
+    ]
+    assert len(lines) == 3
+    return "\n".join(["{% load i18n desk_tags %}", *lines])
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_the_compose_form_not_built_is_the_built_forms_markup(language):
+    """The workspace's comment form is a ``forms.Unbuilt``: its compose lines are
+    the former template's for the built form, and rendering them does not build it;
+    a bound form (a failed reply shown again: its text, note box and "submit as"
+    kept, an unknown "submit as" too) renders as before."""
+    from tickets.desk import workspace
+
+    ours, theirs = Template(_compose_lines()), Template(FORMER_COMPOSE)
+    ticket = Ticket(queue_id=1, status=Status.NEW)
+    bound = [
+        {"body": '<b>Hi</b> & "bye"', "internal": "on", "submit_as": "open"},
+        {"body": "x", "submit_as": "waiting_on_customer"},
+        {"body": "", "submit_as": "bogus"},
+        {},
+    ]
+    with translation.override(language):
+        for reply in (True, False):
+            can = {"reply": reply}
+            unbuilt = workspace.build_forms(ticket, None)["comment_form"]
+            built = forms.CommentForm(ticket=ticket)
+            assert unbuilt.shown == {
+                name: built[name].value() for name in unbuilt.shown
+            }
+            expected = theirs.render(Context({"comment_form": built, "can": can}))
+            got = ours.render(Context({"comment_form": unbuilt, "can": can}))
+            assert got == expected
+            assert unbuilt._wrapped is empty  # not built
+            assert "<option" in got and " selected" not in got
+            for data in bound:
+                form = forms.CommentForm(data, ticket=ticket)
+                context = {"comment_form": form, "can": can}
+                assert ours.render(Context(context)) == theirs.render(
+                    Context(context)
+                ), data
+        shown = ours.render(
+            Context(
+                {
+                    "comment_form": forms.CommentForm(bound[0], ticket=ticket),
+                    "can": {"reply": True},
+                }
+            )
+        )
+        assert "&lt;b&gt;Hi&lt;/b&gt; &amp; &quot;bye&quot;" in shown
+        assert 'value="open" selected' in shown and "checked" in shown
