@@ -1,5 +1,8 @@
 """Notification emails built with less work per message, byte for byte the same MIME.
 
+Over 400 lines on purpose: building and flattening share the boundary, folding and
+part rules that keep the bytes the standard library's; the sections follow that order.
+
 Flattening a message (what every backend does to send it) spends most of its time
 folding headers and choosing multipart boundaries (profiled: ~40 % of delivering an
 email on the console backend). ``prepare`` readies a message built by Django's
@@ -16,14 +19,20 @@ email on the console backend). ``prepare`` readies a message built by Django's
   then searches the text for a random boundary (a regular expression compiled per
   message). Here each multipart gets a random 128-bit boundary that is checked, as
   a plain substring, against every header and payload of the message (a stricter
-  test than a boundary line), and drawn again on a collision.
+  test than a boundary line), and drawn again on a collision. A multipart's one
+  Content-Type header without parameters (as Django builds them) gets the value
+  ``set_boundary`` writes without being parsed, and the boundary is read back from
+  it without parsing while the stored value is unchanged.
 
 * **Flattened without the generator.** ``as_bytes`` (what every backend calls)
   writes the message the way ``email.generator.BytesGenerator`` does, for the shapes
   our emails have (multiparts and single parts with a text payload, our policy), and
   hands anything else (a ``message/*`` or ``multipart/signed`` part, another policy,
   a Unix From line) to the generator. Same bytes, without a generator, a buffer
-  and a policy clone per part and a dispatch by name per part.
+  and a policy clone per part and a dispatch by name per part. The folded bytes of
+  each text header are remembered per line separator (the Date and Message-ID, new
+  in every email, are folded each time); a part's type is read from its stored
+  Content-Type value.
 
 ``Building`` (mixed into ``sending.Email``) builds the message with less work too,
 to the same object Django's ``EmailMultiAlternatives.message()`` builds:
@@ -122,26 +131,106 @@ def _texts(part) -> list[str]:
     return found
 
 
+def _content_type(part) -> tuple[int, str] | None:
+    """The place and stored value of ``part``'s Content-Type header when it has
+    exactly one and it is ASCII text (what ``get`` gives back unchanged), else None."""
+    found = None
+    for index, (name, value) in enumerate(part._headers):
+        if name.lower() == "content-type":
+            if found is not None:
+                return None
+            found = index, value
+    if found is None or type(found[1]) is not str or not found[1].isascii():
+        return None
+    return found
+
+
+#: what a Content-Type value without parameters may hold (``_parseparam`` then gives
+#: the bare type alone; no quote, escape, ``=`` or ``;``)
+_NO_PARAMETERS = frozenset(';="\\')
+
+
+def _without_parameters(found: tuple[int, str] | None) -> bool:
+    return (
+        found is not None
+        and _NO_PARAMETERS.isdisjoint(found[1])
+        and found[1] == found[1].strip()
+    )
+
+
+def _set_boundary(part, found, boundary: str) -> None:
+    """``part.set_boundary(boundary)``. For the one Content-Type header without
+    parameters (``found``, as our multiparts are built) the value it writes is the
+    type, ``; ``, and the quoted boundary, through the part's policy; it is
+    remembered for ``_boundary``. Any other header goes through ``set_boundary``."""
+    if not _without_parameters(found):
+        part.set_boundary(boundary)
+        return
+    index, value = found
+    header = part.policy.header_store_parse(
+        part._headers[index][0], f'{value}; boundary="{boundary}"'
+    )
+    part._headers[index] = header
+    part._hd_boundary = (header[1], boundary)
+
+
 def _set_boundaries(message) -> None:
     texts = None
     for part in message.walk():
-        if not part.is_multipart() or part.get_boundary():
+        if not part.is_multipart():
+            continue
+        found = _content_type(part)
+        # no parameters: no boundary (``get_boundary`` would parse to None)
+        if not _without_parameters(found) and part.get_boundary():
             continue
         if texts is None:
-            texts = _texts(message)
+            # one text, the stored ones joined by a line break: a boundary has none,
+            # so it is in the joined text only where it is in one of them
+            texts = "\n".join(_texts(message))
         while True:
             boundary = f"==hd{uuid.uuid4().hex}=="
-            if not any(boundary in text for text in texts):
+            if boundary not in texts:
                 break
-        part.set_boundary(boundary)
-        texts.append(boundary)  # one message's boundaries differ from each other
+        _set_boundary(part, found, boundary)
+        texts += "\n" + boundary  # one message's boundaries differ from each other
+
+
+def _boundary(part, found) -> str | None:
+    """``part.get_boundary()``, without parsing the header again when it is still the
+    value ``_set_boundary`` wrote (the same stored text)."""
+    remembered = part.__dict__.get("_hd_boundary")
+    if remembered is not None and found is not None and found[1] is remembered[0]:
+        return remembered[1]
+    return part.get_boundary()
 
 
 # --- flattening ---------------------------------------------------------------------
 
 _SPLIT_LINES = generator.NLCRE.split  # the generator's line ends: \r\n, \r or \n
 
-_linesep_policies: dict[str, Compat32] = {}
+#: per line separator: the policy, and the headers it folded (``_header_lines``)
+_linesep_policies: dict[str, tuple[Compat32, dict]] = {}
+_FOLDED_MAX = 4096
+
+#: headers new in every email, folded each time (never remembered)
+_NEW_EACH_TIME = frozenset({"Date", "Message-ID"})
+
+
+def _header_lines(headers, policy, folded: dict) -> list[bytes]:
+    """``policy.fold_binary`` of each stored header. Our policy folds a text header
+    by its name and value alone (``_RememberedFolding``), so the bytes of a text
+    value are remembered per line separator, except for the values new in every
+    email; a ``Header`` object is folded each time."""
+    lines = []
+    for name, value in headers:
+        if type(value) is not str or name in _NEW_EACH_TIME:
+            lines.append(policy.fold_binary(name, value))
+            continue
+        line = folded.get((name, value))
+        if line is None:
+            line = folded[name, value] = policy.fold_binary(name, value)
+        lines.append(line)
+    return lines
 
 
 def _lines(text: str, linesep: str) -> bytes:
@@ -152,6 +241,17 @@ def _lines(text: str, linesep: str) -> bytes:
 
 _TEXT = generator.BytesGenerator._handle_text
 _MULTIPART = generator.BytesGenerator._handle_multipart
+
+
+@functools.lru_cache(maxsize=64)
+def _handler_of(value: str):
+    """``_handler`` of the type ``get_content_type`` reads from the stored ASCII
+    Content-Type ``value`` (the part before any ``;``, stripped and lowercased; not
+    one slash: text/plain)."""
+    content_type = value.partition(";")[0].strip().lower()
+    if content_type.count("/") != 1:
+        content_type = "text/plain"
+    return _handler(content_type)
 
 
 @functools.lru_cache(maxsize=64)
@@ -168,15 +268,19 @@ def _handler(content_type: str):
     )
 
 
-def _write(part, policy, linesep: str, out: list) -> bool:
+def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
     ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
     to be discarded, for a part this does not write (the generator does)."""
     if hasattr(part, "_write_headers"):  # a part that writes its own headers
         return False
-    handler = _handler(part.get_content_type())
+    found = _content_type(part)
+    if found is None:  # none (the default type), several, or not ASCII text
+        handler = _handler(part.get_content_type())
+    else:
+        handler = _handler_of(found[1])
     payload = part._payload
-    headers = [policy.fold_binary(name, value) for name, value in part._headers]
+    headers = _header_lines(part._headers, policy, folded)
     headers.append(linesep.encode("ascii"))
     if handler is _MULTIPART:
         if type(payload) is not list:
@@ -184,10 +288,10 @@ def _write(part, policy, linesep: str, out: list) -> bool:
         children = []
         for child in payload:
             written = []
-            if not _write(child, policy, linesep, written):
+            if not _write(child, policy, linesep, written, folded):
                 return False
             children.append(b"".join(written))
-        boundary = part.get_boundary()
+        boundary = _boundary(part, found)
         if not boundary:  # the generator would draw one
             return False
         out.extend(headers)
@@ -218,11 +322,14 @@ def flattened(message, linesep: str = "\n") -> bytes | None:
     the generator writes)."""
     if message.policy is not POLICY:
         return None
-    policy = _linesep_policies.get(linesep)
-    if policy is None:
-        policy = _linesep_policies[linesep] = POLICY.clone(linesep=linesep)
+    known = _linesep_policies.get(linesep)
+    if known is None:
+        known = _linesep_policies[linesep] = (POLICY.clone(linesep=linesep), {})
+    policy, folded = known
+    if len(folded) > _FOLDED_MAX:
+        folded.clear()
     out: list[bytes] = []
-    if not _write(message, policy, linesep, out):
+    if not _write(message, policy, linesep, out, folded):
         return None
     return b"".join(out)
 
@@ -284,10 +391,11 @@ def text_part(text: str, subtype: str, encoding: str) -> SafeMIMEText:
     prototype of its subtype and kind (ASCII or not) when the text needs no
     quoted-printable encoding."""
     data = text.encode()  # raises for lone surrogates, as Django's part does
-    if encoding != "utf-8" or any(
-        # bytes split on fewer line ends than str.splitlines: never shorter lines
-        len(line) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
-        for line in data.splitlines()
+    if encoding != "utf-8" or (
+        # no line is longer than the text; bytes split on fewer line ends than
+        # str.splitlines: never shorter lines
+        len(data) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
+        and max(map(len, data.splitlines())) > RFC5322_EMAIL_LINE_LENGTH_LIMIT
     ):
         return _Text(text, subtype, encoding)
     key = (subtype, text.isascii())

@@ -9,6 +9,7 @@ root (``<hd.HD-000123.thread.<sig>@domain>``) in ``In-Reply-To``/``References``,
 mail clients group them; the subject carries ``[HD-000123]``.
 """
 
+import functools
 import hashlib
 import hmac
 import re
@@ -35,13 +36,22 @@ def _sign(reference: str, nonce: str) -> str:
     ]
 
 
-def message_id(reference: str, nonce: str | None = None) -> str:
+def message_id(reference: str, nonce: str | None = None, *, at: str = "") -> str:
+    """A Message-ID of ours for ``reference`` (``at``: the domain, when already
+    known)."""
     nonce = nonce or uuid.uuid4().hex
-    return f"<hd.{reference}.{nonce}.{_sign(reference, nonce)}@{domain()}>"
+    return f"<hd.{reference}.{nonce}.{_sign(reference, nonce)}@{at or domain()}>"
 
 
-def thread_root(reference: str) -> str:
-    return message_id(reference, "thread")
+@functools.lru_cache(maxsize=1024)
+def _root(reference: str, secret: str, at: str) -> str:
+    return message_id(reference, "thread", at=at)
+
+
+def thread_root(reference: str, *, at: str = "") -> str:
+    """The thread root of ``reference``: the same for every email of a ticket, so
+    made once per reference, key and domain."""
+    return _root(reference, settings.SECRET_KEY, at or domain())
 
 
 def reference_of(value: str) -> str | None:
@@ -75,10 +85,11 @@ def tagged_subject(subject: str, reference: str) -> str:
 
 def headers(reference: str, *, reply_to: str = "", extra_references=()) -> dict:
     """Headers for one email about ticket ``reference``."""
-    root = thread_root(reference)
+    at = domain()
+    root = thread_root(reference, at=at)
     chain = [root, *[r for r in extra_references if r and r != root]]
     result = {
-        "Message-ID": message_id(reference),
+        "Message-ID": message_id(reference, at=at),
         "In-Reply-To": chain[-1],
         "References": " ".join(chain),
     }

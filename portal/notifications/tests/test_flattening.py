@@ -9,6 +9,7 @@ import uuid
 from email import generator
 from email._policybase import Compat32
 from email.errors import HeaderParseError
+from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.utils import formatdate
@@ -198,3 +199,56 @@ def test_a_boundary_found_in_a_header_or_a_part_is_drawn_again(where):
         message = email.message()
     assert message.get_boundary() == f"==hd{uuid.UUID(int=8).hex}=="
     _both_ways(message)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/alternative",  # ours: written without parsing
+        'multipart/mixed; charset="utf-8"',  # parameters: set_boundary
+        " multipart/mixed",  # white space the parser strips: set_boundary
+    ],
+)
+def test_a_boundary_is_set_as_set_boundary_sets_it(content_type):
+    ours, theirs = (mime._Multipart(_subtype="mixed") for _ in range(2))
+    for part in (ours, theirs):
+        part.replace_header("Content-Type", content_type)
+        part["Subject"] = "x"
+    mime._set_boundary(ours, mime._content_type(ours), "==hdB==")
+    theirs.set_boundary("==hdB==")
+    assert ours._headers == theirs._headers
+    found = mime._content_type(ours)
+    assert mime._boundary(ours, found) == theirs.get_boundary() == "==hdB=="
+    assert mime._handler_of(found[1]) is mime._handler(theirs.get_content_type())
+
+
+def test_a_boundary_changed_after_it_was_set_is_read_from_the_header():
+    email = _email("Hi", "Hello\n", "<p>Hello</p>", "a@example.com", {}, [])
+    message = email.message()
+    message.set_boundary("==hdOther==")  # a new stored value: parsed again
+    assert mime._boundary(message, mime._content_type(message)) == "==hdOther=="
+    for linesep in LINESEPS:
+        assert message.as_bytes(linesep=linesep) == _generators(message, linesep)
+
+
+def test_remembered_header_lines_are_what_the_policy_folds():
+    policy, folded = mime.POLICY.clone(linesep="\r\n"), {}
+    subject = "Zgłoszenie przyjęte: " + "drukarka się pali " * 8
+    headers = [("Subject", subject), ("Date", formatdate())]
+    headers.append(("X-Header", Header("Łódź", "utf-8")))
+    expected = [policy.fold_binary(name, value) for name, value in headers]
+    assert mime._header_lines(headers, policy, folded) == expected
+    assert mime._header_lines(headers, policy, folded) == expected  # remembered
+    assert list(folded) == [("Subject", subject)]  # not Date, not a Header
+
+
+def test_the_thread_root_follows_the_key_and_the_domain(settings):
+    settings.EMAIL_MESSAGE_ID_DOMAIN = "one.example"
+    first = threads.thread_root("HD-000042")
+    assert first == threads.message_id("HD-000042", "thread")
+    settings.SECRET_KEY = "another-key-" + "x" * 40
+    second = threads.thread_root("HD-000042")
+    assert second != first
+    assert second == threads.message_id("HD-000042", "thread")
+    settings.EMAIL_MESSAGE_ID_DOMAIN = "two.example"
+    assert threads.thread_root("HD-000042").endswith("@two.example>")
