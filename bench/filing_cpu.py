@@ -10,8 +10,15 @@ with ``bench/run.py``'s environment (production settings, Redis, the filer of
 
 Prints per filing, for each path: process CPU (``time.process_time``, median and
 mean of N after 10 warm-up filings), SQL statements, and Python function calls
-(cProfile over N more). The filed tickets are removed at the end
-(``prepare.remove_earlier_filings``: they carry the harness's description).
+(cProfile over N more); over the same N timed filings, the PostgreSQL backend's CPU
+(``/proc/<pg_backend_pid()>/schedstat``, read before and after the N: the connection
+is kept, ``DB_CONN_MAX_AGE``) and the WAL written (``pg_current_wal_lsn()``
+difference: the whole cluster's, so other databases' writes count too).
+``SPLIT=1``: N more filings, the backend's CPU by statement. ``WAL=1``: this
+database's WAL by relation, heap and index records alike (needs ``pg_walinspect``:
+``CREATE EXTENSION pg_walinspect`` in the copy, as superuser). The filed tickets are
+removed at the end (``prepare.remove_earlier_filings``: they carry the harness's
+description).
 """
 
 import cProfile
@@ -83,6 +90,87 @@ def graphql_post(client, token):
     return response
 
 
+def backend_cpu_ms(pid) -> float:
+    """A backend's CPU time so far, ms: ``/proc/<pid>/schedstat``'s first field (the
+    scheduler's nanoseconds on CPU; ``stat``'s utime + stime are 10 ms ticks)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e6
+
+
+def backend():
+    """The PostgreSQL backend's pid, its CPU so far (ms) and the WAL position."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), pg_current_wal_lsn()")
+        pid, lsn = cursor.fetchone()
+    return pid, backend_cpu_ms(pid), lsn
+
+
+class StatementCPU:
+    """An execute wrapper: the backend's CPU for each statement, by its SQL's start
+    (read between statements, while the backend waits for the next one)."""
+
+    def __init__(self, pid):
+        self.pid, self.by_sql = pid, {}
+
+    def __call__(self, execute, sql, params, many, context):
+        before = backend_cpu_ms(self.pid)
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            flat = " ".join(sql.split())
+            key = flat if len(flat) <= 110 else f"{flat[:60]} … {flat[-45:]}"
+            self.by_sql[key] = (
+                self.by_sql.get(key, 0) + backend_cpu_ms(self.pid) - before
+            )
+
+
+def split(name, send, n):
+    """The backend's CPU per filing by statement; the rest is BEGIN, COMMIT (the
+    deferred foreign-key checks run there) and the round trips' own handling."""
+    pid, total_before, _ = backend()
+    spy = StatementCPU(pid)
+    with connection.execute_wrapper(spy):
+        for _ in range(n):
+            send()
+    pid_after, total_after, _ = backend()
+    if pid_after != pid:
+        print(f"{name}: the backend changed during the split; none")
+        return
+    total = (total_after - total_before) / n
+    print(f"{name}: backend CPU per filing by statement (total {total:.3f} ms):")
+    for sql, ms in sorted(spy.by_sql.items(), key=lambda item: -item[1]):
+        print(f"    {ms / n:.3f} ms  {sql}")
+    print(
+        f"    {total - sum(spy.by_sql.values()) / n:.3f} ms  the rest (BEGIN, COMMIT)"
+    )
+
+
+def wal_by_relation(start, end):
+    """This database's WAL between two positions, by relation (pg_walinspect)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_walinspect'")
+        if not cursor.fetchone():
+            return []
+        cursor.execute(
+            r"""
+            WITH r AS (
+                SELECT record_length, fpi_length,
+                    (regexp_match(block_ref, 'rel \d+/(\d+)/(\d+)')) AS m
+                FROM pg_get_wal_records_info_till_end_of_wal(%s)
+                WHERE start_lsn < %s
+            )
+            SELECT coalesce(c.relname, r.m[2]), count(*), sum(record_length),
+                sum(fpi_length)
+            FROM r
+            LEFT JOIN pg_class c ON c.relfilenode = r.m[2]::oid
+            WHERE r.m[1]::oid = (SELECT oid FROM pg_database
+                                 WHERE datname = current_database())
+            GROUP BY 1 ORDER BY 3 DESC
+            """,
+            [start, end],
+        )
+        return cursor.fetchall()
+
+
 def measure(name, send, n):
     for _ in range(10):
         send()
@@ -91,10 +179,32 @@ def measure(name, send, n):
     statements = len(captured)
     shown = [query["sql"] for query in captured.captured_queries]
     times = []
+    pid, db_before, lsn_before = backend()
     for _ in range(n):
         start = time.process_time()
         send()
         times.append((time.process_time() - start) * 1000)
+    pid_after, db_after, lsn_after = backend()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(%s, %s)", [lsn_after, lsn_before])
+        (wal,) = cursor.fetchone()
+    if pid_after == pid:
+        print(
+            f"{name}: PostgreSQL backend CPU per filing {(db_after - db_before) / n:.3f}"
+            f" ms (n={n}); WAL {float(wal) / n:,.0f} bytes "
+            "per filing (cluster-wide)",
+            flush=True,
+        )
+    else:
+        print(f"{name}: the backend changed during the run; no database CPU")
+    if os.environ.get("SPLIT"):
+        split(name, send, n)
+    if os.environ.get("WAL"):
+        for relation, records, length, fpi in wal_by_relation(lsn_before, lsn_after):
+            print(
+                f"    {relation}: {records / n:.1f} records, {length / n:,.0f} bytes "
+                f"({fpi / n:,.0f} full-page images) per filing"
+            )
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):

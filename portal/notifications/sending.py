@@ -187,13 +187,14 @@ def _lazy_text(value):
     raise TypeError(f"Object of type {type(value).__name__} is not plain data")
 
 
-def _plain_json(context: dict) -> str:
+def _plain_json(context: dict, lazy_text=_lazy_text) -> str:
     """The context as stored, as JSON text: JSON types only, so that the email
     written later says what was true at the change and never depends on a model
     instance. Lazy translations are written in the language active now (``store``
-    activates each recipient's). The text is what Django's JSONField would store."""
+    activates each recipient's; ``lazy_text``: its ``_Languages.lazy_text``). The
+    text is what Django's JSONField would store."""
     try:
-        return json.dumps(context, default=_lazy_text)
+        return json.dumps(context, default=lazy_text)
     except (TypeError, ValueError) as error:
         raise NotPlainData(
             f"Notification context must be plain data (str, numbers, lists): {error}"
@@ -208,7 +209,18 @@ class _Languages:
     def __enter__(self):
         self._before = translation.get_language()
         self._active = self._before
+        self._texts = {}
         return self
+
+    def lazy_text(self, value):
+        """``_lazy_text`` once per lazy object and language: a filing's eleven
+        contexts share one priority label, translated once per language, not once
+        per recipient. The object is kept with its text, so an id is never reused."""
+        key = (self._active, id(value))
+        found = self._texts.get(key)
+        if found is None or found[0] is not value:
+            found = self._texts[key] = (value, _lazy_text(value))
+        return found[1]
 
     def use(self, language: str) -> None:
         if language != self._active:
@@ -276,7 +288,8 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
                     to_email="" if is_id else recipient.email,
                     locale=recipient.locale if is_address else "",
                     context_json=_plain_json(
-                        _with_attachments(message.context, message.attachments)
+                        _with_attachments(message.context, message.attachments),
+                        languages.lazy_text,
                     ),
                     actor_id=actor_id,
                     preference=preference if isinstance(preference, str) else "",

@@ -85,6 +85,92 @@ def test_the_match_row_follows_the_requesters_language(queue, acme):
     assert mismatches() == 0
 
 
+def refreshed_terms(ticket) -> str:
+    """What ``tickets_search_refresh`` (0012) makes of the ticket: its staff terms."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tickets_search_refresh(ARRAY[%s]::bigint[])", [ticket.pk]
+        )
+        cursor.execute(
+            "SELECT search_terms::text FROM tickets_ticket WHERE id = %s", [ticket.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+def ticket_row_writes() -> tuple[int, int]:
+    """This transaction's inserted and updated ``tickets_ticket`` rows so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_inserted('tickets_ticket'::regclass), "
+            "pg_stat_get_xact_tuples_updated('tickets_ticket'::regclass)"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "pl"])
+def test_a_new_ticket_row_is_written_once_with_the_refreshs_terms(queue, acme, locale):
+    """0015: the terms are set before the INSERT, so the refresh's UPDATE finds nothing
+    to change; they are what the refresh itself computes, in each configuration."""
+    requester = make_customer(acme, email="petr@acme.example", locale=locale)
+    before = ticket_row_writes()
+    t = services.create_ticket(
+        requester,
+        subject="Принтеры не печатают; drukarki printers",
+        description="The printers' queues stopped. Очереди принтеров встали.",
+        queue=queue,
+    )
+    inserted, updated = (
+        a - b for a, b in zip(ticket_row_writes(), before, strict=True)
+    )
+    assert (inserted, updated) == (1, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_terms::text FROM tickets_ticket WHERE id = %s", [t.pk]
+        )
+        (written,) = cursor.fetchone()
+    assert written and written == refreshed_terms(t)
+    assert mismatches() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_comments_written_before_their_ticket_still_count(queue, alice, acme):
+    """Deferred foreign keys let a restore write comments before their ticket: the
+    terms set before the ticket's INSERT include them, and the refresh agrees."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('tickets_ticket', 'id'))")
+        (ticket_id,) = cursor.fetchone()
+        Comment.objects.create(
+            ticket_id=ticket_id, author=alice, body="Wombat in the tray."
+        )
+        Comment.objects.create(
+            ticket_id=ticket_id,
+            author=alice,
+            body="Quokka workaround.",
+            is_internal=True,
+        )
+        Ticket.objects.create(
+            id=ticket_id,
+            reference="HD-990001",
+            subject="Jam",
+            description="Tray 2",
+            requester=alice,
+            organization=acme,
+            queue=queue,
+        )
+    t = Ticket.objects.get(pk=ticket_id)
+    public, notes = terms(t)
+    assert "wombat" in public and "quokka" in notes
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_terms::text FROM tickets_ticket WHERE id = %s", [t.pk]
+        )
+        (written,) = cursor.fetchone()
+    assert "quokka" in written and written == refreshed_terms(t)
+    assert mismatches() == 0
+
+
 @pytest.mark.django_db(transaction=True)  # no deferred constraint may be pending
 def test_truncating_tickets_empties_the_match_table(queue, alice):
     TicketFactory(requester=alice, queue=queue, subject="Gazebo")

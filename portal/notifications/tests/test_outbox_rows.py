@@ -109,10 +109,17 @@ def test_lazy_text_is_written_in_each_recipients_language_and_the_language_is_re
         make_user("b@example.com", locale="pl"),
         make_user("c@example.com"),
         make_user("d@example.com", locale="ru"),
+        make_user("e@example.com", locale="pl"),
     ]
+    translated = []
+
+    def counted(text):
+        translated.append(translation.get_language())
+        return gettext(text)
+
     # translated when written (Django's own catalogue has the month in pl and ru; a
     # name, not a literal, so that our catalogues do not take the msgid over)
-    month = lazy(gettext, str)(DJANGOS_OWN)
+    month = lazy(counted, str)(DJANGOS_OWN)
     context = {"label": month}
     messages = [
         sending.Outgoing(
@@ -124,7 +131,9 @@ def test_lazy_text_is_written_in_each_recipients_language_and_the_language_is_re
         sending.store(messages)
         assert translation.get_language() == "ru"
     labels = {}
-    for user, language in zip(users, ["pl", "pl", "en", "ru"], strict=True):
+    # once per language, not once per recipient (back to Polish: the text kept)
+    assert sorted(translated) == ["en", "pl", "ru"]
+    for user, language in zip(users, ["pl", "pl", "en", "ru", "pl"], strict=True):
         with translation.override(language):
             labels[user.pk] = gettext(DJANGOS_OWN)
     assert {
