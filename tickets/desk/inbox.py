@@ -353,17 +353,66 @@ class InboxRow:
         return iter((self.ticket, self.due))
 
 
+# Format characters whose text depends on one part of the (local) value only: a date
+# cell takes each from Django's own ``DateFormat`` once per value of that part.
+_FORMAT_PARTS = {
+    "d": "day",
+    "j": "day",
+    "m": "month",
+    "n": "month",
+    "M": "month",
+    "b": "month",
+    "N": "month",
+    "E": "month",
+    "F": "month",
+    "Y": "year",
+    "y": "year",
+    "H": "hour",
+    "G": "hour",
+    "i": "minute",
+}
+
+
 class _DateCells:
     """What ``{{ value|date:'c' }}`` and ``{{ value|date:'DAY_MONTH_TIME_FORMAT' }}``
     print, for many values: converted to the current time zone as the template does,
-    the named format looked up once (in the active language) instead of per cell."""
+    the named format looked up once (in the active language) instead of per cell. Where
+    every character of the format is one of ``_FORMAT_PARTS`` ("d M H:i"), the text of
+    each is Django's (``DateFormat``), kept per value of its part for this page (a
+    month's name is translated once, not per cell); any other format is
+    ``dateformat.format``'s per cell."""
 
     def __init__(self):
         self._format = formats.get_format(DAY_MONTH_TIME)
+        pieces = dateformat.re_formatchars.split(str(self._format))
+        self._plan = []  # (literal text, None) or (format character, part)
+        for i, piece in enumerate(pieces):
+            if i % 2:
+                if piece not in _FORMAT_PARTS:
+                    self._plan = None
+                    break
+                self._plan.append((piece, _FORMAT_PARTS[piece]))
+            elif piece:
+                self._plan.append((dateformat.re_escaped.sub(r"\1", piece), None))
+        self._texts = {}  # (format character, part's value): text
 
     def __call__(self, value: datetime) -> tuple[str, str]:
         value = timezone.template_localtime(value)
-        return value.isoformat(), dateformat.format(value, self._format)
+        if self._plan is None:
+            return value.isoformat(), dateformat.format(value, self._format)
+        texts, pieces, django_format = self._texts, [], None
+        for piece, part in self._plan:
+            if part is None:
+                pieces.append(piece)
+                continue
+            key = (piece, getattr(value, part))
+            text = texts.get(key)
+            if text is None:
+                if django_format is None:
+                    django_format = dateformat.DateFormat(value)
+                text = texts[key] = str(getattr(django_format, piece)())
+            pieces.append(text)
+        return value.isoformat(), "".join(pieces)
 
 
 def listing_rows(tickets) -> list[InboxRow]:

@@ -12,9 +12,16 @@ waits for its commit, or without a shared cache). The queue's choices are every 
 kept per current queue for one queue generation (``QUEUES_GENERATION_KEY``, renewed
 on commit by every save or deletion of a queue; the same switch). A bound form (with its errors) is
 rendered afresh. A miss renders the field as before (``{{ form.field }}``), so the
-markup is the widget's; no CSRF token, user or ticket reference is in it."""
+markup is the widget's; no CSRF token, user or ticket reference is in it.
+
+The inbox's filter bar (``inbox_filters``) is kept too, with its free text left as
+slots: see there."""
+
+import re
+import secrets
 
 from django.db.models.signals import post_delete, post_save
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -116,6 +123,82 @@ def staff_datalist(staff, autoescape=True) -> str:
     return _kept_staff_datalist.get(staff, autoescape, build)
 
 
+# The inbox's filter bar (``templates/tickets/desk/_inbox_filters.html``): at most
+# this many (languages times views times selected filters, in practice), per staff list.
+FILTER_BAR = "tickets/desk/_inbox_filters.html"
+KEPT_FILTER_BARS = 256
+_kept_filter_bars = shared_cache.KeptPerGeneration(KEPT_FILTER_BARS)
+# Where the bar shows text typed into the query string, the kept bar holds a slot:
+# NUL (never in text from PostgreSQL, never in a request's escaped output) and a
+# token drawn per process (no queue or staff name can spell it).
+_SLOT_TOKEN = secrets.token_hex(8)
+FILTER_SLOTS = ("filter_q", "filter_organization", "filter_tag", "filter_order")
+_SLOTS = {name: f"\x00{_SLOT_TOKEN}:{name}\x00" for name in FILTER_SLOTS}
+_SLOT = re.compile(f"\x00{_SLOT_TOKEN}:(\\w+)\x00")
+
+
+def inbox_filters(context) -> str:
+    """The inbox's saved views and filter bar (``{% inbox_filters %}``), as the
+    template renders them in ``context`` (the inbox view's).
+
+    The bar without its free text (the search, organization and tag boxes and the
+    hidden order, any text of the query string) depends only on what the key holds:
+    the language, autoescaping, the URL's prefix and urlconf, the view, the user's
+    queues (id, slug, name) and the selected one, the submitted queue, status,
+    priority, assignee and page-size values (valid ones: a form with errors is
+    rendered afresh, its errors quote the values) and the summaries built of them,
+    and the staff (the generation, as ``staff_options``). It is rendered once per
+    key with a slot for each free text; each page fills the slots with the text,
+    escaped as ``{{ }}`` escapes it."""
+    form = context["form"]
+    free = {
+        "filter_q": form["q"].value() or "",
+        "filter_organization": form["organization"].value() or "",
+        "filter_tag": form["tag"].value() or "",
+        "filter_order": context["order"],
+    }
+    bar = context.template.engine.get_template(FILTER_BAR)
+    if form.errors:
+        with context.push(**free):
+            return bar.render(context)
+    queue = getattr(form, "cleaned_data", {}).get("queue")
+    try:  # what ``{% url %}`` reverses with
+        current_app = context.request.current_app
+    except AttributeError:
+        try:
+            current_app = context.request.resolver_match.namespace
+        except AttributeError:
+            current_app = None
+    key = (
+        get_language(),
+        context.autoescape,
+        get_script_prefix(),
+        get_urlconf(),
+        current_app,
+        context["view"],
+        tuple((q.pk, q.slug, q.name) for q in context["queues"]),
+        None if queue is None else queue.pk,
+        context["queue_value"],
+        tuple(form["status"].value() or ()),
+        tuple(form["priority"].value() or ()),
+        str(context["status_summary"]),
+        str(context["priority_summary"]),
+        context["assignee_value"],
+        tuple(context["per_page_options"]),
+    )
+
+    def build():
+        with context.push(**_SLOTS):
+            return bar.render(context)
+
+    kept = _kept_filter_bars.get(tuple(context["staff"]), key, build)
+    escape = conditional_escape if context.autoescape else str
+    filled = {name: escape(value) for name, value in free.items()}
+    return mark_safe(  # noqa: S308 - the kept bar is the template's, the text escaped
+        _SLOT.sub(lambda slot: filled[slot.group(1)], kept)
+    )
+
+
 def queues_generation() -> int | None:
     """The queues' generation; None when nothing may be kept (as ``staff_generation``)."""
     if staff_cache_enabled() and not shared_cache.renewal_pending(
@@ -150,3 +233,4 @@ def forget_kept_fields() -> None:
     _kept_priority.clear()
     _kept_staff_options.forget()
     _kept_staff_datalist.forget()
+    _kept_filter_bars.forget()

@@ -379,6 +379,14 @@ def staff_datalist(context, staff):
     return kept_fields.staff_datalist(staff, context.autoescape)
 
 
+@register.simple_tag(takes_context=True)
+def inbox_filters(context):
+    """``{% inbox_filters %}``: the inbox's saved views and filter bar
+    (``tickets/desk/_inbox_filters.html``), kept without its free text
+    (``tickets.desk.kept_fields``)."""
+    return kept_fields.inbox_filters(context)
+
+
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's ``slug`` path converter
 
 
