@@ -7,23 +7,57 @@ import re
 
 from django import template
 from django.template.base import Token, TokenType, render_value_in_context
-from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.template.defaultfilters import (
+    filesizeformat,
+    linebreaks_filter,
+    timesince_filter,
+    timeuntil_filter,
+)
 from django.template.loader_tags import do_include
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from portal.templatetags.time_tags import time_element_html
+from portal.templatetags.time_tags import TimeElements
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
 
 register = template.Library()
 
 
-class HistoryItemNode(template.Node):
-    """One ``<li>`` of the History::
+# What the workspace's ``{% for %}`` put around each row: the line break and the
+# indentation of the loop's body, then of its ``{% endfor %}``.
+ROW_BEFORE = "\n          "
+ROW_AFTER = "\n        "
+
+
+class RowsNode(template.Node):
+    """The rows of a list in one node: what ``{% for item in items %}{{ row }}{%
+    endfor %}`` rendered (with the loop's line breaks, ``ROW_BEFORE`` and
+    ``ROW_AFTER``), each row built by ``row`` from what the list shares, decided once
+    in ``shared``: the language, the time zone and the escaping cannot change inside
+    this node, so the ``<time>`` elements (``time_tags.TimeElements``) and the
+    translated constants are made once for the list instead of once per row."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def render(self, context):
+        items = self.items.resolve(context)
+        if not items:  # None, an empty list: ``{% for %}`` renders nothing
+            return ""
+        shared = self.shared(context)
+        row = self.row
+        return mark_safe(  # noqa: S308 - every value escaped in ``row``
+            "".join(f"{ROW_BEFORE}{row(item, shared)}{ROW_AFTER}" for item in items)
+        )
+
+
+class HistoryRowsNode(RowsNode):
+    """The History's rows, each the former ``<li>``::
 
     <li data-event-kind="{{ event.kind }}">{% time_element event.created_at
     "DATETIME_FORMAT" %} · {{ event.actor|default:_("System") }} · {{
@@ -33,15 +67,16 @@ class HistoryItemNode(template.Node):
     %}</li>
     """
 
-    def __init__(self, event):
-        self.event = event
-
-    def render(self, context):
-        event = self.event.resolve(context)
+    def shared(self, context):
         escape = conditional_escape if context.autoescape else str
-        actor = event.actor
         # ``_("System")`` was a template literal: safe, so not escaped
-        who = escape(actor) if actor else mark_safe(gettext("System"))  # noqa: S308
+        return (escape, TimeElements(context, "DATETIME_FORMAT"), gettext("System"), {})
+
+    @staticmethod
+    def row(event, shared):
+        escape, when, system, kinds = shared
+        actor = event.actor
+        who = escape(actor) if actor else system
         old, new = event.old_value, event.new_value
         if old and new:
             change = f": {escape(event.old_label)} → {escape(event.new_label)}"
@@ -51,20 +86,24 @@ class HistoryItemNode(template.Node):
             change = f": {escape(event.old_label)}"
         else:
             change = ""
-        when = time_element_html(context, self, event.created_at, "DATETIME_FORMAT")
-        return mark_safe(  # noqa: S308 - every value escaped above
-            f'<li data-event-kind="{escape(event.kind)}">{when} · {who} · '
-            f"{escape(event.get_kind_display())}{change}</li>"
+        # the kind's label is the kind's alone (``TicketEvent.get_kind_display``)
+        kind = event.kind
+        label = kinds.get(kind)
+        if label is None:
+            label = kinds[kind] = (escape(kind), escape(event.get_kind_display()))
+        return (
+            f'<li data-event-kind="{label[0]}">{when(event.created_at)} · {who} · '
+            f"{label[1]}{change}</li>"
         )
 
 
 @register.tag
-def history_item(parser, token):
-    """``{% history_item event %}``: see ``HistoryItemNode``."""
+def history_rows(parser, token):
+    """``{% history_rows events %}``: see ``HistoryRowsNode``."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one event")
-    return HistoryItemNode(parser.compile_filter(bits[1]))
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of events")
+    return HistoryRowsNode(parser.compile_filter(bits[1]))
 
 
 CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment-{pk}">
@@ -77,8 +116,9 @@ CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment
           </li>"""
 
 
-class ConversationItemNode(template.Node):
-    """One message of the Conversation (the template's former loop body)::
+class ConversationRowsNode(RowsNode):
+    """The Conversation's messages after the description, each the former loop
+    body::
 
         <li class="desk-message {% if comment.is_internal %}desk-message--note{% else
         %}desk-message--reply{% endif %}" id="comment-{{ comment.pk }}">
@@ -98,18 +138,22 @@ class ConversationItemNode(template.Node):
     (with the template's line breaks and indentation).
     """
 
-    def __init__(self, comment):
-        self.comment = comment
-
-    def render(self, context):
-        comment = self.comment.resolve(context)
+    def shared(self, context):
         autoescape = context.autoescape
-        escape = conditional_escape if autoescape else str
-        # ``{% trans %}`` of a template literal: safe, so not escaped
-        if comment.is_internal:
-            kind, badge = "note", gettext("Internal note")
-        else:
-            kind, badge = "reply", gettext("Public reply")
+        return (
+            autoescape,
+            conditional_escape if autoescape else str,
+            context.use_l10n,
+            TimeElements(context, "DATETIME_FORMAT"),
+            # ``{% trans %}`` of a template literal: safe, so not escaped
+            ("note", gettext("Internal note")),
+            ("reply", gettext("Public reply")),
+        )
+
+    @staticmethod
+    def row(comment, shared):
+        autoescape, escape, use_l10n, when, note, reply = shared
+        kind, badge = note if comment.is_internal else reply
         files = getattr(comment, "files", "")
         files = (
             '<ul class="desk-files">{}</ul>'.format(
@@ -123,28 +167,126 @@ class ConversationItemNode(template.Node):
             if files
             else ""
         )
-        return mark_safe(  # noqa: S308 - every value escaped above
-            CONVERSATION_ITEM.format(
-                kind=kind,
-                pk=escape(localize(comment.pk, use_l10n=context.use_l10n)),
-                badge=badge,
-                author=escape(comment.author),
-                when=time_element_html(
-                    context, self, comment.created_at, "DATETIME_FORMAT"
-                ),
-                body=linebreaks_filter(comment.body, autoescape=autoescape),
-                files=files,
-            )
+        return CONVERSATION_ITEM.format(
+            kind=kind,
+            pk=escape(localize(comment.pk, use_l10n=use_l10n)),
+            badge=badge,
+            author=escape(comment.author),
+            when=when(comment.created_at),
+            body=linebreaks_filter(comment.body, autoescape=autoescape),
+            files=files,
         )
 
 
 @register.tag
-def conversation_item(parser, token):
-    """``{% conversation_item comment %}``: see ``ConversationItemNode``."""
+def conversation_rows(parser, token):
+    """``{% conversation_rows comments %}``: see ``ConversationRowsNode``."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
-    return ConversationItemNode(parser.compile_filter(bits[1]))
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of comments")
+    return ConversationRowsNode(parser.compile_filter(bits[1]))
+
+
+# the former ``<li>``: each ``{% if %}`` branch ended with the line break and the
+# indentation before the next ``{% elif %}``, the last one before ``{% endif %}``
+CLOCK_ROW = (
+    '<li class="desk-clock desk-clock--{state}"><strong>{label}</strong>:'
+    "\n            {text}\n            \n          </li>"
+)
+
+
+class ClockRowsNode(RowsNode):
+    """The SLA clocks (``workspace.sla_clocks``), each the former loop body::
+
+        <li class="desk-clock desk-clock--{{ clock.state }}"><strong>{{ clock.label
+        }}</strong>:
+          {% if clock.state == "none" %}{% trans "no target" %}
+          {% elif clock.state == "met" %}{% blocktrans with done=clock.done|date:
+          "DAY_MONTH_TIME_FORMAT" %}met ({{ done }}){% endblocktrans %}
+          {% elif clock.state == "late" %}{% blocktrans with done=clock.done|date:
+          "DAY_MONTH_TIME_FORMAT" due=clock.due|date:"DAY_MONTH_TIME_FORMAT" %}late
+          ({{ done }}, due {{ due }}){% endblocktrans %}
+          {% elif clock.state == "paused" %}{% blocktrans with due=clock.due|date:
+          "DAY_MONTH_TIME_FORMAT" %}paused (due {{ due }}){% endblocktrans %}
+          {% elif clock.state == "breached" %}{% blocktrans with since=clock.due|
+          timesince %}breached {{ since }} ago{% endblocktrans %}
+          {% else %}{% blocktrans with until=clock.due|timeuntil %}due in {{ until
+          }}{% endblocktrans %}{% if clock.state == "due_soon" %} — {% trans "at
+          risk" %}{% endif %}
+          {% endif %}
+        </li>
+
+    (with the template's line breaks and indentation; each tag on one line). The
+    messages are the same ``gettext`` msgids ``{% blocktrans %}`` looked up, filled
+    with the same escaped values, and, as there, with the msgid itself when a
+    translation does not fit its values.
+    """
+
+    def shared(self, context):
+        return (
+            conditional_escape if context.autoescape else str,
+            TimeElements(context, "DAY_MONTH_TIME_FORMAT"),
+        )
+
+    @staticmethod
+    def row(clock, shared):
+        escape, when = shared
+        state = clock.state
+        if state == "none":
+            text = gettext("no target")
+        else:
+            text = message(*CLOCK_MESSAGES.get(state, DUE_IN), clock, when, escape)
+            if state == "due_soon":
+                text += " — " + gettext("at risk")
+        return CLOCK_ROW.format(
+            state=escape(state), label=escape(clock.label), text=text
+        )
+
+
+# Each state's ``{% blocktrans %}``: its msgid and its ``with`` values, rendered.
+CLOCK_MESSAGES = {
+    "met": ("met (%(done)s)", lambda clock, when, _: {"done": when.text(clock.done)}),
+    "late": (
+        "late (%(done)s, due %(due)s)",
+        lambda clock, when, _: {
+            "done": when.text(clock.done),
+            "due": when.text(clock.due),
+        },
+    ),
+    "paused": (
+        "paused (due %(due)s)",
+        lambda clock, when, _: {"due": when.text(clock.due)},
+    ),
+    "breached": (
+        "breached %(since)s ago",
+        lambda clock, _, escape: {"since": escape(timesince_filter(clock.due))},
+    ),
+}
+DUE_IN = (
+    "due in %(until)s",
+    lambda clock, _, escape: {"until": escape(timeuntil_filter(clock.due))},
+)
+
+
+def message(msgid: str, values, clock, when: TimeElements, escape) -> str:
+    """``{% blocktrans with … %}msgid{% endblocktrans %}``: the translation filled
+    with ``values(clock, when, escape)``; if it does not fit them, as there, the
+    message rendered again with no language active (its values too)."""
+    try:
+        return gettext(msgid) % values(clock, when, escape)
+    except (KeyError, ValueError):
+        with translation.override(None):
+            when = TimeElements(when.context, when.format_name)
+            return gettext(msgid) % values(clock, when, escape)
+
+
+@register.tag
+def clock_rows(parser, token):
+    """``{% clock_rows clocks %}``: see ``ClockRowsNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of clocks")
+    return ClockRowsNode(parser.compile_filter(bits[1]))
 
 
 class OtherTicketItemNode(template.Node):
