@@ -5,7 +5,7 @@
 in one node, for lists that show many dates (the workspace's conversation and history,
 crm's Follow-up panel). The text is the ``date`` filter's, character for character, in
 the active language and time zone: ``LocalDateFormatter`` reads the format once per
-render, turns it into one ``str.format`` template of the local time's numeric fields,
+process and language, turns it into one ``str.format`` template of the local time's numeric fields,
 keeps the translated month names per language and escapes the literals and names once
 (the ``date`` filter builds a ``DateFormat``, splits the format, translates the month
 name again and escapes the whole text for every value). Any other format character
@@ -18,6 +18,8 @@ from datetime import datetime
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.base import FilterExpression
 from django.template.defaultfilters import date as date_filter
 from django.utils import formats, timezone
@@ -25,6 +27,8 @@ from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from portal.escaping import escaped
 
 register = template.Library()
 
@@ -48,13 +52,14 @@ BY_MONTH = frozenset("bEFMN")
 
 class LocalDateFormatter:
     """``formats.date_format(value, format_name)`` of datetimes already in local time,
-    in the language active when it is built: build one per render (the format is read
-    and split once, each month's name translated once). With ``escape``, the text is
+    in the language active when it is built (``local_formatter`` keeps one per format,
+    language and escaping: the format is read and split once, each month's name
+    translated once). With ``escape``, the text is
     ``conditional_escape``'s of it (escaping is character by character, so each piece
     is escaped on its own: the literals and month names once, numbers never)."""
 
     def __init__(self, format_name: str, escape: bool = False):
-        self.escape = conditional_escape if escape else str
+        self.escape = escaped if escape else str
         # The text as one ``str.format`` template: numbers are fields of the value
         # ({0.day:02d}); every other character is a positional field ({1}, {2}, …)
         # filled by ``self.fields``: (format character, {month: name} or None).
@@ -93,6 +98,27 @@ class LocalDateFormatter:
         return self.template.format(value, *values)
 
 
+# {(format name, language, escape): LocalDateFormatter}: the formatters made so far,
+# kept for the process (formats and catalogues do not change once loaded, as
+# ``{% trans_once %}`` and ``choice_label`` assume; a changed setting, in tests,
+# forgets them all).
+_KEPT: dict = {}
+
+
+def local_formatter(format_name: str, escape: bool) -> LocalDateFormatter:
+    """The kept ``LocalDateFormatter(format_name, escape)`` of the active language."""
+    key = (format_name, get_language(), escape)
+    formatter = _KEPT.get(key)
+    if formatter is None:
+        formatter = _KEPT[key] = LocalDateFormatter(format_name, escape=escape)
+    return formatter
+
+
+@receiver(setting_changed, dispatch_uid="portal.time_tags.forget_formatters")
+def forget_formatters(**kwargs):
+    _KEPT.clear()
+
+
 class TimeElements:
     """``<time datetime="{{ value|date:'c' }}">{{ value|date:format_name }}</time>``
     of many values, in the language, time zone and escaping of ``context`` when it is
@@ -107,7 +133,7 @@ class TimeElements:
         self.format_name = format_name
         use_tz = settings.USE_TZ if context.use_tz is None else context.use_tz
         self.zone = timezone.get_current_timezone() if use_tz else None
-        self.text_of = LocalDateFormatter(format_name, escape=context.autoescape)
+        self.text_of = local_formatter(format_name, context.autoescape)
 
     def local(self, value: datetime) -> datetime:
         """``timezone.template_localtime(value, context.use_tz)`` of a datetime."""
@@ -131,7 +157,7 @@ class TimeElements:
         with the context's escaping)."""
         if not isinstance(value, datetime):
             text = date_filter(value, self.format_name)
-            return conditional_escape(text) if self.context.autoescape else text
+            return escaped(text) if self.context.autoescape else text
         return self.text_of(self.local(value))
 
 
@@ -146,17 +172,11 @@ def filtered(context, value, format_name: str) -> str:
 
 def time_element_html(context, key, value, format_name: str) -> str:
     """``<time datetime="{{ value|date:'c' }}">{{ value|date:format_name }}</time>`` in
-    ``context``, for one value (``TimeElements`` for a list); ``key`` names the node
-    that keeps its formatter for the render (one per node, language and escaping)."""
+    ``context``, for one value (``TimeElements`` for a list). ``key``, the node, is
+    no longer read: the formatters are kept per process (``local_formatter``)."""
     if not isinstance(value, datetime):
         return mark_safe(filtered(context, value, format_name))  # noqa: S308
-    autoescape = context.autoescape
-    key = (key, get_language(), autoescape)
-    text = context.render_context.get(key)
-    if text is None:
-        text = context.render_context[key] = LocalDateFormatter(
-            format_name, escape=autoescape
-        )
+    text = local_formatter(format_name, context.autoescape)
     value = timezone.template_localtime(value, context.use_tz)
     # the ISO form needs no escaping (``TimeElements``), the text is escaped
     return mark_safe(f'<time datetime="{value.isoformat()}">{text(value)}</time>')  # noqa: S308

@@ -152,3 +152,15 @@ def test_time_elements_are_the_date_filters(language, autoescape, use_tz):
                     format_name,
                     value,
                 )
+
+
+def test_kept_formatters_follow_changed_settings(settings):
+    """Formatters are kept per process; a changed setting (tests) forgets them."""
+    value = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+    with translation.override("en"):
+        assert ours(value, "DATETIME_FORMAT") == django_markup(value, "DATETIME_FORMAT")
+        settings.FORMAT_MODULE_PATH = None  # Django's own "en": "N j, Y, P"
+        settings.DATETIME_FORMAT = "N j, Y, P"
+        changed = ours(value, "DATETIME_FORMAT")
+        assert changed == django_markup(value, "DATETIME_FORMAT")
+        assert "Dec. 3, 2026, 2:05 p.m." in changed

@@ -19,8 +19,9 @@ from django.utils import translation
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
+from portal.escaping import escaped
 from portal.templatetags.time_tags import TimeElements
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
@@ -32,6 +33,22 @@ register = template.Library()
 # indentation of the loop's body, then of its ``{% endfor %}``.
 ROW_BEFORE = "\n          "
 ROW_AFTER = "\n        "
+
+
+# {(msgids, language): {msgid: translation}}: the constant messages of the list nodes
+# below, translated once per language (the process's catalogues do not change once
+# loaded, as ``{% trans_once %}`` and ``choice_label`` assume); a lookup of a message
+# missing from the first catalogues tries each of the apps' catalogues in turn.
+_TRANSLATED: dict = {}
+
+
+def translated(msgids: tuple[str, ...]) -> dict[str, str]:
+    """``{msgid: gettext(msgid)}`` of ``msgids`` in the active language."""
+    key = (msgids, get_language())
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = {msgid: gettext(msgid) for msgid in msgids}
+    return found
 
 
 class RowsNode(template.Node):
@@ -68,33 +85,54 @@ class HistoryRowsNode(RowsNode):
     """
 
     def shared(self, context):
-        escape = conditional_escape if context.autoescape else str
+        escape = escaped if context.autoescape else str
         # ``_("System")`` was a template literal: safe, so not escaped
-        return (escape, TimeElements(context, "DATETIME_FORMAT"), gettext("System"), {})
+        when = TimeElements(context, "DATETIME_FORMAT")
+        return escape, when, translated(("System",))["System"], {}, {}, {}
 
     @staticmethod
     def row(event, shared):
-        escape, when, system, kinds = shared
-        actor = event.actor
-        who = escape(actor) if actor else system
-        old, new = event.old_value, event.new_value
+        # ``labels``, ``kinds``, ``actors``: what a list repeats, rendered once: a
+        # value's label is its kind's and its own (``TicketEvent.value_label``), a
+        # kind's label the kind's alone (``get_kind_display``), a saved actor's name
+        # the same for every row read with the list
+        escape, when, system, labels, kinds, actors = shared
+        actor_id = event.actor_id
+        if actor_id is None:  # none, or one not saved
+            actor = event.actor
+            who = escape(actor) if actor else system
+        else:
+            who = actors.get(actor_id)
+            if who is None:
+                actor = event.actor
+                who = actors[actor_id] = escape(actor) if actor else system
+        kind, old, new = event.kind, event.old_value, event.new_value
         if old and new:
-            change = f": {escape(event.old_label)} → {escape(event.new_label)}"
+            change = f": {label(shared, event, old)} → {label(shared, event, new)}"
         elif new:
-            change = f": {escape(event.new_label)}"
+            change = f": {label(shared, event, new)}"
         elif old:
-            change = f": {escape(event.old_label)}"
+            change = f": {label(shared, event, old)}"
         else:
             change = ""
-        # the kind's label is the kind's alone (``TicketEvent.get_kind_display``)
-        kind = event.kind
-        label = kinds.get(kind)
-        if label is None:
-            label = kinds[kind] = (escape(kind), escape(event.get_kind_display()))
+        shown = kinds.get(kind)
+        if shown is None:
+            shown = kinds[kind] = (escape(kind), escape(event.get_kind_display()))
         return (
-            f'<li data-event-kind="{label[0]}">{when(event.created_at)} · {who} · '
-            f"{label[1]}{change}</li>"
+            f'<li data-event-kind="{shown[0]}">{when(event.created_at)} · {who} · '
+            f"{shown[1]}{change}</li>"
         )
+
+
+def label(shared: tuple, event, value) -> str:
+    """``event.value_label(value)``, escaped as the row is, once per (kind, value)
+    in a list (``HistoryRowsNode.shared``)."""
+    escape, labels = shared[0], shared[3]
+    key = (event.kind, value)
+    shown = labels.get(key)
+    if shown is None:
+        shown = labels[key] = escape(event.value_label(value))
+    return shown
 
 
 @register.tag
@@ -140,14 +178,15 @@ class ConversationRowsNode(RowsNode):
 
     def shared(self, context):
         autoescape = context.autoescape
+        messages = translated(("Internal note", "Public reply"))
         return (
             autoescape,
-            conditional_escape if autoescape else str,
+            escaped if autoescape else str,
             context.use_l10n,
             TimeElements(context, "DATETIME_FORMAT"),
             # ``{% trans %}`` of a template literal: safe, so not escaped
-            ("note", gettext("Internal note")),
-            ("reply", gettext("Public reply")),
+            ("note", messages["Internal note"]),
+            ("reply", messages["Public reply"]),
         )
 
     @staticmethod
@@ -224,20 +263,22 @@ class ClockRowsNode(RowsNode):
 
     def shared(self, context):
         return (
-            conditional_escape if context.autoescape else str,
+            escaped if context.autoescape else str,
             TimeElements(context, "DAY_MONTH_TIME_FORMAT"),
+            translated(CLOCK_MSGIDS),
         )
 
     @staticmethod
     def row(clock, shared):
-        escape, when = shared
+        escape, when, messages = shared
         state = clock.state
         if state == "none":
-            text = gettext("no target")
+            text = messages["no target"]
         else:
-            text = message(*CLOCK_MESSAGES.get(state, DUE_IN), clock, when, escape)
+            msgid, values = CLOCK_MESSAGES.get(state, DUE_IN)
+            text = message(messages[msgid], msgid, values, clock, when, escape)
             if state == "due_soon":
-                text += " — " + gettext("at risk")
+                text += " — " + messages["at risk"]
         return CLOCK_ROW.format(
             state=escape(state), label=escape(clock.label), text=text
         )
@@ -268,12 +309,20 @@ DUE_IN = (
 )
 
 
-def message(msgid: str, values, clock, when: TimeElements, escape) -> str:
-    """``{% blocktrans with … %}msgid{% endblocktrans %}``: the translation filled
+CLOCK_MSGIDS = (
+    "no target",
+    "at risk",
+    DUE_IN[0],
+    *(msgid for msgid, _ in CLOCK_MESSAGES.values()),
+)
+
+
+def message(found: str, msgid: str, values, clock, when, escape) -> str:
+    """``{% blocktrans with … %}msgid{% endblocktrans %}``: ``found``, its translation, filled
     with ``values(clock, when, escape)``; if it does not fit them, as there, the
     message rendered again with no language active (its values too)."""
     try:
-        return gettext(msgid) % values(clock, when, escape)
+        return found % values(clock, when, escape)
     except (KeyError, ValueError):
         with translation.override(None):
             when = TimeElements(when.context, when.format_name)

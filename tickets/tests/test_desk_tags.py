@@ -378,6 +378,7 @@ def test_a_translation_that_does_not_fit_falls_back_to_the_msgid(monkeypatch):
 
     monkeypatch.setattr(translation, "gettext", broken)
     monkeypatch.setattr(desk_tags, "gettext", broken)
+    monkeypatch.setattr(desk_tags, "_TRANSLATED", {})  # translated again
     listed = [workspace.Clock("First", None, datetime(2026, 1, 2, tzinfo=UTC), "met")]
     with translation.override("pl"):
         expected = Template(TEMPLATE_CLOCKS).render(Context({"clocks": listed}))
