@@ -15,8 +15,8 @@ from django.template.defaultfilters import (
 )
 from django.template.loader_tags import do_include
 from django.urls import reverse
-from django.utils import translation
-from django.utils.formats import localize
+from django.utils import numberformat, translation
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
@@ -183,16 +183,28 @@ class ConversationRowsNode(RowsNode):
             autoescape,
             escaped if autoescape else str,
             context.use_l10n,
+            int_localizer(context.use_l10n),
             TimeElements(context, "DATETIME_FORMAT"),
             # ``{% trans %}`` of a template literal: safe, so not escaped
             ("note", messages["Internal note"]),
             ("reply", messages["Public reply"]),
+            {},
         )
 
     @staticmethod
     def row(comment, shared):
-        autoescape, escape, use_l10n, when, note, reply = shared
+        autoescape, escape, use_l10n, localized, when, note, reply, authors = shared
         kind, badge = note if comment.is_internal else reply
+        pk = comment.pk
+        pk = localized(pk) if type(pk) is int else localize(pk, use_l10n=use_l10n)
+        # a saved author's name is the same for every comment read with the list
+        author_id = comment.author_id
+        if author_id is None:
+            author = escape(comment.author)
+        else:
+            author = authors.get(author_id)
+            if author is None:
+                author = authors[author_id] = escape(comment.author)
         files = getattr(comment, "files", "")
         files = (
             '<ul class="desk-files">{}</ul>'.format(
@@ -208,13 +220,39 @@ class ConversationRowsNode(RowsNode):
         )
         return CONVERSATION_ITEM.format(
             kind=kind,
-            pk=escape(localize(comment.pk, use_l10n=use_l10n)),
+            pk=escape(pk),
             badge=badge,
-            author=escape(comment.author),
+            author=author,
             when=when(comment.created_at),
             body=linebreaks_filter(comment.body, autoescape=autoescape),
             files=files,
         )
+
+
+def int_localizer(use_l10n):
+    """``formats.localize(value, use_l10n)`` of the ints of one list (a list's node:
+    the language does not change in it): ``number_format``'s language and separators
+    read once, its ``numberformat.format`` called for each value."""
+    if use_l10n is False:
+        return str
+    language = get_language()
+    decimal, grouping, thousand = (
+        get_format(name, language, use_l10n=True)
+        for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
+    )
+
+    def localized(value: int) -> str:
+        return numberformat.format(
+            value,
+            decimal,
+            None,
+            grouping,
+            thousand,
+            force_grouping=False,
+            use_l10n=True,
+        )
+
+    return localized
 
 
 @register.tag

@@ -387,3 +387,66 @@ def test_a_translation_that_does_not_fit_falls_back_to_the_msgid(monkeypatch):
     # itself is read as a format, as Django's fallback does
     assert "desk-clock--met" in expected
     assert "met (FriAM2026" in expected
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_conversation_ids_follow_thousand_separators_and_localize_off(
+    settings, language
+):
+    """``id="comment-{{ comment.pk }}"`` was localized: grouped where the settings
+    group numbers, not inside ``{% localize off %}``."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    listed = list(comments())
+    listed[0].pk = 1234567
+    for wrap in ("{}", "{{% localize off %}}{}{{% endlocalize %}}"):
+        ours = Template(
+            "{% load desk_tags l10n %}"
+            + wrap.format("{% conversation_rows comments %}")
+        )
+        theirs = Template(
+            LOADED
+            + "{% load l10n %}"
+            + wrap.format(TEMPLATE_MESSAGES.removeprefix(LOADED))
+        )
+        with translation.override(language):
+            expected = theirs.render(Context({"comments": listed}))
+            assert ours.render(Context({"comments": listed})) == expected
+    assert 'id="comment-1234567"' in expected
+
+
+def test_one_author_shown_once_per_list_each_their_own():
+    """Comments of saved authors: each comment shows its own author's name."""
+    ann = User(pk=1, email="ann@example.com", display_name="Ann <1>")
+    bob = User(pk=2, email="bob@example.com", display_name="Bob & co")
+    listed = []
+    for n, author in enumerate([ann, bob, ann, bob]):
+        comment = Comment(pk=n + 1, author=author, body="b", created_at=WHENS[0])
+        comment.files = []
+        listed.append(comment)
+    context = {"comments": listed}
+    expected = Template(TEMPLATE_MESSAGES).render(Context(context))
+    assert Template(TAG_MESSAGE).render(Context(context)) == expected
+    assert expected.count("Ann &lt;1&gt;") == 2 and expected.count("Bob &amp; co") == 2
+
+
+def test_one_actor_and_label_shown_once_per_list_each_their_own():
+    ann = User(pk=1, email="ann@example.com", display_name="Ann <1>")
+    bob = User(pk=2, email="bob@example.com", display_name="Bob & co")
+    changes = [
+        (ann, EventKind.STATUS_CHANGED, "new", "open"),
+        (bob, EventKind.STATUS_CHANGED, "open", "new"),
+        (ann, EventKind.PRIORITY_CHANGED, "low", "high"),
+        (None, EventKind.STATUS_CHANGED, "new", "open"),
+        (bob, EventKind.TAGS_CHANGED, "new", "open"),
+    ]
+    listed = [
+        TicketEvent(
+            kind=kind, old_value=old, new_value=new, actor=actor, created_at=WHENS[1]
+        )
+        for actor, kind, old, new in changes
+    ]
+    for language in ("en", "pl", "ru"):
+        with translation.override(language):
+            expected = Template(TEMPLATE_ROWS).render(Context({"events": listed}))
+            assert Template(TAG_ROW).render(Context({"events": listed})) == expected
+    assert expected.count("Ann &lt;1&gt;") == 2 and expected.count("Bob &amp; co") == 2
