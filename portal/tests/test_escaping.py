@@ -1,13 +1,15 @@
 """``portal.escaping.escaped`` against Django's ``conditional_escape``."""
 
 from django.forms import CharField, Form
+from django.template import Context, Template
+from django.template.defaultfilters import linebreaks_filter
 from django.utils.functional import lazy
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy, override
 
 from accounts.models import User
-from portal.escaping import escaped
+from portal.escaping import escaped, linebreaks_html
 
 
 class Shown:
@@ -51,3 +53,28 @@ def test_the_same_characters_as_conditional_escape():
         with override(language):
             for value in values():
                 assert escaped(value) == str(conditional_escape(value)), value
+
+
+BODIES = [
+    "",
+    "Hello",
+    "Line 1\nLine 2\n\n<script>&amp;</script>\r\n\r\nend",
+    "a\rb\r\rc\r\n\r\n\r\n\nd\n",
+    "\n\n\n",
+    "quotes \"double\" 'single' & <tags>",
+    mark_safe("<b>safe</b>\n\n<i>x</i>"),
+    gettext_lazy("Internal note"),
+    None,
+    12345,
+]
+
+
+def test_linebreaks_html_is_the_filters():
+    for autoescape in (True, False):
+        for body in BODIES:
+            expected = str(linebreaks_filter(body, autoescape=autoescape))
+            assert linebreaks_html(body, autoescape) == expected, (body, autoescape)
+            template = Template("{{ body|linebreaks }}")
+            assert template.render(Context({"body": body}, autoescape=autoescape)) == (
+                linebreaks_html(body, autoescape)
+            )

@@ -9,7 +9,6 @@ from django import template
 from django.template.base import Token, TokenType, render_value_in_context
 from django.template.defaultfilters import (
     filesizeformat,
-    linebreaks_filter,
     timesince_filter,
     timeuntil_filter,
 )
@@ -21,7 +20,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
-from portal.escaping import escaped
+from portal.escaping import escaped, linebreaks_html
 from portal.templatetags.time_tags import TimeElements
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
@@ -224,7 +223,7 @@ class ConversationRowsNode(RowsNode):
             badge=badge,
             author=author,
             when=when(comment.created_at),
-            body=linebreaks_filter(comment.body, autoescape=autoescape),
+            body=linebreaks_html(comment.body, autoescape),
             files=files,
         )
 
