@@ -1,7 +1,12 @@
 """Rows of the desk workspace that repeat per item (``templates/tickets/desk/
-ticket.html``), built in one node each instead of a dozen variable and filter nodes:
-the markup is the template's, character for character (``tickets/tests/
-test_desk_tags.py`` renders both)."""
+ticket.html``), built in one node each instead of a dozen variable and filter nodes
+(the History, the Conversation and the SLA clocks one node per list): the markup is
+the template's, character for character (``tickets/tests/test_desk_tags.py`` renders
+both).
+
+Over 400 lines until split: the workspace's list nodes (history, conversation, clocks)
+could move to their own module beside the inbox row and the kept fields.
+"""
 
 import re
 

@@ -1,9 +1,12 @@
-"""``{% history_rows %}`` and ``{% conversation_rows %}`` (``tickets.templatetags.desk_tags``)
-render the History's and the Conversation's ``{% for %}`` loops the workspace template
-rendered before, character for character: every kind of change (old and new value, one
-of them, none), an actor or none ("System"), names and values that need escaping,
-times aware (across DST changes), naive or missing, in each language and time zone,
-escaping on and off."""
+"""``{% history_rows %}``, ``{% conversation_rows %}`` and ``{% clock_rows %}``
+(``tickets.templatetags.desk_tags``) render the History's, the Conversation's and the SLA
+clocks' ``{% for %}`` loops the workspace template rendered before, character for
+character: every kind of change (old and new value, one of them, none), an actor or
+none ("System"), names and values that need escaping, times aware (across DST
+changes), naive or missing, every clock state, in each language and time zone,
+escaping on and off.
+
+Over 400 lines on purpose: one oracle per row kind, each with its former template."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
