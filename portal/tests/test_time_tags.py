@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone, translation
 
-from portal.templatetags.time_tags import LocalDateFormatter
+from portal.templatetags.time_tags import LocalDateFormatter, TimeElements
 
 FORMATS = [
     "DATETIME_FORMAT",
@@ -111,3 +111,56 @@ def test_formatter_alone():
 def test_the_format_name_must_be_quoted():
     with pytest.raises(TemplateSyntaxError):
         Template("{% load time_tags %}{% time_element v DATETIME_FORMAT %}")
+
+
+class KeptLocal(datetime):
+    """A datetime the template engine leaves in its own zone."""
+
+    convert_to_local_time = False
+
+
+ODD_FORMATS = ["<b>{d}</b> & \"M\" 'Y' {{0}} {1} %s", r"\d\M {N} E}", "Y-m-d H:i:s"]
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("use_tz", [None, True, False])
+def test_time_elements_are_the_date_filters(language, autoescape, use_tz):
+    """``TimeElements`` (a list's elements, built once) and its ``text``: the filter's
+    markup and text for literals that need escaping or look like ``str.format``
+    fields, aware, naive, kept-local and missing values (dates:
+    ``test_not_a_datetime_goes_through_the_filter``), in the context's
+    escaping and ``use_tz`` (``{% localtime %}``)."""
+    values = [
+        *list(moments())[:14],
+        datetime(2026, 7, 1, 23, 59),
+        KeptLocal(2026, 7, 1, 23, 59, tzinfo=ZoneInfo("Asia/Kolkata")),
+        None,
+        "",
+    ]
+    with translation.override(language), timezone.override(ZoneInfo("Europe/Warsaw")):
+        for format_name in [*FORMATS, *ODD_FORMATS]:
+            context = Context({"f": format_name}, autoescape=autoescape, use_tz=use_tz)
+            elements = TimeElements(context, format_name)
+            theirs = Template(
+                "<time datetime=\"{{ v|date:'c' }}\">{{ v|date:f }}</time>|{{ v|date:f }}"
+            )
+            for value in values:
+                with context.push(v=value):
+                    expected = theirs.render(context)
+                assert f"{elements(value)}|{elements.text(value)}" == expected, (
+                    format_name,
+                    value,
+                )
+
+
+def test_kept_formatters_follow_changed_settings(settings):
+    """Formatters are kept per process; a changed setting (tests) forgets them."""
+    value = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+    with translation.override("en"):
+        assert ours(value, "DATETIME_FORMAT") == django_markup(value, "DATETIME_FORMAT")
+        settings.FORMAT_MODULE_PATH = None  # Django's own "en": "N j, Y, P"
+        settings.DATETIME_FORMAT = "N j, Y, P"
+        changed = ours(value, "DATETIME_FORMAT")
+        assert changed == django_markup(value, "DATETIME_FORMAT")
+        assert "Dec. 3, 2026, 2:05 p.m." in changed

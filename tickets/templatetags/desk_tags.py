@@ -1,21 +1,32 @@
 """Rows of the desk workspace that repeat per item (``templates/tickets/desk/
-ticket.html``), built in one node each instead of a dozen variable and filter nodes:
-the markup is the template's, character for character (``tickets/tests/
-test_desk_tags.py`` renders both)."""
+ticket.html``), built in one node each instead of a dozen variable and filter nodes
+(the History, the Conversation and the SLA clocks one node per list): the markup is
+the template's, character for character (``tickets/tests/test_desk_tags.py`` renders
+both).
+
+Over 400 lines until split: the workspace's list nodes (history, conversation, clocks)
+could move to their own module beside the inbox row and the kept fields.
+"""
 
 import re
 
 from django import template
 from django.template.base import Token, TokenType, render_value_in_context
-from django.template.defaultfilters import filesizeformat, linebreaks_filter
+from django.template.defaultfilters import (
+    filesizeformat,
+    timesince_filter,
+    timeuntil_filter,
+)
 from django.template.loader_tags import do_include
 from django.urls import reverse
-from django.utils.formats import localize
+from django.utils import numberformat, translation
+from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
-from portal.templatetags.time_tags import time_element_html
+from portal.escaping import escaped, linebreaks_html
+from portal.templatetags.time_tags import TimeElements
 from tickets.desk import forms as desk_forms
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
@@ -23,8 +34,52 @@ from tickets.desk.forms import Unbuilt
 register = template.Library()
 
 
-class HistoryItemNode(template.Node):
-    """One ``<li>`` of the History::
+# What the workspace's ``{% for %}`` put around each row: the line break and the
+# indentation of the loop's body, then of its ``{% endfor %}``.
+ROW_BEFORE = "\n          "
+ROW_AFTER = "\n        "
+
+
+# {(msgids, language): {msgid: translation}}: the constant messages of the list nodes
+# below, translated once per language (the process's catalogues do not change once
+# loaded, as ``{% trans_once %}`` and ``choice_label`` assume); a lookup of a message
+# missing from the first catalogues tries each of the apps' catalogues in turn.
+_TRANSLATED: dict = {}
+
+
+def translated(msgids: tuple[str, ...]) -> dict[str, str]:
+    """``{msgid: gettext(msgid)}`` of ``msgids`` in the active language."""
+    key = (msgids, get_language())
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = {msgid: gettext(msgid) for msgid in msgids}
+    return found
+
+
+class RowsNode(template.Node):
+    """The rows of a list in one node: what ``{% for item in items %}{{ row }}{%
+    endfor %}`` rendered (with the loop's line breaks, ``ROW_BEFORE`` and
+    ``ROW_AFTER``), each row built by ``row`` from what the list shares, decided once
+    in ``shared``: the language, the time zone and the escaping cannot change inside
+    this node, so the ``<time>`` elements (``time_tags.TimeElements``) and the
+    translated constants are made once for the list instead of once per row."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def render(self, context):
+        items = self.items.resolve(context)
+        if not items:  # None, an empty list: ``{% for %}`` renders nothing
+            return ""
+        shared = self.shared(context)
+        row = self.row
+        return mark_safe(  # noqa: S308 - every value escaped in ``row``
+            "".join(f"{ROW_BEFORE}{row(item, shared)}{ROW_AFTER}" for item in items)
+        )
+
+
+class HistoryRowsNode(RowsNode):
+    """The History's rows, each the former ``<li>``::
 
     <li data-event-kind="{{ event.kind }}">{% time_element event.created_at
     "DATETIME_FORMAT" %} · {{ event.actor|default:_("System") }} · {{
@@ -34,38 +89,64 @@ class HistoryItemNode(template.Node):
     %}</li>
     """
 
-    def __init__(self, event):
-        self.event = event
-
-    def render(self, context):
-        event = self.event.resolve(context)
-        escape = conditional_escape if context.autoescape else str
-        actor = event.actor
+    def shared(self, context):
+        escape = escaped if context.autoescape else str
         # ``_("System")`` was a template literal: safe, so not escaped
-        who = escape(actor) if actor else mark_safe(gettext("System"))  # noqa: S308
-        old, new = event.old_value, event.new_value
+        when = TimeElements(context, "DATETIME_FORMAT")
+        return escape, when, translated(("System",))["System"], {}, {}, {}
+
+    @staticmethod
+    def row(event, shared):
+        # ``labels``, ``kinds``, ``actors``: what a list repeats, rendered once: a
+        # value's label is its kind's and its own (``TicketEvent.value_label``), a
+        # kind's label the kind's alone (``get_kind_display``), a saved actor's name
+        # the same for every row read with the list
+        escape, when, system, labels, kinds, actors = shared
+        actor_id = event.actor_id
+        if actor_id is None:  # none, or one not saved
+            actor = event.actor
+            who = escape(actor) if actor else system
+        else:
+            who = actors.get(actor_id)
+            if who is None:
+                actor = event.actor
+                who = actors[actor_id] = escape(actor) if actor else system
+        kind, old, new = event.kind, event.old_value, event.new_value
         if old and new:
-            change = f": {escape(event.old_label)} → {escape(event.new_label)}"
+            change = f": {label(shared, event, old)} → {label(shared, event, new)}"
         elif new:
-            change = f": {escape(event.new_label)}"
+            change = f": {label(shared, event, new)}"
         elif old:
-            change = f": {escape(event.old_label)}"
+            change = f": {label(shared, event, old)}"
         else:
             change = ""
-        when = time_element_html(context, self, event.created_at, "DATETIME_FORMAT")
-        return mark_safe(  # noqa: S308 - every value escaped above
-            f'<li data-event-kind="{escape(event.kind)}">{when} · {who} · '
-            f"{escape(event.get_kind_display())}{change}</li>"
+        shown = kinds.get(kind)
+        if shown is None:
+            shown = kinds[kind] = (escape(kind), escape(event.get_kind_display()))
+        return (
+            f'<li data-event-kind="{shown[0]}">{when(event.created_at)} · {who} · '
+            f"{shown[1]}{change}</li>"
         )
 
 
+def label(shared: tuple, event, value) -> str:
+    """``event.value_label(value)``, escaped as the row is, once per (kind, value)
+    in a list (``HistoryRowsNode.shared``)."""
+    escape, labels = shared[0], shared[3]
+    key = (event.kind, value)
+    shown = labels.get(key)
+    if shown is None:
+        shown = labels[key] = escape(event.value_label(value))
+    return shown
+
+
 @register.tag
-def history_item(parser, token):
-    """``{% history_item event %}``: see ``HistoryItemNode``."""
+def history_rows(parser, token):
+    """``{% history_rows events %}``: see ``HistoryRowsNode``."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one event")
-    return HistoryItemNode(parser.compile_filter(bits[1]))
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of events")
+    return HistoryRowsNode(parser.compile_filter(bits[1]))
 
 
 CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment-{pk}">
@@ -78,8 +159,9 @@ CONVERSATION_ITEM = """<li class="desk-message desk-message--{kind}" id="comment
           </li>"""
 
 
-class ConversationItemNode(template.Node):
-    """One message of the Conversation (the template's former loop body)::
+class ConversationRowsNode(RowsNode):
+    """The Conversation's messages after the description, each the former loop
+    body::
 
         <li class="desk-message {% if comment.is_internal %}desk-message--note{% else
         %}desk-message--reply{% endif %}" id="comment-{{ comment.pk }}">
@@ -99,18 +181,35 @@ class ConversationItemNode(template.Node):
     (with the template's line breaks and indentation).
     """
 
-    def __init__(self, comment):
-        self.comment = comment
-
-    def render(self, context):
-        comment = self.comment.resolve(context)
+    def shared(self, context):
         autoescape = context.autoescape
-        escape = conditional_escape if autoescape else str
-        # ``{% trans %}`` of a template literal: safe, so not escaped
-        if comment.is_internal:
-            kind, badge = "note", gettext("Internal note")
+        messages = translated(("Internal note", "Public reply"))
+        return (
+            autoescape,
+            escaped if autoescape else str,
+            context.use_l10n,
+            int_localizer(context.use_l10n),
+            TimeElements(context, "DATETIME_FORMAT"),
+            # ``{% trans %}`` of a template literal: safe, so not escaped
+            ("note", messages["Internal note"]),
+            ("reply", messages["Public reply"]),
+            {},
+        )
+
+    @staticmethod
+    def row(comment, shared):
+        autoescape, escape, use_l10n, localized, when, note, reply, authors = shared
+        kind, badge = note if comment.is_internal else reply
+        pk = comment.pk
+        pk = localized(pk) if type(pk) is int else localize(pk, use_l10n=use_l10n)
+        # a saved author's name is the same for every comment read with the list
+        author_id = comment.author_id
+        if author_id is None:
+            author = escape(comment.author)
         else:
-            kind, badge = "reply", gettext("Public reply")
+            author = authors.get(author_id)
+            if author is None:
+                author = authors[author_id] = escape(comment.author)
         files = getattr(comment, "files", "")
         files = (
             '<ul class="desk-files">{}</ul>'.format(
@@ -124,28 +223,162 @@ class ConversationItemNode(template.Node):
             if files
             else ""
         )
-        return mark_safe(  # noqa: S308 - every value escaped above
-            CONVERSATION_ITEM.format(
-                kind=kind,
-                pk=escape(localize(comment.pk, use_l10n=context.use_l10n)),
-                badge=badge,
-                author=escape(comment.author),
-                when=time_element_html(
-                    context, self, comment.created_at, "DATETIME_FORMAT"
-                ),
-                body=linebreaks_filter(comment.body, autoescape=autoescape),
-                files=files,
-            )
+        return CONVERSATION_ITEM.format(
+            kind=kind,
+            pk=escape(pk),
+            badge=badge,
+            author=author,
+            when=when(comment.created_at),
+            body=linebreaks_html(comment.body, autoescape),
+            files=files,
         )
 
 
+def int_localizer(use_l10n):
+    """``formats.localize(value, use_l10n)`` of the ints of one list (a list's node:
+    the language does not change in it): ``number_format``'s language and separators
+    read once, its ``numberformat.format`` called for each value."""
+    if use_l10n is False:
+        return str
+    language = get_language()
+    decimal, grouping, thousand = (
+        get_format(name, language, use_l10n=True)
+        for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR")
+    )
+
+    def localized(value: int) -> str:
+        return numberformat.format(
+            value,
+            decimal,
+            None,
+            grouping,
+            thousand,
+            force_grouping=False,
+            use_l10n=True,
+        )
+
+    return localized
+
+
 @register.tag
-def conversation_item(parser, token):
-    """``{% conversation_item comment %}``: see ``ConversationItemNode``."""
+def conversation_rows(parser, token):
+    """``{% conversation_rows comments %}``: see ``ConversationRowsNode``."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one comment")
-    return ConversationItemNode(parser.compile_filter(bits[1]))
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of comments")
+    return ConversationRowsNode(parser.compile_filter(bits[1]))
+
+
+# the former ``<li>``: each ``{% if %}`` branch ended with the line break and the
+# indentation before the next ``{% elif %}``, the last one before ``{% endif %}``
+CLOCK_ROW = (
+    '<li class="desk-clock desk-clock--{state}"><strong>{label}</strong>:'
+    "\n            {text}\n            \n          </li>"
+)
+
+
+class ClockRowsNode(RowsNode):
+    """The SLA clocks (``workspace.sla_clocks``), each the former loop body::
+
+        <li class="desk-clock desk-clock--{{ clock.state }}"><strong>{{ clock.label
+        }}</strong>:
+          {% if clock.state == "none" %}{% trans "no target" %}
+          {% elif clock.state == "met" %}{% blocktrans with done=clock.done|date:
+          "DAY_MONTH_TIME_FORMAT" %}met ({{ done }}){% endblocktrans %}
+          {% elif clock.state == "late" %}{% blocktrans with done=clock.done|date:
+          "DAY_MONTH_TIME_FORMAT" due=clock.due|date:"DAY_MONTH_TIME_FORMAT" %}late
+          ({{ done }}, due {{ due }}){% endblocktrans %}
+          {% elif clock.state == "paused" %}{% blocktrans with due=clock.due|date:
+          "DAY_MONTH_TIME_FORMAT" %}paused (due {{ due }}){% endblocktrans %}
+          {% elif clock.state == "breached" %}{% blocktrans with since=clock.due|
+          timesince %}breached {{ since }} ago{% endblocktrans %}
+          {% else %}{% blocktrans with until=clock.due|timeuntil %}due in {{ until
+          }}{% endblocktrans %}{% if clock.state == "due_soon" %} — {% trans "at
+          risk" %}{% endif %}
+          {% endif %}
+        </li>
+
+    (with the template's line breaks and indentation; each tag on one line). The
+    messages are the same ``gettext`` msgids ``{% blocktrans %}`` looked up, filled
+    with the same escaped values, and, as there, with the msgid itself when a
+    translation does not fit its values.
+    """
+
+    def shared(self, context):
+        return (
+            escaped if context.autoescape else str,
+            TimeElements(context, "DAY_MONTH_TIME_FORMAT"),
+            translated(CLOCK_MSGIDS),
+        )
+
+    @staticmethod
+    def row(clock, shared):
+        escape, when, messages = shared
+        state = clock.state
+        if state == "none":
+            text = messages["no target"]
+        else:
+            msgid, values = CLOCK_MESSAGES.get(state, DUE_IN)
+            text = message(messages[msgid], msgid, values, clock, when, escape)
+            if state == "due_soon":
+                text += " — " + messages["at risk"]
+        return CLOCK_ROW.format(
+            state=escape(state), label=escape(clock.label), text=text
+        )
+
+
+# Each state's ``{% blocktrans %}``: its msgid and its ``with`` values, rendered.
+CLOCK_MESSAGES = {
+    "met": ("met (%(done)s)", lambda clock, when, _: {"done": when.text(clock.done)}),
+    "late": (
+        "late (%(done)s, due %(due)s)",
+        lambda clock, when, _: {
+            "done": when.text(clock.done),
+            "due": when.text(clock.due),
+        },
+    ),
+    "paused": (
+        "paused (due %(due)s)",
+        lambda clock, when, _: {"due": when.text(clock.due)},
+    ),
+    "breached": (
+        "breached %(since)s ago",
+        lambda clock, _, escape: {"since": escape(timesince_filter(clock.due))},
+    ),
+}
+DUE_IN = (
+    "due in %(until)s",
+    lambda clock, _, escape: {"until": escape(timeuntil_filter(clock.due))},
+)
+
+
+CLOCK_MSGIDS = (
+    "no target",
+    "at risk",
+    DUE_IN[0],
+    *(msgid for msgid, _ in CLOCK_MESSAGES.values()),
+)
+
+
+def message(found: str, msgid: str, values, clock, when, escape) -> str:
+    """``{% blocktrans with … %}msgid{% endblocktrans %}``: ``found``, its translation, filled
+    with ``values(clock, when, escape)``; if it does not fit them, as there, the
+    message rendered again with no language active (its values too)."""
+    try:
+        return found % values(clock, when, escape)
+    except (KeyError, ValueError):
+        with translation.override(None):
+            when = TimeElements(when.context, when.format_name)
+            return gettext(msgid) % values(clock, when, escape)
+
+
+@register.tag
+def clock_rows(parser, token):
+    """``{% clock_rows clocks %}``: see ``ClockRowsNode``."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes a list of clocks")
+    return ClockRowsNode(parser.compile_filter(bits[1]))
 
 
 class OtherTicketItemNode(template.Node):

@@ -1,9 +1,14 @@
-"""``{% history_item %}`` and ``{% conversation_item %}`` (``tickets.templatetags.desk_tags``) renders the History row
-the workspace template rendered before, character for character: every kind of
-change (old and new value, one of them, none), an actor or none ("System"), names and
-values that need escaping, in each language and time zone."""
+"""``{% history_rows %}``, ``{% conversation_rows %}`` and ``{% clock_rows %}``
+(``tickets.templatetags.desk_tags``) render the History's, the Conversation's and the SLA
+clocks' ``{% for %}`` loops the workspace template rendered before, character for
+character: every kind of change (old and new value, one of them, none), an actor or
+none ("System"), names and values that need escaping, times aware (across DST
+changes), naive or missing, every clock state, in each language and time zone,
+escaping on and off.
 
-from datetime import UTC, datetime
+Over 400 lines on purpose: one oracle per row kind, each with its former template."""
+
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +17,9 @@ from django.utils import timezone, translation
 from django.utils.functional import empty
 
 from accounts.models import User
-from tickets.desk import forms
+from tickets.desk import forms, workspace
 from tickets.models import Attachment, Comment, EventKind, Status, Ticket, TicketEvent
+from tickets.templatetags import desk_tags
 
 TEMPLATE_ROW = (
     '{% load i18n time_tags %}<li data-event-kind="{{ event.kind }}">'
@@ -23,7 +29,23 @@ TEMPLATE_ROW = (
     "{{ event.new_label }}{% elif event.new_value %}: {{ event.new_label }}"
     "{% elif event.old_value %}: {{ event.old_label }}{% endif %}</li>"
 )
-TAG_ROW = "{% load desk_tags %}{% history_item event %}"
+TAG_ROW = "{% load desk_tags %}{% history_rows events %}"
+# the former loop, with the workspace's line breaks and indentation
+TEMPLATE_ROWS = (
+    "{% for event in events %}\n          "
+    + TEMPLATE_ROW.removeprefix("{% load i18n time_tags %}")
+    + "\n        {% endfor %}"
+)
+TEMPLATE_ROWS = "{% load i18n time_tags %}" + TEMPLATE_ROWS
+# times of the rows: both sides of Warsaw's DST change, other months, naive, none
+WHENS = [
+    datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2026, 5, 1, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")),
+    datetime(2026, 7, 1, 23, 59),
+    None,
+]
 
 
 def events():
@@ -48,27 +70,54 @@ def events():
             )
 
 
+def timed_events():
+    """Every event of ``events``, one list, each at one of ``WHENS`` in turn."""
+    listed = list(events())
+    for n, event in enumerate(listed):
+        event.created_at = WHENS[n % len(WHENS)]
+    return listed
+
+
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])
-@pytest.mark.parametrize("zone", ["UTC", "Europe/Warsaw"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Warsaw", "America/New_York"])
 @pytest.mark.parametrize("autoescape", [True, False])
-def test_history_item_is_the_template_row(language, zone, autoescape):
-    ours, theirs = Template(TAG_ROW), Template(TEMPLATE_ROW)
+def test_history_rows_are_the_template_loop(language, zone, autoescape):
+    ours, theirs = Template(TAG_ROW), Template(TEMPLATE_ROWS)
     with translation.override(language), timezone.override(ZoneInfo(zone)):
-        for event in events():
-            context = {"event": event}
+        for listed in (timed_events(), list(events())[:1], [], None):
+            context = {"events": listed}
             expected = theirs.render(Context(context, autoescape=autoescape))
             assert ours.render(Context(context, autoescape=autoescape)) == expected
+        assert "→" in expected or listed is None
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_rows_follow_localtime_off_and_use_tz(settings, use_tz):
+    """``{% localtime off %}`` and ``USE_TZ = False`` keep the stored time, as the
+    ``date`` filter did."""
+    settings.USE_TZ = use_tz
+    inner = "{% history_rows events %}|{% conversation_rows comments %}"
+    former = TEMPLATE_ROWS + "|" + TEMPLATE_MESSAGES.removeprefix(LOADED)
+    listed, messages = timed_events(), list(comments())[:3]
+    context = {"events": listed, "comments": messages}
+    with timezone.override(ZoneInfo("Asia/Kolkata")):
+        for wrap in ("{}", "{{% localtime off %}}{}{{% endlocaltime %}}"):
+            ours = Template("{% load desk_tags tz %}" + wrap.format(inner))
+            theirs = Template(
+                LOADED + "{% load tz %}" + wrap.format(former.removeprefix(LOADED))
+            )
+            assert ours.render(Context(context)) == theirs.render(Context(context))
 
 
 def test_system_is_translated():
-    event = TicketEvent(kind=EventKind.AUTO_CLOSED, created_at=datetime.now(UTC))
+    listed = [TicketEvent(kind=EventKind.AUTO_CLOSED, created_at=datetime.now(UTC))]
     with translation.override("pl"):
-        polish = Template(TAG_ROW).render(Context({"event": event}))
+        polish = Template(TAG_ROW).render(Context({"events": listed}))
     with translation.override("en"):
-        english = Template(TAG_ROW).render(Context({"event": event}))
+        english = Template(TAG_ROW).render(Context({"events": listed}))
     assert " · System · " in english
     with translation.override("pl"):
-        assert polish == Template(TEMPLATE_ROW).render(Context({"event": event}))
+        assert polish == Template(TEMPLATE_ROWS).render(Context({"events": listed}))
 
 
 # The workspace's conversation loop body before ``{% conversation_item %}``.
@@ -80,7 +129,14 @@ TEMPLATE_MESSAGE = """{% load i18n time_tags %}<li class="desk-message {% if com
             <div class="desk-message__body">{{ comment.body|linebreaks }}</div>
             {% with files=comment.files %}{% if files %}<ul class="desk-files">{% for f in files %}<li><a href="{{ f.get_absolute_url }}">{{ f.original_name }}</a> ({{ f.size|filesizeformat }})</li>{% endfor %}</ul>{% endif %}{% endwith %}
           </li>"""  # noqa: E501
-TAG_MESSAGE = "{% load desk_tags %}{% conversation_item comment %}"
+TAG_MESSAGE = "{% load desk_tags %}{% conversation_rows comments %}"
+LOADED = "{% load i18n time_tags %}"
+TEMPLATE_MESSAGES = (
+    LOADED
+    + "{% for comment in comments %}\n          "
+    + TEMPLATE_MESSAGE.removeprefix(LOADED)
+    + "\n        {% endfor %}"
+)
 
 
 def comments():
@@ -118,11 +174,14 @@ def comments():
 
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])
 @pytest.mark.parametrize("autoescape", [True, False])
-def test_conversation_item_is_the_template_message(language, autoescape):
-    ours, theirs = Template(TAG_MESSAGE), Template(TEMPLATE_MESSAGE)
+def test_conversation_rows_are_the_template_loop(language, autoescape):
+    ours, theirs = Template(TAG_MESSAGE), Template(TEMPLATE_MESSAGES)
+    listed = list(comments())
+    for n, comment in enumerate(listed):
+        comment.created_at = WHENS[n % len(WHENS)]
     with translation.override(language), timezone.override(ZoneInfo("Europe/Warsaw")):
-        for comment in comments():
-            context = {"comment": comment}
+        for rows in (listed, listed[:1], [], None):
+            context = {"comments": rows}
             expected = theirs.render(Context(context, autoescape=autoescape))
             assert ours.render(Context(context, autoescape=autoescape)) == expected
 
@@ -318,3 +377,160 @@ def test_the_compose_form_not_built_is_the_built_forms_markup(language):
         )
         assert "&lt;b&gt;Hi&lt;/b&gt; &amp; &quot;bye&quot;" in shown
         assert 'value="open" selected' in shown and "checked" in shown
+
+
+# The workspace's SLA loop before ``{% clock_rows %}``.
+TEMPLATE_CLOCKS = """{% load i18n %}{% for clock in clocks %}
+          <li class="desk-clock desk-clock--{{ clock.state }}"><strong>{{ clock.label }}</strong>:
+            {% if clock.state == "none" %}{% trans "no target" %}
+            {% elif clock.state == "met" %}{% blocktrans with done=clock.done|date:"DAY_MONTH_TIME_FORMAT" %}met ({{ done }}){% endblocktrans %}
+            {% elif clock.state == "late" %}{% blocktrans with done=clock.done|date:"DAY_MONTH_TIME_FORMAT" due=clock.due|date:"DAY_MONTH_TIME_FORMAT" %}late ({{ done }}, due {{ due }}){% endblocktrans %}
+            {% elif clock.state == "paused" %}{% blocktrans with due=clock.due|date:"DAY_MONTH_TIME_FORMAT" %}paused (due {{ due }}){% endblocktrans %}
+            {% elif clock.state == "breached" %}{% blocktrans with since=clock.due|timesince %}breached {{ since }} ago{% endblocktrans %}
+            {% else %}{% blocktrans with until=clock.due|timeuntil %}due in {{ until }}{% endblocktrans %}{% if clock.state == "due_soon" %} — {% trans "at risk" %}{% endif %}
+            {% endif %}
+          </li>
+        {% endfor %}"""  # noqa: E501
+TAG_CLOCKS = "{% load desk_tags %}{% clock_rows clocks %}"
+
+
+def clocks():
+    """Every state (and one unknown) with due and done times aware on both sides of
+    a DST change, naive, in another zone or missing; labels lazy, plain and needing
+    escaping."""
+    now = timezone.now()
+    labels = [
+        workspace.CLOCK_LABELS["first_response"],
+        workspace.CLOCK_LABELS["resolution"],
+        'A <b>"label"</b> & more',
+    ]
+    times = [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 5, 1, 12, 0, tzinfo=ZoneInfo("Asia/Kolkata")),
+        datetime(2026, 7, 1, 23, 59),
+        None,
+    ]
+    states = ["none", "met", "late", "paused", "breached", "due_soon", "running", "<x>"]
+    n = 0
+    for state in states:
+        for done in times:
+            for due in [*times, now - timedelta(days=3, hours=5, minutes=7)]:
+                if state in ("breached", "due_soon", "running", "<x>"):
+                    due = now + timedelta(days=n % 3 - 1, hours=5, minutes=7)
+                n += 1
+                yield workspace.Clock(labels[n % len(labels)], due, done, state)
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Warsaw", "America/New_York"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_clock_rows_are_the_template_loop(language, zone, autoescape):
+    ours, theirs = Template(TAG_CLOCKS), Template(TEMPLATE_CLOCKS)
+    with translation.override(language), timezone.override(ZoneInfo(zone)):
+        listed = list(clocks())
+        for rows in (listed, listed[:1], [], None):
+            context = {"clocks": rows}
+            expected = theirs.render(Context(context, autoescape=autoescape))
+            assert ours.render(Context(context, autoescape=autoescape)) == expected
+            assert rows or expected == ""
+
+
+def test_clock_rows_follow_localtime_off():
+    listed = list(clocks())
+    with timezone.override(ZoneInfo("Asia/Kolkata")):
+        ours = Template(
+            "{% load desk_tags tz %}{% localtime off %}{% clock_rows clocks %}"
+            "{% endlocaltime %}"
+        )
+        theirs = Template(
+            "{% load tz %}{% localtime off %}" + TEMPLATE_CLOCKS + "{% endlocaltime %}"
+        )
+        context = {"clocks": listed}
+        assert ours.render(Context(context)) == theirs.render(Context(context))
+
+
+def test_a_translation_that_does_not_fit_falls_back_to_the_msgid(monkeypatch):
+    """As ``{% blocktrans %}`` does: the untranslated message, rendered again with no
+    language active."""
+    real = translation.gettext
+
+    def broken(message):
+        if message.startswith("met (") and translation.get_language() is not None:
+            return "spełniono (%(nie_ma)s)"
+        return real(message)
+
+    monkeypatch.setattr(translation, "gettext", broken)
+    monkeypatch.setattr(desk_tags, "gettext", broken)
+    monkeypatch.setattr(desk_tags, "_TRANSLATED", {})  # translated again
+    listed = [workspace.Clock("First", None, datetime(2026, 1, 2, tzinfo=UTC), "met")]
+    with translation.override("pl"):
+        expected = Template(TEMPLATE_CLOCKS).render(Context({"clocks": listed}))
+        assert Template(TAG_CLOCKS).render(Context({"clocks": listed})) == expected
+    # untranslated, and its date rendered with no language: the format's name
+    # itself is read as a format, as Django's fallback does
+    assert "desk-clock--met" in expected
+    assert "met (FriAM2026" in expected
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_conversation_ids_follow_thousand_separators_and_localize_off(
+    settings, language
+):
+    """``id="comment-{{ comment.pk }}"`` was localized: grouped where the settings
+    group numbers, not inside ``{% localize off %}``."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    listed = list(comments())
+    listed[0].pk = 1234567
+    for wrap in ("{}", "{{% localize off %}}{}{{% endlocalize %}}"):
+        ours = Template(
+            "{% load desk_tags l10n %}"
+            + wrap.format("{% conversation_rows comments %}")
+        )
+        theirs = Template(
+            LOADED
+            + "{% load l10n %}"
+            + wrap.format(TEMPLATE_MESSAGES.removeprefix(LOADED))
+        )
+        with translation.override(language):
+            expected = theirs.render(Context({"comments": listed}))
+            assert ours.render(Context({"comments": listed})) == expected
+    assert 'id="comment-1234567"' in expected
+
+
+def test_one_author_shown_once_per_list_each_their_own():
+    """Comments of saved authors: each comment shows its own author's name."""
+    ann = User(pk=1, email="ann@example.com", display_name="Ann <1>")
+    bob = User(pk=2, email="bob@example.com", display_name="Bob & co")
+    listed = []
+    for n, author in enumerate([ann, bob, ann, bob]):
+        comment = Comment(pk=n + 1, author=author, body="b", created_at=WHENS[0])
+        comment.files = []
+        listed.append(comment)
+    context = {"comments": listed}
+    expected = Template(TEMPLATE_MESSAGES).render(Context(context))
+    assert Template(TAG_MESSAGE).render(Context(context)) == expected
+    assert expected.count("Ann &lt;1&gt;") == 2 and expected.count("Bob &amp; co") == 2
+
+
+def test_one_actor_and_label_shown_once_per_list_each_their_own():
+    ann = User(pk=1, email="ann@example.com", display_name="Ann <1>")
+    bob = User(pk=2, email="bob@example.com", display_name="Bob & co")
+    changes = [
+        (ann, EventKind.STATUS_CHANGED, "new", "open"),
+        (bob, EventKind.STATUS_CHANGED, "open", "new"),
+        (ann, EventKind.PRIORITY_CHANGED, "low", "high"),
+        (None, EventKind.STATUS_CHANGED, "new", "open"),
+        (bob, EventKind.TAGS_CHANGED, "new", "open"),
+    ]
+    listed = [
+        TicketEvent(
+            kind=kind, old_value=old, new_value=new, actor=actor, created_at=WHENS[1]
+        )
+        for actor, kind, old, new in changes
+    ]
+    for language in ("en", "pl", "ru"):
+        with translation.override(language):
+            expected = Template(TEMPLATE_ROWS).render(Context({"events": listed}))
+            assert Template(TAG_ROW).render(Context({"events": listed})) == expected
+    assert expected.count("Ann &lt;1&gt;") == 2 and expected.count("Bob &amp; co") == 2
