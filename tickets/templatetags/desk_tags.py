@@ -4,9 +4,10 @@ the markup is the template's, character for character (``tickets/tests/
 test_desk_tags.py`` renders both)."""
 
 import re
+from html import escape as html_escape
 
 from django import template
-from django.template.base import Token, TokenType, render_value_in_context
+from django.template.base import Token, TokenType
 from django.template.defaultfilters import filesizeformat, linebreaks_filter
 from django.template.loader_tags import do_include
 from django.urls import reverse
@@ -147,33 +148,54 @@ def conversation_item(parser, token):
     return ConversationItemNode(parser.compile_filter(bits[1]))
 
 
-class OtherTicketItemNode(template.Node):
-    """One of the requester's or the organization's other tickets::
+class OtherTicketsNode(template.Node):
+    """The requester's or the organization's other tickets, the whole list (the
+    template's former loop)::
 
-    <li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · {{
-    t.get_status_display }}</li>
-    """
+    <ul>{% for t in tickets %}<li><a href="{{ t.get_admin_url }}">{{ t.reference
+    }}</a> {{ t.subject }} · {{ t.get_status_display }}</li>{% empty %}<li>{% trans
+    "None." %}</li>{% endfor %}</ul>
 
-    def __init__(self, ticket):
-        self.ticket = ticket
+    Each value is text (no localization applies), escaped as ``{{ }}`` escapes it:
+    a plain ``str`` (what the database and ``choice_label`` give) by ``html.escape``,
+    which is what ``conditional_escape`` does to one, in one call instead of ~10; any
+    other value by ``conditional_escape`` itself. The status label is
+    ``choice_label``'s, kept per language."""
+
+    def __init__(self, tickets):
+        self.tickets = tickets
 
     def render(self, context):
-        ticket = self.ticket.resolve(context)
-        shown = render_value_in_context
-        return mark_safe(  # noqa: S308 - every value escaped here
-            f'<li><a href="{shown(ticket.get_admin_url(), context)}">'
-            f"{shown(ticket.reference, context)}</a> {shown(ticket.subject, context)}"
-            f" · {shown(ticket.get_status_display(), context)}</li>"
+        tickets = self.tickets.resolve(context, ignore_failures=True)
+        if not tickets:
+            # ``{% trans %}`` of a template literal: safe, so not escaped
+            return mark_safe(f"<ul><li>{gettext('None.')}</li></ul>")  # noqa: S308
+        if context.autoescape:
+
+            def escape(value):
+                return (
+                    html_escape(value)
+                    if type(value) is str
+                    else conditional_escape(value)
+                )
+
+        else:
+            escape = str
+        rows = "".join(
+            f'<li><a href="{escape(t.get_admin_url())}">{escape(t.reference)}</a> '
+            f"{escape(t.subject)} · {escape(t.get_status_display())}</li>"
+            for t in tickets
         )
+        return mark_safe(f"<ul>{rows}</ul>")  # noqa: S308 - every value escaped
 
 
 @register.tag
-def other_ticket_item(parser, token):
-    """``{% other_ticket_item t %}``: see ``OtherTicketItemNode``."""
+def other_tickets(parser, token):
+    """``{% other_tickets tickets %}``: see ``OtherTicketsNode``."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one ticket")
-    return OtherTicketItemNode(parser.compile_filter(bits[1]))
+        raise template.TemplateSyntaxError(f"{bits[0]} takes one list of tickets")
+    return OtherTicketsNode(parser.compile_filter(bits[1]))
 
 
 FORM_ERRORS = "includes/form_errors.html"
