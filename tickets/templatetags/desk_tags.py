@@ -169,7 +169,8 @@ class OtherTicketsNode(template.Node):
         tickets = self.tickets.resolve(context, ignore_failures=True)
         if not tickets:
             # ``{% trans %}`` of a template literal: safe, so not escaped
-            return mark_safe(f"<ul><li>{gettext('None.')}</li></ul>")  # noqa: S308
+            none = gettext("None.")
+            return mark_safe(f"<ul><li>{none}</li></ul>")  # noqa: S308
         if context.autoescape:
 
             def escape(value):
