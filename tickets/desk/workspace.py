@@ -84,7 +84,10 @@ def _other_tickets(of: str) -> permissions.KeptVisible:
     """The tickets of the same ``of`` (requester or organization) but this one, as
     the agent may see them (``permissions.KeptVisible``: compiled once per shape of
     ``visible_tickets``), newest first, at most ten. They show a link, the subject
-    and the status: those columns only, no queue or assignee."""
+    and the status: those columns only, no queue or assignee. PostgreSQL reads them
+    from ``(requester, created_at)`` and ``(organization, created_at)`` newest first
+    and stops at the tenth visible one, however many tickets the organization has
+    (bench FINDINGS W-7)."""
 
     def build(visible, ticket, **same):
         return (

@@ -15,6 +15,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 from django.utils.functional import empty
+from django.utils.safestring import mark_safe
 
 from accounts.models import User
 from tickets.desk import forms, workspace
@@ -186,30 +187,48 @@ def test_conversation_rows_are_the_template_loop(language, autoescape):
             assert ours.render(Context(context, autoescape=autoescape)) == expected
 
 
-OTHER_TICKET_ROW = (
-    '<li><a href="{{ t.get_admin_url }}">{{ t.reference }}</a> {{ t.subject }} · '
-    "{{ t.get_status_display }}</li>"
+OTHER_TICKETS_LIST = (
+    '{% load i18n %}<ul>{% for t in ts %}<li><a href="{{ t.get_admin_url }}">'
+    "{{ t.reference }}</a> {{ t.subject }} · {{ t.get_status_display }}</li>"
+    '{% empty %}<li>{% trans "None." %}</li>{% endfor %}</ul>'
 )
 
 
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])
 @pytest.mark.parametrize("autoescape", [True, False])
-def test_other_ticket_item_is_the_template_row(language, autoescape):
-    ours = Template("{% load desk_tags %}{% other_ticket_item t %}")
-    theirs = Template(OTHER_TICKET_ROW)
-    subjects = ["Plain", "<b>Bold</b> & \"quoted\" 'single'", "100% {{ x }}"]
+def test_other_tickets_is_the_template_list(language, autoescape):
+    ours = Template("{% load desk_tags %}{% other_tickets ts %}")
+    theirs = Template(OTHER_TICKETS_LIST)
+    subjects = [
+        "Plain",
+        "<b>Bold</b> & \"quoted\" 'single'",
+        "100% {{ x }}",
+        "",
+        mark_safe("<i>kept</i> &amp;"),  # not a plain str: conditional_escape's way
+    ]
+    every = [
+        Ticket(reference=f"HD-0<{n}>&", subject=subject, status=status)
+        for n, (status, subject) in enumerate(
+            (status, subject)
+            for status in [*Status.values, "unknown", ""]
+            for subject in subjects
+        )
+    ]
+    lists = [[], None, every[:1], every[3:6], every, tuple(every[:2])]
     with translation.override(language):
-        for status in [*Status.values, "unknown"]:
-            for subject in subjects:
-                ticket = Ticket(reference="HD-0<1>", subject=subject, status=status)
-                context = {"t": ticket}
-                expected = theirs.render(Context(context, autoescape=autoescape))
-                assert ours.render(Context(context, autoescape=autoescape)) == expected
+        for ts in lists:
+            context = {"ts": ts}
+            expected = theirs.render(Context(context, autoescape=autoescape))
+            assert ours.render(Context(context, autoescape=autoescape)) == expected
+        # no list at all in the context: the loop's empty branch
+        assert ours.render(Context({})) == theirs.render(Context({}))
     with translation.override("pl"):
-        html = ours.render(Context({"t": Ticket(reference="HD-1", status="open")}))
-    assert (
-        html == '<li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li>'
+        html = ours.render(Context({"ts": [Ticket(reference="HD-1", status="open")]}))
+        nothing = ours.render(Context({"ts": []}))
+    assert html == (
+        '<ul><li><a href="/admin/helpdesk/tickets/HD-1/">HD-1</a>  · Otwarte</li></ul>'
     )
+    assert nothing == "<ul><li>Brak.</li></ul>"
 
 
 FORMER_ERRORS_BOX = (
