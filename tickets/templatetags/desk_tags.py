@@ -24,7 +24,7 @@ from django.utils import numberformat, translation
 from django.utils.formats import get_format, localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from portal.escaping import escaped, linebreaks_html
 from portal.templatetags.time_tags import TimeElements
@@ -94,7 +94,7 @@ class HistoryRowsNode(RowsNode):
         escape = escaped if context.autoescape else str
         # ``_("System")`` was a template literal: safe, so not escaped
         when = TimeElements(context, "DATETIME_FORMAT")
-        return escape, when, translated(("System",))["System"], {}, {}, {}
+        return escape, when, translated((gettext_noop("System"),))["System"], {}, {}, {}
 
     @staticmethod
     def row(event, shared):
@@ -184,7 +184,9 @@ class ConversationRowsNode(RowsNode):
 
     def shared(self, context):
         autoescape = context.autoescape
-        messages = translated(("Internal note", "Public reply"))
+        messages = translated(
+            (gettext_noop("Internal note"), gettext_noop("Public reply"))
+        )
         return (
             autoescape,
             escaped if autoescape else str,
@@ -330,32 +332,35 @@ class ClockRowsNode(RowsNode):
 
 # Each state's ``{% blocktrans %}``: its msgid and its ``with`` values, rendered.
 CLOCK_MESSAGES = {
-    "met": ("met (%(done)s)", lambda clock, when, _: {"done": when.text(clock.done)}),
+    "met": (
+        gettext_noop("met (%(done)s)"),
+        lambda clock, when, _: {"done": when.text(clock.done)},
+    ),
     "late": (
-        "late (%(done)s, due %(due)s)",
+        gettext_noop("late (%(done)s, due %(due)s)"),
         lambda clock, when, _: {
             "done": when.text(clock.done),
             "due": when.text(clock.due),
         },
     ),
     "paused": (
-        "paused (due %(due)s)",
+        gettext_noop("paused (due %(due)s)"),
         lambda clock, when, _: {"due": when.text(clock.due)},
     ),
     "breached": (
-        "breached %(since)s ago",
+        gettext_noop("breached %(since)s ago"),
         lambda clock, _, escape: {"since": escape(timesince_filter(clock.due))},
     ),
 }
 DUE_IN = (
-    "due in %(until)s",
+    gettext_noop("due in %(until)s"),
     lambda clock, _, escape: {"until": escape(timeuntil_filter(clock.due))},
 )
 
 
 CLOCK_MSGIDS = (
-    "no target",
-    "at risk",
+    gettext_noop("no target"),
+    gettext_noop("at risk"),
     DUE_IN[0],
     *(msgid for msgid, _ in CLOCK_MESSAGES.values()),
 )
