@@ -62,7 +62,7 @@ class TaskItemNode(template.Node):
         # gettext_noop: the literal into the catalogues, translated by _blocktrans
         label = _blocktrans(gettext_noop("Edit the task %(title)s"), title=title)
         if task.due_at:
-            due = time_element_html(context, self, task.due_at, "SHORT_DATETIME_FORMAT")
+            due = time_element_html(context, task.due_at, "SHORT_DATETIME_FORMAT")
         else:
             due = gettext("no due date")  # a {% trans %} literal: not escaped
         overdue = task.overdue
@@ -103,7 +103,7 @@ class InteractionItemNode(template.Node):
         return mark_safe(  # noqa: S308 - every value escaped above
             INTERACTION_ITEM.format(
                 when=time_element_html(
-                    context, self, interaction.happened_at, "SHORT_DATETIME_FORMAT"
+                    context, interaction.happened_at, "SHORT_DATETIME_FORMAT"
                 ),
                 kind=shown(interaction.get_kind_display(), context),
                 subject=shown(interaction.subject, context),

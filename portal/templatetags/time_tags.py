@@ -170,10 +170,10 @@ def filtered(context, value, format_name: str) -> str:
     return f'<time datetime="{iso}">{text}</time>'
 
 
-def time_element_html(context, key, value, format_name: str) -> str:
+def time_element_html(context, value, format_name: str) -> str:
     """``<time datetime="{{ value|date:'c' }}">{{ value|date:format_name }}</time>`` in
-    ``context``, for one value (``TimeElements`` for a list). ``key``, the node, is
-    no longer read: the formatters are kept per process (``local_formatter``)."""
+    ``context``, for one value (``TimeElements`` for a list); the formatters are kept
+    per process (``local_formatter``)."""
     if not isinstance(value, datetime):
         return mark_safe(filtered(context, value, format_name))  # noqa: S308
     text = local_formatter(format_name, context.autoescape)
@@ -188,9 +188,7 @@ class TimeElementNode(template.Node):
         self.format_name = format_name
 
     def render(self, context):
-        return time_element_html(
-            context, self, self.value.resolve(context), self.format_name
-        )
+        return time_element_html(context, self.value.resolve(context), self.format_name)
 
 
 @register.tag
