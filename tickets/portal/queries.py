@@ -6,6 +6,7 @@ from wagtail.models import Locale
 
 from accounts import roles
 from kb.permissions import visible_articles
+from portal.sql import KeptStatement, ValueList
 
 from .. import permissions
 from ..models import Ticket
@@ -56,8 +57,23 @@ def page_rows(page, *, order="-updated") -> list:
     return list(_ordered(rows, order))
 
 
+# The tickets of a customer's page by id, with their requester and organization: one
+# statement compiled once per database (``portal.sql.KeptStatement``; Django built and
+# compiled it anew for every page, ~1.5k Python calls), the ids one parameter.
+_ROWS = KeptStatement(
+    lambda ids: Ticket.objects.filter(
+        pk__in=ValueList(ids, output_field=Ticket._meta.pk)
+    ).select_related("requester", "organization"),
+    ("ids",),
+    lists=("ids",),
+)
+
+
 def _rows_by_id(ids) -> list:
-    rows = Ticket.objects.select_related("requester", "organization").in_bulk(ids)
+    """The tickets ``ids`` in that order (those that exist), as ``in_bulk`` gives them."""
+    if not ids:
+        return []
+    rows = {row.pk: row for row in _ROWS.instances(ids=ids)}
     return [rows[pk] for pk in ids if pk in rows]
 
 
