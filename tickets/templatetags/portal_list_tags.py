@@ -201,7 +201,7 @@ def since(value, units) -> str:
         return ""
 
 
-# {(language, field name, value): html}: the filter bar's unbound fields whose value is
+# {(form class, language, field name, value): html}: the filter bar's unbound fields whose value is
 # empty or one of the field's choices (a few dozen at most); free text is rendered
 # afresh. Their markup is the form's alone (the code's choices, the language): no
 # CSRF token, user or ticket is in it.
@@ -219,7 +219,7 @@ def kept_field(form, name: str):
     choices = getattr(form.fields[name], "choices", ())
     if value not in ("", None) and value not in {str(key) for key, _ in choices}:
         return field
-    key = (get_language(), name, value)
+    key = (type(form), get_language(), name, value)
     html = _KEPT_FIELDS.get(key)
     if html is None:
         html = _KEPT_FIELDS[key] = mark_safe(str(field))  # noqa: S308 - the widget's
