@@ -229,6 +229,12 @@ class KeptStatement:
                 params[index] = value
         return queryset, sql, params
 
+    def statement(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple:
+        """The kept SQL and its parameters for ``values``, for a caller that puts
+        the query inside a statement of its own (a ``WITH`` part)."""
+        _queryset, sql, params = self._sql(using, values)
+        return sql, params
+
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
         """The rows as the database driver returns them."""
         queryset, sql, params = self._sql(using, values)
@@ -365,9 +371,35 @@ class KeptInsert:
     one with a primary key, an instance of another class, an expression as a
     value, a model with parents, a proxy, ``order_with_respect_to`` or a database
     default, and a model with a ``save`` of its own unless ``own_save_checked``
-    (the caller states that it only guards what is refused here)."""
+    (the caller states that it only guards what is refused here).
 
-    def __init__(self, model, *, own_save_checked: bool = False):
+    PostgreSQL only, for a statement that does more than insert the values given
+    (each option changes the SQL Django writes, which is checked to be the plain
+    ``VALUES (%s, …) RETURNING`` form first):
+
+    - ``expressions``: a field's value computed in SQL, ``{name: sql}`` where ``sql``
+      holds one ``%s`` that receives the field's own prepared value (the reference
+      drawn from a sequence with its prefix: ``tickets.references``);
+    - ``returning``: more fields returned and set on the instance (the computed ones);
+    - ``skip_conflict_on``: ``ON CONFLICT (<its column>) DO NOTHING``: a value taken
+      makes the statement return no row, the transaction intact (``part``'s caller
+      sees an empty result and may run it again);
+    - ``when``: the row is inserted only if this SQL condition (no parameters) holds:
+      ``INSERT … SELECT <the values> WHERE <when>``, each value cast to its column's
+      type (an untyped literal in a SELECT is text, which PostgreSQL does not assign
+      to a uuid, integer or timestamp column); a caller puts the statement in a
+      ``WITH`` part whose condition reads another part (``tickets.deflection``)."""
+
+    def __init__(
+        self,
+        model,
+        *,
+        own_save_checked: bool = False,
+        expressions=None,
+        returning=(),
+        skip_conflict_on: str | None = None,
+        when: str | None = None,
+    ):
         meta = model._meta
         if meta.parents or meta.proxy or meta.order_with_respect_to:
             raise ValueError("KeptInsert: one table, no proxy, no ordering")
@@ -376,7 +408,62 @@ class KeptInsert:
         if model.save is not Model.save and not own_save_checked:
             raise ValueError(f"KeptInsert: {model.__name__} has a save of its own")
         self.model = model
+        self.expressions = dict(expressions or {})
+        for name, sql in self.expressions.items():
+            if sql.count("%s") != 1 or sql.replace("%s", "").count("%") != 0:
+                raise ValueError(f"KeptInsert: {name}'s SQL needs one %s, no other %")
+        self.also_returning = tuple(meta.get_field(name) for name in returning)
+        self.skip_conflict_on = (
+            None if skip_conflict_on is None else meta.get_field(skip_conflict_on)
+        )
+        if self.skip_conflict_on is not None and not self.skip_conflict_on.unique:
+            raise ValueError("KeptInsert: a conflict on a unique field")
+        self.when = when
         self._compiled = {}
+
+    def _changed(self) -> bool:
+        return bool(
+            self.expressions
+            or self.also_returning
+            or self.skip_conflict_on
+            or self.when is not None
+        )
+
+    def _variant(self, connection, fields, returning, sql: str) -> tuple:
+        """The SQL of the options, from Django's plain INSERT ``sql`` (checked), and
+        the fields it returns."""
+        if connection.vendor != "postgresql":
+            raise ValueError("KeptInsert: the options are PostgreSQL's")
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in fields)
+        places = ", ".join(["%s"] * len(fields))
+        returned, returned_params = connection.ops.return_insert_columns(returning)
+        plain = f"INSERT INTO {table} ({columns}) VALUES ({places}) {returned}"  # noqa: S608
+        if returned_params or sql != plain:
+            raise ValueError("KeptInsert: Django's INSERT is not the plain VALUES form")
+        names = {field.name for field in fields}
+        unknown = set(self.expressions) - names
+        if unknown:
+            raise ValueError(f"KeptInsert: {sorted(unknown)} are not inserted fields")
+        values = []
+        for field in fields:
+            place = "%s"
+            if self.when is not None:
+                place = f"CAST(%s AS {field.cast_db_type(connection)})"
+            values.append(self.expressions.get(field.name, "%s").replace("%s", place))
+        values = ", ".join(values)
+        if self.when is None:
+            head = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
+        else:
+            head = f"INSERT INTO {table} ({columns}) SELECT {values} WHERE {self.when}"
+        if self.skip_conflict_on is not None:
+            head += f" ON CONFLICT ({quote(self.skip_conflict_on.column)}) DO NOTHING"
+        returning = [
+            *returning,
+            *(field for field in self.also_returning if field not in returning),
+        ]
+        return f"{head} {connection.ops.return_insert_columns(returning)[0]}", returning
 
     def _compile(self, using: str) -> tuple:
         meta = self.model._meta
@@ -398,13 +485,17 @@ class KeptInsert:
         features = connections[using].features
         if not features.can_return_columns_from_insert and len(returning) != 1:
             raise ValueError("KeptInsert: the vendor returns the new id only")
+        if self._changed():
+            sql, returning = self._variant(connections[using], fields, returning, sql)
         converters = compiler.get_converters(
             [field.get_col(meta.db_table) for field in returning]
         )
         return fields, returning, sql, compiler.returning_params, converters
 
     def save(self, instance, using: str | None = None):
-        """Insert ``instance`` (new, of ``model``) as ``save(force_insert=True)``."""
+        """Insert ``instance`` (new, of ``model``) as ``save(force_insert=True)``.
+        None when the options left the row out (``skip_conflict_on``, ``when``): the
+        instance stays new and no ``post_save`` is sent."""
         sql, params, finish = self.part(instance, using)
         connection = connections[finish.using]
         with transaction.mark_for_rollback_on_error(using=finish.using):
@@ -421,7 +512,7 @@ class KeptInsert:
                             cursor, meta.db_table, meta.pk.column
                         ),
                     )
-        return finish(row)
+        return None if row is None else finish(row)
 
     def part(self, instance, using: str | None = None):
         """``save`` in two halves, for a caller that runs the INSERT inside a statement

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -141,6 +141,14 @@ def _recent_deflection_token(values):
 #: Most filings record themselves with a fresh token: that INSERT compiled once.
 _NEW_EVENT = KeptInsert(DeflectionEvent)
 
+#: PostgreSQL: the filing's row written unless the session has a recent deflection
+#: (the ``recent`` part: ``_RECENT_DEFLECTION``) or the token is taken; one statement.
+_NEW_EVENT_UNLESS_RECENT = KeptInsert(
+    DeflectionEvent,
+    when="NOT EXISTS (SELECT 1 FROM recent)",
+    skip_conflict_on="token",
+)
+
 
 def record_filed(
     *, token, user, ticket, session_key="", query="", shown=0, clicked_url=""
@@ -148,26 +156,71 @@ def record_filed(
     """The form was filed (call inside the transaction that created ``ticket``). A
     missing or bad token still records the filing, under a fresh token."""
     values = _values(user, session_key, query, shown, clicked_url)
-    token = clean_token(token)
-    if token is None or not DeflectionEvent.objects.filter(token=token).exists():
-        # The form was reloaded (e.g. Back from the article gives a fresh token): the
-        # customer's recent deflection in this session is this visit coming back.
-        token = _recent_deflection_token(values) or token
-        if token is None:  # a token made here: no row can hold it, nothing to read
-            return _NEW_EVENT.save(
-                DeflectionEvent(
-                    token=uuid.uuid4(),
-                    outcome=DeflectionOutcome.FILED,
-                    ticket=ticket,
-                    **values,
-                )
-            )
-    event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
+    event, token = _new_row_or_token(clean_token(token), values, ticket)
+    if event is None:
+        event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
     if event is None:  # token owned by someone else: record this filing on its own
         event = DeflectionEvent.objects.create(
             token=uuid.uuid4(), outcome=DeflectionOutcome.FILED, ticket=ticket, **values
         )
     return event
+
+
+def _filed(token, values, ticket) -> DeflectionEvent:
+    return DeflectionEvent(
+        token=token, outcome=DeflectionOutcome.FILED, ticket=ticket, **values
+    )
+
+
+def _new_row_or_token(token, values, ticket) -> tuple:
+    """``(the new row, None)`` when this filing writes its own row; else ``(None, the
+    token of the row to update)``: the form's token when a row has it, else the
+    session's recent deflection (the form was reloaded, e.g. Back from the article
+    gives a fresh token: the customer's recent deflection is this visit coming back),
+    else the form's token."""
+    using = router.db_for_write(DeflectionEvent)
+    if (
+        values["user"] is not None
+        and values["session_key"]
+        and connections[using].vendor == "postgresql"
+    ):
+        return _new_row_or_token_at_once(token, values, ticket, using)
+    if token is None or not DeflectionEvent.objects.filter(token=token).exists():
+        token = _recent_deflection_token(values) or token
+        if token is None:  # a token made here: no row can hold it, nothing to read
+            return _NEW_EVENT.save(_filed(uuid.uuid4(), values, ticket)), None
+    return None, token
+
+
+def _new_row_or_token_at_once(token, values, ticket, using) -> tuple:
+    """``_new_row_or_token`` in one statement: the recent deflection read, the row
+    inserted unless there is one (or the form's token is taken: ``ON CONFLICT DO
+    NOTHING``), and whether the form's token was in use."""
+    recent, recent_params = _RECENT_DEFLECTION.statement(
+        using,
+        user=values["user"].pk,
+        session_key=values["session_key"],
+        since=timezone.now() - COME_BACK_WINDOW,
+    )
+    new = _filed(token or uuid.uuid4(), values, ticket)
+    insert, insert_params, finish = _NEW_EVENT_UNLESS_RECENT.part(new, using)
+    table = connections[using].ops.quote_name(DeflectionEvent._meta.db_table)
+    sql = (
+        f"WITH recent AS ({recent}), made AS ({insert}) "  # noqa: S608
+        "SELECT (SELECT token FROM recent), (SELECT id FROM made), "
+        f"EXISTS (SELECT 1 FROM {table} WHERE token = %s)"
+    )
+    with transaction.mark_for_rollback_on_error(using=using):
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [*recent_params, *insert_params, new.token])
+            recent_token, made, token_in_use = cursor.fetchone()
+    if made is not None:
+        return finish([made]), None
+    if token_in_use or recent_token is None:
+        # the form's token is in use (or was written meanwhile: the INSERT waited
+        # for that transaction): its row is updated, as the form's own visit
+        return None, new.token
+    return None, clean_token(recent_token)
 
 
 @dataclass(frozen=True)

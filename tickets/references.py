@@ -12,13 +12,22 @@ Elsewhere (SQLite, whose IMMEDIATE transactions serialise writers anyway) the on
 
 Numbers issued outside this module (a restore, an import, the load generator) are
 skipped: a reference already in use moves the counter past the highest one in use.
+
+A new ticket's row is written by ``insert_numbered``: on PostgreSQL its INSERT draws
+the number itself (``nextval`` in the statement, ``ON CONFLICT (reference) DO
+NOTHING``, the reference returned), one round trip instead of a draw and an INSERT;
+a reference in use (committed, or written by a transaction still open, which the
+INSERT waits for) returns no row, leaves the transaction intact, and the counter is
+moved past it before the next try.
 """
 
 import re
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Max
+
+from portal.sql import KeptInsert
 
 from .models import Ticket, TicketSequence
 
@@ -62,6 +71,43 @@ def next_reference() -> str:
                 return _format(prefix, value)
             sync_counter()
     return _next_from_locked_row(prefix)
+
+
+# The reference as ``_format`` spells it, of the next number, from the prefix given as
+# the field's value (at least six digits).
+_REFERENCE_SQL = (
+    "(SELECT %s || '-' || lpad(n.v::text, greatest(6, length(n.v::text)), '0') "  # noqa: S608
+    f"FROM (SELECT nextval('{SEQUENCE}') AS v) AS n)"
+)
+
+#: PostgreSQL: a new ticket's INSERT with its reference drawn in it (compiled once).
+_NUMBERED_TICKET = KeptInsert(
+    Ticket,
+    expressions={"reference": _REFERENCE_SQL},
+    returning=("reference",),
+    skip_conflict_on="reference",
+)
+
+
+def insert_numbered(ticket: Ticket, kept: KeptInsert) -> Ticket:
+    """Write the new ``ticket`` (call inside the creating transaction) with the next
+    free reference, as ``kept`` (a ``KeptInsert`` of tickets) saves it elsewhere.
+    PostgreSQL: the reference is drawn by the INSERT and set on the instance when the
+    row is written (the ``pre_save`` receivers see the prefix in its place);
+    elsewhere ``next_reference`` is set first, then ``kept`` saves the ticket."""
+    if not uses_sequence():
+        ticket.reference = next_reference()
+        return kept.save(ticket)
+    ticket.reference = settings.TICKETS_REFERENCE_PREFIX
+    sql, params, finish = _NUMBERED_TICKET.part(ticket)
+    with transaction.mark_for_rollback_on_error(using=finish.using):
+        with connections[finish.using].cursor() as cursor:
+            while True:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+                if row is not None:
+                    return finish(row)
+                sync_counter()  # the number was taken: move past every one in use
 
 
 def _format(prefix: str, value: int) -> str:

@@ -485,7 +485,6 @@ def create_ticket(
     now = timezone.now()
     first_due, resolution_due = sla.due_times(queue, priority, now)
     ticket = Ticket(
-        reference=next_reference(),
         subject=subject,
         description=description,
         priority=priority,
@@ -498,7 +497,8 @@ def create_ticket(
         resolution_due_at=resolution_due,
         created_at=now,
     )
-    _NEW_TICKET.save(ticket)
+    # the reference drawn by the ticket's INSERT (PostgreSQL) or just before it
+    references.insert_numbered(ticket, _NEW_TICKET)
     created = _new_event(
         ticket,
         actor,

@@ -30,9 +30,9 @@ class SentNotification(models.Model):
         SKIPPED = "skipped", _("Not sent (recipient opted out or has no address)")
         FAILED = "failed", _("Failed (gave up)")
 
-    idempotency_key = models.CharField(
-        _("idempotency key"), max_length=255, unique=True
-    )
+    # unique by ``Meta.constraints``: a unique field would also get a
+    # ``varchar_pattern_ops`` index on PostgreSQL, for LIKE, which no query asks
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     kind = models.CharField(_("kind"), max_length=50)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,6 +83,13 @@ class SentNotification(models.Model):
         verbose_name = _("notification email")
         verbose_name_plural = _("notification emails")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # the name PostgreSQL gave the field's former UNIQUE (migration 0003)
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="notifications_sentnotification_idempotency_key_key",
+            ),
+        ]
         indexes = [
             models.Index(fields=["created_at"], name="notification_created"),
             # The reconciliation's search: the pending rows only, by due time.

@@ -189,3 +189,89 @@ def test_a_failed_insert_marks_the_transaction_as_the_orm_does():
             kept.save(DeflectionEvent(token=token, ticket=None))
         assert connection.needs_rollback  # the block is rolled back as it ends
     assert DeflectionEvent.objects.filter(token=token).count() == 1
+
+
+# --- the options (PostgreSQL): a computed value, a conflict skipped, a condition -----
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the options are PostgreSQL's")
+
+
+def test_the_options_are_refused_where_they_cannot_be_written():
+    with pytest.raises(ValueError, match="one %s"):
+        KeptInsert(DeflectionEvent, expressions={"query": "upper(%s) || %s"})
+    with pytest.raises(ValueError, match="unique"):
+        KeptInsert(DeflectionEvent, skip_conflict_on="query")
+    kept = KeptInsert(DeflectionEvent, expressions={"nope": "(%s)"})
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValueError, match="not inserted fields"):
+            kept.save(DeflectionEvent(token=uuid.uuid4()))
+    else:
+        with pytest.raises(ValueError, match="PostgreSQL"):
+            KeptInsert(DeflectionEvent, when="true").save(
+                DeflectionEvent(token=uuid.uuid4())
+            )
+    assert DeflectionEvent.objects.count() == 0
+
+
+def test_a_value_computed_in_sql_is_returned_and_set(signals):
+    _postgres_only()
+    kept = KeptInsert(
+        DeflectionEvent, expressions={"query": "upper(%s) || '!'"}, returning=["query"]
+    )
+    event = kept.save(DeflectionEvent(token=uuid.uuid4(), query="printer"))
+    assert event.query == "PRINTER!"
+    assert DeflectionEvent.objects.get(pk=event.pk).query == "PRINTER!"
+    assert [(s, adding) for s, _sender, _pk, adding, _kw in signals] == [
+        ("pre", True),
+        ("post", False),
+    ]
+
+
+def test_a_conflict_skipped_returns_no_row_and_keeps_the_transaction(signals):
+    _postgres_only()
+    kept = KeptInsert(DeflectionEvent, skip_conflict_on="token")
+    token = uuid.uuid4()
+    with transaction.atomic():
+        first = kept.save(DeflectionEvent(token=token, query="first"))
+        signals.clear()
+        again = DeflectionEvent(token=token, query="second")
+        assert kept.save(again) is None
+        assert again.pk is None and again._state.adding
+        assert [s for s, *_ in signals] == ["pre"]  # no post_save: nothing written
+        assert not connection.needs_rollback
+        assert DeflectionEvent.objects.get(token=token).pk == first.pk
+    assert DeflectionEvent.objects.get().query == "first"
+
+
+def test_a_conditional_insert_casts_every_value_as_the_orm_stores_it(signals):
+    """``INSERT … SELECT`` with the values typed: uuid, text, a NULL and a set
+    foreign key, a small integer, timestamps; the row is the ORM's."""
+    _postgres_only()
+    tickets = iter((TicketFactory(), TicketFactory()))
+    tokens = iter((uuid.uuid4(), uuid.uuid4(), uuid.uuid4()))
+
+    def make(user=None):
+        return DeflectionEvent(
+            token=next(tokens),
+            outcome=DeflectionOutcome.FILED,
+            ticket=next(tickets) if user is None else None,
+            user=user,
+            session_key="abc",
+            query="«printer»",
+            shown_count=3,
+            created_at=MOMENT,
+        )
+
+    (orm, orm_signals), (ours, our_signals) = _both(
+        KeptInsert(DeflectionEvent, when="1 = 1"), make, signals
+    )
+    assert _row(DeflectionEvent, ours.pk, skip=("token", "ticket_id")) == _row(
+        DeflectionEvent, orm.pk, skip=("token", "ticket_id")
+    )
+    assert our_signals == orm_signals
+    never = KeptInsert(DeflectionEvent, when="1 = 0")
+    assert never.save(make(user=ours.ticket.requester)) is None
+    assert DeflectionEvent.objects.count() == 2

@@ -125,6 +125,7 @@ class TicketEvent(models.Model):
         verbose_name=_("ticket"),
         on_delete=models.CASCADE,
         related_name="events",
+        db_index=False,  # Meta: event_ticket_idx (ticket, created_at) serves it
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -7,6 +7,7 @@ Over 400 lines until split: ``TicketQuerySet``'s search and ranking (``search``,
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import connections, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -426,8 +427,15 @@ class Ticket(models.Model):
 
 
 class TicketUserObjectPermission(UserObjectPermissionBase):
-    """guardian object permission with a real foreign key (indexed join, no text cast)."""
+    """guardian object permission with a real foreign key (indexed join, no text cast).
 
+    ``user`` is guardian's own field without its single-column index: the unique
+    ``(user, permission, content_object)`` leads with it and serves every lookup and
+    cascade by user (bench FINDINGS R-5)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False
+    )
     content_object = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
     )
@@ -438,6 +446,10 @@ class TicketUserObjectPermission(UserObjectPermissionBase):
 
 
 class TicketGroupObjectPermission(GroupObjectPermissionBase):
+    """As ``TicketUserObjectPermission``: ``group`` without its single-column index,
+    the unique ``(group, permission, content_object)`` serves it."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
     )

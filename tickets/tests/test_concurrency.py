@@ -112,3 +112,58 @@ def test_numbers_in_use_are_skipped_and_a_rollback_leaves_a_gap():
     assert services.create_ticket(customer, subject="N", description="x").reference == (
         "HD-000044"
     )
+
+
+def test_a_reference_written_by_an_open_transaction_is_skipped_when_it_commits():
+    """An import writes ``HD-000002`` in a transaction still open when a filing draws
+    2: the filing's INSERT waits for it, finds the reference taken once it commits,
+    and files under the next free number (no error, no savepoint, one ticket)."""
+    from django.db import transaction
+
+    QueueFactory(slug="support", is_default=True)
+    customer = make_customer()
+    assert services.create_ticket(customer, subject="1", description="x").reference == (
+        "HD-000001"
+    )
+    written, release, errors = threading.Event(), threading.Event(), []
+    columns = ", ".join(
+        f'"{field.column}"'
+        for field in Ticket._meta.concrete_fields
+        if not field.primary_key and field.name != "reference" and not field.generated
+    )
+
+    def importing():
+        from django.db import connection as thread_connection
+
+        try:
+            with transaction.atomic():
+                with thread_connection.cursor() as cursor:
+                    cursor.execute(  # a copy of the first ticket, as a restore
+                        f"INSERT INTO tickets_ticket (reference, {columns}) "  # noqa: S608
+                        f"SELECT 'HD-000002', {columns} FROM tickets_ticket "
+                        "WHERE reference = 'HD-000001'"
+                    )
+                written.set()
+                release.wait(timeout=30)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+        finally:
+            thread_connection.close()
+
+    thread = threading.Thread(target=importing)
+    thread.start()
+    try:
+        assert written.wait(timeout=30)
+        threading.Timer(1.0, release.set).start()  # commits while the filing waits
+        ticket = services.create_ticket(customer, subject="N", description="x")
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert errors == []
+    assert ticket.reference == "HD-000003"
+    assert Ticket.objects.get(pk=ticket.pk).reference == "HD-000003"
+    assert sorted(Ticket.objects.values_list("reference", flat=True)) == [
+        "HD-000001",
+        "HD-000002",
+        "HD-000003",
+    ]

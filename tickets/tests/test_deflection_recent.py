@@ -73,3 +73,74 @@ def test_no_user_or_no_session_reads_nothing(alice, django_assert_num_queries):
         assert deflection._recent_deflection_token(_values(alice, "")) is None
     with django_assert_num_queries(1):
         assert deflection._recent_deflection_token(_values(alice)) is not None
+
+
+# --- the filing's row or the token it updates (PostgreSQL: one statement) -------------
+
+
+def _filing(user, token, session_key="s1"):
+    from .factories import TicketFactory
+
+    ticket = TicketFactory(requester=user)
+    return ticket, deflection._new_row_or_token(
+        token, _values(user, session_key), ticket
+    )
+
+
+def test_a_filing_without_a_recent_deflection_writes_its_row(
+    alice, django_assert_num_queries
+):
+    from django.db import connection
+
+    from tickets.tests.factories import TicketFactory
+
+    _event(alice, session_key="s2")  # another session's: not this visit
+    for given in (None, uuid.uuid4()):
+        ticket = TicketFactory(requester=alice)
+        if connection.vendor == "postgresql":  # the read and the INSERT at once
+            with django_assert_num_queries(1):
+                event, token = deflection._new_row_or_token(
+                    given, _values(alice), ticket
+                )
+            assert token is None
+        else:
+            event = deflection.record_filed(
+                token=given, user=alice, ticket=ticket, session_key="s1"
+            )
+        stored = DeflectionEvent.objects.get(pk=event.pk)
+        assert (stored.outcome, stored.ticket, stored.user, stored.session_key) == (
+            "filed",
+            ticket,
+            alice,
+            "s1",
+        )
+        assert stored.token == event.token
+        assert given is None or stored.token == given
+        assert not event._state.adding
+
+
+def test_a_filing_takes_over_the_sessions_recent_deflection(alice, bob):
+    window = deflection.COME_BACK_WINDOW
+    _event(alice, ago=timedelta(minutes=9))
+    latest = _event(alice, ago=timedelta(minutes=2))
+    _event(bob, ago=timedelta(minutes=1))
+    _event(alice, session_key="s2", ago=timedelta(minutes=1))
+    _event(alice, outcome="filed", ago=timedelta(minutes=1))
+    _event(alice, ago=window + timedelta(seconds=5))
+    before = DeflectionEvent.objects.count()
+    for given in (None, uuid.uuid4()):  # a fresh token, or one no row has
+        _ticket, (event, token) = _filing(alice, given)
+        assert (event, token) == (None, latest)
+    assert DeflectionEvent.objects.count() == before  # nothing written
+    # another session of the same user has none within the window: its own row
+    _ticket, (event, token) = _filing(alice, None, session_key="s3")
+    assert token is None and event.session_key == "s3"
+
+
+def test_a_filing_whose_token_has_a_row_updates_that_row(alice):
+    _event(alice, ago=timedelta(minutes=1))  # a recent deflection: not taken over
+    own = _event(alice, session_key="other", ago=timedelta(minutes=20))
+    before = DeflectionEvent.objects.count()
+    _ticket, (event, token) = _filing(alice, own)
+    assert (event, token) == (None, own)
+    assert DeflectionEvent.objects.count() == before
