@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
@@ -138,6 +139,144 @@ def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
         qs = qs.with_priority_rank()
     prefix = "-" if order.startswith("-") else ""
     return qs.order_by(f"{prefix}{field}", f"{prefix}pk"), order
+
+
+def inbox_queryset(user, view: str, data: dict, queues, order: str):
+    """``saved_view_queryset`` narrowed by ``apply_filters`` and ordered by
+    ``apply_ordering``: ``(queryset, order)``. A search ranked by relevance runs its
+    ids statement from SQL kept per shape (``_kept_search``) instead of building and
+    compiling the search for every page."""
+    kept = _kept_search(user, view, data, queues, order)
+    if kept is not None:
+        return kept, SEARCH_ORDER
+    qs = saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
+    qs = apply_filters(qs, data, user)
+    return apply_ordering(qs, order)
+
+
+# The search's text while a kept statement is compiled (``_stand_in``): a word,
+# unchanged by ``fulltext.clean`` and by LIKE escaping; found among the parameters,
+# never in SQL.
+_STAND_IN = "qzxkeptsearchxzq"
+_KEPT_SEARCHES: dict = {}  # shape key: (sql, params, noted, places) or None
+_KEPT_LIMIT = 512
+# Views whose statement holds no time (``at_risk`` and ``breached`` hold "now").
+_KEPT_VIEWS = frozenset({"mine", "unassigned", "open", "queues", "waiting", "all"})
+_OTHER_FILTERS = ("status", "priority", "organization", "assignee", "tag")
+
+
+def _search_forms(connection) -> dict:
+    """How the search's text appears among the ids statement's parameters: as it is
+    (full-text functions), as a ``contains`` pattern (LIKE-escaped, as Django's
+    ``icontains`` puts it), as an FTS5 query of the staff or the public columns."""
+    return {
+        "text": lambda text: text,
+        "contains": lambda text: f"%{connection.ops.prep_for_like_query(text)}%",
+        "fts5 staff": lambda text: fulltext.fts5_query(text, notes=True),
+        "fts5 public": lambda text: fulltext.fts5_query(text, notes=False),
+    }
+
+
+def _kept_search(user, view: str, data: dict, queues, order: str):
+    """The ranked search (``by_relevance(within=…)``) of the inbox for the text
+    ``data["q"]``, its ids statement compiled once per shape and run with the text in
+    its places; None where this does not apply (no text, another order, other
+    filters, a view that holds the time): the caller builds the queryset.
+
+    The shape: the user's id and the facts the visibility policy's SQL depends on
+    (``permissions.KeptVisible.shape``, ``permissions.notes_searchable``'s kind: the
+    policy's conditions are SQL of the user's id, built once per process per id), the
+    view, the queues it names, the chosen queue, and what in the text changes the
+    search's SQL (a possible negation, a digit, a word at all). The statement is what
+    ``apply_filters`` and ``apply_ordering`` build for the stand-in text, so nothing
+    of the search is written twice."""
+    text = fulltext.clean(data.get("q") or "")
+    key_order = (order or "").lstrip("-")
+    if (
+        not text
+        or not fulltext.has_word(text)
+        or (key_order in ORDERINGS and key_order != "relevance")
+        or view not in _KEPT_VIEWS
+        or any(data.get(name) for name in _OTHER_FILTERS)
+    ):
+        return None
+    shape = permissions.KeptVisible.shape(user)
+    if shape is None:
+        return None
+    notes = permissions.notes_searchable(user)
+    db = Ticket.objects.db
+    connection = connections[db]
+    queue = data.get("queue")
+    within = CappedPaginator.cap + 1
+    key = (
+        db,
+        connection.vendor,
+        within,
+        user.pk,
+        shape,
+        notes if isinstance(notes, bool) else "some",
+        view,
+        queue.pk if queue is not None else None,
+        tuple(q.pk for q in queues) if view in ("unassigned", "open", "queues") else (),
+        fulltext.may_negate(text),
+        any(character.isdigit() for character in text),
+    )
+    kept = _KEPT_SEARCHES.get(key, False)
+    if kept is False:
+        stand_in = _stand_in(*key[-2:])
+        kept = _compile_search(user, view, data, queues, connection, stand_in, within)
+        if len(_KEPT_SEARCHES) >= _KEPT_LIMIT:
+            _KEPT_SEARCHES.pop(next(iter(_KEPT_SEARCHES)), None)
+        _KEPT_SEARCHES[key] = kept
+    if kept is None:
+        return None
+    sql, params, noted, places = kept
+    forms = _search_forms(connection)
+    params = list(params)
+    for index, form in places:
+        params[index] = forms[form](text)
+    ids, noted_ids = fulltext.run_ranked_ids(db, sql, params, noted)
+    vendor = connection.vendor
+    highlight = fulltext.by_notes(
+        notes,
+        fulltext.snippet(vendor, text, notes=False),
+        fulltext.snippet(vendor, text, notes=True),
+    )
+    return Ticket.objects.using(db).ranked(ids, noted_ids, highlight)
+
+
+def _stand_in(negation: bool, digit: bool) -> str:
+    """A stand-in text with what the search's SQL depends on in a text: a word, and
+    a possible negation and a digit as asked."""
+    return f"{'-' if negation else ''}{_STAND_IN}{'7' if digit else ''}"
+
+
+def _compile_search(
+    user, view: str, data: dict, queues, connection, stand_in: str, within: int
+):
+    """``(sql, params, noted, places)`` of the ranked search's ids statement for
+    ``stand_in`` as the text, ``places`` the parameters that hold it (index, form);
+    None when the stand-in is found anywhere else (not kept: built each time)."""
+    qs = saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
+    qs = apply_filters(qs, {**data, "q": stand_in}, user)
+    sql, params, noted = qs.ranked_statement(within)
+    if _STAND_IN in sql:
+        return None
+    forms = _search_forms(connection)
+    by_form = {form(stand_in): name for name, form in forms.items()}
+    places = []
+    for index, value in enumerate(params):
+        if isinstance(value, str) and _STAND_IN in value:
+            if value not in by_form:
+                return None
+            places.append((index, by_form[value]))
+    return sql, tuple(params), noted, tuple(places)
+
+
+def forget_kept_searches() -> None:
+    """Compile the searches again at their next use (tests that change the
+    database)."""
+    _KEPT_SEARCHES.clear()
 
 
 _PERSON = ("email", "display_name", "first_name", "last_name")  # str(user)
