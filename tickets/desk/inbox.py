@@ -9,6 +9,7 @@ Over 400 lines until split: the desk's staff list (``desk_staff``, its generatio
 receivers) is due to move into tickets/desk/staff.py.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from portal import cache as shared_cache
 from portal.formats import DAY_MONTH_TIME
+from portal.sql import KeptStatement, ValueList
 
 from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket, fulltext
@@ -307,16 +309,29 @@ def for_listing(qs: QuerySet) -> QuerySet:
 
 def page_tags(tickets) -> dict[int, tuple[str, ...]]:
     """Tag names per ticket id, by name, for a page of tickets in one query (a
-    ``prefetch_related("tags")`` built a taggit manager per ticket)."""
+    ``prefetch_related("tags")`` built a taggit manager per ticket), its SQL compiled
+    once per process (``portal.sql.KeptStatement``, the ids one list parameter)."""
     names = {}
-    rows = (
-        TaggedTicket.objects.filter(content_object_id__in=[t.pk for t in tickets])
+    for ticket_id, name in _PAGE_TAGS.rows(
+        Ticket.objects.db, tickets=[t.pk for t in tickets]
+    ):
+        names.setdefault(ticket_id, []).append(name)
+    return {ticket_id: tuple(tags) for ticket_id, tags in names.items()}
+
+
+def _page_tags_query(tickets):
+    return (
+        TaggedTicket.objects.filter(
+            content_object_id__in=ValueList(
+                tickets, output_field=TaggedTicket._meta.get_field("content_object")
+            )
+        )
         .order_by("tag__name")
         .values_list("content_object_id", "tag__name")
     )
-    for ticket_id, name in rows:
-        names.setdefault(ticket_id, []).append(name)
-    return {ticket_id: tuple(tags) for ticket_id, tags in names.items()}
+
+
+_PAGE_TAGS = KeptStatement(_page_tags_query, ("tickets",), lists=("tickets",))
 
 
 def _read_desk_staff() -> tuple[tuple[str, str, str], ...]:
@@ -431,25 +446,41 @@ def connect() -> None:
         )
 
 
+def _left_parts(delta: timedelta) -> tuple[str, int]:
+    """``_left``'s unit and number."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return "min", minutes
+    if minutes < 48 * 60:
+        return "h", minutes // 60
+    return "d", minutes // (24 * 60)
+
+
+def _left_text(unit: str, n: int) -> str:
+    if unit == "min":
+        return ngettext("%(n)d min", "%(n)d min", n) % {"n": n}
+    if unit == "h":
+        return ngettext("%(n)d h", "%(n)d h", n) % {"n": n}
+    return ngettext("%(n)d d", "%(n)d d", n) % {"n": n}
+
+
 def _left(delta: timedelta) -> str:
     """A time left, rounded down, in the largest unit that fits: "40 min", "3 h",
     "2 d"."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
-    if minutes < 48 * 60:
-        hours = minutes // 60
-        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
-    days = minutes // (24 * 60)
-    return ngettext("%(n)d d", "%(n)d d", days) % {"n": days}
+    return _left_text(*_left_parts(delta))
 
 
 def sla_label(state: str, due, now) -> str:
     """The inbox's SLA cell in words, for a ``tickets.sla.next_state`` state."""
-    if state == sla.BREACHED:
-        return gettext("Overdue")
     if state in (sla.RUNNING, sla.DUE_SOON_STATE):
         return gettext("Due in %(left)s") % {"left": _left(due - now)}
+    return _sla_word(state)
+
+
+def _sla_word(state: str) -> str:
+    """``sla_label`` of a state without a time left."""
+    if state == sla.BREACHED:
+        return gettext("Overdue")
     if state == sla.PAUSED:
         return gettext("Paused")
     if state == sla.MET:
@@ -457,6 +488,50 @@ def sla_label(state: str, due, now) -> str:
     if state == sla.LATE:
         return gettext("Missed")
     return gettext("No target")
+
+
+class _SlaLabels:
+    """``sla_label`` for a page's rows, each text translated once per page (per
+    state, or per unit and number of the time left) instead of per row."""
+
+    def __init__(self, now):
+        self.now = now
+        self._texts = {}
+
+    def __call__(self, state: str, due) -> str:
+        if state in (sla.RUNNING, sla.DUE_SOON_STATE):
+            key = _left_parts(due - self.now)
+            text = self._texts.get(key)
+            if text is None:
+                text = self._texts[key] = gettext("Due in %(left)s") % {
+                    "left": _left_text(*key)
+                }
+            return text
+        text = self._texts.get(state)
+        if text is None:
+            text = self._texts[state] = _sla_word(state)
+        return text
+
+
+class _TicketUrls:
+    """``reverse("helpdesk:ticket", args=[reference])`` for a page's rows: reversed
+    once with a stand-in reference, the reference put in its place where quoting
+    leaves it as it is (letters, digits, ``-``, ``_``, ``.``, ``~``); any other
+    reference is reversed on its own."""
+
+    _STAND_IN = "QZXREFERENCEXZQ"
+    _PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
+
+    def __init__(self):
+        url = reverse("helpdesk:ticket", args=[self._STAND_IN])
+        self._parts = (
+            url.split(self._STAND_IN) if url.count(self._STAND_IN) == 1 else None
+        )
+
+    def __call__(self, reference: str) -> str:
+        if self._parts is None or not self._PLAIN.fullmatch(reference):
+            return reverse("helpdesk:ticket", args=[reference])
+        return f"{self._parts[0]}{reference}{self._parts[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +639,7 @@ def listing_rows(tickets) -> list[InboxRow]:
     select = gettext("Select %(ref)s")
     dates = _DateCells()
     now = timezone.now()
+    labels, urls = _SlaLabels(now), _TicketUrls()
     rows = []
     for ticket in tickets:
         _kind, due, state = sla.next_state(ticket, now)
@@ -577,7 +653,7 @@ def listing_rows(tickets) -> list[InboxRow]:
                 due=due,
                 reference=ticket.reference,
                 select_label=select % {"ref": ticket.reference},
-                url=reverse("helpdesk:ticket", args=[ticket.reference]),
+                url=urls(ticket.reference),
                 subject=ticket.subject,
                 tags=tags.get(ticket.pk, ()),
                 requester=str(ticket.requester),
@@ -590,7 +666,7 @@ def listing_rows(tickets) -> list[InboxRow]:
                 due_iso=due_iso,
                 due_text=due_text,
                 sla_state=state,
-                sla_label=sla_label(state, due, now),
+                sla_label=labels(state, due),
                 updated_iso=updated_iso,
                 updated_text=updated_text,
                 snippet=fulltext.as_html(getattr(ticket, "search_snippet", None)),
