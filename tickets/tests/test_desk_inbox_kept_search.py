@@ -4,15 +4,21 @@ orders, counts and quotes what the search built afresh finds (``saved_view_query
 → ``apply_filters`` → ``apply_ordering``), within the visibility policy, and a note's
 word only where the policy lets the searcher read notes."""
 
+import re
+from datetime import timedelta
+from unittest import mock
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 
 from accounts import roles
 from accounts.models import TicketSharing
 from accounts.services import setup_member
-from tickets import services
+from tickets import services, sla
 from tickets.desk import inbox
 from tickets.models import Ticket
 
@@ -104,7 +110,9 @@ def test_a_notes_word_is_found_only_where_notes_may_be_read(conversations, agent
     found = {}
     for user in (agent, conversations, agent):
         client.force_login(user)
-        response = client.get("/admin/helpdesk/tickets/", {"view": "all", "q": "wombat"})
+        response = client.get(
+            "/admin/helpdesk/tickets/", {"view": "all", "q": "wombat"}
+        )
         rows = response.context["rows"]
         found[user.email] = [row.reference for row in rows]
         assert all("<mark>wombat</mark>" in row.snippet for row in rows)
@@ -129,7 +137,9 @@ def test_a_new_role_gets_its_own_statement(conversations):
     outsider = fresh(outsider)
     queues = list(inbox.my_queues(outsider))
     kept = inbox._kept_search(outsider, "all", {"q": "wombat"}, queues, "")
-    assert sorted(kept.ranked_ids) == sorted(Ticket.objects.values_list("pk", flat=True))
+    assert sorted(kept.ranked_ids) == sorted(
+        Ticket.objects.values_list("pk", flat=True)
+    )
 
 
 def test_other_orders_filters_and_timed_views_are_built(conversations, agent):
@@ -142,3 +152,46 @@ def test_other_orders_filters_and_timed_views_are_built(conversations, agent):
         ("all", {"q": "%%"}, ""),
     ):
         assert inbox._kept_search(agent, view, data, queues, order) is None
+
+
+def _page(client, params):
+    response = client.get("/admin/helpdesk/tickets/", params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return re.sub(r"\b[A-Za-z0-9]{64}\b", "CSRF", html)  # the masked CSRF tokens
+
+
+def test_whole_pages_are_the_built_search_pages(conversations, agent, supervisor):
+    """The page's HTML, kept path against the built path, same data and process."""
+    inbox.forget_kept_searches()
+    client = Client()
+    for user in (agent, conversations, supervisor):
+        client.force_login(user)
+        for text in ("capybara", "wombat", "поддержка", "HD-0", "Acme", "x&<y>"):
+            for variant in ({}, {"view": "all", "per_page": "50"}, {"view": "mine"}):
+                params = {"q": text, **variant}
+                kept = _page(client, params)
+                with mock.patch.object(inbox, "_kept_search", return_value=None):
+                    built_page = _page(client, params)
+                assert kept == built_page, (user.email, params)
+
+
+def test_row_urls_and_sla_words_are_those_of_reverse_and_sla_label():
+    urls, now = inbox._TicketUrls(), timezone.now()
+    for reference in ("HD-000001", "A_b.c~d", "x y", "ü", "a/b", "50%", "?q"):
+        try:
+            expected = reverse("helpdesk:ticket", args=[reference])
+        except NoReverseMatch:
+            continue
+        assert urls(reference) == expected, reference
+    labels = inbox._SlaLabels(now)
+    states = sla._SEVERITY
+    for state in states:
+        for minutes in (-5, 0, 1, 59, 60, 61, 119, 47 * 60 + 59, 48 * 60, 10_000):
+            due = now + timedelta(minutes=minutes, seconds=30)
+            for language in ("en", "pl", "ru"):
+                with translation.override(language):
+                    fresh_labels = inbox._SlaLabels(now)
+                    assert fresh_labels(state, due) == inbox.sla_label(state, due, now)
+                    assert fresh_labels(state, due) == fresh_labels(state, due)
+    assert labels  # built
