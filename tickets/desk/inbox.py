@@ -9,11 +9,13 @@ Over 400 lines until split: the desk's staff list (``desk_staff``, its generatio
 receivers) is due to move into tickets/desk/staff.py.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
@@ -24,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from portal import cache as shared_cache
 from portal.formats import DAY_MONTH_TIME
+from portal.sql import KeptStatement, ValueList
 
 from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket, fulltext
@@ -140,6 +143,144 @@ def apply_ordering(qs: QuerySet, order: str) -> tuple[QuerySet, str]:
     return qs.order_by(f"{prefix}{field}", f"{prefix}pk"), order
 
 
+def inbox_queryset(user, view: str, data: dict, queues, order: str):
+    """``saved_view_queryset`` narrowed by ``apply_filters`` and ordered by
+    ``apply_ordering``: ``(queryset, order)``. A search ranked by relevance runs its
+    ids statement from SQL kept per shape (``_kept_search``) instead of building and
+    compiling the search for every page."""
+    kept = _kept_search(user, view, data, queues, order)
+    if kept is not None:
+        return kept, SEARCH_ORDER
+    qs = saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
+    qs = apply_filters(qs, data, user)
+    return apply_ordering(qs, order)
+
+
+# The search's text while a kept statement is compiled (``_stand_in``): a word,
+# unchanged by ``fulltext.clean`` and by LIKE escaping; found among the parameters,
+# never in SQL.
+_STAND_IN = "qzxkeptsearchxzq"
+_KEPT_SEARCHES: dict = {}  # shape key: (sql, params, noted, places) or None
+_KEPT_LIMIT = 512
+# Views whose statement holds no time (``at_risk`` and ``breached`` hold "now").
+_KEPT_VIEWS = frozenset({"mine", "unassigned", "open", "queues", "waiting", "all"})
+_OTHER_FILTERS = ("status", "priority", "organization", "assignee", "tag")
+
+
+def _search_forms(connection) -> dict:
+    """How the search's text appears among the ids statement's parameters: as it is
+    (full-text functions), as a ``contains`` pattern (LIKE-escaped, as Django's
+    ``icontains`` puts it), as an FTS5 query of the staff or the public columns."""
+    return {
+        "text": lambda text: text,
+        "contains": lambda text: f"%{connection.ops.prep_for_like_query(text)}%",
+        "fts5 staff": lambda text: fulltext.fts5_query(text, notes=True),
+        "fts5 public": lambda text: fulltext.fts5_query(text, notes=False),
+    }
+
+
+def _kept_search(user, view: str, data: dict, queues, order: str):
+    """The ranked search (``by_relevance(within=…)``) of the inbox for the text
+    ``data["q"]``, its ids statement compiled once per shape and run with the text in
+    its places; None where this does not apply (no text, another order, other
+    filters, a view that holds the time): the caller builds the queryset.
+
+    The shape: the user's id and the facts the visibility policy's SQL depends on
+    (``permissions.KeptVisible.shape``, ``permissions.notes_searchable``'s kind: the
+    policy's conditions are SQL of the user's id, built once per process per id), the
+    view, the queues it names, the chosen queue, and what in the text changes the
+    search's SQL (a possible negation, a digit, a word at all). The statement is what
+    ``apply_filters`` and ``apply_ordering`` build for the stand-in text, so nothing
+    of the search is written twice."""
+    text = fulltext.clean(data.get("q") or "")
+    key_order = (order or "").lstrip("-")
+    if (
+        not text
+        or not fulltext.has_word(text)
+        or (key_order in ORDERINGS and key_order != "relevance")
+        or view not in _KEPT_VIEWS
+        or any(data.get(name) for name in _OTHER_FILTERS)
+    ):
+        return None
+    shape = permissions.KeptVisible.shape(user)
+    if shape is None:
+        return None
+    notes = permissions.notes_searchable(user)
+    db = Ticket.objects.db
+    connection = connections[db]
+    queue = data.get("queue")
+    within = CappedPaginator.cap + 1
+    key = (
+        db,
+        connection.vendor,
+        within,
+        user.pk,
+        shape,
+        notes if isinstance(notes, bool) else "some",
+        view,
+        queue.pk if queue is not None else None,
+        tuple(q.pk for q in queues) if view in ("unassigned", "open", "queues") else (),
+        fulltext.may_negate(text),
+        any(character.isdigit() for character in text),
+    )
+    kept = _KEPT_SEARCHES.get(key, False)
+    if kept is False:
+        stand_in = _stand_in(*key[-2:])
+        kept = _compile_search(user, view, data, queues, connection, stand_in, within)
+        if len(_KEPT_SEARCHES) >= _KEPT_LIMIT:
+            _KEPT_SEARCHES.pop(next(iter(_KEPT_SEARCHES)), None)
+        _KEPT_SEARCHES[key] = kept
+    if kept is None:
+        return None
+    sql, params, noted, places = kept
+    forms = _search_forms(connection)
+    params = list(params)
+    for index, form in places:
+        params[index] = forms[form](text)
+    ids, noted_ids = fulltext.run_ranked_ids(db, sql, params, noted)
+    vendor = connection.vendor
+    highlight = fulltext.by_notes(
+        notes,
+        fulltext.snippet(vendor, text, notes=False),
+        fulltext.snippet(vendor, text, notes=True),
+    )
+    return Ticket.objects.using(db).ranked(ids, noted_ids, highlight)
+
+
+def _stand_in(negation: bool, digit: bool) -> str:
+    """A stand-in text with what the search's SQL depends on in a text: a word, and
+    a possible negation and a digit as asked."""
+    return f"{'-' if negation else ''}{_STAND_IN}{'7' if digit else ''}"
+
+
+def _compile_search(
+    user, view: str, data: dict, queues, connection, stand_in: str, within: int
+):
+    """``(sql, params, noted, places)`` of the ranked search's ids statement for
+    ``stand_in`` as the text, ``places`` the parameters that hold it (index, form);
+    None when the stand-in is found anywhere else (not kept: built each time)."""
+    qs = saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
+    qs = apply_filters(qs, {**data, "q": stand_in}, user)
+    sql, params, noted = qs.ranked_statement(within)
+    if _STAND_IN in sql:
+        return None
+    forms = _search_forms(connection)
+    by_form = {form(stand_in): name for name, form in forms.items()}
+    places = []
+    for index, value in enumerate(params):
+        if isinstance(value, str) and _STAND_IN in value:
+            if value not in by_form:
+                return None
+            places.append((index, by_form[value]))
+    return sql, tuple(params), noted, tuple(places)
+
+
+def forget_kept_searches() -> None:
+    """Compile the searches again at their next use (tests that change the
+    database)."""
+    _KEPT_SEARCHES.clear()
+
+
 _PERSON = ("email", "display_name", "first_name", "last_name")  # str(user)
 
 
@@ -168,16 +309,29 @@ def for_listing(qs: QuerySet) -> QuerySet:
 
 def page_tags(tickets) -> dict[int, tuple[str, ...]]:
     """Tag names per ticket id, by name, for a page of tickets in one query (a
-    ``prefetch_related("tags")`` built a taggit manager per ticket)."""
+    ``prefetch_related("tags")`` built a taggit manager per ticket), its SQL compiled
+    once per process (``portal.sql.KeptStatement``, the ids one list parameter)."""
     names = {}
-    rows = (
-        TaggedTicket.objects.filter(content_object_id__in=[t.pk for t in tickets])
+    for ticket_id, name in _PAGE_TAGS.rows(
+        Ticket.objects.db, tickets=[t.pk for t in tickets]
+    ):
+        names.setdefault(ticket_id, []).append(name)
+    return {ticket_id: tuple(tags) for ticket_id, tags in names.items()}
+
+
+def _page_tags_query(tickets):
+    return (
+        TaggedTicket.objects.filter(
+            content_object_id__in=ValueList(
+                tickets, output_field=TaggedTicket._meta.get_field("content_object")
+            )
+        )
         .order_by("tag__name")
         .values_list("content_object_id", "tag__name")
     )
-    for ticket_id, name in rows:
-        names.setdefault(ticket_id, []).append(name)
-    return {ticket_id: tuple(tags) for ticket_id, tags in names.items()}
+
+
+_PAGE_TAGS = KeptStatement(_page_tags_query, ("tickets",), lists=("tickets",))
 
 
 def _read_desk_staff() -> tuple[tuple[str, str, str], ...]:
@@ -292,25 +446,41 @@ def connect() -> None:
         )
 
 
+def _left_parts(delta: timedelta) -> tuple[str, int]:
+    """``_left``'s unit and number."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return "min", minutes
+    if minutes < 48 * 60:
+        return "h", minutes // 60
+    return "d", minutes // (24 * 60)
+
+
+def _left_text(unit: str, n: int) -> str:
+    if unit == "min":
+        return ngettext("%(n)d min", "%(n)d min", n) % {"n": n}
+    if unit == "h":
+        return ngettext("%(n)d h", "%(n)d h", n) % {"n": n}
+    return ngettext("%(n)d d", "%(n)d d", n) % {"n": n}
+
+
 def _left(delta: timedelta) -> str:
     """A time left, rounded down, in the largest unit that fits: "40 min", "3 h",
     "2 d"."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    if minutes < 60:
-        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
-    if minutes < 48 * 60:
-        hours = minutes // 60
-        return ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours}
-    days = minutes // (24 * 60)
-    return ngettext("%(n)d d", "%(n)d d", days) % {"n": days}
+    return _left_text(*_left_parts(delta))
 
 
 def sla_label(state: str, due, now) -> str:
     """The inbox's SLA cell in words, for a ``tickets.sla.next_state`` state."""
-    if state == sla.BREACHED:
-        return gettext("Overdue")
     if state in (sla.RUNNING, sla.DUE_SOON_STATE):
         return gettext("Due in %(left)s") % {"left": _left(due - now)}
+    return _sla_word(state)
+
+
+def _sla_word(state: str) -> str:
+    """``sla_label`` of a state without a time left."""
+    if state == sla.BREACHED:
+        return gettext("Overdue")
     if state == sla.PAUSED:
         return gettext("Paused")
     if state == sla.MET:
@@ -318,6 +488,50 @@ def sla_label(state: str, due, now) -> str:
     if state == sla.LATE:
         return gettext("Missed")
     return gettext("No target")
+
+
+class _SlaLabels:
+    """``sla_label`` for a page's rows, each text translated once per page (per
+    state, or per unit and number of the time left) instead of per row."""
+
+    def __init__(self, now):
+        self.now = now
+        self._texts = {}
+
+    def __call__(self, state: str, due) -> str:
+        if state in (sla.RUNNING, sla.DUE_SOON_STATE):
+            key = _left_parts(due - self.now)
+            text = self._texts.get(key)
+            if text is None:
+                text = self._texts[key] = gettext("Due in %(left)s") % {
+                    "left": _left_text(*key)
+                }
+            return text
+        text = self._texts.get(state)
+        if text is None:
+            text = self._texts[state] = _sla_word(state)
+        return text
+
+
+class _TicketUrls:
+    """``reverse("helpdesk:ticket", args=[reference])`` for a page's rows: reversed
+    once with a stand-in reference, the reference put in its place where quoting
+    leaves it as it is (letters, digits, ``-``, ``_``, ``.``, ``~``); any other
+    reference is reversed on its own."""
+
+    _STAND_IN = "QZXREFERENCEXZQ"
+    _PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
+
+    def __init__(self):
+        url = reverse("helpdesk:ticket", args=[self._STAND_IN])
+        self._parts = (
+            url.split(self._STAND_IN) if url.count(self._STAND_IN) == 1 else None
+        )
+
+    def __call__(self, reference: str) -> str:
+        if self._parts is None or not self._PLAIN.fullmatch(reference):
+            return reverse("helpdesk:ticket", args=[reference])
+        return f"{self._parts[0]}{reference}{self._parts[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +639,7 @@ def listing_rows(tickets) -> list[InboxRow]:
     select = gettext("Select %(ref)s")
     dates = _DateCells()
     now = timezone.now()
+    labels, urls = _SlaLabels(now), _TicketUrls()
     rows = []
     for ticket in tickets:
         _kind, due, state = sla.next_state(ticket, now)
@@ -438,7 +653,7 @@ def listing_rows(tickets) -> list[InboxRow]:
                 due=due,
                 reference=ticket.reference,
                 select_label=select % {"ref": ticket.reference},
-                url=reverse("helpdesk:ticket", args=[ticket.reference]),
+                url=urls(ticket.reference),
                 subject=ticket.subject,
                 tags=tags.get(ticket.pk, ()),
                 requester=str(ticket.requester),
@@ -451,7 +666,7 @@ def listing_rows(tickets) -> list[InboxRow]:
                 due_iso=due_iso,
                 due_text=due_text,
                 sla_state=state,
-                sla_label=sla_label(state, due, now),
+                sla_label=labels(state, due),
                 updated_iso=updated_iso,
                 updated_text=updated_text,
                 snippet=fulltext.as_html(getattr(ticket, "search_snippet", None)),

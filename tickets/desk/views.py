@@ -98,9 +98,9 @@ def inbox_view(request):
     form = forms.FilterForm(request.GET or None, queues=my_queues(user))
     form.is_valid()  # a filter that does not validate is shown with its error, unused
     data = getattr(form, "cleaned_data", {})
-    qs = inbox.saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
-    qs = inbox.apply_filters(qs, data, user)
-    qs, order = inbox.apply_ordering(qs, request.GET.get("order", ""))
+    qs, order = inbox.inbox_queryset(
+        user, view, data, queues, request.GET.get("order", "")
+    )
     per_page = data.get("per_page") or inbox.PAGE_SIZES[0]
     paginator = CappedPaginator(inbox.for_listing(qs), per_page)
     page = paginator.get_page(request.GET.get("page"))

@@ -89,6 +89,11 @@ def fts5_query(text: str, *, notes: bool) -> str | None:
     return phrase if notes else f"{{subject body}} : ({phrase})"
 
 
+def has_word(text: str) -> bool:
+    """Whether ``text`` has a word (``fts5_query`` gives a query)."""
+    return _WORD.search(text) is not None
+
+
 class _ByTicket(Expression):
     """A correlated SQL fragment about the outer ticket row: ``%(pk)s`` in
     ``template`` becomes the outer query's ticket id column (relabelled correctly when
@@ -404,6 +409,13 @@ def ranked_ids(newest, rank) -> tuple[list[int], list[int] | None]:
     ``noted`` column instead, so that the statement holds (and PostgreSQL plans) the
     policy once fewer (bench FINDINGS S-1). Second: the ids whose ``noted`` is true
     (None without that column)."""
+    sql, params, noted = ranked_ids_sql(newest, rank)
+    return run_ranked_ids(newest.db, sql, params, noted)
+
+
+def ranked_ids_sql(newest, rank) -> tuple[str, tuple, bool]:
+    """``ranked_ids``' statement, not run: ``(sql, params, noted)``, ``noted`` whether
+    it selects the ``noted`` column (for ``run_ranked_ids``; a caller may keep it)."""
     sql, params = newest.query.sql_with_params()
     connection = connections[newest.db]
     noted = "noted" in newest.query.annotation_select
@@ -415,13 +427,21 @@ def ranked_ids(newest, rank) -> tuple[list[int], list[int] | None]:
     # A constant rank (no term can match) orders nothing, and as ``ORDER BY 0`` it
     # would name a column position that does not exist.
     by_rank = f"{rank_sql} DESC, " if rank_sql != "0" else ""
-    with connection.cursor() as cursor:
-        # only the ids come back (loading 1,001 timestamps and ranks cost ~2 ms)
-        cursor.execute(
-            f"SELECT {pk}{f', {flag}' if noted else ''} FROM ({sql}) newest "
-            f"ORDER BY {by_rank}{updated_at} DESC, {pk} DESC",
-            (*params, *rank_params),
-        )
+    # only the ids come back (loading 1,001 timestamps and ranks cost ~2 ms)
+    return (
+        f"SELECT {pk}{f', {flag}' if noted else ''} FROM ({sql}) newest "
+        f"ORDER BY {by_rank}{updated_at} DESC, {pk} DESC",
+        (*params, *rank_params),
+        noted,
+    )
+
+
+def run_ranked_ids(
+    using: str, sql: str, params, noted: bool
+) -> tuple[list[int], list[int] | None]:
+    """Run ``ranked_ids_sql``'s statement on ``using``: ``ranked_ids``' answer."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     ids = [row[0] for row in rows]
     return ids, ([row[0] for row in rows if row[1]] if noted else None)

@@ -131,26 +131,41 @@ class TicketQuerySet(models.QuerySet):
             return self.order_by(*newest_first)
         if within is None:
             return self.order_by("-search_rank", *newest_first)
+        sql, params, noted = self.ranked_statement(within)
+        ids, noted = fulltext.run_ranked_ids(self.db, sql, params, noted)
+        return self.model._default_manager.using(self.db).ranked(
+            ids, noted, self.query.annotations["search_highlight"]
+        )
+
+    def ranked_statement(self, within: int) -> tuple[str, tuple, bool]:
+        """``by_relevance(within=…)``'s one statement, not run (``fulltext.
+        ranked_ids_sql``: ``(sql, params, noted)``): the ids of the newest ``within``
+        matches, most relevant first, and where notes count on some tickets only
+        their ``noted`` verdicts. The inbox keeps it per shape (``tickets.desk.
+        inbox``)."""
         newest, columns = self, ["pk", "updated_at"]
-        highlight = self.query.annotations["search_highlight"]
         if "search_notes" in self.query.annotations:
             # where notes count, told per row by the ids statement (which holds the
             # policy's condition anyway) for the rank and the page's snippet, not
             # compiled or planned again
             newest = newest.annotate(noted=models.F("search_notes"))
             columns.append("noted")
-        ids, noted = fulltext.ranked_ids(
-            newest.order_by(*newest_first).values_list(*columns)[:within],
+        return fulltext.ranked_ids_sql(
+            newest.order_by("-updated_at", "-pk").values_list(*columns)[:within],
             self.query.annotations["search_rank"],
         )
+
+    def ranked(self, ids: list, noted: list | None, highlight):
+        """``by_relevance(within=…)``'s answer for its statement's rows: the tickets
+        ``ids`` (in rank order, for ``__getitem__``), ``highlight`` (``search``'s
+        snippet: ``fulltext.by_notes``') quoting the staff document for the ``noted``
+        ids where there is that column. Call on the unfiltered manager."""
         if noted is not None:
             highlight = self._snippet_of(highlight, set(noted), ids)
         # with the search's own snippet (notes only where its ``notes`` allowed)
         vendor = connections[self.db].vendor
-        ranked = (
-            self.model._default_manager.using(self.db)
-            .filter(fulltext.ids_in(vendor, "pk", ids))
-            .alias(search_highlight=highlight)
+        ranked = self.filter(fulltext.ids_in(vendor, "pk", ids)).alias(
+            search_highlight=highlight
         )
         ranked.ranked_ids, ranked.ranked_count = ids, len(ids)
         return ranked
