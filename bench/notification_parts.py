@@ -10,6 +10,8 @@ the messages, the outcomes' UPDATEs; and the statements per filing:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<copy> REDIS_URL=redis://127.0.0.1:6379/<n> \
         .venv/bin/python bench/notification_parts.py
+
+``DETAIL=<n>`` also prints the ``n`` functions called most in each part.
 """
 
 import functools
@@ -43,6 +45,8 @@ def main():
 
     dispatch.enqueue = lambda *args, **kwargs: None  # delivered below instead
     counts, statements, stack = Counter(), [], ["other"]
+    detail = int(os.environ.get("DETAIL", "0"))
+    functions = Counter()
 
     def part(owner, name, label):
         original = getattr(owner, name)
@@ -65,6 +69,13 @@ def main():
     def count(frame, event, arg):
         if event in ("call", "c_call"):
             counts[stack[-1]] += 1
+            if detail:
+                if event == "c_call":
+                    name = getattr(arg, "__qualname__", repr(arg))
+                else:
+                    code = frame.f_code
+                    name = f"{Path(code.co_filename).name}:{code.co_name}"
+                functions[stack[-1], name] += 1
 
     user = filer()
     for n in range(FILINGS):
@@ -96,6 +107,11 @@ def main():
     for name, calls in counts.most_common():
         print(f"  {name}: {calls / runs:.0f} calls ({100 * calls / total:.0f} %)")
     print(f"Python calls per filing: {total / runs:.0f}")
+    for name, _ in counts.most_common() if detail else ():
+        print(f"\n{name}:")
+        found = [(f, c) for (p, f), c in functions.items() if p == name]
+        for function, calls in sorted(found, key=lambda item: -item[1])[:detail]:
+            print(f"  {calls / runs:7.1f}  {function}")
 
 
 if __name__ == "__main__":

@@ -204,30 +204,38 @@ def recording():
     session's commits stop waiting for the disk for the run (``SET
     synchronous_commit = off``, back to the default at the end, so later work on the
     connection commits durably again); each ``record`` is then its one statement, its
-    own transaction. Elsewhere (SQLite, inside an outer transaction) ``record`` works
-    as without it."""
+    own transaction, on one cursor kept for the run (not a new cursor per outcome).
+    Elsewhere (SQLite, inside an outer transaction) ``record`` works as without it."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
+    cursor = connection.cursor()
+    try:
         cursor.execute("SET synchronous_commit = off")
+    except BaseException:
+        cursor.close()
+        raise
     raw = connection.connection
-    _recording.raw = raw
+    _recording.raw, _recording.cursor = raw, cursor
     try:
         yield
     finally:
-        _recording.raw = None
+        _recording.raw = _recording.cursor = None
         if connection.connection is raw:  # not reconnected meanwhile
             try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SET synchronous_commit TO DEFAULT")
+                cursor.execute("SET synchronous_commit TO DEFAULT")
             except (OperationalError, InterfaceError):
                 connection.close()  # the setting cannot outlive the session
+        try:
+            cursor.close()
+        except (OperationalError, InterfaceError):
+            pass  # its connection is gone already
 
 
-def record(write: Callable[[], T]) -> T:
-    """Run ``write`` (one small UPDATE) in its own transaction whose commit does not
-    wait for the disk, again on a new connection if the connection failed."""
+def record(write: Callable[[object], T]) -> T:
+    """Run ``write(cursor)`` (one small UPDATE on the cursor given) in its own
+    transaction whose commit does not wait for the disk, again on a new connection
+    if the connection failed."""
 
     def cheap_transaction():
         raw = getattr(_recording, "raw", None)
@@ -236,15 +244,15 @@ def record(write: Callable[[], T]) -> T:
             and connection.connection is raw
             and not connection.in_atomic_block
         ):
-            return write()  # autocommit: its own transaction, already asynchronous
+            # autocommit: its own transaction, already asynchronous
+            return write(_recording.cursor)
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             with connection.cursor() as cursor:  # per connection; WAL stays safe
                 cursor.execute("PRAGMA synchronous = NORMAL")
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit = off")
-            return write()
+                cursor.execute("SET LOCAL synchronous_commit = off")
+            return write(cursor)
 
     return retry_on_disconnect(cheap_transaction)
 

@@ -484,20 +484,39 @@ def _outcome_sql(vendor: str) -> str:
     )
 
 
+@functools.cache
+def _recorded_fields() -> tuple[tuple[object, bool], ...]:
+    """The recorded fields, each with whether its database value is the value itself
+    when that is None or a text (a text field: ``get_db_prep_save`` gives the same
+    object back; other fields go through it)."""
+    fields = (SentNotification._meta.get_field(name) for name in _RECORDED)
+    return tuple(
+        (field, field.get_internal_type() in ("CharField", "TextField"))
+        for field in fields
+    )
+
+
+def _outcome_params(row: SentNotification) -> list:
+    """What ``get_db_prep_save`` gives for each recorded field of ``row``: None and
+    the texts of text fields as they are, anything else through it."""
+    params = []
+    for field, text in _recorded_fields():
+        value = getattr(row, field.attname)
+        if value is not None and not (text and isinstance(value, str)):
+            value = field.get_db_prep_save(value, connection)
+        params.append(value)
+    return params
+
+
 def _record(row: SentNotification) -> None:
     """Save the outcome of one row right away, only while the claim is still ours."""
-    fields = [SentNotification._meta.get_field(name) for name in _RECORDED]
 
-    def write():
-        params = [
-            field.get_db_prep_save(getattr(row, field.attname), connection)
-            for field in fields
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _outcome_sql(connection.vendor), [*params, row.pk, row.claim_token]
-            )
-            return cursor.rowcount
+    def write(cursor):
+        params = _outcome_params(row)  # on the connection used (a retry's new one)
+        cursor.execute(
+            _outcome_sql(connection.vendor), [*params, row.pk, row.claim_token]
+        )
+        return cursor.rowcount
 
     outbox.record(write)
 

@@ -252,3 +252,68 @@ def test_the_thread_root_follows_the_key_and_the_domain(settings):
     assert second == threads.message_id("HD-000042", "thread")
     settings.EMAIL_MESSAGE_ID_DOMAIN = "two.example"
     assert threads.thread_root("HD-000042").endswith("@two.example>")
+
+
+_ALPHABETS = (
+    "abcdefghij klmnop ",
+    "ąćęłńóśźż ĄĆĘŁŃÓŚŹŻ Zgłoszenie ",
+    "абвгдеёжзийклмн опрстуфхцчшщъыьэюя ",
+    "«»—–…€ &<>=?_ \t",
+    "日本語テキスト😀🎉 ",
+    "=?utf-8?q?_ ",
+)
+
+
+def _header_texts(seed, count):
+    draw = random.Random(seed)
+    for _ in range(count):
+        alphabets = draw.sample(_ALPHABETS, draw.randint(1, 3))
+        letters = "".join(alphabets)
+        length = draw.choice((1, 2, 5, 20, 40, 60, 75, 76, 77, 78, 120, 300))
+        yield "".join(draw.choice(letters) for _ in range(length))
+
+
+def _lengths(first, rest):
+    yield first
+    while True:
+        yield rest
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_header_lines_are_fitted_as_the_standard_library_fits_them(seed):
+    """``_LineFittingCharset.header_encode_lines`` against ``Charset``'s on seeded
+    texts (ASCII, Polish, Russian, punctuation, 4-byte characters; quoted-printable
+    and base64 chosen by the text) and line lengths down to one that fits nothing."""
+    from email.charset import Charset
+
+    draw = random.Random(seed)
+    for text in _header_texts(seed, 400):
+        first, rest = (
+            draw.choice((1, 5, 13, 30, 62, 66, 69, 76)),
+            draw.choice((5, 13, 40, 66, 69, 76)),
+        )
+        assert mime._UTF8.header_encode_lines(text, _lengths(first, rest)) == Charset(
+            "utf-8"
+        ).header_encode_lines(text, _lengths(first, rest)), text
+
+
+@pytest.mark.parametrize("name", ["Subject", "X-A-Rather-Long-Header-Name", "Keywords"])
+def test_non_ascii_headers_are_checked_and_encoded_as_django_encodes_them(name):
+    """``_checked`` (remembered per value) against Django's
+    ``forbid_multi_line_headers``: the same folded RFC 2047 words for non-ASCII
+    values, Django's own result for ASCII, address headers and other charsets, and
+    the same error for a line break."""
+    from django.core.mail.message import BadHeaderError, forbid_multi_line_headers
+
+    for text in _header_texts(hash(name) % 1000, 300):
+        for value in (text, f"[HD-12345] {text}", f"{text} {text}"):
+            expected = forbid_multi_line_headers(name, value, "utf-8")
+            assert mime._checked.__wrapped__(name, value, "utf-8") == expected, value
+    assert mime._checked.__wrapped__(
+        "To", "Łukasz <l@example.com>", "utf-8"
+    ) == forbid_multi_line_headers("To", "Łukasz <l@example.com>", "utf-8")
+    assert mime._checked.__wrapped__(
+        "Subject", "Zgłoszenie", "iso-8859-2"
+    ) == forbid_multi_line_headers("Subject", "Zgłoszenie", "iso-8859-2")
+    with pytest.raises(BadHeaderError):
+        mime._checked.__wrapped__("Subject", "Zgłoszenie\nBcc: x@example.com", "utf-8")
