@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from kb.queries import suggest_articles
+from portal import cache as shared_cache
 from portal.notifications.dispatch import write_notifications
 from portal.notifications.sending import (
     Outgoing,
@@ -42,6 +43,7 @@ from portal.notifications.sending import (
 from portal.sql import KeptStatement
 
 from . import hooks
+from .desk.inbox import staff_generation
 from .models import Comment, EventKind, Priority, Source, Status, TicketEvent
 from .permissions import is_support_team, name_shown_to
 
@@ -133,12 +135,7 @@ def _created(event, actor):
     if ticket.source == Source.EMAIL:  # the acknowledgement is answered by email
         extra = {"by_email": True, "suggestions": _suggested_articles(ticket)}
     yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
-    # their roles decide the link in each email: read with them, one statement
-    # whose SQL is compiled once per process (every filing reads it)
-    agents = roles.remembered(
-        _QUEUE_AGENTS.instances(group=ticket.queue.agent_group_id)
-    )
-    for agent in agents:
+    for agent in queue_agents(ticket.queue.agent_group_id):
         if agent.pk == ticket.requester_id:
             continue
         yield _message(
@@ -146,13 +143,63 @@ def _created(event, actor):
         )
 
 
-#: The active agents of a queue's group, by address, with their role names.
+#: The active agents of a queue's group, by address, with their role names (their
+#: roles decide the link in each email): one statement whose SQL is compiled once
+#: per process.
 _QUEUE_AGENTS = KeptStatement(
     lambda group: roles.annotate_role_names(
         get_user_model().objects.filter(groups=group, is_active=True).order_by("email")
     ),
     ("group",),
 )
+
+# The agents' rows per agent group, kept per process for one staff generation
+# (``tickets.desk.inbox.staff_generation``): at most this many groups.
+KEPT_AGENT_GROUPS = 256
+_kept_agents = shared_cache.KeptPerGeneration(KEPT_AGENT_GROUPS)
+
+
+def queue_agents(group_id) -> list:
+    """The active members of the agent group ``group_id`` by address, their role
+    names remembered (``roles.remembered``): whom a new ticket's alert goes to.
+
+    Every filing asks it for its queue's group, so the rows are kept per process
+    for one staff generation (``tickets.desk.inbox.staff_generation``, read before
+    the rows are: renewed when a change commits by every save or deletion of a user
+    (``is_active``, address, name, language, flags) or a group, and every change of
+    a user's groups, roles included), keyed by the group (a queue given another
+    group asks for that one). Nothing is kept while such a change of the current
+    transaction waits for its commit, with ``DESK_STAFF_CACHE`` off, without a shared
+    cache or while it is down: read each time then. Each call gets new instances
+    (``Model.from_db`` of the kept values, as the read builds them), never the kept
+    ones."""
+    generation = staff_generation()  # before the rows are read
+
+    def read():
+        return tuple(
+            (user._state.db, _values(user), user.__dict__.pop("_role_names"))
+            for user in _QUEUE_AGENTS.instances(group=group_id)
+        )
+
+    rows = _kept_agents.get(generation, group_id, read)
+    User = get_user_model()
+    names = _attnames(User)
+    agents = []
+    for db, values, role_names in rows:
+        agent = User.from_db(db, names, values)
+        roles.remember(agent, role_names)
+        agents.append(agent)
+    return agents
+
+
+def _attnames(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+def _values(user) -> tuple:
+    """A user's field values as ``from_db`` takes them (plain, immutable values: text,
+    numbers, booleans, datetimes, None: shared by the instances made of them)."""
+    return tuple(getattr(user, name) for name in _attnames(type(user)))
 
 
 def _commented(event, actor):
