@@ -9,27 +9,32 @@ address per person, each paying ~20 Python calls (and an address strawberry's wh
 resolver path: ``Info``, argument conversion, the field's ``get_result``) to read one
 attribute (bench FINDINGS G-5).
 
-Here a field is *read* when it has no arguments, a leaf type (scalar or enum, nullable
-or not) and is
+Here a field is *read* when it has no arguments and is
 
 * a basic ``ModelField`` on a plain column (``fields.ModelField``: no resolver, no
-  extensions, not a file): the value the model instance holds, or
-* a ``ViewerColumn`` without extensions: its own ``read(caller, row)``, the rule of the
-  field's owner with the caller of the request (``context.caller_of``).
+  extensions, not a file) of a leaf type (scalar or enum): the value the model
+  instance holds, coerced with the field's type as ``complete_leaf_value`` does;
+* a ``ViewerColumn`` without extensions: its own ``read(caller, row)``, the rule of
+  the field's owner with the caller of the request (``context.caller_of``), coerced
+  the same way;
+* a basic ``ModelField`` on a forward foreign key (``requester``, ``author`` …): the
+  related row the instance holds (``select_related``), then completed by
+  graphql-core's ``complete_value`` (its type check, its sub-selection) with
+  ``execute_field``'s error handling: only the resolver is skipped.
 
-A read value is coerced with the field's type exactly as ``complete_leaf_value`` does.
-Everything else takes graphql-core's path, and so does a read field whenever anything
-is unusual: the column not loaded on the instance (deferred: the field's ``get_result``
-loads it), a null for a non-null field, a value the type refuses, any exception, or a
-field middleware (none is installed: ``extensions.FieldOptimizer``). graphql-core then
-resolves it afresh and reports the error with its path, as before. So the response,
-its errors and its key order are graphql-core's; only where nothing can go wrong is
-the work skipped."""
+Everything else takes graphql-core's path, and so does a read field whenever
+anything is unusual: the value not loaded on the instance (deferred column, relation
+not selected: the field's ``get_result`` loads it), a null for a non-null field, a
+value the type refuses, any exception while reading, or a field middleware (none is
+installed: ``extensions.FieldOptimizer``). graphql-core then resolves it afresh and
+reports the error with its path, as before. So the response, its errors and its key
+order are graphql-core's; only where nothing can go wrong is the work skipped."""
 
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLNonNull, Undefined, is_leaf_type
+from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -69,22 +74,44 @@ def _viewer_reader(field: ViewerColumn) -> Callable[[Any, Any], Any] | None:
     return read_shown
 
 
+def _relation_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
+    """``read(row, caller)`` for a basic ``ModelField`` on a forward foreign key (to
+    a type without ``get_queryset``: ``ModelField.is_basic_field``): the related row
+    the instance holds (``select_related``), what the field's ``get_result`` returns
+    when it is cached."""
+    if type(field) is not ModelField or not field.is_basic_field:
+        return None
+    if not field.is_relation:
+        return None
+    model = field.origin_django_type.model
+    cache_name = getattr(model, field.django_name or field.python_name).field.cache_name
+
+    def read(row, caller):
+        if not isinstance(row, model):
+            return _NOT_READ
+        return row._state.fields_cache.get(cache_name, _NOT_READ)
+
+    return read
+
+
 def _reader_for(field_def) -> tuple | None:
-    """(read, leaf type, non-null) when the field may be read, else None."""
+    """(read, leaf or object type, non-null, leaf) when the field may be read, else
+    None."""
     if field_def is None or field_def.args:
         return None
     definition = (field_def.extensions or {}).get(_DEFINITION)
     if not isinstance(definition, ModelField):
         return None
-    read = _column_reader(definition) or _viewer_reader(definition)
-    if read is None:
-        return None
-    leaf_type, non_null = field_def.type, False
-    if isinstance(leaf_type, GraphQLNonNull):
-        leaf_type, non_null = leaf_type.of_type, True
-    if not is_leaf_type(leaf_type):
-        return None
-    return read, leaf_type, non_null
+    of_type, non_null = field_def.type, False
+    if isinstance(of_type, GraphQLNonNull):
+        of_type, non_null = of_type.of_type, True
+    if is_leaf_type(of_type):
+        read = _column_reader(definition) or _viewer_reader(definition)
+    elif is_object_type(of_type):
+        read = _relation_reader(definition)
+    else:
+        read = None
+    return None if read is None else (read, of_type, non_null, is_leaf_type(of_type))
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
@@ -96,23 +123,28 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._readers: dict[tuple[str, str], tuple | None] = {}
         self._caller = _NOT_READ
 
-    def _read(self, parent_type, field_details_list, source):
-        """The field's completed value, or ``_NOT_READ`` for graphql-core's path."""
-        node = field_details_list[0].node
+    def _reader(self, parent_type, node) -> tuple | None:
         if node.arguments:
-            return _NOT_READ
+            return None
         key = (parent_type.name, node.name.value)
         try:
-            reader = self._readers[key]
+            return self._readers[key]
         except KeyError:
             name = node.name.value
             reader = None
             if not name.startswith("__"):
                 reader = _reader_for(parent_type.fields.get(name))
             self._readers[key] = reader
-        if reader is None:
-            return _NOT_READ
-        read, leaf_type, non_null = reader
+            return reader
+
+    def _read(self, parent_type, field_details_list, source):
+        """The field's completed value (a leaf), the related row (an object), or
+        ``_NOT_READ`` for graphql-core's path."""
+        reader = self._reader(parent_type, field_details_list[0].node)
+        return _NOT_READ if reader is None else self._read_with(reader, source)
+
+    def _read_with(self, reader, source):
+        read, of_type, non_null, leaf = reader
         try:
             caller = self._caller
             if caller is _NOT_READ:
@@ -122,12 +154,46 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return _NOT_READ
             if value is None:
                 return _NOT_READ if non_null else None
-            coerced = leaf_type.coerce_output_value(value)
+            if not leaf:
+                return value
+            coerced = of_type.coerce_output_value(value)
         except Exception:  # noqa: BLE001  graphql-core's path reports it
             return _NOT_READ
         if coerced is Undefined or coerced is None:
             return _NOT_READ
         return coerced
+
+    def _complete_related(
+        self, parent_type, field_details_list, path, row, position_context
+    ):
+        """``execute_field`` for a relation whose row was read: graphql-core's
+        ``complete_value`` (type check, sub-selection) and error handling, without
+        the resolver."""
+        field_def = parent_type.fields[field_details_list[0].node.name.value]
+        return_type = field_def.type
+        info = self.build_resolve_info(
+            field_def, to_nodes(field_details_list), parent_type, path
+        )
+        try:
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, row, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed():
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(
+                    raw_error, return_type, field_details_list, path
+                )
+                return None
+
+        return await_completed()
 
     def execute_fields(
         self, parent_type, source_value, path, grouped_field_set, position_context
@@ -141,12 +207,25 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
-        read = self._read
+        reader_of, read = self._reader, self._read_with
         try:
             for response_name, field_details_list in grouped_field_set.items():
-                value = read(parent_type, field_details_list, source_value)
+                reader = reader_of(parent_type, field_details_list[0].node)
+                value = _NOT_READ if reader is None else read(reader, source_value)
                 if value is not _NOT_READ:
-                    results[response_name] = value
+                    if value is None or reader[3]:
+                        results[response_name] = value
+                        continue
+                    result = self._complete_related(
+                        parent_type,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        value,
+                        position_context,
+                    )
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
                     continue
                 result = self.execute_field(
                     parent_type,

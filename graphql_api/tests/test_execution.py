@@ -180,21 +180,21 @@ def _field(parent: str, name: str):
 
 
 def _reading(user):
-    request = SimpleNamespace(user=user)
-    return SimpleNamespace(
-        _readers={},
-        _caller=execution._NOT_READ,
-        context_value=SimpleNamespace(user=user, request=request),
-    )
+    """An executor of the schema for ``user``, only for ``_read``."""
+    executor = execution.Executor.__new__(execution.Executor)
+    executor._readers, executor._caller = {}, execution._NOT_READ
+    executor.context_value = SimpleNamespace(user=user)
+    return executor
 
 
 def test_a_column_not_loaded_or_null_where_it_may_not_be_takes_graphql_cores_path(
     busy,
 ):
-    """Deferred columns are loaded by the field's own ``get_result``, and a null in a
-    non-null field is graphql-core's error: neither is read."""
-    read = execution.Executor._read
+    """Deferred columns and relations not joined are loaded by the field's own
+    ``get_result``, and a null in a non-null field is graphql-core's error: none of
+    them is read."""
     executor = _reading(busy["agent"])
+    read = type(executor)._read
     ticket = Ticket.objects.get(pk=busy["ticket"].pk)
     assert read(executor, *_field("Ticket", "subject"), ticket) == "Sync stopped"
     assert read(executor, *_field("Ticket", "status"), ticket) == "OPEN"
@@ -208,6 +208,10 @@ def test_a_column_not_loaded_or_null_where_it_may_not_be_takes_graphql_cores_pat
     assert read(executor, *_field("Ticket", "subject"), object()) is execution._NOT_READ
     for name in ("requester", "tags", "comments", "id", "__typename"):
         assert read(executor, *_field("Ticket", name), ticket) is execution._NOT_READ
+    # a relation is read where the row holds it (select_related)
+    joined = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+    assert read(executor, *_field("Ticket", "requester"), joined) == joined.requester
+    assert read(executor, *_field("Ticket", "assignee"), joined) is execution._NOT_READ
 
 
 def test_cursors_are_signed_only_when_read(busy, token_for, monkeypatch):
