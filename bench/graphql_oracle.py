@@ -110,10 +110,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     in_process_environment()
 
+    import portal.wsgi  # django.setup and the server's start-up, first
+
+    assert portal.wsgi.application is not None
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    import portal.wsgi  # noqa: F401
     from accounts import roles
     from accounts.models import Membership, User
     from bench.prepare import supervisor, token_for
