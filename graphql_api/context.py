@@ -30,12 +30,17 @@ class PortalContext(StrawberryDjangoContext):
 def get_user(info: Info, required: bool = False):
     """The caller (a user or AnonymousUser); with ``required`` an anonymous caller is
     refused with an UNAUTHENTICATED error."""
-    context = info.context
+    user = caller_of(info.context)
+    if required and not user.is_authenticated:
+        raise AuthenticationRequired()
+    return user
+
+
+def caller_of(context):
+    """The caller a request's context carries (a user or AnonymousUser)."""
     user = getattr(context, "user", None)
     if user is None:
         user = context.request.user
-    if required and not user.is_authenticated:
-        raise AuthenticationRequired()
     return user
 
 

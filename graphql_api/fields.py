@@ -71,8 +71,13 @@ class ViewerColumn(ModelField):
         return False
 
     def get_result(self, source, info, args, kwargs):
+        return self.read(source, get_user(info))
+
+    def read(self, row, viewer):
+        """The value for ``viewer``: the column, or None where the rule hides it
+        (also ``graphql_api.execution``'s way in, without an ``Info``)."""
         column = self.django_name or self.python_name
-        return getattr(source, column) if self.shown(get_user(info), source) else None
+        return getattr(row, column) if self.shown(viewer, row) else None
 
 
 def viewer_column(shown: Callable[[Any, Any], bool], *, description: str):

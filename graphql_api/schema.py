@@ -11,6 +11,7 @@ from .crm.interactions import Query as CrmInteractionsQuery
 from .crm.records import Mutation as CrmRecordsMutation
 from .crm.schema import Mutation as CrmMutation
 from .crm.schema import Query as CrmQuery
+from .execution import Executor
 from .integrations.schema import Mutation as IntegrationsMutation
 from .integrations.schema import Query as IntegrationsQuery
 from .kb.schema import Mutation as KbMutation
@@ -54,6 +55,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    execution_context_class=Executor,
     extensions=[
         extensions.UnicodeGuard,  # first: refuses before anything else starts
         extensions.IntrospectionPolicy,
