@@ -35,7 +35,7 @@ FORMER = "\n".join(
         "<div data-desk-reason>",
         '<label for="id_reason">{% trans "Reason (for rejection)" %}</label>',
         '<input type="text" name="reason" id="id_reason" maxlength="'
-        "{{ status_form.fields.reason.max_length }}\" value=\"{{ status_form.reason."
+        '{{ status_form.fields.reason.max_length }}" value="{{ status_form.reason.'
         "value|default:'' }}\">",
         '<label for="id_tags">{% trans "Tags (comma separated)" %}</label> '
         "{{ tags_form.tags }}",
@@ -54,7 +54,7 @@ def _sidebar_lines():
     return "\n".join(["{% load i18n desk_tags %}", *lines[start : end + 1], *tags])
 
 
-TAGS = [[], ["vip"], ['<b>"x"</b> & \'y\'', "t1", "{{ a }}", "50%"]]
+TAGS = [[], ["vip"], ["<b>\"x\"</b> & 'y'", "t1", "{{ a }}", "50%"]]
 BOUND_STATUS = [
     {"status": "bogus", "reason": "<b>\"&'x"},
     {},
