@@ -1,5 +1,8 @@
 """In-process measurements of the desk workspace (``/admin/helpdesk/tickets/<ref>/``).
 
+Over 400 lines on purpose: one tool for the page's timings, calls and HTML oracle (its
+page sets, bound forms included), each command sharing the same users and tickets.
+
 Run against a copy of the benchmark database, with the production settings that
 ``bench/run.py`` gives its server (``child_env``), e.g.::
 
