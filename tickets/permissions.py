@@ -674,30 +674,22 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     return qs.filter(_grants_condition(user.pk, roles.is_staff_member(user)))
 
 
-def _grants_q(user_pk: int, staff: bool, probe: bool = False) -> Q:
+def _grants_q(user_pk: int, staff: bool) -> Q:
     """``visible_tickets``' condition for an active user who does not see every
     ticket. It is SQL only (grants, memberships and queues are read when the query
     runs), so a function of the user's id and of whether they are staff: built once
     per process per user (``_grants_condition``), or once per shape with the id a
     variable (``KeptVisible``). Each subquery is a ``KeptSubquery``: compiled to SQL
     once, not again by each query that puts the condition in (~7k Python calls a
-    query).
-
-    ``probe`` (a staff member's, for a query that reads a few tickets: one by
-    reference, the workspace's lists of ten): the same grants, asked per ticket row
-    by correlated EXISTS probes of guardian's indexes (``_grant_probes``), not as
-    ``id IN (every grant)``, which PostgreSQL hashes whole for each statement (an
-    agent's 4k direct grants: ~55 buffers and ~1.3 ms a statement, growing with the
-    grants; bench FINDINGS W-7, W-8). The lists over many tickets (the inbox) keep
-    the hash."""
+    query)."""
     if not staff:
         # Customers work no queue: every group grant goes through guardian, and no OR,
         # which would bring the full scan back.
         return Q(pk__in=KeptSubquery(_granted_ids(user_pk, all_groups=True)))
-    queued = Q(queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")))
-    if probe:
-        return queued | _grant_probes(user_pk, "view_ticket", "pk", all_groups=False)
-    return queued | Q(pk__in=KeptSubquery(_granted_ids(user_pk)))
+    queued = _queues_worked_by(user_pk).values("pk")
+    return Q(queue_id__in=KeptSubquery(queued)) | Q(
+        pk__in=KeptSubquery(_granted_ids(user_pk))
+    )
 
 
 # A filter with it resolves copies of its subqueries, never these (as
@@ -746,7 +738,7 @@ class KeptVisible:
                 staff = shape == "staff"
 
                 def build(user, **values):
-                    visible = Ticket.objects.filter(_grants_q(user, staff, probe=staff))
+                    visible = Ticket.objects.filter(_grants_q(user, staff))
                     return self.build(visible, **values)
 
                 kept = KeptStatement(build, ("user", *self.variables))
@@ -1084,20 +1076,13 @@ def _internal_grants_condition(user_pk: int, ticket_ref: str, all_groups: bool) 
     once per process for the user's id, as ``_grants_condition`` (a filter with it
     resolves copies of its subqueries, never these; building it cost each search ~3k
     Python calls, bench FINDINGS S-1)."""
-    return _grant_probes(user_pk, "view_internal_notes", ticket_ref, all_groups)
-
-
-def _grant_probes(user_pk: int, codename: str, ticket_ref: str, all_groups: bool) -> Q:
-    """The ticket permission ``codename`` held by the user ``user_pk`` on the row's
-    ticket (``ticket_ref``: the row's column holding its id), their own or through
-    their groups (all, or only those that are no queue's agent group): correlated
-    EXISTS probes of the guardian unique indexes, one per row that needs it
-    (``ticket_id IN (grants)`` made PostgreSQL hash every grant of the user's queue
-    groups, 50k for an agent of a large queue, to filter a page's comments)."""
+    # Correlated EXISTS probes of the guardian unique indexes, one per row that needs
+    # it: ``ticket_id IN (grants)`` made PostgreSQL hash every grant of the user's
+    # queue groups (50k for an agent of a large queue) to filter a page's comments.
     membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
     if not all_groups:
         membership = membership.filter(~_is_agent_group())
-    perm_id = _permission_id(codename)
+    perm_id = _permission_id("view_internal_notes")
     by_user = TicketUserObjectPermission.objects.filter(
         content_object_id=OuterRef(ticket_ref), user_id=user_pk, permission_id=perm_id
     )
