@@ -1,5 +1,8 @@
 """In-process measurements of the desk workspace (``/admin/helpdesk/tickets/<ref>/``).
 
+Over 400 lines on purpose: one tool for the page's timings, calls and HTML oracle (its
+page sets, bound forms included), each command sharing the same users and tickets.
+
 Run against a copy of the benchmark database, with the production settings that
 ``bench/run.py`` gives its server (``child_env``), e.g.::
 
@@ -17,7 +20,9 @@ with ``WORKSPACE_TICKET=HD-…`` on that ticket.
 ``html`` writes pages for: the busiest ticket, tickets with internal notes, files, time
 entries, a merged ticket and its target, a ticket with source emails, as agent0, as an
 agent without ``view_internal_notes`` on them (another queue's agent with the ticket
-granted by nothing: skipped when none), a supervisor and a viewer.
+granted by nothing: skipped when none), a supervisor and a viewer; and the page shown
+again after invalid status and tags POSTs (``bound_pages``: bound forms with errors,
+in en/ru/pl).
 """
 
 import cProfile
@@ -253,6 +258,50 @@ def extra_users(tickets):
     return made
 
 
+def bound_pages():
+    """(name, user, ticket, action, data): the workspace shown again with a bound form
+    and its errors (an invalid status or tags POST changes nothing), as agent0 (en),
+    the supervisor (ru) and a Polish supervisor, on agent0's first unfinished ticket
+    with an organization and on the busiest."""
+    from django.contrib.auth.models import Group
+    from wagtail.users.models import UserProfile
+
+    from accounts import roles
+    from tickets.permissions import FINAL_STATUSES
+
+    agent = agent0()
+    supervisor, *_ = extra_users([])
+    polish = User.objects.filter(email="h-supervisor-pl@load.example").first()
+    if polish is None:
+        polish = User.objects.create_user("h-supervisor-pl@load.example", is_staff=True)
+    polish.groups.add(Group.objects.get_or_create(name=roles.SUPERVISORS)[0])
+    profile = UserProfile.get_for_user(polish)
+    profile.preferred_language, profile.current_time_zone = "pl", "Europe/Warsaw"
+    profile.save()
+    mine = Ticket.objects.filter(queue__agent_group__user=agent)
+    open_ticket = (
+        mine.exclude(status__in=FINAL_STATUSES)
+        .filter(organization__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    posts = {
+        "status-bogus": ("status", {"status": "bogus", "reason": "<b>\"&'x"}),
+        "status-empty": ("status", {"status": ""}),
+        "status-long": ("status", {"status": "rejected", "reason": 'r<&>"' * 1001}),
+        "tags-long": ("tags", {"tags": '<a href="x">&amp;</a>, "q", ' * 50}),
+        "tags-plain": ("tags", {"tags": "x" * 1201}),
+    }
+    found = []
+    for who, user in (("agent0", agent), ("ru", supervisor), ("pl", polish)):
+        for where, ticket in (("open", open_ticket), ("busiest", busiest(agent))):
+            for name, (action, data) in posts.items():
+                found.append(
+                    (f"bound-{who}-{where}-{name}", user, ticket, action, data)
+                )
+    return found
+
+
 def cmd_enrich(rounds=10):
     """Give agent0's busiest ticket a long conversation (the bench's busy ticket has
     23 comments and 30 events): replies and notes with files, logged time, tags,
@@ -329,6 +378,13 @@ def cmd_html(directory):
         client = clients.get(user.pk) or clients.setdefault(user.pk, client_for(user))
         client.get(url(ticket))  # warm (the admin chrome kept)
         response = client.get(url(ticket))
+        body = CSRF.sub(rb"\1CSRF", response.content)
+        (out / f"{name}.html").write_bytes(
+            f"{response.status_code} {ticket.reference}\n".encode() + body
+        )
+    for name, user, ticket, action, data in bound_pages():
+        client = clients.get(user.pk) or clients.setdefault(user.pk, client_for(user))
+        response = client.post(f"{url(ticket)}{action}/", data)
         body = CSRF.sub(rb"\1CSRF", response.content)
         (out / f"{name}.html").write_bytes(
             f"{response.status_code} {ticket.reference}\n".encode() + body

@@ -229,12 +229,6 @@ class KeptStatement:
                 params[index] = value
         return queryset, sql, params
 
-    def statement(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple:
-        """The kept SQL and its parameters for ``values``, for a caller that puts
-        the query inside a statement of its own (a ``WITH`` part)."""
-        _queryset, sql, params = self._sql(using, values)
-        return sql, params
-
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
         """The rows as the database driver returns them."""
         queryset, sql, params = self._sql(using, values)
@@ -257,15 +251,31 @@ class KeptStatement:
         annotations and ``select_related`` rows converted and set as Django's own
         iterable sets them, from the compiler kept with the SQL."""
         reader = self._readers.get(using)
+        if reader is None:  # before anything runs: refused for an UPDATE
+            reader = self._readers[using] = self._reader(using)
+        queryset, sql, params = self._sql(using, values)
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return self.instances_of(rows, using)
+
+    def statement(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple[str, list]:
+        """The kept SQL and its parameters for ``values``, to run inside a larger
+        statement (a ``WITH`` part: ``tickets.references``/``deflection``; a subquery:
+        ``tickets.permissions.KeptVisible.instances_each``);
+        ``instances_of`` then gives the instances of the rows it read."""
+        _, sql, params = self._sql(using, values)
+        return sql, params
+
+    def instances_of(self, rows, using: str = DEFAULT_DB_ALIAS) -> list:
+        """``instances`` of ``rows``, rows of the kept SQL (its columns, in order)
+        read by the caller."""
+        reader = self._readers.get(using)
         if reader is None:
             reader = self._readers[using] = self._reader(using)
         model, start, end, init_list, related, annotations, converters = reader
-        queryset, sql, params = self._sql(using, values)
-        db = queryset.db
+        db = self._compilers[using][0].db
         connection = connections[db]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
         found = []
         for row in rows:
             if converters:

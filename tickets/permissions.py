@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     BooleanField,
     CharField,
@@ -757,6 +757,38 @@ class KeptVisible:
         """Compile again at the next use (tests that change the database vendor)."""
         for kept in self._statements.values():
             kept.forget()
+
+    @staticmethod
+    def instances_each(user, asked) -> list[list]:
+        """``[kept.instances(user, **values) for kept, values in asked]`` read by ONE
+        statement: each kept query a subquery of a ``UNION ALL``, its rows tagged by
+        its place, so each keeps its own plan (its ``ORDER BY`` and ``LIMIT`` stay
+        inside it). The queries select the same columns (a ``UNION``'s parts must).
+        ``UNION ALL`` gives each part's rows in that part's order (PostgreSQL's Append
+        and SQLite's compound run the parts one after the other)."""
+        asked = list(asked)
+        shape = KeptVisible.shape(user)
+        if shape is None:
+            return [[] for _ in asked]
+        statements, parts, params = [], [], []
+        for place, (kept, values) in enumerate(asked):
+            statement = kept._statement(shape)
+            if shape != "all":
+                values = {"user": user.pk, **values}
+            sql, part_params = statement.statement(**values)
+            part = f"SELECT {place}, p{place}.* FROM ({sql}) p{place}"  # noqa: S608 - kept SQL, values as parameters
+            parts.append(part)
+            params += part_params
+            statements.append(statement)
+        found = [[] for _ in asked]
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for row in cursor.fetchall():
+                found[row[0]].append(row[1:])
+        return [
+            statement.instances_of(rows)
+            for statement, rows in zip(statements, found, strict=True)
+        ]
 
 
 def _is_agent_group():

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -235,7 +237,8 @@ class Unbuilt(SimpleLazyObject):
     """An unbound form of the workspace, built (by ``build()``) the first time
     anything reads it. What its markup needs without it: it is unbound, so it has no
     errors (``{% form_errors_box %}``); the value each field shows, ``shown``
-    (``form[name].value()`` of the built form: its initial values), read by
+    (``form[name].value()`` of the built form: its initial values; or a function
+    giving them, called on the first read), read by
     ``shown_value`` (the kept ``<select>``s of ``kept_fields`` are keyed by it); and
     the choices its class declares, read by ``field_choices``. A page that shows a
     form only through those never builds it. (Any other read builds it, a template's
@@ -245,8 +248,17 @@ class Unbuilt(SimpleLazyObject):
 
     def __init__(self, build, shown=None, form_class=None):
         super().__init__(build)
-        self.__dict__["shown"] = shown or {}
+        self.__dict__["_shown"] = shown or {}
         self.__dict__["form_class"] = form_class
+
+    @property
+    def shown(self) -> dict:
+        """``shown``, or what a function given for it returns, worked out once on
+        the first read (values read from the ticket's relations: the tags)."""
+        shown = self.__dict__["_shown"]
+        if callable(shown):
+            shown = self.__dict__["_shown"] = shown()
+        return shown
 
 
 def shown_value(form, name):
@@ -257,13 +269,50 @@ def shown_value(form, name):
     return form[name].value()
 
 
+def _field(form, name):
+    """``form.fields[name]``; an ``Unbuilt`` form's is the one its class declares (it
+    is not built for it): only for a field the form's ``__init__`` leaves as declared."""
+    if isinstance(form, Unbuilt):
+        return form.form_class.base_fields[name]
+    return form.fields[name]
+
+
 def field_choices(form, name):
     """``form.fields[name].choices``; an ``Unbuilt`` form's are those its class
     declares (it is not built for them): only for a field whose choices the form's
     ``__init__`` leaves as declared (not a queryset's)."""
-    if isinstance(form, Unbuilt):
-        return form.form_class.base_fields[name].choices
-    return form.fields[name].choices
+    return _field(form, name).choices
+
+
+def field_max_length(form, name):
+    """``form.fields[name].max_length``, as ``field_choices`` reads the field."""
+    return _field(form, name).max_length
+
+
+# ``{{ form.tags }}`` of an unbound ``TagsForm``: the markup of its empty value, and
+# the markup around a value, each rendered once by the form itself (its widget, id
+# and attributes name no language, user or ticket); the value goes in escaped, as
+# ``PlainTextInput`` puts it (``conditional_escape`` of the text).
+_TAGS_SLOT = "tagsslot7a9d"
+_tags_markup: dict = {}
+
+
+def tags_input(form) -> str:
+    """``{{ form.tags }}`` of the workspace's ``TagsForm``: a bound one (a failed
+    POST shown again, errors and all) renders itself; an ``Unbuilt`` one is not built
+    for it: the value it shows (``shown_value``) goes into the kept markup."""
+    if not isinstance(form, Unbuilt):
+        return str(form["tags"])
+    if not _tags_markup:
+        around = str(TagsForm(initial={"tags": _TAGS_SLOT})["tags"]).split(_TAGS_SLOT)
+        if len(around) != 2:
+            raise ValueError("tags_input: the value is not shown once in the markup")
+        _tags_markup.update(empty=str(TagsForm()["tags"]), around=tuple(around))
+    value = form.shown["tags"]
+    if value in ("", None):  # ``TextInput.format_value``: no value attribute
+        return _tags_markup["empty"]
+    before, after = _tags_markup["around"]
+    return mark_safe(before + conditional_escape(str(value)) + after)
 
 
 class ReportForm(forms.Form):

@@ -108,6 +108,31 @@ _CANNED = KeptStatement(
 )
 
 
+def other_tickets(user, ticket) -> tuple[list, list]:
+    """The requester's other tickets and the organization's (none without one), as
+    ``user`` may see them: one statement (``KeptVisible.instances_each``), each list
+    read by its own plan."""
+    if not ticket.organization_id:
+        mine = _REQUESTER_TICKETS.instances(
+            user, requester=ticket.requester_id, ticket=ticket.pk
+        )
+        return mine, []
+    mine, theirs = permissions.KeptVisible.instances_each(
+        user,
+        (
+            (
+                _REQUESTER_TICKETS,
+                {"requester": ticket.requester_id, "ticket": ticket.pk},
+            ),
+            (
+                _ORGANIZATION_TICKETS,
+                {"organization": ticket.organization_id, "ticket": ticket.pk},
+            ),
+        ),
+    )
+    return mine, theirs
+
+
 def sla_clocks(ticket, now=None) -> list[Clock]:
     """The ticket's two SLA clocks, in the states ``tickets.sla`` decides."""
     return [
@@ -120,6 +145,10 @@ def build_forms(ticket, user, data=None, files=None, override=None):
     """The workspace's forms, unbound (``forms.Unbuilt``: built when read) but for
     the bound ones in ``override`` (a view showing a form's errors)."""
     unbuilt = forms.Unbuilt
+
+    def tag_names():
+        return {"tags": ", ".join(tag.name for tag in ticket.tags.all())}
+
     built = {
         "comment_form": unbuilt(
             lambda: forms.CommentForm(ticket=ticket),
@@ -128,7 +157,8 @@ def build_forms(ticket, user, data=None, files=None, override=None):
         ),
         "status_form": unbuilt(
             lambda: forms.StatusForm(initial={"status": ticket.status}),
-            {"status": ticket.status},
+            {"status": ticket.status, "reason": None},
+            forms.StatusForm,
         ),
         "priority_form": unbuilt(
             lambda: forms.PriorityForm(initial={"priority": ticket.priority}),
@@ -143,9 +173,9 @@ def build_forms(ticket, user, data=None, files=None, override=None):
         ),
         # ``tags.all()``: the tags prefetched for the sidebar (``context``)
         "tags_form": unbuilt(
-            lambda: forms.TagsForm(
-                initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
-            )
+            lambda: forms.TagsForm(initial=tag_names()),
+            tag_names,
+            forms.TagsForm,
         ),
         "watcher_form": unbuilt(forms.WatcherForm),
         "merge_form": unbuilt(forms.MergeForm),
@@ -194,6 +224,7 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
     rows = permissions.visible_rows_each(user, ticket, ROWS)
     time_entries = rows["time_entries"]
     comments, ticket_files = conversation(rows)
+    requester_tickets, organization_tickets = other_tickets(user, ticket)
     return {
         "ticket": ticket,
         "comments": comments,
@@ -205,16 +236,8 @@ def context(user, ticket, *, form_overrides=None, now=None) -> dict:
         "canned": canned,
         "clocks": sla_clocks(ticket, now),
         "memberships": memberships,
-        "requester_tickets": _REQUESTER_TICKETS.instances(
-            user, requester=ticket.requester_id, ticket=ticket.pk
-        ),
-        "organization_tickets": (
-            _ORGANIZATION_TICKETS.instances(
-                user, organization=ticket.organization_id, ticket=ticket.pk
-            )
-            if ticket.organization_id
-            else []
-        ),
+        "requester_tickets": requester_tickets,
+        "organization_tickets": organization_tickets,
         "watchers": watchers,
         "is_watching": any(w.pk == user.pk for w in watchers),
         "time_entries": time_entries,

@@ -485,6 +485,20 @@ def field_choices(form, name):
     return desk_forms.field_choices(form, name)
 
 
+@register.filter
+def field_max_length(form, name):
+    """``{{ form|field_max_length:"reason" }}``: ``form.fields.reason.max_length``,
+    without building a form not built yet (``tickets.desk.forms.field_max_length``)."""
+    return desk_forms.field_max_length(form, name)
+
+
+@register.simple_tag
+def tags_input(form):
+    """``{% tags_input tags_form %}``: ``{{ tags_form.tags }}``, without building a
+    form not built yet (``tickets.desk.forms.tags_input``)."""
+    return desk_forms.tags_input(form)
+
+
 @register.simple_tag
 def assignee_select(form, ticket):
     """``{% assignee_select assign_form ticket %}``: ``{{ assign_form.assignee }}``,

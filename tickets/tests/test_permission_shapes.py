@@ -375,6 +375,45 @@ def test_the_workspace_lists_of_other_tickets_are_the_orm_rule(people, tickets):
         assert not any(who == nobody for who, _ in nonempty)
 
 
+def test_the_two_lists_in_one_statement_are_the_two_statements(people, tickets):
+    """``workspace.other_tickets``: both lists in one ``UNION ALL`` (one statement,
+    none for a user who sees nothing) are each kept query's own rows, in its order,
+    for every user (each shape, denied twins: a stranger, another queue's agent, an
+    inactive user get nothing) and ticket (with and without an organization)."""
+    lists = {
+        "requester": workspace._REQUESTER_TICKETS,
+        "organization": workspace._ORGANIZATION_TICKETS,
+    }
+    shapes = set()
+    for who, user in people.items():
+        for name, ticket in tickets.items():
+            apart = [
+                kept.instances(
+                    user, **{field: getattr(ticket, f"{field}_id"), "ticket": ticket.pk}
+                )
+                if getattr(ticket, f"{field}_id")
+                else []
+                for field, kept in lists.items()
+            ]
+            with CaptureQueriesContext(connection) as queries:
+                together = workspace.other_tickets(user, ticket)
+            assert len(queries) == (permissions.KeptVisible.shape(user) is not None)
+            shapes.add(permissions.KeptVisible.shape(user))
+            assert [
+                [(t.pk, t.reference, t.subject, t.status, t.created_at) for t in got]
+                for got in together
+            ] == [
+                [(t.pk, t.reference, t.subject, t.status, t.created_at) for t in got]
+                for got in apart
+            ], (who, name)
+            assert all(
+                t.get_deferred_fields() == e.get_deferred_fields()
+                for got, expected in zip(together, apart, strict=True)
+                for t, e in zip(got, expected, strict=True)
+            )
+    assert shapes == {None, "all", "staff", "customer"}
+
+
 def _listed(kept, user, field, ticket):
     value = getattr(ticket, f"{field}_id")
     return [
