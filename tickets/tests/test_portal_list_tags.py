@@ -179,8 +179,9 @@ def test_kept_fields_are_the_forms_fields(language):
             assert Template(KEPT_FIELDS).render(context) == Template(
                 FORMER_FIELDS
             ).render(context)
-    # free text is never kept, only empty fields and the choices
-    assert {key[1:] for key in portal_list_tags._KEPT_FIELDS} <= {
+    # free text is never kept, only empty fields and the choices (key: form class,
+    # language, name, value)
+    assert {key[2:] for key in portal_list_tags._KEPT_FIELDS} <= {
         ("q", ""),
         *((name, None) for name in ("q", "status", "scope", "order")),
         *(("status", v) for v in ("open", "closed", "all")),
