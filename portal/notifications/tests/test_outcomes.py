@@ -55,7 +55,10 @@ def test_the_values_recorded_are_what_get_db_prep_save_gives(make_user, state):
     elif state == "skipped":
         row.status, row.last_error = "skipped", Outcome.SKIPPED_ACTOR
     elif state == "lazy texts":  # not a str: through get_db_prep_save
-        row.subject, row.last_error = gettext_lazy("Subject"), gettext_lazy("Description")
+        row.subject, row.last_error = (
+            gettext_lazy("Subject"),
+            gettext_lazy("Description"),
+        )
     else:  # a naive datetime: made aware by the field, as before
         with pytest.warns(RuntimeWarning):
             expected = _prepared(_with(row, sent_at=now.replace(tzinfo=None)))
