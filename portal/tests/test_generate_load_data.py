@@ -260,6 +260,44 @@ def test_generated_rows_are_consistent_and_the_next_reference_follows(generated)
     assert int(reference.split("-")[1]) == int(highest.split("-")[1]) + 1
 
 
+@needs_tickets
+def test_generated_search_documents_are_those_the_comment_trigger_writes(generated):
+    """PostgreSQL: the comments are copied with the search trigger switched off and the
+    documents rebuilt after; they must equal what the trigger's own function writes, and
+    the trigger must be on again for the next comment."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the search documents are PostgreSQL's")
+    snapshot = (
+        "SELECT s.ticket_id, s.config::text, s.public_doc::text, s.staff_doc::text, "
+        "m.public_terms::text, m.notes_terms::text, t.search_terms::text "
+        "FROM tickets_ticket t JOIN tickets_ticket_search s ON s.ticket_id = t.id "
+        "JOIN tickets_ticket_match m ON m.ticket_id = t.id ORDER BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(snapshot)
+        generated_rows = cursor.fetchall()
+        cursor.execute(
+            "SELECT tickets_search_refresh(ARRAY(SELECT id FROM tickets_ticket))"
+        )
+        cursor.execute(snapshot)
+        refreshed_rows = cursor.fetchall()
+        cursor.execute(
+            "SELECT tgenabled FROM pg_trigger "
+            "WHERE tgname = 'tickets_search_comment_insert'"
+        )
+        enabled = cursor.fetchone()[0]
+
+    assert len(generated_rows) == 400
+    assert generated_rows == refreshed_rows
+    # Some comment words reached the documents (not only subjects and descriptions).
+    assert any(
+        row[3] != row[2] for row in generated_rows
+    )  # notes in the staff document
+    assert enabled == "O"
+
+
 # --- knowledge base ---------------------------------------------------------------------
 
 
