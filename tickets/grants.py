@@ -6,6 +6,7 @@ change (easy to get wrong when the assignee is also the requester, or a queue mo
 group and organization group should hold and fixes the difference.
 """
 
+import json
 import threading
 from dataclasses import dataclass
 
@@ -128,16 +129,17 @@ def _sync(model, owner_field, ticket, wanted, *, new=False):
 
 
 def sync_ticket_permissions(
-    ticket: Ticket, *, new: bool = False, together=None
+    ticket: Ticket, *, new: bool = False, together=None, insert=None
 ) -> "WrittenAudience | None":
     """Make the ticket's grants what its state asks for. ``new``: the ticket was
-    inserted in this transaction, so it has no grants and nothing merged into it yet:
-    its grants are inserted without looking for old ones (``grant_new_ticket``, whose
-    ``WrittenAudience`` is returned; ``together`` as there)."""
+    inserted in this transaction (or is, by ``insert``), so it has no grants and
+    nothing merged into it yet: its grants are inserted without looking for old ones
+    (``grant_new_ticket``, whose ``WrittenAudience`` is returned; ``together`` and
+    ``insert`` as there)."""
     if new:
-        return grant_new_ticket(ticket, together=together)
-    if together is not None:
-        raise ValueError("together: only with the grants of a new ticket")
+        return grant_new_ticket(ticket, together=together, insert=insert)
+    if together is not None or insert is not None:
+        raise ValueError("together, insert: only with the grants of a new ticket")
     _count_write()
     ids = permission_ids()
     _sync(
@@ -157,12 +159,19 @@ def sync_ticket_permissions(
     permissions.invalidate(ticket)
 
 
-def _insert_select(model, owner_field: str, ticket_id: int, pairs) -> tuple[str, list]:
+#: The ``WITH`` part that writes the new ticket in ``grant_new_ticket``'s statement.
+NEW_TICKET_PART = "new_ticket"
+
+
+def _insert_select(
+    model, owner_field: str, ticket_id: int | None, pairs
+) -> tuple[str, list]:
     """``INSERT … SELECT`` of one grant per ``(owner id, codename)``, the permission ids
     joined from ``auth_permission`` in the same statement (no lookup first). It
     returns the rows it wrote as ``permissions.audience_from_rows`` reads them:
     ``("u" or "g", owner id, codename, whether the group is some queue's agent
-    group)``."""
+    group)``. ``ticket_id`` None: the ticket's id is the one the ``NEW_TICKET_PART``
+    of the same statement returned (no row there: no grant)."""
     meta = model._meta
     owner_column = meta.get_field(owner_field).column
     values = ", ".join(["(%s, %s)"] * len(pairs))
@@ -176,17 +185,35 @@ def _insert_select(model, owner_field: str, ticket_id: int, pairs) -> tuple[str,
         )
     else:
         is_agent_group = "FALSE"
+    order = ""
+    if ticket_id is None:
+        # the pairs as one JSON parameter: with the ticket's own columns the
+        # statement stays within psycopg's 50 parameters, over which it parses the
+        # statement anew at every execution (bench FINDINGS R-3); rows in the order
+        # the VALUES form's plan wrote them (by permission), so the same ids
+        # (bench FINDINGS R-7)
+        ticket_sql, ticket_params = "t.id", []
+        source = (
+            "ROWS FROM (json_to_recordset(%s::json) AS (o bigint, c text)) "
+            f"WITH ORDINALITY AS v(column1, column2, n) CROSS JOIN {NEW_TICKET_PART} AS t"
+        )
+        pair_params = [json.dumps([{"o": owner, "c": code} for owner, code in pairs])]
+        order = " ORDER BY p.id, v.n"
+    else:
+        ticket_sql, ticket_params = "%s", [ticket_id]
+        source = f"(VALUES {values}) AS v"
+        pair_params = [x for pair in pairs for x in pair]
     sql = (
         f"INSERT INTO {meta.db_table} (permission_id, {owner_column}, "  # noqa: S608
         f"{meta.get_field('content_object').column}) "
-        f"SELECT p.id, v.column1, %s FROM (VALUES {values}) AS v "
+        f"SELECT p.id, v.column1, {ticket_sql} FROM {source} "
         f"JOIN {permission_table} AS p "
-        "ON p.codename = v.column2 AND p.content_type_id = %s "
+        f"ON p.codename = v.column2 AND p.content_type_id = %s{order} "
         f"RETURNING '{owner_field[0]}', {owner_column}, "
         f"(SELECT codename FROM {permission_table} "
         f"WHERE {permission_table}.id = permission_id), {is_agent_group}"
     )
-    params = [ticket_id, *(x for pair in pairs for x in pair), _ticket_type_id()]
+    params = [*ticket_params, *pair_params, _ticket_type_id()]
     return sql, params
 
 
@@ -196,7 +223,9 @@ def _ticket_type_id() -> int:
     return ContentType.objects.get_for_model(Ticket).pk  # Django's own cache
 
 
-def grant_new_ticket(ticket: Ticket, *, together=None) -> "WrittenAudience":
+def grant_new_ticket(
+    ticket: Ticket, *, together=None, insert=None
+) -> "WrittenAudience":
     """Insert a ticket's first grants (``desired_user_grants`` and
     ``desired_group_grants`` of a ticket nothing is merged into) with the permission
     ids joined in: one statement on PostgreSQL (writable CTEs insert both tables' grants),
@@ -207,18 +236,40 @@ def grant_new_ticket(ticket: Ticket, *, together=None) -> "WrittenAudience":
     ``together``: on PostgreSQL, a ``portal.sql.KeptInsert.part`` (called here:
     ``() -> (sql, params, finish)``) of one more row of the same change (the ticket's
     first event), written by the same statement and finished with the id it returned;
-    elsewhere it is not called (the caller writes the row itself)."""
+    elsewhere it is not called (the caller writes the row itself).
+
+    ``insert``: on PostgreSQL only, the ticket not written yet: a callable giving
+    its INSERT as ``references.numbered_part`` does (``(sql, params, finish)``,
+    returning ``(id, reference)`` or no row when the reference is taken). The
+    statement writes the ticket first (its ``NEW_TICKET_PART``), its grants and
+    ``together``'s row with the id that part returned (``together``'s SQL reads the
+    part too), and finishes the ticket, then ``together``'s row: one round trip for
+    the ticket, its grants and its first event. A reference taken writes nothing:
+    the counter is moved past it (``references.sync_counter``) and the same
+    statement runs again."""
+    if insert is not None and connection.vendor != "postgresql":
+        raise ValueError("insert: PostgreSQL's")
     users = sorted(user_codenames(ticket, new=True))
     groups = sorted(group_codenames(ticket))
+    ticket_id = None if insert is not None else ticket.pk
     user_sql, user_params = _insert_select(
-        TicketUserObjectPermission, "user", ticket.pk, users
+        TicketUserObjectPermission, "user", ticket_id, users
     )
     group_sql, group_params = _insert_select(
-        TicketGroupObjectPermission, "group", ticket.pk, groups
+        TicketGroupObjectPermission, "group", ticket_id, groups
     )
     _count_write()
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and together is not None:
+        if insert is not None:
+            rows = _insert_all(
+                cursor,
+                insert,
+                together,
+                user_sql,
+                group_sql,
+                [*user_params, *group_params],
+            )
+        elif connection.vendor == "postgresql" and together is not None:
             also_sql, also_params, finish = together()
             with transaction.mark_for_rollback_on_error():
                 cursor.execute(
@@ -250,6 +301,47 @@ def grant_new_ticket(ticket: Ticket, *, together=None) -> "WrittenAudience":
     return WrittenAudience(
         permissions.audience_from_rows([queue_row, *rows]), _writes.count
     )
+
+
+def _insert_all(cursor, insert, together, user_sql, group_sql, grant_params) -> list:
+    """``grant_new_ticket``'s statement with the ticket's own INSERT: runs it until
+    the ticket is written (a reference taken: the counter moved, again), finishes the
+    ticket and ``together``'s row, and returns the grants' rows."""
+    from . import references
+
+    ticket_sql, ticket_params, finish_ticket = insert()
+    parts = [
+        f"{NEW_TICKET_PART} AS ({ticket_sql})",
+        f"users AS ({user_sql})",
+        f"groups AS ({group_sql})",
+    ]
+    params = [*ticket_params, *grant_params]
+    selects = [
+        f"SELECT 't', {NEW_TICKET_PART}.*, FALSE FROM {NEW_TICKET_PART}",  # noqa: S608
+        "SELECT * FROM users",
+        "SELECT * FROM groups",
+    ]
+    finish_also = None
+    if together is not None:
+        also_sql, also_params, finish_also = together()
+        parts.append(f"also AS ({also_sql})")
+        params += also_params
+        selects.append("SELECT '', also.*, NULL, FALSE FROM also")
+    sql = f"WITH {', '.join(parts)} " + " UNION ALL ".join(selects)
+    with transaction.mark_for_rollback_on_error():
+        while True:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            written = [row for row in rows if row[0] == "t"]
+            if written:
+                break
+            references.sync_counter()  # the number was taken: move past every one in use
+    ((_, *returned, _),) = written
+    finish_ticket(returned)
+    if finish_also is not None:
+        ((_, *returned, _, _),) = [row for row in rows if row[0] == ""]
+        finish_also(returned)
+    return [row for row in rows if row[0] not in ("t", "")]
 
 
 # --- the audience of a new ticket, known without reading it back -------------------------

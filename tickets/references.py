@@ -98,8 +98,7 @@ def insert_numbered(ticket: Ticket, kept: KeptInsert) -> Ticket:
     if not uses_sequence():
         ticket.reference = next_reference()
         return kept.save(ticket)
-    ticket.reference = settings.TICKETS_REFERENCE_PREFIX
-    sql, params, finish = _NUMBERED_TICKET.part(ticket)
+    sql, params, finish = numbered_part(ticket)
     with transaction.mark_for_rollback_on_error(using=finish.using):
         with connections[finish.using].cursor() as cursor:
             while True:
@@ -108,6 +107,16 @@ def insert_numbered(ticket: Ticket, kept: KeptInsert) -> Ticket:
                 if row is not None:
                     return finish(row)
                 sync_counter()  # the number was taken: move past every one in use
+
+
+def numbered_part(ticket: Ticket):
+    """PostgreSQL: ``insert_numbered``'s INSERT of the new ``ticket`` as
+    ``KeptInsert.part`` gives it (``pre_save`` sent; ``(sql, params, finish)``), for a
+    caller that runs it as a ``WITH`` part of a statement of its own
+    (``grants.grant_new_ticket``). It returns ``(id, reference)``, or no row when the
+    reference is taken: then ``sync_counter()`` and run the same statement again."""
+    ticket.reference = settings.TICKETS_REFERENCE_PREFIX
+    return _NUMBERED_TICKET.part(ticket)
 
 
 def _format(prefix: str, value: int) -> str:

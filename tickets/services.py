@@ -190,6 +190,33 @@ _NEW_TICKET = KeptInsert(Ticket)
 _NEW_EVENT = KeptInsert(TicketEvent, own_save_checked=True)
 
 
+#: PostgreSQL: a new ticket's first event, written by the statement that writes the
+#: ticket (``grants.grant_new_ticket`` with ``insert``): its ticket id is the one that
+#: statement's ``NEW_TICKET_PART`` returned, and no row is written when it returned
+#: none (a reference taken).
+_FIRST_EVENT = KeptInsert(
+    TicketEvent,
+    own_save_checked=True,
+    expressions={
+        "ticket": f"coalesce(%s, (SELECT id FROM {grants.NEW_TICKET_PART}))"  # noqa: S608
+    },
+    when=f"EXISTS (SELECT 1 FROM {grants.NEW_TICKET_PART})",  # noqa: S608
+)
+
+
+def _first_event_part(event: TicketEvent, ticket: Ticket):
+    """``_FIRST_EVENT.part`` of ``event``, whose ``ticket`` is not written yet: the
+    event goes without it into the statement and gets it back before ``post_save``."""
+    event.ticket = None
+    sql, params, finish = _FIRST_EVENT.part(event)
+
+    def done(row):
+        event.ticket = ticket
+        return finish(row)
+
+    return sql, params, done
+
+
 def _event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
     event = _new_event(ticket, actor, kind, old=old, new=new, **data)
     event.save(force_insert=True)
@@ -497,8 +524,6 @@ def create_ticket(
         resolution_due_at=resolution_due,
         created_at=now,
     )
-    # the reference drawn by the ticket's INSERT (PostgreSQL) or just before it
-    references.insert_numbered(ticket, _NEW_TICKET)
     created = _new_event(
         ticket,
         actor,
@@ -507,11 +532,20 @@ def create_ticket(
         source=source,
         on_behalf=requester.pk != actor.pk,
     )
-    # PostgreSQL: the event is written by the grants' statement (one round trip);
-    # elsewhere with the files' events, as before
-    audience = grants.sync_ticket_permissions(
-        ticket, new=True, together=lambda: _NEW_EVENT.part(created)
-    )
+    if references.uses_sequence():
+        # PostgreSQL: one statement writes the ticket (its reference drawn by its
+        # INSERT), its grants and its first event
+        audience = grants.sync_ticket_permissions(
+            ticket,
+            new=True,
+            insert=lambda: references.numbered_part(ticket),
+            together=lambda: _first_event_part(created, ticket),
+        )
+    else:
+        # the reference drawn just before the ticket's INSERT; the event written with
+        # the files' events
+        references.insert_numbered(ticket, _NEW_TICKET)
+        audience = grants.sync_ticket_permissions(ticket, new=True)
     first = None if created.pk else created
     event = _store(ticket, None, validated, actor, first=first)[1] or created
     # the live bus states the audience the grants statement wrote (no read after commit)

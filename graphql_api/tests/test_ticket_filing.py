@@ -180,9 +180,9 @@ def test_filing_costs_a_fixed_number_of_statements(
     # default queue with its policy, and the default policy (the queue has none); the
     # reference (PostgreSQL: drawn by the ticket's INSERT; SQLite: the counter row, a
     # free number, its update); the ticket; its grants (SQLite: one per table; PostgreSQL: one
-    # statement with the event); the event (SQLite); the webhooks; the queue's agents
-    # with their roles; the emails' outbox rows; release
-    expected = 11 if connection.vendor == "postgresql" else 16
+    # statement with the ticket and the event); the event (SQLite); the webhooks; the
+    # queue's agents with their roles; the emails' outbox rows; release
+    expected = 10 if connection.vendor == "postgresql" else 16
     with django_assert_num_queries(expected):
         data = create(gql)
     assert data["__typename"] == "Ticket"

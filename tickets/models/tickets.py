@@ -7,7 +7,7 @@ Over 400 lines until split: ``TicketQuerySet``'s search and ranking (``search``,
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import connections, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -446,10 +446,20 @@ class TicketUserObjectPermission(UserObjectPermissionBase):
 
     ``user`` is guardian's own field without its single-column index: the unique
     ``(user, permission, content_object)`` leads with it and serves every lookup and
-    cascade by user (bench FINDINGS R-5)."""
+    cascade by user (bench FINDINGS R-5).
+
+    ``permission`` without a database constraint or index (bench FINDINGS R-7): every
+    writer takes the id from an ``auth_permission`` row it has just read (the
+    filing's ``INSERT … SELECT`` joins it), so the check at COMMIT (three a filing,
+    and a lock on seven rows that every filing shares) could never fail; a deleted
+    permission still takes its grants along: the ORM's cascade, and for SQL that
+    deletes permissions directly the trigger of migration 0018."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False
+    )
+    permission = models.ForeignKey(
+        Permission, on_delete=models.CASCADE, db_constraint=False, db_index=False
     )
     content_object = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
@@ -462,9 +472,13 @@ class TicketUserObjectPermission(UserObjectPermissionBase):
 
 class TicketGroupObjectPermission(GroupObjectPermissionBase):
     """As ``TicketUserObjectPermission``: ``group`` without its single-column index,
-    the unique ``(group, permission, content_object)`` serves it."""
+    the unique ``(group, permission, content_object)`` serves it; ``permission``
+    unchecked by the database as there."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
+    permission = models.ForeignKey(
+        Permission, on_delete=models.CASCADE, db_constraint=False, db_index=False
+    )
     content_object = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE
     )

@@ -3,8 +3,13 @@ import threading
 import pytest
 from django.db import connection
 
-from tickets import services
-from tickets.models import Ticket
+from tickets import grants, services
+from tickets.models import (
+    Ticket,
+    TicketEvent,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+)
 
 from .factories import QueueFactory, make_customer
 
@@ -12,6 +17,25 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+def assert_written_once(ticket):
+    """A filing whose reference was taken at first (its one statement ran again) wrote
+    its ticket, grants and first event once: nothing from the skipped try."""
+    assert list(
+        TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)
+    ) == ["created"]
+    assert sorted(
+        TicketUserObjectPermission.objects.filter(content_object=ticket).values_list(
+            "permission__codename", flat=True
+        )
+    ) == sorted(grants.REQUESTER_PERMS)
+    assert sorted(
+        TicketGroupObjectPermission.objects.filter(content_object=ticket).values_list(
+            "permission__codename", flat=True
+        )
+    ) == sorted(grants.AGENT_PERMS)
+    assert TicketEvent.objects.count() == Ticket.objects.count()
 
 
 @pytest.fixture(autouse=True)
@@ -100,9 +124,9 @@ def test_numbers_in_use_are_skipped_and_a_rollback_leaves_a_gap():
     )
     with connection.cursor() as cursor:  # as after a restore: counter behind the data
         cursor.execute("SELECT setval('tickets_reference_seq', 40)")
-    assert services.create_ticket(customer, subject="N", description="x").reference == (
-        "HD-000042"
-    )
+    skipped = services.create_ticket(customer, subject="N", description="x")
+    assert skipped.reference == "HD-000042"
+    assert_written_once(skipped)
     try:
         with transaction.atomic():
             services.create_ticket(customer, subject="Lost", description="x")
@@ -161,6 +185,9 @@ def test_a_reference_written_by_an_open_transaction_is_skipped_when_it_commits()
         thread.join(timeout=30)
     assert errors == []
     assert ticket.reference == "HD-000003"
+    assert list(
+        TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)
+    ) == ["created"]
     assert Ticket.objects.get(pk=ticket.pk).reference == "HD-000003"
     assert sorted(Ticket.objects.values_list("reference", flat=True)) == [
         "HD-000001",

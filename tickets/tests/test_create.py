@@ -201,11 +201,11 @@ def test_create_ticket_costs_a_fixed_number_of_statements(
     # savepoint; the requester's organization; the default queue and the default SLA
     # policy; the reference (SQLite: the counter row, a free number, its update;
     # PostgreSQL: drawn by the ticket's INSERT); the ticket; its grants
-    # (one INSERT … SELECT per table; PostgreSQL: one statement), which returns the
-    # live audience (no read after the commit) and, on PostgreSQL, writes the event
-    # too; the event (SQLite); the webhooks; the queue's agents with their roles (one
-    # statement); the emails' outbox rows (one INSERT); release.
-    expected = 10 if connection.vendor == "postgresql" else 15
+    # (one INSERT … SELECT per table; PostgreSQL: one statement with the ticket's
+    # INSERT and the event), which returns the live audience (no read after the
+    # commit); the event (SQLite); the webhooks; the queue's agents with their roles
+    # (one statement); the emails' outbox rows (one INSERT); release.
+    expected = 9 if connection.vendor == "postgresql" else 15
     with django_assert_num_queries(expected):
         services.create_ticket(
             alice, subject="Sync stopped", description="Since Monday."
@@ -269,6 +269,61 @@ def test_the_first_event_is_what_the_orm_writes(alice, agent, queue, acme):
     assert columns(stored) == columns(orm) == columns(event)
     assert stored.created_at == event.created_at
     assert abs(stored.created_at - orm.created_at) < timedelta(minutes=1)
+
+
+def test_the_ticket_is_what_the_orm_writes(alice, agent, queue, acme):
+    """The ticket's row (on PostgreSQL written by the statement that writes its
+    grants and first event too) and the instance are what ``save(force_insert=True)``
+    of the same values writes, ``pre_save`` and ``post_save`` sent once each; the
+    event points at it and the grants at its id."""
+    from django.db.models.signals import post_save, pre_save
+
+    from tickets.models import TicketUserObjectPermission
+
+    sent = []
+
+    def pre(sender, instance, **kwargs):
+        sent.append(("pre_save", instance.pk))
+
+    def post(sender, instance, **kwargs):
+        sent.append(("post_save", instance.pk, kwargs["created"]))
+
+    pre_save.connect(pre, sender=Ticket)
+    post_save.connect(post, sender=Ticket)
+    try:
+        ticket = services.create_ticket(
+            alice, subject="Row", description="Written once.", organization=acme
+        )
+    finally:
+        pre_save.disconnect(pre, sender=Ticket)
+        post_save.disconnect(post, sender=Ticket)
+    assert sent == [("pre_save", None), ("post_save", ticket.pk, True)]
+    stored = Ticket.objects.get(pk=ticket.pk)
+    skip = ("id", "reference", "updated_at")
+    orm = Ticket(
+        **{
+            f.attname: getattr(ticket, f.attname)
+            for f in Ticket._meta.concrete_fields
+            if f.attname not in skip
+        }
+    )
+    orm.reference = "HD-ORM-1"
+    orm.save(force_insert=True)
+    orm.refresh_from_db()
+
+    def columns(row):
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in Ticket._meta.concrete_fields
+            if f.attname not in skip
+        }
+
+    assert columns(stored) == columns(orm) == columns(ticket)
+    assert stored.reference == ticket.reference
+    assert (ticket._state.adding, ticket._state.db) == (False, "default")
+    [event] = TicketEvent.objects.filter(ticket=ticket)
+    assert event.kind == EventKind.CREATED
+    assert TicketUserObjectPermission.objects.filter(content_object=ticket).count() == 3
 
 
 def test_a_new_tickets_grants_are_what_the_sync_asks_for(alice, agent, queue, acme):
