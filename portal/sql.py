@@ -121,7 +121,15 @@ class KeptStatement:
     put in that form, as ``DateTimeField.get_db_prep_value`` puts it. The variables
     named in ``lists`` are lists of values of any length, each ONE parameter: the
     build puts them in a ``ValueList`` (it gets a list of one stand-in integer), and
-    each list given is put in the ``ValueList`` parameter's form. ``rows(**values)``
+    each list given is put in the ``ValueList`` parameter's form. The variables
+    named in ``texts`` (a mapping: name → the *forms* of the text, functions of it
+    giving the other parameter values that hold it, e.g. a LIKE pattern or a
+    full-text query; ``{}`` for the text only) are strings: the build gets a stand-in
+    word, and each parameter equal to it or to one of its forms takes the value given
+    (or its form) in its place; a stand-in found anywhere else (in the SQL, or in a
+    parameter no form gives) is refused (``ValueError``). The statement's SQL must not
+    depend on the text: a caller keeps one statement per kind of text that changes
+    it. ``rows(**values)``
     then runs the kept SQL with the values in their places: the rows as the database
     driver returns them (no field converters: for plain text and number columns). For
     a small query on a hot path that Django would build and compile anew each time
@@ -143,21 +151,36 @@ class KeptStatement:
     _STAND_IN = -2_013_265_917
     # A moment no filter of ours names (microseconds included), one a variable.
     _STAND_IN_MOMENT = datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
+    # A text variable's stand-in: one word of letters (unchanged by LIKE escaping,
+    # a word to a full-text parser), its variable's letter in the middle.
+    _STAND_IN_TEXT = "qzxkepttext{}xzq"
 
     def __init__(
-        self, build, variables: tuple[str, ...], datetimes=(), lists=(), update=None
+        self,
+        build,
+        variables: tuple[str, ...],
+        datetimes=(),
+        lists=(),
+        update=None,
+        texts=None,
     ):
         self.build = build
         self.update = update
         self.variables = tuple(variables)
         self.datetimes = frozenset(datetimes)
         self.lists = frozenset(lists)
-        if not (self.datetimes | self.lists) <= set(self.variables):
+        self.texts = {name: dict(forms) for name, forms in (texts or {}).items()}
+        kinds = (self.datetimes, self.lists, frozenset(self.texts))
+        if not frozenset().union(*kinds) <= set(self.variables):
             raise ValueError(
-                "KeptStatement: datetimes and lists must be among the variables"
+                "KeptStatement: datetimes, lists and texts must be among the variables"
             )
-        if self.datetimes & self.lists:
-            raise ValueError("KeptStatement: a variable is a datetime or a list")
+        if sum(len(kind) for kind in kinds) != len(frozenset().union(*kinds)):
+            raise ValueError(
+                "KeptStatement: a variable is a datetime or a list, or a text"
+            )
+        if len(self.variables) > 26:
+            raise ValueError("KeptStatement: at most 26 variables")
         self._compiled = {}
         self._compilers = {}
         self._readers = {}
@@ -168,6 +191,8 @@ class KeptStatement:
             if name in self.datetimes
             else [self._STAND_IN - n]
             if name in self.lists
+            else self._STAND_IN_TEXT.format(chr(ord("a") + n))
+            if name in self.texts
             else self._STAND_IN - n
             for n, name in enumerate(self.variables)
         }
@@ -188,16 +213,27 @@ class KeptStatement:
         places = {name: [] for name in self.variables}
         connection = connections[alias]
         adapt = connection.ops.adapt_datetimefield_value
-        by_value, lists = {}, []
+        by_value, lists, texts, words = {}, [], {}, []
         for name, value in stand_ins.items():
             if name in self.datetimes:
                 by_value[adapt(value)] = name
             elif name in self.lists:
                 lists.append((ValueList.parameter(value, connection), name))
+            elif name in self.texts:
+                if value in sql:
+                    raise ValueError(f"KeptStatement: the text {name} is in the SQL")
+                texts[value] = (name, None)
+                words.append(value)
+                for form in self.texts[name].values():
+                    texts.setdefault(form(value), (name, form))
             else:
                 by_value[value] = by_value[str(value)] = name
         for index, value in enumerate(params):
-            if type(value) in (int, str, datetime) and value in by_value:
+            if type(value) is str and value in texts:
+                places[texts[value][0]].append((index, texts[value][1]))
+            elif type(value) is str and any(word in value for word in words):
+                raise ValueError("KeptStatement: a text in a form not given")
+            elif type(value) in (int, str, datetime) and value in by_value:
                 places[by_value[value]].append(index)
             elif type(value) in (list, str):
                 for form, name in lists:
@@ -225,6 +261,14 @@ class KeptStatement:
                 if isinstance(value, str | bytes):
                     raise ValueError(f"KeptStatement: {name} needs a list of values")
                 value = ValueList.parameter(value, connections[queryset.db])
+            elif name in self.texts:
+                if value is not None and not isinstance(value, str):
+                    raise ValueError(f"KeptStatement: {name} needs a text")
+                for index, form in indexes:
+                    params[index] = (
+                        value if form is None or value is None else form(value)
+                    )
+                continue
             for index in indexes:
                 params[index] = value
         return queryset, sql, params

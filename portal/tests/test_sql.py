@@ -4,7 +4,7 @@ and reused, and the rows read again by every query."""
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.sql.query import Query
 
 from accounts.models import User
@@ -327,3 +327,69 @@ def test_a_kept_update_writes_what_queryset_update_writes(django_assert_num_quer
         )
     with pytest.raises(ValueError, match="reads a SELECT"):
         statement.instances(ids=[], since=now, joined=now, name="")
+
+
+def test_a_text_variable_is_filled_in_as_it_is_and_in_its_forms(
+    django_assert_num_queries,
+):
+    """A text variable: the text where the statement holds it as it is, its forms
+    (here the LIKE pattern ``icontains`` writes) where it holds them; the plain
+    queryset built for each text gives the same rows."""
+    from django.db import connection as default
+
+    def pattern(text):
+        return f"%{default.ops.prep_for_like_query(text)}%"
+
+    def build(text, lowest):
+        return (
+            User.objects.filter(Q(email__icontains=text) | Q(display_name=text))
+            .filter(pk__gte=lowest)
+            .order_by("pk")
+            .values_list("email", flat=True)
+        )
+
+    statement = KeptStatement(
+        build, ("text", "lowest"), texts={"text": {"contains": pattern}}
+    )
+    for email, name in (
+        ("ann@example.com", "Ann"),
+        ("o'hara@example.com", "100%_x"),
+        ("back\\slash@example.com", "qzxkepttextaxzq"),
+        ("pct%_@example.com", ""),
+    ):
+        User.objects.create_user(email, display_name=name)
+    for text in ("ann", "Ann", "'h", "%_", "\\", "100%_x", "qzxkepttextaxzq", "", "Ω"):
+        with django_assert_num_queries(1):
+            rows = statement.rows(text=text, lowest=0)
+        assert [email for (email,) in rows] == list(build(text, 0)), text
+    first = User.objects.order_by("pk").first()
+    assert statement.rows(text="example", lowest=first.pk + 1) == [
+        (email,) for email in build("example", first.pk + 1)
+    ]
+    with pytest.raises(ValueError, match="needs a text"):
+        statement.rows(text=12, lowest=0)
+
+
+def test_a_text_in_a_form_not_given_or_in_the_sql_is_refused():
+    from django.db.models.expressions import RawSQL
+
+    no_forms = KeptStatement(
+        lambda text: User.objects.filter(email__icontains=text).values_list("pk"),
+        ("text",),
+        texts={"text": {}},
+    )
+    with pytest.raises(ValueError, match="a form not given"):
+        no_forms.rows(text="ann")
+    in_sql = KeptStatement(
+        lambda text: User.objects.filter(
+            RawSQL(f"'{text}' = %s", ["x"], output_field=BooleanField())  # noqa: S611
+        ).values_list("pk"),
+        ("text",),
+        texts={"text": {}},
+    )
+    with pytest.raises(ValueError, match="in the SQL"):
+        in_sql.rows(text="ann")
+    with pytest.raises(ValueError, match="datetime or a list, or a text"):
+        KeptStatement(lambda a: None, ("a",), lists=("a",), texts={"a": {}})
+    with pytest.raises(ValueError, match="among the variables"):
+        KeptStatement(lambda a: None, ("a",), texts={"b": {}})

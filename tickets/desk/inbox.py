@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -238,13 +238,97 @@ def _kept_search(user, view: str, data: dict, queues, order: str):
     for index, form in places:
         params[index] = forms[form](text)
     ids, noted_ids = fulltext.run_ranked_ids(db, sql, params, noted)
-    vendor = connection.vendor
-    highlight = fulltext.by_notes(
-        notes,
-        fulltext.snippet(vendor, text, notes=False),
-        fulltext.snippet(vendor, text, notes=True),
-    )
-    return Ticket.objects.using(db).ranked(ids, noted_ids, highlight)
+    return KeptPage(db, connection.vendor, text, notes, ids, noted_ids)
+
+
+class KeptPage:
+    """A kept search's answer (``_kept_search``) as the paginator's object list: the
+    ranked ids (``ranked_ids``, ``ranked_count`` as ``TicketQuerySet.by_relevance
+    (within=…)`` gives them), and a slice of them loaded as ``for_listing`` loads
+    ``TicketQuerySet.ranked``'s rows, with the search's snippet, in that order, from
+    a statement kept per kind of snippet (``_page_statement``): what ``ranked`` and
+    ``for_listing`` build and compile for every page (~7k Python calls), written
+    once. The snippet is the staff or the public one as ``ranked`` chooses it: the
+    staff one where ``notes`` (the policy's verdict) is True, or for the ``noted``
+    ids (the ids statement's verdicts) where it is a condition."""
+
+    def __init__(self, db, vendor, text, notes, ids, noted):
+        self.db, self.vendor, self.text = db, vendor, text
+        self.ranked_ids, self.ranked_count = ids, len(ids)
+        if noted is None:  # the policy's verdict is the same for every ticket
+            self.kind, self.noted = ("staff" if notes is True else "public"), None
+        elif not noted:
+            self.kind, self.noted = "public", None
+        elif len(noted) == len(ids):
+            self.kind, self.noted = "staff", None
+        else:
+            self.kind, self.noted = "some", sorted(noted)
+
+    def __len__(self):
+        return self.ranked_count
+
+    def __getitem__(self, k):
+        if not isinstance(k, slice) or k.step:
+            raise TypeError("KeptPage: a slice of its rows")
+        place = {pk: i for i, pk in enumerate(self.ranked_ids[k])}
+        if not place:  # no match: no query
+            return []
+        values = {"ids": list(place), "text": self.text}
+        if self.kind == "some":
+            values["noted"] = self.noted
+        statement = _page_statement(self.db, self.vendor, self.kind)
+        rows = statement.instances(self.db, **values)
+        return sorted(rows, key=lambda row: place[row.pk])
+
+
+_KEPT_PAGES: dict = {}  # (database, vendor, kind of snippet): KeptStatement
+# How a text stands in the page statement's parameters besides as it is: SQLite's
+# FTS5 queries of the staff or the public columns (``fulltext.snippet``).
+_SNIPPET_FORMS = {
+    "fts5 staff": lambda text: fulltext.fts5_query(text, notes=True),
+    "fts5 public": lambda text: fulltext.fts5_query(text, notes=False),
+}
+
+
+def _page_statement(db: str, vendor: str, kind: str) -> KeptStatement:
+    """The statement of ``KeptPage``'s rows for one kind of snippet: the staff
+    document's ("staff"), the public one's ("public"), or the staff one for the ids
+    ``noted`` and the public one for the others ("some")."""
+    key = (db, vendor, kind)
+    statement = _KEPT_PAGES.get(key)
+    if statement is None:
+        lists = ("ids", "noted") if kind == "some" else ("ids",)
+
+        def build(ids, text, noted=None):
+            return _page_query(vendor, kind, ids, text, noted)
+
+        statement = _KEPT_PAGES[key] = KeptStatement(
+            build, (*lists, "text"), lists=lists, texts={"text": _SNIPPET_FORMS}
+        )
+    return statement
+
+
+def _page_query(vendor: str, kind: str, ids, text: str, noted) -> QuerySet:
+    """What ``TicketQuerySet.ranked`` and ``__getitem__`` give ``for_listing`` for a
+    page of ``ids``: those tickets, unordered, with the search's snippet (its
+    ``_snippet_of``), the ids one parameter (``ValueList`` where ``fulltext.ids_in``
+    writes one per id)."""
+
+    def one_of(values) -> Q:
+        if vendor == "postgresql":
+            return fulltext.ids_in(vendor, "pk", values)
+        return Q(pk__in=ValueList(values, output_field=Ticket._meta.pk))
+
+    staff = fulltext.snippet(vendor, text, notes=True)
+    public = fulltext.snippet(vendor, text, notes=False)
+    if kind == "staff":
+        highlight = staff
+    elif kind == "public":
+        highlight = public
+    else:
+        highlight = Case(When(one_of(noted), then=staff), default=public)
+    rows = Ticket.objects.filter(one_of(ids)).alias(search_highlight=highlight)
+    return for_listing(rows).order_by()
 
 
 def _stand_in(negation: bool, digit: bool) -> str:
@@ -279,6 +363,7 @@ def forget_kept_searches() -> None:
     """Compile the searches again at their next use (tests that change the
     database)."""
     _KEPT_SEARCHES.clear()
+    _KEPT_PAGES.clear()
 
 
 _PERSON = ("email", "display_name", "first_name", "last_name")  # str(user)
@@ -287,7 +372,10 @@ _PERSON = ("email", "display_name", "first_name", "last_name")  # str(user)
 def for_listing(qs: QuerySet) -> QuerySet:
     """Everything the columns show (``listing_rows``), loaded with the page, and
     nothing else: not the description, not the password hashes of the people. While
-    searching, each row's snippet too (in the same query)."""
+    searching, each row's snippet too (in the same query). A ``KeptPage`` loads so
+    already."""
+    if isinstance(qs, KeptPage):
+        return qs
     qs = qs.with_search_snippets()
     return qs.select_related("requester", "organization", "assignee").only(
         "reference",
@@ -609,9 +697,21 @@ class _DateCells:
             elif piece:
                 self._plan.append((dateformat.re_escaped.sub(r"\1", piece), None))
         self._texts = {}  # (format character, part's value): text
+        # what ``template_localtime`` converts an aware value to, looked up once
+        self._zone = timezone.get_current_timezone() if settings.USE_TZ else None
+
+    def _local(self, value):
+        """``timezone.template_localtime(value)``."""
+        if (
+            self._zone is not None
+            and type(value) is datetime
+            and value.utcoffset() is not None
+        ):
+            return value.astimezone(self._zone)
+        return timezone.template_localtime(value)
 
     def __call__(self, value: datetime) -> tuple[str, str]:
-        value = timezone.template_localtime(value)
+        value = self._local(value)
         if self._plan is None:
             return value.isoformat(), dateformat.format(value, self._format)
         texts, pieces, django_format = self._texts, [], None
@@ -629,13 +729,29 @@ class _DateCells:
         return value.isoformat(), "".join(pieces)
 
 
+_CHOICE_LABELS: dict = {}  # language: (statuses, priorities)
+
+
+def choice_labels() -> tuple[dict, dict]:
+    """The status and priority labels by value, translated into the active language
+    once per process (a lazy label's translation looks through every catalogue:
+    ~70 Python calls each)."""
+    language = get_language()
+    labels = _CHOICE_LABELS.get(language)
+    if labels is None:
+        labels = _CHOICE_LABELS[language] = (
+            {value: str(label) for value, label in Status.choices},
+            {value: str(label) for value, label in Priority.choices},
+        )
+    return labels
+
+
 def listing_rows(tickets) -> list[InboxRow]:
     """The page's tickets (loaded by ``for_listing``) as ``InboxRow``s, in one pass
     (and one query, for the tags)."""
     tickets = list(tickets)
     tags = page_tags(tickets) if tickets else {}
-    statuses = {value: str(label) for value, label in Status.choices}
-    priorities = {value: str(label) for value, label in Priority.choices}
+    statuses, priorities = choice_labels()
     select = gettext("Select %(ref)s")
     dates = _DateCells()
     now = timezone.now()

@@ -21,7 +21,6 @@ from django.template.loader_tags import do_include
 from django.urls import reverse
 from django.utils import numberformat, translation
 from django.utils.formats import get_format, localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext, gettext_noop
 
@@ -534,6 +533,20 @@ INBOX_ROW = """<tr class="desk-row desk-row--{priority}" data-reference="{refere
                     </tr>"""  # noqa: E501 - the template's lines
 
 
+# ``html.escape``'s replacements in one pass (it makes five): the same text.
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+)
+
+
+def _row_escaped(value) -> str:
+    """``str(conditional_escape(value))`` (``portal.escaping.escaped``) in one call
+    for a plain ``str`` (most of an inbox row's ~18 values)."""
+    if type(value) is str:
+        return value.translate(_HTML_ESCAPES)
+    return escaped(value)
+
+
 class InboxRowNode(template.Node):
     """One ``<tr>`` of the inbox (``templates/tickets/desk/inbox.html``), from an
     ``inbox.InboxRow``: the template's former loop body, with its line breaks and
@@ -569,7 +582,7 @@ class InboxRowNode(template.Node):
 
     def render(self, context):
         row = self.row.resolve(context)
-        escape = conditional_escape if context.autoescape else str
+        escape = _row_escaped if context.autoescape else str
         reference = escape(row.reference)
         select = (
             f'<td><input type="checkbox" name="references" value="{reference}" '
