@@ -865,9 +865,20 @@ def count_visible_up_to(user, queryset: QuerySet | None, n: int) -> int:
     qs = (Ticket.objects.all() if queryset is None else queryset).order_by()
     if n == 0 or not _active(user) or qs.query.is_empty():
         return 0
-    if sees_all(user) or not roles.is_staff_member(user):
+    if sees_all(user):
         return _up_to(visible_tickets(user, qs), n)
-    queue_ids = tuple(worked_queues(user).order_by().values_list("pk", flat=True))
+    staff = roles.is_staff_member(user)
+    queue_ids = (
+        tuple(worked_queues(user).order_by().values_list("pk", flat=True))
+        if staff
+        else ()
+    )
+    if not queue_ids and _is_whole_table(qs):
+        # As ``_whole_table_count``: the grant ids themselves, no ticket read.
+        granted = _granted_ids(user.pk, all_groups=not staff).using(qs.db)
+        return granted.order_by()[:n].count()
+    if not staff:
+        return _up_to(visible_tickets(user, qs), n)
     if not queue_ids:
         return _up_to(qs.filter(pk__in=_granted_ids(user.pk)), n)
     queued = _up_to(qs.filter(queue_id__in=queue_ids), n)
