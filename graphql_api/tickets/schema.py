@@ -6,7 +6,8 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.utils.translation import gettext as _
 from strawberry.types import Info
 
@@ -15,6 +16,7 @@ from portal import ratelimits
 from tickets import actions, permissions, services
 from tickets.errors import TicketError, TicketErrorCode
 from tickets.models import Priority, Queue, Source, Ticket
+from tickets.models.tickets import TicketQuerySet
 
 from ..context import get_api_token, get_user, require_scope
 from ..pagination import (
@@ -81,6 +83,32 @@ def _ordered(tickets, ordering: TicketOrder | None):
     return tickets.order_by(f"{sign}{key}", f"{sign}pk")
 
 
+class _IdsFirst(TicketQuerySet):
+    """A customer's visible tickets, each slice read ids first: the slice's ids are
+    picked by the whole query (visibility, filters, cursors, ordering) in a subquery,
+    and only those rows are read with what the response joins (the requester…).
+    Sliced directly, PostgreSQL reads every granted ticket's row and joins its
+    requester before it sorts and keeps a page (a big organization's customer: 5k
+    tickets, 35k buffers; bench FINDINGS V-1). The outer query is the same query
+    narrowed to those ids, so it gives exactly the slice's rows, in its order.
+    The support team's pages walk an index and stop early: they stay as they are."""
+
+    def __getitem__(self, k):
+        if (
+            not isinstance(k, slice)
+            or k.step is not None
+            or self._result_cache is not None
+            or self._iterable_class is not ModelIterable
+        ):
+            return super().__getitem__(k)
+        start, stop = k.start or 0, k.stop
+        ids = self.values("pk")[k]
+        rows = self.filter(pk__in=ids)
+        if stop is None:
+            return rows
+        return QuerySet.__getitem__(rows, slice(0, max(stop - start, 0)))
+
+
 @strawberry.type
 class Query:
     @strawberry_django.connection(
@@ -101,7 +129,12 @@ class Query:
             lambda: permissions.count_visible(user, narrowed),
             up_to=lambda n: permissions.count_visible_up_to(user, narrowed, n),
         )
-        return _ordered(permissions.visible_tickets(user, narrowed), ordering)
+        visible = _ordered(permissions.visible_tickets(user, narrowed), ordering)
+        if permissions.KeptVisible.shape(user) == "customer":
+            return _IdsFirst(
+                model=Ticket, query=visible.query.chain(), using=visible.db
+            )
+        return visible
 
     @strawberry_django.field(
         description="The ticket with this reference, or null when it does not exist "
