@@ -21,6 +21,8 @@ into a 500, or a six-second wait against a host that accepts and never answers.
 import logging
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -105,8 +107,14 @@ def generation(key: str) -> int | None:
     something computed from changing data is tagged with, and never used once the
     data changes (``new_generation``). Made if missing, so that an evicted key starts
     a new generation, never an old one again; None when the cache cannot say (Redis
-    down): nothing may then be kept."""
+    down): nothing may then be kept. Inside ``generations_read_together`` for ``key``:
+    the value read at its start."""
     _known_generations.add(key)
+    ahead = _read_ahead.get()
+    if ahead:
+        value = ahead.get(key)
+        if value is not None:
+            return value
     value = cache.get(key)
     if value is None:
         value = time.time_ns()
@@ -115,11 +123,43 @@ def generation(key: str) -> int | None:
     return value
 
 
+# key -> the generation read by ``generations_read_together`` for this context
+_read_ahead: ContextVar[dict | None] = ContextVar(
+    "generations_read_ahead", default=None
+)
+
+
+@contextmanager
+def generations_read_together(*keys: str):
+    """Within the block, ``generation(key)`` of each of ``keys`` answers the value read
+    for all of them when the block starts, in one round trip (``get_many``: ~200
+    Python calls and a round trip fewer per key after the first) instead of a GET
+    each. For a request that will read these generations anyway (a filing: the
+    defaults' and the staff's): each is read before what is kept under it, as its
+    owner requires, only a little earlier, as a slower request would have read it.
+    A key missing (evicted) or unreadable (Redis down) is left to ``generation``,
+    which makes it or answers None; ``new_generation`` of a key inside the block
+    forgets its value read ahead."""
+    if not keys:
+        yield
+        return
+    found = cache.get_many(keys)
+    values = {key: found[key] for key in keys if found.get(key) is not None}
+    token = _read_ahead.set(values)
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
 def new_generation(key: str) -> None:
     """The data behind ``key`` changed: what was computed from it is stale in every
     process (call it once the change commits). A renewal lost to an outage is made up
     for when the cache is reachable again (``_renew_after_outage``)."""
     _known_generations.add(key)
+    ahead = _read_ahead.get()
+    if ahead:
+        ahead.pop(key, None)
     cache.set(key, time.time_ns(), None)
 
 

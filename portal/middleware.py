@@ -1,14 +1,23 @@
 """Site-wide response rules that belong to no domain.
 
 - ``PrivateCacheMiddleware``: what one visitor sees is never kept by a cache.
+- ``CSPMiddleware``: django-csp's, with the site's policy header built once.
 - ``QueryCountMiddleware``: benchmark-only instrumentation, installed only when the
   environment asks for it (see the ``# --- portal ---`` settings section).
 """
 
+import http.client
 from contextlib import ExitStack
+from dataclasses import asdict
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connections
+from django.dispatch import receiver
 from django.utils.cache import has_vary_header, patch_cache_control
 
 
@@ -35,8 +44,16 @@ class PrivateCacheMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if is_personal(request, response):
-            patch_cache_control(response, private=True, no_store=True)
+            if response.get("Cache-Control"):
+                patch_cache_control(response, private=True, no_store=True)
+            else:  # what ``patch_cache_control`` writes when there is none
+                response.headers["Cache-Control"] = PRIVATE
         return response
+
+
+#: ``patch_cache_control(response, private=True, no_store=True)`` of an answer
+#: without ``Cache-Control`` (or an empty one).
+PRIVATE = "private, no-store"
 
 
 def is_personal(request, response) -> bool:
@@ -82,4 +99,71 @@ class QueryCountMiddleware:
                 stack.enter_context(connection.execute_wrapper(counter))
             response = self.get_response(request)
         response[QUERY_COUNT_HEADER] = str(count)
+        return response
+
+
+# --- the Content-Security-Policy header ---------------------------------------------
+
+_POLICY_SETTINGS = ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+_EXEMPT_IN_DEBUG = (http.client.INTERNAL_SERVER_ERROR, http.client.NOT_FOUND)
+# report_only -> the header django-csp builds from the settings alone
+_site_policies: dict[bool, str] = {}
+
+
+@receiver(setting_changed)
+def _policy_setting_changed(setting, **kwargs):
+    if setting in _POLICY_SETTINGS:
+        _site_policies.clear()
+
+
+def _policy(parts, report_only: bool) -> str:
+    """``build_policy(**asdict(parts), report_only=report_only)``: kept per process
+    when the answer has no policy of its own (``csp_update``, ``csp_replace``, the
+    ``csp`` decorator) and no nonce was asked for, i.e. when it is the settings'
+    policy (~240 Python calls a response: the directives merged, copied and joined,
+    and ``asdict``'s deep copies). Renewed when a test changes the settings."""
+    if (
+        parts.config is None
+        and parts.update is None
+        and parts.replace is None
+        and parts.nonce is None
+    ):
+        kept = _site_policies.get(report_only)
+        if kept is None:
+            kept = _site_policies[report_only] = build_policy(report_only=report_only)
+        return kept
+    return build_policy(**asdict(parts), report_only=report_only)
+
+
+class CSPMiddleware(LibraryCSPMiddleware):
+    """django-csp 4.0's ``CSPMiddleware``, its ``process_response`` step for step, the
+    policy from ``_policy``. The header of an answer with a nonce or a view's own
+    policy is built per answer, as before."""
+
+    def process_response(self, request, response):
+        if response.status_code in _EXEMPT_IN_DEBUG and settings.DEBUG:
+            return response
+        for report_only, header, exempt, policy_setting in (
+            (False, HEADER, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (
+                True,
+                HEADER_REPORT_ONLY,
+                "_csp_exempt_ro",
+                "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+            ),
+        ):
+            parts = self.get_policy_parts(
+                request=request, response=response, report_only=report_only
+            )
+            csp = _policy(parts, report_only)
+            if csp:
+                is_not_exempt = getattr(response, exempt, False) is False
+                no_header = header not in response
+                policy = getattr(settings, policy_setting, None) or {}
+                prefixes = policy.get("EXCLUDE_URL_PREFIXES", None) or ()
+                is_not_excluded = not request.path_info.startswith(tuple(prefixes))
+                if no_header and is_not_exempt and is_not_excluded:
+                    response[header] = csp
+        if getattr(request, "_csp_nonce", None) is None:
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response

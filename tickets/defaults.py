@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from portal import cache as shared_cache
+from portal import instances
 
 from .models import Queue, SLAPolicy
 
@@ -50,11 +51,19 @@ def _row(instance):
     return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
 
 
+# What ``copy.deepcopy`` returns itself for: a kept row's values of these exact types
+# are handed out as they are, any other (a date, a JSON value) deep-copied.
+_ATOMS = frozenset((str, int, float, bool, type(None)))
+
+
 def _instance(model, row):
+    """A new instance of the kept ``row`` (``model.from_db`` of a deep copy of it:
+    the copy never shares a mutable value with the kept one)."""
     if row is None:
         return None
     names = [f.attname for f in model._meta.concrete_fields]
-    return model.from_db("default", names, copy.deepcopy(row))
+    values = tuple(v if type(v) in _ATOMS else copy.deepcopy(v) for v in row)
+    return instances.from_db(model, "default", names, values)
 
 
 def _pending_invalidation() -> bool:

@@ -85,3 +85,27 @@ def emit(kind: str, ticket, event, **data) -> None:
     """What every service calls: the in-transaction handlers now, the rest on commit."""
     emit_in_transaction(kind, ticket, event, **data)
     emit_after_commit(kind, ticket, event, **data)
+
+
+# --- the shared cache's generations a change reads -------------------------------------
+# A change reads some generations of the shared cache (``portal.cache.generation``)
+# before what is kept under them: a new ticket's default queue, its queue's agents for
+# the alert. Their owners declare them here, so that a surface can read them in one
+# round trip before the change (``portal.cache.generations_read_together``).
+
+_generations: dict[str, dict[str, Callable[[], bool]]] = defaultdict(dict)
+
+
+def reads_generation(kind: str, key: str, kept: Callable[[], bool]) -> None:
+    """Declare that a change of ``kind`` reads the generation ``key`` whenever
+    ``kept()`` (its owner keeps anything under it). Idempotent."""
+    _generations[kind][key] = kept
+
+
+def generations_read(kind: str) -> list[str]:
+    """The generations a change of ``kind`` will read, when more than one (a single
+    one gains nothing from being read ahead); none while hooks are suppressed."""
+    if getattr(_state, "suppressed", False):
+        return []
+    keys = [key for key, kept in _generations.get(kind, {}).items() if kept()]
+    return keys if len(keys) > 1 else []

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from accounts import roles
 from kb.queries import suggest_articles
 from portal import cache as shared_cache
+from portal import instances
 from portal.notifications.dispatch import write_notifications
 from portal.notifications.sending import (
     Outgoing,
@@ -42,8 +43,8 @@ from portal.notifications.sending import (
 )
 from portal.sql import KeptStatement
 
-from . import hooks
-from .desk.inbox import staff_generation
+from . import defaults, hooks
+from .desk.inbox import STAFF_GENERATION_KEY, staff_cache_enabled, staff_generation
 from .models import Comment, EventKind, Priority, Source, Status, TicketEvent
 from .permissions import is_support_team, name_shown_to
 
@@ -68,6 +69,10 @@ def write_event_notifications(kind, ticket, event, **data) -> None:
 def register() -> None:
     for kind in NOTIFIED_KINDS:
         hooks.register(kind, write_event_notifications, in_transaction=True)
+    # a new ticket: its default queue (``defaults``, when none is given) and its
+    # queue's agents (``queue_agents``), each kept under a generation
+    hooks.reads_generation(EventKind.CREATED, defaults.GENERATION_KEY, defaults.enabled)
+    hooks.reads_generation(EventKind.CREATED, STAFF_GENERATION_KEY, staff_cache_enabled)
 
 
 # --- who gets what ------------------------------------------------------------------
@@ -81,19 +86,42 @@ def _ticket_url(ticket, user) -> str:
     return base + path
 
 
-def _context(ticket, user) -> dict:
+def _context(ticket, user, shared=None) -> dict:
+    """What every email about ``ticket`` to ``user`` says; ``shared``: the ticket's
+    part of it (``_shared``), when one event writes to several recipients."""
+    if shared is None:
+        shared = _shared(ticket)
+    reference, subject, queue_name, priority_label, reply_to, requester, assignee = (
+        shared
+    )
     return {
-        "reference": ticket.reference,
-        "subject": ticket.subject,
-        "queue_name": ticket.queue.name,
-        "priority_label": Priority(ticket.priority).label,
+        "reference": reference,
+        "subject": subject,
+        "queue_name": queue_name,
+        "priority_label": priority_label,
         # names as the recipient may see them: a customer never gets a staff address
-        "requester_name": name_shown_to(user, ticket.requester),
-        "assignee_name": name_shown_to(user, ticket.assignee),
+        "requester_name": name_shown_to(user, requester),
+        "assignee_name": name_shown_to(user, assignee),
         "ticket_url": _ticket_url(ticket, user),
         # threading headers (portal.notifications.threads): replies go to the queue
-        "reply_to": ticket.queue.inbound_address,
+        "reply_to": reply_to,
     }
+
+
+def _shared(ticket) -> tuple:
+    """The part of ``_context`` that is the same for every recipient (the priority
+    label lazy: written in each recipient's language), and the ticket's requester and
+    assignee, whose names each recipient sees as ``name_shown_to`` shows them."""
+    queue = ticket.queue
+    return (
+        ticket.reference,
+        ticket.subject,
+        queue.name,
+        Priority(ticket.priority).label,
+        queue.inbound_address,
+        ticket.requester,
+        ticket.assignee,
+    )
 
 
 def _unique(users):
@@ -105,11 +133,13 @@ def _unique(users):
     return result
 
 
-def _message(event, kind, user, *, actor, preference=None, **context) -> Outgoing:
+def _message(
+    event, kind, user, *, actor, preference=None, shared=None, **context
+) -> Outgoing:
     return Outgoing(
         kind=kind,
         recipient=user,
-        context={**_context(event.ticket, user), **context},
+        context={**_context(event.ticket, user, shared), **context},
         idempotency_key=idempotency_key(event.pk, user.pk, kind),
         actor=actor,
         preference=preference,
@@ -134,12 +164,20 @@ def _created(event, actor):
     extra = {}
     if ticket.source == Source.EMAIL:  # the acknowledgement is answered by email
         extra = {"by_email": True, "suggestions": _suggested_articles(ticket)}
-    yield _message(event, "ticket_created", ticket.requester, actor=None, **extra)
+    shared = _shared(ticket)  # one ticket, a receipt and an alert per agent
+    yield _message(
+        event, "ticket_created", ticket.requester, actor=None, shared=shared, **extra
+    )
     for agent in queue_agents(ticket.queue.agent_group_id):
         if agent.pk == ticket.requester_id:
             continue
         yield _message(
-            event, "ticket_created_agent", agent, actor=actor, body=ticket.description
+            event,
+            "ticket_created_agent",
+            agent,
+            actor=actor,
+            shared=shared,
+            body=ticket.description,
         )
 
 
@@ -184,9 +222,10 @@ def queue_agents(group_id) -> list:
     rows = _kept_agents.get(generation, group_id, read)
     User = get_user_model()
     names = _attnames(User)
+    plain = instances.plainly_made(User)
     agents = []
     for db, values, role_names in rows:
-        agent = User.from_db(db, names, values)
+        agent = instances.from_db(User, db, names, values, plain=plain)
         roles.remember(agent, role_names)
         agents.append(agent)
     return agents

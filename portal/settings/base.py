@@ -89,7 +89,8 @@ MIDDLEWARE = [
     "portal.errors.DatabaseUnavailableMiddleware",
     # outside SessionMiddleware: it must see the session cookie being set
     "portal.middleware.PrivateCacheMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, the site's policy header built once (portal.middleware)
+    "portal.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

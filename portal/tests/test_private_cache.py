@@ -155,3 +155,32 @@ def test_static_files_stay_cacheable_for_signed_in_users(settings, make_user):
     assert response.status_code == 200
     assert "public" in directives(response)
     assert "no-store" not in directives(response)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, "", "max-age=60", "public, max-age=60", "no-cache", "private", "no-store"],
+)
+def test_the_header_is_what_patch_cache_control_writes(given):
+    # the middleware writes the header itself when there is none (or an empty one):
+    # the same text as Django's ``patch_cache_control``, which it calls otherwise
+    from django.http import HttpRequest, HttpResponse
+    from django.utils.cache import patch_cache_control
+
+    from portal.middleware import PrivateCacheMiddleware
+
+    def answer(request):
+        response = HttpResponse("x")
+        if given is not None:
+            response["Cache-Control"] = given
+        return response
+
+    request = HttpRequest()
+    request.META["HTTP_AUTHORIZATION"] = "Bearer x"
+    expected = answer(request)
+    patch_cache_control(expected, private=True, no_store=True)
+    got = PrivateCacheMiddleware(answer)(request)
+    assert got["Cache-Control"] == expected["Cache-Control"]
+    # the denied twin: an anonymous answer keeps its header untouched
+    anonymous = PrivateCacheMiddleware(answer)(HttpRequest())
+    assert anonymous.get("Cache-Control") == given

@@ -1,0 +1,88 @@
+"""Model instances made from kept field values, as ``Model.from_db`` makes them, with
+less work: for values read once and handed out many times (a process's copy of the
+default queue, a queue's agents), where ``Model.__init__``'s per-field ``setattr``
+and its two signal sends are most of the cost (~40 Python calls a user).
+
+``from_db(model, db, names, values)`` is ``model.from_db(db, names, values)``; it
+takes the short way only for a model ``plainly_made`` and a value for every concrete
+field, and Django's ``from_db`` otherwise (tests compare the two instance by
+instance, attribute by attribute)."""
+
+from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
+
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def plainly_made(model) -> bool:
+    """Whether ``model.from_db`` of all its concrete fields does no more than the
+    short way does: Django's own ``from_db`` and ``__init__``, no ``pre_init`` or
+    ``post_init`` receiver, and each field's value stored in the instance's
+    ``__dict__`` (no descriptor of its own that keeps more, as a file field's does;
+    a foreign key's id descriptor only forgets a cached related object, and a new
+    instance has none). Receivers can be connected at any time: ask per use."""
+    if (
+        model.from_db.__func__ is not Model.from_db.__func__
+        or model.__init__ is not Model.__init__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return False
+    for field in model._meta.concrete_fields:
+        if type(model.__dict__.get(field.attname)) not in _PLAIN_DESCRIPTORS:
+            return False
+    return True
+
+
+def from_db(model, db, names, values, *, plain=None):
+    """``model.from_db(db, names, values)``; ``plain``: ``plainly_made(model)`` when
+    the caller asked it already (once for several instances)."""
+    if plain is None:
+        plain = plainly_made(model)
+    if (
+        not plain
+        or len(values) != len(model._meta.concrete_fields)
+        or names != _attnames(model)
+    ):
+        return model.from_db(db, names, values)
+    # Model.__init__: the state first, then each field's value by attname (a foreign
+    # key's id descriptor, given a value, asks the state's related-object cache,
+    # which makes it)
+    new = model.__new__(model)
+    state = ModelState()
+    for index in _foreign_key_indexes(model):
+        if values[index] is not None:
+            state.fields_cache = {}
+            break
+    state.adding = False
+    state.db = db
+    new.__dict__["_state"] = state
+    new.__dict__.update(zip(names, values, strict=True))
+    return new
+
+
+_foreign_keys: dict = {}  # model -> the positions of its foreign keys' ids
+
+
+def _foreign_key_indexes(model) -> tuple:
+    found = _foreign_keys.get(model)
+    if found is None:
+        found = _foreign_keys[model] = tuple(
+            index
+            for index, field in enumerate(model._meta.concrete_fields)
+            if type(model.__dict__.get(field.attname)) is ForeignKeyDeferredAttribute
+        )
+    return found
+
+
+_names: dict = {}  # model -> its concrete fields' attnames, in order
+
+
+def _attnames(model) -> list:
+    found = _names.get(model)
+    if found is None:
+        found = _names[model] = [f.attname for f in model._meta.concrete_fields]
+    return found
