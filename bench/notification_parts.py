@@ -63,6 +63,8 @@ def main():
 
     part(sending, "_claim", "claim")
     part(batch.Batch, "render", "shared renderings")
+    if hasattr(sending, "_rendered"):  # skeletons (N-5): the renderings too
+        part(sending, "_rendered", "shared renderings")
     part(EmailMessage, "send", "message, flattening, backend")
     part(sending, "_record", "outcome UPDATEs")
 

@@ -94,6 +94,7 @@ class Batch:
         self._connect = connect
         self._connection = None
         self._renderings: dict[tuple, Rendering | _Shared | None] = {}
+        self._kept: dict[tuple, object] = {}
 
     def connection(self):
         """The open mail connection (opened now if there is none)."""
@@ -112,6 +113,15 @@ class Batch:
                 connection.close()
             except Exception:
                 logger.warning("Closing the mail connection failed", exc_info=True)
+
+    def kept(self, key: tuple, make: Callable[[], object]):
+        """``make()``, once per claim for ``key`` (a tuple whose last item is a
+        context: plain data, compared by its text)."""
+        key = (*key[:-1], _canonical(key[-1]))
+        known = self._kept.get(key, ...)
+        if known is ...:
+            known = self._kept[key] = make()
+        return known
 
     def render(
         self,

@@ -53,6 +53,7 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 
 import copy
 import functools
+import re
 import uuid
 from email import base64mime, generator, quoprimime
 from email._policybase import Compat32
@@ -101,9 +102,37 @@ def _plain_fold(name: str, value: str, linesep: str, length) -> str | None:
     return f"{name}: {linesep} {value}{linesep}"
 
 
+#: our multipart boundaries (``_set_boundaries``), and the one every other stands for
+_OUR_BOUNDARY = re.compile(r"==hd[0-9a-f]{32}==")
+_BOUNDARY_STAND_IN = "==hd" + "0" * 32 + "=="
+
+
+def _boundary_fold(name, value, sanitize, linesep, length) -> str | None:
+    """How a value with one of our boundaries in it folds (a multipart's
+    Content-Type, too long for one line: every email's is new), from the fold of the
+    same value with the stand-in boundary, remembered: ``Header`` breaks an ASCII
+    value only at white space and ``;``/``,``, and decides by lengths alone, so two
+    boundaries of the same length made of the same kind of characters (hex digits
+    and ``=``) fold alike. None if the value is not of that kind (then folded as
+    usual); the oracle is in ``tests/test_flattening.py``."""
+    if not value.isascii() or _BOUNDARY_STAND_IN in value:
+        return None
+    found = _OUR_BOUNDARY.findall(value)
+    if len(found) != 1:
+        return None
+    folded = _folded(
+        name, value.replace(found[0], _BOUNDARY_STAND_IN), sanitize, linesep, length
+    )
+    if folded.count(_BOUNDARY_STAND_IN) != 1:
+        return None
+    return folded.replace(_BOUNDARY_STAND_IN, found[0])
+
+
 class _RememberedFolding(Compat32):
     """``compat32``, remembering how text headers fold (nothing else differs); the
-    values that fold plainly (``_plain_fold``) are written without ``Header``."""
+    values that fold plainly (``_plain_fold``) are written without ``Header``, and
+    one with a boundary of ours as the same value with the stand-in boundary
+    (``_boundary_fold``)."""
 
     def _fold(self, name, value, sanitize):
         if type(value) is not str:  # a Header object: folded as usual
@@ -111,6 +140,12 @@ class _RememberedFolding(Compat32):
         plain = _plain_fold(name, value, self.linesep, self.max_line_length)
         if plain is not None:
             return plain
+        if "==hd" in value:
+            folded = _boundary_fold(
+                name, value, sanitize, self.linesep, self.max_line_length
+            )
+            if folded is not None:
+                return folded
         return _folded(name, value, sanitize, self.linesep, self.max_line_length)
 
 

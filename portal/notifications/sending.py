@@ -20,8 +20,10 @@ they report. ``deliver`` sends them:
   their recipients; each outcome is one prepared-once UPDATE.
 * **One connection, shared renderings.** A claim's emails go out on one mail
   connection, and emails that differ only in the greeting's name (an event's alert
-  to each agent) are rendered once (``portal.notifications.batch``); messages are
-  flattened with less work, to the same bytes (``portal.notifications.mime``).
+  to each agent) are rendered once (``portal.notifications.batch``); emails of a
+  shape seen before are filled in from its skeleton without rendering
+  (``portal.notifications.skeletons``); messages are flattened with less work, to
+  the same bytes (``portal.notifications.mime``).
 * **Nothing lost.** A worker killed before recording leaves the lease to expire, and
   the reconciliation (``deliver_due``, every minute) sends the row again; recording is
   retried on a new connection when the database connection broke, so a database blip
@@ -47,7 +49,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -56,7 +58,7 @@ from django.utils.functional import Promise
 from portal import outbox
 from portal.sql import ValueList
 
-from . import mime, threads
+from . import mime, skeletons, threads
 from .batch import Batch
 from .models import SentNotification
 from .rows import Row, insert_rows
@@ -103,20 +105,65 @@ def wants(recipient, preference: Preference) -> bool:
     return bool(preference(recipient))
 
 
-def render_email(kind: str, context: dict) -> tuple[str, str, str]:
-    """(subject, text, html) from ``emails/<kind>_subject.txt``, ``emails/<kind>.txt``
-    and ``emails/<kind>.html``."""
-    context = {
+def email_context(context: dict) -> dict:
+    """The context the email templates get: the site's name and address, then
+    ``context``."""
+    return {
         "site_name": settings.WAGTAIL_SITE_NAME,
         "base_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/"),
         **context,
     }
-    subject = render_to_string(f"emails/{kind}_subject.txt", context)
+
+
+def _render_raw(kind: str, context: dict) -> tuple[str, str, str]:
+    """The three templates rendered with ``context`` as it is (the subject not yet
+    cleaned up)."""
+    subject_name, text_name, html_name = skeletons.template_names(kind)
+    return (
+        render_to_string(subject_name, context),
+        render_to_string(text_name, context),
+        render_to_string(html_name, context),
+    )
+
+
+def _clean_subject(subject: str) -> str:
     # Subjects are plain text: undo the HTML escaping of the template engine.
-    subject = html_lib.unescape(" ".join(subject.split()))[:255]
-    text = render_to_string(f"emails/{kind}.txt", context)
-    html = render_to_string(f"emails/{kind}.html", context)
-    return subject, text, html
+    return html_lib.unescape(" ".join(subject.split()))[:255]
+
+
+def render_email(kind: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text, html) from ``emails/<kind>_subject.txt``, ``emails/<kind>.txt``
+    and ``emails/<kind>.html``."""
+    subject, text, html = _render_raw(kind, email_context(context))
+    return _clean_subject(subject), text, html
+
+
+def _rendered(kind: str, context: dict, language: str, recipient, batch=None):
+    """``render_email`` for ``recipient`` (a user or None) in ``language`` from the
+    skeleton of the email's shape (``portal.notifications.skeletons``), or None. With
+    a ``batch``, the texts of a context are filled in once per claim (an event's
+    alerts differ only in the greeting's name)."""
+    if "recipient" in context:
+        return None
+    greeted = recipient is not None
+    name = None
+    if greeted:
+        name = recipient.get_short_name()
+        if name.__class__ is not str:
+            return None
+
+    def prepare():
+        full = email_context({"recipient": recipient, **context})
+        return skeletons.prepared(kind, language, full, greeted, _render_raw)
+
+    if batch is None:
+        filling = prepare()
+    else:
+        filling = batch.kept(("skeleton", kind, language, greeted, context), prepare)
+    if filling is None:
+        return None
+    subject, text, html = filling.fill(name)
+    return _clean_subject(subject), text, html
 
 
 @dataclass(frozen=True)
@@ -323,13 +370,18 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
         with translation.override(language):
             return render_email(row.kind, {"recipient": greeted, **context})
 
-    subject, text, html = batch.render(
-        render,
-        kind=row.kind,
-        context=row.context,
-        language=language,
-        recipient=recipient if is_user else None,
+    rendered = _rendered(
+        row.kind, context, language, recipient if is_user else None, batch
     )
+    if rendered is None:
+        rendered = batch.render(
+            render,
+            kind=row.kind,
+            context=row.context,
+            language=language,
+            recipient=recipient if is_user else None,
+        )
+    subject, text, html = rendered
     headers = {}
     reference = row.context.get("reference")
     if reference:  # an email about a ticket: one thread per ticket in mail clients
@@ -485,25 +537,36 @@ def _outcome_sql(vendor: str) -> str:
 
 
 @functools.cache
-def _recorded_fields() -> tuple[tuple[object, bool], ...]:
-    """The recorded fields, each with whether its database value is the value itself
-    when that is None or a text (a text field: ``get_db_prep_save`` gives the same
-    object back; other fields go through it)."""
+def _recorded_fields() -> tuple[tuple[object, str], ...]:
+    """The recorded fields, each with the kind of value whose database value is the
+    value itself: "text" (None or a text, for a text field: ``get_db_prep_save``
+    gives the same object back), "moment" (None or an aware datetime, for a
+    ``DateTimeField`` on PostgreSQL, whose ``adapt_datetimefield_value`` is the value
+    itself), "" (through ``get_db_prep_save``)."""
     fields = (SentNotification._meta.get_field(name) for name in _RECORDED)
-    return tuple(
-        (field, field.get_internal_type() in ("CharField", "TextField"))
-        for field in fields
-    )
+    kinds = {"CharField": "text", "TextField": "text", "DateTimeField": "moment"}
+    return tuple((field, kinds.get(field.get_internal_type(), "")) for field in fields)
 
 
-def _outcome_params(row: SentNotification) -> list:
-    """What ``get_db_prep_save`` gives for each recorded field of ``row``: None and
-    the texts of text fields as they are, anything else through it."""
+def _outcome_params(row: SentNotification, db=connection) -> list:
+    """What ``get_db_prep_save`` gives for each recorded field of ``row`` on ``db``:
+    None, the texts of text fields and (PostgreSQL) the aware datetimes of datetime
+    fields as they are, anything else through it."""
     params = []
-    for field, text in _recorded_fields():
+    postgresql = db.vendor == "postgresql"
+    for field, kind in _recorded_fields():
         value = getattr(row, field.attname)
-        if value is not None and not (text and isinstance(value, str)):
-            value = field.get_db_prep_save(value, connection)
+        if value is None or (kind == "text" and isinstance(value, str)):
+            pass
+        elif (
+            kind == "moment"
+            and postgresql
+            and value.__class__ is datetime
+            and value.utcoffset() is not None
+        ):
+            pass
+        else:
+            value = field.get_db_prep_save(value, db)
         params.append(value)
     return params
 
@@ -512,10 +575,9 @@ def _record(row: SentNotification) -> None:
     """Save the outcome of one row right away, only while the claim is still ours."""
 
     def write(cursor):
-        params = _outcome_params(row)  # on the connection used (a retry's new one)
-        cursor.execute(
-            _outcome_sql(connection.vendor), [*params, row.pk, row.claim_token]
-        )
+        db = connections[DEFAULT_DB_ALIAS]  # a retry's new connection, the same object
+        params = _outcome_params(row, db)
+        cursor.execute(_outcome_sql(db.vendor), [*params, row.pk, row.claim_token])
         return cursor.rowcount
 
     outbox.record(write)

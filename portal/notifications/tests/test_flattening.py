@@ -185,6 +185,50 @@ def test_plainly_folded_headers_are_what_compat32_writes(linesep):
         assert mime._plain_fold("Date", value, linesep, 78) is not None
 
 
+def _boundary_values(rng):
+    boundary = f"==hd{uuid.UUID(int=rng.getrandbits(128)).hex}=="
+    for subtype in ("alternative", "mixed", "related", "x-" + "y" * rng.randint(0, 60)):
+        yield f'multipart/{subtype}; boundary="{boundary}"'
+        yield f"multipart/{subtype};  boundary={boundary}"
+        yield f'multipart/{subtype}; charset="utf-8"; boundary="{boundary}"; a=b'
+        yield f'multipart/{subtype},boundary="{boundary}"'
+        yield f"{boundary} {boundary[:9]}"
+        yield f'multipart/{subtype}; boundary="{boundary}"{" " * rng.randint(0, 3)}'
+
+
+@pytest.mark.parametrize("linesep", LINESEPS)
+def test_headers_with_a_boundary_fold_as_compat32_folds_them(linesep):
+    rng = random.Random(f"boundary-{linesep!r}")
+    quick = 0
+    for _ in range(120):
+        for value in _boundary_values(rng):
+            for name, length in [
+                ("Content-Type", 78),
+                ("Content-Type", 0),
+                ("Content-Type", None),
+                ("Content-Type", 30),
+                ("X-" + "n" * rng.randint(1, 40), 78),
+            ]:
+                theirs = Compat32(linesep=linesep, max_line_length=length)._fold(
+                    name, value, False
+                )
+                policy = mime.POLICY.clone(linesep=linesep, max_line_length=length)
+                assert policy._fold(name, value, False) == theirs, (name, value)
+                quick += (
+                    mime._boundary_fold(name, value, False, linesep, length) is not None
+                )
+    assert quick > 2000
+    # two boundaries, the stand-in itself, non-ASCII: folded as usual
+    two = f'multipart/mixed; boundary="==hd{"a" * 32}=="; b="==hd{"b" * 32}=="'
+    stand_in = f'multipart/mixed; boundary="{mime._BOUNDARY_STAND_IN}"'
+    for value in (
+        two,
+        stand_in,
+        "multipart/mixed; ż=1; boundary=" + "==hd" + "c" * 32 + "==",
+    ):
+        assert mime._boundary_fold("Content-Type", value, False, linesep, 78) is None
+
+
 @pytest.mark.parametrize("where", ["subject", "html"])
 def test_a_boundary_found_in_a_header_or_a_part_is_drawn_again(where):
     taken = uuid.UUID(int=7)

@@ -1,7 +1,8 @@
 """The outcome of each email, recorded right after it is sent (``sending._record``
 through ``portal.outbox.record``): the values written and the cursor they go on."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -27,6 +28,10 @@ def _row(user, key="evt-1", **values):
     )
 
 
+class _Moment(datetime):
+    pass
+
+
 def _prepared(row):
     """What every recorded field gave before: ``get_db_prep_save`` of each."""
     fields = [SentNotification._meta.get_field(name) for name in sending._RECORDED]
@@ -38,7 +43,16 @@ def _prepared(row):
 
 @pytest.mark.parametrize(
     "state",
-    ["sent", "failed with a retry", "given up", "skipped", "lazy texts", "naive"],
+    [
+        "sent",
+        "failed with a retry",
+        "given up",
+        "skipped",
+        "lazy texts",
+        "naive",
+        "another zone",
+        "a datetime subclass",
+    ],
 )
 def test_the_values_recorded_are_what_get_db_prep_save_gives(make_user, state):
     row = _row(make_user("a@example.com"))
@@ -54,6 +68,11 @@ def test_the_values_recorded_are_what_get_db_prep_save_gives(make_user, state):
         row.status, row.last_error = SentNotification.Status.FAILED, "Gave up"
     elif state == "skipped":
         row.status, row.last_error = "skipped", Outcome.SKIPPED_ACTOR
+    elif state == "another zone":  # aware, not UTC: as it is on PostgreSQL
+        row.sent_at = now.astimezone(ZoneInfo("Europe/Warsaw"))
+        row.next_attempt_at = now.astimezone(ZoneInfo("America/St_Johns"))
+    elif state == "a datetime subclass":  # not a datetime itself: through it
+        row.sent_at = _Moment.fromtimestamp(now.timestamp(), tz=UTC)
     elif state == "lazy texts":  # not a str: through get_db_prep_save
         row.subject, row.last_error = (
             gettext_lazy("Subject"),
