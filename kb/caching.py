@@ -12,6 +12,7 @@
 | view restrictions | process | tagged with the generation | Wagtail's "not in a private section" condition (``kb.permissions.public_q``; only while the page cache is on) |
 | sites | process, 64 | (generation, host, port) | the Wagtail ``Site`` of a host, for the links of the search page (``site_for``; only while the page cache is on) |
 | page fragments | process, 2048 | (generation, scheme, host, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs, head and language links; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
+| page URLs | process, 4096 | (generation, request's site, page id, URL path, locale, language, script prefix, URLconf) | ``page.get_url(request)`` of a result or breadcrumb on the search page (``page_url``; ``{% kept_pageurl %}``; only while the page cache is on) |
 | routes | process, 1024 | (generation, host, port, language, path) | a KB page's route: the Wagtail ``Site``, the live page (with its ancestors and locale) and the view restrictions that apply to it, pickled (``route``; ``kb.fallback``) |
 
 **The one rule.** Anything that can change what a reader sees (a page saved,
@@ -57,6 +58,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.translation import get_language
 from wagtail.models import Site
 
@@ -72,6 +74,7 @@ MATCH_ENTRIES = 512
 FRAGMENT_ENTRIES = 2048
 ROUTE_ENTRIES = 1024  # per process; a pickled route is 3-10 kB
 SITE_ENTRIES = 64
+PAGE_URL_ENTRIES = 4096
 
 
 def timeout() -> int:
@@ -141,6 +144,7 @@ search_crumbs: dict = {}  # locale id → (generation, list of pages)
 search_categories: dict = {}  # locale id → (generation, list of categories)
 view_restrictions: dict = {}  # None → (generation, Q)
 sites = _Lru(SITE_ENTRIES)  # (generation, host, port) → (Site or None,)
+page_urls = _Lru(PAGE_URL_ENTRIES)  # (generation, site id, page …) → URL
 search_indexes: dict = {}  # locale id → kb.ranking.Index
 search_index_lock = (
     threading.Lock()
@@ -178,6 +182,7 @@ def invalidate(*, page_id=None) -> None:
     search_categories.clear()
     view_restrictions.clear()
     sites.clear()
+    page_urls.clear()
     if page_id is not None:
         with search_index_lock:
             for index in search_indexes.values():
@@ -278,6 +283,33 @@ def site_for(request):
             sites.put(key, found)
         request._wagtail_site = found[0]
     return Site.find_for_request(request)
+
+
+def page_url(page, request) -> str:
+    """``page.get_url(request)`` (what ``{% pageurl %}`` writes), remembered for the
+    current generation while the page cache is on: a URL is a function of the page's
+    path and locale, the sites (a site saved starts a new generation), the request's
+    site (``site_for``, Wagtail's routing), the script prefix and the URLconf, ~180
+    Python calls each time. Computed each time while the cache is off or before the
+    request's site is known."""
+    site = getattr(request, "_wagtail_site", None)
+    if not timeout() or site is None:
+        return page.get_url(request=request)
+    key = (
+        current_generation(),
+        getattr(site, "pk", None),
+        page.pk,
+        page.url_path,
+        page.locale_id,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+    )
+    found = page_urls.get(key)
+    if found is None:
+        found = (page.get_url(request=request),)
+        page_urls.put(key, found)
+    return found[0]
 
 
 def mark_cacheable(request, *, article_id=None) -> None:

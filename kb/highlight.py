@@ -41,9 +41,27 @@ def query_terms(query: str) -> list[str]:
     return [t for t in WORD.findall(query.lower()) if len(t) > 1][:10]
 
 
+# Per process: (text, query, width) → snippet. A snippet is a pure function of them;
+# the same searches show the same articles again and again (~110 Python calls a
+# result). A full map is simply emptied.
+_SNIPPETS: dict[tuple[str, str, int], str] = {}
+SNIPPETS_MAX = 2048
+
+
 def highlight_snippet(text: str, query: str, *, width: int = 220) -> str:
     """Escaped HTML: up to ``width`` characters of ``text`` around the first term of
     ``query`` found (prefix match, so "sync" marks "syncing"), terms in <mark>."""
+    key = (text or "", query, width)
+    snippet = _SNIPPETS.get(key)
+    if snippet is None:
+        snippet = _snippet(text, query, width)
+        if len(_SNIPPETS) >= SNIPPETS_MAX:
+            _SNIPPETS.clear()
+        _SNIPPETS[key] = snippet
+    return snippet
+
+
+def _snippet(text: str, query: str, width: int) -> str:
     text = " ".join((text or "").split())
     terms = query_terms(query)
     if not terms:

@@ -10,7 +10,8 @@ alternates.
 
 from django import template
 from django.conf import settings
-from django.urls import Resolver404, resolve, reverse
+from django.core.signals import setting_changed
+from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils import translation
 
 register = template.Library()
@@ -23,9 +24,38 @@ def without_prefix(path: str) -> str:
     return path[len(language) + 1 :] or "/"
 
 
+# ``path_in``'s answers: a function of the path, the language, the URLconf and the
+# script prefix (resolving and reversing read nothing else), kept per process for the
+# paths asked (every page's ``<head>`` asks for each language: ~1k Python calls). A
+# bounded map, emptied when full (paths come from the request line) and when a setting
+# changes (tests' ``override_settings`` of ``ROOT_URLCONF`` or ``LANGUAGES``).
+_PATHS: dict[tuple, str | None] = {}
+PATHS_MAX = 1024
+
+
+def _forget_paths(**kwargs) -> None:
+    _PATHS.clear()
+
+
+setting_changed.connect(_forget_paths, dispatch_uid="portal-i18n-links-paths")
+
+
 def path_in(path: str, language: str) -> str | None:
     """``path`` (any language's) in ``language``, or None when it is not a page
     under the language prefixes."""
+    key = (path, language, get_urlconf(), get_script_prefix())
+    try:
+        return _PATHS[key]
+    except KeyError:
+        pass
+    found = _path_in(path, language)
+    if len(_PATHS) >= PATHS_MAX:
+        _PATHS.clear()
+    _PATHS[key] = found
+    return found
+
+
+def _path_in(path: str, language: str) -> str | None:
     english = without_prefix(path)
     with translation.override(settings.LANGUAGE_CODE):
         try:

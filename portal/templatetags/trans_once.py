@@ -9,7 +9,8 @@ setting) asks for it, and keeps the output: a constant ``{% trans %}`` (a litera
 filters, no ``as``, a literal or no ``context``) reads nothing but the active language
 and its catalogue, which a process loads once. Everything else (variables, other tags,
 a ``{% blocktrans %}`` with a variable or a count) is left as it was and rendered each
-time. The output is the same
+time, except a constant ``{% trans "…" as name %}``, whose value is kept the same way
+and set on each render. The output is the same
 as without the tag (``portal/tests/test_trans_once.py`` renders both)."""
 
 from django import template
@@ -31,9 +32,16 @@ def _literal(expression) -> bool:
 
 def _translation(node) -> bool:
     """A ``{% trans %}`` or ``{% blocktrans %}`` that reads no variable."""
-    if node.asvar or not (
-        node.message_context is None or _literal(node.message_context)
-    ):
+    return not node.asvar and _reads_nothing(node)
+
+
+def _kept_as(node) -> bool:
+    """A ``{% trans "…" as name %}`` that reads no variable."""
+    return isinstance(node, TranslateNode) and node.asvar and _reads_nothing(node)
+
+
+def _reads_nothing(node) -> bool:
+    if not (node.message_context is None or _literal(node.message_context)):
         return False
     if isinstance(node, TranslateNode):
         expression = node.filter_expression
@@ -82,6 +90,29 @@ class KeptRunNode(Node):
         return html
 
 
+class KeptAsNode(Node):
+    """A constant ``{% trans "…" as name %}``: the value it sets kept per (language,
+    autoescape), set again on each render."""
+
+    child_nodelists = ()
+
+    def __init__(self, node):
+        self.node = node
+        self.kept = {}
+        self.token = node.token
+        self.origin = node.origin
+
+    def render(self, context):
+        key = (get_language(), context.autoescape)
+        value = self.kept.get(key)
+        if value is None:
+            self.node.render(context)
+            value = self.kept[key] = context[self.node.asvar]
+        else:
+            context[self.node.asvar] = value
+        return ""
+
+
 def _fold(nodelist) -> None:
     """Replace, in place, each run of constant nodes holding a ``{% trans %}``."""
     folded, run = [], []
@@ -98,6 +129,9 @@ def _fold(nodelist) -> None:
             run.append(node)
             continue
         close_run()
+        if _kept_as(node):
+            folded.append(KeptAsNode(node))
+            continue
         folded.append(node)
         if isinstance(node, IfNode):
             for _condition, branch in node.conditions_nodelists:

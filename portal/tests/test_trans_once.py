@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import translation
 
-from portal.templatetags.trans_once import KeptRunNode
+from portal.templatetags.trans_once import KeptAsNode, KeptRunNode
 
 BODY = """<h2>{% trans "Conversation" %}</h2> & <b>{% trans "Back to the inbox" %}</b>
 {% trans "May" context "month name" %}|{% trans "100% done, 50%% left" %}|{% trans "Merged into" noop %}
@@ -22,7 +22,10 @@ BODY = """<h2>{% trans "Conversation" %}</h2> & <b>{% trans "Back to the inbox" 
 {% blocktrans with name=value %}{{ name }} is viewing this ticket{% endblocktrans %}
 {% blocktrans count n=count %}{{ n }} minute in total{% plural %}{{ n }} minutes in total{% endblocktrans %}
 {% language "ru" %}{% trans "History" %}{% endlanguage %}|{% trans "History" %}
-{% autoescape off %}{% trans "Conversation" %} {{ value }}{% endautoescape %}"""
+{% autoescape off %}{% trans "Conversation" %} {{ value }}{% endautoescape %}
+{% trans "a < b & \\"c\\"" as odd %}{{ odd }}|{% trans "May" context "month name" as may %}{{ may }}
+{% if flag %}{% trans "Details" as d %}{% endif %}[{{ d }}]{% trans value as v %}{{ v }}
+{% autoescape off %}{% trans "a < b & \\"c\\"" as raw %}{{ raw }}{% endautoescape %}"""
 
 PLAIN = Template("{% load i18n %}" + BODY)
 KEPT = Template(
@@ -123,3 +126,24 @@ def test_a_run_of_text_alone_is_left_as_it_was():
 def test_takes_no_arguments():
     with pytest.raises(TemplateSyntaxError):
         Template("{% load trans_once %}{% trans_once x %}{% endtrans_once %}")
+
+
+def test_a_constant_translation_as_a_variable_is_kept_and_set_each_time():
+    body = '{% trans "History" as label %}{% trans v as mine %}{{ label }}/{{ mine }}'
+    plain = Template("{% load i18n %}" + body)
+    template = Template(
+        "{% load i18n trans_once %}{% trans_once %}" + body + "{% endtrans_once %}"
+    )
+    kept = [
+        node for node in template.nodelist[-1].nodelist if isinstance(node, KeptAsNode)
+    ]
+    assert [node.node.asvar for node in kept] == ["label"]
+    seen = set()
+    for language in ("en", "pl", "ru"):
+        with translation.override(language):
+            for _turn in (1, 2):
+                expected = plain.render(Context({"v": "Status"}))
+                assert template.render(Context({"v": "Status"})) == expected
+            seen.add(expected)
+    assert len(seen) == 3  # translated
+    assert set(kept[0].kept) == {("en", True), ("pl", True), ("ru", True)}

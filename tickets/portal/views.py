@@ -42,12 +42,8 @@ def dashboard(request):
 def ticket_list(request):
     form = TicketListFilterForm(request.GET)
     filters = form.values()
-    page_obj = queries.paginate(
-        request.user,
-        queries.filter_tickets(request.user, **filters),
-        request.GET.get("page"),
-        PER_PAGE,
-        order=filters.get("order", "-updated"),
+    page_obj = queries.ticket_list_page(
+        request.user, filters, request.GET.get("page"), PER_PAGE
     )
     query = request.GET.copy()
     query.pop("page", None)
