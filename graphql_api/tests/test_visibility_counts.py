@@ -5,7 +5,9 @@ user and narrowing, and so do the surfaces that count them (GraphQL's list and
 ``totalCount``, the portal list's exact total). Then the denied twin of every
 allowed path: an agent who loses the queue, a grant revoked, a ticket moved to
 another queue, organization sharing switched off, an account deactivated; each
-change is seen at the next count."""
+change is seen at the next count.
+
+Over 400 lines on purpose: one rule, its surfaces and their denied twins belong together."""
 
 import pytest
 from django.contrib.auth import get_user_model
