@@ -17,6 +17,7 @@ from .integrations.schema import Query as IntegrationsQuery
 from .kb.schema import Mutation as KbMutation
 from .kb.schema import Query as KbQuery
 from .live.schema import Subscription
+from .runner import Schema
 from .tickets.schema import Mutation as TicketsMutation
 from .tickets.schema import Query as TicketsQuery
 
@@ -51,7 +52,7 @@ Mutation = merge_types(
     ),
 )
 
-schema = strawberry.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

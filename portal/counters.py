@@ -16,13 +16,57 @@ from django.core.cache.backends.redis import RedisCache
 
 
 def _redis_add_to(backend, key: str, delta: int, timeout: int) -> int:
+    """``SET key 0 EX timeout NX`` then ``INCRBY key delta``, sent together on one
+    pooled connection and both replies read, as a redis-py pipeline does
+    (``_execute_pipeline``: same commands, same retry of the connection's ``Retry``
+    after a disconnect, an error reply raised once every reply is read), without
+    its per-call machinery: ~400 Python calls a count in redis-py 8, ~130 here."""
     full_key = backend.make_and_validate_key(key)
     client = backend._cache.get_client(full_key, write=True)
-    with client.pipeline(transaction=False) as pipe:
-        pipe.set(full_key, 0, ex=timeout, nx=True)
-        pipe.incr(full_key, delta)
-        _created, value = pipe.execute()
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    encoded = connection.encoder.encode(full_key)
+    packed = _packed(
+        (b"SET", encoded, b"0", b"EX", b"%d" % timeout, b"NX"),
+        (b"INCRBY", encoded, b"%d" % delta),
+    )
+    try:
+        value = connection.retry.call_with_retry(
+            lambda: _both_replies(connection, packed),
+            lambda _error: connection.disconnect(),
+        )
+    except BaseException:
+        connection.disconnect()  # never back to the pool with a reply unread
+        raise
+    finally:
+        pool.release(connection)
     return int(value)
+
+
+def _packed(*commands) -> bytes:
+    """The commands in Redis's protocol (RESP arrays of bulk strings), as
+    ``Connection.pack_commands`` writes them."""
+    return b"".join(
+        b"*%d\r\n%b"
+        % (len(args), b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args))
+        for args in commands
+    )
+
+
+def _both_replies(connection, packed: bytes) -> int:
+    from redis import ResponseError
+
+    connection.send_packed_command([packed])
+    replies = []
+    for _command in range(2):
+        try:
+            replies.append(connection.read_response())
+        except ResponseError as error:
+            replies.append(error)
+    for reply in replies:
+        if isinstance(reply, ResponseError):
+            raise reply
+    return replies[-1]
 
 
 def add_to(key: str, delta: int = 1, *, timeout: int) -> int:
