@@ -120,7 +120,11 @@ def test_the_portal_schema_answers_as_before():
     def ask(schema, query):
         context = PortalContext(request=None, response=None, user=AnonymousUser())
         result = schema.execute_sync(query, context_value=context)
-        return result.data, [e.formatted for e in result.errors or ()], result.extensions
+        return (
+            result.data,
+            [e.formatted for e in result.errors or ()],
+            result.extensions,
+        )
 
     plain = strawberry.Schema(
         query=portal_schema.query,
