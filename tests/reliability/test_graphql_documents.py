@@ -23,6 +23,18 @@ LOOKS_LIKE_AN_OPERATION = re.compile(
 
 # (module, document) -> why it must fail validation.
 INVALID_ON_PURPOSE = {
+    ("graphql_api/tests/test_runner.py", "{ fails }"): (
+        "a field of the test's own schema (the runner against strawberry's)"
+    ),
+    ("graphql_api/tests/test_runner.py", "mutation { ping }"): (
+        "the runner answers a validation error as strawberry's does"
+    ),
+    ("graphql_api/tests/test_runner.py", "{ nope }"): (
+        "the runner's hooks around a validation error, as strawberry's"
+    ),
+    ("graphql_api/tests/test_runner.py", "{ pingg }"): (
+        "the portal schema's suggestion policy through the runner"
+    ),
     ("graphql_api/tests/test_endpoint.py", "mutation { x }"): (
         "GET must refuse any mutation, before validation"
     ),
