@@ -362,4 +362,10 @@ def test_on_postgresql_a_tickets_queue_is_read_from_the_index():
             [[1, 2, 3]],
         )
         plan = " ".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using ticket_visibility_covering_idx" in plan
+    # On these few rows the planner may as well read the whole (queue_id, id) index
+    # (migration 0020), also without visiting the table; on the bench's 250k tickets
+    # it probes the covering index (bench FINDINGS V-2: plans unchanged).
+    assert (
+        "Index Only Scan using ticket_visibility_covering_idx" in plan
+        or "Index Only Scan using ticket_queue_id_idx" in plan
+    ), plan
