@@ -129,15 +129,21 @@ def _field_name(opts, attname: str) -> str:
     return attname
 
 
-def vacuum_analyze(writer: BulkWriter) -> None:
+def vacuum_analyze(writer: BulkWriter, also: tuple[str, ...] = ()) -> None:
     """Refresh planner statistics and visibility maps of the tables just filled, as
     autovacuum would on a live database; without them PostgreSQL misjudges the
-    permission subqueries and cannot use index-only scans. PostgreSQL only, and outside
+    permission subqueries and cannot use index-only scans. ``also``: tables filled by
+    triggers rather than by the writer (those that exist). PostgreSQL only, and outside
     any transaction."""
     if not writer.is_postgres:
         return
     quote = writer.connection.ops.quote_name
+    tables = sorted(model._meta.db_table for model in writer.written)
     with writer.connection.cursor() as cursor:
-        for model in sorted(writer.written, key=lambda m: m._meta.db_table):
-            cursor.execute(f"VACUUM (ANALYZE) {quote(model._meta.db_table)}")
+        for table in also:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            if cursor.fetchone()[0] and table not in tables:
+                tables.append(table)
+        for table in tables:
+            cursor.execute(f"VACUUM (ANALYZE) {quote(table)}")
         cursor.execute("ANALYZE")  # the pages, search entries and small tables too

@@ -298,6 +298,41 @@ def test_generated_search_documents_are_those_the_comment_trigger_writes(generat
     assert enabled == "O"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_tables_filled_by_triggers_are_vacuumed_with_the_written_ones():
+    """PostgreSQL: the search tables the triggers rebuilt get the ``VACUUM (ANALYZE)``
+    autovacuum would give them (their visibility maps make the ranking's fetches cheap);
+    a table that does not exist is passed over."""
+    from django.db import connection
+
+    from portal.loaddata.writer import BulkWriter, vacuum_analyze
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+    counts = (
+        "SELECT relname, vacuum_count FROM pg_stat_user_tables "
+        "WHERE relname IN ('tickets_ticket_search', 'tickets_ticket_match')"
+    )
+
+    def vacuumed():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(counts)
+            return dict(cursor.fetchall())
+
+    before = vacuumed()
+    vacuum_analyze(
+        BulkWriter(),
+        also=("tickets_ticket_search", "tickets_ticket_match", "no_such_table"),
+    )
+    after = vacuumed()
+    assert set(after) == {"tickets_ticket_search", "tickets_ticket_match"}
+    assert {name: after[name] - before[name] for name in after} == {
+        "tickets_ticket_search": 1,
+        "tickets_ticket_match": 1,
+    }
+
+
 # --- knowledge base ---------------------------------------------------------------------
 
 
