@@ -51,7 +51,6 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
   Django's rule) or another charset is built by Django as before.
 """
 
-import copy
 import functools
 import re
 import uuid
@@ -68,6 +67,7 @@ from django.core.mail import message as django_message
 from django.core.mail.message import (
     ADDRESS_HEADERS,
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
+    EmailMultiAlternatives,
     SafeMIMEMultipart,
     SafeMIMEText,
     forbid_multi_line_headers,
@@ -169,11 +169,36 @@ def _texts(part) -> list[str]:
     return found
 
 
+#: header names of our messages that are not Content-Type in any case
+_NOT_CONTENT_TYPE = frozenset(
+    {
+        "MIME-Version",
+        "Content-Transfer-Encoding",
+        "Subject",
+        "From",
+        "To",
+        "Reply-To",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+    }
+)
+
+
 def _content_type(part) -> tuple[int, str] | None:
     """The place and stored value of ``part``'s Content-Type header when it has
     exactly one and it is ASCII text (what ``get`` gives back unchanged), else None."""
     found = None
-    for index, (name, value) in enumerate(part._headers):
+    headers = part._headers
+    if (
+        headers
+        and headers[0][0] == "Content-Type"
+        and _NOT_CONTENT_TYPE.issuperset([name for name, _ in headers[1:]])
+    ):  # as our parts are built: the same as looking at every name
+        found = 0, headers[0][1]
+        headers = ()
+    for index, (name, value) in enumerate(headers):
         if name.lower() == "content-type":
             if found is not None:
                 return None
@@ -306,6 +331,10 @@ def _handler(content_type: str):
     )
 
 
+#: the usual line separators' bytes (``linesep.encode("ascii")``)
+_SEPARATORS = {"\n": b"\n", "\r\n": b"\r\n"}
+
+
 def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
     ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
@@ -319,7 +348,8 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
         handler = _handler_of(found[1])
     payload = part._payload
     headers = _header_lines(part._headers, policy, folded)
-    headers.append(linesep.encode("ascii"))
+    sep = _SEPARATORS.get(linesep) or linesep.encode("ascii")
+    headers.append(sep)
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False
@@ -335,14 +365,12 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
         out.extend(headers)
         if part.preamble is not None:
             out.append(_lines(part.preamble, linesep))
-            out.append(linesep.encode("ascii"))
+            out.append(sep)
         delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
-        out.append(delimiter + linesep.encode("ascii"))
-        separator = b"".join((linesep.encode("ascii"), delimiter, linesep.encode()))
+        out.append(delimiter + sep)
+        separator = b"".join((sep, delimiter, sep))
         out.append(separator.join(children))
-        out.append(
-            b"".join((linesep.encode("ascii"), delimiter, b"--", linesep.encode()))
-        )
+        out.append(b"".join((sep, delimiter, b"--", sep)))
         if part.epilogue is not None:
             out.append(_lines(part.epilogue, linesep))
         return True
@@ -497,6 +525,33 @@ class _Multipart(_Flat, SafeMIMEMultipart):
 _prototypes: dict[tuple[str, bool], SafeMIMEText] = {}
 
 
+def _copied(prototype):
+    """``copy.copy(prototype)`` (a new instance with the same ``__dict__``: what
+    ``__reduce_ex__`` and ``copyreg.__newobj__`` make of a message) with a list of
+    headers of its own."""
+    part = object.__new__(prototype.__class__)
+    part.__dict__.update(prototype.__dict__)
+    part._headers = list(prototype._headers)
+    return part
+
+
+_multiparts: dict[tuple[str, str], SafeMIMEMultipart] = {}
+
+
+def _multipart(subtype: str, encoding: str) -> SafeMIMEMultipart:
+    """What ``_Multipart(_subtype=subtype, encoding=encoding)`` builds (its
+    Content-Type and MIME-Version headers, no parts), copied from a prototype."""
+    prototype = _multiparts.get((subtype, encoding))
+    if prototype is None:
+        prototype = _multiparts[subtype, encoding] = _Multipart(
+            _subtype=subtype, encoding=encoding
+        )
+    part = _copied(prototype)
+    part._payload = []
+    part.defects = []
+    return part
+
+
 def text_part(text: str, subtype: str, encoding: str) -> SafeMIMEText:
     """What ``SafeMIMEText(text, subtype, encoding)`` builds, copied from the
     prototype of its subtype and kind (ASCII or not) when the text needs no
@@ -513,8 +568,7 @@ def text_part(text: str, subtype: str, encoding: str) -> SafeMIMEText:
     prototype = _prototypes.get(key)
     if prototype is None:
         prototype = _prototypes[key] = _Text(text, subtype, encoding)
-    part = copy.copy(prototype)
-    part._headers = list(prototype._headers)
+    part = _copied(prototype)
     part.defects = []
     part._payload = data.decode("ascii", "surrogateescape")
     return part
@@ -528,6 +582,9 @@ class Building:
     ``portal/notifications/tests/test_batched_delivery.py``."""
 
     def message(self):
+        fast = _alternatives_message(self)
+        if fast is not None:
+            return fast
         encoding = self.encoding or settings.DEFAULT_CHARSET
         msg = text_part(self.body, self.content_subtype, encoding)
         msg = self._create_message(msg)
@@ -586,3 +643,72 @@ class Building:
                 content, subtype, self.encoding or settings.DEFAULT_CHARSET
             )
         return super()._create_mime_attachment(content, mimetype)
+
+
+#: extra headers ``_alternatives_message`` writes as ``message`` does (exact names)
+_PLAIN_EXTRA = frozenset({"Message-ID", "In-Reply-To", "References", "Reply-To"})
+
+
+def _put(msg, name: str, value) -> None:
+    """``msg[name] = value`` of ``_Text``/``_Multipart`` under ``compat32`` (whose
+    ``header_max_count`` is None and ``header_store_parse`` the pair itself): the
+    checked pair appended."""
+    value = value if value.__class__ is str else str(value)
+    if name in ("Date", "Message-ID") and value.isascii():
+        # new in every email: ``forbid_multi_line_headers`` of an ASCII value of a
+        # header that is neither an address nor the subject is the value itself
+        if "\n" in value or "\r" in value:
+            forbid_multi_line_headers(name, value, msg.encoding)  # raises
+        msg._headers.append((name, value))
+        return
+    msg._headers.append(_checked(name, value, msg.encoding))
+
+
+def _alternatives_message(email):
+    """``Building.message`` of the emails we send, built without its generic steps:
+    a UTF-8 text body and one HTML alternative, no attachments, no Cc or Reply-To
+    list, extra headers only among ``_PLAIN_EXTRA`` (a thread's). The same steps in
+    the same order (text part, multipart/alternative, Subject, From, To, Reply-To,
+    Date, Message-ID, the extra headers in their order, then ``prepare``); any other
+    email (None) is built step by step. The oracle is in ``tests/test_flattening.py``."""
+    extra = email.extra_headers
+    if (
+        (email.encoding or settings.DEFAULT_CHARSET) != "utf-8"
+        or email.attachments
+        or email.cc
+        or email.reply_to
+        or not email.body
+        or not email.to
+        or len(email.alternatives) != 1
+        or email.alternatives[0][1] != "text/html"
+        or email.alternative_subtype != "alternative"
+        or email.content_subtype != "plain"
+        or not _PLAIN_EXTRA.issuperset(extra)
+        or email.__class__._create_message is not EmailMultiAlternatives._create_message
+    ):
+        return None
+    msg = _multipart("alternative", "utf-8")
+    msg._payload.append(text_part(email.body, "plain", "utf-8"))
+    msg._payload.append(text_part(email.alternatives[0][0], "html", "utf-8"))
+    _put(msg, "Subject", email.subject)
+    _put(msg, "From", email.from_email)
+    _put(msg, "To", ", ".join([str(to) for to in email.to]))
+    if "Reply-To" in extra:
+        _put(msg, "Reply-To", extra["Reply-To"])
+    _put(msg, "Date", django_message.formatdate(localtime=settings.EMAIL_USE_LOCALTIME))
+    if "Message-ID" not in extra:
+        _put(
+            msg, "Message-ID", django_message.make_msgid(domain=django_message.DNS_NAME)
+        )
+    for name, value in extra.items():
+        if name != "Reply-To":
+            _put(msg, name, value)
+    # ``prepare``: one multipart, its Content-Type first and without parameters
+    msg.policy = POLICY
+    texts = "\n".join(_texts(msg))
+    while True:
+        boundary = f"==hd{uuid.uuid4().hex}=="
+        if boundary not in texts:
+            break
+    _set_boundary(msg, (0, msg._headers[0][1]), boundary)
+    return msg
