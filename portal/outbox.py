@@ -42,10 +42,12 @@ from datetime import timedelta
 from typing import TypeVar
 
 from django.db import (
+    DEFAULT_DB_ALIAS,
     DatabaseError,
     InterfaceError,
     OperationalError,
     connection,
+    connections,
     transaction,
 )
 from django.db.models import F, QuerySet
@@ -239,13 +241,11 @@ def record(write: Callable[[object], T]) -> T:
 
     def cheap_transaction():
         raw = getattr(_recording, "raw", None)
-        if (
-            raw is not None
-            and connection.connection is raw
-            and not connection.in_atomic_block
-        ):
-            # autocommit: its own transaction, already asynchronous
-            return write(_recording.cursor)
+        if raw is not None:
+            db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
+            if db.connection is raw and not db.in_atomic_block:
+                # autocommit: its own transaction, already asynchronous
+                return write(_recording.cursor)
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             with connection.cursor() as cursor:  # per connection; WAL stays safe
                 cursor.execute("PRAGMA synchronous = NORMAL")

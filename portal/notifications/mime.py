@@ -486,11 +486,25 @@ class _LineFittingCharset(Charset):
 _UTF8 = _LineFittingCharset("utf-8")
 
 
+#: a length every ASCII subject of one line keeps through ``Header`` (whose lines
+#: are ``email.header.MAXLINELEN``, 78, long)
+_HEADER_LINE = 76
+
+
 @functools.lru_cache(maxsize=4096)
 def _checked(name: str, value: str, encoding: str) -> tuple[str, str]:
     """``forbid_multi_line_headers``; a non-ASCII UTF-8 value of a header that is
     not an address is encoded as it encodes it (``Header(value, encoding)``), with
-    the charset that fits lines with less work."""
+    the charset that fits lines with less work. An ASCII subject of one line that
+    of at most 76 characters is the value itself (``Header(value).encode()``
+    changes nothing there; the oracle is in ``tests/test_whole_message.py``)."""
+    if (
+        len(value) <= _HEADER_LINE
+        and value.isascii()
+        and _LINE_BREAKING.isdisjoint(value)
+        and name.lower() == "subject"
+    ):
+        return name, value
     if (
         encoding != "utf-8"
         or value.isascii()

@@ -40,6 +40,7 @@ import functools
 import html as html_lib
 import json
 import logging
+import operator
 import time
 import uuid
 from collections import Counter
@@ -49,7 +50,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -548,15 +549,23 @@ def _recorded_fields() -> tuple[tuple[object, str], ...]:
     return tuple((field, kinds.get(field.get_internal_type(), "")) for field in fields)
 
 
+@functools.cache
+def _recorded_values():
+    """What reads the recorded fields' values of a row at once (one tuple)."""
+    return operator.attrgetter(*(field.attname for field, _ in _recorded_fields()))
+
+
 def _outcome_params(row: SentNotification, db=connection) -> list:
     """What ``get_db_prep_save`` gives for each recorded field of ``row`` on ``db``:
     None, the texts of text fields and (PostgreSQL) the aware datetimes of datetime
     fields as they are, anything else through it."""
     params = []
     postgresql = db.vendor == "postgresql"
-    for field, kind in _recorded_fields():
-        value = getattr(row, field.attname)
-        if value is None or (kind == "text" and isinstance(value, str)):
+    values = _recorded_values()(row)
+    for (field, kind), value in zip(_recorded_fields(), values, strict=True):
+        if value is None:
+            pass
+        elif kind == "text" and (value.__class__ is str or isinstance(value, str)):
             pass
         elif (
             kind == "moment"
@@ -575,9 +584,10 @@ def _record(row: SentNotification) -> None:
     """Save the outcome of one row right away, only while the claim is still ours."""
 
     def write(cursor):
-        db = connections[DEFAULT_DB_ALIAS]  # a retry's new connection, the same object
+        db = cursor.db  # the cursor's connection: a retry's new one, the same object
         params = _outcome_params(row, db)
-        cursor.execute(_outcome_sql(db.vendor), [*params, row.pk, row.claim_token])
+        params += (row.pk, row.claim_token)
+        cursor.execute(_outcome_sql(db.vendor), params)
         return cursor.rowcount
 
     outbox.record(write)

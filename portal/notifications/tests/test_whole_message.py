@@ -4,6 +4,7 @@ alternative, a thread's headers) builds the message Django's own
 email to the step-by-step build."""
 
 import random
+from email.errors import HeaderParseError
 from unittest import mock
 
 import pytest
@@ -153,3 +154,23 @@ def test_messages_built_from_one_prototype_share_nothing():
     assert "X-Part" not in first.get_payload()[0]
     assert first.get_payload()[0].get_payload() == "Hi ann"
     assert first.get_boundary() != second.get_boundary()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ascii_subjects_are_checked_as_django_checks_them(seed):
+    rng = random.Random(seed)
+    alphabet = "abc XYZ019\t;,:.()[]<>\"'=?-_!@#$%^&*{}|/\\~`\x00\x7f\x0b\x0c\x1c\r\n  "
+    values = ["", " ", "\t", " lead", "trail ", "=?utf-8?q?x?=", "a" * 76, "a" * 77]
+    values += ["x " * 38, "x " * 38 + "y", "[HD-000123] New ticket: Parts 3"]
+    for _ in range(3000):
+        length = rng.choice([rng.randint(0, 90), rng.randint(70, 80)])
+        values.append("".join(rng.choice(alphabet) for _ in range(length)))
+    for value in values:
+        for name in ("Subject", "subject", "X-Other"):
+            try:
+                expected = mime.forbid_multi_line_headers(name, value, "utf-8")
+            except (mime.django_message.BadHeaderError, HeaderParseError) as error:
+                with pytest.raises(type(error)):
+                    mime._checked.__wrapped__(name, value, "utf-8")
+                continue
+            assert mime._checked.__wrapped__(name, value, "utf-8") == expected
