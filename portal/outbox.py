@@ -219,10 +219,11 @@ def recording():
         raise
     raw = connection.connection
     _recording.raw, _recording.cursor = raw, cursor
+    _recording.db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
     try:
         yield
     finally:
-        _recording.raw = _recording.cursor = None
+        _recording.raw = _recording.cursor = _recording.db = None
         if connection.connection is raw:  # not reconnected meanwhile
             try:
                 cursor.execute("SET synchronous_commit TO DEFAULT")
@@ -242,7 +243,9 @@ def record(write: Callable[[object], T]) -> T:
     def cheap_transaction():
         raw = getattr(_recording, "raw", None)
         if raw is not None:
-            db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
+            # the same connection object for the thread (a reconnect replaces its
+            # ``connection``, not the object)
+            db = _recording.db
             if db.connection is raw and not db.in_atomic_block:
                 # autocommit: its own transaction, already asynchronous
                 return write(_recording.cursor)

@@ -49,6 +49,13 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
   of each subtype and kind is built by Django's ``SafeMIMEText``; the others are
   copies of it with their own payload. A text with a longer line (quoted-printable,
   Django's rule) or another charset is built by Django as before.
+* **Our emails without the generic steps.** An email of the shape every
+  notification has (a UTF-8 text body, one HTML alternative, no attachment, no Cc or
+  Reply-To list, a thread's extra headers) is built as the same steps would build
+  it, without them (``_alternatives_message``): its multipart copied from a
+  prototype, each header's checked pair appended (what ``Message.__setitem__`` does
+  under ``compat32``), its one boundary drawn as ``prepare`` draws it. A short ASCII
+  subject is its own checked value (``Header`` would not change it).
 """
 
 import functools
@@ -331,6 +338,11 @@ def _handler(content_type: str):
     )
 
 
+#: the headers of our text parts (``text_part``'s prototypes)
+_TEXT_PART_HEADERS = frozenset(
+    {"Content-Type", "MIME-Version", "Content-Transfer-Encoding"}
+)
+
 #: the usual line separators' bytes (``linesep.encode("ascii")``)
 _SEPARATORS = {"\n": b"\n", "\r\n": b"\r\n"}
 
@@ -347,9 +359,24 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     else:
         handler = _handler_of(found[1])
     payload = part._payload
-    headers = _header_lines(part._headers, policy, folded)
     sep = _SEPARATORS.get(linesep) or linesep.encode("ascii")
-    headers.append(sep)
+    stored = part._headers
+    if handler is _TEXT and _TEXT_PART_HEADERS.issuperset([n for n, _ in stored]):
+        # a text part's headers (the prototype's, in every email): their lines and
+        # the blank line, remembered whole (a ``Header`` value: not remembered)
+        key = ("block", *stored)
+        try:
+            block = folded.get(key)
+        except TypeError:
+            key = block = None
+        if block is None:
+            block = b"".join(_header_lines(stored, policy, folded)) + sep
+            if key is not None:
+                folded[key] = block
+        headers = [block]
+    else:
+        headers = _header_lines(stored, policy, folded)
+        headers.append(sep)
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False

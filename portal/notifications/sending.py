@@ -433,6 +433,10 @@ _KEYS_CLAIM = outbox.KeptClaim(
 )
 
 
+#: a row's primary key, read as its attribute (``row.pk`` is a property)
+_ID = operator.attrgetter(SentNotification._meta.pk.attname)
+
+
 def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
     """Claim due rows and return them with their recipients, in ``id`` order:
     ``limit`` of the due ones, or (``keys`` given, at most ``limit`` of them) the
@@ -455,7 +459,7 @@ def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
         if len(keys) > limit:
             raise ValueError("More keys than the claim's limit")
         rows = _KEYS_CLAIM.claim({"keys": keys, "now": now}, **writes)
-    return sorted(rows, key=lambda row: row.pk)
+    return sorted(rows, key=_ID)
 
 
 def _gave_up(row: SentNotification, now: datetime) -> bool:
