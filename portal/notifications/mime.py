@@ -167,12 +167,12 @@ def _texts(part) -> list[str]:
     payload = part._payload
     if isinstance(payload, list):
         for child in payload:
-            found.extend(_texts(child))
+            found += _texts(child)
     elif payload is not None:
-        found.append(str(payload))
+        found += (payload if type(payload) is str else str(payload),)
     for extra in (part.preamble, part.epilogue):
         if extra:
-            found.append(extra)
+            found += (extra,)
     return found
 
 
@@ -291,16 +291,21 @@ def _header_lines(headers, policy, folded: dict) -> list[bytes]:
     by its name and value alone (``_RememberedFolding``), so the bytes of a text
     value are remembered per line separator, except for the values new in every
     email; a ``Header`` object is folded each time."""
-    lines = []
-    for name, value in headers:
-        if type(value) is not str or name in _NEW_EACH_TIME:
-            lines.append(policy.fold_binary(name, value))
-            continue
-        line = folded.get((name, value))
-        if line is None:
-            line = folded[name, value] = policy.fold_binary(name, value)
-        lines.append(line)
-    return lines
+    try:  # remembered ones read without a call
+        return [
+            folded[item] if item in folded else _header_line(item, policy, folded)
+            for item in headers
+        ]
+    except TypeError:  # a value that is no key (a ``Header`` object)
+        return [_header_line(item, policy, folded) for item in headers]
+
+
+def _header_line(item, policy, folded: dict) -> bytes:
+    name, value = item
+    if type(value) is not str or name in _NEW_EACH_TIME:
+        return policy.fold_binary(name, value)
+    line = folded[name, value] = policy.fold_binary(name, value)
+    return line
 
 
 def _lines(text: str, linesep: str) -> bytes:
@@ -359,14 +364,14 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     else:
         handler = _handler_of(found[1])
     payload = part._payload
-    sep = _SEPARATORS.get(linesep) or linesep.encode("ascii")
+    sep = _SEPARATORS[linesep] if linesep in _SEPARATORS else linesep.encode("ascii")
     stored = part._headers
     if handler is _TEXT and _TEXT_PART_HEADERS.issuperset([n for n, _ in stored]):
         # a text part's headers (the prototype's, in every email): their lines and
         # the blank line, remembered whole (a ``Header`` value: not remembered)
         key = ("block", *stored)
         try:
-            block = folded.get(key)
+            block = folded[key] if key in folded else None
         except TypeError:
             key = block = None
         if block is None:
@@ -376,7 +381,7 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
         headers = [block]
     else:
         headers = _header_lines(stored, policy, folded)
-        headers.append(sep)
+        headers += (sep,)
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False
@@ -385,27 +390,27 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
             written = []
             if not _write(child, policy, linesep, written, folded):
                 return False
-            children.append(b"".join(written))
+            children += (b"".join(written),)
         boundary = _boundary(part, found)
         if not boundary:  # the generator would draw one
             return False
-        out.extend(headers)
+        out += headers
         if part.preamble is not None:
-            out.append(_lines(part.preamble, linesep))
-            out.append(sep)
+            out += (_lines(part.preamble, linesep), sep)
         delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
-        out.append(delimiter + sep)
-        separator = b"".join((sep, delimiter, sep))
-        out.append(separator.join(children))
-        out.append(b"".join((sep, delimiter, b"--", sep)))
+        out += (
+            delimiter + sep,
+            (sep + delimiter + sep).join(children),
+            sep + delimiter + b"--" + sep,
+        )
         if part.epilogue is not None:
-            out.append(_lines(part.epilogue, linesep))
+            out += (_lines(part.epilogue, linesep),)
         return True
     if handler is not _TEXT or (payload is not None and type(payload) is not str):
         return False
-    out.extend(headers)
+    out += headers
     if payload:
-        out.append(_lines(payload, linesep))
+        out += (_lines(payload, linesep),)
     return True
 
 
@@ -690,19 +695,33 @@ class Building:
 _PLAIN_EXTRA = frozenset({"Message-ID", "In-Reply-To", "References", "Reply-To"})
 
 
-def _put(msg, name: str, value) -> None:
-    """``msg[name] = value`` of ``_Text``/``_Multipart`` under ``compat32`` (whose
-    ``header_max_count`` is None and ``header_store_parse`` the pair itself): the
-    checked pair appended."""
-    value = value if value.__class__ is str else str(value)
-    if name in ("Date", "Message-ID") and value.isascii():
-        # new in every email: ``forbid_multi_line_headers`` of an ASCII value of a
-        # header that is neither an address nor the subject is the value itself
+#: headers whose values are new in every email, by their exact names
+_NEW_NAMES = ("Date", "Message-ID")
+
+#: (name, value) -> the pair ``_checked`` gives for UTF-8 (a value new in every
+#: email is never kept)
+_pairs: dict[tuple[str, str], tuple[str, str]] = {}
+_PAIRS_MAX = 4096
+
+
+def _checked_pair(pair: tuple[str, str]) -> tuple[str, str]:
+    """What ``_Text``/``_Multipart``'s ``msg[name] = value`` appends for a UTF-8 part
+    under ``compat32`` (whose ``header_max_count`` is None and ``header_store_parse``
+    the pair itself): the pair ``_safe_header`` checks."""
+    name, value = pair
+    if name in _NEW_NAMES and value.isascii():
+        # ``forbid_multi_line_headers`` of an ASCII value of a header that is neither
+        # an address nor the subject is the value itself
         if "\n" in value or "\r" in value:
-            forbid_multi_line_headers(name, value, msg.encoding)  # raises
-        msg._headers.append((name, value))
-        return
-    msg._headers.append(_checked(name, value, msg.encoding))
+            forbid_multi_line_headers(name, value, "utf-8")  # raises
+        return pair
+    if name in _NEW_NAMES:
+        return forbid_multi_line_headers(name, value, "utf-8")
+    found = _checked(name, value, "utf-8")
+    if len(_pairs) >= _PAIRS_MAX:
+        _pairs.clear()
+    _pairs[pair] = found
+    return found
 
 
 def _alternatives_message(email):
@@ -729,21 +748,28 @@ def _alternatives_message(email):
     ):
         return None
     msg = _multipart("alternative", "utf-8")
-    msg._payload.append(text_part(email.body, "plain", "utf-8"))
-    msg._payload.append(text_part(email.alternatives[0][0], "html", "utf-8"))
-    _put(msg, "Subject", email.subject)
-    _put(msg, "From", email.from_email)
-    _put(msg, "To", ", ".join([str(to) for to in email.to]))
+    msg._payload += (
+        text_part(email.body, "plain", "utf-8"),
+        text_part(email.alternatives[0][0], "html", "utf-8"),
+    )
+    pairs = [
+        ("Subject", email.subject),
+        ("From", email.from_email),
+        ("To", ", ".join([str(to) for to in email.to])),
+    ]
     if "Reply-To" in extra:
-        _put(msg, "Reply-To", extra["Reply-To"])
-    _put(msg, "Date", django_message.formatdate(localtime=settings.EMAIL_USE_LOCALTIME))
+        pairs += (("Reply-To", extra["Reply-To"]),)
+    localtime = settings.EMAIL_USE_LOCALTIME
+    pairs += (("Date", django_message.formatdate(localtime=localtime)),)
     if "Message-ID" not in extra:
-        _put(
-            msg, "Message-ID", django_message.make_msgid(domain=django_message.DNS_NAME)
-        )
-    for name, value in extra.items():
-        if name != "Reply-To":
-            _put(msg, name, value)
+        domain = django_message.DNS_NAME
+        pairs += (("Message-ID", django_message.make_msgid(domain=domain)),)
+    pairs += [item for item in extra.items() if item[0] != "Reply-To"]
+    # each value as text (a lazy one, say), then checked as ``msg[name] = value``
+    pairs = [(n, v if v.__class__ is str else str(v)) for n, v in pairs]
+    msg._headers += [
+        _pairs[pair] if pair in _pairs else _checked_pair(pair) for pair in pairs
+    ]
     # ``prepare``: one multipart, its Content-Type first and without parameters
     msg.policy = POLICY
     texts = "\n".join(_texts(msg))

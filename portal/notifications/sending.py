@@ -563,25 +563,22 @@ def _outcome_params(row: SentNotification, db=connection) -> list:
     """What ``get_db_prep_save`` gives for each recorded field of ``row`` on ``db``:
     None, the texts of text fields and (PostgreSQL) the aware datetimes of datetime
     fields as they are, anything else through it."""
-    params = []
     postgresql = db.vendor == "postgresql"
-    values = _recorded_values()(row)
-    for (field, kind), value in zip(_recorded_fields(), values, strict=True):
-        if value is None:
-            pass
-        elif kind == "text" and (value.__class__ is str or isinstance(value, str)):
-            pass
-        elif (
+    return [
+        value
+        if value is None
+        or (kind == "text" and (value.__class__ is str or isinstance(value, str)))
+        or (
             kind == "moment"
             and postgresql
             and value.__class__ is datetime
             and value.utcoffset() is not None
-        ):
-            pass
-        else:
-            value = field.get_db_prep_save(value, db)
-        params.append(value)
-    return params
+        )
+        else field.get_db_prep_save(value, db)
+        for (field, kind), value in zip(
+            _recorded_fields(), _recorded_values()(row), strict=True
+        )
+    ]
 
 
 def _record(row: SentNotification) -> None:
