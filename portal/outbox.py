@@ -33,6 +33,8 @@ backoff. This module holds the parts that do not depend on what is delivered:
 It imports no domain app.
 """
 
+import functools
+import inspect
 import logging
 import threading
 import time
@@ -115,12 +117,34 @@ def _taken(rows: list, count: int, model, ids: list, updates: dict) -> list:
 
 
 def _written(rows: list, updates: dict, increment) -> list:
+    if rows and _plain(rows[0].__class__, (*updates, *increment)):
+        # plain attributes (no descriptor of their own): their ``__dict__`` entries
+        for row in rows:
+            values = row.__dict__
+            values.update(updates)
+            for name in increment:
+                if name in values:
+                    values[name] += 1
+                else:  # deferred: read as ``getattr`` reads it
+                    values[name] = getattr(row, name) + 1
+        return rows
     for row in rows:
         for name, value in updates.items():
             setattr(row, name, value)
         for name in increment:
             setattr(row, name, getattr(row, name) + 1)
     return rows
+
+
+@functools.cache
+def _plain(model, names: tuple) -> bool:
+    """Whether setting each of ``names`` on a ``model`` instance only stores it in the
+    instance's ``__dict__``: a field's own non-data descriptor (``DeferredAttribute``)
+    or nothing, never a property or a descriptor that keeps more."""
+    return all(
+        not hasattr(inspect.getattr_static(model, name, None), "__set__")
+        for name in names
+    )
 
 
 class KeptClaim:

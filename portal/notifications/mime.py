@@ -80,6 +80,8 @@ from django.core.mail.message import (
     forbid_multi_line_headers,
 )
 
+from . import kept_settings
+
 
 @functools.lru_cache(maxsize=2048)
 def _folded(name: str, value: str, sanitize: bool, linesep: str, length) -> str:
@@ -733,7 +735,7 @@ def _alternatives_message(email):
     email (None) is built step by step. The oracle is in ``tests/test_flattening.py``."""
     extra = email.extra_headers
     if (
-        (email.encoding or settings.DEFAULT_CHARSET) != "utf-8"
+        (email.encoding or kept_settings.kept().default_charset) != "utf-8"
         or email.attachments
         or email.cc
         or email.reply_to
@@ -759,7 +761,7 @@ def _alternatives_message(email):
     ]
     if "Reply-To" in extra:
         pairs += (("Reply-To", extra["Reply-To"]),)
-    localtime = settings.EMAIL_USE_LOCALTIME
+    localtime = kept_settings.kept().email_use_localtime
     pairs += (("Date", django_message.formatdate(localtime=localtime)),)
     if "Message-ID" not in extra:
         domain = django_message.DNS_NAME

@@ -59,7 +59,7 @@ from django.utils.functional import Promise
 from portal import outbox
 from portal.sql import ValueList
 
-from . import mime, skeletons, threads
+from . import kept_settings, mime, skeletons, threads
 from .batch import Batch
 from .models import SentNotification
 from .rows import Row, insert_rows
@@ -288,11 +288,12 @@ def recipient_language(recipient, *fallbacks) -> str:
     (``User.locale``, ``Address.locale``), else the first known ``fallbacks``, else
     English; never the language of whoever triggered it. An unknown value is skipped
     silently."""
-    known = dict(settings.LANGUAGES)
+    kept = kept_settings.kept()
+    known = kept.languages
     for code in (getattr(recipient, "locale", ""), *fallbacks):
         if code and code in known:
             return code
-    return settings.LANGUAGE_CODE
+    return kept.language_code
 
 
 def _actor_id(actor):
@@ -388,7 +389,13 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
     if reference:  # an email about a ticket: one thread per ticket in mail clients
         subject = threads.tagged_subject(subject, reference)
         headers = threads.headers(reference, reply_to=row.context.get("reply_to", ""))
-    email = Email(subject=subject, body=text, to=[recipient.email], headers=headers)
+    email = Email(
+        subject=subject,
+        body=text,
+        from_email=kept_settings.kept().default_from_email,  # "": Django reads it
+        to=[recipient.email],
+        headers=headers,
+    )
     email.attach_alternative(html, "text/html")
     for attachment in attachments:
         email.attach(
@@ -472,7 +479,7 @@ def _gave_up(row: SentNotification, now: datetime) -> bool:
 def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
     """Deliver one claimed row and set its outcome on the instance (not saved)."""
     row.claimed_until = None
-    if row.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
+    if row.attempts > kept_settings.kept().max_attempts:
         # Claimed that often without an outcome: workers die on it. Stop trying.
         row.status = SentNotification.Status.FAILED
         row.last_error = (
