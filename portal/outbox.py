@@ -33,6 +33,8 @@ backoff. This module holds the parts that do not depend on what is delivered:
 It imports no domain app.
 """
 
+import functools
+import inspect
 import logging
 import threading
 import time
@@ -42,10 +44,12 @@ from datetime import timedelta
 from typing import TypeVar
 
 from django.db import (
+    DEFAULT_DB_ALIAS,
     DatabaseError,
     InterfaceError,
     OperationalError,
     connection,
+    connections,
     transaction,
 )
 from django.db.models import F, QuerySet
@@ -113,12 +117,34 @@ def _taken(rows: list, count: int, model, ids: list, updates: dict) -> list:
 
 
 def _written(rows: list, updates: dict, increment) -> list:
+    if rows and _plain(rows[0].__class__, (*updates, *increment)):
+        # plain attributes (no descriptor of their own): their ``__dict__`` entries
+        for row in rows:
+            values = row.__dict__
+            values.update(updates)
+            for name in increment:
+                if name in values:
+                    values[name] += 1
+                else:  # deferred: read as ``getattr`` reads it
+                    values[name] = getattr(row, name) + 1
+        return rows
     for row in rows:
         for name, value in updates.items():
             setattr(row, name, value)
         for name in increment:
             setattr(row, name, getattr(row, name) + 1)
     return rows
+
+
+@functools.cache
+def _plain(model, names: tuple) -> bool:
+    """Whether setting each of ``names`` on a ``model`` instance only stores it in the
+    instance's ``__dict__``: a field's own non-data descriptor (``DeferredAttribute``)
+    or nothing, never a property or a descriptor that keeps more."""
+    return all(
+        not hasattr(inspect.getattr_static(model, name, None), "__set__")
+        for name in names
+    )
 
 
 class KeptClaim:
@@ -217,10 +243,11 @@ def recording():
         raise
     raw = connection.connection
     _recording.raw, _recording.cursor = raw, cursor
+    _recording.db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
     try:
         yield
     finally:
-        _recording.raw = _recording.cursor = None
+        _recording.raw = _recording.cursor = _recording.db = None
         if connection.connection is raw:  # not reconnected meanwhile
             try:
                 cursor.execute("SET synchronous_commit TO DEFAULT")
@@ -239,13 +266,13 @@ def record(write: Callable[[object], T]) -> T:
 
     def cheap_transaction():
         raw = getattr(_recording, "raw", None)
-        if (
-            raw is not None
-            and connection.connection is raw
-            and not connection.in_atomic_block
-        ):
-            # autocommit: its own transaction, already asynchronous
-            return write(_recording.cursor)
+        if raw is not None:
+            # the same connection object for the thread (a reconnect replaces its
+            # ``connection``, not the object)
+            db = _recording.db
+            if db.connection is raw and not db.in_atomic_block:
+                # autocommit: its own transaction, already asynchronous
+                return write(_recording.cursor)
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             with connection.cursor() as cursor:  # per connection; WAL stays safe
                 cursor.execute("PRAGMA synchronous = NORMAL")

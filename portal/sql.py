@@ -11,11 +11,17 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Expression, F, Model
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import (
+    ModelIterable,
+    RelatedPopulator,
+    get_related_populators,
+)
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
 from django.db.models.sql.subqueries import InsertQuery, UpdateQuery
 from django.utils import timezone
+
+from portal import instances
 
 
 class KeptSubquery(Expression):
@@ -320,6 +326,14 @@ class KeptStatement:
         model, start, end, init_list, related, annotations, converters = reader
         db = self._compilers[using][0].db
         connection = connections[db]
+        plain = {}  # model -> instances.plainly_made, asked once per call
+
+        def made(model, names, values):
+            known = plain.get(model)
+            if known is None:
+                known = plain[model] = instances.plainly_made(model)
+            return instances.from_db(model, db, names, values, plain=known)
+
         found = []
         for row in rows:
             if converters:
@@ -329,9 +343,9 @@ class KeptStatement:
                     for function in functions:
                         value = function(value, expression, connection)
                     row[position] = value
-            instance = model.from_db(db, init_list, row[start:end])
+            instance = made(model, init_list, row[start:end])
             for populator in related:
-                populator.populate(row, instance)
+                _populate(populator, row, instance, made)
             for name, position in annotations:
                 setattr(instance, name, row[position])
             found.append(instance)
@@ -387,6 +401,27 @@ class KeptStatement:
         self._compiled.clear()
         self._compilers.clear()
         self._readers.clear()
+
+
+def _populate(populator, row, from_obj, made) -> None:
+    """``populator.populate(row, from_obj)`` (Django's ``RelatedPopulator``, step by
+    step) with its instances made by ``made`` (``portal.instances.from_db``)."""
+    if type(populator) is not RelatedPopulator:
+        populator.populate(row, from_obj)
+        return
+    if populator.reorder_for_init:
+        data = populator.reorder_for_init(row)
+    else:
+        data = row[populator.cols_start : populator.cols_end]
+    if data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = made(populator.model_cls, populator.init_list, data)
+        for nested in populator.related_populators:
+            _populate(nested, row, obj, made)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
 
 
 def columns_of(model, path: str, prefix: str) -> dict:

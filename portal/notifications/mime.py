@@ -49,9 +49,15 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
   of each subtype and kind is built by Django's ``SafeMIMEText``; the others are
   copies of it with their own payload. A text with a longer line (quoted-printable,
   Django's rule) or another charset is built by Django as before.
+* **Our emails without the generic steps.** An email of the shape every
+  notification has (a UTF-8 text body, one HTML alternative, no attachment, no Cc or
+  Reply-To list, a thread's extra headers) is built as the same steps would build
+  it, without them (``_alternatives_message``): its multipart copied from a
+  prototype, each header's checked pair appended (what ``Message.__setitem__`` does
+  under ``compat32``), its one boundary drawn as ``prepare`` draws it. A short ASCII
+  subject is its own checked value (``Header`` would not change it).
 """
 
-import copy
 import functools
 import re
 import uuid
@@ -68,10 +74,13 @@ from django.core.mail import message as django_message
 from django.core.mail.message import (
     ADDRESS_HEADERS,
     RFC5322_EMAIL_LINE_LENGTH_LIMIT,
+    EmailMultiAlternatives,
     SafeMIMEMultipart,
     SafeMIMEText,
     forbid_multi_line_headers,
 )
+
+from . import kept_settings
 
 
 @functools.lru_cache(maxsize=2048)
@@ -160,20 +169,45 @@ def _texts(part) -> list[str]:
     payload = part._payload
     if isinstance(payload, list):
         for child in payload:
-            found.extend(_texts(child))
+            found += _texts(child)
     elif payload is not None:
-        found.append(str(payload))
+        found += (payload if type(payload) is str else str(payload),)
     for extra in (part.preamble, part.epilogue):
         if extra:
-            found.append(extra)
+            found += (extra,)
     return found
+
+
+#: header names of our messages that are not Content-Type in any case
+_NOT_CONTENT_TYPE = frozenset(
+    {
+        "MIME-Version",
+        "Content-Transfer-Encoding",
+        "Subject",
+        "From",
+        "To",
+        "Reply-To",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+    }
+)
 
 
 def _content_type(part) -> tuple[int, str] | None:
     """The place and stored value of ``part``'s Content-Type header when it has
     exactly one and it is ASCII text (what ``get`` gives back unchanged), else None."""
     found = None
-    for index, (name, value) in enumerate(part._headers):
+    headers = part._headers
+    if (
+        headers
+        and headers[0][0] == "Content-Type"
+        and _NOT_CONTENT_TYPE.issuperset([name for name, _ in headers[1:]])
+    ):  # as our parts are built: the same as looking at every name
+        found = 0, headers[0][1]
+        headers = ()
+    for index, (name, value) in enumerate(headers):
         if name.lower() == "content-type":
             if found is not None:
                 return None
@@ -259,16 +293,21 @@ def _header_lines(headers, policy, folded: dict) -> list[bytes]:
     by its name and value alone (``_RememberedFolding``), so the bytes of a text
     value are remembered per line separator, except for the values new in every
     email; a ``Header`` object is folded each time."""
-    lines = []
-    for name, value in headers:
-        if type(value) is not str or name in _NEW_EACH_TIME:
-            lines.append(policy.fold_binary(name, value))
-            continue
-        line = folded.get((name, value))
-        if line is None:
-            line = folded[name, value] = policy.fold_binary(name, value)
-        lines.append(line)
-    return lines
+    try:  # remembered ones read without a call
+        return [
+            folded[item] if item in folded else _header_line(item, policy, folded)
+            for item in headers
+        ]
+    except TypeError:  # a value that is no key (a ``Header`` object)
+        return [_header_line(item, policy, folded) for item in headers]
+
+
+def _header_line(item, policy, folded: dict) -> bytes:
+    name, value = item
+    if type(value) is not str or name in _NEW_EACH_TIME:
+        return policy.fold_binary(name, value)
+    line = folded[name, value] = policy.fold_binary(name, value)
+    return line
 
 
 def _lines(text: str, linesep: str) -> bytes:
@@ -306,6 +345,15 @@ def _handler(content_type: str):
     )
 
 
+#: the headers of our text parts (``text_part``'s prototypes)
+_TEXT_PART_HEADERS = frozenset(
+    {"Content-Type", "MIME-Version", "Content-Transfer-Encoding"}
+)
+
+#: the usual line separators' bytes (``linesep.encode("ascii")``)
+_SEPARATORS = {"\n": b"\n", "\r\n": b"\r\n"}
+
+
 def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
     ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
@@ -318,8 +366,24 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     else:
         handler = _handler_of(found[1])
     payload = part._payload
-    headers = _header_lines(part._headers, policy, folded)
-    headers.append(linesep.encode("ascii"))
+    sep = _SEPARATORS[linesep] if linesep in _SEPARATORS else linesep.encode("ascii")
+    stored = part._headers
+    if handler is _TEXT and _TEXT_PART_HEADERS.issuperset([n for n, _ in stored]):
+        # a text part's headers (the prototype's, in every email): their lines and
+        # the blank line, remembered whole (a ``Header`` value: not remembered)
+        key = ("block", *stored)
+        try:
+            block = folded[key] if key in folded else None
+        except TypeError:
+            key = block = None
+        if block is None:
+            block = b"".join(_header_lines(stored, policy, folded)) + sep
+            if key is not None:
+                folded[key] = block
+        headers = [block]
+    else:
+        headers = _header_lines(stored, policy, folded)
+        headers += (sep,)
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False
@@ -328,29 +392,27 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
             written = []
             if not _write(child, policy, linesep, written, folded):
                 return False
-            children.append(b"".join(written))
+            children += (b"".join(written),)
         boundary = _boundary(part, found)
         if not boundary:  # the generator would draw one
             return False
-        out.extend(headers)
+        out += headers
         if part.preamble is not None:
-            out.append(_lines(part.preamble, linesep))
-            out.append(linesep.encode("ascii"))
+            out += (_lines(part.preamble, linesep), sep)
         delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
-        out.append(delimiter + linesep.encode("ascii"))
-        separator = b"".join((linesep.encode("ascii"), delimiter, linesep.encode()))
-        out.append(separator.join(children))
-        out.append(
-            b"".join((linesep.encode("ascii"), delimiter, b"--", linesep.encode()))
+        out += (
+            delimiter + sep,
+            (sep + delimiter + sep).join(children),
+            sep + delimiter + b"--" + sep,
         )
         if part.epilogue is not None:
-            out.append(_lines(part.epilogue, linesep))
+            out += (_lines(part.epilogue, linesep),)
         return True
     if handler is not _TEXT or (payload is not None and type(payload) is not str):
         return False
-    out.extend(headers)
+    out += headers
     if payload:
-        out.append(_lines(payload, linesep))
+        out += (_lines(payload, linesep),)
     return True
 
 
@@ -458,11 +520,25 @@ class _LineFittingCharset(Charset):
 _UTF8 = _LineFittingCharset("utf-8")
 
 
+#: a length every ASCII subject of one line keeps through ``Header`` (whose lines
+#: are ``email.header.MAXLINELEN``, 78, long)
+_HEADER_LINE = 76
+
+
 @functools.lru_cache(maxsize=4096)
 def _checked(name: str, value: str, encoding: str) -> tuple[str, str]:
     """``forbid_multi_line_headers``; a non-ASCII UTF-8 value of a header that is
     not an address is encoded as it encodes it (``Header(value, encoding)``), with
-    the charset that fits lines with less work."""
+    the charset that fits lines with less work. An ASCII subject of one line that
+    of at most 76 characters is the value itself (``Header(value).encode()``
+    changes nothing there; the oracle is in ``tests/test_whole_message.py``)."""
+    if (
+        len(value) <= _HEADER_LINE
+        and value.isascii()
+        and _LINE_BREAKING.isdisjoint(value)
+        and name.lower() == "subject"
+    ):
+        return name, value
     if (
         encoding != "utf-8"
         or value.isascii()
@@ -497,6 +573,33 @@ class _Multipart(_Flat, SafeMIMEMultipart):
 _prototypes: dict[tuple[str, bool], SafeMIMEText] = {}
 
 
+def _copied(prototype):
+    """``copy.copy(prototype)`` (a new instance with the same ``__dict__``: what
+    ``__reduce_ex__`` and ``copyreg.__newobj__`` make of a message) with a list of
+    headers of its own."""
+    part = object.__new__(prototype.__class__)
+    part.__dict__.update(prototype.__dict__)
+    part._headers = list(prototype._headers)
+    return part
+
+
+_multiparts: dict[tuple[str, str], SafeMIMEMultipart] = {}
+
+
+def _multipart(subtype: str, encoding: str) -> SafeMIMEMultipart:
+    """What ``_Multipart(_subtype=subtype, encoding=encoding)`` builds (its
+    Content-Type and MIME-Version headers, no parts), copied from a prototype."""
+    prototype = _multiparts.get((subtype, encoding))
+    if prototype is None:
+        prototype = _multiparts[subtype, encoding] = _Multipart(
+            _subtype=subtype, encoding=encoding
+        )
+    part = _copied(prototype)
+    part._payload = []
+    part.defects = []
+    return part
+
+
 def text_part(text: str, subtype: str, encoding: str) -> SafeMIMEText:
     """What ``SafeMIMEText(text, subtype, encoding)`` builds, copied from the
     prototype of its subtype and kind (ASCII or not) when the text needs no
@@ -513,8 +616,7 @@ def text_part(text: str, subtype: str, encoding: str) -> SafeMIMEText:
     prototype = _prototypes.get(key)
     if prototype is None:
         prototype = _prototypes[key] = _Text(text, subtype, encoding)
-    part = copy.copy(prototype)
-    part._headers = list(prototype._headers)
+    part = _copied(prototype)
     part.defects = []
     part._payload = data.decode("ascii", "surrogateescape")
     return part
@@ -528,6 +630,9 @@ class Building:
     ``portal/notifications/tests/test_batched_delivery.py``."""
 
     def message(self):
+        fast = _alternatives_message(self)
+        if fast is not None:
+            return fast
         encoding = self.encoding or settings.DEFAULT_CHARSET
         msg = text_part(self.body, self.content_subtype, encoding)
         msg = self._create_message(msg)
@@ -586,3 +691,93 @@ class Building:
                 content, subtype, self.encoding or settings.DEFAULT_CHARSET
             )
         return super()._create_mime_attachment(content, mimetype)
+
+
+#: extra headers ``_alternatives_message`` writes as ``message`` does (exact names)
+_PLAIN_EXTRA = frozenset({"Message-ID", "In-Reply-To", "References", "Reply-To"})
+
+
+#: headers whose values are new in every email, by their exact names
+_NEW_NAMES = ("Date", "Message-ID")
+
+#: (name, value) -> the pair ``_checked`` gives for UTF-8 (a value new in every
+#: email is never kept)
+_pairs: dict[tuple[str, str], tuple[str, str]] = {}
+_PAIRS_MAX = 4096
+
+
+def _checked_pair(pair: tuple[str, str]) -> tuple[str, str]:
+    """What ``_Text``/``_Multipart``'s ``msg[name] = value`` appends for a UTF-8 part
+    under ``compat32`` (whose ``header_max_count`` is None and ``header_store_parse``
+    the pair itself): the pair ``_safe_header`` checks."""
+    name, value = pair
+    if name in _NEW_NAMES and value.isascii():
+        # ``forbid_multi_line_headers`` of an ASCII value of a header that is neither
+        # an address nor the subject is the value itself
+        if "\n" in value or "\r" in value:
+            forbid_multi_line_headers(name, value, "utf-8")  # raises
+        return pair
+    if name in _NEW_NAMES:
+        return forbid_multi_line_headers(name, value, "utf-8")
+    found = _checked(name, value, "utf-8")
+    if len(_pairs) >= _PAIRS_MAX:
+        _pairs.clear()
+    _pairs[pair] = found
+    return found
+
+
+def _alternatives_message(email):
+    """``Building.message`` of the emails we send, built without its generic steps:
+    a UTF-8 text body and one HTML alternative, no attachments, no Cc or Reply-To
+    list, extra headers only among ``_PLAIN_EXTRA`` (a thread's). The same steps in
+    the same order (text part, multipart/alternative, Subject, From, To, Reply-To,
+    Date, Message-ID, the extra headers in their order, then ``prepare``); any other
+    email (None) is built step by step. The oracle is in ``tests/test_flattening.py``."""
+    extra = email.extra_headers
+    if (
+        (email.encoding or kept_settings.kept().default_charset) != "utf-8"
+        or email.attachments
+        or email.cc
+        or email.reply_to
+        or not email.body
+        or not email.to
+        or len(email.alternatives) != 1
+        or email.alternatives[0][1] != "text/html"
+        or email.alternative_subtype != "alternative"
+        or email.content_subtype != "plain"
+        or not _PLAIN_EXTRA.issuperset(extra)
+        or email.__class__._create_message is not EmailMultiAlternatives._create_message
+    ):
+        return None
+    msg = _multipart("alternative", "utf-8")
+    msg._payload += (
+        text_part(email.body, "plain", "utf-8"),
+        text_part(email.alternatives[0][0], "html", "utf-8"),
+    )
+    pairs = [
+        ("Subject", email.subject),
+        ("From", email.from_email),
+        ("To", ", ".join([str(to) for to in email.to])),
+    ]
+    if "Reply-To" in extra:
+        pairs += (("Reply-To", extra["Reply-To"]),)
+    localtime = kept_settings.kept().email_use_localtime
+    pairs += (("Date", django_message.formatdate(localtime=localtime)),)
+    if "Message-ID" not in extra:
+        domain = django_message.DNS_NAME
+        pairs += (("Message-ID", django_message.make_msgid(domain=domain)),)
+    pairs += [item for item in extra.items() if item[0] != "Reply-To"]
+    # each value as text (a lazy one, say), then checked as ``msg[name] = value``
+    pairs = [(n, v if v.__class__ is str else str(v)) for n, v in pairs]
+    msg._headers += [
+        _pairs[pair] if pair in _pairs else _checked_pair(pair) for pair in pairs
+    ]
+    # ``prepare``: one multipart, its Content-Type first and without parameters
+    msg.policy = POLICY
+    texts = "\n".join(_texts(msg))
+    while True:
+        boundary = f"==hd{uuid.uuid4().hex}=="
+        if boundary not in texts:
+            break
+    _set_boundary(msg, (0, msg._headers[0][1]), boundary)
+    return msg

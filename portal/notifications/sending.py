@@ -40,6 +40,7 @@ import functools
 import html as html_lib
 import json
 import logging
+import operator
 import time
 import uuid
 from collections import Counter
@@ -49,7 +50,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -58,7 +59,7 @@ from django.utils.functional import Promise
 from portal import outbox
 from portal.sql import ValueList
 
-from . import mime, skeletons, threads
+from . import kept_settings, mime, skeletons, threads
 from .batch import Batch
 from .models import SentNotification
 from .rows import Row, insert_rows
@@ -287,11 +288,12 @@ def recipient_language(recipient, *fallbacks) -> str:
     (``User.locale``, ``Address.locale``), else the first known ``fallbacks``, else
     English; never the language of whoever triggered it. An unknown value is skipped
     silently."""
-    known = dict(settings.LANGUAGES)
+    kept = kept_settings.kept()
+    known = kept.languages
     for code in (getattr(recipient, "locale", ""), *fallbacks):
         if code and code in known:
             return code
-    return settings.LANGUAGE_CODE
+    return kept.language_code
 
 
 def _actor_id(actor):
@@ -387,7 +389,13 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
     if reference:  # an email about a ticket: one thread per ticket in mail clients
         subject = threads.tagged_subject(subject, reference)
         headers = threads.headers(reference, reply_to=row.context.get("reply_to", ""))
-    email = Email(subject=subject, body=text, to=[recipient.email], headers=headers)
+    email = Email(
+        subject=subject,
+        body=text,
+        from_email=kept_settings.kept().default_from_email,  # "": Django reads it
+        to=[recipient.email],
+        headers=headers,
+    )
     email.attach_alternative(html, "text/html")
     for attachment in attachments:
         email.attach(
@@ -432,6 +440,10 @@ _KEYS_CLAIM = outbox.KeptClaim(
 )
 
 
+#: a row's primary key, read as its attribute (``row.pk`` is a property)
+_ID = operator.attrgetter(SentNotification._meta.pk.attname)
+
+
 def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
     """Claim due rows and return them with their recipients, in ``id`` order:
     ``limit`` of the due ones, or (``keys`` given, at most ``limit`` of them) the
@@ -454,7 +466,7 @@ def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
         if len(keys) > limit:
             raise ValueError("More keys than the claim's limit")
         rows = _KEYS_CLAIM.claim({"keys": keys, "now": now}, **writes)
-    return sorted(rows, key=lambda row: row.pk)
+    return sorted(rows, key=_ID)
 
 
 def _gave_up(row: SentNotification, now: datetime) -> bool:
@@ -467,7 +479,7 @@ def _gave_up(row: SentNotification, now: datetime) -> bool:
 def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
     """Deliver one claimed row and set its outcome on the instance (not saved)."""
     row.claimed_until = None
-    if row.attempts > settings.NOTIFICATIONS_MAX_ATTEMPTS:
+    if row.attempts > kept_settings.kept().max_attempts:
         # Claimed that often without an outcome: workers die on it. Stop trying.
         row.status = SentNotification.Status.FAILED
         row.last_error = (
@@ -548,36 +560,42 @@ def _recorded_fields() -> tuple[tuple[object, str], ...]:
     return tuple((field, kinds.get(field.get_internal_type(), "")) for field in fields)
 
 
+@functools.cache
+def _recorded_values():
+    """What reads the recorded fields' values of a row at once (one tuple)."""
+    return operator.attrgetter(*(field.attname for field, _ in _recorded_fields()))
+
+
 def _outcome_params(row: SentNotification, db=connection) -> list:
     """What ``get_db_prep_save`` gives for each recorded field of ``row`` on ``db``:
     None, the texts of text fields and (PostgreSQL) the aware datetimes of datetime
     fields as they are, anything else through it."""
-    params = []
     postgresql = db.vendor == "postgresql"
-    for field, kind in _recorded_fields():
-        value = getattr(row, field.attname)
-        if value is None or (kind == "text" and isinstance(value, str)):
-            pass
-        elif (
+    return [
+        value
+        if value is None
+        or (kind == "text" and (value.__class__ is str or isinstance(value, str)))
+        or (
             kind == "moment"
             and postgresql
             and value.__class__ is datetime
             and value.utcoffset() is not None
-        ):
-            pass
-        else:
-            value = field.get_db_prep_save(value, db)
-        params.append(value)
-    return params
+        )
+        else field.get_db_prep_save(value, db)
+        for (field, kind), value in zip(
+            _recorded_fields(), _recorded_values()(row), strict=True
+        )
+    ]
 
 
 def _record(row: SentNotification) -> None:
     """Save the outcome of one row right away, only while the claim is still ours."""
 
     def write(cursor):
-        db = connections[DEFAULT_DB_ALIAS]  # a retry's new connection, the same object
+        db = cursor.db  # the cursor's connection: a retry's new one, the same object
         params = _outcome_params(row, db)
-        cursor.execute(_outcome_sql(db.vendor), [*params, row.pk, row.claim_token])
+        params += (row.pk, row.claim_token)
+        cursor.execute(_outcome_sql(db.vendor), params)
         return cursor.rowcount
 
     outbox.record(write)

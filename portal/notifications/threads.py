@@ -10,30 +10,36 @@ mail clients group them; the subject carries ``[HD-000123]``.
 """
 
 import functools
-import hashlib
 import hmac
 import re
 import uuid
 
-from django.conf import settings
+from . import kept_settings
 
 _OURS = re.compile(r"<?hd\.([A-Za-z]+-\d+)\.([A-Za-z0-9]+)\.([0-9a-f]{20})@[^>\s]+>?")
 
 
 def domain() -> str:
-    configured = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "")
-    if configured:
-        return configured
-    sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", "") or "")
+    known = kept_settings.kept()
+    return known.message_id_domain or _domain_of(str(known.default_from_email or ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_of(sender: str) -> str:
     found = re.search(r"@([A-Za-z0-9.-]+)", sender)
     return found.group(1) if found else "helpdesk.invalid"
 
 
+@functools.lru_cache(maxsize=8)
+def _key(secret: str) -> bytes:
+    return f"email-thread:{secret}".encode()
+
+
 def _sign(reference: str, nonce: str) -> str:
-    key = f"email-thread:{settings.SECRET_KEY}".encode()
-    return hmac.new(key, f"{reference}.{nonce}".encode(), hashlib.sha256).hexdigest()[
-        :20
-    ]
+    # hmac.digest: the same HMAC-SHA256 as hmac.new(...).digest(), in one call
+    message = f"{reference}.{nonce}".encode()
+    secret = kept_settings.kept().secret_key
+    return hmac.digest(_key(secret), message, "sha256").hex()[:20]
 
 
 def message_id(reference: str, nonce: str | None = None, *, at: str = "") -> str:
@@ -51,7 +57,7 @@ def _root(reference: str, secret: str, at: str) -> str:
 def thread_root(reference: str, *, at: str = "") -> str:
     """The thread root of ``reference``: the same for every email of a ticket, so
     made once per reference, key and domain."""
-    return _root(reference, settings.SECRET_KEY, at or domain())
+    return _root(reference, kept_settings.kept().secret_key, at or domain())
 
 
 def reference_of(value: str) -> str | None:
