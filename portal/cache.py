@@ -130,7 +130,7 @@ _read_ahead: ContextVar[dict | None] = ContextVar(
 
 
 @contextmanager
-def generations_read_together(*keys: str):
+def generations_read_together(*keys: str, found: dict | None = None):
     """Within the block, ``generation(key)`` of each of ``keys`` answers the value read
     for all of them when the block starts, in one round trip (``get_many``: ~200
     Python calls and a round trip fewer per key after the first) instead of a GET
@@ -139,11 +139,14 @@ def generations_read_together(*keys: str):
     owner requires, only a little earlier, as a slower request would have read it.
     A key missing (evicted) or unreadable (Redis down) is left to ``generation``,
     which makes it or answers None; ``new_generation`` of a key inside the block
-    forgets its value read ahead."""
+    forgets its value read ahead. ``found``: the keys' values already read by the
+    caller as ``get_many`` answers them, in a round trip it made anyway (the filing's
+    rate limit, ``portal.ratelimits.consume``); None: read here."""
     if not keys:
         yield
         return
-    found = cache.get_many(keys)
+    if found is None:
+        found = cache.get_many(keys)
     values = {key: found[key] for key in keys if found.get(key) is not None}
     token = _read_ahead.set(values)
     try:

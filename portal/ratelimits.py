@@ -16,7 +16,7 @@ from django.conf import settings
 from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
-from .counters import add_to
+from .counters import add_to_and_read
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -57,22 +57,35 @@ def hit(key: str, rate: str) -> int | None:
     """Count one attempt in a fixed window of the shared cache; the seconds to wait
     when ``rate`` is exceeded, else None (the attempt still counts, so hammering does
     not reopen the door). The one counter behind every rate limit of the site."""
+    return hit_and_read(key, rate)[0]
+
+
+def hit_and_read(key: str, rate: str, read=()) -> tuple[int | None, dict | None]:
+    """``hit``, and the shared cache's values of the keys in ``read``, read in the same
+    round trip (``portal.counters.add_to_and_read``: None when they could not be)."""
     allowed, period = parse_rate(rate)
     now = time.time()
-    used = add_to(f"ratelimit:{key}:{int(now // period)}", timeout=period + 1)
+    used, found = add_to_and_read(
+        f"ratelimit:{key}:{int(now // period)}", timeout=period + 1, read=read
+    )
     if used > allowed:
-        return int(period - now % period) + 1
-    return None
+        return int(period - now % period) + 1, found
+    return None, found
 
 
-def consume(scope: str, identity: str) -> None:
+def consume(scope: str, identity: str, *, read=()) -> dict | None:
     """Count one attempt at ``scope`` by ``identity``; raise ``RateLimited`` past the
-    limit for that scope in ``PORTAL_RATE_LIMITS`` (read at call time)."""
+    limit for that scope in ``PORTAL_RATE_LIMITS`` (read at call time). With ``read``
+    (cache keys the caller is about to read), their values read in the same round
+    trip, as ``get_many`` answers them; None when not read (no limit for the scope,
+    or the cache is down): the caller reads them itself."""
     rate = (getattr(settings, "PORTAL_RATE_LIMITS", None) or {}).get(scope)
     if not rate:
-        return
-    if wait := hit(f"{scope}:{identity}", rate):
+        return None
+    wait, found = hit_and_read(f"{scope}:{identity}", rate, read)
+    if wait:
         raise RateLimited(retry_after=wait)
+    return found if read else None
 
 
 def identity_of(request) -> str:

@@ -67,8 +67,17 @@ def ticket_location(reference: str) -> str:
 @encrypts_uploads
 @require_http_methods(["GET", "POST"])
 @login_required
-@ratelimits.limit("ticket_create")
 def new_ticket(request):
+    if request.method == "POST":
+        # ``ratelimits.limit("ticket_create")``, with the generations the filing
+        # will read (``generations_read_together``) read in the same round trip
+        generations = hooks.generations_read(EventKind.CREATED)
+        try:
+            read_ahead = ratelimits.consume(
+                "ticket_create", ratelimits.identity_of(request), read=generations
+            )
+        except ratelimits.RateLimited as error:
+            return ratelimits.too_many_requests(request, error)
     user = _signed_in(request)
     if not permissions.may_file(user):
         raise Http404("No such page.")
@@ -79,7 +88,7 @@ def new_ticket(request):
             try:
                 with (
                     shared_cache.generations_read_together(
-                        *hooks.generations_read(EventKind.CREATED)
+                        *generations, found=read_ahead
                     ),
                     services.one_transaction(),
                 ):
