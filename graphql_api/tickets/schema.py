@@ -201,13 +201,15 @@ class Mutation:
         with as_mutation_error(info=info):
             require_scope(info, "write")
             user = get_user(info, required=True)
-            ratelimits.consume("ticket_create", f"user:{user.pk}")  # shared with portal
+            # the limit shared with the portal, and the generations the filing reads
+            # in the same round trip (as the portal's)
+            generations = hooks.generations_read(EventKind.CREATED)
+            read_ahead = ratelimits.consume(
+                "ticket_create", f"user:{user.pk}", read=generations
+            )
             queue = _slug_lookup(Queue, input.queue, "queue")
             organization = _organization_lookup(input.organization)
-            # the generations the filing reads, in one round trip (as the portal's)
-            with shared_cache.generations_read_together(
-                *hooks.generations_read(EventKind.CREATED)
-            ):
+            with shared_cache.generations_read_together(*generations, found=read_ahead):
                 return services.create_ticket(
                     user,
                     subject=input.subject,

@@ -186,3 +186,84 @@ def test_the_portal_filing_reads_its_generations_with_its_rate_limit(
     ]
     notifications_handlers._kept_agents.forget()
     backend.delete_many(generations)
+
+
+_CREATE = (
+    "mutation($i: CreateTicketInput!) { createTicket(input: $i) { __typename "
+    "... on Ticket { subject } ... on OperationInfo { messages { code message } } } }"
+)
+
+
+@pytest.mark.parametrize("on_redis", [False, True])
+@pytest.mark.django_db(transaction=True)
+def test_graphql_filing_reads_its_generations_with_the_shared_rate_limit(
+    settings, client, monkeypatch, on_redis
+):
+    """GraphQL ``createTicket`` counts the limit it shares with the portal and reads
+    the filing's generations in the same round trip; past the limit it refuses with
+    the typed error and files nothing."""
+    from django.test import Client
+
+    from accounts.models import User
+    from accounts.tokens import create_token
+    from tickets import defaults, notifications_handlers
+    from tickets.desk.inbox import STAFF_GENERATION_KEY
+    from tickets.models import Ticket
+
+    if on_redis:
+        real_redis_cache(settings, f"read-ahead-gql-{uuid.uuid4().hex}")
+    backend = caches["default"]
+    backend.delete_many([defaults.GENERATION_KEY, STAFF_GENERATION_KEY])
+    _filing_setup(settings, client)
+    alice = User.objects.get(email="alice@example.com")
+    secret = create_token(alice, name="t", scopes="read,write").secret
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    def file(number):
+        response = api.post(
+            "/graphql/",
+            {
+                "query": _CREATE,
+                "variables": {"i": {"subject": f"Help {number}", "description": "x"}},
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()["data"]["createTicket"]
+
+    assert file(1)["__typename"] == "Ticket"  # warm: the generations made
+    singles, manies, inside = [], [], []
+    get, get_many = backend.get, backend.get_many
+
+    def counting_get(key, *args, **kwargs):
+        if not inside:
+            singles.append(key)
+        return get(key, *args, **kwargs)
+
+    def counting_get_many(keys, *args, **kwargs):
+        manies.append(list(keys))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(backend, "get", counting_get)
+    monkeypatch.setattr(backend, "get_many", counting_get_many)
+    assert file(2) == {"__typename": "Ticket", "subject": "Help 2"}
+    generations = [defaults.GENERATION_KEY, STAFF_GENERATION_KEY]
+    assert [keys for keys in manies if set(keys) & set(generations)] == (
+        [] if on_redis else [generations]
+    )
+    assert not set(generations) & set(singles)
+    assert file(3)["__typename"] == "Ticket"
+    refused = file(4)
+    assert refused["__typename"] == "OperationInfo"
+    assert [m["code"] for m in refused["messages"]] == ["RATE_LIMITED"]
+    assert list(Ticket.objects.order_by("pk").values_list("subject", flat=True)) == [
+        "Help 1",
+        "Help 2",
+        "Help 3",
+    ]
+    notifications_handlers._kept_agents.forget()
+    backend.delete_many(generations)
