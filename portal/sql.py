@@ -444,6 +444,14 @@ def built_from_columns(instance, model, prefix: str):
     return model.from_db(instance._state.db, names, values)
 
 
+def _unique(meta, name: str) -> bool:
+    """Whether the field ``name`` is unique: by itself, or by a unique constraint on
+    it alone without a condition (what ``ON CONFLICT (name)`` can name)."""
+    if meta.get_field(name).unique:
+        return True
+    return any(c.fields == (name,) for c in meta.total_unique_constraints)
+
+
 class KeptInsert:
     """``instance.save(force_insert=True)`` for a new row of ``model``, its INSERT
     written once per database alias (``Model.save`` builds an ``InsertQuery`` and
@@ -505,7 +513,7 @@ class KeptInsert:
         self.skip_conflict_on = (
             None if skip_conflict_on is None else meta.get_field(skip_conflict_on)
         )
-        if self.skip_conflict_on is not None and not self.skip_conflict_on.unique:
+        if self.skip_conflict_on is not None and not _unique(meta, skip_conflict_on):
             raise ValueError("KeptInsert: a conflict on a unique field")
         self.when = when
         self._compiled = {}

@@ -271,9 +271,9 @@ class Ticket(models.Model):
     Category = Category
     Source = Source
 
-    reference = models.CharField(
-        _("reference"), max_length=20, unique=True, editable=False
-    )
+    # unique by ``Meta.constraints`` (migration 0020): a unique field would also get a
+    # ``varchar_pattern_ops`` index on PostgreSQL, for LIKE, which no query asks
+    reference = models.CharField(_("reference"), max_length=20, editable=False)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"))
     status = models.CharField(
@@ -410,11 +410,15 @@ class Ticket(models.Model):
             ),
         ]
         constraints = [
+            # the name PostgreSQL gave the field's former UNIQUE (migration 0020)
+            models.UniqueConstraint(
+                fields=["reference"], name="tickets_ticket_reference_key"
+            ),
             models.CheckConstraint(
                 condition=models.Q(satisfaction_rating__isnull=True)
                 | models.Q(satisfaction_rating__gte=1, satisfaction_rating__lte=5),
                 name="ticket_rating_1_to_5",
-            )
+            ),
         ]
 
     def __str__(self):

@@ -171,6 +171,102 @@ def test_comments_written_before_their_ticket_still_count(queue, alice, acme):
     assert mismatches() == 0
 
 
+def documents(ticket_id) -> tuple | None:
+    """The ticket's search and match rows as text, None without them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.config::text, s.public_doc::text, s.staff_doc::text, "
+            "m.public_terms::text, m.notes_terms::text, t.search_terms::text "
+            "FROM tickets_ticket_search s "
+            "JOIN tickets_ticket_match m USING (ticket_id) "
+            "LEFT JOIN tickets_ticket t ON t.id = s.ticket_id WHERE s.ticket_id = %s",
+            [ticket_id],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "pl"])
+def test_a_new_tickets_documents_are_the_refreshs(queue, acme, alice, locale):
+    """0019: the ``BEFORE INSERT`` trigger writes the search and match rows it
+    computed; they are what the refresh computes, weights, positions and notes too."""
+    requester = make_customer(acme, email="petr@acme.example", locale=locale)
+    t = services.create_ticket(
+        requester,
+        subject="Принтеры не печатают; drukarki printers",
+        description="The printers' queues stopped. Очереди принтеров встали.",
+        queue=queue,
+    )
+    written = documents(t.pk)
+    assert written is not None
+    refreshed_terms(t)
+    assert documents(t.pk) == written
+    assert mismatches() == 0
+
+
+def new_ticket(ticket, **fields):
+    """An unsaved copy of ``ticket`` (its own id and reference unless given)."""
+    values = {
+        "reference": "HD-990002",
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "requester_id": ticket.requester_id,
+        "organization_id": ticket.organization_id,
+        "queue_id": ticket.queue_id,
+        **fields,
+    }
+    return Ticket(**values)
+
+
+def test_a_row_skipped_on_a_taken_reference_leaves_no_documents(queue, alice):
+    """``ON CONFLICT (reference) DO NOTHING`` (the filing's INSERT on a taken
+    reference): the ``BEFORE`` trigger ran and wrote rows for an id that no ticket
+    has; the statement's ``AFTER`` trigger deletes them."""
+    t = TicketFactory(requester=alice, queue=queue, subject="Gazebo")
+    kept = documents(t.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT currval(pg_get_serial_sequence('tickets_ticket', 'id'))")
+        (last,) = cursor.fetchone()
+    Ticket.objects.bulk_create(
+        [new_ticket(t, reference=t.reference, subject="Pergola")],
+        ignore_conflicts=True,
+    )
+    assert Ticket.objects.count() == 1
+    assert documents(last + 1) is None
+    assert documents(t.pk) == kept
+    assert mismatches() == 0
+    # the next statement is counted from zero: a new ticket, nothing deleted
+    other = TicketFactory(requester=alice, queue=queue, subject="Veranda")
+    assert "veranda" in terms(other)[0] and mismatches() == 0
+
+
+def test_rows_written_over_an_existing_tickets_are_rebuilt(queue, alice):
+    """An id in use (``bulk_create`` ignoring or updating conflicts on the key): the
+    ``BEFORE`` trigger wrote the new row's documents over the existing ticket's; the
+    ``AFTER`` trigger rebuilds them from the ticket as it is, and keeps the rows of
+    the tickets the same statement inserted."""
+    t = TicketFactory(requester=alice, queue=queue, subject="Gazebo")
+    kept = documents(t.pk)
+    Ticket.objects.bulk_create(
+        [
+            new_ticket(t, id=t.pk, reference="HD-990002", subject="Pergola"),
+            new_ticket(t, reference="HD-990003", subject="Veranda"),
+        ],
+        ignore_conflicts=True,
+    )
+    assert documents(t.pk) == kept
+    added = Ticket.objects.get(reference="HD-990003")
+    assert "veranda" in terms(added)[0]
+    assert mismatches() == 0
+    Ticket.objects.bulk_create(
+        [new_ticket(t, id=t.pk, reference=t.reference, subject="Pergola")],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["subject"],
+    )
+    assert "pergola" in terms(t)[0] and "gazebo" not in terms(t)[0]
+    assert mismatches() == 0
+
+
 @pytest.mark.django_db(transaction=True)  # no deferred constraint may be pending
 def test_truncating_tickets_empties_the_match_table(queue, alice):
     TicketFactory(requester=alice, queue=queue, subject="Gazebo")

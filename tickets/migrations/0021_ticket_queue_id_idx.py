@@ -23,7 +23,7 @@ OLD_INDEX = "tickets_ticket_queue_id_0d3cb9ef"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0018_grants_permission_unchecked"),
+        ("tickets", "0020_reference_unique_constraint"),
     ]
 
     operations = [
