@@ -121,6 +121,30 @@ def _filing_setup(settings, client):
     client.force_login(User.objects.get(pk=alice.pk))
 
 
+def _reads_counted(backend, monkeypatch):
+    """The keys ``backend`` is asked for from now on: one by one (``get``, not the
+    local-memory cache's ``get_many`` asking ``get``) and together (``get_many``)."""
+    singles, manies, inside = [], [], []
+    get, get_many = backend.get, backend.get_many
+
+    def counting_get(key, *args, **kwargs):
+        if not inside:
+            singles.append(key)
+        return get(key, *args, **kwargs)
+
+    def counting_get_many(keys, *args, **kwargs):
+        manies.append(list(keys))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(backend, "get", counting_get)
+    monkeypatch.setattr(backend, "get_many", counting_get_many)
+    return singles, manies
+
+
 def _post(client, number):
     return client.post(
         "/portal/tickets/new/",
@@ -149,25 +173,7 @@ def test_the_portal_filing_reads_its_generations_with_its_rate_limit(
     backend.delete_many([defaults.GENERATION_KEY, STAFF_GENERATION_KEY])
     _filing_setup(settings, client)
     assert _post(client, 1).status_code == 302  # warm: the generations made
-    singles, manies = [], []
-    get, get_many = backend.get, backend.get_many
-    inside = []
-
-    def counting_get(key, *args, **kwargs):
-        if not inside:  # not the local-memory cache's get_many, which asks get
-            singles.append(key)
-        return get(key, *args, **kwargs)
-
-    def counting_get_many(keys, *args, **kwargs):
-        manies.append(list(keys))
-        inside.append(True)
-        try:
-            return get_many(keys, *args, **kwargs)
-        finally:
-            inside.pop()
-
-    monkeypatch.setattr(backend, "get", counting_get)
-    monkeypatch.setattr(backend, "get_many", counting_get_many)
+    singles, manies = _reads_counted(backend, monkeypatch)
     assert _post(client, 2).status_code == 302
     generations = [defaults.GENERATION_KEY, STAFF_GENERATION_KEY]
     # on Redis in the rate limit's script; elsewhere its ``get_many``
@@ -232,24 +238,7 @@ def test_graphql_filing_reads_its_generations_with_the_shared_rate_limit(
         return response.json()["data"]["createTicket"]
 
     assert file(1)["__typename"] == "Ticket"  # warm: the generations made
-    singles, manies, inside = [], [], []
-    get, get_many = backend.get, backend.get_many
-
-    def counting_get(key, *args, **kwargs):
-        if not inside:
-            singles.append(key)
-        return get(key, *args, **kwargs)
-
-    def counting_get_many(keys, *args, **kwargs):
-        manies.append(list(keys))
-        inside.append(True)
-        try:
-            return get_many(keys, *args, **kwargs)
-        finally:
-            inside.pop()
-
-    monkeypatch.setattr(backend, "get", counting_get)
-    monkeypatch.setattr(backend, "get_many", counting_get_many)
+    singles, manies = _reads_counted(backend, monkeypatch)
     assert file(2) == {"__typename": "Ticket", "subject": "Help 2"}
     generations = [defaults.GENERATION_KEY, STAFF_GENERATION_KEY]
     assert [keys for keys in manies if set(keys) & set(generations)] == (
