@@ -269,12 +269,14 @@ def _same_bytes(ours, theirs):
 
 
 def _both(email):
-    """``email`` (a ``sending.Email``) as Django's own class builds it."""
+    """``email`` (a ``sending.Email``) and Django's own class's message of it."""
     theirs = mail.EmailMultiAlternatives(
         subject=email.subject,
         body=email.body,
         from_email=email.from_email,
         to=email.to,
+        cc=email.cc,
+        reply_to=email.reply_to,
         headers=email.extra_headers,
         alternatives=email.alternatives,
     )

@@ -8,29 +8,11 @@ from email.errors import HeaderParseError
 from unittest import mock
 
 import pytest
-from django.core import mail
 from django.utils.translation import gettext_lazy
 
 from portal.notifications import mime, sending, threads
 
-from .test_batched_delivery import _same_bytes
-
-
-def _both(email):
-    """``email`` (a ``sending.Email``) and Django's own class's message of it."""
-    theirs = mail.EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body,
-        from_email=email.from_email,
-        to=email.to,
-        cc=email.cc,
-        reply_to=email.reply_to,
-        headers=email.extra_headers,
-        alternatives=email.alternatives,
-    )
-    theirs.attachments = list(email.attachments)
-    return email.message(), theirs.message()
-
+from .test_batched_delivery import _both, _same_bytes
 
 SUBJECTS = [
     "[HD-000042] New ticket",
