@@ -12,6 +12,8 @@ from portal import cache as shared_cache
 from tickets import hooks
 from tickets.models import EventKind
 
+from .test_rate_limit_read_ahead import _reads_counted
+
 
 @pytest.fixture(autouse=True)
 def _clear():
@@ -140,26 +142,7 @@ def test_the_portal_filing_reads_them_in_one_round_trip(settings, client, monkey
         "priority": "medium",
     }
     assert client.post("/portal/tickets/new/", data).status_code == 302  # warm
-    singles, manies = [], []
-    get, get_many = cache.get, cache.get_many
-
-    def counting_get(key, *args, **kwargs):
-        if not inside:  # not the local-memory cache's get_many, which asks get
-            singles.append(key)
-        return get(key, *args, **kwargs)
-
-    inside = []
-
-    def counting_get_many(keys, *args, **kwargs):
-        manies.append(list(keys))
-        inside.append(True)
-        try:
-            return get_many(keys, *args, **kwargs)
-        finally:
-            inside.pop()
-
-    monkeypatch.setattr(cache, "get", counting_get)
-    monkeypatch.setattr(cache, "get_many", counting_get_many)
+    singles, manies = _reads_counted(cache, monkeypatch)
     assert client.post("/portal/tickets/new/", data).status_code == 302
     assert manies == [[defaults.GENERATION_KEY, STAFF_GENERATION_KEY]]
     assert defaults.GENERATION_KEY not in singles
