@@ -2,8 +2,10 @@
 
 Only the services call these. Instead of adding and removing single grants at each
 change (easy to get wrong when the assignee is also the requester, or a queue moves),
-``sync_ticket_permissions`` computes what the ticket's requester(s), assignee, queue
-group and organization group should hold and fixes the difference.
+``sync_ticket_permissions`` computes what the ticket's requester(s), assignee and
+organization group should hold and fixes the difference. The queue's agent group holds
+``AGENT_PERMS`` by a rule, not by rows (``permissions.queue_group_grants``): a queue
+move moves its rights with no write here.
 """
 
 import json
@@ -24,14 +26,8 @@ from .models import (
 )
 
 REQUESTER_PERMS = ("view_ticket", "comment_ticket", "rate_ticket")
-AGENT_PERMS = (
-    "view_ticket",
-    "change_ticket",
-    "comment_ticket",
-    "add_internal_note",
-    "view_internal_notes",
-    "assign_ticket",
-)
+# the assignee's rows, and the queue group's rule (``permissions.queue_group_grants``)
+AGENT_PERMS = permissions.AGENT_PERMS
 SHARING_PERMS = {
     TicketSharing.NONE: (),
     TicketSharing.READ: ("view_ticket",),
@@ -83,8 +79,11 @@ def user_codenames(ticket: Ticket, *, new: bool = False) -> set[tuple[int, str]]
 
 
 def group_codenames(ticket: Ticket) -> set[tuple[int, str]]:
-    """``(group id, codename)`` of every grant the ticket's groups should hold."""
-    wanted = {(ticket.queue.agent_group_id, c) for c in AGENT_PERMS}
+    """``(group id, codename)`` of every grant row the ticket's groups should hold:
+    the organization group's sharing. None for the queue's agent group, whose rights
+    are the rule ``permissions.queue_group_grants`` (its rows of old are deleted by
+    the sync, as any row not wanted)."""
+    wanted = set()
     organization = ticket.organization
     if organization is not None and organization.group_id:
         sharing = SHARING_PERMS.get(organization.ticket_sharing, ())
@@ -255,8 +254,11 @@ def grant_new_ticket(
     user_sql, user_params = _insert_select(
         TicketUserObjectPermission, "user", ticket_id, users
     )
-    group_sql, group_params = _insert_select(
-        TicketGroupObjectPermission, "group", ticket_id, groups
+    # an organization that shares nothing: no group row, no part for them
+    group_sql, group_params = (
+        _insert_select(TicketGroupObjectPermission, "group", ticket_id, groups)
+        if groups
+        else (None, [])
     )
     _count_write()
     with connection.cursor() as cursor:
@@ -271,11 +273,11 @@ def grant_new_ticket(
             )
         elif connection.vendor == "postgresql" and together is not None:
             also_sql, also_params, finish = together()
+            parts, selects = _grant_parts(user_sql, group_sql)
             with transaction.mark_for_rollback_on_error():
                 cursor.execute(
-                    f"WITH users AS ({user_sql}), groups AS ({group_sql}), "  # noqa: S608
-                    f"also AS ({also_sql}) "
-                    "SELECT * FROM users UNION ALL SELECT * FROM groups "
+                    f"WITH {', '.join(parts)}, also AS ({also_sql}) "  # noqa: S608
+                    f"{' UNION ALL '.join(selects)} "
                     "UNION ALL SELECT '', also.*, NULL, FALSE FROM also",
                     user_params + group_params + also_params,
                 )
@@ -284,23 +286,35 @@ def grant_new_ticket(
             finish(returned)
             rows = [row for row in rows if row[0] != ""]
         elif connection.vendor == "postgresql":
+            parts, selects = _grant_parts(user_sql, group_sql)
             cursor.execute(
-                f"WITH users AS ({user_sql}), groups AS ({group_sql}) "  # noqa: S608
-                "SELECT * FROM users UNION ALL SELECT * FROM groups",
+                f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}",
                 user_params + group_params,
             )
             rows = cursor.fetchall()
         else:
             cursor.execute(user_sql, user_params)
             rows = cursor.fetchall()
-            cursor.execute(group_sql, group_params)
-            rows += cursor.fetchall()
+            if group_sql is not None:
+                cursor.execute(group_sql, group_params)
+                rows += cursor.fetchall()
     permissions.invalidate(ticket)
-    # the queue the ticket row was inserted with, whose agent group was granted above
+    # the queue the ticket row was inserted with, whose agent group holds AGENT_PERMS
+    # by the rule (``permissions.queue_group_grants``)
     queue_row = ("q", ticket.queue.agent_group_id, "", False)
     return WrittenAudience(
         permissions.audience_from_rows([queue_row, *rows]), _writes.count
     )
+
+
+def _grant_parts(user_sql: str, group_sql: str | None) -> tuple[list, list]:
+    """The ``WITH`` parts writing the grants and the ``SELECT``s of their rows (no
+    group part when no group row is written)."""
+    parts, selects = [f"users AS ({user_sql})"], ["SELECT * FROM users"]
+    if group_sql is not None:
+        parts.append(f"groups AS ({group_sql})")
+        selects.append("SELECT * FROM groups")
+    return parts, selects
 
 
 def _insert_all(cursor, insert, together, user_sql, group_sql, grant_params) -> list:
@@ -310,16 +324,12 @@ def _insert_all(cursor, insert, together, user_sql, group_sql, grant_params) -> 
     from . import references
 
     ticket_sql, ticket_params, finish_ticket = insert()
-    parts = [
-        f"{NEW_TICKET_PART} AS ({ticket_sql})",
-        f"users AS ({user_sql})",
-        f"groups AS ({group_sql})",
-    ]
+    grant_parts, grant_selects = _grant_parts(user_sql, group_sql)
+    parts = [f"{NEW_TICKET_PART} AS ({ticket_sql})", *grant_parts]
     params = [*ticket_params, *grant_params]
     selects = [
         f"SELECT 't', {NEW_TICKET_PART}.*, FALSE FROM {NEW_TICKET_PART}",  # noqa: S608
-        "SELECT * FROM users",
-        "SELECT * FROM groups",
+        *grant_selects,
     ]
     finish_also = None
     if together is not None:

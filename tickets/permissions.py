@@ -1,8 +1,11 @@
 """The one ticket permission policy, on django-guardian.
 
 Grants are made only by ``tickets.services`` (see ``tickets.grants``): the requester
-gets view/comment/rate, the queue's agent group and the assignee get the agent set, the
-organization's group gets view (sharing ``read``) or view + comment (``read_write``).
+gets view/comment/rate, the assignee the agent set (``AGENT_PERMS``), the
+organization's group view (sharing ``read``) or view + comment (``read_write``). The
+members of the ticket's queue's agent group hold ``AGENT_PERMS`` too, by a rule stated
+here on the ticket row (``queue_group_grants``), not by stored rows: every reader below
+adds it.
 Roles add to that: supervisors and administrators may do everything, viewers see
 everything read-only. Every surface (portal views, agent desk, GraphQL, downloads, jobs)
 asks the functions below; nothing else decides access.
@@ -165,6 +168,58 @@ def may_create_on_behalf(user) -> bool:
 
 # --- object permissions ---------------------------------------------------------------
 
+#: What a ticket's assignee (a grant row, ``tickets.grants``) and the members of its
+#: queue's agent group (the rule below, no rows) hold on it.
+AGENT_PERMS = (
+    "view_ticket",
+    "change_ticket",
+    "comment_ticket",
+    "add_internal_note",
+    "view_internal_notes",
+    "assign_ticket",
+)
+
+
+def queue_group_grants(ticket: Ticket) -> set[tuple[int, str]]:
+    """The one rule for the queue's agent group: ``(group id, codename)`` of what it
+    holds on ``ticket``, ``AGENT_PERMS`` for the agent group of the ticket's queue,
+    as it stands (a queue move moves them, with no write). No rows store it: each
+    reader of group grants adds it in SQL (``_held_query``, ``_page_perms_query``,
+    ``_granted_ids``, ``_internal_grants_condition``, by the user's worked queues,
+    ``_queues_worked_by``) or from the ticket's queue (``audience_from_rows``'s queue
+    row, ``queue_group_codenames``)."""
+    return {(ticket.queue.agent_group_id, codename) for codename in AGENT_PERMS}
+
+
+def queue_group_codenames(user, ticket: Ticket) -> frozenset[str]:
+    """The codenames ``user`` holds on ``ticket`` by ``queue_group_grants`` alone:
+    ``AGENT_PERMS`` when active and a member of the ticket's queue's agent group
+    (one query), else none."""
+    if not _active(user):
+        return frozenset()
+    member = (
+        get_user_model()
+        .groups.through.objects.filter(
+            user_id=user.pk,
+            group_id__in=Queue.objects.filter(pk=ticket.queue_id).values(
+                "agent_group_id"
+            ),
+        )
+        .exists()
+    )
+    return frozenset(AGENT_PERMS) if member else frozenset()
+
+
+def held_codenames(user, ticket: Ticket) -> frozenset[str]:
+    """``ticket_perms`` read anew (no cache): guardian's rows and the queue group's
+    rule. What ``user.has_perm("tickets.<codename>", ticket)`` answers
+    (``tickets.backends``)."""
+    if not _active(user):
+        return frozenset()
+    if user.is_superuser:  # every codename of the model, as guardian answers
+        return frozenset(ObjectPermissionChecker(user).get_perms(ticket))
+    return frozenset(_held_codenames(user, ticket))
+
 
 def ticket_perms(user, ticket: Ticket) -> frozenset[str]:
     """The guardian codenames ``user`` holds on ``ticket``; cached on the instance
@@ -173,18 +228,15 @@ def ticket_perms(user, ticket: Ticket) -> frozenset[str]:
         return frozenset()
     cache = ticket.__dict__.setdefault("_perm_cache", {})
     if user.pk not in cache:
-        if user.is_superuser:  # every codename of the model, as guardian answers
-            held = ObjectPermissionChecker(user).get_perms(ticket)
-        else:
-            held = _held_codenames(user, ticket)
-        cache[user.pk] = frozenset(held)
+        cache[user.pk] = held_codenames(user, ticket)
     return cache[user.pk]
 
 
 def _held_codenames(user, ticket: Ticket):
     """What guardian's ``get_perms`` answers for an active user who is not a
-    superuser (the user's own grants and their groups'), in one UNION instead of its
-    two queries, its SQL compiled once (``_HELD``): every ticket page asks it."""
+    superuser (the user's own grants and their groups'), with the queue group's rule
+    (``AGENT_PERMS`` when the user is in the ticket's queue's agent group), in one
+    UNION, its SQL compiled once (``_HELD``): every ticket page asks it."""
     from django.contrib.contenttypes.models import ContentType
 
     type_id = ContentType.objects.get_for_model(Ticket).pk
@@ -202,25 +254,69 @@ def _held_query(user_id: int, ticket_id: int, type_id: int) -> QuerySet:
         content_object_id=ticket_id,
         permission__content_type=type_id,
     ).values_list("permission__codename", flat=True)
-    return by_user.union(by_group)
+    by_queue = (
+        Permission.objects.filter(content_type=type_id, codename__in=AGENT_PERMS)
+        .filter(
+            Exists(
+                Ticket.objects.filter(
+                    pk=ticket_id, queue__agent_group_id__in=groups.values("group_id")
+                )
+            )
+        )
+        .order_by()
+        .values_list("codename", flat=True)
+    )
+    return by_user.union(by_group, by_queue)
 
 
 _HELD = KeptStatement(_held_query, ("user_id", "ticket_id", "type_id"))
 
 
 def prefetch_permissions(user, tickets) -> list[Ticket]:
-    """Load ``user``'s permissions for every ticket of a list in two queries, so that
-    ``can()`` in a loop costs nothing more."""
+    """Load ``user``'s permissions for every ticket of a list in one query (their
+    grants, their groups' and the queue group's rule, ``_page_perms_query``), so
+    that ``can()`` in a loop costs nothing more."""
     tickets = list(tickets)
     if not _active(user) or not tickets or sees_all(user):
         return tickets
-    checker = ObjectPermissionChecker(user)
-    checker.prefetch_perms(tickets)
+    held: dict[int, set[str]] = {ticket.pk: set() for ticket in tickets}
+    for ticket_id, codename in _page_perms_query(user.pk, list(held)):
+        if codename:
+            held[ticket_id].add(codename)
+        else:  # the queue group's rule
+            held[ticket_id].update(AGENT_PERMS)
     for ticket in tickets:
         ticket.__dict__.setdefault("_perm_cache", {})[user.pk] = frozenset(
-            checker.get_perms(ticket)
+            held[ticket.pk]
         )
     return tickets
+
+
+def _page_perms_query(user_id: int, ticket_ids: list[int]) -> QuerySet:
+    """``(ticket id, codename)`` of what the user ``user_id`` holds on each of
+    ``ticket_ids`` (``_held_query`` for a page): their grants, their groups' and, as
+    ``(ticket id, "")``, the tickets they hold ``AGENT_PERMS`` on by the queue
+    group's rule; one UNION."""
+    type_id = ContentType.objects.get_for_model(Ticket).pk
+    groups = get_user_model().groups.through.objects.filter(user_id=user_id)
+    by_user = TicketUserObjectPermission.objects.filter(
+        user_id=user_id,
+        content_object_id__in=ticket_ids,
+        permission__content_type=type_id,
+    ).values_list("content_object_id", "permission__codename")
+    by_group = TicketGroupObjectPermission.objects.filter(
+        group_id__in=groups.values("group_id"),
+        content_object_id__in=ticket_ids,
+        permission__content_type=type_id,
+    ).values_list("content_object_id", "permission__codename")
+    by_queue = (
+        Ticket.objects.filter(
+            pk__in=ticket_ids, queue_id__in=_queues_worked_by(user_id).values("pk")
+        )
+        .order_by()
+        .values_list("pk", Value("", output_field=CharField()))
+    )
+    return by_user.union(by_group, by_queue)
 
 
 def invalidate(ticket: Ticket) -> None:
@@ -657,10 +753,9 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
     grants)`` made PostgreSQL filter every ticket row. Instead:
 
     * the tickets of a queue whose agent group the user is in are stated on the ticket
-      row (``queue.agent_group``): ``tickets.grants.desired_group_grants`` gives that
-      group ``view_ticket`` on exactly the tickets of its queue, and every service that
-      moves a ticket re-syncs the grants, so this is the same rule; it lets the planner
-      walk an ``updated_at`` index and stop after a page;
+      row (``queue.agent_group``): that group holds ``view_ticket`` on exactly the
+      tickets of its queue by the rule (``queue_group_grants``), stored nowhere else;
+      it lets the planner walk an ``updated_at`` index and stop after a page;
     * every other grant (the user's own, organization groups, any other group) is one
       UNION of guardian rows, the permission id a scalar subquery evaluated once, so
       PostgreSQL hashes the ids and probes the primary key instead of scanning the
@@ -799,7 +894,9 @@ def _granted_ids(user_pk: int, *, all_groups: bool = False) -> QuerySet:
     """Ids of the tickets the user ``user_pk`` holds ``view_ticket`` on through guardian
     rows: their own, and their groups' (all groups, or only those that are no queue's
     agent group, whose tickets ``visible_tickets`` states by queue instead), as one
-    UNION."""
+    UNION. ``all_groups``: with the queue group's rule too, the tickets of the queues
+    whose agent group the user is in (``queue_group_grants``), a UNION branch by
+    ``queue_id`` (a customer who is a member of an agent group)."""
     view_id = _permission_id("view_ticket")
     membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
     if not all_groups:
@@ -810,7 +907,14 @@ def _granted_ids(user_pk: int, *, all_groups: bool = False) -> QuerySet:
     by_group = TicketGroupObjectPermission.objects.filter(
         group_id__in=membership.values("group_id"), permission_id=view_id
     ).values("content_object_id")
-    return by_user.union(by_group)
+    if not all_groups:
+        return by_user.union(by_group)
+    by_queue = (
+        Ticket.objects.filter(queue_id__in=_queues_worked_by(user_pk).values("pk"))
+        .order_by()
+        .values("pk")
+    )
+    return by_user.union(by_group, by_queue)
 
 
 def count_visible(user, queryset: QuerySet | None = None) -> int:
@@ -1083,8 +1187,8 @@ def _internal_visible_q(
     user, ticket_ref: str = "ticket_id", *, all_groups: bool = True
 ) -> Q | None:
     """SQL for ``can(user, "view_internal", row.ticket)``: the ``view_internal_notes``
-    object permission, directly or through a group; None: every ticket (supervisors,
-    viewers). ``ticket_ref``: the row's column holding the ticket id ("pk" on
+    object permission, directly, through a group or by the queue group's rule
+    (``queue_group_grants``); None: every ticket (supervisors, viewers). ``ticket_ref``: the row's column holding the ticket id ("pk" on
     tickets). ``all_groups=False``: only through groups that are no queue's agent
     group (the caller states those by queue, as ``visible_tickets`` does)."""
     if sees_all(user):
@@ -1116,7 +1220,15 @@ def _internal_grants_condition(user_pk: int, ticket_ref: str, all_groups: bool) 
         group_id__in=KeptSubquery(membership.values("group_id")),
         permission_id=perm_id,
     )
-    return Q(Exists(by_user)) | Q(Exists(by_group))
+    granted = Q(Exists(by_user)) | Q(Exists(by_group))
+    if not all_groups:
+        return granted
+    # the queue group's rule: the row's ticket is in a queue the user works
+    by_queue = Ticket.objects.filter(
+        pk=OuterRef(ticket_ref),
+        queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")),
+    )
+    return granted | Q(Exists(by_queue))
 
 
 # "Nothing without ``view_internal``" (time entries): kept out of the OR below rather
@@ -1150,12 +1262,11 @@ def notes_searchable(user) -> bool | Q:
     may match and quote internal notes: ``True`` on every ticket (supervisors,
     viewers), ``False`` on none (inactive or anonymous), else a ``Q`` on tickets: those
     where ``can(user, "view_internal", ticket)``, by the same permission rows. A
-    customer holds no ``view_internal_notes`` grant (``grants.AGENT_PERMS`` go to the
+    customer holds no ``view_internal_notes`` grant (``AGENT_PERMS`` go to the
     queue's group and the assignee), so is answered ``False`` without asking rows.
     The tickets of the user's worked queues are stated by queue, first (the queue's
     agent group holds ``view_internal_notes`` on exactly its tickets, the rule
-    ``visible_tickets`` uses): per-row guardian probes for them made PostgreSQL hash
-    the 50k grants of a large queue's group in each search statement."""
+    ``queue_group_grants``), then the other grants by guardian rows."""
     if not is_support_team(user):
         return False
     internal = _internal_visible_q(user, ticket_ref="pk", all_groups=False)
@@ -1474,7 +1585,8 @@ def ticket_audience(ticket_id: int) -> Audience | None:
 def audience_from_rows(rows) -> Audience | None:
     """The ``Audience`` named by ``rows`` of ``(who, id, codename, is_agent_group)``:
     ``("q", queue's agent group, "", False)`` for the ticket's queue (no such row: the
-    ticket is gone, None), ``("u", user id, codename, False)`` and ``("g", group id,
+    ticket is gone, None), whose group holds ``view_ticket`` and
+    ``view_internal_notes`` by the queue group's rule (``queue_group_grants``), ``("u", user id, codename, False)`` and ``("g", group id,
     codename, whether the group is some queue's agent group)`` for its grants; other
     codenames are ignored. ``ticket_audience`` feeds it the committed rows; the
     creating service the rows its grants statement just wrote
@@ -1489,6 +1601,10 @@ def audience_from_rows(rows) -> Audience | None:
     for who, pk, codename, is_agent_group in rows:
         if who == "q":
             found, queue_group = True, pk
+            if pk is not None:  # the rule: the queue's agent group holds AGENT_PERMS
+                for name in codenames:
+                    named["g", name].add(pk)
+                agent_groups.add(pk)
             continue
         if codename not in codenames:
             continue
@@ -1569,6 +1685,7 @@ def audience_allows(viewer: Viewer, audience: Audience) -> tuple[bool, bool]:
 
 __all__ = [
     "ACTIONS",
+    "AGENT_PERMS",
     "Audience",
     "Viewer",
     "KeptVisible",
@@ -1588,6 +1705,7 @@ __all__ = [
     "event_visible_with",
     "events_visible_to",
     "get_ticket_for",
+    "held_codenames",
     "invalidate",
     "is_internal_event",
     "is_supervisor",
@@ -1599,6 +1717,8 @@ __all__ = [
     "name_shown_to",
     "parties",
     "prefetch_permissions",
+    "queue_group_codenames",
+    "queue_group_grants",
     "queues_for",
     "sees_all",
     "tags_visible_to",

@@ -717,8 +717,10 @@ def change_priority(actor, ticket, priority) -> Ticket:
 
 @service
 def move_queue(actor, ticket, queue) -> Ticket:
-    """Hand the ticket to another team: the agent-group grants move with it and the due
-    times follow the new queue's SLA policy. The assignee keeps the ticket."""
+    """Hand the ticket to another team: the agent group's rights move with it (a rule
+    on the ticket row, ``permissions.queue_group_grants``: nothing written for them)
+    and the due times follow the new queue's SLA policy. The assignee keeps the
+    ticket."""
     _lock(ticket)
     _check(actor, "move_queue", ticket)
     if not isinstance(queue, Queue) or queue.pk is None:

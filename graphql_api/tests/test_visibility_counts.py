@@ -71,6 +71,13 @@ def rule(user) -> set[int]:
     ).values_list("group_id", "content_object_id"):
         if group_id in groups and not (staff and group_id in agent_groups):
             granted.add(ticket_id)
+    # the queue group's grants (rows until V-3), from the rule's owner
+    for ticket in Ticket.objects.select_related("queue"):
+        if any(
+            group_id in groups and codename == "view_ticket"
+            for group_id, codename in permissions.queue_group_grants(ticket)
+        ):
+            granted.add(ticket.pk)
     if staff:
         worked = Queue.objects.filter(agent_group_id__in=groups)
         granted |= set(

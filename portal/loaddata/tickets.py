@@ -6,8 +6,9 @@ the ticket's id, so that each pass re-derives the same story without holding mil
 of rows in memory.
 
 Object permissions are the rows ``tickets.grants`` would compute for each ticket: the
-requester gets ``REQUESTER_PERMS``, the assignee and the queue's agent group
-``AGENT_PERMS``, the organization's group ``SHARING_PERMS[sharing]``. The constants
+requester gets ``REQUESTER_PERMS``, the assignee ``AGENT_PERMS``, the organization's
+group ``SHARING_PERMS[sharing]`` (the queue's agent group holds ``AGENT_PERMS`` by a
+rule, ``tickets.permissions.queue_group_grants``: no rows). The constants
 are imported from ``tickets.grants`` so that the two cannot drift apart;
 ``portal/tests/test_generate_load_data.py`` checks every generated ticket against
 ``grants.desired_user_grants`` / ``desired_group_grants``.
@@ -462,8 +463,7 @@ def create_tickets(
     def group_grant_rows():
         for n, ticket_id in enumerate(ids):
             org = people.organizations[org_of[n]]
-            wanted = {(queues[queue_of[n]].agent_group_id, p) for p in agent_perms}
-            wanted |= {(org.group_id, p) for p in sharing_perms[org.sharing]}
+            wanted = {(org.group_id, p) for p in sharing_perms[org.sharing]}
             for group_id, perm in sorted(wanted):
                 yield (group_id, perm, ticket_id)
 

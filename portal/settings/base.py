@@ -175,8 +175,11 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # guardian's, with the queue group's rule for tickets (tickets.backends)
+    "tickets.backends.ObjectPermissionBackend",
 ]
+# guardian's check looks for its own backend by name; ours is its subclass
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"

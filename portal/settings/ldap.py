@@ -92,12 +92,20 @@ def ldap_settings(environ: Mapping[str, str] | None = None) -> dict:
     }
 
 
+# guardian's, and ours with the queue group's rule (tickets.backends)
+OBJECT_PERMISSION_BACKENDS = (
+    "guardian.backends.ObjectPermissionBackend",
+    "tickets.backends.ObjectPermissionBackend",
+)
+
+
 def with_ldap_backend(backends: list[str]) -> list[str]:
     """The LDAP backend after the local ones (a local password is tried first, so
     local accounts sign in whatever the directory's state)."""
     backends = [b for b in backends if b != BACKEND]
     position = next(
-        (i for i, b in enumerate(backends) if b.startswith("guardian.")), len(backends)
+        (i for i, b in enumerate(backends) if b in OBJECT_PERMISSION_BACKENDS),
+        len(backends),
     )
     return [*backends[:position], BACKEND, *backends[position:]]
 

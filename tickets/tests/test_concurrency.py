@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from tickets import grants, services
+from tickets import grants, permissions, services
 from tickets.models import (
     Ticket,
     TicketEvent,
@@ -30,11 +30,13 @@ def assert_written_once(ticket):
             "permission__codename", flat=True
         )
     ) == sorted(grants.REQUESTER_PERMS)
-    assert sorted(
-        TicketGroupObjectPermission.objects.filter(content_object=ticket).values_list(
-            "permission__codename", flat=True
-        )
-    ) == sorted(grants.AGENT_PERMS)
+    # the queue's agent group: the rule, no row (V-3)
+    assert not TicketGroupObjectPermission.objects.filter(
+        content_object=ticket
+    ).exists()
+    assert permissions.queue_group_grants(ticket) == {
+        (ticket.queue.agent_group_id, codename) for codename in grants.AGENT_PERMS
+    }
     assert TicketEvent.objects.count() == Ticket.objects.count()
 
 

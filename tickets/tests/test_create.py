@@ -352,7 +352,11 @@ def test_a_new_tickets_grants_are_what_the_sync_asks_for(alice, agent, queue, ac
     made = rows(ticket)
     users, groups = made
     assert {codename for _, codename in users} == set(grants.REQUESTER_PERMS)
-    assert {gid for gid, _ in groups} == {queue.agent_group_id, acme.group_id}
+    # the queue's agent group holds its rights by the rule, with no row
+    assert {gid for gid, _ in groups} == {acme.group_id}
+    assert permissions.queue_group_grants(ticket) == {
+        (queue.agent_group_id, codename) for codename in grants.AGENT_PERMS
+    }
     grants.sync_ticket_permissions(ticket)
     assert rows(ticket) == made
 

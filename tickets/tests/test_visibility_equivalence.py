@@ -25,7 +25,8 @@ from .factories import (
 
 
 def old_definition(user):
-    """The pre-T-1 query, kept verbatim as the specification."""
+    """The pre-T-1 query, kept verbatim as the specification, with the queue group's
+    grants (rows until V-3) given by their owner, ``permissions.queue_group_grants``."""
     membership = get_user_model().groups.through.objects.filter(user_id=user.pk)
     by_user = TicketUserObjectPermission.objects.filter(
         user_id=user.pk,
@@ -37,7 +38,16 @@ def old_definition(user):
         permission__codename="view_ticket",
         permission__content_type__app_label="tickets",
     ).values("content_object_id")
-    return set(
+    groups = set(membership.values_list("group_id", flat=True))
+    by_rule = {
+        ticket.pk
+        for ticket in Ticket.objects.select_related("queue")
+        if any(
+            group_id in groups and codename == "view_ticket"
+            for group_id, codename in permissions.queue_group_grants(ticket)
+        )
+    }
+    return by_rule | set(
         Ticket.objects.filter(Q(pk__in=by_user) | Q(pk__in=by_group)).values_list(
             "pk", flat=True
         )
