@@ -66,7 +66,10 @@ class QueueAdmin(SuperuserOnly, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_readonly_fields(self, request, obj=None):
-        # Grants on existing tickets follow the group; changing it needs a regrant.
+        # Kept as it was: the group's rights on the queue's tickets are a rule now
+        # (permissions.queue_group_grants), so a change would apply at once with no
+        # regrant (bench FINDINGS V-3), but who works the queue is not an edit to make
+        # in passing here.
         return ["agent_group"] if obj is not None else []
 
 
