@@ -7,7 +7,6 @@
 """
 
 import http.client
-from contextlib import ExitStack
 from dataclasses import asdict
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
@@ -94,10 +93,16 @@ class QueryCountMiddleware:
             count += 1
             return execute(sql, params, many, context)
 
-        with ExitStack() as stack:
-            for connection in connections.all():
-                stack.enter_context(connection.execute_wrapper(counter))
+        # each connection's ``execute_wrapper(counter)`` without its context
+        # manager and an ``ExitStack`` (~25 Python calls a request)
+        counted = connections.all()
+        for connection in counted:
+            connection.execute_wrappers.append(counter)
+        try:
             response = self.get_response(request)
+        finally:
+            for connection in counted:
+                connection.execute_wrappers.remove(counter)
         response[QUERY_COUNT_HEADER] = str(count)
         return response
 

@@ -169,11 +169,56 @@ class _FieldsCopied(dict):
         return {name: _field_copy(field, memo) for name, field in self.items()}
 
 
+def _without(base_fields, name):
+    """``base_fields`` but ``name``, copied by each form as ``base_fields`` is."""
+    kept = {key: field for key, field in base_fields.items() if key != name}
+    return _FieldsCopied(kept) if isinstance(base_fields, _FieldsCopied) else kept
+
+
 def fields_copied_cheaply(form_class):
     """Class decorator: the forms of ``form_class`` (not its subclasses) get their
     fields through ``_FieldsCopied``."""
     form_class.base_fields = _FieldsCopied(form_class.base_fields)
     return form_class
+
+
+# --- fields cleaned without their BoundFields ----------------------------------------
+# ``BaseForm._clean_fields`` makes each field's ``BoundField`` to read its data: for a
+# field with a lazy help text that is a translation (``BoundField.__init__`` evaluates
+# ``field.help_text or ""``), ~40 Python calls a field, ~290 a filing, for objects a
+# valid POST never shows. ``_cleaned_plainly`` reads what ``Field``'s and
+# ``FileField``'s ``_clean_bound_field`` read of the ``BoundField`` (``data``, and
+# ``initial`` where they use it) the way ``BoundField`` reads them; a form that shows
+# its errors makes its ``BoundField``s when it renders, as it would have.
+
+_PLAIN_CLEAN = forms.Field._clean_bound_field
+_FILE_CLEAN = forms.FileField._clean_bound_field
+
+
+def _cleaned_plainly(form, field, name):
+    """``field._clean_bound_field(form[name])`` without the ``BoundField``; ``None``
+    (nothing done) for a field this does not know to read as ``BoundField`` does."""
+    own = type(field)._clean_bound_field
+    if own is not _PLAIN_CLEAN and own is not _FILE_CLEAN:
+        return None
+    if (
+        type(field).get_bound_field is not forms.Field.get_bound_field
+        or (field.bound_field_class or form.bound_field_class or forms.BoundField)
+        is not forms.BoundField
+    ):
+        return None
+    needs_initial = own is _FILE_CLEAN or field.disabled
+    if needs_initial:
+        # ``BoundField.initial`` is kept once read: a callable initial would be
+        # called again by a later render, so such a field keeps its BoundField
+        if callable(form.initial.get(name, field.initial)):
+            return None
+        initial = form.get_initial_for_field(field, name)
+    if field.disabled:
+        value = initial
+    else:
+        value = form._widget_data_value(field.widget, form.add_prefix(name))
+    return (field.clean(value, initial) if own is _FILE_CLEAN else field.clean(value),)
 
 
 class PortalForm(forms.Form):
@@ -182,6 +227,23 @@ class PortalForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def _clean_fields(self):
+        """``BaseForm._clean_fields`` (Django 5.2) step for step, each field's value
+        read without making its ``BoundField`` where ``_cleaned_plainly`` can."""
+        cache = self._bound_fields_cache
+        for name, field in self.fields.items():
+            try:
+                cleaned = None if name in cache else _cleaned_plainly(self, field, name)
+                if cleaned is None:
+                    bf = self[name]
+                    cleaned = (bf.field._clean_bound_field(bf),)
+                self.cleaned_data[name] = cleaned[0]
+                if hasattr(self, f"clean_{name}"):
+                    value = getattr(self, f"clean_{name}")()
+                    self.cleaned_data[name] = value
+            except ValidationError as e:
+                self.add_error(name, e)
 
 
 @fields_copied_cheaply
@@ -282,9 +344,17 @@ class NewTicketForm(PortalForm):
     )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
         organizations = services.organizations_for_filing(user)
-        if len(organizations) > 1:
+        offered = len(organizations) > 1
+        if not offered:
+            # the fields but the organization's: not copied for this form only to be
+            # removed (a ``ModelChoiceField``: ``deepcopy``'s generic steps, ~70 calls)
+            self.base_fields = _without(type(self).base_fields, "organization")
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            self.__dict__.pop("base_fields", None)
+        if offered:
             field = self.fields["organization"]
             field.queryset = Organization.objects.filter(memberships__user=user)
             # the <select> shows the list read above (Django's widget would read the
@@ -295,8 +365,6 @@ class NewTicketForm(PortalForm):
             if not self.is_bound:
                 default = services.default_organization(user)
                 self.initial.setdefault("organization", default and default.pk)
-        else:
-            del self.fields["organization"]
         if not self.is_bound:
             self.initial.setdefault("deflection_token", str(uuid.uuid4()))
 

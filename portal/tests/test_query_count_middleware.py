@@ -40,3 +40,20 @@ def test_middleware_is_off_by_default(client):
 
     assert response.status_code == 200
     assert QUERY_COUNT_HEADER not in response
+
+
+@pytest.mark.django_db
+def test_counting_stops_when_the_view_raises_and_keeps_other_wrappers():
+    def other(execute, sql, params, many, context):
+        return execute(sql, params, many, context)
+
+    def view(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        raise RuntimeError("boom")
+
+    with connection.execute_wrapper(other):
+        with pytest.raises(RuntimeError):
+            QueryCountMiddleware(view)(RequestFactory().get("/"))
+        assert connection.execute_wrappers == [other]
+    assert connection.execute_wrappers == []

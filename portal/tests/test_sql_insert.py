@@ -275,3 +275,149 @@ def test_a_conditional_insert_casts_every_value_as_the_orm_stores_it(signals):
     never = KeptInsert(DeflectionEvent, when="1 = 0")
     assert never.save(make(user=ours.ticket.requester)) is None
     assert DeflectionEvent.objects.count() == 2
+
+
+class _Lazy:
+    """A value that is none of the kinds ``_as_given`` knows: the field's steps."""
+
+    def __str__(self):
+        return "lazy"
+
+
+def _sample_values():
+    from django.utils import timezone as dj_timezone
+    from django.utils.translation import gettext_lazy
+
+    naive = datetime(2026, 3, 4, 5, 6, 7)
+    return [
+        None,
+        "",
+        "text",
+        "ünï\x01",
+        DeflectionOutcome.FILED,  # a str enum member
+        gettext_lazy("Open"),
+        0,
+        7,
+        2**40,
+        True,
+        7.0,
+        "7",
+        MOMENT,
+        naive,
+        MOMENT.astimezone(dj_timezone.get_fixed_timezone(120)),
+        MOMENT.date(),
+        uuid.UUID("3f1c5a1e-8a7b-4c57-9e51-3c1b7e6b8f00"),
+        "3f1c5a1e-8a7b-4c57-9e51-3c1b7e6b8f00",
+        _Lazy(),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a naive datetime, as Django
+def test_values_saved_as_given_are_what_get_db_prep_save_returns():
+    """Every concrete field of the models written by ``KeptInsert`` (and the kinds
+    of field it knows, nullable or not), every sample value: where ``_as_given``
+    says the value is saved as it is, Django's ``get_db_prep_save`` returns an equal
+    value of the same type; elsewhere the field's own steps run as before."""
+    from django.apps import apps
+    from django.db import models as dj_models
+
+    from portal import sql
+
+    fields = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.local_concrete_fields
+    ]
+    assert {type(f) for f in fields} >= {
+        dj_models.CharField,
+        dj_models.TextField,
+        dj_models.DateTimeField,
+        dj_models.UUIDField,
+        dj_models.ForeignKey,
+        dj_models.OneToOneField,
+    }
+    known = 0
+    for field in fields:
+        kind = sql._as_given_kind(field, connection)
+        if connection.vendor != "postgresql":
+            assert kind is None
+            continue
+        for value in _sample_values():
+            if kind is None or not sql._as_given(kind, value):
+                continue
+            known += 1
+            expected = field.get_db_prep_save(value, connection=connection)
+            assert expected == value, (field, value)
+            assert type(expected) is type(value), (field, value)
+    if connection.vendor == "postgresql":
+        assert known > 1000
+        # the kinds it does not know: the field's own steps
+        others = [
+            dj_models.IntegerField(),
+            dj_models.JSONField(),
+            dj_models.SlugField(),
+        ]
+        assert [sql._as_given_kind(f, connection) for f in others] == [None] * 3
+
+
+def test_a_value_of_another_kind_goes_through_the_field():
+    from portal import sql
+
+    text = sql._TEXT
+    assert sql._as_given(text, "x") and sql._as_given(text, None)
+    assert not sql._as_given(text, 1) and not sql._as_given(text, _Lazy())
+    assert not sql._as_given(sql._KEY, True) and not sql._as_given(sql._KEY, "1")
+    assert not sql._as_given(sql._MOMENT, datetime(2026, 1, 1))  # naive: warned
+    assert not sql._as_given(sql._MOMENT, MOMENT.date())
+    assert not sql._as_given(sql._UUID, str(uuid.uuid4()))
+    assert not sql._as_given(None, None)
+
+
+def test_the_rows_params_are_djangos_for_each_field(signals):
+    """The parameters of a ticket's and a deflection record's INSERT are what
+    Django's insert compiler prepares for the same values (and of the same types)."""
+    from django.db.models.sql.subqueries import InsertQuery
+
+    requester = TicketFactory().requester
+    queue = QueueFactory()
+    reference, token = f"T-{uuid.uuid4().hex[:8]}", uuid.uuid4()
+    made = [
+        (
+            KeptInsert(Ticket),
+            lambda: Ticket(
+                reference=reference,
+                subject="S",
+                description="D",
+                requester=requester,
+                queue=queue,
+                first_response_due_at=MOMENT,
+                created_at=MOMENT,
+            ),
+        ),
+        (
+            KeptInsert(DeflectionEvent),
+            lambda: DeflectionEvent(
+                token=token,
+                outcome=DeflectionOutcome.FILED,
+                user=requester,
+                shown_count=3,
+                query="q",
+                session_key="k",
+                created_at=MOMENT,
+            ),
+        ),
+    ]
+    for kept, make in made:
+        with mock.patch("django.utils.timezone.now", return_value=MOMENT):
+            _sql, params, _finish = kept.part(make())
+            twin = make()
+            fields = [field for field, _kind in kept._compiled["default"][0]]
+            query = InsertQuery(type(twin))
+            query.insert_values(fields, [twin])
+            compiler = query.get_compiler(using="default")
+            expected = [
+                compiler.prepare_value(f, compiler.pre_save_val(f, twin))
+                for f in fields
+            ]
+        assert params == expected
+        assert [type(p) for p in params] == [type(p) for p in expected]
