@@ -185,3 +185,28 @@ def test_read_each_time_while_the_cache_cannot_say(monkeypatch):
     monkeypatch.setattr(shared_cache, "generation", lambda key: None)
     assert file(user) == (("acme", "none"), 1)
     assert file(user) == (("acme", "none"), 1)
+
+
+def test_the_kept_organizations_are_the_plain_reads_instances():
+    """Oracle: the instances made of the kept rows are the ones the statement's own
+    read makes (every attribute and its type)."""
+    zeta = OrganizationFactory(name="Zeta", slug="zeta", email_domains=["z.test"])
+    user = make_customer(zeta)
+    setup_member(OrganizationFactory(name="Acme", slug="acme"), user)
+    offered(user)  # kept
+    user.__dict__.pop("_filing_organizations", None)
+    kept = services.organizations_for_filing(user)
+    plain = services._FILING_ORGANIZATIONS.instances(user=user.pk)
+    assert len(kept) == len(plain) == 2
+    for made, read in zip(kept, plain, strict=True):
+        read.joined = (
+            read.__dict__.pop("_joined_at"),
+            read.__dict__.pop("_membership"),
+        )
+        assert list(made.__dict__) == list(read.__dict__)
+        for key, value in read.__dict__.items():
+            if key == "_state":
+                assert made._state.__dict__ == value.__dict__
+            else:
+                assert made.__dict__[key] == value
+                assert type(made.__dict__[key]) is type(value)

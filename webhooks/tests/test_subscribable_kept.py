@@ -197,3 +197,32 @@ def test_read_each_time_while_the_cache_cannot_say(alice, make_webhook, monkeypa
     monkeypatch.setattr(shared_cache, "generation", lambda key: None)
     assert file(alice) == (["one"], 1)
     assert file(alice) == (["one"], 1)
+
+
+def _same(made, plain):
+    """Two instances with the same attributes of the same types (``_state`` and the
+    cached owner compared by their own attributes)."""
+    assert type(made) is type(plain) and made is not plain
+    assert list(made.__dict__) == list(plain.__dict__)
+    for key, value in plain.__dict__.items():
+        if key == "_state":
+            fields = value.__dict__.get("fields_cache", {})
+            assert made._state.db == value.db and made._state.adding == value.adding
+            for name, related in fields.items():
+                _same(made._state.fields_cache[name], related)
+        else:
+            assert made.__dict__[key] == value
+            assert type(made.__dict__[key]) is type(value)
+
+
+def test_the_kept_webhooks_are_the_plain_reads_instances(make_webhook):
+    """Oracle: the instances made of the kept rows are the ones the statement's own
+    read makes (every attribute, the owner's too)."""
+    make_webhook(name="one", events=["ticket.created", "comment.created"])
+    make_webhook(name="two", include_internal_notes=True)
+    outbox.subscribable_webhooks()  # kept
+    kept = outbox.subscribable_webhooks()
+    plain = outbox._SUBSCRIBABLE.instances()
+    assert len(kept) == len(plain) == 2
+    for made, read in zip(kept, plain, strict=True):
+        _same(made, read)
