@@ -7,7 +7,8 @@ exactly. A filing writes eleven pending rows: each got an entry in this index to
 (eleven index insertions and ~700 bytes of WAL a filing); now the entry is written when
 the worker finishes the row, by the update that writes a new entry in every other
 index anyway (its ``status`` is in the pending index's condition, so it is never a
-HOT update). The admin's list counts and dates every row as before (full scans).
+HOT update). The admin's list counts and dates every row as before (full scans); its
+unfiltered page (newest first) now sorts a full scan as well.
 """
 
 
