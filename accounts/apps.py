@@ -8,9 +8,15 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import receivers, sso  # noqa: F401 (sso registers its start-up check)
+        from . import (
+            kept_organizations,
+            receivers,
+            sso,  # noqa: F401 (sso registers its start-up check)
+        )
 
         receivers.connect()
+        # The kept organizations of filers follow every edit (kept_organizations).
+        kept_organizations.connect()
         # Wagtail 8 reads the user viewset from the wagtail.users app config when the
         # admin URLs are built; point it at ours (display name, email-only login)
         # without replacing "wagtail.users" in INSTALLED_APPS.

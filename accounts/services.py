@@ -27,7 +27,7 @@ from portal.notifications.dispatch import (
 )
 from portal.notifications.sending import idempotency_key as notification_key
 
-from . import events, permissions, roles, signals
+from . import events, kept_organizations, permissions, roles, signals
 from .errors import AccountError, AccountErrorCode
 from .models import (
     ApprovalStatus,
@@ -230,6 +230,7 @@ def change_ticket_sharing(
     if old == sharing:
         return organization
     Organization.objects.filter(pk=organization.pk).update(ticket_sharing=sharing)
+    kept_organizations.changed()  # an update sends no signal
     ensure_organization_group(organization)
     events.record(
         events.Kind.SHARING_CHANGED,

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import kept_organizations
 from portal.sql import KeptInsert, KeptStatement
 
 from . import attachments as files
@@ -412,7 +413,11 @@ def organizations_for_filing(requester) -> list:
     the choice and picks the default) read them once."""
     cached = requester.__dict__.get("_filing_organizations")
     if cached is None:
-        cached = _FILING_ORGANIZATIONS.instances(user=requester.pk)
+        # the rows kept per process for a generation (``accounts.kept_organizations``)
+        rows = kept_organizations.kept(
+            requester.pk, lambda: tuple(_FILING_ORGANIZATIONS.rows(user=requester.pk))
+        )
+        cached = _FILING_ORGANIZATIONS.instances_of(rows)
         for organization in cached:
             organization.joined = (
                 organization.__dict__.pop("_joined_at"),

@@ -12,7 +12,7 @@ ordering key ``ticket:<reference>``, so a receiver sees a ticket's events in ord
 """
 
 from tickets.permissions import address_visible_to, is_support_team, name_shown_to
-from webhooks.outbox import enqueue
+from webhooks.outbox import GENERATION_KEY, enqueue, kept_enabled
 
 
 class Audience:
@@ -209,3 +209,5 @@ def register() -> None:
     }
     for kind, func in handlers.items():
         hooks.register(kind, func, in_transaction=True)
+    # a new ticket reads the subscribable webhooks, kept under a generation
+    hooks.reads_generation(EventKind.CREATED, GENERATION_KEY, kept_enabled)

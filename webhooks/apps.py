@@ -10,3 +10,9 @@ class WebhooksConfig(AppConfig):
 
     name = "webhooks"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The kept subscribable webhooks follow every edit (webhooks.outbox).
+        from . import outbox
+
+        outbox.connect()

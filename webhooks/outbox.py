@@ -16,10 +16,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from portal import cache as shared_cache
 from portal.sql import KeptStatement
 
 from .models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
@@ -46,6 +50,86 @@ def _subscribable():
 #: The active webhooks of active owners with their owners: every change that reports
 #: an event reads it, compiled once per process.
 _SUBSCRIBABLE = KeptStatement(_subscribable, ())
+
+# --- the subscribable webhooks, kept per process for a generation ----------------------
+# Every filing (and every other reported change) asks for them; they change when an
+# integrator edits a webhook or an owner's account changes. Their rows as the database
+# returns them (the secret still encrypted) are kept per process for one generation of
+# ``GENERATION_KEY``, renewed when a change commits by every save or deletion of a
+# ``Webhook`` (active, events, ``include_internal_notes``, owner) and of a user (an
+# owner's active and locked state and the fields its events' payloads read; a deleted
+# owner's webhooks lose their owner by SQL, without a signal of theirs). The owner's
+# right to receive (``owner_may_receive``: the ``webhooks.add_webhook`` permission) and
+# what each owner may see are asked at every event, of new instances, as before.
+
+GENERATION_KEY = "webhooks:subscribable:generation"
+
+# per database alias: one value each
+_kept_subscribable = shared_cache.KeptPerGeneration(4)
+
+
+def kept_enabled() -> bool:
+    """``WEBHOOKS_CACHE`` (bool) overrides; by default on only when the cache is
+    shared by every process (only then does a change made in one process reach the
+    others' copies)."""
+    configured = getattr(settings, "WEBHOOKS_CACHE", None)
+    if configured is not None:
+        return bool(configured)
+    return shared_cache.cache_is_shared()
+
+
+def _new_generation() -> None:
+    shared_cache.renewal_ran(_new_generation)
+    shared_cache.new_generation(GENERATION_KEY)
+
+
+def subscribable_generation() -> int | None:
+    """The webhooks' generation, read before they are; None when nothing may be kept:
+    switched off (``kept_enabled``), a change of the current transaction waiting for
+    its commit, the shared cache down."""
+    if kept_enabled() and not shared_cache.renewal_pending(_new_generation):
+        return shared_cache.generation(GENERATION_KEY)
+    return None
+
+
+def subscribable_webhooks(using: str = DEFAULT_DB_ALIAS) -> list[Webhook]:
+    """The active webhooks of active, unlocked owners, by id, with their owners: new
+    instances at each call (``KeptStatement.instances_of`` of the kept rows, as the
+    read builds them), the rows read once per generation (``subscribable_generation``,
+    read first), each time where it is None."""
+    generation = subscribable_generation()  # before the rows are read
+    rows = _kept_subscribable.get(
+        generation, using, lambda: tuple(_SUBSCRIBABLE.rows(using))
+    )
+    return _SUBSCRIBABLE.instances_of(rows, using)
+
+
+def forget_subscribable(**kwargs) -> None:
+    """A webhook or a user changed: forget the rows in this process now and in every
+    process once the change commits."""
+    _kept_subscribable.forget()
+    shared_cache.renew_on_commit(_new_generation)
+
+
+def _user_saved(update_fields=None, **kwargs) -> None:
+    if shared_cache.user_save_counts(update_fields):
+        forget_subscribable()
+
+
+def connect() -> None:
+    """The receivers that keep ``subscribable_webhooks``' copies current
+    (``WebhooksConfig.ready``)."""
+    User = get_user_model()
+    receivers = (
+        (post_save, Webhook, forget_subscribable),
+        (post_delete, Webhook, forget_subscribable),
+        (post_save, User, _user_saved),
+        (post_delete, User, forget_subscribable),
+    )
+    for number, (signal, sender, receiver) in enumerate(receivers):
+        signal.connect(
+            receiver, sender=sender, dispatch_uid=f"webhooks.subscribable.{number}"
+        )
 
 
 def enqueue(
@@ -76,7 +160,7 @@ def enqueue(
         )
     webhooks = [
         webhook
-        for webhook in _SUBSCRIBABLE.instances()
+        for webhook in subscribable_webhooks()
         if webhook.subscribes_to(event)
         and (webhook.include_internal_notes or not include_internal)
     ]

@@ -94,7 +94,16 @@ class SentNotification(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["created_at"], name="notification_created"),
+            # The purge's search (``tasks.purge_old_notifications``): the finished rows
+            # only, by age. A new row is pending: no entry when a filing writes it
+            # (eleven a filing); its entry comes with the worker's update that
+            # finishes it, which writes a new entry in every index anyway (its status
+            # is in the pending index's condition: never a HOT update).
+            models.Index(
+                fields=["created_at"],
+                condition=~models.Q(status="pending"),
+                name="notification_done_created",
+            ),
             # The reconciliation's search: the pending rows only, by due time.
             models.Index(
                 fields=["next_attempt_at"],

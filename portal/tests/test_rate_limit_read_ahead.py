@@ -108,17 +108,44 @@ def test_values_found_by_the_caller_are_used_and_none_reads_them(monkeypatch):
 
 def _filing_setup(settings, client):
     from accounts.models import User
-    from tickets import notifications_handlers
     from tickets.tests.factories import QueueFactory, make_agent, make_customer
 
     settings.TICKET_DEFAULTS_CACHE = True
     settings.DESK_STAFF_CACHE = True
+    settings.WEBHOOKS_CACHE = True
+    settings.ORGANIZATIONS_CACHE = True
     settings.PORTAL_RATE_LIMITS = {"ticket_create": "3/h"}
-    notifications_handlers._kept_agents.forget()
+    _forget_kept()
     queue = QueueFactory(slug="support", name="Support", is_default=True)
     make_agent(queue, email="ann@example.com")
     alice = make_customer(email="alice@example.com")
     client.force_login(User.objects.get(pk=alice.pk))
+
+
+def _forget_kept():
+    from accounts import kept_organizations
+    from tickets import notifications_handlers
+    from webhooks import outbox
+
+    notifications_handlers._kept_agents.forget()
+    outbox._kept_subscribable.forget()
+    kept_organizations.forget()
+
+
+def _filing_generations():
+    """The generations a filing reads: the default queue's, the staff's, the
+    subscribable webhooks' and the requester's organizations'."""
+    from accounts import kept_organizations
+    from tickets import defaults
+    from tickets.desk.inbox import STAFF_GENERATION_KEY
+    from webhooks import outbox
+
+    return [
+        defaults.GENERATION_KEY,
+        STAFF_GENERATION_KEY,
+        outbox.GENERATION_KEY,
+        kept_organizations.GENERATION_KEY,
+    ]
 
 
 def _reads_counted(backend, monkeypatch):
@@ -163,22 +190,26 @@ def test_the_portal_filing_reads_its_generations_with_its_rate_limit(
     settings, client, monkeypatch, on_redis
 ):
     from portal.notifications.models import SentNotification
-    from tickets import defaults, notifications_handlers
-    from tickets.desk.inbox import STAFF_GENERATION_KEY
     from tickets.models import Ticket
 
     if on_redis:
         real_redis_cache(settings, f"read-ahead-{uuid.uuid4().hex}")
     backend = caches["default"]
-    backend.delete_many([defaults.GENERATION_KEY, STAFF_GENERATION_KEY])
+    generations = _filing_generations()
+    backend.delete_many(generations)
     _filing_setup(settings, client)
     assert _post(client, 1).status_code == 302  # warm: the generations made
     singles, manies = _reads_counted(backend, monkeypatch)
     assert _post(client, 2).status_code == 302
-    generations = [defaults.GENERATION_KEY, STAFF_GENERATION_KEY]
     # on Redis in the rate limit's script; elsewhere its ``get_many``
-    assert manies == ([] if on_redis else [generations])
-    assert not set(generations) & set(singles)
+    assert [sorted(keys) for keys in manies] == (
+        [] if on_redis else [sorted(generations)]
+    )
+    # the form reads the organizations before the filing's block: their generation
+    # once more, on its own (the view could build the form inside the block)
+    organizations = generations[-1]
+    assert not set(generations) - {organizations} & set(singles)
+    assert singles.count(organizations) == 1
     alerts = SentNotification.objects.filter(kind="ticket_created_agent")
     assert alerts.count() == 2  # one per filing, the kept agent
     assert _post(client, 3).status_code == 302
@@ -190,7 +221,7 @@ def test_the_portal_filing_reads_its_generations_with_its_rate_limit(
         "Help 2",
         "Help 3",
     ]
-    notifications_handlers._kept_agents.forget()
+    _forget_kept()
     backend.delete_many(generations)
 
 
@@ -212,14 +243,13 @@ def test_graphql_filing_reads_its_generations_with_the_shared_rate_limit(
 
     from accounts.models import User
     from accounts.tokens import create_token
-    from tickets import defaults, notifications_handlers
-    from tickets.desk.inbox import STAFF_GENERATION_KEY
     from tickets.models import Ticket
 
     if on_redis:
         real_redis_cache(settings, f"read-ahead-gql-{uuid.uuid4().hex}")
     backend = caches["default"]
-    backend.delete_many([defaults.GENERATION_KEY, STAFF_GENERATION_KEY])
+    generations = _filing_generations()
+    backend.delete_many(generations)
     _filing_setup(settings, client)
     alice = User.objects.get(email="alice@example.com")
     secret = create_token(alice, name="t", scopes="read,write").secret
@@ -240,9 +270,8 @@ def test_graphql_filing_reads_its_generations_with_the_shared_rate_limit(
     assert file(1)["__typename"] == "Ticket"  # warm: the generations made
     singles, manies = _reads_counted(backend, monkeypatch)
     assert file(2) == {"__typename": "Ticket", "subject": "Help 2"}
-    generations = [defaults.GENERATION_KEY, STAFF_GENERATION_KEY]
-    assert [keys for keys in manies if set(keys) & set(generations)] == (
-        [] if on_redis else [generations]
+    assert [sorted(keys) for keys in manies if set(keys) & set(generations)] == (
+        [] if on_redis else [sorted(generations)]
     )
     assert not set(generations) & set(singles)
     assert file(3)["__typename"] == "Ticket"
@@ -254,5 +283,5 @@ def test_graphql_filing_reads_its_generations_with_the_shared_rate_limit(
         "Help 2",
         "Help 3",
     ]
-    notifications_handlers._kept_agents.forget()
+    _forget_kept()
     backend.delete_many(generations)
