@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TypeVar
 
 from django.db import (
@@ -240,6 +240,7 @@ class KeptClaim:
             )
             with transaction.mark_for_rollback_on_error():
                 with connection.cursor() as cursor:
+                    _timestamps_read_in_c(cursor.cursor, connection)
                     cursor.execute(single.format(lock, update), params + more)
                     rows = cursor.fetchall()
             return self._select.instances_of(rows)
@@ -303,6 +304,27 @@ class KeptClaim:
         self._single_sql.clear()
 
 
+def _timestamps_read_in_c(cursor, db) -> None:
+    """Let ``cursor`` (psycopg 3's, of ``db``) read ``timestamptz`` values with
+    psycopg's own loader (C with psycopg's binary package; seven Python calls a
+    value less than Django's) when that gives what Django's loader gives: an aware
+    datetime in UTC (``timezone.utc``) on a session whose time zone is UTC, as
+    Django sets it. Otherwise Django's loader stays."""
+    if db.timezone is not UTC:
+        return
+    if db.connection.pgconn.parameter_status(b"TimeZone") != b"UTC":
+        return
+    cursor.adapters.register_loader(*_timestamptz_loader())
+
+
+@functools.cache
+def _timestamptz_loader():
+    from psycopg import adapters, postgres, pq
+
+    oid = postgres.types["timestamptz"].oid
+    return oid, adapters.get_loader(oid, pq.Format.TEXT)
+
+
 _recording = threading.local()
 
 
@@ -317,7 +339,7 @@ def recording():
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    cursor = connection.cursor()
+    cursor = _server_bound(connection)
     try:
         cursor.execute("SET synchronous_commit = off")
     except BaseException:
@@ -339,6 +361,19 @@ def recording():
             cursor.close()
         except (OperationalError, InterfaceError):
             pass  # its connection is gone already
+
+
+def _server_bound(db):
+    """A cursor of ``db`` (PostgreSQL, psycopg 3) that sends its values apart from
+    the statement, as the server binds them: the same small UPDATE run many times
+    costs no quoting of each value in Python (Django's cursors write the values
+    into the statement's text). Wrapped as ``db.cursor()`` wraps its cursors
+    (errors, and the queries logged when they are)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db.ensure_connection()
+    cursor = ServerBindingCursor(db.connection)
+    return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
 
 
 def record(write: Callable[[object], T]) -> T:

@@ -168,3 +168,43 @@ def test_many_connections_claiming_at_once_take_each_row_once(make_user):
         thread.join(timeout=60)
     assert sorted(taken) == sorted(keys)
     assert set(SentNotification.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db
+def test_the_claimed_rows_read_their_moments_as_django_reads_them(make_user):
+    """Read with psycopg's own ``timestamptz`` loader: the same values, in the same
+    time zone object, as a queryset gives (the recipient's too)."""
+    users = [make_user(f"u{n}@example.com") for n in range(2)]
+    SentNotification.objects.all().delete()
+    keys = _rows_for(users, "moments")
+    type(users[0]).objects.filter(pk=users[0].pk).update(last_login=timezone.now())
+    rows = _claim(keys, "moments")
+    plain = {
+        row.pk: row
+        for row in SentNotification.objects.select_related("recipient").filter(
+            idempotency_key__in=keys
+        )
+    }
+    names = [
+        f.attname
+        for f in SentNotification._meta.concrete_fields
+        if f.get_internal_type() == "DateTimeField"
+    ]
+    user_names = [
+        f.attname
+        for f in type(users[0])._meta.concrete_fields
+        if f.get_internal_type() == "DateTimeField"
+    ]
+    compared = 0
+    for row in rows:
+        read = plain[row.pk]
+        pairs = [(getattr(row, n), getattr(read, n)) for n in names]
+        pairs += [
+            (getattr(row.recipient, n), getattr(read.recipient, n)) for n in user_names
+        ]
+        for mine, theirs in pairs:
+            assert mine == theirs
+            if theirs is not None:
+                assert mine.tzinfo is theirs.tzinfo
+                compared += 1
+    assert compared >= 2 * 5
