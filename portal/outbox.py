@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TypeVar
 
 from django.db import (
@@ -53,6 +53,7 @@ from django.db import (
     transaction,
 )
 from django.db.models import F, QuerySet
+from django.db.models.expressions import RawSQL
 
 from portal.sql import KeptStatement, ValueList
 
@@ -147,6 +148,11 @@ def _plain(model, names: tuple) -> bool:
     )
 
 
+#: the name of the rows a one-statement claim locked, and of their key (``_single``)
+_LOCKED, _LOCKED_ID = '"claim_locked"', '"locked_id"'
+_LOCKED_IDS = f"SELECT {_LOCKED_ID} FROM {_LOCKED}"  # noqa: S608
+
+
 class KeptClaim:
     """``claim_rows`` for the rows ``due(**values)`` selects (a queryset of one
     shape, the rows of a list of keys say, with its ``select_related``), its SELECT
@@ -200,9 +206,44 @@ class KeptClaim:
             update=update,
         )
 
+        def locked(**values):
+            queryset = due(**{name: values[name] for name in self.variables})
+            pk = queryset.model._meta.pk
+            # constant names of this module, no value: nothing to inject
+            ids = RawSQL(_LOCKED_IDS, (), output_field=pk)  # noqa: S611
+            return queryset.order_by().filter(pk__in=ids)
+
+        # PostgreSQL (``_single``): the due rows locked, the UPDATE of those rows
+        self._lock = KeptStatement(
+            lambda **values: _lockable(due(**values)).values_list("pk"),
+            self.variables,
+            datetimes=datetimes,
+            lists=lists,
+        )
+        self._locked = KeptStatement(
+            locked,
+            (*self.variables, *(f"set_{n}" for n in self.writes)),
+            datetimes=(*datetimes, *(f"set_{n}" for n in write_datetimes)),
+            lists=lists,
+            update=update,
+        )
+        self._single_sql = {}
+
     def claim(self, values: dict, **updates) -> list:
         if set(updates) != set(self.writes):
             raise ValueError(f"KeptClaim: writes {sorted(self.writes)}")
+        single = self._single(DEFAULT_DB_ALIAS)
+        if single is not None:
+            lock, params = self._lock.statement(**values)
+            update, more = self._locked.statement(
+                **values, **{f"set_{n}": v for n, v in updates.items()}
+            )
+            with transaction.mark_for_rollback_on_error():
+                with connection.cursor() as cursor:
+                    _timestamps_read_in_c(cursor.cursor, connection)
+                    cursor.execute(single.format(lock, update), params + more)
+                    rows = cursor.fetchall()
+            return self._select.instances_of(rows)
         with transaction.atomic():
             rows = self._select.instances(**values)
             if not rows:
@@ -215,10 +256,73 @@ class KeptClaim:
             rows = _taken(rows, count, model, ids, updates)
         return _written(rows, updates, self.increment)
 
+    def _single(self, alias: str) -> str | None:
+        """On PostgreSQL, the claim as one statement (its own transaction in
+        autocommit: no BEGIN and COMMIT round trips): the conditional UPDATE of the
+        due rows that its subquery locks (``FOR UPDATE SKIP LOCKED``, so concurrent
+        claims take disjoint rows without waiting), returning the rows as written,
+        read with their ``select_related`` rows in ``due``'s order by the kept
+        SELECT's own columns (so ``instances_of`` makes them). The ``WITH`` part
+        bears the table's name: the SELECT's column names read the written rows.
+        None elsewhere (SQLite: the SELECT then the UPDATE), or if the SELECT's
+        columns are not those of the plain read of the same rows."""
+        known = self._single_sql.get(alias, ...)
+        if known is not ...:
+            return known
+        known = None
+        if connections[alias].vendor == "postgresql":
+            unset = {name: None for name in self.variables}
+            writes = {f"set_{name}": None for name in self.writes}
+            # Django compiles ``select_for_update`` only inside a transaction (no
+            # statement runs: no savepoint needed)
+            with transaction.atomic(using=alias, savepoint=False):
+                select, _ = self._select.statement(alias, **unset)
+                lock, _ = self._lock.statement(alias, **unset)
+                self._locked.statement(alias, **unset, **writes)
+            queryset = self._select._compilers[alias][0]
+            query = queryset.query.clone()
+            query.where = query.where.__class__()
+            query.select_for_update = False
+            read, params = query.get_compiler(using=alias).as_sql()
+            head = read.split(" ORDER BY ")[0]
+            if not params and select.startswith(f"{head} WHERE "):
+                table = connections[alias].ops.quote_name(queryset.model._meta.db_table)
+                read = read.replace("{", "{{").replace("}", "}}")
+                # locked once (a materialised part, not a subquery rescanned per row)
+                known = (
+                    f"WITH {_LOCKED}({_LOCKED_ID}) AS MATERIALIZED ({{}}), "
+                    f"{table} AS ({{}} RETURNING *) {read}"
+                )
+        self._single_sql[alias] = known
+        return known
+
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
         self._select.forget()
         self._update.forget()
+        self._locked.forget()
+        self._single_sql.clear()
+
+
+def _timestamps_read_in_c(cursor, db) -> None:
+    """Let ``cursor`` (psycopg 3's, of ``db``) read ``timestamptz`` values with
+    psycopg's own loader (C with psycopg's binary package; seven Python calls a
+    value less than Django's) when that gives what Django's loader gives: an aware
+    datetime in UTC (``timezone.utc``) on a session whose time zone is UTC, as
+    Django sets it. Otherwise Django's loader stays."""
+    if db.timezone is not UTC:
+        return
+    if db.connection.pgconn.parameter_status(b"TimeZone") != b"UTC":
+        return
+    cursor.adapters.register_loader(*_timestamptz_loader())
+
+
+@functools.cache
+def _timestamptz_loader():
+    from psycopg import adapters, postgres, pq
+
+    oid = postgres.types["timestamptz"].oid
+    return oid, adapters.get_loader(oid, pq.Format.TEXT)
 
 
 _recording = threading.local()
@@ -235,7 +339,7 @@ def recording():
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
-    cursor = connection.cursor()
+    cursor = _server_bound(connection)
     try:
         cursor.execute("SET synchronous_commit = off")
     except BaseException:
@@ -257,6 +361,19 @@ def recording():
             cursor.close()
         except (OperationalError, InterfaceError):
             pass  # its connection is gone already
+
+
+def _server_bound(db):
+    """A cursor of ``db`` (PostgreSQL, psycopg 3) that sends its values apart from
+    the statement, as the server binds them: the same small UPDATE run many times
+    costs no quoting of each value in Python (Django's cursors write the values
+    into the statement's text). Wrapped as ``db.cursor()`` wraps its cursors
+    (errors, and the queries logged when they are)."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db.ensure_connection()
+    cursor = ServerBindingCursor(db.connection)
+    return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
 
 
 def record(write: Callable[[object], T]) -> T:

@@ -277,14 +277,16 @@ def test_a_batch_is_claimed_at_once_and_each_outcome_recorded_cheaply(
     from portal.notifications.sending import send_notifications
 
     users = [make_user(f"user{n}@example.com") for n in range(count)]
-    # one INSERT; the claim: SELECT (the rows with their recipients) + UPDATE in one
-    # transaction (+ SAVEPOINT/RELEASE in tests); then per email one UPDATE in its own
-    # transaction whose commit does not wait for the disk (+ SAVEPOINT/RELEASE; on
-    # PostgreSQL + SET LOCAL synchronous_commit)
+    # one INSERT; the claim: on PostgreSQL one statement (the UPDATE returning the
+    # rows, read with their recipients), elsewhere SELECT (the rows with their
+    # recipients) + UPDATE in one transaction (+ SAVEPOINT/RELEASE in tests); then per
+    # email one UPDATE in its own transaction whose commit does not wait for the disk
+    # (+ SAVEPOINT/RELEASE; on PostgreSQL + SET LOCAL synchronous_commit)
     from django.db import connection
 
-    per_email = 4 if connection.vendor == "postgresql" else 3
-    with django_assert_num_queries(1 + 4 + per_email * count):
+    postgresql = connection.vendor == "postgresql"
+    claim, per_email = (1, 4) if postgresql else (4, 3)
+    with django_assert_num_queries(1 + claim + per_email * count):
         assert send_notifications(_batch(users)) == [Outcome.SENT] * count
     assert len(mail.outbox) == count
     assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
@@ -306,9 +308,10 @@ def test_outside_a_transaction_each_outcome_is_one_statement_and_commits_durably
     users = [make_user(f"user{n}@example.com") for n in range(5)]
     if connection.vendor == "postgresql":
         # the INSERT (one statement, autocommit: before, bulk_create's BEGIN, INSERT,
-        # COMMIT); the claim (BEGIN, SELECT with the recipients, UPDATE, COMMIT); SET;
-        # one UPDATE per email (before: BEGIN, SET LOCAL, UPDATE, COMMIT); reset
-        expected = 1 + 4 + 1 + 5 + 1
+        # COMMIT); the claim (one statement: before, BEGIN, SELECT with the
+        # recipients, UPDATE, COMMIT); SET; one UPDATE per email (before: BEGIN, SET
+        # LOCAL, UPDATE, COMMIT); reset
+        expected = 1 + 1 + 1 + 5 + 1
     else:  # SQLite logs BEGIN/COMMIT; per email PRAGMA, BEGIN, UPDATE, COMMIT
         expected = 1 + 4 + 4 * 5
     with django_assert_num_queries(expected):
