@@ -82,8 +82,12 @@ def new_ticket(request):
     if not permissions.may_file(user):
         raise Http404("No such page.")
     if request.method == "POST":
-        form = NewTicketForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
+        # the form reads the requester's organizations under their generation
+        # (``accounts.kept_organizations``): read ahead with the filing's others
+        with shared_cache.generations_read_together(*generations, found=read_ahead):
+            form = NewTicketForm(request.POST, request.FILES, user=user)
+            valid = form.is_valid()
+        if valid:
             data = form.cleaned_data
             try:
                 with (
