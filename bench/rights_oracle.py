@@ -72,15 +72,7 @@ from bench import prepare  # noqa: E402
 from tickets import permissions, services  # noqa: E402
 from tickets.models import Comment, Queue, Ticket  # noqa: E402
 
-CODENAMES = (
-    "view_ticket",
-    "change_ticket",
-    "comment_ticket",
-    "add_internal_note",
-    "view_internal_notes",
-    "assign_ticket",
-    "rate_ticket",
-)
+CODENAMES = (*permissions.AGENT_PERMS, "rate_ticket")
 
 
 def sample_users() -> dict[str, User]:
