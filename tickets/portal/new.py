@@ -83,46 +83,17 @@ def new_ticket(request):
         raise Http404("No such page.")
     if request.method == "POST":
         # the form reads the requester's organizations under their generation
-        # (``accounts.kept_organizations``): read ahead with the filing's others
+        # (``accounts.kept_organizations``): built in the filing's read-ahead block too
         with shared_cache.generations_read_together(*generations, found=read_ahead):
             form = NewTicketForm(request.POST, request.FILES, user=user)
-            valid = form.is_valid()
-        if valid:
-            data = form.cleaned_data
-            try:
-                with (
-                    shared_cache.generations_read_together(
-                        *generations, found=read_ahead
-                    ),
-                    services.one_transaction(),
-                ):
-                    ticket = services.create_ticket(
-                        user,
-                        subject=data["subject"],
-                        description=data["description"],
-                        category=data["category"],
-                        priority=data["priority"],
-                        organization=form.chosen_organization,
-                        source=Source.PORTAL,
-                        attachments=data["attachments"],
-                    )
-                    deflection.record_filed(
-                        user=user,
-                        ticket=ticket,
-                        session_key=request.session.session_key or "",
-                        **form.deflection_data(),
-                    )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            except PermissionDenied as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(
-                    request,
-                    _("Ticket %(ref)s filed. We will reply here and by email.")
-                    % {"ref": ticket.reference},
-                )
-                return HttpResponseRedirect(ticket_location(ticket.reference))
+            ticket = _filed(request, user, form) if form.is_valid() else None
+        if ticket is not None:
+            messages.success(
+                request,
+                _("Ticket %(ref)s filed. We will reply here and by email.")
+                % {"ref": ticket.reference},
+            )
+            return HttpResponseRedirect(ticket_location(ticket.reference))
         suggestions = []
     else:
         subject = request.GET.get("subject", "").strip()[:200]
@@ -151,3 +122,34 @@ def deflection_beacon(request):
     if event is None:
         return JsonResponse({"error": _("Unknown form token.")}, status=400)
     return JsonResponse({"outcome": event.outcome}, status=202)
+
+
+def _filed(request, user, form):
+    """The ticket filed from the valid ``form``, or None with the services' errors
+    put on the form."""
+    data = form.cleaned_data
+    try:
+        with services.one_transaction():
+            ticket = services.create_ticket(
+                user,
+                subject=data["subject"],
+                description=data["description"],
+                category=data["category"],
+                priority=data["priority"],
+                organization=form.chosen_organization,
+                source=Source.PORTAL,
+                attachments=data["attachments"],
+            )
+            deflection.record_filed(
+                user=user,
+                ticket=ticket,
+                session_key=request.session.session_key or "",
+                **form.deflection_data(),
+            )
+    except ValidationError as error:
+        apply_service_errors(form, error)
+    except PermissionDenied as error:
+        form.add_error(None, str(error))
+    else:
+        return ticket
+    return None
