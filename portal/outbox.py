@@ -1,5 +1,8 @@
 """What every durable outbox shares (webhook deliveries, notification emails).
 
+Over 400 lines on purpose: the claim in its two forms (one statement on PostgreSQL,
+SELECT + UPDATE elsewhere) and the recording of outcomes share the lease and token rules.
+
 A side effect that must not be lost is a row written in the transaction of the change
 that causes it. A worker claims due rows for a while (a lease), delivers them outside
 any transaction, then records the outcome; a failure is retried with exponential

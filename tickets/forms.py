@@ -1,5 +1,8 @@
 """Forms of the customer portal. They parse and pre-check input so that errors show next
-to the fields; the ticket services still decide and validate everything again."""
+to the fields; the ticket services still decide and validate everything again.
+
+Over 400 lines until split: the cleaning fast path (``PortalForm``) could move to its
+own module beside the forms that use it."""
 
 import copy
 import uuid

@@ -1,5 +1,8 @@
 """Object permission grants, derived from a ticket's state.
 
+Over 400 lines on purpose: the grants' rules and the new ticket's one statement that
+writes them (ticket, grants, first event) are kept with one owner.
+
 Only the services call these. Instead of adding and removing single grants at each
 change (easy to get wrong when the assignee is also the requester, or a queue moves),
 ``sync_ticket_permissions`` computes what the ticket's requester(s), assignee and

@@ -1,5 +1,8 @@
 """``portal.sql.KeptInsert``: the row, the instance and the signals of
-``Model.save(force_insert=True)``, from SQL written once."""
+``Model.save(force_insert=True)``, from SQL written once.
+
+Over 400 lines on purpose: every concrete field of every model against Django's own
+preparation of the values (the oracle of the values passed as given)."""
 
 import uuid
 from datetime import UTC, datetime
