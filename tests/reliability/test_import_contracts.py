@@ -88,7 +88,9 @@ def test_the_copy_passes_before_it_is_changed(tree_copy):
         ),
         ("kb/services.py", "import tickets.services", "kb does not import tickets"),
         (
-            "portal/cache.py",
+            # not portal/cache.py: webhooks imports it, so its own contract (no
+            # domain app) breaks too, indirectly
+            "portal/health.py",
             "import accounts.models",
             "shared infrastructure imports no domain app",
         ),
