@@ -16,7 +16,6 @@ a change of the current transaction waits for its commit, when switched off
 then. What is kept is the rows as the database returns them; callers build new
 instances of them at each call."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
@@ -35,10 +34,7 @@ def enabled() -> bool:
     """``ORGANIZATIONS_CACHE`` (bool) overrides; by default on only when the cache is
     shared by every process (only then does a change made in one process reach the
     others' copies)."""
-    configured = getattr(settings, "ORGANIZATIONS_CACHE", None)
-    if configured is not None:
-        return bool(configured)
-    return shared_cache.cache_is_shared()
+    return shared_cache.shared_or("ORGANIZATIONS_CACHE")
 
 
 def _new_generation() -> None:

@@ -20,7 +20,6 @@ for popularity rankings.
 import datetime
 import hashlib
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -28,9 +27,9 @@ from django.utils import timezone
 from wagtail.contrib.search_promotions.models import Query, QueryDailyHits
 from wagtail.search.utils import normalise_query_string
 
+from portal.cache import shared_or
 from portal.counters import Tally, add_to
 
-from .caching import cache_is_shared
 from .models import ArticleDailyViews, ArticlePage, UnansweredSearch
 from .text import QUERY_MAX_LENGTH, plain
 
@@ -42,10 +41,7 @@ TALLY_SECONDS = 5
 def counting_in_cache() -> bool:
     """Count in the cache only when the cache is shared with the job worker.
     ``settings.KB_COUNT_IN_CACHE`` (True/False) overrides the guess."""
-    forced = getattr(settings, "KB_COUNT_IN_CACHE", None)
-    if forced is not None:
-        return bool(forced)
-    return cache_is_shared()
+    return shared_or("KB_COUNT_IN_CACHE")
 
 
 def _views_key(article_id, day) -> str:

@@ -74,10 +74,7 @@ def enabled() -> bool:
     """``ADMIN_CHROME_CACHE`` (bool) overrides; by default on only when the cache is
     shared by every process: only then does a change made in one process reach the
     sidebars the others keep."""
-    configured = getattr(settings, "ADMIN_CHROME_CACHE", None)
-    if configured is not None:
-        return bool(configured)
-    return shared_cache.cache_is_shared()
+    return shared_cache.shared_or("ADMIN_CHROME_CACHE")
 
 
 def entry_seconds() -> int:

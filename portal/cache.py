@@ -94,6 +94,17 @@ def cache_is_shared() -> bool:
     return not backend.endswith(("LocMemCache", "DummyCache"))
 
 
+def shared_or(setting: str) -> bool:
+    """Whether a value kept per process (or counted in the cache) may be: the setting
+    named ``setting`` (bool) overrides; by default only when the cache is shared by
+    every process (``cache_is_shared``: only then does a change made in one process
+    reach the others' copies)."""
+    configured = getattr(settings, setting, None)
+    if configured is not None:
+        return bool(configured)
+    return cache_is_shared()
+
+
 _breakers: dict[str, _Breaker] = {}
 _breakers_lock = threading.Lock()
 

@@ -19,7 +19,6 @@ fresh instances; the copy itself is never handed out.
 import copy
 import threading
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -39,10 +38,7 @@ def enabled() -> bool:
     """``TICKET_DEFAULTS_CACHE`` (bool) overrides; by default on only when the cache is
     shared by every process: only a shared cache carries a new generation from the
     process that edited a queue to the others (the workers file tickets from email)."""
-    configured = getattr(settings, "TICKET_DEFAULTS_CACHE", None)
-    if configured is not None:
-        return bool(configured)
-    return shared_cache.cache_is_shared()
+    return shared_cache.shared_or("TICKET_DEFAULTS_CACHE")
 
 
 def _row(instance):

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -72,10 +71,7 @@ def kept_enabled() -> bool:
     """``WEBHOOKS_CACHE`` (bool) overrides; by default on only when the cache is
     shared by every process (only then does a change made in one process reach the
     others' copies)."""
-    configured = getattr(settings, "WEBHOOKS_CACHE", None)
-    if configured is not None:
-        return bool(configured)
-    return shared_cache.cache_is_shared()
+    return shared_cache.shared_or("WEBHOOKS_CACHE")
 
 
 def _new_generation() -> None:

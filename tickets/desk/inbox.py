@@ -484,10 +484,7 @@ def staff_cache_enabled() -> bool:
     """``DESK_STAFF_CACHE`` (bool) overrides; by default on only when the cache is
     shared by every process (only then does a change made in one process reach the
     others' copies)."""
-    configured = getattr(settings, "DESK_STAFF_CACHE", None)
-    if configured is not None:
-        return bool(configured)
-    return shared_cache.cache_is_shared()
+    return shared_cache.shared_or("DESK_STAFF_CACHE")
 
 
 def _new_staff_generation() -> None:
