@@ -412,14 +412,23 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
 
 def _due(now: datetime, keys: Iterable[str] | ValueList | None):
     unleased = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    rows = SentNotification.objects.filter(
-        unleased, status=SentNotification.Status.PENDING
-    )
+    pending = Q(status=SentNotification.Status.PENDING)
     if keys is None:
-        rows = rows.filter(next_attempt_at__lte=now)
+        rows = SentNotification.objects.filter(
+            unleased, pending, next_attempt_at__lte=now
+        )
     else:  # a wake-up job or a direct call: now, whatever the backoff says
         keys = keys if isinstance(keys, ValueList) else list(keys)
-        rows = rows.filter(idempotency_key__in=keys)
+        # Found by the unique key's index, never by the pending rows' partial index:
+        # ``OR status IS NULL`` (never true: the column is NOT NULL) keeps the
+        # condition from implying that index's predicate. Statistics taken while
+        # nothing was pending (the usual state) make the planner think that index
+        # holds one row; it then walked every pending row for each claim, and a
+        # backlog (a worker down for a while) drained in quadratic time (bench
+        # FINDINGS, status of session 25).
+        rows = SentNotification.objects.filter(
+            unleased, pending | Q(status__isnull=True), idempotency_key__in=keys
+        )
     return rows.order_by("next_attempt_at", "id")
 
 

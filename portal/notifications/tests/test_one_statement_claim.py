@@ -208,3 +208,34 @@ def test_the_claimed_rows_read_their_moments_as_django_reads_them(make_user):
                 assert mine.tzinfo is theirs.tzinfo
                 compared += 1
     assert compared >= 2 * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_of_keys_finds_them_by_key_whatever_the_statistics_say(make_user):
+    """Statistics taken while nothing was pending (the usual state) make the pending
+    rows' partial index look empty; a claim of keys that walked it would read every
+    pending row (a backlog drained in quadratic time). The claim's plan reads the
+    unique key's index only."""
+    user = make_user("stats@example.com")
+    SentNotification.objects.bulk_create(
+        SentNotification(
+            idempotency_key=f"old:{n}", kind="account_approved", status="sent"
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SentNotification._meta.db_table}")
+    SentNotification.objects.bulk_create(
+        SentNotification(idempotency_key=f"backlog:{n}", kind="account_approved")
+        for n in range(2000)
+    )
+    keys = _rows_for([user], "fresh")
+    plan = sending._due(timezone.now(), keys).explain()
+    assert "notifications_sentnotification_idempotency_key_key" in plan
+    assert "notification_pending_due" not in plan
+    with CaptureQueriesContext(connection) as claimed:
+        rows = sending._claim(timezone.now(), keys, len(keys))
+    assert [row.idempotency_key for row in rows] == keys
+    assert len(claimed.captured_queries) == 1
+    # the reconciliation still walks the pending rows by due time
+    assert "notification_pending_due" in sending._due(timezone.now(), None).explain()
