@@ -197,16 +197,7 @@ def queue_group_codenames(user, ticket: Ticket) -> frozenset[str]:
     (one query), else none."""
     if not _active(user):
         return frozenset()
-    member = (
-        get_user_model()
-        .groups.through.objects.filter(
-            user_id=user.pk,
-            group_id__in=Queue.objects.filter(pk=ticket.queue_id).values(
-                "agent_group_id"
-            ),
-        )
-        .exists()
-    )
+    member = _queues_worked_by(user.pk).filter(pk=ticket.queue_id).exists()
     return frozenset(AGENT_PERMS) if member else frozenset()
 
 
