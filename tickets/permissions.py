@@ -783,6 +783,20 @@ def _grants_q(user_pk: int, staff: bool) -> Q:
 _grants_condition = functools.lru_cache(maxsize=1024)(_grants_q)
 
 
+def _customer_arms(user_pk: int) -> tuple[Q, Q]:
+    """``_grants_q(user_pk, False)`` (a customer's condition) as two conditions of
+    which exactly one can hold, each gated by whether the user works a queue (is in
+    some queue's agent group): without, the guardian rows alone; with, the whole
+    condition. The gate is a condition on no row (PostgreSQL runs it once, before the
+    rest, and plans the rest without it), so the planner of the first never sees the
+    worked-queue branch, which it estimates as a whole queue's tickets (~50k at 250k)
+    whoever the user: with it in, every customer's page hashed the grants and read
+    every open ticket's index entry (bench FINDINGS P-5)."""
+    works = Exists(_queues_worked_by(user_pk))
+    rows = Q(pk__in=KeptSubquery(_granted_ids(user_pk, all_groups=True, queues=False)))
+    return Q(~works) & rows, Q(works) & _grants_q(user_pk, False)
+
+
 class KeptVisible:
     """A query over ``visible_tickets(user)`` run often, its SQL compiled once per
     shape of the rule (``portal.sql.KeptStatement``), not once per user.
@@ -820,6 +834,8 @@ class KeptVisible:
                     lambda **values: self.build(Ticket.objects.all(), **values),
                     self.variables,
                 )
+            elif shape == "customer":
+                kept = _EitherStatement([self._customer_arm(arm) for arm in range(2)])
             else:
                 staff = shape == "staff"
 
@@ -830,6 +846,13 @@ class KeptVisible:
                 kept = KeptStatement(build, ("user", *self.variables))
             self._statements[shape] = kept
         return kept
+
+    def _customer_arm(self, arm: int) -> KeptStatement:
+        def build(user, **values):
+            visible = Ticket.objects.filter(_customer_arms(user)[arm])
+            return self.build(visible, **values)
+
+        return KeptStatement(build, ("user", *self.variables))
 
     def instances(self, user, **values) -> list:
         shape = self.shape(user)
@@ -877,17 +900,52 @@ class KeptVisible:
         ]
 
 
+class _EitherStatement:
+    """Kept statements whose conditions exclude each other (``_customer_arms``) run
+    as one, ``SELECT * FROM (first) UNION ALL SELECT * FROM (second)``: the rows of
+    the one whose condition holds, in its order. ``KeptStatement``'s ``statement``,
+    ``instances_of``, ``instances`` and ``forget``, for ``KeptVisible``."""
+
+    def __init__(self, arms: list[KeptStatement]):
+        self.arms = arms
+
+    def statement(self, using: str = DEFAULT_DB_ALIAS, **values) -> tuple[str, list]:
+        parts, params = [], []
+        for place, arm in enumerate(self.arms):
+            sql, arm_params = arm.statement(using, **values)
+            parts.append(f"SELECT * FROM ({sql}) e{place}")  # noqa: S608 - kept SQL, values as parameters
+            params += arm_params
+        return " UNION ALL ".join(parts), params
+
+    def instances_of(self, rows, using: str = DEFAULT_DB_ALIAS) -> list:
+        return self.arms[0].instances_of(rows, using)  # the same columns
+
+    def instances(self, using: str = DEFAULT_DB_ALIAS, **values) -> list:
+        sql, params = self.statement(using, **values)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return self.instances_of(rows, using)
+
+    def forget(self) -> None:
+        for arm in self.arms:
+            arm.forget()
+
+
 def _is_agent_group():
     return Exists(Queue.objects.filter(agent_group_id=OuterRef("group_id")))
 
 
-def _granted_ids(user_pk: int, *, all_groups: bool = False) -> QuerySet:
+def _granted_ids(
+    user_pk: int, *, all_groups: bool = False, queues: bool = True
+) -> QuerySet:
     """Ids of the tickets the user ``user_pk`` holds ``view_ticket`` on through guardian
     rows: their own, and their groups' (all groups, or only those that are no queue's
     agent group, whose tickets ``visible_tickets`` states by queue instead), as one
     UNION. ``all_groups``: with the queue group's rule too, the tickets of the queues
     whose agent group the user is in (``queue_group_grants``), a UNION branch by
-    ``queue_id`` (a customer who is a member of an agent group)."""
+    ``queue_id`` (a customer who is a member of an agent group), unless ``queues``
+    is False (``_customer_arms``: the rows alone)."""
     view_id = _permission_id("view_ticket")
     membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
     if not all_groups:
@@ -898,7 +956,7 @@ def _granted_ids(user_pk: int, *, all_groups: bool = False) -> QuerySet:
     by_group = TicketGroupObjectPermission.objects.filter(
         group_id__in=membership.values("group_id"), permission_id=view_id
     ).values("content_object_id")
-    if not all_groups:
+    if not all_groups or not queues:
         return by_user.union(by_group)
     by_queue = (
         Ticket.objects.filter(queue_id__in=_queues_worked_by(user_pk).values("pk"))

@@ -135,6 +135,30 @@ def test_sharing_switched_off_is_seen_at_the_next_request(tickets, alice, bob, a
     assert list(kept) == []
 
 
+def test_a_customer_in_a_queues_agent_group_is_listed_with_the_queue(
+    tickets, carol, queue, django_assert_num_queries
+):
+    """The kept statement's second arm (``permissions._customer_arms``): a customer
+    who works a queue sees its tickets, as the plain statement shows them, in one
+    statement still; the twin, out of the group again, only their own."""
+    every = {"status": "all", "scope": "all", "order": "-updated", "q": ""}
+    assert queries.ticket_list_page(carol, every, 1, 20).paginator.count == 1
+    carol.groups.add(queue.agent_group)
+    for filters in FILTERS:
+        for number in (1, 2, 6):
+            plain = _plain(carol, filters, number, 2)
+            assert _seen(queries.ticket_list_page(carol, filters, number, 2)) == (
+                _seen(plain)
+            ), (filters, number)
+    with django_assert_num_queries(2):
+        page = queries.ticket_list_page(carol, every, 1, 20)
+    assert page.paginator.count == len(tickets) == len({t.pk for t in page})
+    carol.groups.remove(queue.agent_group)
+    page = queries.ticket_list_page(carol, every, 1, 20)
+    assert _seen(page) == _seen(_plain(carol, every, 1, 20))
+    assert [t.subject for t in page] == ["Globex secret"]
+
+
 def test_staff_and_searches_are_built_each_time(tickets, alice, agent, monkeypatch):
     built = []
     original = queries.filter_tickets
