@@ -6,7 +6,8 @@ bench's filer (``bench/prepare.py``) with the server's settings (``bench/run.py`
 outbox rows as the job does (``sending.deliver(keys)``), counting the Python calls
 (``sys.setprofile``: deterministic, unlike times on a shared machine) by the part of
 the delivery they are made in: the claim, the shared renderings, building and sending
-the messages, the outcomes' UPDATEs; and the statements per filing:
+the messages, the outcomes' UPDATEs; and the statements per filing (with the
+health check that the worker's connection gets before each job):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<copy> REDIS_URL=redis://127.0.0.1:6379/<n> \
         .venv/bin/python bench/notification_parts.py
@@ -79,6 +80,18 @@ def main():
                     name = f"{Path(code.co_filename).name}:{code.co_name}"
                 functions[stack[-1], name] += 1
 
+    # As the django-q2 worker does before each job (``close_old_django_connections``):
+    # a kept connection (``DB_CONN_MAX_AGE``) is due a health check at its next use,
+    # a ``SELECT 1`` that Django runs on psycopg's connection itself (not logged):
+    # counted here with the logged statements.
+    checks = []
+    is_usable = connection.is_usable
+
+    def counted_check():
+        checks.append(True)
+        return is_usable()
+
+    connection.is_usable = counted_check
     user = filer()
     for n in range(FILINGS):
         last = SentNotification.objects.order_by("-pk").values_list("pk", flat=True)
@@ -92,6 +105,8 @@ def main():
             )
         )
         stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+        connection.close_if_unusable_or_obsolete()  # what the worker does
+        del checks[:]
         try:
             with CaptureQueriesContext(connection) as queries:
                 if n >= WARM:
@@ -101,11 +116,14 @@ def main():
         finally:
             sys.stdout.close()
             sys.stdout = stdout
-        statements.append(len(queries))
+        statements.append(len(queries) + len(checks))
         assert set(outcomes.values()) == {"sent"}, outcomes
     total = sum(counts.values())
     runs = FILINGS - WARM
-    print(f"{len(keys)} emails per filing, {statements[-1]} statements per filing")
+    print(
+        f"{len(keys)} emails per filing, {statements[-1]} statements per filing "
+        "(logged, and the health check before each job)"
+    )
     for name, calls in counts.most_common():
         print(f"  {name}: {calls / runs:.0f} calls ({100 * calls / total:.0f} %)")
     print(f"Python calls per filing: {total / runs:.0f}")

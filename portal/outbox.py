@@ -26,9 +26,10 @@ backoff. This module holds the parts that do not depend on what is delivered:
   a crash of the database server itself may forget the last fraction of a second of
   outcomes (those rows are then delivered again: at least once). That is what keeps
   one commit per outcome cheap. Around the outcomes of one claim (``recording``), on
-  PostgreSQL outside any transaction, the session stops waiting for the disk once and
-  each outcome is its single statement in its own autocommit transaction: one round
-  trip instead of four (BEGIN, SET LOCAL, the write, COMMIT). When the connection
+  PostgreSQL outside any transaction, each outcome is its single statement in its own
+  autocommit transaction, which says itself that its commit does not wait
+  (``NO_WAIT``): one round trip instead of four (BEGIN, SET LOCAL, the write,
+  COMMIT), and the session's own setting is never changed. When the connection
   broke (a restarted database, a terminated backend) the write runs again on a new
   connection, so a short outage between delivering and recording does not make a
   second delivery either.
@@ -330,40 +331,66 @@ def _timestamptz_loader():
 
 _recording = threading.local()
 
+#: A condition for the WHERE of an outcome's write on PostgreSQL (always true) that
+#: makes the statement's own transaction commit without waiting for the disk:
+#: ``set_config(…, true)`` is ``SET LOCAL``, which lasts until the end of the
+#: transaction (in autocommit, the statement's), its commit included; the session
+#: keeps its setting. Evaluated only for a row the rest of the condition found: a
+#: write that finds none commits nothing. Inside an outer transaction it applies to
+#: that transaction's commit, as ``record``'s ``SET LOCAL`` does.
+NO_WAIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
 
 @contextmanager
 def recording():
-    """Around the ``record`` calls of one claim. On PostgreSQL in autocommit the
-    session's commits stop waiting for the disk for the run (``SET
-    synchronous_commit = off``, back to the default at the end, so later work on the
-    connection commits durably again); each ``record`` is then its one statement, its
-    own transaction, on one cursor kept for the run (not a new cursor per outcome).
-    Elsewhere (SQLite, inside an outer transaction) ``record`` works as without it."""
+    """Around the ``record`` calls of one claim. On PostgreSQL in autocommit each
+    ``record`` is its one statement, its own transaction, on one cursor kept for the
+    run (not a new cursor per outcome); its statement carries ``NO_WAIT`` so that its
+    commit does not wait for the disk (without it, it waits: durable, slower). The
+    session's settings are left alone. Elsewhere (SQLite, inside an outer
+    transaction) ``record`` works as without it."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
     cursor = _server_bound(connection)
-    try:
-        cursor.execute("SET synchronous_commit = off")
-    except BaseException:
-        cursor.close()
-        raise
-    raw = connection.connection
-    _recording.raw, _recording.cursor = raw, cursor
+    _recording.raw, _recording.cursor = connection.connection, cursor
     _recording.db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
     try:
         yield
     finally:
         _recording.raw = _recording.cursor = _recording.db = None
-        if connection.connection is raw:  # not reconnected meanwhile
-            try:
-                cursor.execute("SET synchronous_commit TO DEFAULT")
-            except (OperationalError, InterfaceError):
-                connection.close()  # the setting cannot outlive the session
         try:
             cursor.close()
         except (OperationalError, InterfaceError):
             pass  # its connection is gone already
+
+
+def checked_by_use(write: Callable[[], T]) -> T:
+    """Run ``write`` (one short statement or transaction, safe to run again: a
+    claim) as the connection's health check. Outside a transaction, on a connection
+    Django would check first (``CONN_HEALTH_CHECKS``: a ``SELECT 1`` round trip
+    before the first statement of every job, the django-q2 worker marking its
+    connection unchecked before each), the check is left out: if ``write`` fails on
+    a connection that the check would have found unusable, the connection is closed
+    and ``write`` runs once more on a new one, as after a failed check. A failure on
+    a usable connection is raised. Elsewhere ``write`` runs as it is."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if (
+        db.connection is None
+        or db.in_atomic_block
+        or not db.health_check_enabled
+        or getattr(db, "health_check_done", True)
+    ):
+        return write()
+    db.health_check_done = True
+    try:
+        return write()
+    except (OperationalError, InterfaceError) as error:
+        if db.in_atomic_block or (db.connection is not None and db.is_usable()):
+            raise
+        logger.warning("Database connection lost (%s); reconnecting", error)
+        db.close()
+    return write()
 
 
 def _server_bound(db):
@@ -381,8 +408,9 @@ def _server_bound(db):
 
 def record(write: Callable[[object], T]) -> T:
     """Run ``write(cursor)`` (one small UPDATE on the cursor given) in its own
-    transaction whose commit does not wait for the disk, again on a new connection
-    if the connection failed."""
+    transaction whose commit does not wait for the disk (within ``recording`` on
+    PostgreSQL: the UPDATE's ``NO_WAIT``), again on a new connection if the
+    connection failed."""
 
     def cheap_transaction():
         raw = getattr(_recording, "raw", None)

@@ -456,7 +456,10 @@ _ID = operator.attrgetter(SentNotification._meta.pk.attname)
 def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
     """Claim due rows and return them with their recipients, in ``id`` order:
     ``limit`` of the due ones, or (``keys`` given, at most ``limit`` of them) the
-    due ones among ``keys``."""
+    due ones among ``keys``. The claim is the job's first statement: the
+    connection's health check is left to it (``outbox.checked_by_use``). Run again
+    after its connection broke, it takes only rows still due: a row the lost claim
+    took waits for its lease to expire (then the reconciliation sends it, once)."""
     lease = timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
     writes = {
         "claimed_at": now,
@@ -464,17 +467,20 @@ def _claim(now: datetime, keys, limit: int) -> list[SentNotification]:
         "claim_token": uuid.uuid4().hex,
     }
     if keys is None:
-        rows = outbox.claim_rows(
-            _due(now, None).select_related("recipient"),
-            limit=limit,
-            increment=("attempts",),
-            **writes,
+        rows = outbox.checked_by_use(
+            lambda: outbox.claim_rows(
+                _due(now, None).select_related("recipient"),
+                limit=limit,
+                increment=("attempts",),
+                **writes,
+            )
         )
     else:  # a key is unique: no more rows than keys
         keys = list(keys)
         if len(keys) > limit:
             raise ValueError("More keys than the claim's limit")
-        rows = _KEYS_CLAIM.claim({"keys": keys, "now": now}, **writes)
+        values = {"keys": keys, "now": now}
+        rows = outbox.checked_by_use(lambda: _KEYS_CLAIM.claim(values, **writes))
     return sorted(rows, key=_ID)
 
 
@@ -550,10 +556,12 @@ def _outcome_sql(vendor: str) -> str:
         f"{quote(meta.get_field(name).column)} = %s" for name in _RECORDED
     )
     token = quote(meta.get_field("claim_token").column)
+    # its own commit does not wait for the disk (``outbox.recording``)
+    no_wait = f" AND {outbox.NO_WAIT}" if vendor == "postgresql" else ""
     # only the model's own table and column names, quoted; values are parameters
     return (
         f"UPDATE {quote(meta.db_table)} SET {columns} "  # noqa: S608
-        f"WHERE {quote(meta.pk.column)} = %s AND {token} = %s"
+        f"WHERE {quote(meta.pk.column)} = %s AND {token} = %s{no_wait}"
     )
 
 

@@ -298,9 +298,10 @@ def test_a_batch_is_claimed_at_once_and_each_outcome_recorded_cheaply(
 def test_outside_a_transaction_each_outcome_is_one_statement_and_commits_durably_after(
     make_user, django_assert_num_queries
 ):
-    """As the worker runs it (autocommit): on PostgreSQL the session stops waiting
-    for the disk once around the claim's outcomes, each outcome is one UPDATE (its own
-    transaction), and the connection is durable again afterwards; SQLite as above."""
+    """As the worker runs it (autocommit): on PostgreSQL each outcome is one UPDATE
+    (its own transaction) that says itself that its commit does not wait for the disk
+    (no SET before and after the outcomes), and the session commits durably
+    throughout; SQLite as above."""
     from django.db import connection
 
     from portal.notifications.sending import send_notifications
@@ -309,9 +310,9 @@ def test_outside_a_transaction_each_outcome_is_one_statement_and_commits_durably
     if connection.vendor == "postgresql":
         # the INSERT (one statement, autocommit: before, bulk_create's BEGIN, INSERT,
         # COMMIT); the claim (one statement: before, BEGIN, SELECT with the
-        # recipients, UPDATE, COMMIT); SET; one UPDATE per email (before: BEGIN, SET
-        # LOCAL, UPDATE, COMMIT); reset
-        expected = 1 + 1 + 1 + 5 + 1
+        # recipients, UPDATE, COMMIT); one UPDATE per email (before: BEGIN, SET
+        # LOCAL, UPDATE, COMMIT; then a SET before the outcomes and a reset after)
+        expected = 1 + 1 + 5
     else:  # SQLite logs BEGIN/COMMIT; per email PRAGMA, BEGIN, UPDATE, COMMIT
         expected = 1 + 4 + 4 * 5
     with django_assert_num_queries(expected):
