@@ -23,18 +23,28 @@ def plainly_made(model) -> bool:
     ``post_init`` receiver, and each field's value stored in the instance's
     ``__dict__`` (no descriptor of its own that keeps more, as a file field's does;
     a foreign key's id descriptor only forgets a cached related object, and a new
-    instance has none). Receivers can be connected at any time: ask per use."""
-    if (
-        model.from_db.__func__ is not Model.from_db.__func__
-        or model.__init__ is not Model.__init__
-        or pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-    ):
-        return False
-    for field in model._meta.concrete_fields:
-        if type(model.__dict__.get(field.attname)) not in _PLAIN_DESCRIPTORS:
-            return False
-    return True
+    instance has none). Receivers can be connected at any time: ask per use; the
+    descriptors are the class's, asked once per model (as ``_foreign_key_indexes``)."""
+    return (
+        model.from_db.__func__ is Model.from_db.__func__
+        and model.__init__ is Model.__init__
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+        and _plain_descriptors(model)
+    )
+
+
+_plain: dict = {}  # model -> whether its concrete fields' descriptors are all plain
+
+
+def _plain_descriptors(model) -> bool:
+    found = _plain.get(model)
+    if found is None:
+        found = _plain[model] = all(
+            type(model.__dict__.get(field.attname)) in _PLAIN_DESCRIPTORS
+            for field in model._meta.concrete_fields
+        )
+    return found
 
 
 def from_db(model, db, names, values, *, plain=None):

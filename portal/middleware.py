@@ -2,6 +2,7 @@
 
 - ``PrivateCacheMiddleware``: what one visitor sees is never kept by a cache.
 - ``CSPMiddleware``: django-csp's, with the site's policy header built once.
+- ``MessageMiddleware``: Django's, the messages cookie's signer made once.
 - ``QueryCountMiddleware``: benchmark-only instrumentation, installed only when the
   environment asks for it (see the ``# --- portal ---`` settings section).
 """
@@ -14,10 +15,19 @@ from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.messages.middleware import (
+    MessageMiddleware as DjangoMessageMiddleware,
+)
+from django.contrib.messages.storage.base import BaseStorage
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.messages.storage.session import SessionStorage
+from django.core import signing
 from django.core.signals import setting_changed
 from django.db import connections
 from django.dispatch import receiver
 from django.utils.cache import has_vary_header, patch_cache_control
+from django.utils.module_loading import import_string
 
 
 class PrivateCacheMiddleware:
@@ -172,3 +182,71 @@ class CSPMiddleware(LibraryCSPMiddleware):
         if getattr(request, "_csp_nonce", None) is None:
             request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
+
+
+# --- the messages' storage ----------------------------------------------------------
+
+_FALLBACK = "django.contrib.messages.storage.fallback.FallbackStorage"
+_COOKIE = "django.contrib.messages.storage.cookie.CookieStorage"
+_SIGNER_SETTINGS = ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "SIGNING_BACKEND")
+# "signer": the messages cookie's signer; "storage": the storage class
+_kept_messages: dict[str, object] = {}
+
+
+@receiver(setting_changed)
+def _messages_setting_changed(setting, **kwargs):
+    if setting in _SIGNER_SETTINGS or setting == "MESSAGE_STORAGE":
+        _kept_messages.clear()
+
+
+def _cookie_signer():
+    """``signing.get_cookie_signer(salt=CookieStorage.key_salt)``, made once per
+    process (renewed when a test changes the key or the backend): Django makes it for
+    every request (~35 Python calls: the backend's import, the key's derivation, the
+    separator's check). A signer is read only once made (key, salt, algorithm)."""
+    signer = _kept_messages.get("signer")
+    if signer is None:
+        signer = _kept_messages["signer"] = signing.get_cookie_signer(
+            salt=CookieStorage.key_salt
+        )
+    return signer
+
+
+class KeptSignerCookieStorage(CookieStorage):
+    """Django's ``CookieStorage`` with the process's signer (``_cookie_signer``): the
+    same cookie, signed with the same key and salt."""
+
+    def __init__(self, *args, **kwargs):
+        BaseStorage.__init__(self, *args, **kwargs)
+        self.signer = _cookie_signer()
+
+
+class KeptSignerFallbackStorage(FallbackStorage):
+    """Django's ``FallbackStorage`` (the cookie, then the session), its cookie storage
+    ``KeptSignerCookieStorage``."""
+
+    storage_classes = (KeptSignerCookieStorage, SessionStorage)
+
+
+def _storage_class():
+    """The class ``settings.MESSAGE_STORAGE`` names (imported once per process, not
+    per request as ``default_storage`` does), Django's cookie and fallback storages
+    replaced by their kept-signer twins; any other class as it is."""
+    storage = _kept_messages.get("storage")
+    if storage is None:
+        path = settings.MESSAGE_STORAGE
+        storage = _kept_messages["storage"] = (
+            KeptSignerFallbackStorage
+            if path == _FALLBACK
+            else KeptSignerCookieStorage
+            if path == _COOKIE
+            else import_string(path)
+        )
+    return storage
+
+
+class MessageMiddleware(DjangoMessageMiddleware):
+    """Django's ``MessageMiddleware``, the request's storage of ``_storage_class``."""
+
+    def process_request(self, request):
+        request._messages = _storage_class()(request)

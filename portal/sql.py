@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.db.models import Expression, F, Model
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (
     ModelIterable,
     RelatedPopulator,
     get_related_populators,
 )
+from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
 from django.db.models.sql.subqueries import InsertQuery, UpdateQuery
@@ -495,6 +497,20 @@ def _as_given(kind, value) -> bool:
     return kind is _UUID and type(value) is uuid.UUID
 
 
+def _read_plainly(field) -> str | None:
+    """The attname whose value in the instance's ``__dict__`` is what
+    ``field.pre_save(instance, add=True)`` returns, or None to call it: ``Field``'s own
+    ``pre_save`` (``getattr`` of the attname; not ``auto_now``'s, a file's) through
+    Django's plain descriptor of a value (``DeferredAttribute``, which yields to the
+    ``__dict__``; ``ForeignKeyDeferredAttribute``, whose ``__get__`` reads it there)."""
+    if type(field).pre_save is not models.Field.pre_save:
+        return None
+    descriptor = field.model.__dict__.get(field.attname)
+    if type(descriptor) not in (DeferredAttribute, ForeignKeyDeferredAttribute):
+        return None
+    return field.attname
+
+
 class KeptInsert:
     """``instance.save(force_insert=True)`` for a new row of ``model``, its INSERT
     written once per database alias (``Model.save`` builds an ``InsertQuery`` and
@@ -631,7 +647,10 @@ class KeptInsert:
             [field.get_col(meta.db_table) for field in returning]
         )
         connection = connections[using]
-        fields = [(field, _as_given_kind(field, connection)) for field in fields]
+        fields = [
+            (field, _as_given_kind(field, connection), _read_plainly(field))
+            for field in fields
+        ]
         return fields, returning, sql, compiler.returning_params, converters
 
     def save(self, instance, using: str | None = None):
@@ -678,8 +697,14 @@ class KeptInsert:
         )
         connection = connections[using]
         params = []
-        for field, kind in fields:
-            value = field.pre_save(instance, True)
+        values = instance.__dict__
+        for field, kind, attname in fields:
+            if attname is not None and attname in values:
+                value = values[
+                    attname
+                ]  # what ``Field.pre_save`` reads (``_read_plainly``)
+            else:
+                value = field.pre_save(instance, True)
             if kind is not None and _as_given(kind, value):
                 params.append(value)  # what ``get_db_prep_save`` returns for it
                 continue

@@ -101,7 +101,8 @@ MIDDLEWARE = [
     "portal.admin_chrome.AdminChromeMiddleware",
     # Django's AuthenticationMiddleware, the user read with their roles in one statement
     "accounts.session_user.SessionUserMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, the messages cookie's signer made once (portal.middleware)
+    "portal.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",

@@ -10,12 +10,18 @@ from unittest import mock
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Value
+from django.db.models import Field, FileField, Value
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLInsertCompiler
 
-from portal.sql import KeptInsert
-from tickets.models import DeflectionEvent, DeflectionOutcome, Ticket, TicketEvent
+from portal.sql import KeptInsert, _read_plainly
+from tickets.models import (
+    Attachment,
+    DeflectionEvent,
+    DeflectionOutcome,
+    Ticket,
+    TicketEvent,
+)
 from tickets.tests.factories import QueueFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -414,7 +420,7 @@ def test_the_rows_params_are_djangos_for_each_field(signals):
         with mock.patch("django.utils.timezone.now", return_value=MOMENT):
             _sql, params, _finish = kept.part(make())
             twin = make()
-            fields = [field for field, _kind in kept._compiled["default"][0]]
+            fields = [field for field, *_kept in kept._compiled["default"][0]]
             query = InsertQuery(type(twin))
             query.insert_values(fields, [twin])
             compiler = query.get_compiler(using="default")
@@ -424,3 +430,41 @@ def test_the_rows_params_are_djangos_for_each_field(signals):
             ]
         assert params == expected
         assert [type(p) for p in params] == [type(p) for p in expected]
+
+
+@pytest.mark.parametrize("model", [Ticket, TicketEvent, DeflectionEvent, Attachment])
+def test_a_value_read_plainly_is_what_pre_save_returns(model):
+    """``_read_plainly``: the ``__dict__`` value where ``pre_save`` is ``Field``'s
+    ``getattr`` through Django's plain descriptors; ``auto_now`` and a file field's
+    own ``pre_save`` are asked (denied twins)."""
+    instance = model()
+    for field in model._meta.local_concrete_fields:
+        attname = _read_plainly(field)
+        if attname is None:
+            continue
+        assert type(field).pre_save is Field.pre_save
+        assert attname in instance.__dict__
+        assert instance.__dict__[attname] is field.pre_save(instance, True)
+    asked = {
+        field.name
+        for field in model._meta.local_concrete_fields
+        if _read_plainly(field) is None
+    }
+    auto_now = {
+        f.name
+        for f in model._meta.local_concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
+    files = {
+        f.name for f in model._meta.local_concrete_fields if isinstance(f, FileField)
+    }
+    assert auto_now | files <= asked
+
+
+def test_a_descriptor_of_its_own_is_asked(monkeypatch):
+    """Denied twin: a model attribute that is not Django's plain descriptor (a
+    property, say) makes ``pre_save`` go through ``getattr`` as before."""
+    field = DeflectionEvent._meta.get_field("query")
+    assert _read_plainly(field) == "query"
+    monkeypatch.setattr(DeflectionEvent, "query", property(lambda self: "own"))
+    assert _read_plainly(field) is None

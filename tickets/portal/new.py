@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kb.queries import suggest_articles
 from portal import cache as shared_cache
 from portal import ratelimits
+from portal.translations import translated
 
 from .. import deflection, hooks, permissions, services
 from ..exceptions import PermissionDenied
@@ -37,6 +38,9 @@ def _signed_in(request):
     user = request.user
     return getattr(user, "_wrapped", user) if user.is_authenticated else user
 
+
+#: The success message of a filing (``gettext`` of it: ``translated``).
+FILED = gettext_noop("Ticket %(ref)s filed. We will reply here and by email.")
 
 # A reference as ``tickets.references`` writes it (``HD-000123``): what ``reverse``
 # puts in the path unchanged (no character to quote, matches ``<str:…>``).
@@ -88,11 +92,8 @@ def new_ticket(request):
             form = NewTicketForm(request.POST, request.FILES, user=user)
             ticket = _filed(request, user, form) if form.is_valid() else None
         if ticket is not None:
-            messages.success(
-                request,
-                _("Ticket %(ref)s filed. We will reply here and by email.")
-                % {"ref": ticket.reference},
-            )
+            filed = translated((FILED,))[FILED]  # gettext, kept per language
+            messages.success(request, filed % {"ref": ticket.reference})
             return HttpResponseRedirect(ticket_location(ticket.reference))
         suggestions = []
     else:

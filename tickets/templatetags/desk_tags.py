@@ -26,6 +26,7 @@ from django.utils.translation import get_language, gettext, gettext_noop
 
 from portal.escaping import escaped, linebreaks_html
 from portal.templatetags.time_tags import TimeElements
+from portal.translations import translated
 from tickets.desk import forms as desk_forms
 from tickets.desk import kept_fields
 from tickets.desk.forms import Unbuilt
@@ -39,20 +40,7 @@ ROW_BEFORE = "\n          "
 ROW_AFTER = "\n        "
 
 
-# {(msgids, language): {msgid: translation}}: the constant messages of the list nodes
-# below, translated once per language (the process's catalogues do not change once
-# loaded, as ``{% trans_once %}`` and ``choice_label`` assume); a lookup of a message
-# missing from the first catalogues tries each of the apps' catalogues in turn.
-_TRANSLATED: dict = {}
-
-
-def translated(msgids: tuple[str, ...]) -> dict[str, str]:
-    """``{msgid: gettext(msgid)}`` of ``msgids`` in the active language."""
-    key = (msgids, get_language())
-    found = _TRANSLATED.get(key)
-    if found is None:
-        found = _TRANSLATED[key] = {msgid: gettext(msgid) for msgid in msgids}
-    return found
+# the constant messages of the list nodes below: ``translated`` (portal.translations)
 
 
 class RowsNode(template.Node):

@@ -78,7 +78,7 @@ class _Units:
 
 
 # {language: _Units}: the catalogues do not change once loaded (as
-# ``desk_tags.translated`` assumes)
+# ``portal.translations.translated`` assumes)
 _UNITS: dict = {}
 
 

@@ -18,6 +18,7 @@ from django.utils.functional import empty
 from django.utils.safestring import mark_safe
 
 from accounts.models import User
+from portal import translations
 from tickets.desk import forms, workspace
 from tickets.models import Attachment, Comment, EventKind, Status, Ticket, TicketEvent
 from tickets.templatetags import desk_tags
@@ -481,7 +482,8 @@ def test_a_translation_that_does_not_fit_falls_back_to_the_msgid(monkeypatch):
 
     monkeypatch.setattr(translation, "gettext", broken)
     monkeypatch.setattr(desk_tags, "gettext", broken)
-    monkeypatch.setattr(desk_tags, "_TRANSLATED", {})  # translated again
+    monkeypatch.setattr(translations, "gettext", broken)
+    monkeypatch.setattr(translations, "_TRANSLATED", {})  # translated again
     listed = [workspace.Clock("First", None, datetime(2026, 1, 2, tzinfo=UTC), "met")]
     with translation.override("pl"):
         expected = Template(TEMPLATE_CLOCKS).render(Context({"clocks": listed}))
