@@ -27,46 +27,26 @@ GENERATION_KEY = "accounts:organizations:generation"
 
 #: At most this many users' rows per process and generation (then read each time).
 KEPT_USERS = 1024
-_kept = shared_cache.KeptPerGeneration(KEPT_USERS)
+_kept = shared_cache.Generation(GENERATION_KEY, "ORGANIZATIONS_CACHE", KEPT_USERS)
 
+#: ``ORGANIZATIONS_CACHE`` (bool) overrides; by default on only when the cache is
+#: shared by every process (``portal.cache.shared_or``).
+enabled = _kept.enabled
 
-def enabled() -> bool:
-    """``ORGANIZATIONS_CACHE`` (bool) overrides; by default on only when the cache is
-    shared by every process (only then does a change made in one process reach the
-    others' copies)."""
-    return shared_cache.shared_or("ORGANIZATIONS_CACHE")
+#: An organization or a membership changed: forget the rows in this process now and in
+#: every process once the change commits (a signal receiver; ``services`` calls it
+#: after a ``QuerySet.update``).
+changed = _kept.changed
 
-
-def _new_generation() -> None:
-    shared_cache.renewal_ran(_new_generation)
-    shared_cache.new_generation(GENERATION_KEY)
-
-
-def generation() -> int | None:
-    """The organizations' generation, read before what is kept under it; None when
-    nothing may be kept (switched off, a change of this transaction pending, the
-    shared cache down)."""
-    if enabled() and not shared_cache.renewal_pending(_new_generation):
-        return shared_cache.generation(GENERATION_KEY)
-    return None
+#: Forget this process's rows (tests).
+forget = _kept.forget
 
 
 def kept(user_id, read):
     """``read()`` (a tuple of plain rows about the user ``user_id``'s organizations),
-    kept for the current generation; read each time where it is None."""
-    return _kept.get(generation(), user_id, read)
-
-
-def changed(**kwargs) -> None:
-    """An organization or a membership changed: forget the rows in this process now
-    and in every process once the change commits."""
-    _kept.forget()
-    shared_cache.renew_on_commit(_new_generation)
-
-
-def forget() -> None:
-    """Forget this process's rows (tests)."""
-    _kept.forget()
+    kept for the current generation; read each time when nothing may be kept
+    (``portal.cache.Generation``)."""
+    return _kept.get(read, user_id)
 
 
 def connect() -> None:

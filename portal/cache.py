@@ -235,17 +235,24 @@ def renewal_pending(renew, connection=None) -> bool:
     """Whether ``renew`` (an owner's function that calls ``renewal_ran`` and
     ``new_generation``) waits for the current transaction's commit."""
     connection = connection or transaction.get_connection()
-    mark = connection.__dict__.get(_RENEWALS, {}).get(renew)
+    marks = connection.__dict__.get(_RENEWALS)
+    mark = marks.get(renew) if marks else None
     if mark is None:
         return False
     callbacks, index = mark
-    # Django replaces ``run_on_commit`` with a new list on commit and on rollback
-    # (of the transaction or of a savepoint), so a mark of an ended one never matches.
-    return (
-        callbacks is connection.run_on_commit
-        and index < len(callbacks)
-        and callbacks[index][1] is renew
-    )
+    current = connection.run_on_commit
+    if callbacks is current:
+        return index < len(callbacks) and callbacks[index][1] is renew
+    # Django replaces ``run_on_commit`` with a new list on commit and on rollback (of
+    # the transaction or of a savepoint): after a commit or a rollback of it all the
+    # renewal is no longer in it; after a rollback of a savepoint opened since the
+    # renewal was asked for, it still is, at another place.
+    for index, (_ids, func, _robust) in enumerate(current):
+        if func is renew:
+            marks[renew] = (current, index)
+            return True
+    del marks[renew]
+    return False
 
 
 def renewal_ran(renew) -> None:
@@ -267,6 +274,63 @@ def renew_on_commit(renew) -> None:
             callbacks,
             len(callbacks) - 1,
         )
+
+
+class Generation:
+    """The one owner of a value kept per process for a *generation*: the generation
+    key in the shared cache (``key``), the setting that switches the keeping
+    (``setting``, ``shared_or``), the renewal when a change commits and what this
+    process keeps under it (at most ``limit`` values, ``KeptPerGeneration``).
+
+    ``get(build, key)``: the value kept under the current generation for ``key``, else
+    ``build()``, kept; built each time when switched off, while a renewal of the
+    current transaction waits for its commit (it sees data the other processes do not
+    yet), or when the cache cannot say (down). ``changed()`` (a signal receiver too):
+    forget this process's values now and renew the generation, for every process, once
+    the change commits (at once outside a transaction; once per transaction).
+    ``current()``: the generation, or None when nothing may be kept, for values kept
+    elsewhere under it (read before them). A None value is never kept."""
+
+    def __init__(self, key: str, setting: str, limit: int = 1):
+        self.key = key
+        self.setting = setting
+        self._kept = KeptPerGeneration(limit)
+
+        def renew() -> None:
+            renewal_ran(renew)
+            new_generation(key)
+
+        # one function per owner: ``renewal_pending`` and the marks compare it by identity
+        renew.__qualname__ = f"Generation.renew[{key}]"
+        self.renew = renew
+
+    def enabled(self) -> bool:
+        """Whether values may be kept at all (``setting``, ``shared_or``)."""
+        return shared_or(self.setting)
+
+    def current(self) -> int | None:
+        """The generation, read before what is kept under it; None when nothing may be
+        kept (switched off, a renewal of this transaction pending, the cache down)."""
+        if shared_or(self.setting) and not renewal_pending(self.renew):
+            return generation(self.key)
+        return None
+
+    def get(self, build, key=None):
+        """``build()`` kept for the current generation and ``key`` (``current``:
+        built each time where it is None)."""
+        if shared_or(self.setting) and not renewal_pending(self.renew):
+            return self._kept.get(generation(self.key), key, build)
+        return build()
+
+    def changed(self, **kwargs) -> None:
+        """What the values are built from changed: forget them in this process now and
+        in every process once the change commits."""
+        self._kept.forget()
+        renew_on_commit(self.renew)
+
+    def forget(self) -> None:
+        """Forget this process's values (tests; a change ``changed`` reports)."""
+        self._kept.forget()
 
 
 def user_save_counts(update_fields) -> bool:

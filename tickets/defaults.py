@@ -17,9 +17,7 @@ fresh instances; the copy itself is never handed out.
 """
 
 import copy
-import threading
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from portal import cache as shared_cache
@@ -29,16 +27,13 @@ from .models import Queue, SLAPolicy
 
 GENERATION_KEY = "tickets:defaults:generation"
 
-_lock = threading.Lock()
-# name → (generation, remembered rows); a row is a tuple of field values or None
-_remembered: dict[str, tuple] = {}
+# "queue", "policy" → (remembered rows,); a row is a tuple of field values or None
+_remembered = shared_cache.Generation(GENERATION_KEY, "TICKET_DEFAULTS_CACHE", 2)
 
-
-def enabled() -> bool:
-    """``TICKET_DEFAULTS_CACHE`` (bool) overrides; by default on only when the cache is
-    shared by every process: only a shared cache carries a new generation from the
-    process that edited a queue to the others (the workers file tickets from email)."""
-    return shared_cache.shared_or("TICKET_DEFAULTS_CACHE")
+#: ``TICKET_DEFAULTS_CACHE`` (bool) overrides; by default on only when the cache is
+#: shared by every process: only a shared cache carries a new generation from the
+#: process that edited a queue to the others (the workers file tickets from email).
+enabled = _remembered.enabled
 
 
 def _row(instance):
@@ -62,34 +57,12 @@ def _instance(model, row):
     return instances.from_db(model, "default", names, values)
 
 
-def _pending_invalidation() -> bool:
-    connection = transaction.get_connection()
-    return any(
-        func is _new_generation for _ids, func, _robust in connection.run_on_commit
-    )
-
-
-def _generation():
-    return shared_cache.generation(GENERATION_KEY)
-
-
 def _remember(name: str, read):
-    """``read()`` (rows) from this process's copy of the current generation, else read
-    and keep it; read each time when switched off, within a transaction that changed a
-    queue or a policy, or without a readable generation."""
-    if not enabled() or _pending_invalidation():
-        return read()
-    generation = _generation()
-    if generation is None:
-        return read()
-    with _lock:
-        kept = _remembered.get(name)
-    if kept is not None and kept[0] == generation:
-        return kept[1]
-    rows = read()
-    with _lock:
-        _remembered[name] = (generation, rows)
-    return rows
+    """``read()`` (rows, or None) from this process's copy of the current generation,
+    else read and keep it; read each time when switched off, within a transaction that
+    changed a queue or a policy, or without a readable generation
+    (``portal.cache.Generation``)."""
+    return _remembered.get(lambda: (read(),), name)[0]  # None is kept too
 
 
 def _default_policy_row():
@@ -127,16 +100,13 @@ def default_policy(queue=None) -> SLAPolicy | None:
     return _instance(SLAPolicy, _remember("policy", _default_policy_row))
 
 
-def _new_generation() -> None:
-    shared_cache.new_generation(GENERATION_KEY)
+#: The renewal, run when a change of a queue or a policy commits (tests: another
+#: process's).
+_new_generation = _remembered.renew
 
-
-def invalidate(**kwargs) -> None:
-    """A queue or a policy changed: forget them in this process now, and in every
-    process once the change commits."""
-    with _lock:
-        _remembered.clear()
-    transaction.on_commit(_new_generation)
+#: A queue or a policy changed: forget them in this process now, and in every process
+#: once the change commits.
+invalidate = _remembered.changed
 
 
 def connect() -> None:

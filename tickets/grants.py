@@ -161,6 +161,17 @@ def sync_ticket_permissions(
     permissions.invalidate(ticket)
 
 
+def queue_changed(ticket: Ticket) -> None:
+    """The ticket moved to another queue: no grant row follows the queue (the queue's
+    agent group's rights are the rule ``permissions.queue_group_grants`` on the ticket
+    row; requester, assignee and organization, which the rows follow, did not change),
+    so nothing is written; but its audience changed, so a ``WrittenAudience`` known
+    before is stale (as after a grant written) and the ticket's cached permissions are
+    forgotten."""
+    _count_write()
+    permissions.invalidate(ticket)
+
+
 #: The ``WITH`` part that writes the new ticket in ``grant_new_ticket``'s statement.
 NEW_TICKET_PART = "new_ticket"
 

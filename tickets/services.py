@@ -738,7 +738,7 @@ def move_queue(actor, ticket, queue) -> Ticket:
     ticket.queue = queue
     _recompute_due_times(ticket)
     _save(ticket, "queue", "first_response_due_at", "resolution_due_at")
-    grants.sync_ticket_permissions(ticket)
+    grants.queue_changed(ticket)  # no grant row follows the queue
     event = _event(
         ticket,
         actor,

@@ -64,47 +64,25 @@ _SUBSCRIBABLE = KeptStatement(_subscribable, ())
 GENERATION_KEY = "webhooks:subscribable:generation"
 
 # per database alias: one value each
-_kept_subscribable = shared_cache.KeptPerGeneration(4)
+_kept_subscribable = shared_cache.Generation(GENERATION_KEY, "WEBHOOKS_CACHE", 4)
 
+#: ``WEBHOOKS_CACHE`` (bool) overrides; by default on only when the cache is shared by
+#: every process (``portal.cache.shared_or``).
+kept_enabled = _kept_subscribable.enabled
 
-def kept_enabled() -> bool:
-    """``WEBHOOKS_CACHE`` (bool) overrides; by default on only when the cache is
-    shared by every process (only then does a change made in one process reach the
-    others' copies)."""
-    return shared_cache.shared_or("WEBHOOKS_CACHE")
-
-
-def _new_generation() -> None:
-    shared_cache.renewal_ran(_new_generation)
-    shared_cache.new_generation(GENERATION_KEY)
-
-
-def subscribable_generation() -> int | None:
-    """The webhooks' generation, read before they are; None when nothing may be kept:
-    switched off (``kept_enabled``), a change of the current transaction waiting for
-    its commit, the shared cache down."""
-    if kept_enabled() and not shared_cache.renewal_pending(_new_generation):
-        return shared_cache.generation(GENERATION_KEY)
-    return None
+#: A webhook or a user changed: forget the rows in this process now and in every
+#: process once the change commits.
+forget_subscribable = _kept_subscribable.changed
 
 
 def subscribable_webhooks(using: str = DEFAULT_DB_ALIAS) -> list[Webhook]:
     """The active webhooks of active, unlocked owners, by id, with their owners: new
     instances at each call (``KeptStatement.instances_of`` of the kept rows, as the
-    read builds them), the rows read once per generation (``subscribable_generation``,
-    read first), each time where it is None."""
-    generation = subscribable_generation()  # before the rows are read
-    rows = _kept_subscribable.get(
-        generation, using, lambda: tuple(_SUBSCRIBABLE.rows(using))
-    )
+    read builds them), the rows read once per generation (``portal.cache.Generation``:
+    read each time while switched off, a change of the current transaction waiting for
+    its commit, the shared cache down)."""
+    rows = _kept_subscribable.get(lambda: tuple(_SUBSCRIBABLE.rows(using)), using)
     return _SUBSCRIBABLE.instances_of(rows, using)
-
-
-def forget_subscribable(**kwargs) -> None:
-    """A webhook or a user changed: forget the rows in this process now and in every
-    process once the change commits."""
-    _kept_subscribable.forget()
-    shared_cache.renew_on_commit(_new_generation)
 
 
 def _user_saved(update_fields=None, **kwargs) -> None:

@@ -446,61 +446,32 @@ def desk_staff() -> list[tuple[str, str, str]]:
     ``is_superuser``; 3 ms of SQL and 6 ms a page at 10k users, bench FINDINGS S-1).
     Saving or deleting a user or a group, or changing a user's groups, forgets this
     process's copy at once and sets a new generation when the change commits
-    (``connect``); read each time where ``staff_generation`` is None. A list of
-    names only: it grants nothing (the filter narrows the visible tickets, the bulk
-    form's assignment is checked when it is applied)."""
-    generation = staff_generation()
-    if generation is None:
-        return list(_read_desk_staff())
-    kept = _staff_kept
-    if kept is not None and kept[0] == generation:
-        return list(kept[1])
-    staff = _read_desk_staff()
-    _remember_staff(generation, staff)
-    return list(staff)
+    (``connect``); read each time where ``staff_generation`` is None
+    (``portal.cache.Generation``). A list of names only: it grants nothing (the
+    filter narrows the visible tickets, the bulk form's assignment is checked when it
+    is applied)."""
+    return list(_kept_staff.get(_read_desk_staff))
 
 
 STAFF_GENERATION_KEY = "tickets:desk-staff:generation"
 
+_kept_staff = shared_cache.Generation(STAFF_GENERATION_KEY, "DESK_STAFF_CACHE")
 
-def staff_generation() -> int | None:
-    """The staff's generation, read before the staff is (``desk_staff``, crm's "Add
-    task"); None when nothing may be kept: switched off (``staff_cache_enabled``), a
-    change of the current transaction waiting for its commit, no shared cache."""
-    if staff_cache_enabled() and not _staff_change_pending():
-        return shared_cache.generation(STAFF_GENERATION_KEY)
-    return None
+#: ``DESK_STAFF_CACHE`` (bool) overrides; by default on only when the cache is shared
+#: by every process (``portal.cache.shared_or``).
+staff_cache_enabled = _kept_staff.enabled
 
+#: The staff's generation, read before the staff is (``desk_staff``, crm's "Add
+#: task"); None when nothing may be kept: switched off (``staff_cache_enabled``), a
+#: change of the current transaction waiting for its commit, no shared cache.
+staff_generation = _kept_staff.current
 
-_staff_kept: tuple | None = None  # (generation, staff)
+#: A user, a group or a membership changed: forget the list in this process now and
+#: in every process once the change commits.
+forget_staff = _kept_staff.changed
 
-
-def _remember_staff(generation, staff) -> None:
-    global _staff_kept
-    _staff_kept = (generation, staff) if generation is not None else None
-
-
-def staff_cache_enabled() -> bool:
-    """``DESK_STAFF_CACHE`` (bool) overrides; by default on only when the cache is
-    shared by every process (only then does a change made in one process reach the
-    others' copies)."""
-    return shared_cache.shared_or("DESK_STAFF_CACHE")
-
-
-def _new_staff_generation() -> None:
-    shared_cache.renewal_ran(_new_staff_generation)
-    shared_cache.new_generation(STAFF_GENERATION_KEY)
-
-
-def _staff_change_pending() -> bool:
-    return shared_cache.renewal_pending(_new_staff_generation)
-
-
-def forget_staff(**kwargs) -> None:
-    """A user, a group or a membership changed: forget the list in this process now
-    and in every process once the change commits."""
-    _remember_staff(None, None)
-    shared_cache.renew_on_commit(_new_staff_generation)
+#: The renewal, run when such a change commits (tests: another process's).
+_new_staff_generation = _kept_staff.renew
 
 
 def _staff_user_saved(update_fields=None, **kwargs) -> None:

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def remembered(settings):
     settings.TICKET_DEFAULTS_CACHE = True  # as with Redis (one process here)
     cache.clear()
-    defaults._remembered.clear()
+    defaults._remembered.forget()
     yield
     cache.clear()
-    defaults._remembered.clear()
+    defaults._remembered.forget()
 
 
 def _defaults_reads(queries) -> list[str]:

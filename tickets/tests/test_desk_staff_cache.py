@@ -23,10 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def remembered(settings):
     settings.DESK_STAFF_CACHE = True  # as with Redis (one process here)
     cache.clear()
-    inbox._remember_staff(None, None)
+    inbox._kept_staff.forget()
     yield
     cache.clear()
-    inbox._remember_staff(None, None)
+    inbox._kept_staff.forget()
 
 
 def staff():

@@ -13,7 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tickets import grants, permissions, services
-from tickets.models import Comment, Ticket, TicketGroupObjectPermission
+from tickets.models import (
+    Comment,
+    Ticket,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+)
 
 from .factories import make_customer
 
@@ -103,7 +108,7 @@ def test_moving_the_ticket_moves_the_rights_with_no_grant_write_for_the_group(
         if GROUP_TABLE in q["sql"]
         and q["sql"].lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
     ]
-    assert writes == []  # the sync reads the rows, and finds nothing to change
+    assert writes == []  # no grant row follows the queue
     moved = Ticket.objects.get(pk=filed.pk)
     assert permissions.ticket_perms(fresh(agent), moved) == frozenset()
     assert permissions.ticket_perms(fresh(other_agent), moved) == AGENT_PERMS
@@ -169,3 +174,61 @@ def test_the_migration_writes_the_rows_back_and_drops_them_again(filed, queue, a
     migration.drop_queue_group_rows(apps, editor)
     assert set(rows.values_list("group_id", "permission__codename")) == before
     assert {gid for gid, _ in before} == {acme.group_id}
+
+
+def _grant_rows(ticket):
+    return {
+        model: set(
+            model.objects.filter(content_object=ticket).values_list(
+                owner, "permission__codename"
+            )
+        )
+        for model, owner in (
+            (TicketUserObjectPermission, "user_id"),
+            (TicketGroupObjectPermission, "group_id"),
+        )
+    }
+
+
+def test_a_queue_move_touches_no_grant_table_and_keeps_every_row(
+    filed, alice, agent, other_agent, other_queue, supervisor, acme
+):
+    services.assign(supervisor, filed, agent)
+    before = _grant_rows(filed)
+    tables = (GROUP_TABLE, TicketUserObjectPermission._meta.db_table)
+    with CaptureQueriesContext(connection) as queries:
+        services.move_queue(supervisor, filed, other_queue)
+    assert [q["sql"] for q in queries if any(t in q["sql"] for t in tables)] == []
+    assert (
+        _grant_rows(filed) == before
+    )  # requester, assignee, organization: as they were
+    moved = Ticket.objects.get(pk=filed.pk)
+    assert permissions.ticket_perms(fresh(alice), moved)  # the requester keeps hers
+    assert permissions.ticket_perms(fresh(agent), moved) == AGENT_PERMS  # assignee
+    assert permissions.ticket_perms(fresh(other_agent), moved) == AGENT_PERMS
+
+
+def test_the_old_queue_s_agents_lose_the_ticket_at_once(
+    filed, agent, other_agent, other_queue, supervisor
+):
+    # the denied twin, on the very instance moved: its cached permissions are forgotten
+    # (the old queue's agent hands it over, asked for her rights to do it)
+    agent, other_agent = fresh(agent), fresh(other_agent)
+    assert permissions.ticket_perms(agent, filed) == AGENT_PERMS
+    assert permissions.ticket_perms(other_agent, filed) == frozenset()
+    services.move_queue(agent, filed, other_queue)
+    assert permissions.ticket_perms(agent, filed) == frozenset()
+    assert permissions.ticket_perms(other_agent, filed) == AGENT_PERMS
+    assert not permissions.visible_tickets(agent).filter(pk=filed.pk).exists()
+    assert permissions.visible_tickets(other_agent).filter(pk=filed.pk).exists()
+
+
+def test_an_audience_written_before_a_queue_move_is_read_again(
+    filed, other_queue, supervisor
+):
+    known = grants.WrittenAudience(
+        permissions.ticket_audience(filed.pk), getattr(grants._writes, "count", 0)
+    )
+    assert known.current() is not None
+    services.move_queue(supervisor, filed, other_queue)
+    assert known.current() is None  # the queue group in it is the old one
