@@ -203,9 +203,15 @@ class Mutation:
             user = get_user(info, required=True)
             # the limit shared with the portal, and the generations the filing reads
             # in the same round trip (as the portal's)
+            # (counted with the request limit when the view saw it coming)
             generations = hooks.generations_read(EventKind.CREATED)
             read_ahead = ratelimits.consume(
-                "ticket_create", f"user:{user.pk}", read=generations
+                "ticket_create",
+                f"user:{user.pk}",
+                read=generations,
+                counted=getattr(
+                    getattr(info.context, "request", None), "filing_counted", None
+                ),
             )
             queue = _slug_lookup(Queue, input.queue, "queue")
             organization = _organization_lookup(input.organization)
