@@ -24,7 +24,8 @@ FILING_SCOPE = "ticket_create"
 
 
 def filing_read() -> list:
-    """The cache keys a filing reads (its generations), read with its count."""
+    """The cache keys a filing reads (its generations), read with its count; the
+    resolver takes them from what was counted ahead when there is one."""
     from tickets import hooks
     from tickets.models import EventKind
 
