@@ -109,8 +109,14 @@ class PortalGraphQLView(GraphQLView):
             return error_response(
                 401, str(exc), WWW_Authenticate='Bearer realm="graphql"'
             )
-        if wait := ratelimit.hit(rate_limit_identity(request)):
+        if wait := ratelimit.hit_ahead(request, rate_limit_identity(request)):
             return self._too_many(wait)
+        try:
+            return self._checked_run(request)
+        finally:
+            ratelimit.release(request)
+
+    def _checked_run(self, request):
         if (
             request.method == "POST"
             and request.api_token is None

@@ -49,6 +49,73 @@ def _redis_add_to(backend, key: str, delta: int, timeout: int, read=()) -> tuple
     }
 
 
+# Two windows' counts in one command: the first's SET NX EX + INCRBY; past its
+# ``allowed`` nothing more (the second attempt never happens); else the second's, and
+# the values of any further keys, as ``_ADD_TO_SCRIPT`` does for one.
+_ADD_TO_BOTH_SCRIPT = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local first = redis.call('INCRBY', KEYS[1], 1)
+if first > tonumber(ARGV[2]) then
+    return {first}
+end
+redis.call('SET', KEYS[2], 0, 'EX', ARGV[3], 'NX')
+local second = redis.call('INCRBY', KEYS[2], 1)
+if #KEYS == 2 then
+    return {first, second}
+end
+return {first, second, unpack(redis.call('MGET', unpack(KEYS, 3)))}
+"""
+_ADD_TO_BOTH_SHA = hashlib.sha1(
+    _ADD_TO_BOTH_SCRIPT.encode(), usedforsecurity=False
+).hexdigest()
+
+
+def _redis_add_to_both(backend, first, allowed, first_timeout, second, timeout, read):
+    from redis.exceptions import NoScriptError
+
+    keys = [backend.make_and_validate_key(name) for name in (first, second, *read)]
+    client = backend._cache.get_client(keys[0], write=True)
+    args = (len(keys), *keys, first_timeout, allowed, timeout)
+    try:
+        used, *rest = client.evalsha(_ADD_TO_BOTH_SHA, *args)
+    except NoScriptError:  # a new or flushed server: load it once, as ``Script`` does
+        client.script_load(_ADD_TO_BOTH_SCRIPT)
+        used, *rest = client.evalsha(_ADD_TO_BOTH_SHA, *args)
+    if not rest:  # past the first's limit: the second not counted, nothing read
+        return int(used), None, None
+    loads = backend._cache._serializer.loads
+    second_used, *found = rest
+    return (
+        int(used),
+        int(second_used),
+        {
+            name: loads(raw)
+            for name, raw in zip(read, found, strict=True)
+            if raw is not None
+        },
+    )
+
+
+def add_to_both_and_read(
+    first: str, allowed: int, first_timeout: int, second: str, timeout: int, read=()
+) -> tuple:
+    """One attempt counted at ``first`` (``add_to`` with ``first_timeout``) and, only
+    when that count is within ``allowed``, one at ``second`` (``add_to_and_read`` with
+    ``timeout`` and ``read``): ``(first's count, second's count, values)``, the last two
+    None when the first was past ``allowed``. One round trip on Redis; while it is down
+    ``(1, 1, None)`` (both fail open, nothing read)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        args = (backend, first, allowed, first_timeout, second, timeout, read)
+        if fail_open := getattr(backend, "fail_open", None):
+            return fail_open((1, 1, None), _redis_add_to_both, *args)
+        return _redis_add_to_both(*args)
+    used = add_to(first, timeout=first_timeout)
+    if used > allowed:
+        return used, None, None
+    return (used, *add_to_and_read(second, timeout=timeout, read=read))
+
+
 def add_to(key: str, delta: int = 1, *, timeout: int) -> int:
     """Add ``delta`` to the integer at ``key`` (made with ``timeout`` seconds to live
     when missing) and return the new value.

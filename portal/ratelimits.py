@@ -16,7 +16,7 @@ from django.conf import settings
 from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
-from .counters import add_to_and_read
+from .counters import add_to, add_to_and_read, add_to_both_and_read
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -73,12 +73,80 @@ def hit_and_read(key: str, rate: str, read=()) -> tuple[int | None, dict | None]
     return None, found
 
 
-def consume(scope: str, identity: str, *, read=()) -> dict | None:
+class Counted:
+    """One attempt at ``scope`` by ``identity`` counted ahead (``hit_then_count``),
+    for ``consume`` to decide on once instead of counting; ``uncount`` takes it back
+    when nothing consumed it."""
+
+    __slots__ = ("scope", "identity", "read", "wait", "found", "key", "timeout", "used")
+
+    def __init__(self, scope, identity, read, wait, found, key, timeout):
+        self.scope, self.identity, self.read = scope, identity, tuple(read)
+        self.wait, self.found, self.key, self.timeout = wait, found, key, timeout
+        self.used = False
+
+
+def hit_then_count(
+    key: str, rate: str, scope: str, identity: str, *, read=()
+) -> tuple[int | None, Counted | None]:
+    """``hit(key, rate)`` and, when that attempt is allowed, one attempt at ``scope`` by
+    ``identity`` counted in the same round trip (``read`` read with it), for a
+    ``consume(scope, identity, read=read, counted=...)`` that follows. ``(wait, None)``
+    when refused (the scope not counted) or when the scope has no rate (then as
+    ``hit``). For a caller that knows early an attempt at ``scope`` is coming."""
+    scope_rate = (getattr(settings, "PORTAL_RATE_LIMITS", None) or {}).get(scope)
+    if not scope_rate:
+        return hit(key, rate), None
+    allowed, period = parse_rate(rate)
+    scope_allowed, scope_period = parse_rate(scope_rate)
+    now = time.time()
+    scope_key = f"ratelimit:{scope}:{identity}:{int(now // scope_period)}"
+    used, scope_used, found = add_to_both_and_read(
+        f"ratelimit:{key}:{int(now // period)}",
+        allowed,
+        period + 1,
+        scope_key,
+        scope_period + 1,
+        read,
+    )
+    if used > allowed:
+        return int(period - now % period) + 1, None
+    wait = (
+        int(scope_period - now % scope_period) + 1
+        if scope_used > scope_allowed
+        else None
+    )
+    counted = Counted(scope, identity, read, wait, found, scope_key, scope_period + 1)
+    return None, counted
+
+
+def uncount(counted: Counted | None) -> None:
+    """Take back an attempt counted ahead that no ``consume`` decided on."""
+    if counted is not None and not counted.used:
+        counted.used = True
+        add_to(counted.key, -1, timeout=counted.timeout)
+
+
+def consume(
+    scope: str, identity: str, *, read=(), counted: Counted | None = None
+) -> dict | None:
     """Count one attempt at ``scope`` by ``identity``; raise ``RateLimited`` past the
     limit for that scope in ``PORTAL_RATE_LIMITS`` (read at call time). With ``read``
     (cache keys the caller is about to read), their values read in the same round
     trip, as ``get_many`` answers them; None when not read (no limit for the scope,
-    or the cache is down): the caller reads them itself."""
+    or the cache is down): the caller reads them itself. With ``counted`` (from
+    ``hit_then_count``, for this scope, identity and ``read``, not yet used) the
+    attempt was counted already: decided on as counted, once."""
+    if (
+        counted is not None
+        and not counted.used
+        and (counted.scope, counted.identity, counted.read)
+        == (scope, identity, tuple(read))
+    ):
+        counted.used = True
+        if counted.wait:
+            raise RateLimited(retry_after=counted.wait)
+        return counted.found if read else None
     rate = (getattr(settings, "PORTAL_RATE_LIMITS", None) or {}).get(scope)
     if not rate:
         return None

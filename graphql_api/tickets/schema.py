@@ -14,11 +14,12 @@ from strawberry.types import Info
 from accounts.models import Organization, User
 from portal import cache as shared_cache
 from portal import ratelimits
-from tickets import actions, hooks, permissions, services
+from tickets import actions, permissions, services
 from tickets.errors import TicketError, TicketErrorCode
-from tickets.models import EventKind, Priority, Queue, Source, Ticket
+from tickets.models import Priority, Queue, Source, Ticket
 from tickets.models.tickets import TicketQuerySet
 
+from .. import ratelimit
 from ..context import get_api_token, get_user, require_scope
 from ..pagination import (
     LIST_ARGUMENTS_HELP,
@@ -202,10 +203,17 @@ class Mutation:
             require_scope(info, "write")
             user = get_user(info, required=True)
             # the limit shared with the portal, and the generations the filing reads
-            # in the same round trip (as the portal's)
-            generations = hooks.generations_read(EventKind.CREATED)
+            # in the same round trip (as the portal's); counted with the request
+            # limit when the view saw the filing coming (``ratelimit.hit_ahead``)
+            counted = getattr(
+                getattr(info.context, "request", None), "filing_counted", None
+            )
+            generations = counted.read if counted else ratelimit.filing_read()
             read_ahead = ratelimits.consume(
-                "ticket_create", f"user:{user.pk}", read=generations
+                ratelimit.FILING_SCOPE,
+                f"user:{user.pk}",
+                read=generations,
+                counted=counted,
             )
             queue = _slug_lookup(Queue, input.queue, "queue")
             organization = _organization_lookup(input.organization)
