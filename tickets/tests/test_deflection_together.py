@@ -218,3 +218,28 @@ def test_more_is_refused_without_the_tickets_insert(users):
         grants.grant_new_ticket(ticket, more=lambda: None)
     with pytest.raises(ValueError, match="more"):
         grants.sync_ticket_permissions(ticket, more=lambda: None)
+
+
+def test_the_filing_statement_stays_within_psycopgs_cached_parse(users):
+    """psycopg parses a statement anew at every execution past 50 parameters or
+    4,096 bytes (bench FINDINGS R-7, F-5): the filing's statement with every part
+    (the organization's group grants: Acme shares its tickets) stays within both."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the ticket's one statement is PostgreSQL's")
+    from psycopg import _queries
+
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    filing = deflection.Filing(user=users["own"], session_key="s1", token=FRESH)
+    with connection.execute_wrapper(wrapper):
+        services.create_ticket(
+            users["own"], subject="s", description="d", more=filing.part
+        )
+    ((sql, params),) = [(s, p) for s, p in seen if s.startswith("WITH new_ticket")]
+    assert "groups AS" in sql and "deflection_made AS" in sql
+    assert len(params) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
