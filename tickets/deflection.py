@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.sql import KeptInsert, KeptStatement
 
+from .grants import NEW_TICKET_PART
 from .models import DeflectionEvent, DeflectionOutcome
 
 MAX_QUERY = 255
@@ -157,6 +158,11 @@ def record_filed(
     missing or bad token still records the filing, under a fresh token."""
     values = _values(user, session_key, query, shown, clicked_url)
     event, token = _new_row_or_token(clean_token(token), values, ticket)
+    return _recorded(event, token, values, ticket)
+
+
+def _recorded(event, token, values, ticket) -> DeflectionEvent:
+    """``record_filed`` once ``_new_row_or_token``'s outcome is known."""
     if event is None:
         event = _upsert(token, values, DeflectionOutcome.FILED, ticket=ticket)
     if event is None:  # token owned by someone else: record this filing on its own
@@ -164,6 +170,102 @@ def record_filed(
             token=uuid.uuid4(), outcome=DeflectionOutcome.FILED, ticket=ticket, **values
         )
     return event
+
+
+class Filing:
+    """``record_filed`` for a ticket not written yet, its first step inside the filing's
+    own statement where it can be (PostgreSQL, a signed-in user with a session: the
+    statement of ``_new_row_or_token_at_once`` as parts of ``grants.grant_new_ticket``'s
+    statement, through ``services.create_ticket(also=…)``)::
+
+        filing = Filing(token=…, user=…, session_key=…, query=…, shown=…, clicked_url=…)
+        ticket = services.create_ticket(…, also=filing.part if filing.at_once() else None)
+        filing.record(ticket)
+
+    ``record`` returns what ``record_filed`` returns; when ``part`` was not called (or
+    its statement did not run) it is ``record_filed``."""
+
+    def __init__(
+        self, *, token, user, session_key="", query="", shown=0, clicked_url=""
+    ):
+        self.token = clean_token(token)
+        self.values = _values(user, session_key, query, shown, clicked_url)
+        self.outcome = None  # ``_new_row_or_token``'s, once the statement ran
+
+    def at_once(self) -> bool:
+        """Whether ``part`` may be offered to the filing's statement."""
+        connection = connections[router.db_for_write(DeflectionEvent)]
+        return _at_once(self.values, connection)
+
+    def part(self, ticket):
+        """The ``WITH`` parts writing the filing's row (``_new_row_or_token_at_once``'s,
+        the ticket's id read from ``grants.NEW_TICKET_PART``) and the ``SELECT`` of its
+        one row, ``(kind, id, text, bool)`` as the statement's other rows:
+        ``(parts, params, select, select_params, finish)``; ``finish(row)`` with that
+        row keeps the outcome for ``record``."""
+        values = self.values
+        using = router.db_for_write(DeflectionEvent)
+        recent, recent_params = _RECENT_DEFLECTION.statement(
+            using,
+            user=values["user"].pk,
+            session_key=values["session_key"],
+            since=timezone.now() - COME_BACK_WINDOW,
+        )
+        new = _filed(self.token or uuid.uuid4(), values, None)
+        insert, insert_params, finish = _FILED_WITH_NEW_TICKET.part(new, using)
+        table = connections[using].ops.quote_name(DeflectionEvent._meta.db_table)
+        parts = [f"{_RECENT} AS ({recent})", f"{_MADE} AS ({insert})"]
+        select = (
+            f"SELECT 'd', (SELECT id FROM {_MADE}), "  # noqa: S608
+            f"CAST((SELECT token FROM {_RECENT}) AS text), "
+            f"EXISTS (SELECT 1 FROM {table} WHERE token = %s)"
+        )
+
+        def done(row):
+            made, recent_token, token_in_use = row
+            if made is not None:
+                new.ticket = ticket
+                self.outcome = (finish([made]), None)
+            elif token_in_use or recent_token is None:
+                self.outcome = (None, new.token)  # as ``_new_row_or_token_at_once``
+            else:
+                self.outcome = (None, clean_token(recent_token))
+
+        return parts, [*recent_params, *insert_params], select, [new.token], done
+
+    def record(self, ticket) -> DeflectionEvent:
+        """``record_filed`` for ``ticket`` (inside the transaction that created it)."""
+        if self.outcome is None:
+            event, token = _new_row_or_token(self.token, self.values, ticket)
+        else:
+            event, token = self.outcome
+        return _recorded(event, token, self.values, ticket)
+
+
+#: ``Filing.part``'s names in the filing's statement.
+_RECENT, _MADE = "deflection_recent", "deflection_made"
+
+#: ``_NEW_EVENT_UNLESS_RECENT`` inside the filing's statement: its ticket the one that
+#: statement wrote (none written: no row either; the statement runs again).
+_FILED_WITH_NEW_TICKET = KeptInsert(
+    DeflectionEvent,
+    expressions={
+        "ticket": f"coalesce(%s, (SELECT id FROM {NEW_TICKET_PART}))"  # noqa: S608
+    },
+    when=(
+        f"NOT EXISTS (SELECT 1 FROM {_RECENT}) "  # noqa: S608
+        f"AND EXISTS (SELECT 1 FROM {NEW_TICKET_PART})"
+    ),
+    skip_conflict_on="token",
+)
+
+
+def _at_once(values, connection) -> bool:
+    return (
+        values["user"] is not None
+        and bool(values["session_key"])
+        and connection.vendor == "postgresql"
+    )
 
 
 def _filed(token, values, ticket) -> DeflectionEvent:
@@ -180,11 +282,7 @@ def _new_row_or_token(token, values, ticket) -> tuple:
     else the form's token."""
     using = router.db_for_write(DeflectionEvent)
     connection = connections[using]  # a thread's lookup: ~6 Python calls each
-    if (
-        values["user"] is not None
-        and values["session_key"]
-        and connection.vendor == "postgresql"
-    ):
+    if _at_once(values, connection):
         return _new_row_or_token_at_once(token, values, ticket, using, connection)
     if token is None or not DeflectionEvent.objects.filter(token=token).exists():
         token = _recent_deflection_token(values) or token

@@ -481,11 +481,15 @@ def create_ticket(
     source=Source.PORTAL,
     attachments=(),
     requester=None,
+    more=None,
 ) -> Ticket:
     """File a ticket. Staff (agents, supervisors) may file for a customer via
     ``requester``; viewers file nothing (``permissions.why_not_file``).
     ``organization`` must be one of the requester's; none means
-    ``default_organization``. No queue means the default queue."""
+    ``default_organization``. No queue means the default queue.
+    ``more``: ``(ticket) -> grants.grant_new_ticket``'s ``more`` parts, written by the
+    ticket's own statement where there is one (PostgreSQL); not called elsewhere (the
+    caller writes its row itself: ``deflection.Filing``)."""
     if not permissions._active(actor):
         raise PermissionDenied(_("Sign in to file a ticket."))
     requester = requester or actor
@@ -545,6 +549,7 @@ def create_ticket(
             new=True,
             insert=lambda: references.numbered_part(ticket),
             together=lambda: _first_event_part(created, ticket),
+            more=None if more is None else lambda: more(ticket),
         )
     else:
         # the reference drawn just before the ticket's INSERT; the event written with

@@ -129,6 +129,11 @@ def _filed(request, user, form):
     """The ticket filed from the valid ``form``, or None with the services' errors
     put on the form."""
     data = form.cleaned_data
+    filing = deflection.Filing(
+        user=user,
+        session_key=request.session.session_key or "",
+        **form.deflection_data(),
+    )
     try:
         with services.one_transaction():
             ticket = services.create_ticket(
@@ -140,13 +145,10 @@ def _filed(request, user, form):
                 organization=form.chosen_organization,
                 source=Source.PORTAL,
                 attachments=data["attachments"],
+                # PostgreSQL: the deflection row written by the ticket's statement
+                more=filing.part if filing.at_once() else None,
             )
-            deflection.record_filed(
-                user=user,
-                ticket=ticket,
-                session_key=request.session.session_key or "",
-                **form.deflection_data(),
-            )
+            filing.record(ticket)
     except ValidationError as error:
         apply_service_errors(form, error)
     except PermissionDenied as error:

@@ -294,9 +294,9 @@ def test_filing_costs_a_fixed_number_of_statements(
     # groups', PostgreSQL: one statement that writes the ticket and the event too);
     # [the attachment]; the event (SQLite; [PostgreSQL: the attachment's]); the
     # webhooks; the queue's agents with their roles; the outbox rows; the session's
-    # recent deflection and the deflection record (PostgreSQL: one statement);
-    # release.
-    expected = 12 if connection.vendor == "postgresql" else 19
+    # recent deflection and the deflection record (PostgreSQL: in the statement that
+    # writes the ticket); release.
+    expected = 11 if connection.vendor == "postgresql" else 19
     # a file: its row, and its event (SQLite: in the INSERT of the first event;
     # PostgreSQL: after the first event, which the grants' statement wrote)
     per_file = 2 if connection.vendor == "postgresql" else 1
@@ -348,8 +348,9 @@ def test_a_failure_after_the_ticket_is_written_leaves_nothing(
         "grants": (grants, "sync_ticket_permissions"),
         # the statement that writes them with the first event (PostgreSQL)
         "grants_and_event": (grants, "grant_new_ticket"),
-        # its INSERT (PostgreSQL: with the recent deflection's read)
-        "deflection": (deflection, "_new_row_or_token"),
+        # once its row is written or its token known (PostgreSQL: by the statement
+        # that writes the ticket)
+        "deflection": (deflection, "_recorded"),
     }[failing]
     monkeypatch.setattr(*target, written_then_fail(getattr(*target)))
     extra = {"attachments": [upload("screen.png", png_bytes())]} if with_file else {}
