@@ -16,6 +16,11 @@ into a 500, or a six-second wait against a host that accepts and never answers.
 * after an error the cache is skipped for ``retry_seconds()`` (a breaker shared by the
   process's threads), so an outage costs one timeout per process per few seconds, not
   one per cache call; it is logged once when it starts and once when it ends.
+
+Over 400 lines until split: besides the backend, this module owns the cache's
+generations (``generation``, ``new_generation``, their renewal on commit and
+``Generation``, the one owner of a value kept per process for a generation), which
+could move to a module of their own; every kept-value owner imports them from here.
 """
 
 import logging
