@@ -58,7 +58,15 @@ class DeflectionEvent(models.Model):
         verbose_name_plural = _("deflection events")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["created_at", "outcome"], name="deflection_time_idx")
+            models.Index(fields=["created_at", "outcome"], name="deflection_time_idx"),
+            # a filing's look for the session's recent deflection
+            # (``deflection._recent_deflections``): only the rows it can find, so a
+            # customer's filed rows (one a filing) are never read (bench FINDINGS F-6)
+            models.Index(
+                fields=["user", "session_key", "updated_at"],
+                condition=models.Q(outcome="deflected", ticket__isnull=True),
+                name="deflection_recent_idx",
+            ),
         ]
 
     def __str__(self):
