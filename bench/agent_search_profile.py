@@ -10,7 +10,9 @@ comparisons. Read-only: run it against a copy of ``bench_full``.
 Modes: ``time`` (``--repeat`` pages per term, median/p95 wall, CPU, SQL), ``calls``
 (cProfile's call count per page), ``explain`` (one page's statements, planning and
 execution time each, ``jit=off`` as the application runs), ``oracle`` (JSON on stdout:
-every variant's ids, count and snippets; ``diff`` two runs).
+every variant's ids, count and snippets; ``diff`` two runs), ``ranked`` (JSON: the
+ranked ids statement's answer and the newest-first path per user × text × view; terms
+``all`` for ``RANKED_TEXTS``).
 """
 
 import argparse
@@ -161,14 +163,93 @@ def oracle_mode(client, terms, _repeat, emails=()):
     json.dump(out, sys.stdout, indent=1, ensure_ascii=False, sort_keys=True)
 
 
+# The ranked oracle's texts (``ranked``): the generator's topic keywords, verbs and
+# filler words (``portal.loaddata.text``: words of subjects, replies and internal
+# notes), a phrase, negations, a reference, an organization, a customer's address,
+# text matching nothing, markup and LIKE wildcards.
+RANKED_TEXTS = [
+    *(
+        "password sign-in two-factor email invoice payment refund subscription VAT API "
+        "token webhook export import setup workspace invite onboarding settings error "
+        "timeout crash sync slow audit permissions encryption backup session iPhone "
+        "Android notification offline camera dashboard chart schedule CSV filter roles "
+        "organization license domain SSO retention deletion archive migration quota "
+        "digest reminder mute channel mention PDF label template margin layout"
+    ).split(),
+    *"reset configure disable update customer browser cache exact message".split(),
+    "webhook token",
+    '"webhook token"',
+    "webhook -token",
+    "sync -webhook",
+    "password reset",
+    "HD-000212",
+    "HD-0001",
+    "Load Org 0",
+    "customer12@load",
+    "kraken",
+    "поддержка",
+    "drukarka",
+    "50%_off",
+    "<b>invoice</b>",
+    "wi-fi",
+]
+RANKED_VIEWS = ["open", "queues", "all", "mine"]
+
+
+def ranked_mode(emails, texts):
+    """Every user × text × view: the ranked search's answer as the inbox takes it
+    (``inbox_queryset`` with the relevance order: the kept ids statement where it
+    applies), its ids in order and the ``noted`` ids, and the newest-first built path
+    (``?order=-updated``: the first 100 ids and the capped count). JSON on stdout."""
+    import hashlib
+
+    from tickets.desk import inbox
+    from tickets.desk.access import my_queues
+    from tickets.pagination import CappedPaginator
+
+    def digest(values) -> str:
+        return hashlib.sha256(",".join(map(str, values)).encode()).hexdigest()
+
+    out = {}
+    for email in emails:
+        user = get_user_model().objects.get(email=email)
+        queues = list(my_queues(user))
+        print(email, file=sys.stderr)
+        for text in texts:
+            for view in RANKED_VIEWS:
+                qs, _order = inbox.inbox_queryset(user, view, {"q": text}, queues, "")
+                ids = list(qs.ranked_ids)
+                kind, noted = getattr(qs, "kind", None), getattr(qs, "noted", None)
+                newest, _ = inbox.inbox_queryset(
+                    user, view, {"q": text}, queues, "-updated"
+                )
+                first = list(newest.values_list("pk", flat=True)[:100])
+                out[f"{email} {view} {text}"] = {
+                    "ranked": len(ids),
+                    "ids": digest(ids),
+                    "head": ids[:10],
+                    "kind": kind,
+                    "noted": None if noted is None else digest(noted),
+                    "newest": digest(first),
+                    "count": CappedPaginator(newest, 25).count,
+                }
+    json.dump(out, sys.stdout, indent=1, ensure_ascii=False, sort_keys=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["time", "calls", "explain", "oracle"])
+    parser.add_argument(
+        "mode", choices=["time", "calls", "explain", "oracle", "ranked"]
+    )
     parser.add_argument("terms", nargs="+")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--as", dest="email", default="agent0@load.example")
     parser.add_argument("--oracle-users", default="")
     args = parser.parse_args()
+    if args.mode == "ranked":
+        emails = [e for e in args.oracle_users.split(",") if e] or [args.email]
+        ranked_mode(emails, RANKED_TEXTS if args.terms == ["all"] else args.terms)
+        return
     if args.mode == "oracle":
         emails = [e for e in args.oracle_users.split(",") if e] or [args.email]
         oracle_mode(None, args.terms, args.repeat, emails)
