@@ -17,7 +17,11 @@ they report. ``deliver`` sends them:
   killed in the middle of an event leaves only its unsent emails, so nothing goes out
   twice, and an event's eleven emails still cost no more disk waits than before (one,
   for the claim; bench/FINDINGS.md, C-3). The claim's SELECT reads the rows with
-  their recipients; each outcome is one prepared-once UPDATE.
+  their recipients; each outcome is one prepared-once UPDATE. On PostgreSQL in
+  autocommit (the worker), the outcomes of emails sent within ``RECORD_WITHIN``
+  (10 ms) of each other share one UPDATE (an event's eleven emails to a fast mail
+  server: one statement instead of eleven, bench/FINDINGS.md N-9); an email whose
+  send takes that long is recorded alone, right after it.
 * **One connection, shared renderings.** A claim's emails go out on one mail
   connection, and emails that differ only in the greeting's name (an event's alert
   to each agent) are rendered once (``portal.notifications.batch``); emails of a
@@ -28,8 +32,9 @@ they report. ``deliver`` sends them:
   the reconciliation (``deliver_due``, every minute) sends the row again; recording is
   retried on a new connection when the database connection broke, so a database blip
   between sending and recording does not make a second copy. Only a worker killed in
-  the instant between sending and recording, or a crash of the database server in
-  the second after, sends an email twice (at least once).
+  the instant between sending and recording (with a fast mail server: the last
+  ``RECORD_WITHIN`` of sending), or a crash of the database server in the second
+  after, sends an email twice (at least once).
 * **Retries.** A failed send is retried after ``NOTIFICATIONS_BACKOFF_BASE_SECONDS``,
   then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
   ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
@@ -699,8 +704,8 @@ def _deliver_recording_together(rows, now, batch, outcomes) -> None:
             outcomes[row.idempotency_key] = _process(row, now, batch)
             waiting.append(row)
             if _clock() - since >= RECORD_WITHIN:
-                _record_together(waiting)
-                waiting = []
+                done, waiting = waiting, []  # not again below if this fails
+                _record_together(done)
     finally:
         if waiting:  # the claim's last ones, or those sent before a failure
             _record_together(waiting)
