@@ -348,15 +348,17 @@ def recording():
     run (not a new cursor per outcome); its statement carries ``NO_WAIT`` so that its
     commit does not wait for the disk (without it, it waits: durable, slower). The
     session's settings are left alone. Elsewhere (SQLite, inside an outer
-    transaction) ``record`` works as without it."""
+    transaction) ``record`` works as without it. Yields whether each ``record`` is
+    its own transaction on that kept cursor (then one ``record`` may write several
+    rows' outcomes at once)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
+        yield False
         return
     cursor = _server_bound(connection)
     _recording.raw, _recording.cursor = connection.connection, cursor
     _recording.db = connections[DEFAULT_DB_ALIAS]  # what ``connection`` stands for
     try:
-        yield
+        yield True
     finally:
         _recording.raw = _recording.cursor = _recording.db = None
         try:

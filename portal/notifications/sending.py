@@ -17,7 +17,11 @@ they report. ``deliver`` sends them:
   killed in the middle of an event leaves only its unsent emails, so nothing goes out
   twice, and an event's eleven emails still cost no more disk waits than before (one,
   for the claim; bench/FINDINGS.md, C-3). The claim's SELECT reads the rows with
-  their recipients; each outcome is one prepared-once UPDATE.
+  their recipients; each outcome is one prepared-once UPDATE. On PostgreSQL in
+  autocommit (the worker), the outcomes of emails sent within ``RECORD_WITHIN``
+  (10 ms) of each other share one UPDATE (an event's eleven emails to a fast mail
+  server: one statement instead of eleven, bench/FINDINGS.md N-9); an email whose
+  send takes that long is recorded alone, right after it.
 * **One connection, shared renderings.** A claim's emails go out on one mail
   connection, and emails that differ only in the greeting's name (an event's alert
   to each agent) are rendered once (``portal.notifications.batch``); emails of a
@@ -28,8 +32,9 @@ they report. ``deliver`` sends them:
   the reconciliation (``deliver_due``, every minute) sends the row again; recording is
   retried on a new connection when the database connection broke, so a database blip
   between sending and recording does not make a second copy. Only a worker killed in
-  the instant between sending and recording, or a crash of the database server in
-  the second after, sends an email twice (at least once).
+  the instant between sending and recording (with a fast mail server: the last
+  ``RECORD_WITHIN`` of sending), or a crash of the database server in the second
+  after, sends an email twice (at least once).
 * **Retries.** A failed send is retried after ``NOTIFICATIONS_BACKOFF_BASE_SECONDS``,
   then twice as long each time (at most ``NOTIFICATIONS_BACKOFF_MAX_SECONDS``), until
   ``NOTIFICATIONS_MAX_ATTEMPTS`` attempts or ``NOTIFICATIONS_MAX_AGE_HOURS`` after
@@ -618,18 +623,110 @@ def _record(row: SentNotification) -> None:
     outbox.record(write)
 
 
+@functools.cache
+def _outcomes_sql() -> str:
+    """The outcomes of several rows in one UPDATE (PostgreSQL): one JSON parameter,
+    an array with an array per row (the recorded values, the id, the token; moments
+    as ISO 8601 texts with their offset), each value read as its column's type; a
+    row is written only while the token is still its own, as by ``_outcome_sql``."""
+    meta, quote = SentNotification._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    fields = [meta.get_field(name) for name in _RECORDED]
+    fields += [meta.pk, meta.get_field("claim_token")]
+    values = [
+        f"(v.outcome ->> {n})::{field.db_type(connection)}"
+        for n, field in enumerate(fields)
+    ]
+    columns = ", ".join(
+        f"{quote(field.column)} = {value}"
+        for field, value in zip(fields[:-2], values, strict=False)
+    )
+    pk, token = (quote(field.column) for field in fields[-2:])
+    # only the model's own table, column names and types; values are the parameter
+    return (
+        f"UPDATE {table} SET {columns} "  # noqa: S608
+        "FROM json_array_elements(%s::json) AS v(outcome) "
+        f"WHERE {table}.{pk} = {values[-2]} AND {table}.{token} = {values[-1]} "
+        f"AND {outbox.NO_WAIT}"
+    )
+
+
+def _json_value(value):
+    """A recorded value as JSON holds it: a moment as its ISO 8601 text (with its
+    offset: the same instant once read as ``timestamptz``), anything else as it is."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _record_together(rows: list[SentNotification]) -> None:
+    """Save the outcomes of ``rows`` in one statement (within ``outbox.recording``
+    on PostgreSQL in autocommit: its own transaction), each only while the claim is
+    still ours."""
+    if len(rows) == 1:
+        _record(rows[0])
+        return
+
+    def write(cursor):
+        db = cursor.db
+        found = [
+            [
+                value if value is None or value.__class__ is str else _json_value(value)
+                for value in _outcome_params(row, db)
+            ]
+            + [row.pk, row.claim_token]
+            for row in rows
+        ]
+        cursor.execute(_outcomes_sql(), [json.dumps(found, ensure_ascii=False)])
+        return cursor.rowcount
+
+    outbox.record(write)
+
+
+#: Outcomes are recorded together while sending is fast: those of emails sent within
+#: this many seconds of the first one not yet recorded wait for one UPDATE (with the
+#: claim's last email, or with the one after which this much time has passed). An
+#: email whose send alone took that long is recorded right after it.
+RECORD_WITHIN = 0.01
+
+#: the clock of ``RECORD_WITHIN``
+_clock = time.monotonic
+
+
+def _deliver_recording_together(rows, now, batch, outcomes) -> None:
+    """``deliver_claim``'s loop when one ``record`` may write several outcomes: a
+    worker killed while sending sends again at most the emails it sent in its last
+    ``RECORD_WITHIN`` seconds (with a slow mail server, as each email alone: the one
+    whose send the kill split from its record), never one it did not send."""
+    waiting, since = [], 0.0
+    try:
+        for row in rows:
+            if not waiting:
+                since = _clock()
+            outcomes[row.idempotency_key] = _process(row, now, batch)
+            waiting.append(row)
+            if _clock() - since >= RECORD_WITHIN:
+                done, waiting = waiting, []  # not again below if this fails
+                _record_together(done)
+    finally:
+        if waiting:  # the claim's last ones, or those sent before a failure
+            _record_together(waiting)
+
+
 def deliver_claim(rows: list[SentNotification], now: datetime) -> dict[str, str]:
     """Deliver rows claimed together, recording each outcome as soon as it is known
-    (a worker killed after five of eleven emails leaves six to send, not eleven);
-    returns the outcome by key. The emails share one mail connection and their
-    renderings (``portal.notifications.batch``)."""
+    (a worker killed after five of eleven emails leaves six to send, not eleven;
+    on PostgreSQL in autocommit, the outcomes of emails sent within ``RECORD_WITHIN``
+    of each other in one UPDATE); returns the outcome by key. The emails share one
+    mail connection and their renderings (``portal.notifications.batch``)."""
     outcomes = {}
     batch = Batch(connect=get_connection)
     try:
-        with outbox.recording():
-            for row in rows:
-                outcomes[row.idempotency_key] = _process(row, now, batch)
-                _record(row)
+        with outbox.recording() as together:
+            if together:
+                _deliver_recording_together(rows, now, batch, outcomes)
+            else:
+                for row in rows:
+                    outcomes[row.idempotency_key] = _process(row, now, batch)
+                    _record(row)
     finally:
         batch.close()
     return outcomes

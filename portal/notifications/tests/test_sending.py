@@ -296,15 +296,22 @@ def test_a_batch_is_claimed_at_once_and_each_outcome_recorded_cheaply(
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_each_outcome_is_one_statement_and_commits_durably_after(
-    make_user, django_assert_num_queries
+    make_user, django_assert_num_queries, monkeypatch
 ):
-    """As the worker runs it (autocommit): on PostgreSQL each outcome is one UPDATE
-    (its own transaction) that says itself that its commit does not wait for the disk
-    (no SET before and after the outcomes), and the session commits durably
-    throughout; SQLite as above."""
+    """As the worker runs it (autocommit), each send slow (taking the whole
+    ``RECORD_WITHIN``: fast ones share an UPDATE, ``test_outcomes_together.py``): on
+    PostgreSQL each outcome is one UPDATE (its own transaction) that says itself that
+    its commit does not wait for the disk (no SET before and after the outcomes), and
+    the session commits durably throughout; SQLite as above."""
     from django.db import connection
 
+    from portal.notifications import sending
     from portal.notifications.sending import send_notifications
+
+    readings = iter(range(0, 1000))
+    monkeypatch.setattr(
+        sending, "_clock", lambda: next(readings) * 2 * sending.RECORD_WITHIN
+    )
 
     users = [make_user(f"user{n}@example.com") for n in range(5)]
     if connection.vendor == "postgresql":
