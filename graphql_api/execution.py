@@ -30,14 +30,28 @@ installed: ``extensions.FieldOptimizer``). graphql-core then resolves it afresh 
 reports the error with its path, as before. So the response, its errors and its key
 order are graphql-core's; only where nothing can go wrong is the work skipped."""
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
+from django.db.models import QuerySet
+from django.db.models.fields.related_descriptors import (
+    ManyToManyDescriptor,
+    ReverseManyToOneDescriptor,
+)
+from graphql import (
+    GraphQLNonNull,
+    Undefined,
+    is_leaf_type,
+    is_list_type,
+    is_object_type,
+)
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.optimizer import is_optimized_by_prefetching
 
 from .context import caller_of
 from .fields import ModelField, ViewerColumn
@@ -94,6 +108,42 @@ def _relation_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
     return read
 
 
+def _prefetched_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
+    """``read(row, caller)`` for a ``ModelField`` on a reverse foreign key
+    (``comments``, ``attachments``, ``events``) listed whole (no resolver, extension,
+    pagination): the rows the optimizer prefetched for the instance, what the field's
+    ``get_result`` returns when they are there (the manager's prefetched queryset,
+    marked optimized by prefetching and evaluated: its type's ``get_queryset`` ran
+    in the prefetch and is not run again; its result list)."""
+    if type(field) is not ModelField or field.base_resolver is not None:
+        return None
+    if field.extensions or not field.is_list or field.is_connection:
+        return None
+    if field.is_paginated or field.origin_django_type is None:
+        return None
+    if type(field).get_queryset is not StrawberryDjangoField.get_queryset:
+        return None
+    model = field.origin_django_type.model
+    attr = getattr(model, field.django_name or field.python_name, None)
+    if not isinstance(attr, ReverseManyToOneDescriptor) or isinstance(
+        attr, ManyToManyDescriptor
+    ):
+        return None
+    cache_name = attr.field.remote_field.cache_name
+
+    def read(row, caller):
+        if not isinstance(row, model):
+            return _NOT_READ
+        rows = row.__dict__.get("_prefetched_objects_cache", {}).get(cache_name)
+        if not isinstance(rows, QuerySet) or rows._result_cache is None:
+            return _NOT_READ
+        if not is_optimized_by_prefetching(rows):
+            return _NOT_READ
+        return rows._result_cache
+
+    return read
+
+
 def _reader_for(field_def) -> tuple | None:
     """(read, leaf or object type, non-null, leaf) when the field may be read, else
     None."""
@@ -109,19 +159,73 @@ def _reader_for(field_def) -> tuple | None:
         read = _column_reader(definition) or _viewer_reader(definition)
     elif is_object_type(of_type):
         read = _relation_reader(definition)
+    elif is_list_type(of_type):
+        read = _prefetched_reader(definition)
     else:
         read = None
     return None if read is None else (read, of_type, non_null, is_leaf_type(of_type))
+
+
+def _object_type_of(return_type):
+    """The object type of ``T`` or ``T!`` whose ``is_type_of`` (if any) is a plain
+    function, else None."""
+    of_type = return_type
+    if isinstance(of_type, GraphQLNonNull):
+        of_type = of_type.of_type
+    if not is_object_type(of_type):
+        return None
+    check = of_type.is_type_of
+    if check is not None and (
+        inspect.iscoroutinefunction(check) or inspect.isasyncgenfunction(check)
+    ):
+        return None
+    return of_type
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, reading plain columns directly (see the
     module's docstring)."""
 
+    # False: graphql-core's own path everywhere (the tests' reference).
+    reading = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._readers: dict[tuple[str, str], tuple | None] = {}
+        self._objects: dict[Any, Any] = {}
         self._caller = _NOT_READ
+
+    def complete_value(
+        self, return_type, field_details_list, info, path, result, position_context
+    ):
+        """graphql-core's ``complete_value``; for an object (``T`` or ``T!``) that is
+        of its type, straight to the sub-selection (``complete_object_value``'s
+        ``collect_and_execute_subfields``) without the type dispatch. Anything else
+        (null, an exception, a value ``is_type_of`` refuses, a deferred selection,
+        lists, leaves, abstract types) is graphql-core's."""
+        try:
+            object_type = self._objects[return_type]
+        except KeyError:
+            object_type = self._objects[return_type] = _object_type_of(return_type)
+        if (
+            object_type is None
+            or not self.reading
+            or result is None
+            or result is Undefined
+            or position_context is not None
+            or isinstance(result, Exception)
+        ):
+            return super().complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        is_type_of = object_type.is_type_of
+        if is_type_of is not None and is_type_of(result, info) is not True:
+            return super().complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        return self.collect_and_execute_subfields(
+            object_type, field_details_list, path, result, position_context
+        )
 
     def _reader(self, parent_type, node) -> tuple | None:
         if node.arguments:
@@ -200,7 +304,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ):
         """graphql-core's ``execute_fields``, with the fields that can be read read."""
         middleware = self.middleware_manager
-        if middleware is not None and middleware.middlewares:
+        if not self.reading or (middleware is not None and middleware.middlewares):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
