@@ -20,15 +20,27 @@ Here a field is *read* when it has no arguments and is
 * a basic ``ModelField`` on a forward foreign key (``requester``, ``author`` …): the
   related row the instance holds (``select_related``), then completed by
   graphql-core's ``complete_value`` (its type check, its sub-selection) with
-  ``execute_field``'s error handling: only the resolver is skipped.
+  ``execute_field``'s error handling: only the resolver is skipped;
+* a ``ModelField`` listing a reverse foreign key whole (``comments``,
+  ``attachments``, ``events``): the rows the optimizer prefetched for the instance
+  (its queryset marked optimized by prefetching and evaluated: what the field's
+  ``get_result`` returns then, without the manager, the queryset hook and
+  strawberry's ``Info`` and argument conversion per ticket), completed the same way;
+* a basic field of a plain strawberry type (``edges``, ``node``, ``cursor``): the
+  resolver strawberry gave graphql-core, called as graphql-core would.
+
+And an object (``T`` or ``T!``) that ``is_type_of`` accepts goes straight to its
+sub-selection (``complete_value`` without its type dispatch, bench FINDINGS G-6).
 
 Everything else takes graphql-core's path, and so does a read field whenever
 anything is unusual: the value not loaded on the instance (deferred column, relation
 not selected: the field's ``get_result`` loads it), a null for a non-null field, a
 value the type refuses, any exception while reading, or a field middleware (none is
-installed: ``extensions.FieldOptimizer``). graphql-core then resolves it afresh and
+installed: ``extensions.FieldOptimizer``), a deferred selection (``@defer``). graphql-core then resolves it afresh and
 reports the error with its path, as before. So the response, its errors and its key
-order are graphql-core's; only where nothing can go wrong is the work skipped."""
+order are graphql-core's; only where nothing can go wrong is the work skipped.
+``Executor.reading = False`` takes graphql-core's path everywhere (the tests'
+reference)."""
 
 import inspect
 from collections.abc import Callable
@@ -50,6 +62,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import is_optimized_by_prefetching
 
@@ -144,18 +157,30 @@ def _prefetched_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
     return read
 
 
+def _attribute_reader(field, resolve) -> Callable[[Any, Any], Any] | None:
+    """``read(row, caller)`` for a basic field of a plain strawberry type (a
+    connection's ``edges``, an edge's ``node`` and ``cursor``): the resolver
+    strawberry gave graphql-core for it (``_get_basic_result``: the attribute, no
+    ``Info``), called as graphql-core would call it."""
+    if type(field) is not StrawberryField or not field.is_basic_field:
+        return None
+    if not getattr(resolve, "_is_default", False):
+        return None
+    return lambda row, caller: resolve(row)
+
+
 def _reader_for(field_def) -> tuple | None:
     """(read, leaf or object type, non-null, leaf) when the field may be read, else
     None."""
     if field_def is None or field_def.args:
         return None
     definition = (field_def.extensions or {}).get(_DEFINITION)
-    if not isinstance(definition, ModelField):
-        return None
     of_type, non_null = field_def.type, False
     if isinstance(of_type, GraphQLNonNull):
         of_type, non_null = of_type.of_type, True
-    if is_leaf_type(of_type):
+    if not isinstance(definition, ModelField):
+        read = _attribute_reader(definition, field_def.resolve)
+    elif is_leaf_type(of_type):
         read = _column_reader(definition) or _viewer_reader(definition)
     elif is_object_type(of_type):
         read = _relation_reader(definition)
