@@ -29,8 +29,7 @@ Here a field is *read* when it has no arguments and is
 * a basic field of a plain strawberry type (``edges``, ``node``, ``cursor``): the
   resolver strawberry gave graphql-core, called as graphql-core would.
 
-And an object (``T`` or ``T!``) that ``is_type_of`` accepts goes straight to its
-sub-selection (``complete_value`` without its type dispatch, bench FINDINGS G-6).
+Objects and plain lists are completed by ``completion.ShortCompletion``.
 
 Everything else takes graphql-core's path, and so does a read field whenever
 anything is unusual: the value not loaded on the instance (deferred column, relation
@@ -42,7 +41,6 @@ order are graphql-core's; only where nothing can go wrong is the work skipped.
 ``Executor.reading = False`` takes graphql-core's path everywhere (the tests'
 reference)."""
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -66,10 +64,12 @@ from strawberry.types.field import StrawberryField
 from strawberry_django.fields.field import StrawberryDjangoField
 from strawberry_django.optimizer import is_optimized_by_prefetching
 
+from .completion import ShortCompletion
 from .context import caller_of
 from .fields import ModelField, ViewerColumn
 
 _NOT_READ = object()
+_NEVER_AWAITED = frozenset((dict, list, type(None)))  # completed objects and lists
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
@@ -166,6 +166,9 @@ def _attribute_reader(field, resolve) -> Callable[[Any, Any], Any] | None:
         return None
     if not getattr(resolve, "_is_default", False):
         return None
+    if field.default_resolver is getattr:  # what ``field.get_result`` calls
+        name = field.python_name
+        return lambda row, caller: getattr(row, name)
     return lambda row, caller: resolve(row)
 
 
@@ -191,66 +194,14 @@ def _reader_for(field_def) -> tuple | None:
     return None if read is None else (read, of_type, non_null, is_leaf_type(of_type))
 
 
-def _object_type_of(return_type):
-    """The object type of ``T`` or ``T!`` whose ``is_type_of`` (if any) is a plain
-    function, else None."""
-    of_type = return_type
-    if isinstance(of_type, GraphQLNonNull):
-        of_type = of_type.of_type
-    if not is_object_type(of_type):
-        return None
-    check = of_type.is_type_of
-    if check is not None and (
-        inspect.iscoroutinefunction(check) or inspect.isasyncgenfunction(check)
-    ):
-        return None
-    return of_type
-
-
-class Executor(StrawberryGraphQLCoreExecutionContext):
+class Executor(ShortCompletion, StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, reading plain columns directly (see the
     module's docstring)."""
-
-    # False: graphql-core's own path everywhere (the tests' reference).
-    reading = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._readers: dict[tuple[str, str], tuple | None] = {}
-        self._objects: dict[Any, Any] = {}
         self._caller = _NOT_READ
-
-    def complete_value(
-        self, return_type, field_details_list, info, path, result, position_context
-    ):
-        """graphql-core's ``complete_value``; for an object (``T`` or ``T!``) that is
-        of its type, straight to the sub-selection (``complete_object_value``'s
-        ``collect_and_execute_subfields``) without the type dispatch. Anything else
-        (null, an exception, a value ``is_type_of`` refuses, a deferred selection,
-        lists, leaves, abstract types) is graphql-core's."""
-        try:
-            object_type = self._objects[return_type]
-        except KeyError:
-            object_type = self._objects[return_type] = _object_type_of(return_type)
-        if (
-            object_type is None
-            or not self.reading
-            or result is None
-            or result is Undefined
-            or position_context is not None
-            or isinstance(result, Exception)
-        ):
-            return super().complete_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
-        is_type_of = object_type.is_type_of
-        if is_type_of is not None and is_type_of(result, info) is not True:
-            return super().complete_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
-        return self.collect_and_execute_subfields(
-            object_type, field_details_list, path, result, position_context
-        )
 
     def _reader(self, parent_type, node) -> tuple | None:
         if node.arguments:
@@ -353,7 +304,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         position_context,
                     )
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if type(result) not in _NEVER_AWAITED and is_awaitable(result):
                         awaitable_fields.append(response_name)
                     continue
                 result = self.execute_field(
