@@ -20,29 +20,56 @@ Here a field is *read* when it has no arguments and is
 * a basic ``ModelField`` on a forward foreign key (``requester``, ``author`` …): the
   related row the instance holds (``select_related``), then completed by
   graphql-core's ``complete_value`` (its type check, its sub-selection) with
-  ``execute_field``'s error handling: only the resolver is skipped.
+  ``execute_field``'s error handling: only the resolver is skipped;
+* a ``ModelField`` listing a reverse foreign key whole (``comments``,
+  ``attachments``, ``events``): the rows the optimizer prefetched for the instance
+  (its queryset marked optimized by prefetching and evaluated: what the field's
+  ``get_result`` returns then, without the manager, the queryset hook and
+  strawberry's ``Info`` and argument conversion per ticket), completed the same way;
+* a basic field of a plain strawberry type (``edges``, ``node``, ``cursor``): the
+  resolver strawberry gave graphql-core, called as graphql-core would.
+
+Objects and plain lists are completed by ``completion.ShortCompletion``.
 
 Everything else takes graphql-core's path, and so does a read field whenever
 anything is unusual: the value not loaded on the instance (deferred column, relation
 not selected: the field's ``get_result`` loads it), a null for a non-null field, a
 value the type refuses, any exception while reading, or a field middleware (none is
-installed: ``extensions.FieldOptimizer``). graphql-core then resolves it afresh and
+installed: ``extensions.FieldOptimizer``), a deferred selection (``@defer``). graphql-core then resolves it afresh and
 reports the error with its path, as before. So the response, its errors and its key
-order are graphql-core's; only where nothing can go wrong is the work skipped."""
+order are graphql-core's; only where nothing can go wrong is the work skipped.
+``Executor.reading = False`` takes graphql-core's path everywhere (the tests'
+reference)."""
 
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLNonNull, Undefined, is_leaf_type, is_object_type
+from django.db.models import QuerySet
+from django.db.models.fields.related_descriptors import (
+    ManyToManyDescriptor,
+    ReverseManyToOneDescriptor,
+)
+from graphql import (
+    GraphQLNonNull,
+    Undefined,
+    is_leaf_type,
+    is_list_type,
+    is_object_type,
+)
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+from strawberry_django.fields.field import StrawberryDjangoField
+from strawberry_django.optimizer import is_optimized_by_prefetching
 
+from .completion import ShortCompletion
 from .context import caller_of
 from .fields import ModelField, ViewerColumn
 
 _NOT_READ = object()
+_NEVER_AWAITED = frozenset((dict, list, type(None)))  # completed objects and lists
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
@@ -94,27 +121,80 @@ def _relation_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
     return read
 
 
+def _prefetched_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
+    """``read(row, caller)`` for a ``ModelField`` on a reverse foreign key
+    (``comments``, ``attachments``, ``events``) listed whole (no resolver, extension,
+    pagination): the rows the optimizer prefetched for the instance, what the field's
+    ``get_result`` returns when they are there (the manager's prefetched queryset,
+    marked optimized by prefetching and evaluated: its type's ``get_queryset`` ran
+    in the prefetch and is not run again; its result list)."""
+    if type(field) is not ModelField or field.base_resolver is not None:
+        return None
+    if field.extensions or not field.is_list or field.is_connection:
+        return None
+    if field.is_paginated or field.origin_django_type is None:
+        return None
+    if type(field).get_queryset is not StrawberryDjangoField.get_queryset:
+        return None
+    model = field.origin_django_type.model
+    attr = getattr(model, field.django_name or field.python_name, None)
+    if not isinstance(attr, ReverseManyToOneDescriptor) or isinstance(
+        attr, ManyToManyDescriptor
+    ):
+        return None
+    cache_name = attr.field.remote_field.cache_name
+
+    def read(row, caller):
+        if not isinstance(row, model):
+            return _NOT_READ
+        rows = row.__dict__.get("_prefetched_objects_cache", {}).get(cache_name)
+        if not isinstance(rows, QuerySet) or rows._result_cache is None:
+            return _NOT_READ
+        if not is_optimized_by_prefetching(rows):
+            return _NOT_READ
+        return rows._result_cache
+
+    return read
+
+
+def _attribute_reader(field, resolve) -> Callable[[Any, Any], Any] | None:
+    """``read(row, caller)`` for a basic field of a plain strawberry type (a
+    connection's ``edges``, an edge's ``node`` and ``cursor``): the resolver
+    strawberry gave graphql-core for it (``_get_basic_result``: the attribute, no
+    ``Info``), called as graphql-core would call it."""
+    if type(field) is not StrawberryField or not field.is_basic_field:
+        return None
+    if not getattr(resolve, "_is_default", False):
+        return None
+    if field.default_resolver is getattr:  # what ``field.get_result`` calls
+        name = field.python_name
+        return lambda row, caller: getattr(row, name)
+    return lambda row, caller: resolve(row)
+
+
 def _reader_for(field_def) -> tuple | None:
     """(read, leaf or object type, non-null, leaf) when the field may be read, else
     None."""
     if field_def is None or field_def.args:
         return None
     definition = (field_def.extensions or {}).get(_DEFINITION)
-    if not isinstance(definition, ModelField):
-        return None
     of_type, non_null = field_def.type, False
     if isinstance(of_type, GraphQLNonNull):
         of_type, non_null = of_type.of_type, True
-    if is_leaf_type(of_type):
+    if not isinstance(definition, ModelField):
+        read = _attribute_reader(definition, field_def.resolve)
+    elif is_leaf_type(of_type):
         read = _column_reader(definition) or _viewer_reader(definition)
     elif is_object_type(of_type):
         read = _relation_reader(definition)
+    elif is_list_type(of_type):
+        read = _prefetched_reader(definition)
     else:
         read = None
     return None if read is None else (read, of_type, non_null, is_leaf_type(of_type))
 
 
-class Executor(StrawberryGraphQLCoreExecutionContext):
+class Executor(ShortCompletion, StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, reading plain columns directly (see the
     module's docstring)."""
 
@@ -200,7 +280,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ):
         """graphql-core's ``execute_fields``, with the fields that can be read read."""
         middleware = self.middleware_manager
-        if middleware is not None and middleware.middlewares:
+        if not self.reading or (middleware is not None and middleware.middlewares):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
@@ -224,7 +304,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         position_context,
                     )
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if type(result) not in _NEVER_AWAITED and is_awaitable(result):
                         awaitable_fields.append(response_name)
                     continue
                 result = self.execute_field(

@@ -176,3 +176,66 @@ def test_graphiql_is_served_in_debug(db, settings):
     response = Client().get(URL, headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert b"graphiql" in response.content.lower()
+
+
+ACCEPTS = [
+    None,
+    "application/json",
+    "*/*",
+    "text/html",
+    "text/event-stream",
+    "application/json, Text/Event-Stream; q=0.5",
+    'multipart/mixed;subscriptionSpec="1.0", application/json',
+]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_body_parser_answers_as_with_the_whole_request(db, monkeypatch, method):
+    """The view hands strawberry's body parser the ``Accept`` header alone (not
+    Django's whole ``request.headers``): for every ``Accept`` (none, JSON, HTML, the
+    streaming transports'), GET and POST, the same status and body as strawberry's
+    parser given the whole adapter."""
+    from graphql_api import views
+
+    def answers():
+        out = []
+        for accept in ACCEPTS:
+            client = Client()
+            headers = {} if accept is None else {"Accept": accept}
+            if method == "get":
+                response = client.get(URL, {"query": "{ ping }"}, headers=headers)
+            else:
+                response = client.post(
+                    URL,
+                    {"query": "{ ping }"},
+                    content_type="application/json",
+                    headers=headers,
+                )
+            out.append((accept, response.status_code, response.content))
+        return out
+
+    ours = answers()
+    assert {status for _accept, status, _body in ours} == {200}
+    with monkeypatch.context() as patched:
+        patched.setattr(views, "_AcceptHeaderOnly", lambda adapter: adapter)
+        assert answers() == ours
+
+
+def test_parsing_the_body_builds_no_header_mapping(db, monkeypatch):
+    """Django's ``request.headers`` (a mapping of every ``META`` key) is not built
+    to serve a query: strawberry's parser reads ``Accept`` through the view."""
+    from django.http.request import HttpHeaders
+
+    built = []
+    init = HttpHeaders.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(HttpHeaders, "__init__", counting)
+    response = Client().post(
+        URL, {"query": "{ ping }"}, content_type="application/json"
+    )
+    assert response.json() == {"data": {"ping": "pong"}}
+    assert built == []

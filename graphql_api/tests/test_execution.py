@@ -8,14 +8,16 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.db.models import Prefetch
 from graphql import parse
+from strawberry_django.optimizer import mark_optimized_by_prefetching
 
 from accounts.models import TicketSharing
 from graphql_api import execution
 from graphql_api.cursors import CursorCodec
 from graphql_api.schema import schema
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Comment, Ticket
 from tickets.tests.factories import TicketFactory
 
 from .test_tickets import client_for, share, world  # noqa: F401
@@ -71,9 +73,7 @@ def busy(world):  # noqa: F811
 
 
 def _graphql_cores_path(monkeypatch):
-    monkeypatch.setattr(
-        execution.Executor, "_read", lambda self, *args: execution._NOT_READ
-    )
+    monkeypatch.setattr(execution.Executor, "reading", False)
 
 
 def _responses(place, token_for, caller):
@@ -240,3 +240,57 @@ def test_cursors_are_signed_only_when_read(busy, token_for, monkeypatch):
         cursors[0],
         cursors[-1],
     )
+
+
+def test_the_reference_path_reads_nothing(busy, token_for, monkeypatch):
+    """With ``reading`` off (the reference of the comparisons above) no field is read
+    and every object goes through graphql-core's ``complete_value`` dispatch (its
+    ``complete_object_value``); with it on, fields are read and objects go straight
+    to their sub-selection."""
+    seen = {"read": 0, "dispatched": 0}
+    read_with = execution.Executor._read_with
+    complete_object = execution.Executor.complete_object_value
+
+    def counting_read(self, *args):
+        seen["read"] += 1
+        return read_with(self, *args)
+
+    def counting_object(self, *args):
+        seen["dispatched"] += 1
+        return complete_object(self, *args)
+
+    monkeypatch.setattr(execution.Executor, "_read_with", counting_read)
+    monkeypatch.setattr(execution.Executor, "complete_object_value", counting_object)
+    gql = client_for(busy["agent"], token_for)
+    gql(BENCH_LIST, {"first": 100})
+    assert seen["read"] > 0 and seen["dispatched"] == 0
+    with monkeypatch.context() as patched:
+        _graphql_cores_path(patched)
+        seen["read"] = 0
+        gql(BENCH_LIST, {"first": 100})
+        assert seen["read"] == 0 and seen["dispatched"] > 0
+
+
+def test_a_list_is_read_only_from_the_optimizers_prefetch(busy):
+    """``comments`` is read where the optimizer prefetched it (a queryset marked
+    optimized by prefetching and evaluated: its type's ``get_queryset`` already
+    applied); a plain prefetch, an unevaluated one or none takes the field's own
+    path, which applies the visibility filter."""
+    executor = _reading(busy["agent"])
+    read = type(executor)._read
+    pk = busy["ticket"].pk
+    plain = Ticket.objects.prefetch_related("comments").get(pk=pk)
+    assert read(executor, *_field("Ticket", "comments"), plain) is execution._NOT_READ
+    public = mark_optimized_by_prefetching(Comment.objects.filter(is_internal=False))
+    optimized = Ticket.objects.prefetch_related(
+        Prefetch("comments", queryset=public)
+    ).get(pk=pk)
+    rows = read(executor, *_field("Ticket", "comments"), optimized)
+    assert rows and rows == list(optimized.comments.all())
+    assert [row.is_internal for row in rows] == [False] * len(rows)
+    assert Comment.objects.filter(ticket_id=pk, is_internal=True).exists()
+    optimized._prefetched_objects_cache["comments"]._result_cache = None
+    assert read(executor, *_field("Ticket", "comments"), optimized) is (
+        execution._NOT_READ
+    )
+    assert read(executor, *_field("Ticket", "tags"), optimized) is execution._NOT_READ
