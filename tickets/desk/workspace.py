@@ -20,12 +20,13 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 
 from accounts.models import Membership
+from portal import cache as shared_cache
 from portal.sql import KeptStatement
 
 from .. import actions, permissions, sla
 from ..canned import placeholder_values, render_canned_response
 from ..models import Status, Ticket
-from . import forms
+from . import forms, inbox, kept_fields
 from .access import may_act
 
 PANEL_HOOK = "register_ticket_workspace_panel"
@@ -397,7 +398,14 @@ def extra_panels(request, ticket, panel_forms=None) -> list[str]:
 def render_page(request, ticket, *, form_overrides=None, panel_forms=None, status=200):
     """The workspace page: ``context`` and the extra panels. ``form_overrides`` are
     the workspace's own bound forms, ``panel_forms`` the panels' (see the module doc);
-    a view showing a form's errors passes ``status=400``."""
-    ctx = context(request.user, ticket, form_overrides=form_overrides)
-    ctx["extra_panels"] = extra_panels(request, ticket, panel_forms)
-    return render(request, TEMPLATE, ctx, status=status)
+    a view showing a form's errors passes ``status=400``. The generations the page's
+    kept fields are read under (the staff's: the assignee ``<select>`` and crm's "Add
+    task"; the queues': the queue ``<select>``) are read in one round trip
+    (``portal.cache.generations_read_together``) rather than a GET each."""
+    keys = ()
+    if inbox.staff_cache_enabled():  # the queues' switch too (``kept_fields``)
+        keys = (inbox.STAFF_GENERATION_KEY, kept_fields.QUEUES_GENERATION_KEY)
+    with shared_cache.generations_read_together(*keys):
+        ctx = context(request.user, ticket, form_overrides=form_overrides)
+        ctx["extra_panels"] = extra_panels(request, ticket, panel_forms)
+        return render(request, TEMPLATE, ctx, status=status)
