@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tickets import permissions
-from tickets.desk import workspace
+from tickets.desk import inbox, kept_fields, workspace
 
 from . import test_permission_shapes as shapes
 from .factories import CannedResponseFactory
+from .test_desk_workspace import url
 from .test_permission_shapes import RELATED, RELATIONS, _described, _fresh
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +106,52 @@ def test_read_together_gives_each_statement_its_rows_in_order():
     assert len(queries) == (1 if connection.vendor == "postgresql" else 4)
     assert workspace.read_together([]) == []
     assert workspace.read_together([("SELECT %s", [5], list)]) == [[(5,)]]
+
+
+def _generation_reads(client, ticket, monkeypatch):
+    """The keys of the staff's and queues' generations the page reads, by call."""
+    from portal import cache as shared_cache
+
+    watched = {inbox.STAFF_GENERATION_KEY, kept_fields.QUEUES_GENERATION_KEY}
+    reads, inside = [], []
+    get, get_many = shared_cache.cache.get, shared_cache.cache.get_many
+
+    def one(key, *args, **kwargs):
+        if key in watched and not inside:  # LocMemCache's get_many GETs each
+            reads.append(("get", key))
+        return get(key, *args, **kwargs)
+
+    def many(keys, *args, **kwargs):
+        reads.append(("get_many", tuple(k for k in keys if k in watched)))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(shared_cache.cache, "get", one)
+    monkeypatch.setattr(shared_cache.cache, "get_many", many)
+    response = client.get(url(ticket))
+    monkeypatch.undo()
+    assert response.status_code == 200
+    return reads, response.content
+
+
+def test_the_pages_generations_are_read_in_one_round_trip(
+    client, agent, ticket, settings, monkeypatch
+):
+    settings.DESK_STAFF_CACHE = True
+    kept_fields.forget_kept_fields()
+    client.force_login(agent)
+    client.get(url(ticket))  # the generations made
+    reads, kept = _generation_reads(client, ticket, monkeypatch)
+    # one get_many of both (the assignee <select>, crm's "Add task" and the queue
+    # <select> answered from it), no GET of either
+    assert reads == [
+        ("get_many", (inbox.STAFF_GENERATION_KEY, kept_fields.QUEUES_GENERATION_KEY))
+    ]
+    # the denied twin: switched off, neither is read (the fields built afresh)
+    settings.DESK_STAFF_CACHE = False
+    reads, built = _generation_reads(client, ticket, monkeypatch)
+    assert reads == []
+    assert b'id="id_assignee"' in kept and b'id="id_assignee"' in built
