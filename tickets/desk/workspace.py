@@ -8,7 +8,10 @@ called as ``panel(request, ticket, panel_forms)`` and returns the panel's HTML (
 for nothing). ``panel_forms`` holds the bound forms that a panel's own POST view
 re-renders the workspace with (``render_page``), by names the panel chooses; ``{}``
 otherwise. A panel costs a fixed number of queries (the workspace's budget counts
-them)."""
+them).
+
+Over 400 lines until split: the one-round-trip reads (``read_together`` and its parts)
+could move to a module of their own."""
 
 from collections import defaultdict
 from dataclasses import dataclass
