@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from portal import admin_chrome
 from tickets import services
@@ -420,7 +421,7 @@ def _converse(ticket, customer, agent, rounds):
 
 @pytest.mark.parametrize(
     "chrome_kept, staff_kept, budget",
-    [(False, False, 25), (True, False, 22), (True, True, 19)],
+    [(False, False, 25), (True, False, 22), (True, True, 19)],  # SQLite's
     ids=["chrome-built", "chrome-kept", "chrome-and-staff-kept"],
 )
 def test_workspace_costs_the_same_queries_however_long_the_conversation(
@@ -464,6 +465,12 @@ def test_workspace_costs_the_same_queries_however_long_the_conversation(
     # read for a ticket the agent sees). With the admin chrome kept, Wagtail's page and
     # collection permissions and locales are not read (3 fewer); with the staff's
     # fields kept, the assignable agents, crm's assignable staff and the queues (3 fewer).
+    # On PostgreSQL the desk's reads after the agent's grants (tags, watchers, canned
+    # responses, the requester's memberships, files, comments, events, time entries,
+    # the other tickets, tickets merged here, source emails: 11) are one round trip,
+    # one ``execute`` (``workspace.read_together``): 10 fewer.
+    if connection.vendor == "postgresql":
+        budget -= 10
     with django_assert_num_queries(budget):
         short = client.get(url(ticket))
     _converse(ticket, alice, agent, 4)
