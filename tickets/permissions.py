@@ -839,11 +839,22 @@ def works_a_queue(user) -> bool | None:
     their group names (no statement when they were read with the user) and the kept
     agent groups' names; None when that cannot be decided without a statement
     (``_agent_group_names``): the callers then state the worked queues in SQL, as
-    before, for the same rows. Group names are unique (``auth.Group``)."""
+    before, for the same rows. Group names are unique (``auth.Group``). Kept on the
+    instance with its group names: a long-lived instance (a live stream's user) sees
+    a change of the agent groups when it sees a change of its own groups, at the
+    next read of the user."""
+    groups = roles.group_names(user)
+    kept = user.__dict__.get("_works_a_queue")
+    if kept is not None and kept[0] is groups:
+        return kept[1]
     names = _agent_group_names()
     if names is None:
         return None
-    return not names.isdisjoint(roles.group_names(user))
+    works = not names.isdisjoint(groups)
+    # For the rest of the request (a GraphQL list asks three times), as long as the
+    # instance keeps the group names it was decided from.
+    user.__dict__["_works_a_queue"] = (groups, works)
+    return works
 
 
 def agent_groups_changed(**kwargs) -> None:

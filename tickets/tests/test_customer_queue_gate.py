@@ -226,13 +226,25 @@ def test_the_kept_first_pages_are_the_plain_pages_either_way(
     assert gated == {"carol": pages(carol), "dave": pages(dave)}
 
 
-def test_a_request_reads_the_agent_groups_once_per_generation(town, carol, dave):
+def test_a_request_reads_the_agent_groups_once_per_generation(
+    town, carol, dave, monkeypatch
+):
     permissions.works_a_queue(fresh(dave))  # read and kept
     dave = fresh(dave)
+    asked = []
+    kept_names = permissions._agent_group_names
+    monkeypatch.setattr(
+        permissions, "_agent_group_names", lambda: asked.append(1) or kept_names()
+    )
     with CaptureQueriesContext(connection) as read:
         assert permissions.works_a_queue(dave) is False
         permissions.count_visible(dave)
-    assert len(read.captured_queries) == 1  # the count only
+        permissions.count_visible_up_to(dave, Ticket.objects.filter(priority="low"), 5)
+    assert len(read.captured_queries) == 2  # the counts only
+    assert asked == [1]  # the generation read once for the instance
+    roles.remember(dave, '["Customers"]')  # its groups read again: decided again
+    assert permissions.works_a_queue(dave) is False
+    assert asked == [1, 1]
 
 
 def test_a_group_made_a_queues_agent_group_counts_once_committed(town, dave):
