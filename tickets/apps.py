@@ -11,6 +11,10 @@ class TicketsConfig(AppConfig):
         receivers.connect()
         # The remembered default queue and policy follow every edit (tickets.defaults).
         defaults.connect()
+        # A customer's visibility is decided by the agent groups' names (permissions).
+        from . import permissions
+
+        permissions.connect()
         # Ticket changes → webhook outbox, in the service's transaction (tickets.hooks).
         webhook_events.register()
         # A new ticket reads its requester's organizations, kept under a generation.

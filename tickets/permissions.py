@@ -44,6 +44,7 @@ from django.utils.translation import gettext_lazy
 from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
+from portal import cache as shared_cache
 from portal.sql import KeptStatement, KeptSubquery
 
 from . import lifecycle
@@ -757,7 +758,13 @@ def visible_tickets(user, queryset: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if sees_all(user):
         return qs
-    return qs.filter(_grants_condition(user.pk, roles.is_staff_member(user)))
+    if roles.is_staff_member(user):
+        return qs.filter(_grants_condition(user.pk, True))
+    if works_a_queue(user) is False:
+        # No worked-queue branch at all: the planner would estimate it as a whole
+        # queue's tickets whoever the user (bench FINDINGS P-5, P-6).
+        return qs.filter(_rows_condition(user.pk))
+    return qs.filter(_grants_condition(user.pk, False))
 
 
 def _grants_q(user_pk: int, staff: bool) -> Q:
@@ -783,6 +790,94 @@ def _grants_q(user_pk: int, staff: bool) -> Q:
 _grants_condition = functools.lru_cache(maxsize=1024)(_grants_q)
 
 
+def _rows_q(user_pk: int) -> Q:
+    """A customer's condition when they work no queue (``works_a_queue`` False): the
+    guardian rows alone, no worked-queue branch."""
+    return Q(pk__in=KeptSubquery(_granted_ids(user_pk, all_groups=True, queues=False)))
+
+
+_rows_condition = functools.lru_cache(maxsize=1024)(_rows_q)
+
+
+# --- whether a customer works a queue --------------------------------------------------
+# A customer who is a member of some queue's agent group sees that queue's tickets
+# (``queue_group_grants``): an edge, but a branch of every customer's condition, which
+# PostgreSQL estimates as a whole queue's tickets whoever the user (bench FINDINGS
+# P-5). So it is decided before the query is built, from the user's group names (read
+# with the session user, ``roles.group_names``) and the agent groups' names, kept per
+# process for one generation renewed by every save or deletion of a queue or a group.
+
+AGENT_GROUPS_GENERATION_KEY = "tickets:agent-groups:generation"
+_agent_groups = shared_cache.Generation(
+    AGENT_GROUPS_GENERATION_KEY, "AGENT_GROUPS_CACHE"
+)
+_kept_agent_groups = shared_cache.KeptPerGeneration(1)
+
+
+def _agent_group_names() -> frozenset[str] | None:
+    """The names of the groups that are some queue's agent group, kept for the
+    current generation; None when nothing may be kept (``AGENT_GROUPS_CACHE`` off, by
+    default without a shared cache; a change of the current transaction waiting for
+    its commit; the cache down)."""
+    generation = _agent_groups.current()
+    if generation is None:
+        return None
+    from django.contrib.auth.models import Group
+
+    def read():
+        return frozenset(
+            Group.objects.filter(
+                pk__in=Queue.objects.order_by().values("agent_group_id")
+            ).values_list("name", flat=True)
+        )
+
+    return _kept_agent_groups.get(generation, "names", read)
+
+
+def works_a_queue(user) -> bool | None:
+    """Whether ``user`` (an active user) is a member of some queue's agent group, from
+    their group names (no statement when they were read with the user) and the kept
+    agent groups' names; None when that cannot be decided without a statement
+    (``_agent_group_names``): the callers then state the worked queues in SQL, as
+    before, for the same rows. Group names are unique (``auth.Group``). Kept on the
+    instance with its group names: a long-lived instance (a live stream's user) sees
+    a change of the agent groups when it sees a change of its own groups, at the
+    next read of the user."""
+    groups = roles.group_names(user)
+    kept = user.__dict__.get("_works_a_queue")
+    if kept is not None and kept[0] is groups:
+        return kept[1]
+    names = _agent_group_names()
+    if names is None:
+        return None
+    works = not names.isdisjoint(groups)
+    # For the rest of the request (a GraphQL list asks three times), as long as the
+    # instance keeps the group names it was decided from.
+    user.__dict__["_works_a_queue"] = (groups, works)
+    return works
+
+
+def agent_groups_changed(**kwargs) -> None:
+    """A queue or a group was saved or deleted: forget the agent groups' names in this
+    process now, in every process once the change commits."""
+    _kept_agent_groups.forget()
+    _agent_groups.changed()
+
+
+def connect() -> None:
+    """The receivers that keep the agent groups' names current (``TicketsConfig``)."""
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import post_delete, post_save
+
+    for model in (Queue, Group):
+        for name, signal in (("saved", post_save), ("deleted", post_delete)):
+            signal.connect(
+                agent_groups_changed,
+                sender=model,
+                dispatch_uid=f"tickets.permissions.agent_groups.{model.__name__}.{name}",
+            )
+
+
 def _customer_arms(user_pk: int) -> tuple[Q, Q]:
     """``_grants_q(user_pk, False)`` (a customer's condition) as two conditions of
     which exactly one can hold, each gated by whether the user works a queue (is in
@@ -793,8 +888,7 @@ def _customer_arms(user_pk: int) -> tuple[Q, Q]:
     whoever the user: with it in, every customer's page hashed the grants and read
     every open ticket's index entry (bench FINDINGS P-5)."""
     works = Exists(_queues_worked_by(user_pk))
-    rows = Q(pk__in=KeptSubquery(_granted_ids(user_pk, all_groups=True, queues=False)))
-    return Q(~works) & rows, Q(works) & _grants_q(user_pk, False)
+    return Q(~works) & _rows_q(user_pk), Q(works) & _grants_q(user_pk, False)
 
 
 class KeptVisible:
@@ -837,10 +931,14 @@ class KeptVisible:
             elif shape == "customer":
                 kept = _EitherStatement([self._customer_arm(arm) for arm in range(2)])
             else:
-                staff = shape == "staff"
+                condition = {
+                    "staff": lambda user: _grants_q(user, True),
+                    "customer-queues": lambda user: _grants_q(user, False),
+                    "customer-rows": _rows_q,
+                }[shape]
 
                 def build(user, **values):
-                    visible = Ticket.objects.filter(_grants_q(user, staff))
+                    visible = Ticket.objects.filter(condition(user))
                     return self.build(visible, **values)
 
                 kept = KeptStatement(build, ("user", *self.variables))
@@ -854,13 +952,26 @@ class KeptVisible:
 
         return KeptStatement(build, ("user", *self.variables))
 
+    @staticmethod
+    def _kind(user, shape: str) -> str:
+        """The statement for ``shape``: a customer's is decided by ``works_a_queue``
+        ("customer-rows": no worked-queue branch; "customer-queues": with it) or,
+        undecided, "customer": both, each gated in SQL (``_customer_arms``)."""
+        if shape != "customer":
+            return shape
+        works = works_a_queue(user)
+        if works is None:
+            return shape
+        return "customer-queues" if works else "customer-rows"
+
     def instances(self, user, **values) -> list:
         shape = self.shape(user)
         if shape is None:
             return []
         if shape == "all":
             return self._statement(shape).instances(**values)
-        return self._statement(shape).instances(user=user.pk, **values)
+        kind = self._kind(user, shape)
+        return self._statement(kind).instances(user=user.pk, **values)
 
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
@@ -879,9 +990,10 @@ class KeptVisible:
         shape = KeptVisible.shape(user)
         if shape is None:
             return [[] for _ in asked]
+        kind = KeptVisible._kind(user, shape)
         statements, parts, params = [], [], []
         for place, (kept, values) in enumerate(asked):
-            statement = kept._statement(shape)
+            statement = kept._statement(kind)
             if shape != "all":
                 values = {"user": user.pk, **values}
             sql, part_params = statement.statement(**values)
@@ -995,7 +1107,9 @@ def count_visible(user, queryset: QuerySet | None = None) -> int:
     whole = _is_whole_table(qs)
     if not roles.is_staff_member(user):
         if whole:
-            return _run_count(qs.db, *_whole_table_count(qs.db, user.pk, None))
+            queues = works_a_queue(user) is not False
+            count = _whole_table_count(qs.db, user.pk, None, queues=queues)
+            return _run_count(qs.db, *count)
         return visible_tickets(user, qs).count()
     queue_ids = tuple(worked_queues(user).order_by().values_list("pk", flat=True))
     if whole:
@@ -1029,8 +1143,9 @@ def count_visible_up_to(user, queryset: QuerySet | None, n: int) -> int:
     )
     if not queue_ids and _is_whole_table(qs):
         # As ``_whole_table_count``: the grant ids themselves, no ticket read.
-        granted = _granted_ids(user.pk, all_groups=not staff).using(qs.db)
-        return granted.order_by()[:n].count()
+        queues = staff or works_a_queue(user) is not False  # staff: no such branch
+        granted = _granted_ids(user.pk, all_groups=not staff, queues=queues)
+        return granted.using(qs.db).order_by()[:n].count()
     if not staff:
         return _up_to(visible_tickets(user, qs), n)
     if not queue_ids:
@@ -1080,18 +1195,20 @@ def _is_whole_table(qs: QuerySet) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _whole_table_count(
-    alias: str, user_pk: int, queue_ids: tuple[int, ...] | None
+    alias: str, user_pk: int, queue_ids: tuple[int, ...] | None, *, queues=True
 ) -> tuple[str, tuple]:
     """The compiled ``count_visible`` of every ticket for the user ``user_pk``: a
-    customer (``queue_ids`` None) or a member of the support team working
-    ``queue_ids`` (none: ``()``). SQL and parameters only; nothing read from the
-    database."""
+    customer (``queue_ids`` None; ``queues`` False: one who works no queue,
+    ``works_a_queue``) or a member of the support team working ``queue_ids`` (none:
+    ``()``). SQL and parameters only; nothing read from the database."""
     if not queue_ids:
         # Every visible ticket is a granted one, and every grant row's ticket exists
         # (``content_object`` is a foreign key): the grant ids are counted as they
         # are, the UNION removing the ticket granted twice, without a probe of the
         # ticket table per grant (a big organization's customer: 5k probes).
-        granted = _granted_ids(user_pk, all_groups=queue_ids is None).using(alias)
+        granted = _granted_ids(
+            user_pk, all_groups=queue_ids is None, queues=queues
+        ).using(alias)
         sql, params = granted.query.get_compiler(using=alias).as_sql()
         return f"SELECT COUNT(*) FROM ({sql}) granted", tuple(params)  # noqa: S608 - compiled SQL, values as parameters
     # |A ∪ B| = |B| + |A \ B|: the grant ids counted as they are (as above), and the
@@ -1786,4 +1903,5 @@ __all__ = [
     "why_not_file",
     "why_not_merge",
     "worked_queues",
+    "works_a_queue",
 ]
