@@ -55,6 +55,18 @@ def remember(user, names_json: str | None) -> None:
     user._role_names_cache = set(json.loads(names_json or "[]"))
 
 
+def decoded(names_json: str | None) -> frozenset:
+    """The role names ``remember`` would keep for ``names_json``, decoded once, for a
+    caller that keeps them (``remember_decoded``)."""
+    return frozenset(json.loads(names_json or "[]"))
+
+
+def remember_decoded(user, names: frozenset) -> None:
+    """``remember`` of the JSON that ``decoded`` gave ``names`` for: the user's own
+    set of the same names."""
+    user._role_names_cache = set(names)
+
+
 def with_role_names(users):
     """``users`` (a queryset of users) with each one's role names read in the same
     statement (one aggregate of their group names) and remembered as ``group_names``

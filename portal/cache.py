@@ -33,7 +33,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
@@ -103,11 +105,28 @@ def shared_or(setting: str) -> bool:
     """Whether a value kept per process (or counted in the cache) may be: the setting
     named ``setting`` (bool) overrides; by default only when the cache is shared by
     every process (``cache_is_shared``: only then does a change made in one process
-    reach the others' copies)."""
+    reach the others' copies). Answered once per setting and process (asked ~11 times
+    a filing, ~10 Python calls each: the settings' lazy object, ``CACHES``); forgotten
+    whenever a setting changes (``setting_changed``: tests)."""
+    answer = _shared_or_answers.get(setting)
+    if answer is None:
+        answer = _shared_or_answers[setting] = _shared_or(setting)
+    return answer
+
+
+def _shared_or(setting: str) -> bool:
     configured = getattr(settings, setting, None)
     if configured is not None:
         return bool(configured)
     return cache_is_shared()
+
+
+_shared_or_answers: dict[str, bool] = {}
+
+
+@receiver(setting_changed)
+def _forget_shared_or(**kwargs) -> None:
+    _shared_or_answers.clear()
 
 
 _breakers: dict[str, _Breaker] = {}

@@ -13,6 +13,7 @@ import threading
 import time
 
 from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache, memcache_key_warnings
 from django.core.cache.backends.redis import RedisCache
 
 # SET NX EX then INCRBY, atomically, and the values of any further keys (MGET; a
@@ -30,12 +31,38 @@ return {added, unpack(redis.call('MGET', unpack(KEYS, 2)))}
 _ADD_TO_SHA = hashlib.sha1(_ADD_TO_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
+def _full_key(backend, key: str) -> str:
+    """``backend.make_and_validate_key(key)`` (the default version), kept per backend
+    for a key that raised no warning: its prefix, version and key function are the
+    backend's own, fixed when it is made (~11 Python calls a key, five a filing). A key
+    with a warning (too long, control characters) is made and warned about each time,
+    as before."""
+    kind = type(backend)
+    if (
+        kind.make_and_validate_key is not BaseCache.make_and_validate_key
+        or kind.validate_key is not BaseCache.validate_key
+    ):  # a backend with its own: asked each time
+        return backend.make_and_validate_key(key)
+    kept = backend.__dict__.get("_counter_keys")
+    if kept is None:
+        kept = backend.__dict__["_counter_keys"] = {}
+    full = kept.get(key)
+    if full is None:
+        full = backend.make_key(key)
+        if any(True for _warning in memcache_key_warnings(full)):
+            return backend.make_and_validate_key(key)
+        if len(kept) >= 1024:  # windows' keys change with time: keep a few
+            kept.clear()
+        kept[key] = full
+    return full
+
+
 def _redis_add_to(backend, key: str, delta: int, timeout: int, read=()) -> tuple:
     from redis.exceptions import NoScriptError
 
-    full_key = backend.make_and_validate_key(key)
+    full_key = _full_key(backend, key)
     client = backend._cache.get_client(full_key, write=True)
-    keys = [full_key, *(backend.make_and_validate_key(name) for name in read)]
+    keys = [full_key, *[_full_key(backend, name) for name in read]]
     try:
         value, *found = client.evalsha(_ADD_TO_SHA, len(keys), *keys, delta, timeout)
     except NoScriptError:  # a new or flushed server: load it once, as ``Script`` does
@@ -73,7 +100,7 @@ _ADD_TO_BOTH_SHA = hashlib.sha1(
 def _redis_add_to_both(backend, first, allowed, first_timeout, second, timeout, read):
     from redis.exceptions import NoScriptError
 
-    keys = [backend.make_and_validate_key(name) for name in (first, second, *read)]
+    keys = [_full_key(backend, name) for name in (first, second, *read)]
     client = backend._cache.get_client(keys[0], write=True)
     args = (len(keys), *keys, first_timeout, allowed, timeout)
     try:

@@ -79,32 +79,30 @@ def apply_service_errors(form, error: ValidationError) -> None:
 # choice field: ~880 for the new-ticket form, built for every filing).
 
 
-def _shallow(obj):
-    """``copy.copy(obj)`` of a field or a widget (plain objects: no ``__slots__``, no
-    ``__copy__``, no ``__setstate__``): a new instance with the same attributes."""
-    new = type(obj).__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
-    return new
-
+# ``copy.copy`` of a field or a widget (plain objects: no ``__slots__``, no
+# ``__copy__``, no ``__setstate__``) is a new instance with the same attributes:
+# ``kind.__new__(kind)`` and its ``__dict__`` updated, written out below.
 
 # What ``deepcopy`` returns itself for: these exact types, and lazy texts (``Promise``).
 _ATOMS = frozenset((str, int, float, bool, type(None)))
 
 
-def _atom(value) -> bool:
-    return type(value) in _ATOMS or isinstance(value, Promise)
-
-
 def _flat_pairs(choices) -> bool:
     """Whether ``choices`` is a list of ``(value, label)`` tuples of text, numbers and
     lazy texts (no groups): what ``deepcopy`` and ``normalize_choices`` leave alone
-    but for a new list (and, normalizing, new pairs)."""
+    but for a new list (and, normalizing, new pairs). Each value and label is one of
+    ``_ATOMS`` or a ``Promise``, tested inline: this runs for every pair of every
+    choice field of every form made."""
     if type(choices) is not list:
         return False
+    atoms = _ATOMS
     for pair in choices:
         if type(pair) is not tuple or len(pair) != 2:
             return False
-        if not (_atom(pair[0]) and _atom(pair[1])):
+        value, label = pair
+        if not (type(value) in atoms or isinstance(value, Promise)):
+            return False
+        if not (type(label) in atoms or isinstance(label, Promise)):
             return False
     return True
 
@@ -113,12 +111,15 @@ def _widget_copy(widget, memo):
     """``copy.deepcopy(widget, memo)`` for a widget whose ``__deepcopy__`` is
     ``Widget``'s or ``ChoiceWidget``'s (their steps; the choices as ``normalize_choices``
     writes a copy of them); None for any other widget."""
-    own = type(widget).__deepcopy__
+    kind = type(widget)
+    own = kind.__deepcopy__
     if own is not forms.Widget.__deepcopy__ and own is not _CHOICE_WIDGET_DEEPCOPY:
         return None
-    if id(widget) in memo:
-        return memo[id(widget)]
-    result = _shallow(widget)
+    key = id(widget)
+    if key in memo:
+        return memo[key]
+    result = kind.__new__(kind)  # ``copy.copy``
+    result.__dict__.update(widget.__dict__)
     result.attrs = widget.attrs.copy()
     if own is _CHOICE_WIDGET_DEEPCOPY:
         choices = widget.choices
@@ -126,7 +127,7 @@ def _widget_copy(widget, memo):
             result._choices = [(value, label) for value, label in choices]
         else:
             result.choices = copy.copy(choices)
-    memo[id(widget)] = result
+    memo[key] = result
     return result
 
 
@@ -138,19 +139,22 @@ def _field_copy(field, memo):
     ``ChoiceField.__deepcopy__``'s steps for a field whose ``__deepcopy__`` is one of
     them and whose widget's is ``_widget_copy``'s; ``deepcopy`` itself otherwise (a
     ``ModelChoiceField``, say)."""
-    own = type(field).__deepcopy__
+    kind = type(field)
+    own = kind.__deepcopy__
     if (
         own is not forms.Field.__deepcopy__
         and own is not forms.ChoiceField.__deepcopy__
     ):
         return copy.deepcopy(field, memo)
-    if id(field) in memo:
-        return memo[id(field)]
-    result = _shallow(field)
-    memo[id(field)] = result
+    key = id(field)
+    if key in memo:
+        return memo[key]
+    result = kind.__new__(kind)  # ``copy.copy``
+    result.__dict__.update(field.__dict__)
+    memo[key] = result
     widget = _widget_copy(field.widget, memo)
     if widget is None:
-        del memo[id(field)]
+        del memo[key]
         return copy.deepcopy(field, memo)
     result.widget = widget
     result.error_messages = field.error_messages.copy()

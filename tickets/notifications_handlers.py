@@ -214,8 +214,13 @@ def queue_agents(group_id) -> list:
     generation = staff_generation()  # before the rows are read
 
     def read():
+        # the role names decoded once, when read (~10 Python calls an agent a filing)
         return tuple(
-            (user._state.db, _values(user), user.__dict__.pop("_role_names"))
+            (
+                user._state.db,
+                _values(user),
+                roles.decoded(user.__dict__.pop("_role_names")),
+            )
             for user in _QUEUE_AGENTS.instances(group=group_id)
         )
 
@@ -226,7 +231,7 @@ def queue_agents(group_id) -> list:
     agents = []
     for db, values, role_names in rows:
         agent = instances.from_db(User, db, names, values, plain=plain)
-        roles.remember(agent, role_names)
+        roles.remember_decoded(agent, role_names)
         agents.append(agent)
     return agents
 

@@ -10,6 +10,8 @@ import pytest
 from django import forms
 from django.utils import translation
 from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from tickets import forms as portal_forms
 from tickets.forms import NewTicketForm, RatingForm, ReplyForm, TicketListFilterForm
@@ -163,3 +165,35 @@ def test_the_forms_render_and_validate_as_with_djangos_copies(alice, acme, langu
                     assert mine.cleaned_data.keys() == django.cleaned_data.keys()
                     assert mine.chosen_organization == django.chosen_organization
                     assert mine.deflection_data() == django.deflection_data()
+
+
+def _flat_pairs_as_before(choices):
+    """The test of F-3/R-6 with its ``_atom`` helper, for comparison."""
+
+    def atom(value):
+        return type(value) in portal_forms._ATOMS or isinstance(value, Promise)
+
+    return type(choices) is list and all(
+        type(pair) is tuple and len(pair) == 2 and atom(pair[0]) and atom(pair[1])
+        for pair in choices
+    )
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        [],
+        [("a", "A"), (1, 2.5), (None, True)],
+        [("a", gettext_lazy("Open")), (gettext_lazy("x"), "X")],
+        [("a", ["A"])],  # a group: not flat
+        [(["a"], "A")],
+        [("a", "A", "extra")],
+        [["a", "A"]],
+        (("a", "A"),),  # a tuple of pairs: not a list
+        [("a", object())],
+        [(object(), "A")],
+        [("a", b"A")],  # bytes: deepcopy keeps them too, but not ours to call flat
+    ],
+)
+def test_flat_pairs_answers_as_before(choices):
+    assert portal_forms._flat_pairs(choices) is _flat_pairs_as_before(choices)
