@@ -18,6 +18,8 @@ from portal.notifications import sending
 from portal.notifications.models import SentNotification
 from portal.notifications.sending import Outcome
 
+# A lazy text that is not in the catalogues (makemessages collects gettext_lazy calls).
+lazy_text = gettext_lazy
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL"
 )
@@ -196,7 +198,7 @@ def _outcome(state: str, now: datetime) -> dict:
             "status": SentNotification.Status.SKIPPED,
             "last_error": "x" * 2000,
         },
-        "lazy texts": {"status": sent, "sent_at": now, "subject": gettext_lazy("Hi")},
+        "lazy texts": {"status": sent, "sent_at": now, "subject": lazy_text("Hi")},
         "another zone": {
             "status": sent,
             "sent_at": now.astimezone(ZoneInfo("Europe/Warsaw")),
