@@ -3,18 +3,12 @@
 - ``PrivateCacheMiddleware``: what one visitor sees is never kept by a cache.
 - ``CSPMiddleware``: django-csp's, with the site's policy header built once.
 - ``MessageMiddleware``: Django's, the messages cookie's signer made once.
-- ``FormBodyRequest``: Django's ``WSGIRequest``, a urlencoded form body read into
-  ``request.POST`` with less work (``PrivateCacheMiddleware`` gives it to POSTs).
 - ``QueryCountMiddleware``: benchmark-only instrumentation, installed only when the
   environment asks for it (see the ``# --- portal ---`` settings section).
 """
 
-import hashlib
-import hmac
 import http.client
-import time
 from dataclasses import asdict
-from urllib.parse import parse_qsl
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject
@@ -29,15 +23,10 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.messages.storage.session import SessionStorage
 from django.core import signing
-from django.core.exceptions import TooManyFieldsSent
-from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
 from django.db import connections
 from django.dispatch import receiver
-from django.http import QueryDict
 from django.utils.cache import has_vary_header, patch_cache_control
-from django.utils.datastructures import MultiValueDict
-from django.utils.encoding import force_bytes
 from django.utils.module_loading import import_string
 
 
@@ -62,9 +51,6 @@ class PrivateCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if type(request) is WSGIRequest and request.method == "POST":
-            # its form body, when urlencoded, read with less work (when read)
-            request.__class__ = FormBodyRequest
         response = self.get_response(request)
         if is_personal(request, response):
             if response.get("Cache-Control"):
@@ -91,66 +77,6 @@ def is_personal(request, response) -> bool:
     return settings.SESSION_COOKIE_NAME in request.COOKIES and has_vary_header(
         response, "Cookie"
     )
-
-
-# --- a urlencoded form body -----------------------------------------------------
-
-URLENCODED = "application/x-www-form-urlencoded"
-
-
-def form_data(body: bytes) -> QueryDict:
-    """``QueryDict(body, encoding="utf-8")``, as Django's ``_load_post_and_files``
-    reads a urlencoded form body: the same immutable ``QueryDict`` (keys in order of
-    first appearance, each key's values in order, blank values kept, the body read as
-    UTF-8 or, failing that, ISO-8859-1; ``TooManyFieldsSent`` past
-    ``DATA_UPLOAD_MAX_NUMBER_FIELDS``), its lists put in place at once instead of
-    through ``appendlist`` per value (~22 Python calls a field: ~100 a filing)."""
-    data = QueryDict(mutable=True, encoding="utf-8")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("iso-8859-1")
-    try:
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding="utf-8",
-            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
-        )
-    except ValueError as e:
-        raise TooManyFieldsSent(
-            "The number of GET/POST parameters exceeded "
-            "settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
-        ) from e
-    lists: dict[str, list] = {}
-    for key, value in pairs:
-        if key in lists:
-            lists[key].append(value)
-        else:
-            lists[key] = [value]
-    dict.update(data, lists)
-    data._mutable = False
-    return data
-
-
-class FormBodyRequest(WSGIRequest):
-    """Django's ``WSGIRequest``; a urlencoded POST body becomes ``request.POST``
-    through ``form_data`` (only the ``QueryDict``'s making differs: the same checks
-    first, the same body read with its size limit). Every other body, method or
-    state (a stream already read, a non-UTF-8 charset: Django's ``BadRequest``) is
-    Django's own ``_load_post_and_files``."""
-
-    def _load_post_and_files(self):
-        if (
-            self.method == "POST"
-            and self.content_type == URLENCODED
-            and (not self._read_started or hasattr(self, "_body"))
-            and (self._encoding is None or self._encoding.lower() == "utf-8")
-        ):
-            self._post = form_data(self.body)
-            self._files = MultiValueDict()
-            return
-        super()._load_post_and_files()
 
 
 QUERY_COUNT_HEADER = "X-SQL-Queries"
@@ -277,52 +203,14 @@ def _cookie_signer():
     """``signing.get_cookie_signer(salt=CookieStorage.key_salt)``, made once per
     process (renewed when a test changes the key or the backend): Django makes it for
     every request (~35 Python calls: the backend's import, the key's derivation, the
-    separator's check). A signer is read only once made (key, salt, algorithm).
-    Django's ``TimestampSigner`` (the default backend) is made a
-    ``KeptKeyTimestampSigner``: the same signatures and timestamps."""
+    separator's check). A signer is read only once made (key, salt, algorithm):
+    Django's own signer signs and reads every cookie."""
     signer = _kept_messages.get("signer")
     if signer is None:
-        signer = signing.get_cookie_signer(salt=CookieStorage.key_salt)
-        if type(signer) is signing.TimestampSigner:
-            signer = KeptKeyTimestampSigner(
-                key=signer.key,
-                salt=signer.salt,
-                sep=signer.sep,
-                algorithm=signer.algorithm,
-                fallback_keys=signer.fallback_keys,
-            )
-        _kept_messages["signer"] = signer
+        signer = _kept_messages["signer"] = signing.get_cookie_signer(
+            salt=CookieStorage.key_salt
+        )
     return signer
-
-
-class KeptKeyTimestampSigner(signing.TimestampSigner):
-    """Django's ``TimestampSigner``, two steps kept (a signer is read only once made):
-    the HMAC keyed with its own key (``salted_hmac`` derives the key from the salt
-    and the secret for every signature, ~20 Python calls; here the keyed HMAC is
-    copied) and the timestamp's text per second (``b62_encode`` of the same whole
-    second). A fallback key's signature (``unsign``) is Django's own."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        hasher = getattr(hashlib, self.algorithm)
-        derived = hasher(force_bytes(self.salt + "signer") + force_bytes(self.key))
-        self._keyed = hmac.new(derived.digest(), digestmod=hasher)
-        self._second = (None, "")
-
-    def signature(self, value, key=None):
-        if key is not None and key != self.key:
-            return super().signature(value, key)
-        mac = self._keyed.copy()
-        mac.update(force_bytes(value))
-        return signing.b64_encode(mac.digest()).decode()
-
-    def timestamp(self):
-        now = int(time.time())
-        second, text = self._second
-        if second != now:
-            text = signing.b62_encode(now)
-            self._second = (now, text)
-        return text
 
 
 class KeptSignerCookieStorage(CookieStorage):
