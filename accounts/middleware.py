@@ -69,10 +69,23 @@ def language_from_path(request):
     return translation.get_language_from_path(request.path_info)
 
 
+def language_from_request(request):
+    """``translation.get_language_from_request(request)`` (the cookie, else
+    ``Accept-Language``, else the default), as ``LocaleMiddleware`` worked it out
+    for this request when it did (~13 Python calls: the header parsed, the variant
+    looked up); ``UserPreferencesMiddleware`` asks again for a user without a
+    profile language. The cookie and the header do not change in between."""
+    kept = request.__dict__.get("_language_from_request")
+    if kept is not None:
+        return kept
+    return translation.get_language_from_request(request)
+
+
 class LocaleMiddleware(DjangoLocaleMiddleware):
     """Django's ``LocaleMiddleware``, the same choice and headers, with the path's
     language read once (``language_from_path``) for its request step, its response
-    step and ``UserPreferencesMiddleware``. A 404 answer goes through Django's own
+    step and ``UserPreferencesMiddleware``, and the cookie's or browser's choice
+    (``language_from_request``) once for it and ``UserPreferencesMiddleware``. A 404 answer goes through Django's own
     response step (the redirect to the prefixed path)."""
 
     def process_request(self, request):
@@ -87,6 +100,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             language = from_path
         else:
             language = translation.get_language_from_request(request)
+            request._language_from_request = language
         if not from_path and i18n_patterns_used and not prefixed_default_language:
             language = settings.LANGUAGE_CODE
         translation.activate(language)
@@ -157,7 +171,7 @@ class UserPreferencesMiddleware:
             # Accept-Language (Django skips a bad cookie value), else English
             language = supported_language(
                 getattr(user, "locale", "")
-            ) or translation.get_language_from_request(request)
+            ) or language_from_request(request)
             if language != settings.LANGUAGE_CODE and not _resolves_in(
                 request, request.path_info, language
             ):

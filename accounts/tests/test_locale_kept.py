@@ -14,7 +14,11 @@ from django.test import RequestFactory
 from django.urls import path as url_path
 from django.utils import translation
 
-from accounts.middleware import LocaleMiddleware, language_from_path
+from accounts.middleware import (
+    LocaleMiddleware,
+    language_from_path,
+    language_from_request,
+)
 
 # a request-level URLconf without language prefixes (this module)
 urlpatterns = [url_path("kb/", lambda request: HttpResponse("kb"))]
@@ -108,3 +112,32 @@ def test_the_kept_language_is_for_its_own_path_only():
     assert language_from_path(request) == "ru"
     request._language_from_path = ("/ru/kb/", "kept")
     assert language_from_path(request) == "kept"
+
+
+def test_the_kept_browser_choice_is_djangos():
+    # for every cookie and header: what LocaleMiddleware keeps is Django's answer,
+    # and without it (a prefixed path, no middleware) Django's is worked out
+    for path, cookie, accept in itertools.product(PATHS, COOKIES, ACCEPT):
+        headers = {} if accept is None else {"HTTP_ACCEPT_LANGUAGE": accept}
+        request = RequestFactory().get(path, **headers)
+        if cookie is not None:
+            request.COOKIES["django_language"] = cookie
+        expected = translation.get_language_from_request(request)
+        assert language_from_request(request) == expected
+        with translation.override("en"):
+            LocaleMiddleware(lambda request: HttpResponse())(request)
+        kept = request.__dict__.get("_language_from_request")
+        assert kept in (None, expected), (path, cookie, accept)
+        assert language_from_request(request) == expected, (path, cookie, accept)
+
+
+def test_the_kept_browser_choice_is_read_and_a_request_without_it_asks_django():
+    request = RequestFactory().get("/portal/", HTTP_ACCEPT_LANGUAGE="pl")
+    with translation.override("en"):
+        LocaleMiddleware(lambda request: HttpResponse())(request)
+    assert request._language_from_request == "pl"
+    request._language_from_request = "kept"
+    assert language_from_request(request) == "kept"
+    # the twin: nothing kept, Django's answer
+    fresh = RequestFactory().get("/portal/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert language_from_request(fresh) == "ru"
