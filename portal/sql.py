@@ -1,5 +1,6 @@
-"""SQL building blocks for conditions that many queries share, and statements
-written once (``KeptSubquery``, ``KeptStatement``, ``KeptInsert``, ``ValueList``).
+"""SQL building blocks for conditions that many queries share, statements written
+once (``KeptSubquery``, ``KeptStatement``, ``KeptInsert``, ``ValueList``), and
+statements sent together in one round trip (``read_together``).
 
 Over 400 lines on purpose: the statements written once share one set of helpers for
 compiling a statement once and running it with new values; split into modules, each
@@ -740,3 +741,40 @@ class KeptInsert:
     def forget(self) -> None:
         """Compile again at the next use (tests that change the database vendor)."""
         self._compiled.clear()
+
+
+# --- several statements in one round trip --------------------------------------------
+# A part is ``(sql, params, finish)``, ``finish(rows)`` giving the part's value from
+# its statement's rows (``KeptStatement.statement`` and ``instances_of``;
+# ``tickets.permissions.visible_statements``).
+
+
+def read_together(parts, using: str = DEFAULT_DB_ALIAS) -> list:
+    """``[finish(rows of sql) for sql, params, finish in parts]``, the statements sent
+    in ONE round trip on PostgreSQL (joined by ``;`` and run by one ``execute``: the
+    client-side binding cursor Django uses puts each statement's parameters in it;
+    each statement's rows then read in turn, ``nextset``), one after the other
+    elsewhere (SQLite: no round trip to save) and with server-side binding (one
+    statement an ``execute``). Each statement keeps its own plan."""
+    parts = list(parts)
+    connection = connections[using]
+    together = (
+        len(parts) > 1
+        and connection.vendor == "postgresql"
+        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    )
+    found = []
+    with connection.cursor() as cursor:
+        if together:
+            params = [value for _, part_params, _ in parts for value in part_params]
+            cursor.execute("; ".join(sql for sql, _, _ in parts), params)
+            found.append(cursor.fetchall())
+            while cursor.nextset():
+                found.append(cursor.fetchall())
+            if len(found) != len(parts):  # pragma: no cover - one result a statement
+                raise RuntimeError("read_together: a result set per statement")
+        else:
+            for sql, part_params, _ in parts:
+                cursor.execute(sql, part_params)
+                found.append(cursor.fetchall())
+    return [finish(rows) for (_, _, finish), rows in zip(parts, found, strict=True)]

@@ -1605,6 +1605,54 @@ def visible_rows_each(user, ticket: Ticket, relations) -> dict[str, list]:
     return found
 
 
+def visible_statements(
+    user, ticket: Ticket, relations, asked=()
+) -> tuple[dict[str, tuple | None], tuple | None]:
+    """``visible_rows_each(user, ticket, relations)`` and
+    ``KeptVisible.instances_each(user, asked)`` as statements, for a caller that
+    sends them with others in one round trip (``portal.sql.read_together``): each a
+    ``(sql, params, finish)``, ``finish(rows)`` giving what the reader gives from the
+    statement's rows. Returns ``({relation: its statement, or None where the rule
+    gives no rows: nothing to send, ``[]``}, the lists' statement, or None where
+    ``user`` sees no ticket or nothing is asked)``. The same facts and kept statements
+    as the two readers (a customer's lists: both arms, each gated in SQL, as
+    ``KeptVisible``'s "customer" shape, so that nothing is read before the statement).
+    """
+    statements = dict.fromkeys(relations)
+    if can(user, "view", ticket):
+        internal = can(user, "view_internal", ticket)
+        team = is_support_team(user)
+        for relation in statements:
+            if _ROWS[relation][2](internal, team) is not _NO_ROWS:
+                kept = _kept_rows(relation, internal, team)
+                sql, params = kept.statement(ticket=ticket.pk)
+                statements[relation] = (sql, params, kept.instances_of)
+    asked = list(asked)
+    shape = KeptVisible.shape(user)
+    if shape is None or not asked:
+        return statements, None
+    kept_lists, parts, params = [], [], []
+    for place, (kept, values) in enumerate(asked):
+        statement = kept._statement(shape)
+        if shape != "all":
+            values = {"user": user.pk, **values}
+        sql, part_params = statement.statement(**values)
+        parts.append(f"SELECT {place}, p{place}.* FROM ({sql}) p{place}")  # noqa: S608 - kept SQL, values as parameters
+        params += part_params
+        kept_lists.append(statement)
+
+    def lists(rows) -> list[list]:
+        found = [[] for _ in kept_lists]
+        for row in rows:
+            found[row[0]].append(row[1:])
+        return [
+            statement.instances_of(part)
+            for statement, part in zip(kept_lists, found, strict=True)
+        ]
+
+    return statements, (" UNION ALL ".join(parts), params, lists)
+
+
 # --- the customer's view of a ticket ----------------------------------------------------
 # A customer reads a ticket as the portal page shows it: the conversation, status,
 # priority and expectations, the ``CUSTOMER_EVENT_KINDS`` of its history, and people by

@@ -8,23 +8,19 @@ called as ``panel(request, ticket, panel_forms)`` and returns the panel's HTML (
 for nothing). ``panel_forms`` holds the bound forms that a panel's own POST view
 re-renders the workspace with (``render_page``), by names the panel chooses; ``{}``
 otherwise. A panel costs a fixed number of queries (the workspace's budget counts
-them).
-
-Over 400 lines until split: the one-round-trip reads (``read_together`` and its parts)
-could move to a module of their own."""
+them)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 
 from accounts.models import Membership
 from portal import cache as shared_cache
-from portal.sql import KeptStatement
+from portal.sql import KeptStatement, read_together
 
 from .. import actions, permissions, sla
 from ..canned import placeholder_values, render_canned_response
@@ -211,38 +207,8 @@ def conversation(rows: dict) -> tuple[list, list]:
 
 # --- one round trip ----------------------------------------------------------------------
 # The page's reads once the ticket and the agent's rights on it are known depend on
-# nothing read in between: they are sent together (``read_together``). Each part is
-# ``(sql, params, finish)``, ``finish(rows)`` giving the part's value.
-
-
-def read_together(parts) -> list:
-    """``[finish(rows of sql) for sql, params, finish in parts]``, the statements sent
-    in ONE round trip on PostgreSQL (joined by ``;`` and run by one ``execute``: the
-    client-side binding cursor Django uses puts each statement's parameters in it;
-    each statement's rows then read in turn, ``nextset``), one after the other
-    elsewhere (SQLite: no round trip to save). Each statement keeps its own plan."""
-    parts = list(parts)
-    connection = connections[DEFAULT_DB_ALIAS]
-    together = (
-        len(parts) > 1
-        and connection.vendor == "postgresql"
-        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-    )
-    found = []
-    with connection.cursor() as cursor:
-        if together:
-            params = [value for _, part_params, _ in parts for value in part_params]
-            cursor.execute("; ".join(sql for sql, _, _ in parts), params)
-            found.append(cursor.fetchall())
-            while cursor.nextset():
-                found.append(cursor.fetchall())
-            if len(found) != len(parts):  # pragma: no cover - one result a statement
-                raise RuntimeError("read_together: a result set per statement")
-        else:
-            for sql, part_params, _ in parts:
-                cursor.execute(sql, part_params)
-                found.append(cursor.fetchall())
-    return [finish(rows) for (_, _, finish), rows in zip(parts, found, strict=True)]
+# nothing read in between: they are sent together (``portal.sql.read_together``), each
+# a part ``(sql, params, finish)``.
 
 
 def _kept_part(kept: KeptStatement, **values):
@@ -268,82 +234,36 @@ def _prefetched_part(instance, name: str, kept: KeptStatement, **values):
     return sql, params, finish
 
 
-def _rows_parts(user, ticket, relations) -> dict:
-    """``permissions.visible_rows_each(user, ticket, relations)`` as parts of
-    ``read_together`` (a relation without rows to read: ``[]``, no part). The same
-    facts and the same kept statements (``permissions._kept_rows``); the oracle
-    ``tests/test_desk_workspace_round.py`` keeps the two equal."""
-    if not permissions.can(user, "view", ticket):
-        return {relation: [] for relation in relations}
-    internal = permissions.can(user, "view_internal", ticket)
-    team = permissions.is_support_team(user)
-    found = {}
-    for relation in relations:
-        condition = permissions._ROWS[relation][2]
-        if condition(internal, team) is permissions._NO_ROWS:
-            found[relation] = []
-        else:
-            kept = permissions._kept_rows(relation, internal, team)
-            found[relation] = _kept_part(kept, ticket=ticket.pk)
-    return found
-
-
-def _other_tickets_part(user, ticket):
-    """``other_tickets(user, ticket)`` as a part of ``read_together`` (None when
-    ``user`` sees no ticket): ``KeptVisible.instances_each``'s ``UNION ALL``."""
-    shape = permissions.KeptVisible.shape(user)
-    if shape is None:
-        return None
-    asked = [(_REQUESTER_TICKETS, {"requester": ticket.requester_id})]
-    if ticket.organization_id:
-        asked.append((_ORGANIZATION_TICKETS, {"organization": ticket.organization_id}))
-    statements, sql_parts, params = [], [], []
-    for place, (kept, values) in enumerate(asked):
-        statement = kept._statement(shape)
-        values = {**values, "ticket": ticket.pk}
-        if shape != "all":
-            values["user"] = user.pk
-        sql, part_params = statement.statement(**values)
-        sql_parts.append(f"SELECT {place}, p{place}.* FROM ({sql}) p{place}")  # noqa: S608 - kept SQL, values as parameters
-        params += part_params
-        statements.append(statement)
-
-    def finish(rows):
-        found = [[] for _ in asked]
-        for row in rows:
-            found[row[0]].append(row[1:])
-        lists = [
-            statement.instances_of(part)
-            for statement, part in zip(statements, found, strict=True)
-        ]
-        return lists if len(lists) == 2 else [lists[0], []]
-
-    return " UNION ALL ".join(sql_parts), params, finish
-
-
 def read_page(user, ticket) -> dict:
     """What ``context`` reads once ``user``'s rights on ``ticket`` are known, in one
     round trip (``read_together``): ``rows`` (``permissions.visible_rows_each`` of
     ``ROWS``), ``others`` (``other_tickets``), ``canned``, ``memberships``,
     ``merged``, ``emails`` (the kept statements' instances) and ``tags``,
-    ``watchers`` (also kept as the ticket's prefetched relations)."""
-    rows = _rows_parts(user, ticket, ROWS)
-    others = _other_tickets_part(user, ticket)
+    ``watchers`` (also kept as the ticket's prefetched relations). The lists read
+    through the policy are its statements (``permissions.visible_statements``); the
+    oracle ``tests/test_desk_workspace_round.py`` keeps them equal to the lists read
+    alone."""
+    asked = [(_REQUESTER_TICKETS, {"requester": ticket.requester_id})]
+    if ticket.organization_id:
+        asked.append((_ORGANIZATION_TICKETS, {"organization": ticket.organization_id}))
+    asked = [(kept, {**values, "ticket": ticket.pk}) for kept, values in asked]
+    rows, others = permissions.visible_statements(user, ticket, ROWS, asked)
     # ``ticket.tags.all()`` and ``ticket.watchers.all()`` as a prefetch leaves them
     parts = {
         "tags": _prefetched_part(ticket, "tags", _TAGS, ticket=ticket.pk),
         "watchers": _prefetched_part(ticket, "watchers", _WATCHERS, ticket=ticket.pk),
         "canned": _kept_part(_CANNED, queue=ticket.queue_id),
         "memberships": _kept_part(_MEMBERSHIPS, user=ticket.requester_id),
-        **{name: part for name, part in rows.items() if isinstance(part, tuple)},
+        **{name: part for name, part in rows.items() if part is not None},
         "merged": _kept_part(_MERGED, ticket=ticket.pk),
         "emails": _kept_part(_SOURCE_EMAILS, ticket=ticket.pk),
     }
     if others is not None:
         parts["others"] = others
     read = dict(zip(parts, read_together(parts.values()), strict=True))
-    read["rows"] = {name: read.pop(name, found) for name, found in rows.items()}
-    read.setdefault("others", [[], []])
+    read["rows"] = {name: read.pop(name, []) for name in rows}
+    # the requester's and the organization's (none without one)
+    read["others"] = [*read.get("others", ()), [], []][:2]
     return read
 
 

@@ -1,9 +1,10 @@
-"""The workspace's reads in one round trip (``tickets.desk.workspace.read_page`` and
-``read_together``): for every user × ticket of ``test_permission_shapes.py`` (denied
-twins included: a stranger, another queue's agent, an inactive agent, anonymous) each
-list is what it is read alone (``permissions.visible_rows_each``,
-``workspace.other_tickets``, the kept statements), every column of every row; on
-PostgreSQL in one ``execute``, elsewhere one statement each."""
+"""The workspace's reads in one round trip (``tickets.desk.workspace.read_page``,
+``portal.sql.read_together`` of ``permissions.visible_statements`` and the kept
+statements): for every user × ticket of ``test_permission_shapes.py`` (denied twins
+included: a stranger, another queue's agent, an inactive agent, anonymous) each list is
+what it is read alone (``permissions.visible_rows_each``, ``workspace.other_tickets``,
+the kept statements), every column of every row; on PostgreSQL in one ``execute``,
+elsewhere one statement each."""
 
 import pytest
 from django.db import connection
@@ -91,21 +92,6 @@ def test_one_execute_on_postgresql_one_statement_each_elsewhere(people, tickets)
         workspace.read_page(user, ticket)
     # tags, watchers, canned, memberships, 4 relations, others, merged, emails
     assert len(queries) == (1 if connection.vendor == "postgresql" else 11)
-
-
-def test_read_together_gives_each_statement_its_rows_in_order():
-    parts = [
-        ("SELECT %s, 'a%%;b'", [1], list),
-        ("SELECT 1 WHERE 1 = %s", [2], list),  # no rows between others
-        ("SELECT %s", ["x'; SELECT 'injected"], lambda rows: rows[0][0]),
-        ("SELECT %s UNION ALL SELECT %s", [3, 4], len),
-    ]
-    with CaptureQueriesContext(connection) as queries:
-        found = workspace.read_together(parts)
-    assert found == [[(1, "a%;b")], [], "x'; SELECT 'injected", 2]
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 4)
-    assert workspace.read_together([]) == []
-    assert workspace.read_together([("SELECT %s", [5], list)]) == [[(5,)]]
 
 
 def _generation_reads(client, ticket, monkeypatch):
