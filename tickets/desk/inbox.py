@@ -742,13 +742,25 @@ def choice_labels() -> tuple[dict, dict]:
     return labels
 
 
+_SELECT_TEXTS: dict = {}  # language: the checkbox's label
+
+
+def _select_text() -> str:
+    """The rows' checkbox label ("Select %(ref)s"), translated once per language."""
+    language = get_language()
+    text = _SELECT_TEXTS.get(language)
+    if text is None:
+        text = _SELECT_TEXTS[language] = gettext("Select %(ref)s")
+    return text
+
+
 def listing_rows(tickets) -> list[InboxRow]:
     """The page's tickets (loaded by ``for_listing``) as ``InboxRow``s, in one pass
     (and one query, for the tags)."""
     tickets = list(tickets)
     tags = page_tags(tickets) if tickets else {}
     statuses, priorities = choice_labels()
-    select = gettext("Select %(ref)s")
+    select = _select_text()
     dates = _DateCells()
     now = timezone.now()
     labels, urls = _SlaLabels(now), _TicketUrls()

@@ -242,3 +242,13 @@ def test_kept_texts_begin_again_when_full(monkeypatch):
     assert inbox._kept_texts(kept, "en") is texts
     texts["c"] = 3
     assert inbox._kept_texts(kept, "en") == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_checkbox_label_is_translated_per_language(language):
+    inbox._SELECT_TEXTS.clear()
+    with translation.override(language):
+        for _kept in range(2):
+            assert inbox._select_text() == gettext("Select %(ref)s")
+    with translation.override("ru" if language != "ru" else "pl"):
+        assert inbox._select_text() != inbox._SELECT_TEXTS[language]
