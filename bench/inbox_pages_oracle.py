@@ -134,7 +134,8 @@ def pages(out) -> None:
                     )
                     out.write(body + "\n")
     print(
-        f"{len(USERS) * len(PAGES) * 2} pages, {statements} statements", file=sys.stderr
+        f"{len(USERS) * len(PAGES) * ROUNDS} pages, {statements} statements",
+        file=sys.stderr,
     )
 
 
