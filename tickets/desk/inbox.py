@@ -546,13 +546,27 @@ def _sla_word(state: str) -> str:
     return gettext("No target")
 
 
+# Texts kept per process, in dicts per language (and format): at most this many each,
+# then begun again (a few hundred minutes, hours, days and words in practice).
+_KEPT_TEXTS_LIMIT = 4096
+_SLA_TEXTS: dict = {}  # language: {state or (unit, number): text}
+
+
+def _kept_texts(kept: dict, key) -> dict:
+    """The dict of texts ``kept`` holds under ``key``, emptied once it is full."""
+    texts = kept.get(key)
+    if texts is None or len(texts) >= _KEPT_TEXTS_LIMIT:
+        texts = kept[key] = {}
+    return texts
+
+
 class _SlaLabels:
-    """``sla_label`` for a page's rows, each text translated once per page (per
+    """``sla_label`` for a page's rows, each text translated once per language (per
     state, or per unit and number of the time left) instead of per row."""
 
     def __init__(self, now):
         self.now = now
-        self._texts = {}
+        self._texts = _kept_texts(_SLA_TEXTS, get_language())
 
     def __call__(self, state: str, due) -> str:
         if state in (sla.RUNNING, sla.DUE_SOON_STATE):
@@ -643,14 +657,18 @@ _FORMAT_PARTS = {
 }
 
 
+_DATE_TEXTS: dict = {}  # (language, format): {(y, m, d, hour, minute): text}
+
+
 class _DateCells:
     """What ``{{ value|date:'c' }}`` and ``{{ value|date:'DAY_MONTH_TIME_FORMAT' }}``
     print, for many values: converted to the current time zone as the template does,
     the named format looked up once (in the active language) instead of per cell. Where
     every character of the format is one of ``_FORMAT_PARTS`` ("d M H:i"), the text of
     each is Django's (``DateFormat``), kept per value of its part for this page (a
-    month's name is translated once, not per cell); any other format is
-    ``dateformat.format``'s per cell."""
+    month's name is translated once, not per cell), and the cell's text per language
+    and minute for the process; any other format is ``dateformat.format``'s per
+    cell."""
 
     def __init__(self):
         self._format = formats.get_format(DAY_MONTH_TIME)
@@ -665,6 +683,9 @@ class _DateCells:
             elif piece:
                 self._plan.append((dateformat.re_escaped.sub(r"\1", piece), None))
         self._texts = {}  # (format character, part's value): text
+        # the text per (year, month, day, hour, minute) of the local value, for the
+        # active language and its format (nothing else changes the text)
+        self._cells = _kept_texts(_DATE_TEXTS, (get_language(), self._format))
         # what ``template_localtime`` converts an aware value to, looked up once
         self._zone = timezone.get_current_timezone() if settings.USE_TZ else None
 
@@ -682,6 +703,13 @@ class _DateCells:
         value = self._local(value)
         if self._plan is None:
             return value.isoformat(), dateformat.format(value, self._format)
+        key = (value.year, value.month, value.day, value.hour, value.minute)
+        text = self._cells.get(key)
+        if text is None:
+            text = self._cells[key] = self._text(value)
+        return value.isoformat(), text
+
+    def _text(self, value: datetime) -> str:
         texts, pieces, django_format = self._texts, [], None
         for piece, part in self._plan:
             if part is None:
@@ -694,7 +722,7 @@ class _DateCells:
                     django_format = dateformat.DateFormat(value)
                 text = texts[key] = str(getattr(django_format, piece)())
             pieces.append(text)
-        return value.isoformat(), "".join(pieces)
+        return "".join(pieces)
 
 
 _CHOICE_LABELS: dict = {}  # language: (statuses, priorities)
@@ -714,13 +742,25 @@ def choice_labels() -> tuple[dict, dict]:
     return labels
 
 
+_SELECT_TEXTS: dict = {}  # language: the checkbox's label
+
+
+def _select_text() -> str:
+    """The rows' checkbox label ("Select %(ref)s"), translated once per language."""
+    language = get_language()
+    text = _SELECT_TEXTS.get(language)
+    if text is None:
+        text = _SELECT_TEXTS[language] = gettext("Select %(ref)s")
+    return text
+
+
 def listing_rows(tickets) -> list[InboxRow]:
     """The page's tickets (loaded by ``for_listing``) as ``InboxRow``s, in one pass
     (and one query, for the tags)."""
     tickets = list(tickets)
     tags = page_tags(tickets) if tickets else {}
     statuses, priorities = choice_labels()
-    select = gettext("Select %(ref)s")
+    select = _select_text()
     dates = _DateCells()
     now = timezone.now()
     labels, urls = _SlaLabels(now), _TicketUrls()

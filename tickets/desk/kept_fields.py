@@ -199,6 +199,25 @@ def inbox_filters(context) -> str:
     )
 
 
+# The inbox's bulk form (``templates/tickets/desk/_inbox_bulk.html``): its labels and
+# ``<option>``s are the code's, translated, and its datalist the staff's.
+BULK_FORM = "tickets/desk/_inbox_bulk.html"
+_kept_bulk_forms = shared_cache.KeptPerGeneration(KEPT_FILTER_BARS)
+
+
+def inbox_bulk(context) -> str:
+    """The inbox's bulk form (``{% inbox_bulk %}``), as the template renders it in
+    ``context`` (the inbox view's): it depends only on the language (its labels and
+    ``bulk_options``), autoescaping and the staff (the generation, as
+    ``staff_datalist``), so it is rendered once per language and staff list."""
+    form = context.template.engine.get_template(BULK_FORM)
+    return _kept_bulk_forms.get(
+        tuple(context["staff"]),
+        (get_language(), context.autoescape),
+        lambda: form.render(context),
+    )
+
+
 def queues_generation() -> int | None:
     """The queues' generation; None when nothing may be kept (as ``staff_generation``)."""
     if staff_cache_enabled() and not shared_cache.renewal_pending(
@@ -234,3 +253,4 @@ def forget_kept_fields() -> None:
     _kept_staff_options.forget()
     _kept_staff_datalist.forget()
     _kept_filter_bars.forget()
+    _kept_bulk_forms.forget()

@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,6 +50,16 @@ COLUMNS = [
     ("due", gettext_lazy("Due")),
     ("updated", gettext_lazy("Updated")),
 ]
+# The page's own words (the template prints them as ``{% trans %}`` printed them: a
+# translation is not escaped)
+PAGE_TEXTS = {
+    "title": gettext_lazy("Helpdesk inbox"),
+    "select": gettext_lazy("Select"),
+    "empty": gettext_lazy("No tickets here."),
+    "pages": gettext_lazy("Pages"),
+    "previous": gettext_lazy("Previous"),
+    "next": gettext_lazy("Next"),
+}
 
 
 def desk_view(view):
@@ -73,12 +84,22 @@ def _ticket_or_404(user, reference):
 # --- inbox ----------------------------------------------------------------------------
 
 
+_ANY = gettext_lazy("Any")
+_ANY_TEXTS: dict = {}  # language: _ANY translated
+
+
 def _chosen(field, values) -> str:
     """What a multiple-choice filter's closed dropdown says: the chosen labels, or
-    "Any"."""
+    "Any" (translated once per language)."""
     values = set(values or ())
     labels = [str(label) for value, label in field.choices if value in values]
-    return ", ".join(labels) or _("Any")
+    if labels:
+        return ", ".join(labels)
+    language = get_language()
+    text = _ANY_TEXTS.get(language)
+    if text is None:
+        text = _ANY_TEXTS[language] = str(_ANY)
+    return text
 
 
 def _options(field, value):
@@ -89,10 +110,17 @@ def _options(field, value):
     return [(str(v), str(label), str(v) == value) for v, label in field.choices]
 
 
+_ORDER_PARAMETERS: dict = {}  # order: its encoded parameter
+
+
 def _with_order(rest: str, order: str) -> str:
     """``query(order=order, page=None)`` of ``inbox_view`` for the query string
     ``rest`` (``request.GET`` without order and page, encoded)."""
-    encoded = urlencode({"order": order})
+    encoded = _ORDER_PARAMETERS.get(order)
+    if encoded is None:
+        encoded = urlencode({"order": order})
+        if len(_ORDER_PARAMETERS) < 2 * len(COLUMNS):  # the columns' orders
+            _ORDER_PARAMETERS[order] = encoded
     return f"?{rest}&{encoded}" if rest else f"?{encoded}"
 
 
@@ -100,6 +128,20 @@ def _with_order(rest: str, order: str) -> str:
 # calls each, ~40 labels a page)
 _COLUMN_LABELS: dict = {}
 _BULK_OPTIONS: dict = {}
+_PAGE_TEXTS: dict = {}
+
+
+def _page_texts() -> dict:
+    """``PAGE_TEXTS`` translated into the active language, safe as ``{% trans %}``
+    makes a translation."""
+    language = get_language()
+    texts = _PAGE_TEXTS.get(language)
+    if texts is None:
+        texts = _PAGE_TEXTS[language] = {
+            key: mark_safe(str(text))  # noqa: S308 - the catalogue's, as {% trans %}
+            for key, text in PAGE_TEXTS.items()
+        }
+    return texts
 
 
 def _column_labels() -> list[tuple[str, str]]:
@@ -199,6 +241,7 @@ def inbox_view(request):
             else "",
             "next_url": query(page=page.next_page_number()) if page.has_next() else "",
             "here": request.get_full_path(),
+            "texts": _page_texts(),
         },
     )
 

@@ -628,6 +628,34 @@ def inbox_row(parser, token):
     return InboxRowNode(parser.compile_filter(bits[1]), parser.compile_filter(bits[2]))
 
 
+INBOX_COLUMN = """
+                        <th scope="col" {sort}><a href="{url}">{label}</a></th>
+                    """
+
+
+@register.simple_tag(takes_context=True)
+def inbox_columns(context, columns):
+    """``{% inbox_columns columns %}``: the inbox's column headers (the view's
+    ``(key, label, url, sort)``s), as the template's former loop printed them::
+
+        {% for key, label, url, sort in columns %}
+            <th scope="col" {% if sort %}aria-sort="{{ sort }}"{% endif %}><a href="{{
+            url }}">{{ label }}</a></th>
+        {% endfor %}
+    """
+    escape = _row_escaped if context.autoescape else str
+    return mark_safe(  # noqa: S308 - every value escaped here
+        "".join(
+            INBOX_COLUMN.format(
+                sort=f'aria-sort="{escape(sort)}"' if sort else "",
+                url=escape(url),
+                label=escape(label),
+            )
+            for _key, label, url, sort in columns
+        )
+    )
+
+
 @register.simple_tag(takes_context=True)
 def staff_options(context, staff, selected):
     """``{% staff_options staff assignee_value %}``: the assignee filter's staff
@@ -648,6 +676,13 @@ def inbox_filters(context):
     (``tickets/desk/_inbox_filters.html``), kept without its free text
     (``tickets.desk.kept_fields``)."""
     return kept_fields.inbox_filters(context)
+
+
+@register.simple_tag(takes_context=True)
+def inbox_bulk(context):
+    """``{% inbox_bulk %}``: the inbox's bulk form (``tickets/desk/_inbox_bulk.html``),
+    kept per language and staff list (``tickets.desk.kept_fields``)."""
+    return kept_fields.inbox_bulk(context)
 
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")  # Django's ``slug`` path converter
