@@ -162,5 +162,10 @@ def _marker(token: str) -> str:
     return f"Zq{token}&{token}Qz"
 
 
+#: what ``json.dumps(context, sort_keys=True, separators=(",", ":"))`` makes per
+#: call, made once (every email of a claim asks for its context's text)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def _canonical(context: dict) -> str:
-    return json.dumps(context, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(context)

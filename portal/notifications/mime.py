@@ -60,7 +60,7 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 
 import functools
 import re
-import uuid
+import secrets
 from email import base64mime, generator, quoprimime
 from email._policybase import Compat32
 from email.charset import RFC2047_CHROME_LEN, Charset
@@ -113,7 +113,8 @@ def _plain_fold(name: str, value: str, linesep: str, length) -> str | None:
 
 #: our multipart boundaries (``_set_boundaries``), and the one every other stands for
 _OUR_BOUNDARY = re.compile(r"==hd[0-9a-f]{32}==")
-_BOUNDARY_STAND_IN = "==hd" + "0" * 32 + "=="
+_BOUNDARY_HEAD = "==hd"
+_BOUNDARY_STAND_IN = _BOUNDARY_HEAD + "0" * 32 + "=="
 
 
 def _boundary_fold(name, value, sanitize, linesep, length) -> str | None:
@@ -162,20 +163,31 @@ POLICY = _RememberedFolding()
 
 
 def _texts(part) -> list[str]:
-    """Every header and payload of ``part`` as stored (``items`` and ``get_payload``
-    would parse each for reading; a boundary is ASCII, and the ASCII in a stored
-    text is what is written)."""
-    found = [f"{name}: {value}" for name, value in part._headers]
+    """Every header name and value and every payload of ``part`` as stored (``items``
+    and ``get_payload`` would parse each for reading; a boundary is ASCII, and the
+    ASCII in a stored text is what is written)."""
+    found = [text for header in part._headers for text in header]
     payload = part._payload
     if isinstance(payload, list):
         for child in payload:
             found += _texts(child)
     elif payload is not None:
-        found += (payload if type(payload) is str else str(payload),)
+        found += (payload,)
     for extra in (part.preamble, part.epilogue):
         if extra:
             found += (extra,)
     return found
+
+
+def _boundaries_in(part) -> str:
+    """What a new boundary of ours is checked against: the stored texts of ``part``
+    in which one can be found (those holding ``==hd``), joined by line breaks. A
+    boundary has no line break, colon or space, so it is in a header line
+    (``name: value``), or in all the texts joined, only where it is in one name,
+    value or payload: the same test without copying every text into one."""
+    return "\n".join(
+        [text for text in map(str, _texts(part)) if _BOUNDARY_HEAD in text]
+    )
 
 
 #: header names of our messages that are not Content-Type in any case
@@ -258,9 +270,9 @@ def _set_boundaries(message) -> None:
         if texts is None:
             # one text, the stored ones joined by a line break: a boundary has none,
             # so it is in the joined text only where it is in one of them
-            texts = "\n".join(_texts(message))
+            texts = _boundaries_in(message)
         while True:
-            boundary = f"==hd{uuid.uuid4().hex}=="
+            boundary = f"==hd{secrets.token_hex(16)}=="
             if boundary not in texts:
                 break
         _set_boundary(part, found, boundary)
@@ -312,7 +324,13 @@ def _header_line(item, policy, folded: dict) -> bytes:
 
 def _lines(text: str, linesep: str) -> bytes:
     """``Generator._write_lines`` through ``BytesGenerator.write``: each line end
-    made ``linesep``, no line end added, surrogates back to their bytes."""
+    made ``linesep``, no line end added, surrogates back to their bytes. A text
+    without a carriage return (what our templates render) ends its lines with line
+    feeds only: made ``linesep`` by one replacement, not a split at every line."""
+    if "\r" not in text:
+        if linesep != "\n":
+            text = text.replace("\n", linesep)
+        return text.encode("ascii", "surrogateescape")
     return linesep.join(_SPLIT_LINES(text)).encode("ascii", "surrogateescape")
 
 
@@ -774,9 +792,9 @@ def _alternatives_message(email):
     ]
     # ``prepare``: one multipart, its Content-Type first and without parameters
     msg.policy = POLICY
-    texts = "\n".join(_texts(msg))
+    texts = _boundaries_in(msg)
     while True:
-        boundary = f"==hd{uuid.uuid4().hex}=="
+        boundary = f"==hd{secrets.token_hex(16)}=="
         if boundary not in texts:
             break
     _set_boundary(msg, (0, msg._headers[0][1]), boundary)

@@ -12,7 +12,7 @@ mail clients group them; the subject carries ``[HD-000123]``.
 import functools
 import hmac
 import re
-import uuid
+import secrets
 
 from . import kept_settings
 
@@ -45,7 +45,7 @@ def _sign(reference: str, nonce: str) -> str:
 def message_id(reference: str, nonce: str | None = None, *, at: str = "") -> str:
     """A Message-ID of ours for ``reference`` (``at``: the domain, when already
     known)."""
-    nonce = nonce or uuid.uuid4().hex
+    nonce = nonce or secrets.token_hex(16)  # 32 hex digits, as uuid4().hex gave
     return f"<hd.{reference}.{nonce}.{_sign(reference, nonce)}@{at or domain()}>"
 
 
