@@ -1452,6 +1452,40 @@ def _notes_condition(user_pk: int) -> Q:
     return Q(queue_id__in=queued) | _internal_grants_condition(user_pk, "pk", False)
 
 
+@dataclass(frozen=True)
+class WorkedQueueRule:
+    """``worked_queue_rule``'s answer: ``condition``, the tickets of the queues the
+    user works, in SQL; ``notes``, whether internal notes count on each of them in
+    the user's search (``notes_searchable``'s verdict on those tickets)."""
+
+    condition: Q
+    notes: bool
+
+
+def worked_queue_rule(user) -> WorkedQueueRule | None:
+    """The tickets of the queues ``user`` works, as a condition read when the query
+    runs (the agent group's membership then, not a list read by an earlier
+    statement), on which the queue group's rule (``queue_group_grants``: the group
+    holds ``view_ticket`` and ``view_internal_notes`` on each) alone decides: every
+    one is in ``visible_tickets(user)``, and ``notes_searchable(user)`` holds on
+    every one or on none (``notes``). A query narrowed to the worked queues may take
+    it instead of both conditions (the inbox's ranked search in its queue views).
+    None where the policy is not stated by the worked queues: users who see every
+    ticket (no condition to drop), customers, inactive or anonymous users."""
+    if not _active(user) or sees_all(user) or not roles.is_staff_member(user):
+        return None
+    notes = notes_searchable(user)
+    # a support-team member's ``Q`` holds the worked queues (``_notes_condition``)
+    return WorkedQueueRule(_worked_queue_condition(user.pk), notes is not False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _worked_queue_condition(user_pk: int) -> Q:
+    """``worked_queue_rule``'s condition, built once per process per user's id (a
+    filter with it resolves copies of its subquery, never this one)."""
+    return Q(queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")))
+
+
 def comments_visible_to(user, ticket: Ticket | None = None) -> Q:
     """Comments ``user`` may read on tickets they may see: replies, and internal notes
     where they may ``view_internal``."""
