@@ -23,7 +23,8 @@ Here a field is *read* when it has no arguments and is
   ``execute_field``'s error handling: only the resolver is skipped;
 * a ``ModelField`` listing a reverse foreign key whole (``comments``,
   ``attachments``, ``events``): the rows the optimizer prefetched for the instance
-  (its queryset marked optimized by prefetching and evaluated: what the field's
+  (the list ``fields.listed_whole`` assigned to it, or its queryset marked
+  optimized by prefetching and evaluated: what the field's
   ``get_result`` returns then, without the manager, the queryset hook and
   strawberry's ``Info`` and argument conversion per ticket), completed the same way;
 * a basic field of a plain strawberry type (``edges``, ``node``, ``cursor``): the
@@ -66,7 +67,7 @@ from strawberry_django.optimizer import is_optimized_by_prefetching
 
 from .completion import ShortCompletion
 from .context import caller_of
-from .fields import ModelField, ViewerColumn
+from .fields import ModelField, ViewerColumn, listed_attr
 
 _NOT_READ = object()
 _NEVER_AWAITED = frozenset((dict, list, type(None)))  # completed objects and lists
@@ -143,10 +144,14 @@ def _prefetched_reader(field: ModelField) -> Callable[[Any, Any], Any] | None:
     ):
         return None
     cache_name = attr.field.remote_field.cache_name
+    listed = listed_attr(field.django_name or field.python_name)
 
     def read(row, caller):
         if not isinstance(row, model):
             return _NOT_READ
+        rows = row.__dict__.get(listed)
+        if rows is not None:  # ``fields.listed_whole``: the optimizer's, assigned
+            return rows
         rows = row.__dict__.get("_prefetched_objects_cache", {}).get(cache_name)
         if not isinstance(rows, QuerySet) or rows._result_cache is None:
             return _NOT_READ
