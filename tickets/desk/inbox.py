@@ -20,13 +20,14 @@ from django.db.models import Case, Q, QuerySet, When
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from portal import cache as shared_cache
 from portal.formats import DAY_MONTH_TIME
 from portal.sql import KeptStatement, ValueList
+from portal.translations import translated
 
 from .. import permissions, sla
 from ..models import OPEN_STATUSES, Priority, Status, TaggedTicket, Ticket, fulltext
@@ -772,16 +773,12 @@ def choice_labels() -> tuple[dict, dict]:
     return labels
 
 
-_SELECT_TEXTS: dict = {}  # language: the checkbox's label
+_SELECT = gettext_noop("Select %(ref)s")
 
 
 def _select_text() -> str:
-    """The rows' checkbox label ("Select %(ref)s"), translated once per language."""
-    language = get_language()
-    text = _SELECT_TEXTS.get(language)
-    if text is None:
-        text = _SELECT_TEXTS[language] = gettext("Select %(ref)s")
-    return text
+    """The rows' checkbox label, translated once per language (``translated``)."""
+    return translated((_SELECT,))[_SELECT]
 
 
 def listing_rows(tickets) -> list[InboxRow]:

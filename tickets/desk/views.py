@@ -23,11 +23,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import get_language, gettext_lazy, gettext_noop, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
+from portal.translations import translated
 
 from .. import actions, permissions, services
 from ..canned import render_canned_response
@@ -53,12 +54,12 @@ COLUMNS = [
 # The page's own words (the template prints them as ``{% trans %}`` printed them: a
 # translation is not escaped)
 PAGE_TEXTS = {
-    "title": gettext_lazy("Helpdesk inbox"),
-    "select": gettext_lazy("Select"),
-    "empty": gettext_lazy("No tickets here."),
-    "pages": gettext_lazy("Pages"),
-    "previous": gettext_lazy("Previous"),
-    "next": gettext_lazy("Next"),
+    "title": gettext_noop("Helpdesk inbox"),
+    "select": gettext_noop("Select"),
+    "empty": gettext_noop("No tickets here."),
+    "pages": gettext_noop("Pages"),
+    "previous": gettext_noop("Previous"),
+    "next": gettext_noop("Next"),
 }
 
 
@@ -84,22 +85,15 @@ def _ticket_or_404(user, reference):
 # --- inbox ----------------------------------------------------------------------------
 
 
-_ANY = gettext_lazy("Any")
-_ANY_TEXTS: dict = {}  # language: _ANY translated
+_ANY = gettext_noop("Any")
 
 
 def _chosen(field, values) -> str:
     """What a multiple-choice filter's closed dropdown says: the chosen labels, or
-    "Any" (translated once per language)."""
+    "Any" (translated once per language: ``translated``)."""
     values = set(values or ())
     labels = [str(label) for value, label in field.choices if value in values]
-    if labels:
-        return ", ".join(labels)
-    language = get_language()
-    text = _ANY_TEXTS.get(language)
-    if text is None:
-        text = _ANY_TEXTS[language] = str(_ANY)
-    return text
+    return ", ".join(labels) or translated((_ANY,))[_ANY]
 
 
 def _options(field, value):
@@ -128,20 +122,16 @@ def _with_order(rest: str, order: str) -> str:
 # calls each, ~40 labels a page)
 _COLUMN_LABELS: dict = {}
 _BULK_OPTIONS: dict = {}
-_PAGE_TEXTS: dict = {}
 
 
 def _page_texts() -> dict:
-    """``PAGE_TEXTS`` translated into the active language, safe as ``{% trans %}``
-    makes a translation."""
-    language = get_language()
-    texts = _PAGE_TEXTS.get(language)
-    if texts is None:
-        texts = _PAGE_TEXTS[language] = {
-            key: mark_safe(str(text))  # noqa: S308 - the catalogue's, as {% trans %}
-            for key, text in PAGE_TEXTS.items()
-        }
-    return texts
+    """``PAGE_TEXTS`` translated into the active language (``translated``), safe as
+    ``{% trans %}`` makes a translation."""
+    found = translated(tuple(PAGE_TEXTS.values()))
+    return {
+        key: mark_safe(found[msgid])  # noqa: S308 - the catalogue's, as {% trans %}
+        for key, msgid in PAGE_TEXTS.items()
+    }
 
 
 def _column_labels() -> list[tuple[str, str]]:
