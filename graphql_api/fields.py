@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry_django
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import FileField, Prefetch, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.related import ManyToOneRel
@@ -58,7 +59,7 @@ def _assignable(lookup, model, lookups) -> bool:
         return False
     try:
         relation = model._meta.get_field(name)
-    except Exception:  # noqa: BLE001  not a field: a to_attr of someone else's
+    except FieldDoesNotExist:  # not a field: a to_attr of someone else's
         return False
     if type(relation) is not ManyToOneRel:  # not one-to-one, not many-to-many
         return False
