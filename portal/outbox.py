@@ -210,25 +210,34 @@ class KeptClaim:
             update=update,
         )
 
+        self._model = None  # ``due``'s, known once ``_lock`` is compiled
+
+        def lock(**values):
+            queryset = due(**values)
+            self._model = queryset.model  # compiled before ``locked`` (``_single``)
+            return _lockable(queryset).values_list("pk")
+
         def locked(**values):
-            queryset = due(**{name: values[name] for name in self.variables})
-            pk = queryset.model._meta.pk
+            model = self._model
             # constant names of this module, no value: nothing to inject
-            ids = RawSQL(_LOCKED_IDS, (), output_field=pk)  # noqa: S611
-            return queryset.order_by().filter(pk__in=ids)
+            ids = RawSQL(_LOCKED_IDS, (), output_field=model._meta.pk)  # noqa: S611
+            # the rows the same statement locked, due when it locked them (a row
+            # changed since the statement's snapshot is locked as it is now, and
+            # only if still due: PostgreSQL reads the condition again); locked,
+            # they stay so until the UPDATE: the condition is not repeated
+            return model._base_manager.filter(pk__in=ids)
 
         # PostgreSQL (``_single``): the due rows locked, the UPDATE of those rows
         self._lock = KeptStatement(
-            lambda **values: _lockable(due(**values)).values_list("pk"),
+            lock,
             self.variables,
             datetimes=datetimes,
             lists=lists,
         )
         self._locked = KeptStatement(
             locked,
-            (*self.variables, *(f"set_{n}" for n in self.writes)),
-            datetimes=(*datetimes, *(f"set_{n}" for n in write_datetimes)),
-            lists=lists,
+            tuple(f"set_{n}" for n in self.writes),
+            datetimes=tuple(f"set_{n}" for n in write_datetimes),
             update=update,
         )
         self._single_sql = {}
@@ -240,7 +249,7 @@ class KeptClaim:
         if single is not None:
             lock, params = self._lock.statement(**values)
             update, more = self._locked.statement(
-                **values, **{f"set_{n}": v for n, v in updates.items()}
+                **{f"set_{n}": v for n, v in updates.items()}
             )
             with transaction.mark_for_rollback_on_error():
                 with connection.cursor() as cursor:
@@ -262,9 +271,10 @@ class KeptClaim:
 
     def _single(self, alias: str) -> str | None:
         """On PostgreSQL, the claim as one statement (its own transaction in
-        autocommit: no BEGIN and COMMIT round trips): the conditional UPDATE of the
-        due rows that its subquery locks (``FOR UPDATE SKIP LOCKED``, so concurrent
-        claims take disjoint rows without waiting), returning the rows as written,
+        autocommit: no BEGIN and COMMIT round trips): the UPDATE, by their ids, of
+        the due rows that its first part locks (``FOR UPDATE SKIP LOCKED``, so
+        concurrent claims take disjoint rows without waiting; the due condition is
+        read there only), returning the rows as written,
         read with their ``select_related`` rows in ``due``'s order by the kept
         SELECT's own columns (so ``instances_of`` makes them). The ``WITH`` part
         bears the table's name: the SELECT's column names read the written rows.
@@ -282,7 +292,7 @@ class KeptClaim:
             with transaction.atomic(using=alias, savepoint=False):
                 select, _ = self._select.statement(alias, **unset)
                 lock, _ = self._lock.statement(alias, **unset)
-                self._locked.statement(alias, **unset, **writes)
+                self._locked.statement(alias, **writes)
             queryset = self._select._compilers[alias][0]
             query = queryset.query.clone()
             query.where = query.where.__class__()
@@ -304,6 +314,7 @@ class KeptClaim:
         """Compile again at the next use (tests that change the database vendor)."""
         self._select.forget()
         self._update.forget()
+        self._lock.forget()
         self._locked.forget()
         self._single_sql.clear()
 

@@ -239,3 +239,38 @@ def test_the_claim_of_keys_finds_them_by_key_whatever_the_statistics_say(make_us
     assert len(claimed.captured_queries) == 1
     # the reconciliation still walks the pending rows by due time
     assert "notification_pending_due" in sending._due(timezone.now(), None).explain()
+
+
+@pytest.mark.django_db
+def test_the_update_writes_the_rows_the_statement_locked_by_their_ids_alone(
+    make_user,
+):
+    """The due condition and the keys are read once, by the locking part: the
+    UPDATE names the locked ids only (PostgreSQL reads the condition again for a
+    row changed since the statement's snapshot before it locks it, and a locked row
+    stays as it is until the UPDATE)."""
+    users = [make_user(f"u{n}@example.com") for n in range(4)]
+    keys = _rows_for(users, "ids")
+    now = timezone.now()
+    rows = SentNotification.objects.filter(idempotency_key__in=keys)
+    rows.filter(recipient=users[0]).update(status="sent")
+    rows.filter(recipient=users[1]).update(claimed_until=now + timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        claimed = _claim(keys, "token-ids", now)
+    [sql] = [query["sql"] for query in queries]
+    assert sql.count("unnest(") == 1
+    update = sql.split(" AS (UPDATE ", 1)[1].split(" RETURNING *", 1)[0]
+    assert update.split(" WHERE ", 1)[1] == (
+        '"notifications_sentnotification"."id" IN (SELECT "locked_id" FROM '
+        '"claim_locked")'
+    )
+    assert [row.recipient for row in claimed] == users[2:]
+    # the denied twins: a row sent and a row leased are neither taken nor written
+    stored = {row.recipient_id: row for row in rows}
+    for user in users[:2]:
+        assert (stored[user.pk].attempts, stored[user.pk].claim_token) == (0, "")
+    for user in users[2:]:
+        assert (stored[user.pk].attempts, stored[user.pk].claim_token) == (
+            1,
+            "token-ids",
+        )
