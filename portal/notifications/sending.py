@@ -657,6 +657,29 @@ def _json_value(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _json_outcome(row: SentNotification, db) -> list:
+    """``_outcome_params(row, db)`` (PostgreSQL) as the joint UPDATE's JSON holds
+    them (``_json_value``), then the id and the token, read in one pass: None and
+    texts as they are, an aware ``datetime`` as its ISO 8601 text, anything else
+    through ``get_db_prep_save`` first."""
+    return [
+        value
+        if value is None or value.__class__ is str
+        else value.isoformat()
+        if kind == "moment"
+        and value.__class__ is datetime
+        and value.utcoffset() is not None
+        else _json_value(
+            value
+            if kind == "text" and isinstance(value, str)
+            else field.get_db_prep_save(value, db)
+        )
+        for (field, kind), value in zip(
+            _recorded_fields(), _recorded_values()(row), strict=True
+        )
+    ] + [_ID(row), row.claim_token]
+
+
 def _record_together(rows: list[SentNotification]) -> None:
     """Save the outcomes of ``rows`` in one statement (within ``outbox.recording``
     on PostgreSQL in autocommit: its own transaction), each only while the claim is
@@ -667,14 +690,7 @@ def _record_together(rows: list[SentNotification]) -> None:
 
     def write(cursor):
         db = cursor.db
-        found = [
-            [
-                value if value is None or value.__class__ is str else _json_value(value)
-                for value in _outcome_params(row, db)
-            ]
-            + [row.pk, row.claim_token]
-            for row in rows
-        ]
+        found = [_json_outcome(row, db) for row in rows]
         cursor.execute(_outcomes_sql(), [json.dumps(found, ensure_ascii=False)])
         return cursor.rowcount
 

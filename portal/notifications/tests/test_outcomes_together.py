@@ -313,3 +313,30 @@ def test_inside_a_transaction_each_outcome_is_recorded_alone(make_user, sizes):
     assert set(sending.deliver(keys).values()) == {Outcome.SENT}
     assert sizes == []
     assert set(SentNotification.objects.values_list("status", flat=True)) == {"sent"}
+
+
+@postgresql_only
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_joint_values_are_the_outcome_params_as_json_holds_them(make_user):
+    """``_json_outcome`` reads a row's values in one pass: what ``_outcome_params``
+    gives, each moment as its ISO 8601 text, then the id and token, for every state
+    (texts of a ``str`` subclass and lazy texts, moments of other zones and of a
+    ``datetime`` subclass included)."""
+    user = make_user("a@example.com")
+    now = timezone.now()
+    for n, state in enumerate(STATES):
+        row = _row(user, f"json-{n}", claimed_until=now, next_attempt_at=now)
+        for name, value in {"claimed_until": None, **_outcome(state, now)}.items():
+            setattr(row, name, value)
+        expected = [
+            value
+            if value is None or value.__class__ is str
+            else sending._json_value(value)
+            for value in sending._outcome_params(row, connection)
+        ] + [row.pk, row.claim_token]
+        found = sending._json_outcome(row, connection)
+        assert found == expected, state
+        assert [value.__class__ for value in found] == [
+            value.__class__ for value in expected
+        ]
