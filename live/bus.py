@@ -10,7 +10,8 @@ Backends, chosen at call time from ``settings.LIVE_BUS_URL``:
 
 * ``redis://…`` — Redis pub/sub. One subscribing connection per process (per event
   loop), fanned out locally to the streams of that process; publishing is one
-  ``PUBLISH`` from the committing thread.
+  ``PUBLISH`` from the committing thread (``portal.after_commit``: with the change's
+  other after-commit commands in one round trip, inside a service's transaction).
 * empty — in-process: publishing hands the message to every event loop of this process
   (``runserver``, tests, a single uvicorn process on a laptop). Nothing crosses
   processes, so production with several workers needs Redis.
@@ -36,6 +37,8 @@ import threading
 
 from django.conf import settings
 
+from portal import after_commit
+
 logger = logging.getLogger(__name__)
 
 _hubs: dict[asyncio.AbstractEventLoop, "Hub"] = {}
@@ -57,14 +60,21 @@ def publish(message: dict) -> None:
     raw = json.dumps(message, separators=(",", ":"))
     if url.startswith(("redis://", "rediss://", "unix://")):
         try:
-            _redis_publisher(url).publish(_channel(), raw)
-        except Exception:
-            logger.warning("live: publishing to Redis failed", exc_info=True)
+            client = _redis_publisher(url)
+        except Exception as error:
+            _not_published(error)
+            return
+        # after a commit, in one round trip with the change's other commands
+        after_commit.send(client, ("PUBLISH", _channel(), raw), _not_published)
         return
     with _hubs_lock:
         hubs = list(_hubs.values())
     for hub in hubs:
         hub.deliver_threadsafe(message)
+
+
+def _not_published(error: Exception) -> None:
+    logger.warning("live: publishing to Redis failed", exc_info=error)
 
 
 def _redis_publisher(url: str):

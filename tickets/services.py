@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import kept_organizations
+from portal import after_commit
 from portal.sql import KeptInsert, KeptStatement
 
 from . import attachments as files
@@ -89,14 +90,16 @@ _joined: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 def service(func):
     """One transaction per call; files stored during a failed call are deleted.
-    Inside ``one_transaction`` the call joins that transaction (no savepoint)."""
+    Inside ``one_transaction`` the call joins that transaction (no savepoint). The
+    Redis commands of its after-commit hooks (the outbox's wake-up, the live event) go
+    in one round trip (``portal.after_commit.together``)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         if _joined.get():
             with transaction.atomic(savepoint=False):
                 return func(*args, **kwargs)
-        with files.stored_files(), transaction.atomic():
+        with after_commit.together(), files.stored_files(), transaction.atomic():
             return func(*args, **kwargs)
 
     return wrapper
@@ -110,13 +113,14 @@ def one_transaction():
     it instead of each opening a savepoint (a SAVEPOINT and a RELEASE per call).
 
     An error raised by a service inside ends the block: the transaction can only be
-    rolled back, so catch it outside the ``with``."""
+    rolled back, so catch it outside the ``with``. After the commit, as for one
+    service: the hooks' Redis commands in one round trip."""
     if _joined.get():
         yield
         return
     token = _joined.set(True)
     try:
-        with files.stored_files(), transaction.atomic():
+        with after_commit.together(), files.stored_files(), transaction.atomic():
             yield
     finally:
         _joined.reset(token)

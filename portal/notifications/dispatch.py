@@ -41,19 +41,24 @@ def wake_up_after_commit(keys: list[str]) -> None:
     logged and otherwise harmless: the rows are there and the reconciliation sends
     them."""
 
+    def not_queued(error: Exception) -> None:
+        logger.warning(
+            "Could not queue the delivery of %d notification(s) (%s); the "
+            "reconciliation schedule will send them",
+            len(keys),
+            error.__class__.__name__,
+            # a broker outage is expected: one line; anything else, a traceback
+            exc_info=None if _broker_unreachable(error) else error,
+            extra={"event": "wake_up_not_queued", "dependency": "broker"},
+        )
+
     def wake():
         try:
-            enqueue(DELIVER_TASK, keys)
+            # on Redis, pushed with the change's other after-commit commands
+            # (``portal.after_commit``); a failure then comes to ``not_queued``
+            enqueue(DELIVER_TASK, keys, on_error=not_queued)
         except Exception as error:
-            logger.warning(
-                "Could not queue the delivery of %d notification(s) (%s); the "
-                "reconciliation schedule will send them",
-                len(keys),
-                error.__class__.__name__,
-                # a broker outage is expected: one line; anything else, a traceback
-                exc_info=not _broker_unreachable(error),
-                extra={"event": "wake_up_not_queued", "dependency": "broker"},
-            )
+            not_queued(error)
 
     transaction.on_commit(wake)
 
