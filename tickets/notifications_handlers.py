@@ -78,11 +78,11 @@ def register() -> None:
 # --- who gets what ------------------------------------------------------------------
 
 
-def _ticket_url(ticket, user) -> str:
+def _ticket_url(ticket, support_team: bool) -> str:
+    """The ticket's page for a recipient: the desk's for the support team
+    (``support_team``: ``is_support_team`` of the recipient), the portal's otherwise."""
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    path = (
-        ticket.get_admin_url() if is_support_team(user) else ticket.get_absolute_url()
-    )
+    path = ticket.get_admin_url() if support_team else ticket.get_absolute_url()
     return base + path
 
 
@@ -94,15 +94,16 @@ def _context(ticket, user, shared=None) -> dict:
     reference, subject, queue_name, priority_label, reply_to, requester, assignee = (
         shared
     )
+    team = is_support_team(user)  # asked once per recipient: the names and the link
     return {
         "reference": reference,
         "subject": subject,
         "queue_name": queue_name,
         "priority_label": priority_label,
         # names as the recipient may see them: a customer never gets a staff address
-        "requester_name": name_shown_to(user, requester),
-        "assignee_name": name_shown_to(user, assignee),
-        "ticket_url": _ticket_url(ticket, user),
+        "requester_name": name_shown_to(user, requester, support_team=team),
+        "assignee_name": name_shown_to(user, assignee, support_team=team),
+        "ticket_url": _ticket_url(ticket, team),
         # threading headers (portal.notifications.threads): replies go to the queue
         "reply_to": reply_to,
     }

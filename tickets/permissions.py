@@ -1710,21 +1710,28 @@ def watchers_visible_to(user, ticket: Ticket) -> list:
     return sorted(ticket.watchers.all(), key=lambda person: person.email)
 
 
-def address_visible_to(viewer, person) -> bool:
+def address_visible_to(viewer, person, *, support_team: bool | None = None) -> bool:
     """Whether ``viewer`` may read ``person``'s email address: their own, and everyone's
-    for the support team. Customers see other people (agents, colleagues) by name."""
+    for the support team. Customers see other people (agents, colleagues) by name.
+
+    ``support_team``: ``is_support_team(viewer)``, when the caller has already asked
+    it for this viewer (an email's recipient, whose names and link are decided
+    together); otherwise it is asked here, when needed."""
     if person is None or not _active(viewer):
         return False
-    return viewer.pk == person.pk or is_support_team(viewer)
+    if viewer.pk == person.pk:
+        return True
+    return is_support_team(viewer) if support_team is None else support_team
 
 
-def name_shown_to(viewer, person) -> str:
+def name_shown_to(viewer, person, *, support_team: bool | None = None) -> str:
     """The name ``viewer`` sees for ``person`` on a ticket: the display name (which falls
     back to the address) where the address is visible, otherwise the display name, the
-    full name or the address's local part, never the address."""
+    full name or the address's local part, never the address. ``support_team`` as for
+    ``address_visible_to``."""
     if person is None:
         return ""
-    if address_visible_to(viewer, person):
+    if address_visible_to(viewer, person, support_team=support_team):
         return person.get_display_name()
     return person.display_name or person.get_full_name() or person.get_short_name()
 

@@ -316,7 +316,15 @@ def _header_lines(headers, policy, folded: dict) -> list[bytes]:
 
 def _header_line(item, policy, folded: dict) -> bytes:
     name, value = item
-    if type(value) is not str or name in _NEW_EACH_TIME:
+    if type(value) is not str:
+        return policy.fold_binary(name, value)
+    if name in _NEW_EACH_TIME:
+        if policy.__class__ is _RememberedFolding:
+            # ``fold_binary``'s ``_fold`` of a value that folds plainly, encoded as
+            # it encodes it
+            plain = _plain_fold(name, value, policy.linesep, policy.max_line_length)
+            if plain is not None:
+                return plain.encode("ascii", "surrogateescape")
         return policy.fold_binary(name, value)
     line = folded[name, value] = policy.fold_binary(name, value)
     return line
@@ -378,26 +386,35 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     to be discarded, for a part this does not write (the generator does)."""
     if hasattr(part, "_write_headers"):  # a part that writes its own headers
         return False
+    payload = part._payload
+    stored = part._headers
+    key = ("text part", *stored)
+    try:
+        block = folded.get(key)
+    except TypeError:  # a value that is no key (a ``Header`` object)
+        key = block = None
+    if block is not None:
+        # the same stored headers as a text part written before (the prototype's,
+        # in every email): a text part again, its header lines and the blank line
+        if payload is not None and type(payload) is not str:
+            return False
+        out.append(block)
+        if payload:
+            out.append(_lines(payload, linesep))
+        return True
     found = _content_type(part)
     if found is None:  # none (the default type), several, or not ASCII text
         handler = _handler(part.get_content_type())
     else:
         handler = _handler_of(found[1])
-    payload = part._payload
     sep = _SEPARATORS[linesep] if linesep in _SEPARATORS else linesep.encode("ascii")
-    stored = part._headers
     if handler is _TEXT and _TEXT_PART_HEADERS.issuperset([n for n, _ in stored]):
         # a text part's headers (the prototype's, in every email): their lines and
-        # the blank line, remembered whole (a ``Header`` value: not remembered)
-        key = ("block", *stored)
-        try:
-            block = folded[key] if key in folded else None
-        except TypeError:
-            key = block = None
-        if block is None:
-            block = b"".join(_header_lines(stored, policy, folded)) + sep
-            if key is not None:
-                folded[key] = block
+        # the blank line, remembered whole by the stored headers when they name the
+        # type (the same headers: the same handler; a ``Header`` value: not kept)
+        block = b"".join(_header_lines(stored, policy, folded)) + sep
+        if key is not None and found is not None:
+            folded[key] = block
         headers = [block]
     else:
         headers = _header_lines(stored, policy, folded)
@@ -744,6 +761,18 @@ def _checked_pair(pair: tuple[str, str]) -> tuple[str, str]:
     return found
 
 
+def _alternatives_texts(msg) -> str:
+    """What ``_alternatives_message``'s boundary is checked against: every stored
+    name, value and payload of its multipart and two text parts, joined by line
+    breaks (a boundary has none: in the joined text only where in one of them, as
+    with ``_boundaries_in``), read as they are stored (all text; no preamble)."""
+    parts = (msg, *msg._payload)
+    return "\n".join(
+        [text for part in parts for pair in part._headers for text in pair]
+        + [part._payload for part in msg._payload]
+    )
+
+
 def _alternatives_message(email):
     """``Building.message`` of the emails we send, built without its generic steps:
     a UTF-8 text body and one HTML alternative, no attachments, no Cc or Reply-To
@@ -792,7 +821,7 @@ def _alternatives_message(email):
     ]
     # ``prepare``: one multipart, its Content-Type first and without parameters
     msg.policy = POLICY
-    texts = _boundaries_in(msg)
+    texts = _alternatives_texts(msg)
     while True:
         boundary = f"==hd{secrets.token_hex(16)}=="
         if boundary not in texts:

@@ -7,8 +7,9 @@ of two forms only, as it is or HTML-escaped, unless a template looks into it (a 
 a condition, a loop, an attribute). So an email is rendered once per kind, language and
 *shape* of its context (``skeleton``) with a marker in place of each such text and of
 the greeting's name, and later emails of the same shape are the skeleton with the
-markers replaced (``prepared``, ``Filling.fill``: three ``str.format`` calls instead
-of three template renders).
+markers replaced (``prepared``: each text joined once per context with its texts,
+``Filling.fill``: the name put in its places, three joins instead of three template
+renders).
 
 The skeleton is used only where this is provably what rendering gives:
 
@@ -217,16 +218,22 @@ def _marker(token: str, index: int) -> str:
 
 
 class _Skeleton:
-    """Three format strings: ``{i}`` the i-th marked text raw, ``{n + i}`` escaped
-    (the greeting's name, if any, is the last)."""
+    """Three texts as segments: literal text, and ``i`` (an int) where the i-th marked
+    text goes raw, ``n + i`` where it goes escaped (the greeting's name, if any, is
+    the last of the ``n``: ``holes``, its places in each text's segments)."""
 
-    def __init__(self, formats: tuple[str, str, str], slots: int, escaped: tuple):
-        self.formats = formats
+    def __init__(self, parts: tuple, slots: int, escaped: tuple, greeted: bool):
+        self.parts = parts
         self.slots = slots
         self.escaped = escaped  # the slots that appear escaped somewhere
+        name = (slots - 1, 2 * slots - 1) if greeted else ()
+        self.holes = tuple(
+            tuple(i for i, segment in enumerate(segments) if segment in name)
+            for segments in parts
+        )
 
     def arguments(self, values: list) -> list:
-        """The format arguments for ``values`` (the name's slot, if any, left "")."""
+        """The slots' texts for ``values`` (the name's slot, if any, left "")."""
         arguments = values + [""] * (self.slots - len(values)) + [""] * self.slots
         for index in self.escaped:
             if index < len(values):
@@ -234,36 +241,62 @@ class _Skeleton:
         return arguments
 
 
+def _filled(segments: tuple, holes: tuple, arguments: list) -> tuple:
+    """``segments`` with every slot's text in place but the name's (``holes``), the
+    texts between joined: (pieces, places of the raw name, of the escaped name)."""
+    texts = [arguments[s] if s.__class__ is int else s for s in segments]
+    if not holes:
+        return ["".join(texts)], (), ()
+    pieces, raw, escaped, start = [], [], [], 0
+    for hole in holes:
+        pieces += ("".join(texts[start:hole]), "")
+        (raw if segments[hole] < len(arguments) // 2 else escaped).append(
+            len(pieces) - 1
+        )
+        start = hole + 1
+    pieces.append("".join(texts[start:]))
+    return pieces, tuple(raw), tuple(escaped)
+
+
 class Filling:
-    """A skeleton with the texts of one email's context, waiting for a name."""
+    """A skeleton with the texts of one email's context, waiting for a name: each
+    text joined once but for the name's places, which each email fills."""
 
     def __init__(self, skeleton: _Skeleton, arguments: list, greeted: bool):
-        self._formats = skeleton.formats
-        self._arguments = arguments
-        self._name = skeleton.slots - 1 if greeted else None
-        self._escaped_name = self._name is not None and self._name in skeleton.escaped
-        self._offset = skeleton.slots
+        self._greeted = greeted
+        self._escaped_name = greeted and skeleton.slots - 1 in skeleton.escaped
+        self._parts = [
+            _filled(segments, holes, arguments)
+            for segments, holes in zip(skeleton.parts, skeleton.holes, strict=True)
+        ]
 
     def fill(self, name: str | None) -> Raw:
         """The raw rendering for a recipient called ``name`` (None: nobody greeted,
         only if the skeleton was made so)."""
-        arguments = self._arguments
-        if self._name is not None:
-            arguments = arguments.copy()
-            arguments[self._name] = name
-            if self._escaped_name:
-                arguments[self._offset + self._name] = html.escape(name)
-        subject, text, body = (f.format(*arguments) for f in self._formats)
+        if self._greeted and name.__class__ is not str:
+            name = format(name, "")  # what the format string gave
+        escaped = html.escape(name) if self._escaped_name else None
+        texts = []
+        for pieces, raw, escaped_at in self._parts:
+            if raw or escaped_at:
+                pieces = pieces.copy()
+                for index in raw:
+                    pieces[index] = name
+                for index in escaped_at:
+                    pieces[index] = escaped
+            texts.append("".join(pieces))
+        subject, text, body = texts
         return subject, SafeString(text), SafeString(body)
 
 
-def _parse(rendered: str, token: str, slots: int, found: list) -> str | None:
-    """``rendered`` as a format string, counting each marker's uses in ``found``
-    (raw at i, escaped at slots + i); None if a marker was changed."""
+def _parse(rendered: str, token: str, slots: int, found: list) -> tuple | None:
+    """``rendered`` as segments (texts, and the slot of each marker: raw at i, escaped
+    at slots + i), counting each marker's uses in ``found``; None if a marker was
+    changed."""
     head = f"Zq{token}"
     tail = f"{token}Qz"
     pieces = rendered.split(head)
-    parts = [pieces[0].replace("{", "{{").replace("}", "}}")]
+    parts = [pieces[0]]
     for piece in pieces[1:]:
         number = piece[:3]
         if not number.isdigit() or int(number) >= slots:
@@ -275,14 +308,14 @@ def _parse(rendered: str, token: str, slots: int, found: list) -> str | None:
             if rest.startswith(closing):
                 found[offset + index] += 1
                 rest = rest[len(closing) :]
-                parts.append(f"{{{offset + index}}}")
+                parts.append(offset + index)
                 break
         else:
             return None
-        parts.append(rest.replace("{", "{{").replace("}", "}}"))
-    if token in "".join(parts):
+        parts.append(rest)
+    if token in "".join(parts[::2]):
         return None
-    return "".join(parts)
+    return tuple(parts)
 
 
 def _build(kind, language, full: dict, slots: list, greeted: bool, render_raw):
@@ -301,12 +334,12 @@ def _build(kind, language, full: dict, slots: list, greeted: bool, render_raw):
     except Exception:
         return _UNUSABLE
     found = [0] * (2 * count)
-    formats = []
+    parts = []
     for part in rendered:
         parsed = _parse(part, token, count, found)
         if parsed is None:
             return _UNUSABLE
-        formats.append(parsed)
+        parts.append(parsed)
     reads = [context.reads.get(key, 0) for key in slots]
     if greeted:
         if stand_in.spoiled:
@@ -316,7 +349,7 @@ def _build(kind, language, full: dict, slots: list, greeted: bool, render_raw):
     if uses != reads:
         return _UNUSABLE
     escaped = tuple(i for i in range(count) if found[count + i])
-    return _Skeleton(tuple(formats), count, escaped)
+    return _Skeleton(tuple(parts), count, escaped, greeted)
 
 
 def prepared(kind: str, language: str, full: dict, greeted: bool, render_raw):

@@ -205,3 +205,36 @@ def test_canned_response_names_the_agent_without_an_address(alice, queue):
     ticket = TicketFactory(requester=alice, queue=queue)
     canned = CannedResponse(title="Sign", body="Regards, {{ agent_name }}")
     assert render_canned_response(canned, ticket, nameless) == "Regards, sam.staff"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_each_recipient_sees_the_assignee_as_their_role_allows(
+    act, alice, agent, queue, language
+):
+    """Each recipient's email context names people as ``name_shown_to`` shows them to
+    that recipient (the support team decided once per recipient): the customer gets
+    the assignee's name and the portal link, never the address, in every language;
+    a watching agent (the twin) gets the address-as-name and the desk link."""
+    alice.locale = language
+    alice.save(update_fields=["locale"])
+    nameless = make_agent(queue, email="sam.staff@example.com", display_name="")
+    ticket = act(TicketFactory, requester=alice, queue=queue, subject="Hello")
+    act(services.assign, nameless, ticket, nameless)
+    act(services.add_watcher, agent, ticket)
+    mail.outbox.clear()
+    act(services.change_status, nameless, ticket, "resolved")
+    rows = {
+        row.recipient_id: row
+        for row in SentNotification.objects.filter(kind="ticket_status_changed")
+    }
+    ref = ticket.reference
+    customer, staff = rows[alice.pk].context, rows[agent.pk].context
+    assert customer["assignee_name"] == "sam.staff"
+    assert customer["ticket_url"] == f"http://testserver/portal/tickets/{ref}/"
+    assert staff["assignee_name"] == "sam.staff@example.com"
+    assert staff["ticket_url"] == f"http://testserver/admin/helpdesk/tickets/{ref}/"
+    (to_alice,) = [m for m in mail.outbox if m.to == ["alice@acme.example"]]
+    for text in (to_alice.subject, to_alice.body, to_alice.alternatives[0][0]):
+        assert "sam.staff@example.com" not in text
+    assert b"sam.staff@example.com" not in to_alice.message().as_bytes()

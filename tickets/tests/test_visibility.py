@@ -344,6 +344,23 @@ def test_people_are_shown_to_customers_by_name_never_by_address(
     who, person = people[viewer_name], people[person_name]
     shown = person.email if permissions.address_visible_to(who, person) else None
     assert (shown, permissions.name_shown_to(who, person)) == (address, name)
+    # the same with the viewer's support-team role decided once by the caller
+    team = permissions.is_support_team(who)
+    decided = permissions.address_visible_to(who, person, support_team=team)
+    assert (person.email if decided else None) == address
+    assert permissions.name_shown_to(who, person, support_team=team) == name
+
+
+def test_a_decided_support_team_role_shows_no_address_to_an_inactive_viewer(
+    agent, alice
+):
+    """The decided role answers only the role question: an inactive viewer sees no
+    address whatever is passed; a customer told "not support team" sees a name."""
+    assert permissions.address_visible_to(alice, agent, support_team=False) is False
+    assert permissions.name_shown_to(alice, agent, support_team=False) == "Alex Agent"
+    agent.is_active = False
+    assert permissions.address_visible_to(agent, alice, support_team=True) is False
+    assert permissions.name_shown_to(agent, alice, support_team=True) == "Alice"
 
 
 @pytest.mark.django_db
