@@ -99,21 +99,13 @@ class TicketQuerySet(models.QuerySet):
         )
         if any(character.isdigit() for character in text):
             found |= models.Q(reference__icontains=text)
-        # matched by a note: only where the policy lets the searcher read them.
-        # Where notes count on some tickets only (a condition), the document arm
-        # asks it, then the subject, then the public document (a probe per row):
-        # ``staff & (notes | subject | public) | subject`` is ``staff & (notes |
-        # public) | subject``, with the staff terms still one index condition, and
-        # a row of the user's queues answered without the LIKE, a shared one whose
-        # subject holds the text without the probe (bench FINDINGS S-13).
-        in_document = fulltext.document_match(
-            vendor, text, notes if isinstance(noted, bool) else notes | subject
-        )
-        if in_document is not None and noted is not False:
+        # matched by a note: only where the policy lets the searcher read them
+        in_document = fulltext.document_match(vendor, text, notes)
+        if in_document is not None and noted is True:
             # The staff terms alone answer the most matches, cheaply: the subject's
             # per-row ``upper(subject) LIKE`` last, for the rest (bench FINDINGS
-            # S-10, S-12). Where notes count nowhere (the public document asked
-            # for every row), the LIKE first answers many rows before the probe.
+            # S-10, S-12). Where the public document must be asked too (a probe per
+            # row), the LIKE first answers many rows before it.
             found = found | in_document | subject
         else:
             found = subject | found
