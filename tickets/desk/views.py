@@ -38,7 +38,7 @@ from ..pagination import CappedPaginator
 from ..uploads import encrypts_uploads
 from . import bulk as bulk_actions
 from . import exports, forms, inbox, report_views, reports, trend, workspace
-from .access import is_desk_user, may_act, my_queues
+from .access import is_desk_user, may_act, my_queue_list, my_queues
 
 COLUMNS = [
     ("reference", gettext_lazy("Reference")),
@@ -165,9 +165,11 @@ def inbox_view(request):
     view = request.GET.get("view") or inbox.DEFAULT_VIEW
     if view not in inbox.SAVED_VIEW_SLUGS:
         view = inbox.DEFAULT_VIEW
-    worked = my_queues(user)
-    queues = list(worked)  # the nav, the queue filter and the "queues" view
-    form = forms.FilterForm(request.GET or None, queues=worked)
+    # the nav, the queue filter and the "queues" view: the rows kept by the policy
+    queues = my_queue_list(user)
+    # the queue field reads its queryset only to clean a queue asked for
+    asked = my_queues(user) if request.GET.get("queue") else None
+    form = forms.FilterForm(request.GET or None, queues=asked)
     form.is_valid()  # a filter that does not validate is shown with its error, unused
     data = getattr(form, "cleaned_data", {})
     qs, order = inbox.inbox_queryset(
