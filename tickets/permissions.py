@@ -858,6 +858,13 @@ def works_a_queue(user) -> bool | None:
     return works
 
 
+def agent_groups_kept() -> bool:
+    """Whether anything is kept under the agent groups' generation
+    (``AGENT_GROUPS_GENERATION_KEY``): for a page that reads it ahead with others
+    (``portal.cache.generations_read_together``)."""
+    return _agent_groups.enabled()
+
+
 def agent_groups_changed(**kwargs) -> None:
     """A queue or a group was saved or deleted: forget the agent groups' names in this
     process now, in every process once the change commits."""
@@ -2024,6 +2031,7 @@ __all__ = [
     "why_not",
     "why_not_file",
     "why_not_merge",
+    "agent_groups_kept",
     "worked_queue_list",
     "worked_queues",
     "works_a_queue",

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
+from portal import cache as shared_cache
 from portal.translations import translated
 
 from .. import actions, permissions, services
@@ -161,6 +162,19 @@ def _bulk_options() -> dict:
 
 @desk_view
 def inbox_view(request):
+    """The inbox page. The generations its kept values are read under (the agent
+    groups': the worked queues; the staff's: the assignee filter and the bulk form)
+    are read in one round trip (``portal.cache.generations_read_together``)."""
+    keys = []
+    if permissions.agent_groups_kept():
+        keys.append(permissions.AGENT_GROUPS_GENERATION_KEY)
+    if inbox.staff_cache_enabled():
+        keys.append(inbox.STAFF_GENERATION_KEY)
+    with shared_cache.generations_read_together(*keys):
+        return _inbox_page(request)
+
+
+def _inbox_page(request):
     user = request.user
     view = request.GET.get("view") or inbox.DEFAULT_VIEW
     if view not in inbox.SAVED_VIEW_SLUGS:

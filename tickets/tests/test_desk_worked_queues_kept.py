@@ -176,3 +176,31 @@ def test_a_queue_asked_for_is_cleaned_against_the_worked_queues(
     assert not form.is_valid()  # no queryset: no queue is valid
     form = forms.FilterForm({"q": "x"}, queues=None)
     assert form.is_valid() and form.cleaned_data["queue"] is None
+
+
+def test_the_pages_generations_are_read_in_one_round_trip(
+    people, settings, monkeypatch
+):
+    from portal import cache as shared_cache
+    from tickets.desk import inbox
+
+    settings.DESK_STAFF_CACHE = True
+    client = Client()
+    client.force_login(people[0])
+    asked = []
+    get_many = shared_cache.cache.get_many
+
+    def spied(keys, *args, **kwargs):
+        asked.append(sorted(keys))
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(shared_cache.cache, "get_many", spied)
+    body = client.get(INBOX).content.decode()
+    assert ">Queue: Support<" in body
+    both = sorted([permissions.AGENT_GROUPS_GENERATION_KEY, inbox.STAFF_GENERATION_KEY])
+    assert both in asked
+    # switched off: neither is read ahead, the page is the same
+    settings.DESK_STAFF_CACHE = settings.AGENT_GROUPS_CACHE = False
+    asked.clear()
+    assert ">Queue: Support<" in client.get(INBOX).content.decode()
+    assert not any(key in keys for keys in asked for key in both)
