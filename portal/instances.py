@@ -4,9 +4,11 @@ default queue, a queue's agents), where ``Model.__init__``'s per-field ``setattr
 and its two signal sends are most of the cost (~40 Python calls a user).
 
 ``from_db(model, db, names, values)`` is ``model.from_db(db, names, values)``; it
-takes the short way only for a model ``plainly_made`` and a value for every concrete
-field, and Django's ``from_db`` otherwise (tests compare the two instance by
-instance, attribute by attribute)."""
+takes the short way only for a model ``plainly_made`` and ``names`` its concrete
+fields' attnames in their order, all of them or some (a ``.only()`` or ``.defer()``
+row: the others are left unset, deferred, as Django's ``from_db`` leaves them), and
+Django's ``from_db`` otherwise (tests compare the two instance by instance,
+attribute by attribute)."""
 
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -24,7 +26,8 @@ def plainly_made(model) -> bool:
     ``__dict__`` (no descriptor of its own that keeps more, as a file field's does;
     a foreign key's id descriptor only forgets a cached related object, and a new
     instance has none). Receivers can be connected at any time: ask per use; the
-    descriptors are the class's, asked once per model (as ``_foreign_key_indexes``)."""
+    descriptors are the class's, asked once per model (``_foreign_key_places``: once
+    per model and attnames given)."""
     return (
         model.from_db.__func__ is Model.from_db.__func__
         and model.__init__ is Model.__init__
@@ -52,18 +55,17 @@ def from_db(model, db, names, values, *, plain=None):
     the caller asked it already (once for several instances)."""
     if plain is None:
         plain = plainly_made(model)
-    if (
-        not plain
-        or len(values) != len(model._meta.concrete_fields)
-        or names != _attnames(model)
-    ):
+    if not plain or len(values) != len(names):
         return model.from_db(db, names, values)
-    # Model.__init__: the state first, then each field's value by attname (a foreign
-    # key's id descriptor, given a value, asks the state's related-object cache,
-    # which makes it)
+    foreign_keys = _foreign_key_places(model, names)
+    if foreign_keys is None:  # not the concrete fields' attnames in their order
+        return model.from_db(db, names, values)
+    # Model.__init__: the state first, then each given field's value by attname (a
+    # foreign key's id descriptor, given a value, asks the state's related-object
+    # cache, which makes it); a deferred field is not set
     new = model.__new__(model)
     state = ModelState()
-    for index in _foreign_key_indexes(model):
+    for index in foreign_keys:
         if values[index] is not None:
             state.fields_cache = {}
             break
@@ -74,25 +76,28 @@ def from_db(model, db, names, values, *, plain=None):
     return new
 
 
-_foreign_keys: dict = {}  # model -> the positions of its foreign keys' ids
+# (model, attnames given) -> the positions of the foreign keys' ids among them, or
+# None when they are not concrete fields' attnames in the fields' order
+_places: dict = {}
 
 
-def _foreign_key_indexes(model) -> tuple:
-    found = _foreign_keys.get(model)
-    if found is None:
-        found = _foreign_keys[model] = tuple(
+def _foreign_key_places(model, names) -> tuple | None:
+    key = (model, tuple(names))
+    try:
+        return _places[key]
+    except KeyError:
+        pass
+    fields = model._meta.concrete_fields
+    position = {field.attname: n for n, field in enumerate(fields)}
+    order = [position.get(name) for name in names]
+    found = None
+    if None not in order and order == sorted(set(order)):  # rising: in order
+        found = tuple(
             index
-            for index, field in enumerate(model._meta.concrete_fields)
-            if type(model.__dict__.get(field.attname)) is ForeignKeyDeferredAttribute
+            for index, name in enumerate(names)
+            if type(model.__dict__.get(name)) is ForeignKeyDeferredAttribute
         )
-    return found
-
-
-_names: dict = {}  # model -> its concrete fields' attnames, in order
-
-
-def _attnames(model) -> list:
-    found = _names.get(model)
-    if found is None:
-        found = _names[model] = [f.attname for f in model._meta.concrete_fields]
+    if len(_places) >= 4096:  # begun again: the shapes are the code's, not the data's
+        _places.clear()
+    _places[key] = found
     return found

@@ -45,6 +45,7 @@ from guardian.core import ObjectPermissionChecker
 
 from accounts import roles
 from portal import cache as shared_cache
+from portal import instances
 from portal.sql import KeptStatement, KeptSubquery
 
 from . import lifecycle
@@ -857,10 +858,18 @@ def works_a_queue(user) -> bool | None:
     return works
 
 
+def agent_groups_kept() -> bool:
+    """Whether anything is kept under the agent groups' generation
+    (``AGENT_GROUPS_GENERATION_KEY``): for a page that reads it ahead with others
+    (``portal.cache.generations_read_together``)."""
+    return _agent_groups.enabled()
+
+
 def agent_groups_changed(**kwargs) -> None:
     """A queue or a group was saved or deleted: forget the agent groups' names in this
     process now, in every process once the change commits."""
     _kept_agent_groups.forget()
+    _kept_worked_queues.forget()
     _agent_groups.changed()
 
 
@@ -1241,6 +1250,44 @@ def worked_queues(user) -> QuerySet:
     if sees_all(user):
         return Queue.objects.all()
     return _queues_worked_by(user.pk)
+
+
+# The worked queues' rows, kept per process for the agent groups' generation (renewed
+# by every save or deletion of a queue or a group: a rename, a new agent group) per
+# the user's role names (read with the user each request: a change of their groups is
+# seen at once) or "every queue"; at most this many keys.
+KEPT_WORKED_QUEUES = 1024
+_kept_worked_queues = shared_cache.KeptPerGeneration(KEPT_WORKED_QUEUES)
+
+
+def worked_queue_list(user) -> list:
+    """``list(worked_queues(user))``, the same rows in the same order, without the
+    statement where they are kept (``_kept_worked_queues``): new instances each call
+    (``portal.instances``), made from the kept rows. Read each time where nothing may
+    be kept (``_agent_group_names``' switch, a change of this transaction waiting
+    for its commit, the cache down). Group names are unique (``auth.Group``), so a
+    user's names stand for their groups within a generation."""
+    if not _active(user):
+        return []
+    generation = _agent_groups.current()
+    if generation is None:
+        return list(worked_queues(user))
+    every = sees_all(user)
+    key = "every" if every else frozenset(roles.group_names(user))
+    names = _queue_attnames()
+
+    def read():
+        queues = worked_queues(user)
+        return queues.db, tuple(queues.values_list(*names))
+
+    db, rows = _kept_worked_queues.get(generation, key, read)
+    plain = instances.plainly_made(Queue)
+    return [instances.from_db(Queue, db, names, row, plain=plain) for row in rows]
+
+
+@functools.cache
+def _queue_attnames() -> list[str]:
+    return [field.attname for field in Queue._meta.concrete_fields]
 
 
 def _queues_worked_by(user_pk: int) -> QuerySet:
@@ -1991,6 +2038,8 @@ __all__ = [
     "why_not",
     "why_not_file",
     "why_not_merge",
+    "agent_groups_kept",
+    "worked_queue_list",
     "worked_queues",
     "works_a_queue",
 ]

@@ -20,3 +20,8 @@ def may_act(user) -> bool:
 def my_queues(user):
     """The queues ``user`` works (``permissions.worked_queues``)."""
     return permissions.worked_queues(user)
+
+
+def my_queue_list(user) -> list:
+    """``list(my_queues(user))``, kept by the policy (``permissions.worked_queue_list``)."""
+    return permissions.worked_queue_list(user)

@@ -53,8 +53,11 @@ class FilterForm(forms.Form):
     )
 
     def __init__(self, *args, queues, **kwargs):
+        """``queues``: the queryset of the queues the user works, or None when no
+        queue is asked for (the field reads it only to clean a value)."""
         super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = queues
+        if queues is not None:
+            self.fields["queue"].queryset = queues
 
     def clean_organization(self):
         value = self.cleaned_data["organization"].strip()
