@@ -118,7 +118,9 @@ def flush(held: list) -> None:
 
 
 def _send_together(client, commands) -> None:
-    from redis.exceptions import NoScriptError, ResponseError
+    from redis.exceptions import ResponseError
+
+    from .counters import run_script
 
     keys, values, published = [], [], []
     for _client, command, _on_error in commands:
@@ -129,13 +131,7 @@ def _send_together(client, commands) -> None:
             published.extend(command[1:])
     args = (len(keys), *keys, *values, *published)
     try:
-        try:
-            client.evalsha(_SHA, *args)
-        except (
-            NoScriptError
-        ):  # a new or flushed server: load it once, as ``Script`` does
-            client.script_load(_SCRIPT)
-            client.evalsha(_SHA, *args)
+        run_script(client, _SHA, _SCRIPT, *args)
     except ResponseError:
         # refused as a whole (scripts off, out of memory) or stopped by one command:
         # each alone, so that one refusal does not take the others with it

@@ -57,17 +57,26 @@ def _full_key(backend, key: str) -> str:
     return full
 
 
-def _redis_add_to(backend, key: str, delta: int, timeout: int, read=()) -> tuple:
+def run_script(client, sha: str, script: str, *args):
+    """``EVALSHA sha *args`` with the redis-py ``client``; on a new or flushed server
+    (``NOSCRIPT``) the ``script`` is loaded once and run again, as redis-py's
+    ``Script`` does (without its per-call object)."""
     from redis.exceptions import NoScriptError
 
+    try:
+        return client.evalsha(sha, *args)
+    except NoScriptError:
+        client.script_load(script)
+        return client.evalsha(sha, *args)
+
+
+def _redis_add_to(backend, key: str, delta: int, timeout: int, read=()) -> tuple:
     full_key = _full_key(backend, key)
     client = backend._cache.get_client(full_key, write=True)
     keys = [full_key, *[_full_key(backend, name) for name in read]]
-    try:
-        value, *found = client.evalsha(_ADD_TO_SHA, len(keys), *keys, delta, timeout)
-    except NoScriptError:  # a new or flushed server: load it once, as ``Script`` does
-        client.script_load(_ADD_TO_SCRIPT)
-        value, *found = client.evalsha(_ADD_TO_SHA, len(keys), *keys, delta, timeout)
+    value, *found = run_script(
+        client, _ADD_TO_SHA, _ADD_TO_SCRIPT, len(keys), *keys, delta, timeout
+    )
     loads = backend._cache._serializer.loads
     return int(value), {
         name: loads(raw)
@@ -98,16 +107,10 @@ _ADD_TO_BOTH_SHA = hashlib.sha1(
 
 
 def _redis_add_to_both(backend, first, allowed, first_timeout, second, timeout, read):
-    from redis.exceptions import NoScriptError
-
     keys = [_full_key(backend, name) for name in (first, second, *read)]
     client = backend._cache.get_client(keys[0], write=True)
     args = (len(keys), *keys, first_timeout, allowed, timeout)
-    try:
-        used, *rest = client.evalsha(_ADD_TO_BOTH_SHA, *args)
-    except NoScriptError:  # a new or flushed server: load it once, as ``Script`` does
-        client.script_load(_ADD_TO_BOTH_SCRIPT)
-        used, *rest = client.evalsha(_ADD_TO_BOTH_SHA, *args)
+    used, *rest = run_script(client, _ADD_TO_BOTH_SHA, _ADD_TO_BOTH_SCRIPT, *args)
     if not rest:  # past the first's limit: the second not counted, nothing read
         return int(used), None, None
     loads = backend._cache._serializer.loads
