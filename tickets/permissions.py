@@ -1533,6 +1533,26 @@ def _worked_queue_condition(user_pk: int) -> Q:
     return Q(queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")))
 
 
+def visible_outside_worked_queues(user) -> Q | None:
+    """The rest of ``visible_tickets(user)`` beside ``worked_queue_rule(user)``'s
+    condition: the tickets granted otherwise (guardian rows: the user's own, their
+    groups') that are not in a queue the user works, as SQL read when the query runs.
+    The two are disjoint and together are ``visible_tickets(user)``, so a query may
+    ask them as two parts (the inbox's ranked search in its other views: bench
+    FINDINGS S-16). None where ``worked_queue_rule`` gives none."""
+    if worked_queue_rule(user) is None:
+        return None
+    return _outside_worked_queues_condition(user.pk)
+
+
+@functools.lru_cache(maxsize=1024)
+def _outside_worked_queues_condition(user_pk: int) -> Q:
+    """``visible_outside_worked_queues``' condition, built once per process per
+    user's id: ``_grants_q``'s grants arm without its worked-queue arm's tickets."""
+    granted = Q(pk__in=KeptSubquery(_granted_ids(user_pk)))
+    return granted & ~_worked_queue_condition(user_pk)
+
+
 def comments_visible_to(user, ticket: Ticket | None = None) -> Q:
     """Comments ``user`` may read on tickets they may see: replies, and internal notes
     where they may ``view_internal``."""

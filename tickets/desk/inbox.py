@@ -172,6 +172,10 @@ _OTHER_FILTERS = ("status", "priority", "organization", "assignee", "tag")
 # Views narrowed to the user's worked queues: the policy's queue-group rule decides
 # their rows' visibility and notes alone (``permissions.worked_queue_rule``).
 _WORKED_QUEUE_VIEWS = frozenset({"open", "queues", "unassigned"})
+# Views whose search is stated as two parts, the worked queues' tickets and the
+# others (``_parted_search``): "all" only; "mine" and "waiting", narrow already, read
+# more that way (bench FINDINGS S-16).
+_PARTED_VIEWS = frozenset({"all"})
 
 
 def _search_forms(connection) -> dict:
@@ -363,6 +367,10 @@ def _compile_search(
     rule = None
     if view in _WORKED_QUEUE_VIEWS:
         rule = permissions.worked_queue_rule(user)
+    elif view in _PARTED_VIEWS:
+        parted = _parted_search(user, view, data, queues, stand_in, within)
+        if parted is not None:
+            return _kept_form(*parted, connection, stand_in, False)
     if rule is None:
         qs = saved_view_queryset(user, view, queue=data.get("queue"), queues=queues)
         qs = apply_filters(qs, {**data, "q": stand_in}, user)
@@ -376,6 +384,44 @@ def _compile_search(
         )
         qs = qs.search(stand_in, notes=rule.notes)
     sql, params, noted = qs.ranked_statement(within)
+    every_noted = rule is not None and rule.notes
+    return _kept_form(sql, params, noted, connection, stand_in, every_noted)
+
+
+def _parted_search(user, view: str, data: dict, queues, stand_in: str, within: int):
+    """The ranked search's ids statement in the other views (``_PARTED_VIEWS``) of
+    a user whose notes count on some tickets only, as two disjoint parts: the
+    tickets of the worked queues by the policy's worked-queue rule (notes its
+    verdict on all of them, S-12's bitmap), and the other visible tickets
+    (``permissions.visible_outside_worked_queues``) with the notes condition; each
+    part's newest ``within``, the newest ``within`` of both ranked (``TicketQuerySet.
+    ranked_statement_with``): the same ids in the same order as the one statement
+    over ``visible_tickets``, whose plan walked every visible ticket newest first
+    (bench FINDINGS S-13 item 2, S-16). ``(sql, params, noted)``, or None where
+    this does not apply."""
+    rule = permissions.worked_queue_rule(user)
+    if rule is None or isinstance(permissions.notes_searchable(user), bool):
+        return None
+    elsewhere = permissions.visible_outside_worked_queues(user)
+
+    def part(visible):
+        return saved_view_queryset(
+            user,
+            view,
+            queue=data.get("queue"),
+            queues=queues,
+            visible=Ticket.objects.filter(visible),
+        )
+
+    worked = part(rule.condition).search(stand_in, notes=rule.notes)
+    others = apply_filters(part(elsewhere), {**data, "q": stand_in}, user)
+    return worked.ranked_statement_with(others, within, rule.notes)
+
+
+def _kept_form(sql, params, noted, connection, stand_in: str, every_noted: bool):
+    """``_compile_search``'s answer for an ids statement compiled with ``stand_in``
+    as the text: its places found among the parameters; None when the stand-in is
+    anywhere else."""
     if _STAND_IN in sql:
         return None
     forms = _search_forms(connection)
@@ -386,7 +432,6 @@ def _compile_search(
             if value not in by_form:
                 return None
             places.append((index, by_form[value]))
-    every_noted = rule is not None and rule.notes
     return sql, tuple(params), noted, tuple(places), every_noted
 
 

@@ -436,6 +436,35 @@ def ranked_ids_sql(newest, rank) -> tuple[str, tuple, bool]:
     )
 
 
+def ranked_union_sql(newests, rank, within: int) -> tuple[str, tuple, bool]:
+    """``ranked_ids_sql``'s statement over disjoint parts (``newests``: each one's
+    newest ``within`` rows, ``pk``, ``updated_at`` and ``noted``, as ``ranked_ids_sql``
+    takes one): their newest ``within`` together, ranked by ``rank`` (``search``'s
+    ``CASE`` of the staff and public ranks, told by ``noted``)."""
+    connection = connections[newests[0].db]
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    for number, newest in enumerate(newests):
+        sql, part_params = newest.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) part{number}")
+        params.extend(part_params)
+    pk, updated_at, flag = (
+        f"newest.{quote(name)}" for name in ("pk", "updated_at", "noted")
+    )
+    rank_sql, rank_params = _outer_rank(rank, pk, flag)
+    by_rank = f"{rank_sql} DESC, " if rank_sql != "0" else ""
+    union = (
+        f"SELECT * FROM ({' UNION ALL '.join(parts)}) parts "
+        f"ORDER BY {quote('updated_at')} DESC, {quote('pk')} DESC LIMIT {int(within)}"
+    )
+    return (
+        f"SELECT {pk}, {flag} FROM ({union}) newest "
+        f"ORDER BY {by_rank}{updated_at} DESC, {pk} DESC",
+        (*params, *rank_params),
+        True,
+    )
+
+
 def run_ranked_ids(
     using: str, sql: str, params, noted: bool
 ) -> tuple[list[int], list[int] | None]:

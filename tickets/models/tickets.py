@@ -150,6 +150,30 @@ class TicketQuerySet(models.QuerySet):
         matches, most relevant first, and where notes count on some tickets only
         their ``noted`` verdicts. The inbox keeps it per shape (``tickets.desk.
         inbox``)."""
+        return fulltext.ranked_ids_sql(
+            self._newest(within), self.query.annotations["search_rank"]
+        )
+
+    def ranked_statement_with(
+        self, other, within: int, notes: bool
+    ) -> tuple[str, tuple, bool]:
+        """``ranked_statement`` of this search's rows and ``other``'s together, two
+        disjoint parts of one search (the same text; ``other``'s notes a condition,
+        told per row, ``notes`` this one's verdict on every row): each part's newest
+        ``within`` matches, the newest ``within`` of those ranked, which are the
+        newest ``within`` of the union, so the same ids in the same order as one
+        statement over both (bench FINDINGS S-16)."""
+        assert "search_notes" in other.query.annotations, "other: notes per row"
+        return fulltext.ranked_union_sql(
+            (self._newest(within, notes), other._newest(within)),
+            other.query.annotations["search_rank"],
+            within,
+        )
+
+    def _newest(self, within: int, notes: bool | None = None):
+        """The newest ``within`` matches' ``pk`` and ``updated_at``, and ``noted``
+        where notes count on some rows only (their verdicts) or ``notes`` is given
+        (the verdict on every row)."""
         newest, columns = self, ["pk", "updated_at"]
         if "search_notes" in self.query.annotations:
             # where notes count, told per row by the ids statement (which holds the
@@ -157,10 +181,12 @@ class TicketQuerySet(models.QuerySet):
             # compiled or planned again
             newest = newest.annotate(noted=models.F("search_notes"))
             columns.append("noted")
-        return fulltext.ranked_ids_sql(
-            newest.order_by("-updated_at", "-pk").values_list(*columns)[:within],
-            self.query.annotations["search_rank"],
-        )
+        elif notes is not None:
+            newest = newest.annotate(
+                noted=models.Value(notes, output_field=models.BooleanField())
+            )
+            columns.append("noted")
+        return newest.order_by("-updated_at", "-pk").values_list(*columns)[:within]
 
     def ranked(self, ids: list, noted: list | None, highlight):
         """``by_relevance(within=…)``'s answer for its statement's rows: the tickets
