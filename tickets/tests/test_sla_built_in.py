@@ -26,9 +26,7 @@ def test_due_times_without_a_policy_are_the_built_in_targets(
         START + timedelta(minutes=expected.first_response_minutes(priority)),
         START + timedelta(minutes=expected.resolution_minutes(priority)),
     )
-    assert sla.due_times(None, priority, START) == sla.due_times(
-        queue, priority, START
-    )
+    assert sla.due_times(None, priority, START) == sla.due_times(queue, priority, START)
 
 
 def test_policy_for_without_a_policy_is_still_named(queue):
