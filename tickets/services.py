@@ -282,8 +282,22 @@ def _choice_names() -> dict[str, str]:
     }
 
 
+@functools.cache
+def _values_of(choices) -> frozenset:
+    """``choices.values`` as a set, once per process (Django's builds its list of
+    pairs and then of values on every read)."""
+    return frozenset(choices.values)
+
+
+def _known(value, choices) -> bool:
+    try:
+        return value in _values_of(choices)
+    except TypeError:  # unhashable: not one of the values, asked as Django's list is
+        return value in choices.values
+
+
 def _choice(value, choices, *, field: str, label: str) -> str:
-    if value not in choices.values:
+    if not _known(value, choices):
         allowed = ", ".join(choices.values)
         raise TicketError(
             _("Unknown %(label)s “%(value)s”; use one of %(allowed)s.")
