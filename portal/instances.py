@@ -8,10 +8,13 @@ takes the short way only for a model ``plainly_made`` and ``names`` its concrete
 fields' attnames in their order, all of them or some (a ``.only()`` or ``.defer()``
 row: the others are left unset, deferred, as Django's ``from_db`` leaves them), and
 Django's ``from_db`` otherwise (tests compare the two instance by instance,
-attribute by attribute)."""
+attribute by attribute). ``made_new(model, **given)`` is ``model(**given)`` (a new,
+unsaved instance) the same way: each field's default asked of the field only when it
+is a callable."""
 
-from django.db.models import Model
+from django.db.models import DEFERRED, ForeignKey, ForeignObjectRel, Model
 from django.db.models.base import ModelState
+from django.db.models.fields import Field
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
@@ -100,4 +103,62 @@ def _foreign_key_places(model, names) -> tuple | None:
     if len(_places) >= 4096:  # begun again: the shapes are the code's, not the data's
         _places.clear()
     _places[key] = found
+    return found
+
+
+def made_new(model, **given):
+    """``model(**given)``; the short way for a model ``plainly_made`` given only its
+    fields (a foreign key by its name, a related object set through its descriptor as
+    ``Model.__init__`` sets it, or by its attname), ``model(**given)`` otherwise. A
+    field not given gets its default: a callable's called each time, any other kept
+    per model (``Field.get_default`` gives the same object each time for it too)."""
+    if not plainly_made(model):
+        return model(**given)
+    plan = _new_plan(model)
+    if not plan[0].issuperset(given):
+        return model(**given)
+    new = model.__new__(model)
+    values = new.__dict__
+    values["_state"] = ModelState()
+    for field, name, attname, called, default in plan[1]:
+        if name is not None and name in given:
+            if attname in given:  # both: Django's own TypeError
+                return model(**given)
+            related = given[name]
+            if related is not DEFERRED:
+                setattr(new, name, related)  # the descriptor: checked and cached
+            continue
+        if attname in given:
+            value = given[attname]
+        elif called:
+            value = field.get_default()
+        else:
+            value = default
+        if value is not DEFERRED:
+            values[attname] = value
+    return new
+
+
+_DEFAULTS_KEPT = (Field.get_default, ForeignKey.get_default)
+_new_plans: dict = {}  # model -> (the names given, the fields' steps)
+
+
+def _new_plan(model):
+    found = _new_plans.get(model)
+    if found is None:
+        steps, names = [], set()
+        for field in model._meta.fields:
+            if field.column is None or field.generated:
+                continue
+            related = isinstance(field.remote_field, ForeignObjectRel)
+            called = type(field).get_default not in _DEFAULTS_KEPT or (
+                field.has_default() and callable(field.default)
+            )
+            default = None if called else field.get_default()
+            name = field.name if related else None
+            steps.append((field, name, field.attname, called, default))
+            names.add(field.attname)
+            if related:
+                names.add(field.name)
+        found = _new_plans[model] = (frozenset(names), tuple(steps))
     return found

@@ -16,6 +16,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from portal import instances
 from portal.sql import KeptInsert, KeptStatement
 
 from .grants import NEW_TICKET_PART
@@ -269,8 +270,12 @@ def _at_once(values, connection) -> bool:
 
 
 def _filed(token, values, ticket) -> DeflectionEvent:
-    return DeflectionEvent(
-        token=token, outcome=DeflectionOutcome.FILED, ticket=ticket, **values
+    return instances.made_new(
+        DeflectionEvent,
+        token=token,
+        outcome=DeflectionOutcome.FILED,
+        ticket=ticket,
+        **values,
     )
 
 

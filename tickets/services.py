@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import kept_organizations
-from portal import after_commit
+from portal import after_commit, instances
 from portal.sql import KeptInsert, KeptStatement
 
 from . import attachments as files
@@ -176,7 +176,8 @@ def _actor_id(actor):
 def _new_event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
     """An unsaved event; the actor is kept on it when it is a user, so that the
     hooks reading ``event.actor`` (notifications) do not load it again."""
-    event = TicketEvent(
+    event = instances.made_new(
+        TicketEvent,
         ticket=ticket,
         actor_id=_actor_id(actor),
         kind=kind,
@@ -282,8 +283,22 @@ def _choice_names() -> dict[str, str]:
     }
 
 
+@functools.cache
+def _values_of(choices) -> frozenset:
+    """``choices.values`` as a set, once per process (Django's builds its list of
+    pairs and then of values on every read)."""
+    return frozenset(choices.values)
+
+
+def _known(value, choices) -> bool:
+    try:
+        return value in _values_of(choices)
+    except TypeError:  # unhashable: not one of the values, asked as Django's list is
+        return value in choices.values
+
+
 def _choice(value, choices, *, field: str, label: str) -> str:
-    if value not in choices.values:
+    if not _known(value, choices):
         allowed = ", ".join(choices.values)
         raise TicketError(
             _("Unknown %(label)s “%(value)s”; use one of %(allowed)s.")
@@ -524,7 +539,8 @@ def create_ticket(
     queue = queue or defaults.default_queue()
     now = timezone.now()
     first_due, resolution_due = sla.due_times(queue, priority, now)
-    ticket = Ticket(
+    ticket = instances.made_new(
+        Ticket,
         subject=subject,
         description=description,
         priority=priority,

@@ -34,6 +34,7 @@ Durations and medians
     computed in the database.)
 """
 
+import functools
 import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -48,11 +49,23 @@ from .models import SLAPolicy
 
 def policy_for(queue) -> SLAPolicy:
     """The queue's policy, else the default one, else the built-in defaults (unsaved)."""
+    return _saved_policy_for(queue) or SLAPolicy(name=gettext("Built-in defaults"))
+
+
+def _saved_policy_for(queue) -> SLAPolicy | None:
+    """``policy_for``'s saved policies: the queue's, else the default one, else None."""
     if queue is not None and queue.sla_policy_id:
         return queue.sla_policy
-    return defaults.default_policy(queue) or SLAPolicy(
-        name=gettext("Built-in defaults")
-    )
+    return defaults.default_policy(queue)
+
+
+@functools.cache
+def _built_in_clocks() -> SLAPolicy:
+    """The built-in defaults' targets and hours, for computing times only: one
+    unsaved instance per process, never changed, saved or shown (no name: a
+    translated name costs a ``gettext`` and the instance a model ``__init__`` for each
+    filing where no policy applies)."""
+    return SLAPolicy()
 
 
 def add_minutes(policy: SLAPolicy, start: datetime, minutes: int) -> datetime:
@@ -86,7 +99,7 @@ def _add_business_minutes(policy, start, minutes):
 
 def due_times(queue, priority: str, start: datetime) -> tuple[datetime, datetime]:
     """(first response due, resolution due) for a ticket created at ``start``."""
-    policy = policy_for(queue)
+    policy = _saved_policy_for(queue) or _built_in_clocks()
     return (
         add_minutes(policy, start, policy.first_response_minutes(priority)),
         add_minutes(policy, start, policy.resolution_minutes(priority)),
