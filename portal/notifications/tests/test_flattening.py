@@ -234,9 +234,9 @@ def test_a_boundary_found_in_a_header_or_a_part_is_drawn_again(where):
     taken = uuid.UUID(int=7)
     text = f"x ==hd{taken.hex}== y"
     with mock.patch.object(
-        mime.secrets,
-        "token_hex",
-        side_effect=[taken.hex, uuid.UUID(int=8).hex, uuid.UUID(int=9).hex],
+        mime.os,
+        "urandom",
+        side_effect=[taken.bytes, uuid.UUID(int=8).bytes, uuid.UUID(int=9).bytes],
     ):
         email = sending.Email(
             subject=text if where == "subject" else "s", body="b", to=["a@b.c"]
