@@ -423,23 +423,27 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
     ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
     to be discarded, for a part this does not write (the generator does)."""
-    if hasattr(part, "_write_headers"):  # a part that writes its own headers
+    cls = part.__class__
+    if (
+        (cls is not _Text and cls is not _Multipart)  # ours have no such method
+        or "_write_headers" in part.__dict__
+    ) and hasattr(part, "_write_headers"):  # a part that writes its own headers
         return False
     payload = part._payload
     stored = part._headers
-    key = ("text part", *stored)
-    try:
-        block = folded.get(key)
-    except TypeError:  # a value that is no key (a ``Header`` object)
-        key = block = None
+    key = block = None
+    if payload.__class__ is not list:  # a kept text part's block is for a text
+        key = ("text part", *stored)
+        try:
+            block = folded.get(key)
+        except TypeError:  # a value that is no key (a ``Header`` object)
+            key = block = None
     if block is not None:
         # the same stored headers as a text part written before (the prototype's,
         # in every email): a text part again, its header lines and the blank line
         if payload is not None and type(payload) is not str:
             return False
-        out.append(block)
-        if payload:
-            out.append(_lines(payload, linesep))
+        out += (block, _lines(payload, linesep)) if payload else (block,)
         return True
     found = _content_type(part)
     if found is None:  # none (the default type), several, or not ASCII text
@@ -461,12 +465,6 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False
-        children = []
-        for child in payload:
-            written = []
-            if not _write(child, policy, linesep, written, folded):
-                return False
-            children += (b"".join(written),)
         boundary = _boundary(part, found)
         if not boundary:  # the generator would draw one
             return False
@@ -474,11 +472,14 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
         if part.preamble is not None:
             out += (_lines(part.preamble, linesep), sep)
         delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
-        out += (
-            delimiter + sep,
-            (sep + delimiter + sep).join(children),
-            sep + delimiter + b"--" + sep,
-        )
+        between = sep + delimiter + sep
+        # each child written into ``out`` after its delimiter line (the generator
+        # joins the children's texts by the delimiter lines: the same bytes)
+        for index, child in enumerate(payload):
+            out += (between if index else delimiter + sep,)
+            if not _write(child, policy, linesep, out, folded):
+                return False
+        out += (sep + delimiter + b"--" + sep,)
         if part.epilogue is not None:
             out += (_lines(part.epilogue, linesep),)
         return True
@@ -652,8 +653,7 @@ def _copied(prototype):
     ``__reduce_ex__`` and ``copyreg.__newobj__`` make of a message) with a list of
     headers of its own."""
     part = object.__new__(prototype.__class__)
-    part.__dict__.update(prototype.__dict__)
-    part._headers = list(prototype._headers)
+    part.__dict__ = {**prototype.__dict__, "_headers": list(prototype._headers)}
     return part
 
 

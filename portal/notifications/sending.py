@@ -372,7 +372,7 @@ def _send(row: SentNotification, recipient, batch: Batch, known=None) -> str:
     known = known or kept_settings.kept()
     is_user = not isinstance(recipient, Address)
     context = dict(row.context)
-    attachments = context.pop(ATTACHMENTS_KEY, [])
+    attachments = context.pop(ATTACHMENTS_KEY) if ATTACHMENTS_KEY in context else []
     language = recipient_language(recipient, row.locale)
 
     def render(greeted):

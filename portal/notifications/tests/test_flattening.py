@@ -285,7 +285,12 @@ def test_remembered_header_lines_are_what_the_policy_folds():
     expected = [policy.fold_binary(name, value) for name, value in headers]
     assert mime._header_lines(headers, policy, folded) == expected
     assert mime._header_lines(headers, policy, folded) == expected  # remembered
-    assert list(folded) == [("Subject", subject)]  # not Date, not a Header
+    # the Date too (the same in every email of one second), not a Header
+    date = headers[1]
+    assert list(folded) == [("Subject", subject), date, mime._LAST_DATE]
+    later = ("Date", formatdate(0))
+    assert mime._header_lines([later], policy, folded) == [policy.fold_binary(*later)]
+    assert list(folded) == [("Subject", subject), later, mime._LAST_DATE]  # one Date
 
 
 def test_the_thread_root_follows_the_key_and_the_domain(settings):
