@@ -23,6 +23,7 @@ class Kept:
     default_from_email: object  # DEFAULT_FROM_EMAIL as it is
     default_charset: str
     email_use_localtime: bool
+    use_tz: bool
 
 
 _kept: Kept | None = None
@@ -44,6 +45,7 @@ def _read() -> Kept:
         default_from_email=getattr(settings, "DEFAULT_FROM_EMAIL", ""),
         default_charset=settings.DEFAULT_CHARSET,
         email_use_localtime=settings.EMAIL_USE_LOCALTIME,
+        use_tz=settings.USE_TZ,
     )
     return _kept
 

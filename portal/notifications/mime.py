@@ -59,8 +59,9 @@ to the same object Django's ``EmailMultiAlternatives.message()`` builds:
 """
 
 import functools
+import os
 import re
-import secrets
+import time
 from email import base64mime, generator, quoprimime
 from email._policybase import Compat32
 from email.charset import RFC2047_CHROME_LEN, Charset
@@ -115,6 +116,7 @@ def _plain_fold(name: str, value: str, linesep: str, length) -> str | None:
 _OUR_BOUNDARY = re.compile(r"==hd[0-9a-f]{32}==")
 _BOUNDARY_HEAD = "==hd"
 _BOUNDARY_STAND_IN = _BOUNDARY_HEAD + "0" * 32 + "=="
+_STAND_IN_BYTES = _BOUNDARY_STAND_IN.encode("ascii")
 
 
 def _boundary_fold(name, value, sanitize, linesep, length) -> str | None:
@@ -272,7 +274,7 @@ def _set_boundaries(message) -> None:
             # so it is in the joined text only where it is in one of them
             texts = _boundaries_in(message)
         while True:
-            boundary = f"==hd{secrets.token_hex(16)}=="
+            boundary = f"==hd{os.urandom(16).hex()}=="
             if boundary not in texts:
                 break
         _set_boundary(part, found, boundary)
@@ -324,10 +326,47 @@ def _header_line(item, policy, folded: dict) -> bytes:
             # it encodes it
             plain = _plain_fold(name, value, policy.linesep, policy.max_line_length)
             if plain is not None:
-                return plain.encode("ascii", "surrogateescape")
+                line = plain.encode("ascii", "surrogateescape")
+                if name == "Date":
+                    # the same in every email of one second: remembered until the
+                    # next one is written
+                    folded.pop(folded.pop(_LAST_DATE, None), None)
+                    folded[item] = line
+                    folded[_LAST_DATE] = item
+                return line
         return policy.fold_binary(name, value)
+    if _BOUNDARY_HEAD in value and policy.__class__ is _RememberedFolding:
+        line = _boundary_line(name, value, policy, folded)
+        if line is not None:
+            return line
     line = folded[name, value] = policy.fold_binary(name, value)
     return line
+
+
+#: where ``folded`` and ``_pairs`` name the Date header they remember (one at a time)
+_LAST_DATE = object()
+
+
+def _boundary_line(name: str, value: str, policy, folded: dict) -> bytes | None:
+    """``policy.fold_binary(name, value)`` for a value holding one boundary of ours
+    (a multipart's Content-Type: new in every email), from the remembered line of the
+    same value with the stand-in boundary; not remembered itself. What
+    ``_RememberedFolding._fold`` gives: a plain fold or ``_boundary_fold`` decide by
+    lengths and white space alone, alike for both boundaries. None for any other
+    value (folded as usual)."""
+    found = _OUR_BOUNDARY.findall(value)
+    if len(found) != 1 or not value.isascii() or _BOUNDARY_STAND_IN in value:
+        return None
+    key = ("boundary", name, value.replace(found[0], _BOUNDARY_STAND_IN))
+    template = folded.get(key)
+    if template is None:
+        template = policy.fold_binary(name, key[2])
+        if template.count(_STAND_IN_BYTES) != 1:
+            template = b""
+        folded[key] = template
+    if not template:
+        return None
+    return template.replace(_STAND_IN_BYTES, found[0].encode("ascii"))
 
 
 def _lines(text: str, linesep: str) -> bytes:
@@ -384,23 +423,27 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     """Append ``part`` to ``out`` as ``BytesGenerator`` writes it (compat32's
     ``cte_type`` 8bit, no From mangling: Django's ``as_bytes``); False, with ``out``
     to be discarded, for a part this does not write (the generator does)."""
-    if hasattr(part, "_write_headers"):  # a part that writes its own headers
+    cls = part.__class__
+    if (
+        (cls is not _Text and cls is not _Multipart)  # ours have no such method
+        or "_write_headers" in part.__dict__
+    ) and hasattr(part, "_write_headers"):  # a part that writes its own headers
         return False
     payload = part._payload
     stored = part._headers
-    key = ("text part", *stored)
-    try:
-        block = folded.get(key)
-    except TypeError:  # a value that is no key (a ``Header`` object)
-        key = block = None
+    key = block = None
+    if payload.__class__ is not list:  # a kept text part's block is for a text
+        key = ("text part", *stored)
+        try:
+            block = folded.get(key)
+        except TypeError:  # a value that is no key (a ``Header`` object)
+            key = block = None
     if block is not None:
         # the same stored headers as a text part written before (the prototype's,
         # in every email): a text part again, its header lines and the blank line
         if payload is not None and type(payload) is not str:
             return False
-        out.append(block)
-        if payload:
-            out.append(_lines(payload, linesep))
+        out += (block, _lines(payload, linesep)) if payload else (block,)
         return True
     found = _content_type(part)
     if found is None:  # none (the default type), several, or not ASCII text
@@ -422,12 +465,6 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
     if handler is _MULTIPART:
         if type(payload) is not list:
             return False
-        children = []
-        for child in payload:
-            written = []
-            if not _write(child, policy, linesep, written, folded):
-                return False
-            children += (b"".join(written),)
         boundary = _boundary(part, found)
         if not boundary:  # the generator would draw one
             return False
@@ -435,11 +472,14 @@ def _write(part, policy, linesep: str, out: list, folded: dict) -> bool:
         if part.preamble is not None:
             out += (_lines(part.preamble, linesep), sep)
         delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
-        out += (
-            delimiter + sep,
-            (sep + delimiter + sep).join(children),
-            sep + delimiter + b"--" + sep,
-        )
+        between = sep + delimiter + sep
+        # each child written into ``out`` after its delimiter line (the generator
+        # joins the children's texts by the delimiter lines: the same bytes)
+        for index, child in enumerate(payload):
+            out += (between if index else delimiter + sep,)
+            if not _write(child, policy, linesep, out, folded):
+                return False
+        out += (sep + delimiter + b"--" + sep,)
         if part.epilogue is not None:
             out += (_lines(part.epilogue, linesep),)
         return True
@@ -613,8 +653,7 @@ def _copied(prototype):
     ``__reduce_ex__`` and ``copyreg.__newobj__`` make of a message) with a list of
     headers of its own."""
     part = object.__new__(prototype.__class__)
-    part.__dict__.update(prototype.__dict__)
-    part._headers = list(prototype._headers)
+    part.__dict__ = {**prototype.__dict__, "_headers": list(prototype._headers)}
     return part
 
 
@@ -751,6 +790,10 @@ def _checked_pair(pair: tuple[str, str]) -> tuple[str, str]:
         # an address nor the subject is the value itself
         if "\n" in value or "\r" in value:
             forbid_multi_line_headers(name, value, "utf-8")  # raises
+        if name == "Date":  # the same in every email of one second: kept until the next
+            _pairs.pop(_pairs.pop(_LAST_DATE, None), None)
+            _pairs[pair] = pair
+            _pairs[_LAST_DATE] = pair
         return pair
     if name in _NEW_NAMES:
         return forbid_multi_line_headers(name, value, "utf-8")
@@ -767,10 +810,32 @@ def _alternatives_texts(msg) -> str:
     breaks (a boundary has none: in the joined text only where in one of them, as
     with ``_boundaries_in``), read as they are stored (all text; no preamble)."""
     parts = (msg, *msg._payload)
-    return "\n".join(
-        [text for part in parts for pair in part._headers for text in pair]
-        + [part._payload for part in msg._payload]
-    )
+    texts = [text for part in parts for pair in part._headers for text in pair]
+    for part in msg._payload:
+        texts += (part._payload,)
+    return "\n".join(texts)
+
+
+#: the last Date value made: (localtime, from, until, ``formatdate`` used, value)
+_last_date: tuple = (None, 0.0, 0.0, None, "")
+
+
+def _date(localtime: bool) -> str:
+    """``formatdate(localtime=localtime)`` as Django's ``message`` calls it: the same
+    text for every email of one second, so made once a second. ``formatdate`` writes
+    the whole seconds of the time rounded to microseconds: a time between a whole
+    second and a microsecond before the next one gives that second's text."""
+    global _last_date
+    now = time.time()
+    kept_localtime, start, until, made_by, value = _last_date
+    formatdate = django_message.formatdate  # looked up each time: tests replace it
+    if kept_localtime is localtime and start <= now < until and made_by is formatdate:
+        return value
+    value = formatdate(now, localtime=localtime)
+    start = float(int(now))
+    if now < start + 0.999999:
+        _last_date = (localtime, start, start + 0.999999, formatdate, value)
+    return value
 
 
 def _alternatives_message(email):
@@ -781,8 +846,9 @@ def _alternatives_message(email):
     Date, Message-ID, the extra headers in their order, then ``prepare``); any other
     email (None) is built step by step. The oracle is in ``tests/test_flattening.py``."""
     extra = email.extra_headers
+    known = kept_settings.kept()
     if (
-        (email.encoding or kept_settings.kept().default_charset) != "utf-8"
+        (email.encoding or known.default_charset) != "utf-8"
         or email.attachments
         or email.cc
         or email.reply_to
@@ -804,26 +870,27 @@ def _alternatives_message(email):
     pairs = [
         ("Subject", email.subject),
         ("From", email.from_email),
-        ("To", ", ".join([str(to) for to in email.to])),
+        ("To", ", ".join(map(str, email.to))),
     ]
     if "Reply-To" in extra:
         pairs += (("Reply-To", extra["Reply-To"]),)
-    localtime = kept_settings.kept().email_use_localtime
-    pairs += (("Date", django_message.formatdate(localtime=localtime)),)
+    pairs += (("Date", _date(known.email_use_localtime)),)
     if "Message-ID" not in extra:
         domain = django_message.DNS_NAME
         pairs += (("Message-ID", django_message.make_msgid(domain=domain)),)
-    pairs += [item for item in extra.items() if item[0] != "Reply-To"]
+    for name in extra:
+        if name != "Reply-To":
+            pairs += ((name, extra[name]),)
     # each value as text (a lazy one, say), then checked as ``msg[name] = value``
-    pairs = [(n, v if v.__class__ is str else str(v)) for n, v in pairs]
-    msg._headers += [
-        _pairs[pair] if pair in _pairs else _checked_pair(pair) for pair in pairs
-    ]
+    headers = msg._headers
+    for name, value in pairs:
+        pair = (name, value if value.__class__ is str else str(value))
+        headers += (_pairs[pair] if pair in _pairs else _checked_pair(pair),)
     # ``prepare``: one multipart, its Content-Type first and without parameters
     msg.policy = POLICY
     texts = _alternatives_texts(msg)
     while True:
-        boundary = f"==hd{secrets.token_hex(16)}=="
+        boundary = f"==hd{os.urandom(16).hex()}=="
         if boundary not in texts:
             break
     _set_boundary(msg, (0, msg._headers[0][1]), boundary)

@@ -51,7 +51,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -366,11 +366,13 @@ def _recipient(row: SentNotification):
     return row.recipient
 
 
-def _send(row: SentNotification, recipient, batch: Batch) -> str:
-    """Render and send one email on the claim's connection; returns its subject."""
+def _send(row: SentNotification, recipient, batch: Batch, known=None) -> str:
+    """Render and send one email on the claim's connection; returns its subject
+    (``known``: the kept settings, when read)."""
+    known = known or kept_settings.kept()
     is_user = not isinstance(recipient, Address)
     context = dict(row.context)
-    attachments = context.pop(ATTACHMENTS_KEY, [])
+    attachments = context.pop(ATTACHMENTS_KEY) if ATTACHMENTS_KEY in context else []
     language = recipient_language(recipient, row.locale)
 
     def render(greeted):
@@ -397,7 +399,7 @@ def _send(row: SentNotification, recipient, batch: Batch) -> str:
     email = Email(
         subject=subject,
         body=text,
-        from_email=kept_settings.kept().default_from_email,  # "": Django reads it
+        from_email=known.default_from_email,  # "": Django reads it
         to=[recipient.email],
         headers=headers,
     )
@@ -499,7 +501,8 @@ def _gave_up(row: SentNotification, now: datetime) -> bool:
 def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
     """Deliver one claimed row and set its outcome on the instance (not saved)."""
     row.claimed_until = None
-    if row.attempts > kept_settings.kept().max_attempts:
+    known = kept_settings.kept()
+    if row.attempts > known.max_attempts:
         # Claimed that often without an outcome: workers die on it. Stop trying.
         row.status = SentNotification.Status.FAILED
         row.last_error = (
@@ -514,7 +517,7 @@ def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
         row.status, row.last_error = SentNotification.Status.SKIPPED, reason
         return reason
     try:
-        row.subject = _send(row, recipient, batch)
+        row.subject = _send(row, recipient, batch, known)
     except Exception as exc:
         logger.exception("Notification %s to %s failed", row.kind, recipient.email)
         row.error = exc
@@ -534,7 +537,8 @@ def _process(row: SentNotification, now: datetime, batch: Batch) -> str:
         return Outcome.FAILED
     row.status, row.sent_at, row.last_error = (
         SentNotification.Status.SENT,
-        timezone.now(),
+        # ``timezone.now()``, with USE_TZ as kept
+        datetime.now(tz=UTC if known.use_tz else None),
         "",
     )
     row.to_email = recipient.email

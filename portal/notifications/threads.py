@@ -11,16 +11,17 @@ mail clients group them; the subject carries ``[HD-000123]``.
 
 import functools
 import hmac
+import os
 import re
-import secrets
 
 from . import kept_settings
 
 _OURS = re.compile(r"<?hd\.([A-Za-z]+-\d+)\.([A-Za-z0-9]+)\.([0-9a-f]{20})@[^>\s]+>?")
 
 
-def domain() -> str:
-    known = kept_settings.kept()
+def domain(known=None) -> str:
+    """The domain of our Message-IDs (``known``: the kept settings, when read)."""
+    known = known or kept_settings.kept()
     return known.message_id_domain or _domain_of(str(known.default_from_email or ""))
 
 
@@ -35,23 +36,27 @@ def _key(secret: str) -> bytes:
     return f"email-thread:{secret}".encode()
 
 
-def _sign(reference: str, nonce: str) -> str:
+def _sign(reference: str, nonce: str, secret: str | None = None) -> str:
     # hmac.digest: the same HMAC-SHA256 as hmac.new(...).digest(), in one call
     message = f"{reference}.{nonce}".encode()
-    secret = kept_settings.kept().secret_key
+    if secret is None:
+        secret = kept_settings.kept().secret_key
     return hmac.digest(_key(secret), message, "sha256").hex()[:20]
 
 
-def message_id(reference: str, nonce: str | None = None, *, at: str = "") -> str:
-    """A Message-ID of ours for ``reference`` (``at``: the domain, when already
-    known)."""
-    nonce = nonce or secrets.token_hex(16)  # 32 hex digits, as uuid4().hex gave
-    return f"<hd.{reference}.{nonce}.{_sign(reference, nonce)}@{at or domain()}>"
+def message_id(
+    reference: str, nonce: str | None = None, *, at: str = "", secret=None
+) -> str:
+    """A Message-ID of ours for ``reference`` (``at``: the domain, and ``secret``:
+    ``SECRET_KEY``, when already known)."""
+    nonce = nonce or os.urandom(16).hex()  # 32 hex digits, as token_hex(16) gives
+    signature = _sign(reference, nonce, secret)
+    return f"<hd.{reference}.{nonce}.{signature}@{at or domain()}>"
 
 
 @functools.lru_cache(maxsize=1024)
 def _root(reference: str, secret: str, at: str) -> str:
-    return message_id(reference, "thread", at=at)
+    return message_id(reference, "thread", at=at, secret=secret)
 
 
 def thread_root(reference: str, *, at: str = "") -> str:
@@ -91,11 +96,14 @@ def tagged_subject(subject: str, reference: str) -> str:
 
 def headers(reference: str, *, reply_to: str = "", extra_references=()) -> dict:
     """Headers for one email about ticket ``reference``."""
-    at = domain()
-    root = thread_root(reference, at=at)
-    chain = [root, *[r for r in extra_references if r and r != root]]
+    known = kept_settings.kept()
+    at, secret = domain(known), known.secret_key
+    root = _root(reference, secret, at)  # ``thread_root``
+    chain = [root]
+    if extra_references:
+        chain += [r for r in extra_references if r and r != root]
     result = {
-        "Message-ID": message_id(reference, at=at),
+        "Message-ID": message_id(reference, at=at, secret=secret),
         "In-Reply-To": chain[-1],
         "References": " ".join(chain),
     }

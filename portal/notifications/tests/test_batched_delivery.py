@@ -391,9 +391,9 @@ def test_every_delivered_email_is_byte_for_byte_what_django_builds(users):
 def test_a_boundary_found_in_the_content_is_drawn_again():
     taken = uuid.UUID(int=1)
     with mock.patch.object(
-        mime.secrets,
-        "token_hex",
-        side_effect=[taken.hex, uuid.UUID(int=2).hex, uuid.UUID(int=3).hex],
+        mime.os,
+        "urandom",
+        side_effect=[taken.bytes, uuid.UUID(int=2).bytes, uuid.UUID(int=3).bytes],
     ):
         email = sending.Email(subject="s", body=f"--==hd{taken.hex}==\n", to=["a@b.c"])
         email.attach_alternative("<p>x</p>", "text/html")

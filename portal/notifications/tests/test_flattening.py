@@ -234,9 +234,9 @@ def test_a_boundary_found_in_a_header_or_a_part_is_drawn_again(where):
     taken = uuid.UUID(int=7)
     text = f"x ==hd{taken.hex}== y"
     with mock.patch.object(
-        mime.secrets,
-        "token_hex",
-        side_effect=[taken.hex, uuid.UUID(int=8).hex, uuid.UUID(int=9).hex],
+        mime.os,
+        "urandom",
+        side_effect=[taken.bytes, uuid.UUID(int=8).bytes, uuid.UUID(int=9).bytes],
     ):
         email = sending.Email(
             subject=text if where == "subject" else "s", body="b", to=["a@b.c"]
@@ -285,7 +285,12 @@ def test_remembered_header_lines_are_what_the_policy_folds():
     expected = [policy.fold_binary(name, value) for name, value in headers]
     assert mime._header_lines(headers, policy, folded) == expected
     assert mime._header_lines(headers, policy, folded) == expected  # remembered
-    assert list(folded) == [("Subject", subject)]  # not Date, not a Header
+    # the Date too (the same in every email of one second), not a Header
+    date = headers[1]
+    assert list(folded) == [("Subject", subject), date, mime._LAST_DATE]
+    later = ("Date", formatdate(0))
+    assert mime._header_lines([later], policy, folded) == [policy.fold_binary(*later)]
+    assert list(folded) == [("Subject", subject), later, mime._LAST_DATE]  # one Date
 
 
 def test_the_thread_root_follows_the_key_and_the_domain(settings):

@@ -49,9 +49,7 @@ def test_a_boundary_is_checked_against_the_texts_that_could_hold_one():
 
 
 def test_a_message_id_s_nonce_is_new_random_hex_and_recognised():
-    with mock.patch.object(
-        threads.secrets, "token_hex", return_value="ab" * 16
-    ) as drawn:
+    with mock.patch.object(threads.os, "urandom", return_value=b"\xab" * 16) as drawn:
         ours = threads.message_id("HD-000042")
     drawn.assert_called_once_with(16)
     assert ours.startswith(f"<hd.HD-000042.{'ab' * 16}.")
@@ -86,7 +84,8 @@ def test_a_boundary_in_our_email_s_body_or_headers_is_drawn_again(where):
         "Reply-To": "r@b.c" if where != "reply_to" else f'"{text}" <r@b.c>',
         "References": "<a@b.c>" if where != "references" else f"<{text}@b.c>",
     }
-    with mock.patch.object(mime.secrets, "token_hex", side_effect=[taken, second]):
+    drawn = [bytes.fromhex(taken), bytes.fromhex(second)]
+    with mock.patch.object(mime.os, "urandom", side_effect=drawn):
         email = _email(
             "s", text if where == "body" else "b", "<p>x</p>", "a@b.c", {}, []
         )
