@@ -69,4 +69,7 @@ def install(user_model) -> None:
     ready``), once, where the accessor is Django's plain reverse one-to-one one."""
     current = user_model.__dict__.get(ACCESSOR)
     if type(current) is ReverseOneToOneDescriptor:
-        setattr(user_model, ACCESSOR, KeptProfileDescriptor(current.related))
+        kept = KeptProfileDescriptor(current.related)
+        # the same exception class as before (a cached property per descriptor)
+        kept.__dict__["RelatedObjectDoesNotExist"] = current.RelatedObjectDoesNotExist
+        setattr(user_model, ACCESSOR, kept)
