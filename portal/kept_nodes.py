@@ -41,8 +41,8 @@ import threading
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
 from django.template import Node
-from django.template.defaulttags import URLNode
 from django.template.base import FilterExpression
+from django.template.defaulttags import URLNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language

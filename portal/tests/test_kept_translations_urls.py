@@ -45,7 +45,7 @@ def _kinds(template):
 
 TRANSLATIONS = [
     "{% load i18n %}{% trans 'Sidebar' %}",
-    "{% load i18n %}{% translate \"Skip to main content\" %}",
+    '{% load i18n %}{% translate "Skip to main content" %}',
     "{% load i18n %}{% trans 'Search' context 'x' %}",
     "{% load i18n %}{% trans 'Open' noop %}",
     "{% load i18n %}{% blocktrans %}Some filters were not understood.{% endblocktrans %}",
