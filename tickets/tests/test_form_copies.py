@@ -177,6 +177,7 @@ def test_the_desk_filter_form_validates_and_renders_as_with_djangos_copies(langu
 
     from tickets.models import Queue
 
+    assert isinstance(FilterForm.base_fields, portal_forms._FieldsCopied)
     strings = [
         "",
         "q=x&status=open&status=new&priority=high",
