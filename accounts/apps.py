@@ -15,6 +15,13 @@ class AccountsConfig(AppConfig):
         )
 
         receivers.connect()
+        if apps.is_installed("wagtail.users"):
+            from django.contrib.auth import get_user_model
+
+            from . import user_profile
+
+            # the admin's every page reads the user's profile: a kept statement
+            user_profile.install(get_user_model())
         # The kept organizations of filers follow every edit (kept_organizations).
         kept_organizations.connect()
         # Wagtail 8 reads the user viewset from the wagtail.users app config when the

@@ -106,7 +106,10 @@ def setup() -> None:
         ("agent12@load.example", "ru", "Europe/Moscow"),
         ("agent23@load.example", "pl", "Europe/Warsaw"),
     ):
-        profile = UserProfile.get_for_user(User.objects.get(email=email))
+        user = User.objects.filter(email=email).first()
+        if user is None:  # the reduced set has 20 agents
+            continue
+        profile = UserProfile.get_for_user(user)
         profile.preferred_language, profile.current_time_zone = language, zone
         profile.save()
 
@@ -120,8 +123,11 @@ def pages(out) -> None:
     statements = 0
     with mock.patch("django.utils.timezone.now", return_value=NOW):
         for email in USERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:  # the reduced set has 20 agents
+                continue
             client = Client()
-            client.force_login(User.objects.get(email=email))
+            client.force_login(user)
             for params in PAGES:
                 for round_ in range(1, ROUNDS + 1):
                     with CaptureQueriesContext(connection) as captured:

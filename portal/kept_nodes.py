@@ -19,6 +19,18 @@ templates and the page header): each time the same text, ~150-240 Python calls e
   text, safe text, numbers, booleans or None; anything else renders afresh) and
   autoescaping, a few per node.
 
+- ``{% trans 'literal' %}`` and ``{% blocktrans %}`` that read no variable (no ``as``,
+  no count; ``portal.templatetags.trans_once.reads_only_the_language`` decides, as
+  for ``{% trans_once %}``): the output per (language, autoescaping) for the settings
+  generation (the catalogues a process loads do not change; an English message
+  missing from the first catalogues tries each app's in turn, ~125 Python calls).
+  Wagtail's admin templates print several on every page.
+- ``{% url 'literal' %}`` (no arguments, no ``as``): ``reverse`` reads only the name,
+  the URL configuration (the request's, ``get_urlconf``), the script prefix, the
+  active language (translated and language-prefixed patterns) and the current
+  application; the output is kept per those and autoescaping for the settings
+  generation (``ROOT_URLCONF`` changes through it). An error is raised each time.
+
 The node is the parsed template's, so a template parsed again (a template loader
 reset, Django's autoreloader) starts empty. What a node renders the first time is
 Django's or Wagtail's own node's output.
@@ -30,7 +42,10 @@ from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
 from django.template import Node
 from django.template.base import FilterExpression
+from django.template.defaulttags import URLNode
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 _settings_generation = 0
 _lock = threading.Lock()
@@ -107,6 +122,105 @@ class KeptIconNode(Node):
         return html
 
 
+class KeptTranslationNode(Node):
+    """A ``{% trans %}`` or ``{% blocktrans %}`` that reads no variable: its output
+    per (language, autoescaping) for the settings generation."""
+
+    child_nodelists = ()
+
+    def __init__(self, node):
+        self.node = node
+        self.generation = None
+        self.kept = {}
+
+    def render(self, context):
+        generation = _settings_generation
+        if self.generation != generation:
+            self.generation, self.kept = generation, {}
+        key = (get_language(), context.autoescape)
+        html = self.kept.get(key)
+        if html is None:
+            html = self.node.render(context)
+            if len(self.kept) >= MAX_PER_NODE:
+                self.kept.clear()
+            self.kept[key] = html
+        return html
+
+
+def _current_app(context):
+    """The current application ``{% url %}`` reverses with (``URLNode.render``)."""
+    try:
+        return context.request.current_app
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace
+        except AttributeError:
+            return None
+
+
+class KeptURLNode(Node):
+    """``{% url 'literal' %}`` without arguments: its output per what ``reverse``
+    reads (see the module's docstring) for the settings generation."""
+
+    child_nodelists = ()
+
+    def __init__(self, node):
+        self.node = node
+        self.generation = None
+        self.kept = {}
+
+    def render(self, context):
+        generation = _settings_generation
+        if self.generation != generation:
+            self.generation, self.kept = generation, {}
+        key = (
+            get_language(),
+            get_urlconf(),
+            get_script_prefix(),
+            _current_app(context),
+            context.autoescape,
+        )
+        html = self.kept.get(key)
+        if html is None:
+            html = self.node.render(context)
+            if len(self.kept) >= MAX_PER_NODE:
+                self.kept.clear()
+            self.kept[key] = html
+        return html
+
+
+def _keeping_translation(compile_tag):
+    from portal.templatetags.trans_once import reads_only_the_language
+
+    def compile_kept(parser, token):
+        node = compile_tag(parser, token)
+        if reads_only_the_language(node):
+            return KeptTranslationNode(node)
+        return node
+
+    compile_kept.kept = True
+    compile_kept.__wrapped_tag__ = compile_tag
+    return compile_kept
+
+
+def _keeping_url(compile_tag):
+    def compile_kept(parser, token):
+        node = compile_tag(parser, token)
+        if (
+            type(node) is URLNode
+            and node.asvar is None
+            and not node.args
+            and not node.kwargs
+            and _literal(node.view_name)
+        ):
+            return KeptURLNode(node)
+        return node
+
+    compile_kept.kept = True
+    compile_kept.__wrapped_tag__ = compile_tag
+    return compile_kept
+
+
 def _keeping_static(compile_tag):
     def compile_kept(parser, token):
         node = compile_tag(parser, token)
@@ -141,7 +255,8 @@ def _keeping_icon(compile_tag):
 def install() -> None:
     """Wrap the tags' compile functions (before any template using them is compiled:
     ``PortalConfig.ready``)."""
-    from django.templatetags import static
+    from django.template import defaulttags
+    from django.templatetags import i18n, static
     from wagtail.admin.templatetags import wagtailadmin_tags
 
     wagtail = wagtailadmin_tags.register
@@ -149,6 +264,11 @@ def install() -> None:
         (static.register, "static", _keeping_static),
         (wagtail, "versioned_static", _keeping_static),
         (wagtail, "icon", _keeping_icon),
+        *(
+            (i18n.register, name, _keeping_translation)
+            for name in ("trans", "translate", "blocktrans", "blocktranslate")
+        ),
+        (defaulttags.register, "url", _keeping_url),
     ):
         compile_tag = library.tags[name]
         if not getattr(compile_tag, "kept", False):

@@ -35,6 +35,12 @@ def _translation(node) -> bool:
     return not node.asvar and _reads_nothing(node)
 
 
+def reads_only_the_language(node) -> bool:
+    """Whether ``node`` is a ``{% trans %}`` or ``{% blocktrans %}`` whose output
+    depends only on the active language and autoescaping (``portal.kept_nodes``)."""
+    return isinstance(node, TRANSLATIONS) and _translation(node)
+
+
 def _kept_as(node) -> bool:
     """A ``{% trans "…" as name %}`` that reads no variable."""
     return isinstance(node, TranslateNode) and node.asvar and _reads_nothing(node)
@@ -65,7 +71,9 @@ def _reads_nothing(node) -> bool:
 
 
 def _constant(node) -> bool:
-    if isinstance(node, TextNode):
+    from portal.kept_nodes import KeptTranslationNode
+
+    if isinstance(node, TextNode | KeptTranslationNode):
         return True
     return isinstance(node, TRANSLATIONS) and _translation(node)
 
@@ -118,7 +126,7 @@ def _fold(nodelist) -> None:
     folded, run = [], []
 
     def close_run():
-        if any(isinstance(node, TRANSLATIONS) for node in run):
+        if any(not isinstance(node, TextNode) for node in run):
             folded.append(KeptRunNode(run))
         else:
             folded.extend(run)

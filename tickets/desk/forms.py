@@ -12,6 +12,7 @@ from accounts.models import Organization
 from portal.forms import OptionsSelect, PlainTextInput, SmallModelChoiceField
 
 from .. import lifecycle, permissions, services
+from ..forms import fields_copied_cheaply
 from ..models import CannedResponse, Priority, Queue, Status
 from . import reports
 from .inbox import PAGE_SIZES
@@ -21,6 +22,7 @@ from .inbox import PAGE_SIZES
 MAX_ID = 2**63 - 1
 
 
+@fields_copied_cheaply
 class FilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(

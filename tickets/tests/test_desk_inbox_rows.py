@@ -38,6 +38,23 @@ FORMER_ROW = (
 TAG_ROW = """{% load desk_tags %}{% for row in rows %}
                     {% inbox_row row may_act %}
                 {% endfor %}"""
+# The whole list as the inbox template prints it now, and as its former loop did
+# (with the "no tickets" line of ``{% empty %}``)
+EMPTY_LINE = """
+                    <tr><td colspan="10">{{ empty }}</td></tr>
+                """
+TAG_ROWS = (
+    "{% load desk_tags %}<tbody>\n                {% inbox_rows rows may_act %}"
+    "{% if not rows %}" + EMPTY_LINE + "{% endif %}\n            </tbody>"
+)
+FORMER_ROWS = (
+    "<tbody>\n                "
+    + FORMER_ROW.removesuffix("{% endfor %}")
+    + "{% empty %}"
+    + EMPTY_LINE
+    + "{% endfor %}"
+    + "\n            </tbody>"
+)
 
 FORMER_OPTIONS = (
     '{% for pk, email, name in staff %}<option value="{{ pk }}" {% if assignee_value'
@@ -88,17 +105,42 @@ def hand_rows():
     yield row(sla_state="breached", sla_label="<Overdue>", due_iso="x<1>")
     yield row(sla_state="running", due_iso="2026-12-05T09:00:00+01:00", due_text="9&")
     yield row(status="weird<status>", priority='odd"prio', reference="")
+    yield row(sla_state="x&y", sla_label="A&B", due_iso="d", due_text="<t>")
 
 
 def assert_same(rows, language):
-    ours, theirs = Template(TAG_ROW), Template(FORMER_ROW)
+    pairs = (
+        (Template(TAG_ROW), Template(FORMER_ROW)),
+        (Template(TAG_ROWS), Template(FORMER_ROWS)),
+    )
     with translation.override(language):
-        for may_act in (True, False, "", None):
-            for autoescape in (True, False):
-                context = {"rows": rows, "may_act": may_act}
-                expected = theirs.render(Context(context, autoescape=autoescape))
-                got = ours.render(Context(context, autoescape=autoescape))
-                assert got == expected
+        for ours, theirs in pairs:
+            for may_act in (True, False, "", None):
+                for autoescape in (True, False):
+                    context = {"rows": rows, "may_act": may_act, "empty": "No <t>"}
+                    expected = theirs.render(Context(context, autoescape=autoescape))
+                    got = ours.render(Context(context, autoescape=autoescape))
+                    assert got == expected
+
+
+def test_no_rows_print_the_empty_line_as_before():
+    for rows in ([], (), None):
+        assert_same(rows, "en")
+    html = Template(TAG_ROWS).render(Context({"rows": [], "empty": "None <here>"}))
+    assert '<td colspan="10">None &lt;here&gt;</td>' in html
+
+
+def test_cells_that_are_not_plain_text_are_escaped_one_by_one():
+    from django.utils.translation import gettext_lazy
+
+    assert_same(
+        [
+            row(subject="a\x00<b>"),  # the separator itself
+            row(requester=mark_safe("<b>safe</b>"), assignee=gettext_lazy("Open")),
+            row(),
+        ],
+        "pl",
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "pl", "ru"])

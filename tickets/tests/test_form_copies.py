@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from tickets import forms as portal_forms
+from tickets.desk.forms import FilterForm
 from tickets.forms import NewTicketForm, RatingForm, ReplyForm, TicketListFilterForm
 
 # A lazy text that is not in the catalogues (makemessages collects gettext_lazy calls).
@@ -167,6 +168,38 @@ def test_the_forms_render_and_validate_as_with_djangos_copies(alice, acme, langu
                     assert mine.cleaned_data.keys() == django.cleaned_data.keys()
                     assert mine.chosen_organization == django.chosen_organization
                     assert mine.deflection_data() == django.deflection_data()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "pl", "ru"])
+def test_the_desk_filter_form_validates_and_renders_as_with_djangos_copies(language):
+    from django.http import QueryDict
+
+    from tickets.models import Queue
+
+    assert isinstance(FilterForm.base_fields, portal_forms._FieldsCopied)
+    strings = [
+        "",
+        "q=x&status=open&status=new&priority=high",
+        "assignee=x2&per_page=7",
+        "queue=nope&per_page=50&organization=&tag=vip",
+        "status=bogus",
+    ]
+    with translation.override(language):
+        for string in strings:
+            for queues in (None, Queue.objects.all()):
+                data = QueryDict(string) or None
+                mine = FilterForm(data, queues=queues)
+                django = plain(FilterForm)(data, queues=queues)
+                assert mine.is_valid() == django.is_valid()
+                assert html(mine) == html(django)
+                assert getattr(mine, "cleaned_data", None) == getattr(
+                    django, "cleaned_data", None
+                )
+                if queues is not None:  # set on this form's copy only
+                    assert not mine.fields["queue"].queryset.query.is_empty()
+                    base = FilterForm.base_fields["queue"]
+                    assert base.queryset.query.is_empty()  # Queue.objects.none()
 
 
 def _flat_pairs_as_before(choices):

@@ -1,0 +1,3 @@
+"""A URL configuration without the desk (``test_kept_translations_urls``)."""
+
+urlpatterns = []
