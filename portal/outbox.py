@@ -415,9 +415,8 @@ def prepared_cursor(db):
     statement's text). With ``OUTBOX_PREPARED_STATEMENTS`` (the default) each
     statement is also prepared on the server at its first run (psycopg keeps the
     connection's prepared statements by text, ``prepared_max`` of them): the
-    server parses it once per connection, and plans it once for all when its
-    generic plan costs no more than the plans made for its values (PostgreSQL's
-    ``plan_cache_mode = auto``: from the sixth run). Only these cursors prepare;
+    server parses it once per connection and plans it once for all (the
+    session's ``plan_cache_mode = force_generic_plan``). Only these cursors prepare;
     the connection's others, and every other process's, stay as Django makes them
     (``prepare_threshold`` None). Turn it off behind PgBouncer in transaction mode
     older than 1.21 or without ``max_prepared_statements``. Wrapped as
@@ -425,7 +424,10 @@ def prepared_cursor(db):
     are), after the health check ``db.cursor()`` makes when one is due."""
     db.close_if_health_check_failed()
     db.ensure_connection()
-    prepared, raw = settings.OUTBOX_PREPARED_STATEMENTS, db.connection
+    # not while Django logs the queries (DEBUG, tests capturing them): psycopg
+    # keeps no text of a prepared statement's run for the log to show
+    prepared = settings.OUTBOX_PREPARED_STATEMENTS and not db.queries_logged
+    raw = db.connection
     with db.wrap_database_errors:  # a closed connection: Django's error
         if prepared and raw.prepare_threshold is None:
             # once per connection. The plan made once (a claim's: 0.04 ms, against
@@ -447,17 +449,16 @@ _ASKED_ONLY = 2**31 - 1
 
 @functools.cache
 def _cursor_class(prepared: bool):
+    """Server-bound cursors that prepare each statement (``prepared``) or never
+    (not even one the connection prepared already, once its threshold is set)."""
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    if not prepared:
-        return ServerBindingCursor
-
-    class PreparedCursor(ServerBindingCursor):
+    class ServerBound(ServerBindingCursor):
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            prepare = True if prepare is None else prepare
+            prepare = prepared if prepare is None else prepare
             return super().execute(query, params, prepare=prepare, binary=binary)
 
-    return PreparedCursor
+    return ServerBound
 
 
 def record(write: Callable[[object], T]) -> T:

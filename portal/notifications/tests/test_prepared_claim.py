@@ -131,13 +131,19 @@ def test_a_claim_writes_no_index_entry(make_user):
     claimed version is HOT (on a full page it moved, with four index entries)."""
     users = [make_user(f"h{n}@example.com") for n in range(20)]
     keys = _keys(users, "hot", context={"text": "x" * 450})
-    with transaction.atomic():  # this transaction's counts
-        rows = _claim(keys, "token-hot")
+
+    def counts():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
                 "WHERE relname = %s",
                 [SentNotification._meta.db_table],
             )
-            assert cursor.fetchone() == (20, 20)
+            return cursor.fetchone()
+
+    with transaction.atomic():  # this transaction's counts
+        before = counts()
+        rows = _claim(keys, "token-hot")
+        after = counts()
+    assert (after[0] - before[0], after[1] - before[1]) == (20, 20)
     assert len(rows) == 20
