@@ -511,6 +511,10 @@ API_TOKENS_RETENTION_DAYS = env_int("API_TOKENS_RETENTION_DAYS", 30)
 # could send them too; a killed worker's emails go out once its lease has run out.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 NOTIFICATIONS_CLAIM_SIZE = 25
+# The outboxes' claims and outcomes as prepared statements on PostgreSQL
+# (``portal.outbox.prepared_cursor``); off behind a PgBouncer in transaction mode that
+# does not keep prepared statements (before 1.21, or without max_prepared_statements)
+OUTBOX_PREPARED_STATEMENTS = env_bool("OUTBOX_PREPARED_STATEMENTS", True)
 NOTIFICATIONS_LEASE_SECONDS = NOTIFICATIONS_CLAIM_SIZE * EMAIL_TIMEOUT + 60
 NOTIFICATIONS_RUN_SECONDS = 60  # a reconciliation run stops claiming after this
 NOTIFICATIONS_BATCH_SIZE = 1000  # at most this many emails per reconciliation run

@@ -1,0 +1,149 @@
+"""The worker's statements on PostgreSQL (bench FINDINGS N-13): the claim of a job's
+keys and the outcomes prepared once per connection with one generic plan
+(``outbox.prepared_cursor``, ``OUTBOX_PREPARED_STATEMENTS``), only those; and the
+outbox's pages half filled (migration 0006) so that a claim's row versions stay on
+their pages (HOT: no index entry written)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal.notifications import sending
+from portal.notifications.models import SentNotification
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL (prepared statements, fillfactor, HOT updates)",
+    ),
+]
+
+_CLAIM = 'WITH "claim_locked"("locked_id") AS '
+
+
+def _keys(users, event, context=None):
+    _, keys = sending.store(
+        [
+            sending.Outgoing(
+                kind="account_approved",
+                recipient=user.pk,
+                context=context or {"n": n},
+                idempotency_key=f"{event}:{user.pk}:account_approved",
+            )
+            for n, user in enumerate(users)
+        ]
+    )
+    return keys
+
+
+def _claim(keys, token):
+    now = timezone.now()
+    writes = {
+        "claimed_at": now,
+        "claimed_until": now + timedelta(seconds=300),
+        "claim_token": token,
+    }
+    return sending._KEYS_CLAIM.claim({"keys": keys, "now": now}, **writes)
+
+
+def _prepared():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_and_outcomes_are_prepared_with_one_generic_plan(make_user):
+    connection.close()  # a new connection, as a worker's
+    users = [make_user(f"u{n}@example.com") for n in range(4)]
+    for n, user in enumerate(users):
+        keys = _keys([user], f"prep{n}")
+        assert sending.deliver(keys) == {keys[0]: sending.Outcome.SENT}
+    claims = [row for row in _prepared() if row[0].startswith(_CLAIM)]
+    # one statement, parsed once, planned once (never for each claim's keys)
+    assert len(claims) == 1
+    assert claims[0][1:] == (4, 0)
+    outcomes = [row for row in _prepared() if row[0].startswith("UPDATE ")]
+    assert outcomes and all(custom == 0 for _, _, custom in outcomes)
+    assert set(SentNotification.objects.values_list("status", "attempts")) == {
+        ("sent", 1)
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_django_s_own_statements_are_not_prepared(make_user):
+    connection.close()
+    keys = _keys([make_user("a@example.com")], "own")
+    sending.deliver(keys)
+    SentNotification.objects.filter(idempotency_key__in=keys).count()
+    SentNotification.objects.filter(idempotency_key__in=keys).count()
+    statements = [row[0] for row in _prepared()]
+    assert statements and all(
+        text.startswith((_CLAIM, "UPDATE ")) for text in statements
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_setting_nothing_is_prepared(make_user, settings):
+    settings.OUTBOX_PREPARED_STATEMENTS = False
+    connection.close()
+    keys = _keys([make_user("a@example.com")], "off")
+    assert sending.deliver(keys) == {keys[0]: sending.Outcome.SENT}
+    assert _prepared() == []
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("auto",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_claim_still_takes_only_due_rows(make_user):
+    connection.close()
+    users = [make_user(f"d{n}@example.com") for n in range(3)]
+    keys = _keys(users, "due")
+    SentNotification.objects.filter(idempotency_key=keys[0]).update(status="sent")
+    for attempt in range(7):  # past the five custom plans PostgreSQL would make
+        taken = _claim(keys, f"token{attempt}")
+        expected = [] if attempt else keys[1:]
+        assert [row.idempotency_key for row in taken] == expected
+    assert sorted(
+        SentNotification.objects.values_list("idempotency_key", "attempts")
+    ) == sorted([(keys[0], 0), (keys[1], 1), (keys[2], 1)])
+
+
+@pytest.mark.django_db
+def test_the_outbox_pages_are_half_filled():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s",
+            [SentNotification._meta.db_table],
+        )
+        assert cursor.fetchone() == (["fillfactor=50"],)
+
+
+@pytest.mark.django_db
+def test_a_claim_writes_no_index_entry(make_user):
+    """Rows the size of a filing's (~600 bytes), more than a page holds: every
+    claimed version is HOT (on a full page it moved, with four index entries)."""
+    users = [make_user(f"h{n}@example.com") for n in range(20)]
+    keys = _keys(users, "hot", context={"text": "x" * 450})
+
+    def counts():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                "WHERE relname = %s",
+                [SentNotification._meta.db_table],
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():  # this transaction's counts
+        before = counts()
+        rows = _claim(keys, "token-hot")
+        after = counts()
+    assert (after[0] - before[0], after[1] - before[1]) == (20, 20)
+    assert len(rows) == 20
