@@ -1,13 +1,11 @@
 """The worker's statements on PostgreSQL (bench FINDINGS N-13): the claim of a job's
 keys and the outcomes prepared once per connection with one generic plan
-(``outbox.prepared_cursor``, ``OUTBOX_PREPARED_STATEMENTS``), only those; and the
-outbox's pages half filled (migration 0006) so that a claim's row versions stay on
-their pages (HOT: no index entry written)."""
+(``outbox.prepared_cursor``, ``OUTBOX_PREPARED_STATEMENTS``), only those."""
 
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from portal.notifications import sending
@@ -17,7 +15,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="needs PostgreSQL (prepared statements, fillfactor, HOT updates)",
+        reason="needs PostgreSQL (prepared statements)",
     ),
 ]
 
@@ -113,37 +111,3 @@ def test_a_prepared_claim_still_takes_only_due_rows(make_user):
     assert sorted(
         SentNotification.objects.values_list("idempotency_key", "attempts")
     ) == sorted([(keys[0], 0), (keys[1], 1), (keys[2], 1)])
-
-
-@pytest.mark.django_db
-def test_the_outbox_pages_are_half_filled():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reloptions FROM pg_class WHERE relname = %s",
-            [SentNotification._meta.db_table],
-        )
-        assert cursor.fetchone() == (["fillfactor=50"],)
-
-
-@pytest.mark.django_db
-def test_a_claim_writes_no_index_entry(make_user):
-    """Rows the size of a filing's (~600 bytes), more than a page holds: every
-    claimed version is HOT (on a full page it moved, with four index entries)."""
-    users = [make_user(f"h{n}@example.com") for n in range(20)]
-    keys = _keys(users, "hot", context={"text": "x" * 450})
-
-    def counts():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
-                "WHERE relname = %s",
-                [SentNotification._meta.db_table],
-            )
-            return cursor.fetchone()
-
-    with transaction.atomic():  # this transaction's counts
-        before = counts()
-        rows = _claim(keys, "token-hot")
-        after = counts()
-    assert (after[0] - before[0], after[1] - before[1]) == (20, 20)
-    assert len(rows) == 20
