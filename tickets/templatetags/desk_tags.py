@@ -535,49 +535,6 @@ def _row_escaped(value) -> str:
     return escaped(value)
 
 
-class InboxRowNode(template.Node):
-    """One ``<tr>`` of the inbox (``templates/tickets/desk/inbox.html``), from an
-    ``inbox.InboxRow``: the template's former loop body, with its line breaks and
-    indentation (``tickets/tests/test_desk_tags.py`` renders both)::
-
-        <tr class="desk-row desk-row--{{ row.priority }}" data-reference="{{
-        row.reference }}">
-            {% if may_act %}<td><input type="checkbox" name="references" value="{{
-            row.reference }}" aria-label="{{ row.select_label }}"></td>{% endif %}
-            <td class="desk-nowrap"><a href="{{ row.url }}">{{ row.reference }}</a></td>
-            <td><a href="{{ row.url }}">{{ row.subject }}</a>{% for tag in row.tags
-            %} <span class="desk-tag">{{ tag }}</span>{% endfor %}{% if row.snippet
-            %}<p class="desk-snippet">{{ row.snippet }}</p>{% endif %}</td>
-            <td>{{ row.requester }}</td>
-            <td>{{ row.organization }}</td>
-            <td><span class="desk-status desk-status--{{ row.status }}">{{
-            row.status_label }}</span></td>
-            <td><span class="desk-priority desk-priority--{{ row.priority }}">{{
-            row.priority_label }}</span></td>
-            <td>{{ row.assignee }}</td>
-            <td class="desk-nowrap">{% if row.sla_state == "none" %}—{% else %}<span
-            class="desk-sla desk-sla--{{ row.sla_state }}">{{ row.sla_label }}</span>{%
-            endif %}{% if row.due_iso %}<br><time datetime="{{ row.due_iso }}">{{
-            row.due_text }}</time>{% endif %}</td>
-            <td class="desk-nowrap"><time datetime="{{ row.updated_iso }}">{{
-            row.updated_text }}</time></td>
-        </tr>
-    """
-
-    def __init__(self, row, may_act):
-        self.row = row
-        self.may_act = may_act
-
-    def render(self, context):
-        return mark_safe(  # noqa: S308 - every value escaped
-            _row_html(
-                self.row.resolve(context),
-                self.may_act.resolve(context),
-                context.autoescape,
-            )
-        )
-
-
 # The row's plain text cells, escaped together where each is a plain ``str``
 _ROW_CELLS = (
     "reference",
@@ -611,7 +568,33 @@ def _escaped_cells(values) -> list:
 
 
 def _row_html(row, may_act, autoescape: bool) -> str:
-    """``InboxRowNode``'s markup of ``row``."""
+    """The markup of one ``<tr>`` of the inbox (``templates/tickets/desk/inbox.html``),
+    from an ``inbox.InboxRow``: the template's former loop body, with its line breaks
+    and indentation (``tickets/tests/test_desk_inbox_rows.py`` renders both)::
+
+        <tr class="desk-row desk-row--{{ row.priority }}" data-reference="{{
+        row.reference }}">
+            {% if may_act %}<td><input type="checkbox" name="references" value="{{
+            row.reference }}" aria-label="{{ row.select_label }}"></td>{% endif %}
+            <td class="desk-nowrap"><a href="{{ row.url }}">{{ row.reference }}</a></td>
+            <td><a href="{{ row.url }}">{{ row.subject }}</a>{% for tag in row.tags
+            %} <span class="desk-tag">{{ tag }}</span>{% endfor %}{% if row.snippet
+            %}<p class="desk-snippet">{{ row.snippet }}</p>{% endif %}</td>
+            <td>{{ row.requester }}</td>
+            <td>{{ row.organization }}</td>
+            <td><span class="desk-status desk-status--{{ row.status }}">{{
+            row.status_label }}</span></td>
+            <td><span class="desk-priority desk-priority--{{ row.priority }}">{{
+            row.priority_label }}</span></td>
+            <td>{{ row.assignee }}</td>
+            <td class="desk-nowrap">{% if row.sla_state == "none" %}—{% else %}<span
+            class="desk-sla desk-sla--{{ row.sla_state }}">{{ row.sla_label }}</span>{%
+            endif %}{% if row.due_iso %}<br><time datetime="{{ row.due_iso }}">{{
+            row.due_text }}</time>{% endif %}</td>
+            <td class="desk-nowrap"><time datetime="{{ row.updated_iso }}">{{
+            row.updated_text }}</time></td>
+        </tr>
+    """
     values = (
         row.reference,
         row.select_label,
@@ -694,8 +677,7 @@ def _row_html(row, may_act, autoescape: bool) -> str:
     )
 
 
-# ``{% for row in rows %}`` around ``{% inbox_row %}`` in the inbox template: the text
-# before and after the tag in the loop's body
+# the text before and after a row in the inbox template's former loop body
 _ROW_BEFORE = "\n                    "
 _ROW_AFTER = "\n                "
 
@@ -704,7 +686,7 @@ class InboxRowsNode(template.Node):
     """Every row of the inbox, as the template's former loop printed them::
 
         {% for row in rows %}
-                            {% inbox_row row may_act %}
+                            <tr …>…</tr>  (``_row_html``)
                         {% endfor %}
 
     (nothing for no rows, as an empty list's loop; the template prints its "No
@@ -737,15 +719,6 @@ def inbox_rows(parser, token):
     if len(bits) != 3:
         raise template.TemplateSyntaxError(f"{bits[0]} takes the rows and may_act")
     return InboxRowsNode(parser.compile_filter(bits[1]), parser.compile_filter(bits[2]))
-
-
-@register.tag
-def inbox_row(parser, token):
-    """``{% inbox_row row may_act %}``: see ``InboxRowNode``."""
-    bits = token.split_contents()
-    if len(bits) != 3:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes a row and may_act")
-    return InboxRowNode(parser.compile_filter(bits[1]), parser.compile_filter(bits[2]))
 
 
 INBOX_COLUMN = """

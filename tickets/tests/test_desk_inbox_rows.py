@@ -1,5 +1,5 @@
 """The inbox's rows and staff lists rendered in one node each
-(``{% inbox_row %}``, ``{% staff_options %}``, ``{% staff_datalist %}`` in
+(``{% inbox_rows %}``, ``{% staff_options %}``, ``{% staff_datalist %}`` in
 ``tickets.templatetags.desk_tags``): character for character the template's former
 markup, in each language, with values that need escaping, autoescape on and off; the
 staff lists kept per staff list (a changed list is shown at once)."""
@@ -35,9 +35,7 @@ FORMER_ROW = (
                 """  # noqa: E501
     "{% endfor %}"
 )
-TAG_ROW = """{% load desk_tags %}{% for row in rows %}
-                    {% inbox_row row may_act %}
-                {% endfor %}"""
+TAG_ROW = "{% load desk_tags %}{% inbox_rows rows may_act %}"
 # The whole list as the inbox template prints it now, and as its former loop did
 # (with the "no tickets" line of ``{% empty %}``)
 EMPTY_LINE = """
