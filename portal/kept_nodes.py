@@ -122,9 +122,9 @@ class KeptIconNode(Node):
         return html
 
 
-class KeptTranslationNode(Node):
-    """A ``{% trans %}`` or ``{% blocktrans %}`` that reads no variable: its output
-    per (language, autoescaping) for the settings generation."""
+class _KeptPerKey(Node):
+    """A node's output per ``key(context)`` for the settings generation, a few keys
+    per node."""
 
     child_nodelists = ()
 
@@ -133,11 +133,14 @@ class KeptTranslationNode(Node):
         self.generation = None
         self.kept = {}
 
+    def key(self, context):
+        raise NotImplementedError
+
     def render(self, context):
         generation = _settings_generation
         if self.generation != generation:
             self.generation, self.kept = generation, {}
-        key = (get_language(), context.autoescape)
+        key = self.key(context)
         html = self.kept.get(key)
         if html is None:
             html = self.node.render(context)
@@ -145,6 +148,14 @@ class KeptTranslationNode(Node):
                 self.kept.clear()
             self.kept[key] = html
         return html
+
+
+class KeptTranslationNode(_KeptPerKey):
+    """A ``{% trans %}`` or ``{% blocktrans %}`` that reads no variable: its output
+    per (language, autoescaping) for the settings generation."""
+
+    def key(self, context):
+        return get_language(), context.autoescape
 
 
 def _current_app(context):
@@ -158,35 +169,18 @@ def _current_app(context):
             return None
 
 
-class KeptURLNode(Node):
+class KeptURLNode(_KeptPerKey):
     """``{% url 'literal' %}`` without arguments: its output per what ``reverse``
     reads (see the module's docstring) for the settings generation."""
 
-    child_nodelists = ()
-
-    def __init__(self, node):
-        self.node = node
-        self.generation = None
-        self.kept = {}
-
-    def render(self, context):
-        generation = _settings_generation
-        if self.generation != generation:
-            self.generation, self.kept = generation, {}
-        key = (
+    def key(self, context):
+        return (
             get_language(),
             get_urlconf(),
             get_script_prefix(),
             _current_app(context),
             context.autoescape,
         )
-        html = self.kept.get(key)
-        if html is None:
-            html = self.node.render(context)
-            if len(self.kept) >= MAX_PER_NODE:
-                self.kept.clear()
-            self.kept[key] = html
-        return html
 
 
 def _keeping_translation(compile_tag):
