@@ -58,6 +58,8 @@ from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.utils import translation
 from django.utils.safestring import SafeString
 
+from portal.kept_nodes import KeptTranslationNode
+
 from .batch import _StandIn
 
 #: (subject before its clean-up, text, html)
@@ -139,6 +141,10 @@ def _condition(condition, pinned: set) -> None:
 
 
 def _node(node, pinned: set, parents: list) -> None:
+    if type(node) is KeptTranslationNode:
+        # a ``{% trans %}`` reading no variable, its output kept per language
+        # (``portal.kept_nodes``): the same text as the node it wraps
+        node = node.node
     kind = type(node)
     if kind not in _ALLOWED:
         raise _NotPlain(kind.__name__)
