@@ -183,67 +183,61 @@ class KeptURLNode(_KeptPerKey):
         )
 
 
-def _keeping_translation(compile_tag):
+def _keeping(kept_for):
+    """A wrapper of a tag's compile function: the node it compiles, or the kept node
+    ``kept_for(node)`` returns for it (None: the node as it is)."""
+
+    def wrap(compile_tag):
+        def compile_kept(parser, token):
+            node = compile_tag(parser, token)
+            return kept_for(node) or node
+
+        compile_kept.kept = True
+        compile_kept.__wrapped_tag__ = compile_tag
+        return compile_kept
+
+    return wrap
+
+
+@_keeping
+def _keeping_translation(node):
     from portal.templatetags.trans_once import reads_only_the_language
 
-    def compile_kept(parser, token):
-        node = compile_tag(parser, token)
-        if reads_only_the_language(node):
-            return KeptTranslationNode(node)
-        return node
-
-    compile_kept.kept = True
-    compile_kept.__wrapped_tag__ = compile_tag
-    return compile_kept
+    return KeptTranslationNode(node) if reads_only_the_language(node) else None
 
 
-def _keeping_url(compile_tag):
-    def compile_kept(parser, token):
-        node = compile_tag(parser, token)
-        if (
-            type(node) is URLNode
-            and node.asvar is None
-            and not node.args
-            and not node.kwargs
-            and _literal(node.view_name)
-        ):
-            return KeptURLNode(node)
-        return node
-
-    compile_kept.kept = True
-    compile_kept.__wrapped_tag__ = compile_tag
-    return compile_kept
+@_keeping
+def _keeping_url(node):
+    if (
+        type(node) is URLNode
+        and node.asvar is None
+        and not node.args
+        and not node.kwargs
+        and _literal(node.view_name)
+    ):
+        return KeptURLNode(node)
+    return None
 
 
-def _keeping_static(compile_tag):
-    def compile_kept(parser, token):
-        node = compile_tag(parser, token)
-        literal = (
-            getattr(node, "varname", "none") is None  # Django's StaticNode
-            and _literal(node.path)
-        ) or (
-            getattr(node, "target_var", "none") is None  # a simple_tag's node
-            and len(getattr(node, "args", ())) == 1
-            and not node.kwargs
-            and _literal(node.args[0])
-        )
-        return KeptStaticNode(node) if literal else node
-
-    compile_kept.kept = True
-    compile_kept.__wrapped_tag__ = compile_tag
-    return compile_kept
+@_keeping
+def _keeping_static(node):
+    literal = (
+        getattr(node, "varname", "none") is None  # Django's StaticNode
+        and _literal(node.path)
+    ) or (
+        getattr(node, "target_var", "none") is None  # a simple_tag's node
+        and len(getattr(node, "args", ())) == 1
+        and not node.kwargs
+        and _literal(node.args[0])
+    )
+    return KeptStaticNode(node) if literal else None
 
 
-def _keeping_icon(compile_tag):
-    def compile_kept(parser, token):
-        node = compile_tag(parser, token)
-        if getattr(node, "takes_context", True):
-            return node  # Wagtail declares it without the context
-        return KeptIconNode(node)
-
-    compile_kept.kept = True
-    compile_kept.__wrapped_tag__ = compile_tag
-    return compile_kept
+@_keeping
+def _keeping_icon(node):
+    if getattr(node, "takes_context", True):
+        return None  # Wagtail declares it without the context
+    return KeptIconNode(node)
 
 
 def install() -> None:
