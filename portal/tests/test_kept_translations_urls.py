@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from django.template import Context, Engine, Library, Template, TemplateSyntaxError
+from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.template import defaulttags as django_defaulttags
 from django.template.base import Lexer, Parser
 from django.templatetags import i18n as django_i18n
@@ -16,14 +16,7 @@ from django.utils import translation
 
 from portal import kept_nodes
 
-
-def _unwrapped(library):
-    plain = Library()
-    plain.filters = library.filters
-    plain.tags = {
-        name: getattr(tag, "__wrapped_tag__", tag) for name, tag in library.tags.items()
-    }
-    return plain
+from .test_kept_nodes import _unwrapped
 
 
 def _plain(source):
