@@ -6,17 +6,16 @@ queue's and requester's names, the link, the body. Such a text reaches the email
 of two forms only, as it is or HTML-escaped, unless a template looks into it (a filter,
 a condition, a loop, an attribute). So an email is rendered once per kind, language and
 *shape* of its context (``skeleton``) with a marker in place of each such text and of
-the greeting's name, and later emails of the same shape are the skeleton with the
-markers replaced (``prepared``: each text joined once per context with its texts,
-``Filling.fill``: the name put in its places, three joins instead of three template
-renders).
+the greeting's name; later emails of the same shape are the skeleton with the markers
+replaced (``prepared``: each text joined once per context, ``Filling.fill``: the name
+put in its places: three joins instead of three template renders).
 
 The skeleton is used only where this is provably what rendering gives:
 
 * **Only known tags** (``_ALLOWED``: text, variables, ``if``, ``for``, blocks,
-  ``extends`` of a named parent, ``load``, ``translate``, ``blocktranslate``,
-  ``autoescape``, comments): nothing that reads the clock, another template or the
-  database. Any other tag: the kind is rendered per email as before.
+  ``extends`` of a named parent, ``load``, ``translate``, ``blocktranslate`` (kept
+  or not: ``portal.kept_nodes``), ``autoescape``, comments): nothing reading the clock,
+  another template or the database. Other tags: the kind is rendered per email.
 * **Texts a template looks into stay in the shape.** A context key that appears with a
   filter, in a condition, as a loop's sequence, with an attribute, as a filter's
   argument or as a counter (any template of the kind, its parents included) keeps its
@@ -30,10 +29,9 @@ The skeleton is used only where this is provably what rendering gives:
   ``&`` show a changed one). A translation that drops or repeats a placeholder fails
   this check: that shape is rendered per email.
 
-The skeletons are kept per process (at most ``_LIMIT`` shapes, then all forgotten),
-and forgotten when any setting changes (templates, languages, the site's name: tests'
-``override_settings``); the templates come from Django's cached loader, which keeps
-them for the process as well (another loader: no skeletons).
+The skeletons are kept per process (at most ``_LIMIT`` shapes, then all forgotten) and
+forgotten when any setting changes (tests' ``override_settings``); the templates come
+from Django's cached loader, which keeps them for the process (another loader: none).
 """
 
 import html
@@ -59,8 +57,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from portal.kept_nodes import KeptTranslationNode
-
-from .batch import _StandIn
+from portal.notifications.batch import _StandIn
 
 #: (subject before its clean-up, text, html)
 Raw = tuple[str, str, str]
@@ -141,9 +138,7 @@ def _condition(condition, pinned: set) -> None:
 
 
 def _node(node, pinned: set, parents: list) -> None:
-    if type(node) is KeptTranslationNode:
-        # a ``{% trans %}`` reading no variable, its output kept per language
-        # (``portal.kept_nodes``): the same text as the node it wraps
+    if type(node) is KeptTranslationNode:  # ``portal.kept_nodes``: the same text
         node = node.node
     kind = type(node)
     if kind not in _ALLOWED:
