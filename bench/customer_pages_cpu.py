@@ -58,6 +58,7 @@ def _empty_kb_stores() -> None:
         caching.locale_ids,
         caching.locale_languages,
         caching.search_crumbs,
+        caching.search_reads,
         caching.search_indexes,
     ):
         store.clear()

@@ -12,6 +12,7 @@
 | view restrictions | process | tagged with the generation | Wagtail's "not in a private section" condition (``kb.permissions.public_q``; only while the page cache is on) |
 | sites | process, 64 | (generation, host, port) | the Wagtail ``Site`` of a host, for the links of the search page (``site_for``; only while the page cache is on) |
 | page fragments | process, 2048 | (generation, scheme, host, name, page id, live revision, language, *extra) | what a KB page shows every reader alike: an article's rendered body, tags, breadcrumbs, head and language links; its related articles per audience set (``fragment``; ``{% kb_fragment %}``) |
+| search page reads | process | (audiences, locale id, category id), tagged with the generation | the statement that reads a page of search results (``kb.queries.ArticleHits.rows``: the reader's visibility and the view restrictions of the generation in it; only while the page cache is on) |
 | page URLs | process, 4096 | (generation, request's site, page id, URL path, locale, language, script prefix, URLconf) | ``page.get_url(request)`` of a result or breadcrumb on the search page (``page_url``; ``{% kept_pageurl %}``; only while the page cache is on) |
 | routes | process, 1024 | (generation, host, port, language, path) | a KB page's route: the Wagtail ``Site``, the live page (with its ancestors and locale) and the view restrictions that apply to it, pickled (``route``; ``kb.fallback``) |
 
@@ -142,9 +143,10 @@ locale_ids: dict = {}  # language code → (generation, Locale id)
 locale_languages: dict = {}  # locale id → (generation, language code)
 search_crumbs: dict = {}  # locale id → (generation, list of pages)
 search_categories: dict = {}  # locale id → (generation, list of categories)
+search_reads: dict = {}  # (audiences, locale id, category id) → (generation, statement)
 view_restrictions: dict = {}  # None → (generation, Q)
 sites = _Lru(SITE_ENTRIES)  # (generation, host, port) → (Site or None,)
-page_urls = _Lru(PAGE_URL_ENTRIES)  # (generation, site id, page …) → URL
+page_urls = _Lru(PAGE_URL_ENTRIES)  # (generation, site id, …, page id …) → URL
 search_indexes: dict = {}  # locale id → kb.ranking.Index
 search_index_lock = (
     threading.Lock()
@@ -180,6 +182,7 @@ def invalidate(*, page_id=None) -> None:
     locale_languages.clear()
     search_crumbs.clear()
     search_categories.clear()
+    search_reads.clear()
     view_restrictions.clear()
     sites.clear()
     page_urls.clear()
@@ -292,24 +295,34 @@ def page_url(page, request) -> str:
     site (``site_for``, Wagtail's routing), the script prefix and the URLconf, ~180
     Python calls each time. Computed each time while the cache is off or before the
     request's site is known."""
+    return page_urls_of(
+        request, [(page.pk, page.url_path, page.locale_id, lambda: page)]
+    )[0]
+
+
+def page_urls_of(request, pages) -> list[str]:
+    """``page_url`` of each of ``pages``, pages read as rows: (id, URL path, locale id,
+    ``page``), ``page()`` giving the page itself, asked only when its URL is not
+    remembered."""
     site = getattr(request, "_wagtail_site", None)
     if not timeout() or site is None:
-        return page.get_url(request=request)
-    key = (
+        return [page().get_url(request=request) for *_, page in pages]
+    common = (
         current_generation(),
         getattr(site, "pk", None),
-        page.pk,
-        page.url_path,
-        page.locale_id,
         get_language(),
         get_script_prefix(),
         get_urlconf(),
     )
-    found = page_urls.get(key)
-    if found is None:
-        found = (page.get_url(request=request),)
-        page_urls.put(key, found)
-    return found[0]
+    urls = []
+    for page_id, url_path, locale_id, page in pages:
+        key = (*common, page_id, url_path, locale_id)
+        found = page_urls.get(key)
+        if found is None:
+            found = (page().get_url(request=request),)
+            page_urls.put(key, found)
+        urls.append(found[0])
+    return urls
 
 
 def mark_cacheable(request, *, article_id=None) -> None:

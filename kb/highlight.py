@@ -13,10 +13,11 @@ WORD = re.compile(r"\w+", re.UNICODE)
 _ENDS = (". ", "! ", "? ")  # where a sentence ends, for snippet boundaries
 
 
-# Per process: (article id, digest of its summary and body as stored) → search text.
+# Per process: (article id, digest of its summary and body as stored) → search text
+# (``stored_article_text``: ("stored", article id, digest of the stored text)).
 # The text is a pure function of that content, so an edit is a new key (nothing to
 # invalidate); a full map is simply emptied.
-_TEXTS: dict[tuple[int, bytes], str] = {}
+_TEXTS: dict[tuple, str] = {}
 TEXTS_MAX = 4096
 
 
@@ -31,6 +32,22 @@ def article_text(article) -> str:
     text = _TEXTS.get(key)
     if text is None:
         text = article.search_text()
+        if len(_TEXTS) >= TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[key] = text
+    return text
+
+
+def stored_article_text(article_id: int, summary: str, body: str, article) -> str:
+    """``article_text`` of an article read as a row: its summary and its body's JSON
+    text as stored. The same text, remembered by the stored text itself (no
+    StreamField to walk or serialise); ``article()`` gives the article, asked only
+    when the text is not known."""
+    stored = f"{len(summary)}:{summary}{body}".encode()
+    key = ("stored", article_id, hashlib.blake2b(stored, digest_size=16).digest())
+    text = _TEXTS.get(key)
+    if text is None:
+        text = article().search_text()
         if len(_TEXTS) >= TEXTS_MAX:
             _TEXTS.clear()
         _TEXTS[key] = text

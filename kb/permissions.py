@@ -50,11 +50,18 @@ def visible_articles(user, queryset=None, *, public=None):
     ``public`` is a ``public_q()`` this request already has (default: read now).
     The result is still a PageQuerySet, so ``.search()``, ``.child_of()`` and the
     like work on it."""
+    return readable_articles(allowed_audiences(user), queryset, public=public)
+
+
+def readable_articles(audiences, queryset=None, *, public=None):
+    """``visible_articles`` for a reader whose ``allowed_audiences`` are
+    ``audiences``: the same condition, for a statement kept per set of audiences
+    (``kb.queries``) rather than per reader."""
     if queryset is None:
         queryset = ArticlePage.objects.all()
     queryset = queryset.live()
     queryset = queryset.public() if public is None else queryset.filter(public)
-    return queryset.filter(audience__in=allowed_audiences(user))
+    return queryset.filter(audience__in=audiences)
 
 
 def visible_categories(queryset=None, *, public=None):

@@ -5,17 +5,27 @@ what a reader may see is decided by ``kb.permissions``, what is remembered betwe
 requests by ``kb.caching``."""
 
 from datetime import timedelta
+from functools import cached_property
+from typing import NamedTuple
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from wagtail.models import Locale
 
+from portal.sql import KeptStatement, ValueList
+
 from . import caching, ranking
 from .highlight import article_text
 from .models import ArticlePage, ArticlePageTag, KnowledgeBasePage
-from .permissions import allowed_audiences, visible_articles, visible_categories
+from .permissions import (
+    allowed_audiences,
+    public_q,
+    readable_articles,
+    visible_articles,
+    visible_categories,
+)
 from .text import QUERY_MAX_LENGTH, search_text
 
 __all__ = ["QUERY_MAX_LENGTH", "search_text"]  # re-exported: the search's own limits
@@ -194,6 +204,32 @@ def closest_articles(user, query: str, *, limit: int = 3, locale=None) -> list:
     return [found[pk] for pk in closest if pk in found]
 
 
+class ArticleRow(NamedTuple):
+    """An article as the search page lists it, read as stored: ``body`` is the
+    StreamField's JSON text."""
+
+    pk: int
+    locale_id: int
+    title: str
+    url_path: str
+    summary: str
+    body: str
+
+    def article(self) -> ArticlePage:
+        """The article as ``.only()`` of these columns gives it (Django's own
+        ``from_db``), for what needs the page itself: its URL or its text when they are
+        not remembered."""
+        pk, locale_id, title, url_path, summary, body = self
+        return ArticlePage.from_db(
+            DEFAULT_DB_ALIAS,
+            ["id", "locale_id", "title", "url_path", "page_ptr_id", "summary", "body"],
+            [pk, locale_id, title, url_path, pk, summary, body],
+        )
+
+
+ROW_COLUMNS = ("pk", "locale_id", "title", "url_path", "summary", "body")
+
+
 class ArticleHits:
     """The results of one search, for a paginated list: ``len()`` / ``count()`` and
     slices of articles, best match first.
@@ -201,11 +237,17 @@ class ArticleHits:
     The full-text match is the costly part of a search (PostgreSQL matches every index
     entry), so it runs once: the ids of all matches, in rank order, in one statement
     (a knowledge base has a few thousand articles at most). A slice loads its articles
-    in one more statement, from the same visible-articles queryset."""
+    in one more statement, from the same visible-articles queryset; ``rows`` reads a
+    page of them as the search page lists them."""
 
-    def __init__(self, articles, ids: list[int]):
-        self._articles = articles
+    def __init__(self, articles, ids: list[int], reader: tuple):
+        self._made = articles  # a function giving the visible-articles queryset
         self.ids = ids
+        self._reader = reader  # (audiences, locale id, category, public)
+
+    @cached_property
+    def _articles(self):
+        return self._made()
 
     def count(self) -> int:
         return len(self.ids)
@@ -221,6 +263,37 @@ class ArticleHits:
             return []
         found = self._articles.in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
+
+    def rows(self, ids: list[int]) -> list[ArticleRow]:
+        """The articles of ``ids`` (a page of ``self.ids``) that the reader may see
+        now, in that order, as ``ArticleRow``s: the same condition as the slices, its
+        statement kept for the knowledge base's generation while the page cache is on
+        (``kb.caching.search_reads``; the view restrictions of the generation are in
+        it), written anew each time otherwise."""
+        if not ids:
+            return []
+        audiences, locale_id, category, public = self._reader
+        if public is None:
+            public = public_q()
+
+        def statement():
+            def build(locale, ids):
+                articles = readable_articles(audiences, public=public)
+                articles = articles.filter(locale_id=locale)
+                if category is not None:
+                    articles = articles.child_of(category)
+                return (
+                    articles.filter(pk__in=ValueList(ids, output_field=IntegerField()))
+                    .order_by()
+                    .values_list(*ROW_COLUMNS)
+                )
+
+            return KeptStatement(build, ("locale", "ids"), lists=("ids",))
+
+        key = (audiences, locale_id, category.pk if category is not None else None)
+        read = caching.remembered_while_shared(caching.search_reads, key, statement)
+        found = {row[0]: row for row in read.rows(locale=locale_id, ids=ids)}
+        return [ArticleRow(*found[pk]) for pk in ids if pk in found]
 
 
 def search_breadcrumbs(locale_id: int) -> list:
@@ -259,19 +332,22 @@ def search_article_hits(
     """``search_articles`` for the search page: the same matches in the same order, as
     ``ArticleHits`` (counted and paged with one full-text pass). ``public`` is a
     ``kb.permissions.public_q()`` the request already has."""
-    articles = _articles(user, category=category, locale=locale, public=public)
     text = search_text(query)
+    locale_id = locale.pk if locale is not None else active_locale_id()
+    audiences = tuple(allowed_audiences(user))
+
+    def articles():
+        return _articles(user, category=category, locale=locale, public=public)
 
     def match_ids() -> list[int]:
-        return _ranked_ids(articles, text) if text else []
+        return _ranked_ids(articles(), text) if text else []
 
-    key = (
-        text,
-        locale.pk if locale is not None else active_locale_id(),
-        tuple(allowed_audiences(user)),
-        category.pk if category is not None else None,
+    key = (text, locale_id, audiences, category.pk if category is not None else None)
+    return ArticleHits(
+        articles,
+        caching.matched_ids(key, match_ids),
+        (audiences, locale_id, category, public),
     )
-    return ArticleHits(articles, caching.matched_ids(key, match_ids))
 
 
 def suggest_articles(user, query: str, limit: int = 5, *, locale=None) -> list:

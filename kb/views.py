@@ -2,6 +2,8 @@
 feedback form's target. Thin: they parse input, ask ``kb.queries``, ``kb.counters``
 or ``kb.services``, render."""
 
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, JsonResponse
@@ -13,7 +15,7 @@ from wagtail.models import Locale
 
 from . import caching, counters, queries, services
 from .forms import FeedbackForm, SearchForm
-from .highlight import article_text, highlight_snippet
+from .highlight import highlight_snippet, stored_article_text
 from .models import ArticlePage
 from .permissions import can_view_article, public_q, visible_categories
 
@@ -32,22 +34,20 @@ def search(request):
         if category_id:
             category = visible_categories(public=public).filter(pk=category_id).first()
     locale_id = queries.active_locale_id()
-    hits = queries.search_article_hits(
+    matches = queries.search_article_hits(
         request.user,
         query,
         category=category,
         locale=Locale(pk=locale_id),
         public=public,
     )
-    paginator = Paginator(hits, PER_PAGE)
+    paginator = Paginator(matches.ids, PER_PAGE)
     try:
         page_obj = paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):
         page_obj = paginator.page(1)
-    hits = [
-        {"article": article, "snippet": highlight_snippet(article_text(article), query)}
-        for article in page_obj.object_list
-    ]
+    caching.site_for(request)  # the results' and breadcrumbs' links ask for it
+    hits = _hits(request, matches.rows(page_obj.object_list), query)
     if query and page_obj.number == 1:
         counters.record_search(query, result_count=paginator.count)
     closest = []
@@ -56,7 +56,6 @@ def search(request):
             request.user, query, locale=Locale(pk=locale_id)
         )
     crumbs = queries.search_breadcrumbs(locale_id)
-    caching.site_for(request)  # the results' and breadcrumbs' links ask for it
     return TemplateResponse(
         request,
         "kb/search.html",
@@ -71,6 +70,35 @@ def search(request):
             "crumbs": crumbs,
         },
     )
+
+
+class SearchHit(NamedTuple):
+    """One result as the search page shows it."""
+
+    article_id: int
+    title: str
+    url: str
+    snippet: str
+
+
+def _hits(request, rows, query: str) -> list[SearchHit]:
+    """The page's results: links remembered per page (``kb.caching.page_urls_of``),
+    snippets per text and query (``kb.highlight``); an article made from its row only
+    for what is not remembered."""
+    urls = caching.page_urls_of(
+        request, [(row.pk, row.url_path, row.locale_id, row.article) for row in rows]
+    )
+    return [
+        SearchHit(
+            row.pk,
+            row.title,
+            url,
+            highlight_snippet(
+                stored_article_text(row.pk, row.summary, row.body, row.article), query
+            ),
+        )
+        for row, url in zip(rows, urls, strict=True)
+    ]
 
 
 @require_GET

@@ -21,8 +21,8 @@ def test_a_word_only_in_the_body_finds_the_article(make_article, client):
     assert list(queries.search_articles(None, "thermostat")) == [article]
     response = client.get("/kb/search/", {"q": "thermostat"})
     [hit] = response.context["hits"]
-    assert hit["article"] == article
-    assert "<mark>thermostat</mark>" in str(hit["snippet"])
+    assert hit.article_id == article.pk
+    assert "<mark>thermostat</mark>" in str(hit.snippet)
 
 
 def test_search_stems_words_on_every_database(make_article):
@@ -88,7 +88,7 @@ def test_category_filter_narrows_results(make_article, make_category, client):
         queries.search_articles(None, "walrus", category=in_first.get_parent())
     ) == [in_first]
     response = client.get("/kb/search/", {"q": "walrus", "category": other.pk})
-    assert [h["article"].title for h in response.context["hits"]] == ["Walrus two"]
+    assert [h.title for h in response.context["hits"]] == ["Walrus two"]
 
 
 def test_search_paginates(make_article, client):
@@ -196,7 +196,7 @@ def test_search_skips_private_articles_and_categories(
     PageViewRestriction.objects.create(page=private, restriction_type="login")
     PageViewRestriction.objects.create(page=hidden_category, restriction_type="login")
     response = client.get("/kb/search/", {"q": "quail"})
-    assert [hit["article"] for hit in response.context["hits"]] == [shown]
+    assert [hit.article_id for hit in response.context["hits"]] == [shown.pk]
     assert hidden_category not in list(response.context["categories"])
     assert shown.get_parent().specific in list(response.context["categories"])
     narrowed = client.get("/kb/search/", {"q": "quail", "category": hidden_category.pk})
@@ -262,22 +262,17 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
     settings.KB_PAGE_CACHE_SECONDS = 300  # as with Redis (one process here)
     make_article("Reset your password", summary="Forgot your password?")
     first = client.get("/kb/search/", {"q": "password"})
-    assert [h["article"].title for h in first.context["hits"]] == [
-        "Reset your password"
-    ]
+    assert [h.title for h in first.context["hits"]] == ["Reset your password"]
     # the page's articles only: the matches, breadcrumbs, categories, view
     # restrictions and site remembered until the KB changes (6 -> 4 -> 1)
     with django_assert_num_queries(1) as captured:
         again = client.get("/kb/search/", {"q": "password"})
     assert '"kb_articlepage"."page_ptr_id" IN' in captured.captured_queries[0]["sql"]
-    assert [h["article"].title for h in again.context["hits"]] == [
-        "Reset your password"
-    ]
+    assert [h.title for h in again.context["hits"]] == ["Reset your password"]
     # A new article is a new generation: the next search matches again.
     make_article("Password rules", summary="How long a password must be.")
     titles = sorted(
-        h["article"].title
-        for h in client.get("/kb/search/", {"q": "password"}).context["hits"]
+        h.title for h in client.get("/kb/search/", {"q": "password"}).context["hits"]
     )
     assert titles == ["Password rules", "Reset your password"]
     # Audiences are separate entries: an agents-only match found for an agent is not
@@ -288,7 +283,7 @@ def test_with_a_shared_cache_a_repeated_search_reuses_its_matches_until_the_kb_c
 
     def titles_for(reader):
         response = reader.get("/kb/search/", {"q": "password"})
-        return sorted(h["article"].title for h in response.context["hits"])
+        return sorted(h.title for h in response.context["hits"])
 
     assert titles_for(staff) == [
         "Password for staff",
@@ -341,7 +336,7 @@ def test_with_a_shared_cache_a_new_view_restriction_hides_articles_and_categorie
 
     def search():
         response = client.get("/kb/search/", {"q": "plover"})
-        hits = sorted(hit["article"].title for hit in response.context["hits"])
+        hits = sorted(hit.title for hit in response.context["hits"])
         return hits, [c.title for c in response.context["categories"]]
 
     assert search() == (

@@ -86,7 +86,7 @@ def articles(make_article):
 def test_the_search_page_answers_hostile_text(client, articles, text, found, suggested):
     response = client.get("/kb/search/", {"q": text})
     assert response.status_code == 200
-    assert [hit["article"].title for hit in response.context["hits"]] == found
+    assert [hit.title for hit in response.context["hits"]] == found
 
 
 @pytest.mark.parametrize(("text", "found", "suggested"), HOSTILE)
