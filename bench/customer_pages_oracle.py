@@ -1,7 +1,8 @@
 """Whole customer-facing pages for before/after comparisons (bench FINDINGS P-4): the
 site's chrome (header, footer, ``<head>``) on public, portal and account pages for
 anonymous readers, customers, an agent and an administrator, and the KB search over
-many terms, in en/pl/ru; byte for byte except what changes per request (the CSRF
+many terms (pages, a category, bad page and category values; anonymous, a customer,
+an agent), in en/pl/ru; byte for byte except what changes per request (the CSRF
 token, the CSP nonce). Read-only apart from the search counters: run it against a
 copy of ``bench_full``.
 
@@ -77,6 +78,7 @@ CHROME_PAGES = [
     "/no-such-page/",
     "/kb/search/?q=password&next=%3Cx%3E",
 ]
+SEARCHERS = ("anonymous", "big", "agent")  # the KB search: who asks each term
 MASKS = [
     (re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"'), b'name="csrf" value=""'),
     (re.compile(rb'nonce="[^"]*"'), b'nonce=""'),
@@ -116,8 +118,14 @@ def _write(out: str, name: str, response, note: str) -> None:
 
 
 def main(out: str) -> None:
+    from kb.models import CategoryPage
+
     User = get_user_model()
     Path(out).mkdir(parents=True, exist_ok=True)
+    category = CategoryPage.objects.live().order_by("path").first()
+    suffixes = ["", "&page=2", "&page=x", "&category=999999"]
+    if category is not None:
+        suffixes += [f"&category={category.pk}", f"&category={category.pk}&page=2"]
     for label, email in users().items():
         client = Client()
         if email is not None:
@@ -132,14 +140,15 @@ def main(out: str) -> None:
                         response,
                         f"{email} {path}",
                     )
-            if label not in ("anonymous", "big"):
+            if label not in SEARCHERS:
                 continue
             for n, term in enumerate(TERMS):
-                for suffix in ("", "&page=2"):
+                for suffix in suffixes:
                     path = f"{PREFIX[language]}/kb/search/?q={quote(term)}{suffix}"
                     for turn in (1, 2):
                         response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
-                        name = f"kb-{label}-{language}-{n:02d}{suffix[1:5]}-{turn}.html"
+                        tag = quote(suffix, safe="")
+                        name = f"kb-{label}-{language}-{n:02d}-{tag}-{turn}.html"
                         _write(out, name, response, f"{email} {path}")
         print(label, email)
 
