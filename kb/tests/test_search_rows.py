@@ -3,7 +3,10 @@ generation, locale, category and audience set while the page cache is on) agains
 the slices of the same search: the same articles, texts and links; what a reader may
 not see is never read for them, whatever ids are asked; a publish, unpublish, move
 or view restriction shows at the next search; ``{% search_results %}`` writes the
-template's former loop."""
+template's former loop; the breadcrumbs and language alternates kept as page
+fragments are the rendered ones."""
+
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -187,3 +190,27 @@ def test_search_results_are_the_former_loop(autoescape):
         assert TAG.render(Context(context, autoescape=autoescape)) == loop
     loop = LOOP.render(Context({"hits": hits}, autoescape=autoescape))
     assert ("Tom &amp; &quot;Jerry&quot; &lt;b&gt;" in loop) is autoescape
+
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+@pytest.mark.parametrize("prefix", ["", "/pl", "/ru"])
+def test_kept_breadcrumbs_and_alternates_are_the_rendered_ones(
+    prefix, make_article, client, settings
+):
+    make_article("Otter care", body=_body("otter"))
+
+    def page():
+        html = client.get(f"{prefix}/kb/search/", {"q": "otter"}).content.decode()
+        return CSRF.sub("", html)
+
+    settings.KB_PAGE_CACHE_SECONDS = 0  # rendered each time
+    rendered = page()
+    settings.KB_PAGE_CACHE_SECONDS = 300
+    caching.invalidate()
+    assert page() == page() == rendered  # the second from the kept fragments
+    assert 'hreflang="pl" href="http://testserver/pl/kb/search/"' in rendered
+    assert '<nav class="breadcrumbs"' in rendered
+    english = CSRF.sub("", client.get("/kb/search/", {"q": "otter"}).content.decode())
+    assert (english == rendered) is (prefix == "")
