@@ -8,11 +8,12 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import admin_chrome, kept_nodes
+        from . import admin_chrome, kept_nodes, timestamps
         from .csv import neutralise_spreadsheet_exports
 
         admin_chrome.install()
         kept_nodes.install()
+        timestamps.install()
         admin_chrome.connect()
 
         neutralise_spreadsheet_exports()

@@ -25,6 +25,12 @@ templates and the page header): each time the same text, ~150-240 Python calls e
   generation (the catalogues a process loads do not change; an English message
   missing from the first catalogues tries each app's in turn, ~125 Python calls).
   Wagtail's admin templates print several on every page.
+- ``{% blocktrans %}`` that reads variables (no ``as``): the output per (language,
+  autoescaping, localisation, the message context and the values it reads, each
+  with its type) for the settings generation, a few per node, while every value is
+  plain or safe text, a whole number, a boolean or None (``gettext``/``ngettext``
+  and the numbers' formats read only those); the values are resolved each render as
+  Django's node resolves them. Anything else renders with Django's node.
 - ``{% url 'literal' %}`` (no arguments, no ``as``): ``reverse`` reads only the name,
   the URL configuration (the request's, ``get_urlconf``), the script prefix, the
   active language (translated and language-prefixed patterns) and the current
@@ -43,6 +49,7 @@ from django.core.signals import setting_changed
 from django.template import Node
 from django.template.base import FilterExpression
 from django.template.defaulttags import URLNode
+from django.templatetags.i18n import BlockTranslateNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
@@ -158,6 +165,69 @@ class KeptTranslationNode(_KeptPerKey):
         return get_language(), context.autoescape
 
 
+class KeptBlockTranslationNode(Node):
+    """A ``{% blocktrans %}`` (no ``as``) that reads variables: its output per
+    (language, autoescaping, localisation, its context and the values it reads) for
+    the settings generation, while each value is plain or safe text, a whole number,
+    a boolean or None; anything else, or a name missing from the context, renders
+    with Django's node each time."""
+
+    child_nodelists = ()
+
+    def __init__(self, node):
+        self.node = node
+        self.generation = None
+        self.kept = {}
+        names = node.render_token_list(node.singular)[1]
+        self.counted = bool(node.plural and node.countervar and node.counter)
+        if self.counted:  # the count picks the form, read or not
+            names += [node.countervar, *node.render_token_list(node.plural)[1]]
+        self.names = tuple(dict.fromkeys(names))
+
+    def render(self, context):
+        node = self.node
+        generation = _settings_generation
+        if self.generation != generation:
+            self.generation, self.kept = generation, {}
+        message_context = (
+            node.message_context.resolve(context) if node.message_context else None
+        )
+        read = {
+            name: value.resolve(context) for name, value in node.extra_context.items()
+        }
+        if self.counted:  # resolved where Django resolves it: its ``with`` values set
+            with context.push(read):
+                read[node.countervar] = node.counter.resolve(context)
+        values = []
+        for name in self.names:
+            if name in read:
+                value = read[name]
+            elif name in context:
+                value = context[name]
+            else:
+                return node.render(context)
+            if type(value) not in _KEYABLE:
+                return node.render(context)
+            values.append((type(value), value))
+        if type(message_context) not in _KEYABLE:
+            return node.render(context)
+        key = (
+            get_language(),
+            context.autoescape,
+            context.use_l10n,
+            context.use_tz,
+            message_context,
+            tuple(values),
+        )
+        html = self.kept.get(key)
+        if html is None:
+            html = node.render(context)
+            if len(self.kept) >= MAX_PER_NODE:
+                self.kept.clear()
+            self.kept[key] = html
+        return html
+
+
 def _current_app(context):
     """The current application ``{% url %}`` reverses with (``URLNode.render``)."""
     try:
@@ -203,7 +273,11 @@ def _keeping(kept_for):
 def _keeping_translation(node):
     from portal.templatetags.trans_once import reads_only_the_language
 
-    return KeptTranslationNode(node) if reads_only_the_language(node) else None
+    if reads_only_the_language(node):
+        return KeptTranslationNode(node)
+    if type(node) is BlockTranslateNode and node.asvar is None:
+        return KeptBlockTranslationNode(node)
+    return None
 
 
 @_keeping

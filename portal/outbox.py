@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from django.conf import settings
@@ -254,7 +254,6 @@ class KeptClaim:
             )
             with transaction.mark_for_rollback_on_error():
                 with prepared_cursor(connection) as cursor:
-                    _timestamps_read_in_c(cursor.cursor, connection)
                     cursor.execute(single.format(lock, update), params + more)
                     rows = cursor.fetchall()
             return self._select.instances_of(rows)
@@ -318,27 +317,6 @@ class KeptClaim:
         self._lock.forget()
         self._locked.forget()
         self._single_sql.clear()
-
-
-def _timestamps_read_in_c(cursor, db) -> None:
-    """Let ``cursor`` (psycopg 3's, of ``db``) read ``timestamptz`` values with
-    psycopg's own loader (C with psycopg's binary package; seven Python calls a
-    value less than Django's) when that gives what Django's loader gives: an aware
-    datetime in UTC (``timezone.utc``) on a session whose time zone is UTC, as
-    Django sets it. Otherwise Django's loader stays."""
-    if db.timezone is not UTC:
-        return
-    if db.connection.pgconn.parameter_status(b"TimeZone") != b"UTC":
-        return
-    cursor.adapters.register_loader(*_timestamptz_loader())
-
-
-@functools.cache
-def _timestamptz_loader():
-    from psycopg import adapters, postgres, pq
-
-    oid = postgres.types["timestamptz"].oid
-    return oid, adapters.get_loader(oid, pq.Format.TEXT)
 
 
 _recording = threading.local()
