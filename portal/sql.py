@@ -697,21 +697,29 @@ class KeptInsert:
             sender=model, instance=instance, raw=False, using=using, update_fields=None
         )
         connection = connections[using]
-        params = []
+        params = [None] * len(fields)  # set by position: no call a field
         values = instance.__dict__
-        for field, kind, attname in fields:
+        for index, (field, kind, attname) in enumerate(fields):
             if attname is not None and attname in values:
                 value = values[
                     attname
                 ]  # what ``Field.pre_save`` reads (``_read_plainly``)
             else:
                 value = field.pre_save(instance, True)
-            if kind is not None and _as_given(kind, value):
-                params.append(value)  # what ``get_db_prep_save`` returns for it
-                continue
+            if kind is not None:
+                # ``_as_given``, its commonest answers first without a call: None,
+                # a plain str for text, an int for a key
+                if (
+                    value is None
+                    or (kind is _TEXT and type(value) is str)
+                    or (kind is _KEY and type(value) is int)
+                    or _as_given(kind, value)
+                ):
+                    params[index] = value  # what ``get_db_prep_save`` returns
+                    continue
             if hasattr(value, "resolve_expression"):
                 raise ValueError(f"KeptInsert: {field.name} is an expression")
-            params.append(field.get_db_prep_save(value, connection=connection))
+            params[index] = field.get_db_prep_save(value, connection=connection)
 
         def finish(row):
             row = list(row)
