@@ -442,10 +442,10 @@ def columns_of(model, path: str, prefix: str) -> dict:
 def built_from_columns(instance, model, prefix: str):
     """The ``model`` instance of the columns ``columns_of`` put on ``instance``
     (removed from it), as the database gave them (converted as the queryset converts
-    its annotations)."""
+    its annotations; ``instances.from_db``, the owner of the short way)."""
     names = [field.attname for field in model._meta.concrete_fields]
     values = [instance.__dict__.pop(f"{prefix}{name}") for name in names]
-    return model.from_db(instance._state.db, names, values)
+    return instances.from_db(model, instance._state.db, names, values)
 
 
 def _unique(meta, name: str) -> bool:
