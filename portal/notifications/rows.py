@@ -24,7 +24,7 @@ import functools
 import json
 from dataclasses import dataclass, fields
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from .models import SentNotification
@@ -47,6 +47,8 @@ COLUMNS = (
     "last_error",
     "created_at",
 )
+
+_PENDING = SentNotification.Status.PENDING.value
 
 #: Rows per statement: 15 parameters each stay far below SQLite's variable limit.
 CHUNK = 200
@@ -121,15 +123,19 @@ def insert_rows(rows: list[Row]) -> None:
     if not rows:
         return
     now = timezone.now()
-    if connection.vendor not in ("postgresql", "sqlite"):
+    # the default connection itself, not ``connection``'s proxy (a thread-local
+    # lookup on each of its attributes)
+    database = connections[DEFAULT_DB_ALIAS]
+    vendor = database.vendor
+    if vendor not in ("postgresql", "sqlite"):
         _bulk_create(rows, now)
         return
-    moment = connection.ops.adapt_datetimefield_value(now)
-    pending = SentNotification.Status.PENDING.value
-    with connection.cursor() as cursor:
+    moment = database.ops.adapt_datetimefield_value(now)
+    pending = _PENDING
+    with database.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            if connection.vendor == "postgresql":
+            if vendor == "postgresql":
                 # the rows' own fields (a frozen dataclass's ``__dict__``), as text
                 # psycopg quotes as one value; a lone surrogate fails as before
                 data = json.dumps([row.__dict__ for row in chunk], ensure_ascii=False)

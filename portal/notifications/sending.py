@@ -240,13 +240,17 @@ def _lazy_text(value):
     raise TypeError(f"Object of type {type(value).__name__} is not plain data")
 
 
-def _plain_json(context: dict, lazy_text=_lazy_text) -> str:
+def _plain_json(context: dict, lazy_text=_lazy_text, encoder=None) -> str:
     """The context as stored, as JSON text: JSON types only, so that the email
     written later says what was true at the change and never depends on a model
     instance. Lazy translations are written in the language active now (``store``
     activates each recipient's; ``lazy_text``: its ``_Languages.lazy_text``). The
-    text is what Django's JSONField would store."""
+    text is what Django's JSONField would store. ``encoder``: a ``JSONEncoder`` with
+    that ``default``, made once for several contexts (``json.dumps`` makes one each
+    time)."""
     try:
+        if encoder is not None:
+            return encoder.encode(context)
         return json.dumps(context, default=lazy_text)
     except (TypeError, ValueError) as error:
         raise NotPlainData(
@@ -263,6 +267,7 @@ class _Languages:
         self._before = translation.get_language()
         self._active = self._before
         self._texts = {}
+        self.encoder = json.JSONEncoder(default=self.lazy_text)  # json.dumps's
         return self
 
     def lazy_text(self, value):
@@ -312,6 +317,7 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
     is checked now (actor, address, preference) so that no row is written for an
     email that cannot go out, and checked again when sending."""
     outcomes, written = [], []
+    actor, actor_id = None, None  # an event's messages share their actor: read once
     with _Languages() as languages:
         for message in messages:
             recipient, preference = message.recipient, message.preference
@@ -320,7 +326,9 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
             if preference is False:
                 outcomes.append(Outcome.SKIPPED_PREFERENCE)
                 continue
-            actor_id = _actor_id(message.actor)
+            if message.actor is not actor:
+                actor = message.actor
+                actor_id = _actor_id(actor)
             is_id = isinstance(recipient, int)
             reason = None
             if is_id:
@@ -344,6 +352,7 @@ def store(messages: list[Outgoing]) -> tuple[list[str | None], list[str]]:
                     context_json=_plain_json(
                         _with_attachments(message.context, message.attachments),
                         languages.lazy_text,
+                        languages.encoder,
                     ),
                     actor_id=actor_id,
                     preference=preference if isinstance(preference, str) else "",
