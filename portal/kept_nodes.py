@@ -43,6 +43,7 @@ Django's or Wagtail's own node's output.
 """
 
 import threading
+from contextlib import contextmanager
 
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
@@ -120,13 +121,38 @@ class KeptIconNode(Node):
             tuple((type(value), value) for value in args),
             tuple((name, type(value), value) for name, value in kwargs.items()),
         )
-        html = self.kept.get(key)
-        if html is None:
-            html = node.render(context)
-            if len(self.kept) >= MAX_PER_NODE:
-                self.kept.clear()
-            self.kept[key] = html
-        return html
+        return _kept_output(self.kept, key, node, context)
+
+
+def _kept_output(kept: dict, key, node, context):
+    """``node``'s output kept in ``kept`` under ``key``: rendered at the first use of a
+    key, at most ``MAX_PER_NODE`` keys (all forgotten when a new one would pass it)."""
+    html = kept.get(key)
+    if html is None:
+        html = node.render(context)
+        if len(kept) >= MAX_PER_NODE:
+            kept.clear()
+        kept[key] = html
+    return html
+
+
+class _AsDjango(threading.local):
+    on = False
+
+
+_as_django = _AsDjango()
+
+
+@contextmanager
+def rendering_as_django():
+    """In this thread, the kept translation nodes render with the node they wrap, each
+    variable read as Django's node reads it: for the email skeletons
+    (``portal.notifications.skeletons``), which count the reads of their context."""
+    before, _as_django.on = _as_django.on, True
+    try:
+        yield
+    finally:
+        _as_django.on = before
 
 
 class _KeptPerKey(Node):
@@ -141,20 +167,20 @@ class _KeptPerKey(Node):
         self.kept = {}
 
     def key(self, context):
+        """The key of the output for ``context``; None: not kept, rendered by the
+        wrapped node."""
         raise NotImplementedError
 
     def render(self, context):
+        if _as_django.on:
+            return self.node.render(context)
         generation = _settings_generation
         if self.generation != generation:
             self.generation, self.kept = generation, {}
         key = self.key(context)
-        html = self.kept.get(key)
-        if html is None:
-            html = self.node.render(context)
-            if len(self.kept) >= MAX_PER_NODE:
-                self.kept.clear()
-            self.kept[key] = html
-        return html
+        if key is None:
+            return self.node.render(context)
+        return _kept_output(self.kept, key, self.node, context)
 
 
 class KeptTranslationNode(_KeptPerKey):
@@ -165,33 +191,28 @@ class KeptTranslationNode(_KeptPerKey):
         return get_language(), context.autoescape
 
 
-class KeptBlockTranslationNode(Node):
+class KeptBlockTranslationNode(_KeptPerKey):
     """A ``{% blocktrans %}`` (no ``as``) that reads variables: its output per
     (language, autoescaping, localisation, its context and the values it reads) for
     the settings generation, while each value is plain or safe text, a whole number,
     a boolean or None; anything else, or a name missing from the context, renders
     with Django's node each time."""
 
-    child_nodelists = ()
-
     def __init__(self, node):
-        self.node = node
-        self.generation = None
-        self.kept = {}
+        super().__init__(node)
         names = node.render_token_list(node.singular)[1]
         self.counted = bool(node.plural and node.countervar and node.counter)
         if self.counted:  # the count picks the form, read or not
             names += [node.countervar, *node.render_token_list(node.plural)[1]]
         self.names = tuple(dict.fromkeys(names))
 
-    def render(self, context):
+    def key(self, context):
         node = self.node
-        generation = _settings_generation
-        if self.generation != generation:
-            self.generation, self.kept = generation, {}
         message_context = (
             node.message_context.resolve(context) if node.message_context else None
         )
+        if type(message_context) not in _KEYABLE:
+            return None
         read = {
             name: value.resolve(context) for name, value in node.extra_context.items()
         }
@@ -205,13 +226,11 @@ class KeptBlockTranslationNode(Node):
             elif name in context:
                 value = context[name]
             else:
-                return node.render(context)
+                return None
             if type(value) not in _KEYABLE:
-                return node.render(context)
+                return None
             values.append((type(value), value))
-        if type(message_context) not in _KEYABLE:
-            return node.render(context)
-        key = (
+        return (
             get_language(),
             context.autoescape,
             context.use_l10n,
@@ -219,13 +238,6 @@ class KeptBlockTranslationNode(Node):
             message_context,
             tuple(values),
         )
-        html = self.kept.get(key)
-        if html is None:
-            html = node.render(context)
-            if len(self.kept) >= MAX_PER_NODE:
-                self.kept.clear()
-            self.kept[key] = html
-        return html
 
 
 def _current_app(context):
@@ -336,3 +348,8 @@ def install() -> None:
         if not getattr(compile_tag, "kept", False):
             library.tag(name, wrap(compile_tag))
     setting_changed.connect(_settings_changed, dispatch_uid="portal-kept-nodes")
+
+
+#: The kept nodes that wrap ``{% trans %}`` / ``{% blocktrans %}`` (``.node``: the wrapped
+#: one), for code that follows a template's nodes.
+KEPT_TRANSLATIONS = (KeptTranslationNode, KeptBlockTranslationNode)

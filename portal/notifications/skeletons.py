@@ -56,7 +56,7 @@ from django.templatetags.i18n import BlockTranslateNode, TranslateNode
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-from portal.kept_nodes import KeptTranslationNode
+from portal import kept_nodes
 from portal.notifications.batch import _StandIn
 
 #: (subject before its clean-up, text, html)
@@ -138,7 +138,7 @@ def _condition(condition, pinned: set) -> None:
 
 
 def _node(node, pinned: set, parents: list) -> None:
-    if type(node) is KeptTranslationNode:  # ``portal.kept_nodes``: the same text
+    if type(node) in kept_nodes.KEPT_TRANSLATIONS:  # the wrapped node: the same text
         node = node.node
     kind = type(node)
     if kind not in _ALLOWED:
@@ -330,7 +330,7 @@ def _build(kind, language, full: dict, slots: list, greeted: bool, render_raw):
     dict.__setitem__(context, "recipient", stand_in)
     context.reads.clear()
     try:
-        with translation.override(language):
+        with translation.override(language), kept_nodes.rendering_as_django():
             rendered = render_raw(kind, context)
     except Exception:
         return _UNUSABLE
