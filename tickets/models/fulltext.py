@@ -292,10 +292,6 @@ def any_of(vendor: str, column: str, queryset) -> Q:
     return Q(**{f"{column}__in": queryset})
 
 
-def _doc(notes: bool) -> str:
-    return "staff_doc" if notes else "public_doc"
-
-
 def match(vendor: str, text: str, *, notes: bool) -> Expression | None:
     """True where the ticket's public (or, with ``notes``, staff) document matches
     ``text``; None when nothing in ``text`` can match."""
@@ -476,14 +472,27 @@ def run_ranked_ids(
     return ids, ([row[0] for row in rows if row[1]] if noted else None)
 
 
+def rank_terms(rank) -> Expression | None:
+    """The ticket row's ``search_terms`` as a column to select beside the ids that
+    ``rank`` (``search``'s ``search_rank``) is then computed about (``_outer_rank``),
+    where it reads them (the staff rank on PostgreSQL); else None."""
+    parts = (rank.staff, rank.public) if isinstance(rank, _ByNotes) else (rank,)
+    if any(isinstance(p, _ByTicket) and "%(terms)s" in p.template for p in parts):
+        return _ByTicket("%(terms)s", [], TextField())
+    return None
+
+
 def _outer_rank(rank, pk: str, flag: str | None) -> tuple[str, list]:
     """``rank`` (``rank``'s expression, or ``search``'s ``CASE`` of the staff and
-    public ones) as SQL about the ticket ``pk``; the ``CASE`` on ``flag`` (the
-    policy's verdict, a column) instead of on the policy's condition."""
+    public ones) as SQL about the ticket ``pk`` (and its ``terms`` beside it,
+    ``rank_terms``); the ``CASE`` on ``flag`` (the policy's verdict, a column)
+    instead of on the policy's condition."""
+    terms = pk.rsplit(".", 1)[0] + ".terms"
 
     def about(expression) -> tuple[str, list]:
         if isinstance(expression, _ByTicket):
-            return expression.template.replace("%(pk)s", pk), list(expression.params)
+            sql = expression.template.replace("%(pk)s", pk)
+            return sql.replace("%(terms)s", terms), list(expression.params)
         return "0", []  # ``rank``'s ``Value(0.0)``: nothing in the text can match
 
     if isinstance(rank, _ByNotes):
@@ -501,10 +510,15 @@ def _outer_rank(rank, pk: str, flag: str | None) -> tuple[str, list]:
 
 def rank(vendor: str, text: str, *, notes: bool) -> Expression:
     """Relevance of the outer ticket, higher is better (``ts_rank`` with subject A,
-    description B, conversation D; FTS5's bm25 with the subject weighted ×10)."""
+    description B, conversation D; FTS5's bm25 with the subject weighted ×10). On
+    PostgreSQL the staff rank reads the ticket row's own staff document (``%(terms)s``,
+    migration 0025: no second read of the ticket's documents, bench FINDINGS S-18),
+    the public one the public document by key."""
     if vendor == "postgresql":
+        if notes:
+            return _ByTicket(f"ts_rank(%(terms)s, {_PG_QUERY})", [text], FloatField())
         return _ByTicket(
-            f"COALESCE((SELECT ts_rank(s.{_doc(notes)}, {_PG_QUERY}) FROM {PG_TABLE} s "
+            f"COALESCE((SELECT ts_rank(s.public_doc, {_PG_QUERY}) FROM {PG_TABLE} s "
             "WHERE s.ticket_id = %(pk)s), 0)",
             [text],
             FloatField(),

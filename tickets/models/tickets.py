@@ -164,17 +164,25 @@ class TicketQuerySet(models.QuerySet):
         newest ``within`` of the union, so the same ids in the same order as one
         statement over both (bench FINDINGS S-16)."""
         assert "search_notes" in other.query.annotations, "other: notes per row"
+        rank = other.query.annotations["search_rank"]
         return fulltext.ranked_union_sql(
-            (self._newest(within, notes), other._newest(within)),
-            other.query.annotations["search_rank"],
+            (self._newest(within, notes, rank), other._newest(within, rank=rank)),
+            rank,
             within,
         )
 
-    def _newest(self, within: int, notes: bool | None = None):
-        """The newest ``within`` matches' ``pk`` and ``updated_at``, and ``noted``
+    def _newest(self, within: int, notes: bool | None = None, rank=None):
+        """The newest ``within`` matches' ``pk`` and ``updated_at``, ``noted``
         where notes count on some rows only (their verdicts) or ``notes`` is given
-        (the verdict on every row)."""
+        (the verdict on every row), and ``terms`` where the rank about them (``rank``,
+        this search's own by default) reads the row's (``fulltext.rank_terms``)."""
         newest, columns = self, ["pk", "updated_at"]
+        if rank is None:
+            rank = self.query.annotations["search_rank"]
+        terms = fulltext.rank_terms(rank)
+        if terms is not None:
+            newest = newest.annotate(terms=terms)
+            columns.append("terms")
         if "search_notes" in self.query.annotations:
             # where notes count, told per row by the ids statement (which holds the
             # policy's condition anyway) for the rank and the page's snippet, not

@@ -35,7 +35,8 @@ def terms(ticket) -> tuple[set, set] | None:
 
 def mismatches() -> int:
     """Tickets whose match row is missing, extra or not the stripped documents, or
-    whose row's ``search_terms`` are not the staff terms."""
+    whose row's ``search_terms`` are not the staff document (0025: weights and
+    positions, for the staff rank)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM tickets_ticket_search s "
@@ -44,7 +45,7 @@ def mismatches() -> int:
             "WHERE s.ticket_id IS NULL OR m.ticket_id IS NULL OR t.id IS NULL "
             "OR strip(s.public_doc) <> m.public_terms "
             "OR strip(s.staff_doc) <> (m.public_terms || m.notes_terms) "
-            "OR t.search_terms <> (m.public_terms || m.notes_terms)"
+            "OR t.search_terms <> s.staff_doc"
         )
         return cursor.fetchone()[0]
 

@@ -82,7 +82,7 @@ def test_the_search_documents_have_a_hash_index_on_the_ticket(postgresql):
     assert "USING hash (ticket_id)" in definition
 
 
-@pytest.mark.parametrize("notes", [True, False])
+@pytest.mark.parametrize("notes", [False])  # the staff rank reads the row (0025)
 def test_the_rank_finds_the_documents_by_the_hash_index(
     postgresql, ranked_tickets, notes
 ):
@@ -108,7 +108,8 @@ def test_the_ranked_ids_and_snippets_are_the_same_without_the_index(
         plan = _plan(notes)
         transaction.set_rollback(True)
     assert INDEX not in plan
-    assert "tickets_ticket_search_pkey" in plan
+    # the staff rank reads the ticket row's document (0025), not this table
+    assert ("tickets_ticket_search_pkey" in plan) is not notes
     assert without_index == with_index
     ids, rows = with_index
     assert len(ids) == (5 if notes else 4)
