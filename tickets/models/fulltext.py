@@ -25,7 +25,8 @@ path follows: services, email intake, GraphQL, merges, ``generate_load_data``'s 
   the same lexemes ``strip()``ped, a third of the size) that ``tickets_search_ids``
   matches on; queries with a phrase (``<->``: quoted or hyphenated words) match on
   the full documents, which keep the positions. Rank and snippet read the full
-  documents, for the rows shown only.
+  documents, for the rows shown only; the staff rank the copy of the staff document
+  on the ticket row (``tickets_ticket.search_terms``, migration 0025; it matches too).
 * SQLite: FTS5 table ``tickets_ticket_fts`` (``rowid`` = ticket id; columns
   ``subject``, ``body`` = description + replies, ``notes``). User text never reaches
   FTS5's query syntax: it is cut into words, each quoted.
@@ -112,7 +113,7 @@ class _ByTicket(Expression):
     def as_sql(self, compiler, connection):
         pk_sql, pk_params = compiler.compile(self.pk)
         assert not pk_params, "a column has no parameters"
-        # ``%(terms)s``: the same row's ``search_terms`` (a raw column, migration 0012)
+        # ``%(terms)s``: the same row's ``search_terms`` (a raw column, 0012, 0025)
         terms_sql = pk_sql.rsplit(".", 1)[0] + ".search_terms"
         sql = self.template.replace("%(pk)s", pk_sql).replace("%(terms)s", terms_sql)
         return sql, self.params
@@ -341,7 +342,7 @@ def may_negate(text: str) -> bool:
 
 def _pg_document_match(text: str, notes: bool | Q) -> Q:
     """Every arm an index condition on ``tickets_ticket`` itself (migration 0012), so
-    that PostgreSQL BitmapOrs them with the search's others: the row's stripped staff
+    that PostgreSQL BitmapOrs them with the search's others: the row.s staff
     terms (GIN; for a phrase, its words, then the phrase re-checked in the staff
     document by key), checked against the public document by key where notes may not
     count; for a query with a negation (which staff terms cannot pre-filter), the ids
