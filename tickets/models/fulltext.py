@@ -342,7 +342,7 @@ def may_negate(text: str) -> bool:
 
 def _pg_document_match(text: str, notes: bool | Q) -> Q:
     """Every arm an index condition on ``tickets_ticket`` itself (migration 0012), so
-    that PostgreSQL BitmapOrs them with the search's others: the row.s staff
+    that PostgreSQL BitmapOrs them with the search's others: the row's staff
     terms (GIN; for a phrase, its words, then the phrase re-checked in the staff
     document by key), checked against the public document by key where notes may not
     count; for a query with a negation (which staff terms cannot pre-filter), the ids
