@@ -1099,6 +1099,17 @@ def _granted_to_groups(user_pk: int, *, all_groups: bool = False) -> QuerySet:
     ).values("content_object_id")
 
 
+def _granting_groups(user_pk: int) -> QuerySet:
+    """The user ``user_pk``'s memberships of groups that are no queue's agent group and
+    hold ``view_ticket`` on some ticket: from the memberships, one index probe of the
+    group's grants each (not every group grant: ``_granted_to_groups``)."""
+    grants = TicketGroupObjectPermission.objects.filter(
+        group_id=OuterRef("group_id"), permission_id=_permission_id("view_ticket")
+    )
+    membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
+    return membership.filter(~_is_agent_group()).filter(Exists(grants)).values("pk")
+
+
 def count_visible(user, queryset: QuerySet | None = None) -> int:
     """``visible_tickets(user, queryset).count()``, exactly, without counting the OR.
 
@@ -1247,7 +1258,7 @@ def _whole_table_count(
     queued_n = _compiled(_summed(queued_tally), alias)
     elsewhere = GrantTally.objects.filter(user_id=user_pk)
     elsewhere_n = _compiled(_summed(elsewhere.exclude(queue_id__in=queue_ids)), alias)
-    grouped = _compiled(_granted_to_groups(user_pk).using(alias), alias)
+    grouped = _compiled(_granting_groups(user_pk).using(alias), alias)
     granted = _compiled(_granted_ids(user_pk).using(alias), alias)
     queued = Ticket.objects.using(alias).order_by().filter(queue_id__in=queue_ids)
     ungranted = _compiled(_counted(queued.exclude(pk__in=_granted_ids(user_pk))), alias)
