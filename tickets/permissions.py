@@ -1128,7 +1128,8 @@ def count_visible(user, queryset: QuerySet | None = None) -> int:
     Unnarrowed (every ticket: an integrator's plain list), the support team's count
     is |A| + |B \\ A| read from the numbers the database keeps per queue and per
     user and queue (``QueueTally``, ``GrantTally``: a few rows whatever the number of
-    tickets; bench FINDINGS G-8), or, when a group of theirs holds grants too,
+    tickets; bench FINDINGS G-8; for supervisors and viewers the sum of every
+    queue's number), or, when a group of theirs holds grants too,
     |B| + |A \\ B| from index entries only (``_whole_table_count``); narrowed counts
     (a status, a queue, a search) are counted from the tickets as above;
     the statement is a function of the user's id, their kind and their worked queues'
@@ -1138,9 +1139,12 @@ def count_visible(user, queryset: QuerySet | None = None) -> int:
     qs = (Ticket.objects.all() if queryset is None else queryset).order_by()
     if not _active(user) or qs.query.is_empty():
         return 0
-    if sees_all(user):
-        return visible_tickets(user, qs).count()
     whole = _is_whole_table(qs)
+    if sees_all(user):
+        if whole:  # every ticket is in a queue: the sum of every queue's number
+            tally = QueueTally.objects.using(qs.db)
+            return tally.aggregate(n=Coalesce(Sum("tickets"), 0))["n"]
+        return visible_tickets(user, qs).count()
     if not roles.is_staff_member(user):
         if whole:
             queues = works_a_queue(user) is not False

@@ -197,3 +197,19 @@ def test_on_postgresql_the_agents_count_reads_only_the_kept_numbers(agent, queue
     ticket_scans = [line for line in plan.splitlines() if "on tickets_ticket " in line]
     assert ticket_scans
     assert all("never executed" in line for line in ticket_scans), plan
+
+
+def test_a_supervisors_whole_count_is_the_sum_of_the_queues(
+    supervisor, queue, other_queue
+):
+    TicketFactory(queue=queue)
+    TicketFactory(queue=other_queue).delete()
+    TicketFactory(queue=other_queue)
+    with CaptureQueriesContext(connection) as queries:
+        assert permissions.count_visible(supervisor) == Ticket.objects.count() == 2
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert any("tickets_queuetally" in one for one in sql)
+    assert sum("tickets_ticket" in one for one in sql) == 1  # the test's own
+    assert (
+        permissions.count_visible(supervisor, Ticket.objects.filter(queue=queue)) == 1
+    )
