@@ -17,7 +17,9 @@ the load-data generator's COPY, raw SQL), on both databases:
   each user's ``view_ticket`` row still on it), ``queue_id`` change (-1 / +1 for the
   queue and for each such row). PostgreSQL: insert and delete per statement, from the
   transition tables (the generator's COPY: one call); the move per row, only when
-  ``queue_id`` changed (``WHEN``: other updates do not call it); TRUNCATE empties both.
+  ``queue_id`` changed (``WHEN``: other updates do not call it); TRUNCATE empties both
+  (by DELETE: a TRUNCATE inside the trigger fails when the same statement truncates
+  the tallies too, as a test flush does).
 * ``tickets_ticketuserobjectpermission`` (``view_ticket`` rows only): insert and delete
   ±1 for the ticket's queue, read from the ticket row: a grant deleted after its ticket
   (in the same transaction, the foreign key being deferred) finds no ticket and was
@@ -112,7 +114,7 @@ PG_CREATE = (
     + _pg_function("tickets_tally_ticket_moved", _pg_moved())
     + _pg_function(
         "tickets_tally_tickets_truncated",
-        "TRUNCATE tickets_queuetally, tickets_granttally;",
+        "DELETE FROM tickets_queuetally; DELETE FROM tickets_granttally;",
     )
     + _pg_function("tickets_tally_grants_inserted", _pg_grants("new_rows", ""))
     + _pg_function("tickets_tally_grants_deleted", _pg_grants("old_rows", "-"))
@@ -120,7 +122,7 @@ PG_CREATE = (
         "tickets_tally_grants_updated",
         _pg_grants("old_rows", "-") + "\n" + _pg_grants("new_rows", ""),
     )
-    + _pg_function("tickets_tally_grants_truncated", "TRUNCATE tickets_granttally;")
+    + _pg_function("tickets_tally_grants_truncated", "DELETE FROM tickets_granttally;")
     + """
 LOCK TABLE tickets_ticket, tickets_ticketuserobjectpermission IN SHARE ROW EXCLUSIVE MODE;
 CREATE TRIGGER tickets_tally_tickets_inserted AFTER INSERT ON tickets_ticket

@@ -213,3 +213,21 @@ def test_a_supervisors_whole_count_is_the_sum_of_the_queues(
     assert (
         permissions.count_visible(supervisor, Ticket.objects.filter(queue=queue)) == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_truncate_empties_the_numbers(ticket, agent):
+    """Alone or with the tallies in the same statement (a test database's flush)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (TRUNCATE triggers)")
+    assert _kept() != ({}, {})
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE tickets_ticket CASCADE")
+    assert _kept() == ({}, {})
+    TicketFactory(queue=ticket.queue)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE tickets_ticket, tickets_ticketuserobjectpermission, "
+            "tickets_queuetally, tickets_granttally CASCADE"
+        )
+    assert _kept() == ({}, {})
