@@ -354,3 +354,15 @@ def test_articles_are_live_pages_in_a_sound_tree_and_found_by_search():
     assert Page.find_problems() == ([], [], [], [], [])
     assert {a.audience for a in articles} <= {"public", "customers", "agents"}
     assert len(search_articles(None, "password")) >= 1
+
+
+@needs_tickets
+def test_generated_tickets_and_grants_are_in_the_kept_numbers(generated):
+    """The triggers of tickets 0026 count the generator's COPY too (bench FINDINGS
+    G-8): every agent's kept count is their exact count."""
+    from tickets.permissions import count_visible, visible_tickets
+    from tickets.tests.test_visibility_tallies import assert_exact
+
+    assert_exact(*User.objects.filter(pk__in=generated.people.agents))
+    agent = User.objects.get(pk=generated.people.agents[0])
+    assert count_visible(agent) == visible_tickets(agent).count() > 0

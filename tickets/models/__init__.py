@@ -16,6 +16,7 @@ from .deflection import DeflectionEvent, DeflectionOutcome
 from .queues import CannedResponse, Queue, SLAPolicy
 from .reporting import ReportSubscription
 from .stats import DailyStats, StatsSlice
+from .tallies import GrantTally, QueueTally
 from .tickets import (
     TaggedTicket,
     Ticket,
@@ -37,8 +38,10 @@ __all__ = [
     "DeflectionEvent",
     "DeflectionOutcome",
     "EventKind",
+    "GrantTally",
     "Priority",
     "Queue",
+    "QueueTally",
     "ReportSubscription",
     "SLAPolicy",
     "StatsSlice",

@@ -1,0 +1,72 @@
+"""Ticket numbers kept by the database's triggers (migration ``0026_visibility_tallies``),
+for the support team's exact unnarrowed count (``permissions.count_visible``, bench
+FINDINGS G-8): never written by Python. Each number is split over ``TALLY_SHARDS`` rows
+(the ticket id modulo ``TALLY_SHARDS``) so that concurrent filings into one queue add to
+different rows instead of waiting for one another's row lock; a number is the sum of its
+rows, and a shard may be negative (a ticket moved or deleted counts against the shard of
+its id, whichever shard counted it)."""
+
+from django.conf import settings
+from django.db import models
+
+from .queues import Queue
+
+TALLY_SHARDS = 16
+
+
+class QueueTally(models.Model):
+    """How many tickets ``queue`` holds: the sum over its shards. Changed by every
+    insert, ``queue_id`` change and delete of a ticket, in the statement's transaction."""
+
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the unique constraint leads with it
+        related_name="+",
+    )
+    shard = models.SmallIntegerField()
+    tickets = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["queue", "shard"], name="tickets_queue_tally_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"queue {self.queue_id} shard {self.shard}: {self.tickets}"
+
+
+class GrantTally(models.Model):
+    """How many of ``queue``'s tickets ``user`` holds ``view_ticket`` on by a row of their
+    own (``TicketUserObjectPermission``): the sum over the shards. Changed by every
+    insert and delete of such a row and every ``queue_id`` change of its ticket."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the unique constraint leads with it
+        related_name="+",
+    )
+    queue = models.ForeignKey(
+        Queue,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    shard = models.SmallIntegerField()
+    tickets = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "queue", "shard"], name="tickets_grant_tally_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"user {self.user_id} queue {self.queue_id} shard {self.shard}: {self.tickets}"
