@@ -78,6 +78,11 @@ def shared_organizations(organizations) -> list[tuple[int, int]]:
 # it from that; one row is enough).
 _PROBE = "LIMIT 1 OFFSET 0"
 
+# The walk from this many tickets of the user's sharing organizations; below, their
+# grants read as the plain statement reads them (one statement either way, the other
+# part not run: a condition on no row)
+WALK_FROM = 100
+
 
 @lru_cache(maxsize=64)
 def _sql(status: str, order: str, organizations: int) -> str:
@@ -95,7 +100,8 @@ def _sql(status: str, order: str, organizations: int) -> str:
         GroupRow._meta.db_table,
     )
     membership = get_user_model().groups.through._meta.db_table
-    view = _permission_id("view_ticket").sql
+    # the permission's id read once (a CTE), not once per subquery
+    view = "SELECT v.id FROM v"
     # the user's groups: a membership row (index only) per probe
     groups = f"SELECT m.group_id FROM {membership} m WHERE m.user_id = %s"  # noqa: S608
     granted = (
@@ -112,7 +118,8 @@ def _sql(status: str, order: str, organizations: int) -> str:
     )
     walks = " UNION ALL ".join(
         f"SELECT * FROM (SELECT t.id, t.{column} AS k FROM {ticket} t "  # noqa: S608
-        f"WHERE t.organization_id = %s{on_status} AND {granted} "
+        f"WHERE t.organization_id = %s{on_status} AND (SELECT s.big FROM s) "
+        f"AND {granted} "
         f"ORDER BY t.{column} {direction}, t.id {direction} LIMIT %s) w{n}"
         for n in range(organizations)
     )
@@ -135,15 +142,33 @@ def _sql(status: str, order: str, organizations: int) -> str:
     rest = (
         f"SELECT id, k FROM (SELECT o.id, (SELECT t.{column} FROM {ticket} t "  # noqa: S608
         f"WHERE t.id = o.id AND COALESCE(t.organization_id, 0) NOT IN ({places})"
-        f"{on_status}) AS k FROM ({outside}) o) r WHERE k IS NOT NULL"
+        f"{on_status}) AS k FROM ({outside}) o WHERE (SELECT s.big FROM s)) r "
+        "WHERE k IS NOT NULL"
+    )
+    # a small organization: every grant by primary key, as the plain statement reads
+    # them (the walk's fixed cost, its probes and B's, would be more)
+    plain = (
+        f"SELECT id, k FROM (SELECT o.id, (SELECT t.{column} FROM {ticket} t "  # noqa: S608
+        f"WHERE t.id = o.id{on_status}) AS k FROM (SELECT u.content_object_id AS id "
+        f"FROM {user_rows} u WHERE u.user_id = %s AND u.permission_id = ({view}) "
+        f"UNION SELECT g.content_object_id FROM {group_rows} g "
+        f"WHERE g.group_id IN ({groups}) AND g.permission_id = ({view})) o "
+        "WHERE NOT (SELECT s.big FROM s)) r WHERE k IS NOT NULL"
+    )
+    # whether the organizations hold ``WALK_FROM`` tickets (index only, stops there)
+    big = (
+        "SELECT COUNT(*) >= %s AS big FROM (SELECT 1 FROM "  # noqa: S608
+        f"{ticket} x WHERE x.organization_id IN ({places}) LIMIT %s) c"
     )
     return (
-        f"WITH a AS ({walks}), b AS ({rest}) "  # noqa: S608
-        "SELECT c.n, p.id FROM "
-        "(SELECT (SELECT COUNT(*) FROM a) + (SELECT COUNT(*) FROM b) AS n) c "
+        f"WITH v AS ({_permission_id('view_ticket').sql}), "  # noqa: S608
+        f"s AS ({big}), a AS ({walks}), b AS ({rest}), p AS ({plain}) "
+        "SELECT c.n, q.id FROM (SELECT (SELECT COUNT(*) FROM a) + "
+        "(SELECT COUNT(*) FROM b) + (SELECT COUNT(*) FROM p) AS n) c "
         "LEFT JOIN (SELECT id, k FROM a UNION ALL SELECT id, k FROM b "
-        f"ORDER BY k {direction}, id {direction} LIMIT %s OFFSET %s) p ON 1 = 1 "
-        f"ORDER BY p.k {direction}, p.id {direction}"
+        "UNION ALL SELECT id, k FROM p "
+        f"ORDER BY k {direction}, id {direction} LIMIT %s OFFSET %s) q ON 1 = 1 "
+        f"ORDER BY q.k {direction}, q.id {direction}"
     )
 
 
@@ -155,16 +180,15 @@ def page_ids(user_pk: int, shared, filters: dict, offset: int, limit: int):
     status = filters.get("status", "open")
     order = filters.get("order", "-updated")
     statuses = list(STATUSES[status])
-    view = list(_permission_id("view_ticket").params)
     walked = max(COUNT_CAP + 1, offset + limit)
-    params = []
-    for organization, group in shared:
-        params += [organization, *statuses, user_pk, group, group, *view]
-        params += [user_pk, *view, user_pk, *view, walked]
     places = [organization for organization, _group in shared]
+    params = [*_permission_id("view_ticket").params, WALK_FROM, *places, WALK_FROM]
+    for organization, group in shared:
+        params += [organization, *statuses, user_pk, group, group]
+        params += [user_pk, user_pk, walked]
     groups = [group for _organization, group in shared]
-    params += [*places, *statuses, user_pk, *view, user_pk, *groups, *view]
-    params += [*groups, user_pk, *view, *places, limit, offset]
+    params += [*places, *statuses, user_pk, user_pk, *groups]
+    params += [*groups, user_pk, *places, *statuses, user_pk, user_pk, limit, offset]
     sql = _sql(status, order, len(shared))
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(sql, params)

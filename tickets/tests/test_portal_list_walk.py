@@ -21,7 +21,7 @@ from tickets.models import (
     TicketUserObjectPermission,
 )
 from tickets.pagination import COUNT_CAP
-from tickets.portal import queries
+from tickets.portal import queries, walk
 
 from .factories import TicketFactory, make_customer
 from .portal_fixtures import *  # noqa: F403
@@ -34,6 +34,14 @@ FILTERS = [
     for scope in ("all", "mine", "organization")
     for order in ("-updated", "-created", "created", "priority")
 ]
+
+
+@pytest.fixture(autouse=True, params=[1, walk.WALK_FROM], ids=["walked", "small"])
+def walk_from(request, monkeypatch):
+    """Both arms of the statement: the walk (from one ticket), and an organization
+    below ``WALK_FROM`` tickets read as the plain statement reads it."""
+    monkeypatch.setattr(walk, "WALK_FROM", request.param)
+    return request.param
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +86,7 @@ def _seen(page):
 
 
 def _walked(sql):
-    return "LIMIT" in sql and "WITH a AS" in sql
+    return "LIMIT" in sql and "WITH v AS" in sql
 
 
 @pytest.fixture
