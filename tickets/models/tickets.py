@@ -432,6 +432,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["organization", "created_at"], name="ticket_org_created_idx"
             ),
+            # an organization's tickets in the portal list's default order, the
+            # status with them: a customer's page walks them and stops after the
+            # page (index only; bench FINDINGS P-10, ``tickets.portal.walk``)
+            models.Index(
+                fields=["organization", "-updated_at", "-id", "status"],
+                name="ticket_org_updated_idx",
+            ),
             models.Index(fields=["assignee"], name="ticket_assignee_idx"),
             # a queue's ticket ids, index-only: the grants inside an agent's worked
             # queues told apart without reading the tickets (bench FINDINGS V-2)

@@ -1,16 +1,16 @@
 """Ticket and article lists for the portal pages, each a fixed number of queries."""
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Window
 from wagtail.models import Locale
 
-from accounts import roles
+from accounts import kept_organizations, roles
 from kb.permissions import visible_articles
 from portal.sql import KeptStatement, ValueList
 
-from .. import permissions
+from .. import permissions, services
 from ..models import Ticket
-from ..pagination import CappedPaginator
+from ..pagination import COUNT_CAP, CappedPaginator
+from . import walk
 
 ORDERINGS = {
     "-updated": ("-updated_at", "-pk"),
@@ -94,10 +94,12 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
 
     Customers: the visible tickets are the guardian grants of the user and their
     organization groups, which PostgreSQL reads in full whatever the page (it hashes
-    the ids and probes the primary key, then sorts); so the page's ids and the exact
-    total come from one statement (``COUNT(*) OVER ()``) instead of a count and a
-    page each reading every grant, and the rows are loaded by id in a second one.
-    Staff, whose visible tickets may be all of them and whose page can stop early on
+    the ids and probes the primary key, then sorts); so the page's ids and the total
+    come from one statement (``COUNT(*) OVER ()``) instead of a count and a page each
+    reading every grant, and the rows are loaded by id in a second one. The count is
+    shown as the desk's ("1000+ tickets" past ``COUNT_CAP``, no page beyond it); a
+    customer of a sharing organization gets the same page from a walk that stops
+    after it (``ticket_list_page``, ``walk``). Staff, whose visible tickets may be all of them and whose page can stop early on
     an index: ``tickets.pagination.CappedPaginator`` ("1000+ tickets") and ``page_rows``."""
     if roles.is_staff_member(user):
         paginator = CappedPaginator(tickets, per_page)
@@ -107,7 +109,10 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
     number = _page_number(number)
     counted = _counted(tickets)
     return _customer_page(
-        tickets, number, per_page, list(counted[_page_slice(number, per_page)])
+        lambda: tickets,
+        number,
+        per_page,
+        list(counted[_page_slice(number, per_page)]),
     )
 
 
@@ -130,19 +135,55 @@ def _counted(tickets):
 
 def _customer_page(tickets, number: int, per_page: int, rows: list):
     """The ``Page`` of a customer's list from ``rows``, the (id, total) of page
-    ``number`` (``_counted``)."""
-    paginator = Paginator(tickets, per_page)
-    paginator.capped = False  # never: the exact count (what the template asks)
+    ``number`` (``_counted``); ``tickets`` a callable giving the list's queryset when
+    it must be read again (past the last page, or past the count's cap). Counted as
+    the desk counts (``CappedPaginator``: "1000+ tickets", no page beyond the cap)."""
+    paginator = CappedPaginator([], per_page)
     if rows:
-        paginator.count = rows[0][1]
+        paginator.count = min(rows[0][1], COUNT_CAP + 1)
     elif number == 1:
         paginator.count = 0
-    else:  # past the last page: show the last one, as Paginator.get_page does
-        number = paginator.num_pages  # counts
-        rows = list(_counted(tickets)[_page_slice(number, per_page)])
+    else:
+        paginator.object_list = tickets()
+    if number > paginator.num_pages:  # counts (capped): show the last page
+        number = paginator.num_pages
+        paginator.object_list = tickets()
+        rows = list(_counted(paginator.object_list)[_page_slice(number, per_page)])
+    return _page_of(paginator, number, [pk for pk, _total in rows])
+
+
+def _page_of(paginator, number: int, ids: list):
     page = paginator.page(number)
-    page.object_list = _rows_by_id([pk for pk, _total in rows])
+    page.object_list = _rows_by_id(ids)
     return page
+
+
+def _walked_page(user, shared, filters: dict, number: int, per_page: int):
+    """A customer's page by ``walk.page_ids``: one statement, two past the last page."""
+    offset = (number - 1) * per_page
+    count, ids = walk.page_ids(user.pk, shared, filters, offset, per_page)
+    paginator = CappedPaginator([], per_page)
+    paginator.count = count
+    if number > paginator.num_pages:
+        number = paginator.num_pages
+        offset = (number - 1) * per_page
+        count, ids = walk.page_ids(user.pk, shared, filters, offset, per_page)
+    return _page_of(paginator, number, ids)
+
+
+def _shared(user, filters: dict):
+    """The user's sharing organizations when their page is a walk's (``walk.applies``),
+    else None: a customer who works no queue, whose organizations are kept (no
+    statement to read them)."""
+    if (
+        filters.get("q")
+        or not kept_organizations.enabled()
+        or permissions.KeptVisible.shape(user) != "customer"
+        or permissions.works_a_queue(user) is not False
+    ):
+        return None
+    shared = walk.shared_organizations(services.organizations_for_filing(user))
+    return shared if walk.applies(filters, shared) else None
 
 
 # A customer's first pages of the list without a search: the ids and the exact total
@@ -184,10 +225,15 @@ def forget_kept_pages() -> None:
 
 def ticket_list_page(user, filters: dict, number, per_page: int):
     """``paginate(user, filter_tickets(user, **filters), number, per_page, …)``: the
-    same page, its first statement kept (``_kept_ids``) for a customer's first
-    ``KEPT_PAGES`` pages without a search."""
+    same page: for a customer of an organization that shares its tickets, without a
+    search, a walk of the organization's tickets that stops after the page
+    (``walk.page_ids``, every page up to the cap); else the first statement kept
+    (``_kept_ids``) for a customer's first ``KEPT_PAGES`` pages without a search."""
     order = filters.get("order", "-updated")
     number = _page_number(number)
+    shared = _shared(user, filters)
+    if shared:
+        return _walked_page(user, shared, filters, number, per_page)
     if (
         filters.get("q")
         or number > KEPT_PAGES
@@ -200,11 +246,9 @@ def ticket_list_page(user, filters: dict, number, per_page: int):
     kept = _kept_ids(status, scope, order, number, per_page)
     values = {name: user.pk for name in _SCOPE_VARIABLES.get(scope, ())}
     rows = [(ticket.pk, ticket._total) for ticket in kept.instances(user, **values)]
-    if rows or number == 1:
-        tickets = []  # not read: the count is known, the page's rows are loaded
-    else:
-        tickets = filter_tickets(user, **filters)
-    return _customer_page(tickets, number, per_page, rows)
+    return _customer_page(
+        lambda: filter_tickets(user, **filters), number, per_page, rows
+    )
 
 
 def recent_articles(user, limit=5):
