@@ -159,7 +159,9 @@ def _page_of(paginator, number: int, ids: list):
 
 
 def _walked_page(user, shared, filters: dict, number: int, per_page: int):
-    """A customer's page by ``walk.page_ids``: one statement, two past the last page."""
+    """A customer's page by ``walk.page_ids``: one statement, two past the last page.
+    A page past the cap's is never asked for (the walk would read that far)."""
+    number = min(number, -(-(COUNT_CAP + 1) // per_page))
     offset = (number - 1) * per_page
     count, ids = walk.page_ids(user.pk, shared, filters, offset, per_page)
     paginator = CappedPaginator([], per_page)

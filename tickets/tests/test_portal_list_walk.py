@@ -25,15 +25,9 @@ from tickets.portal import queries, walk
 
 from .factories import TicketFactory, make_customer
 from .portal_fixtures import *  # noqa: F403
+from .test_portal_list_kept import FILTERS, _plain, _seen
 
 pytestmark = pytest.mark.django_db
-
-FILTERS = [
-    {"status": status, "scope": scope, "order": order, "q": ""}
-    for status in ("open", "closed", "all")
-    for scope in ("all", "mine", "organization")
-    for order in ("-updated", "-created", "created", "priority")
-]
 
 
 @pytest.fixture(autouse=True, params=[1, walk.WALK_FROM], ids=["walked", "small"])
@@ -63,26 +57,6 @@ def committed():
     organizations' generations renewed (the tests run in one transaction)."""
     permissions._agent_groups.renew()
     kept_organizations._kept.renew()
-
-
-def _plain(user, filters, number, per_page):
-    """Today's statement (``paginate`` over ``filter_tickets``), exact count."""
-    return queries.paginate(
-        user,
-        queries.filter_tickets(user, **filters),
-        number,
-        per_page,
-        order=filters.get("order", "-updated"),
-    )
-
-
-def _seen(page):
-    return (
-        page.number,
-        page.paginator.count,
-        page.paginator.num_pages,
-        [t.pk for t in page.object_list],
-    )
 
 
 def _walked(sql):
