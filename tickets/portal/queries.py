@@ -99,8 +99,9 @@ def paginate(user, tickets, number, per_page: int, *, order="-updated"):
     reading every grant, and the rows are loaded by id in a second one. The count is
     shown as the desk's ("1000+ tickets" past ``COUNT_CAP``, no page beyond it); a
     customer of a sharing organization gets the same page from a walk that stops
-    after it (``ticket_list_page``, ``walk``). Staff, whose visible tickets may be all of them and whose page can stop early on
-    an index: ``tickets.pagination.CappedPaginator`` ("1000+ tickets") and ``page_rows``."""
+    after it (``ticket_list_page``, ``walk``). Staff, whose visible tickets may be all
+    of them and whose page can stop early on an index:
+    ``tickets.pagination.CappedPaginator`` ("1000+ tickets") and ``page_rows``."""
     if roles.is_staff_member(user):
         paginator = CappedPaginator(tickets, per_page)
         page = paginator.get_page(number)
