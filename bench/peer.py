@@ -485,7 +485,8 @@ def write_markdown(report: dict, path: Path) -> None:
         "them).",
         "",
         f"**Load:** 1-minute load average {report['load_average_at_start']:.2f} before "
-        "the servers started"
+        f"the servers started (after waiting {report.get('waited_for_idle_s', 0)} s "
+        "for it to fall)"
         + (f", {min(loads):.2f}–{max(loads):.2f} around the runs" if loads else "")
         + ". "
         + (
@@ -573,7 +574,7 @@ def main(argv=None) -> int:
 
     # Four probe requests, not ten: some of the peer's pages take seconds each.
     harness.PROBE_REPEATS = PROBE_REPEATS
-    harness._LOAD_AT_START[0] = os.getloadavg()[0]
+    harness.wait_for_idle()
     bases = {"ours": f"http://127.0.0.1:{harness.free_port()}"}
     bases["peer"] = f"http://127.0.0.1:{harness.free_port()}"
     servers = {}
@@ -664,6 +665,7 @@ def main(argv=None) -> int:
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": harness.machine_info(ours_env),
         "load_average_at_start": round(harness._LOAD_AT_START[0], 2),
+        "waited_for_idle_s": harness._IDLE_WAITED[0],
         "peer": versions,
         "ours_django": version("Django"),
         "server": {

@@ -275,6 +275,29 @@ def free_port() -> int:
 
 
 _LOAD_AT_START = [0.0]
+# A run waits (up to ``BENCH_IDLE_WAIT`` seconds, default 300) for the 1-minute load
+# average to fall to ``IDLE_LOAD`` before its servers start, so that the load left
+# by the set-up (or a previous run) is not measured with it; the report states the
+# load it started at and how long it waited.
+IDLE_LOAD = 0.5
+_IDLE_WAITED = [0]
+
+
+def wait_for_idle() -> float:
+    """Sleep until the 1-minute load average is at most ``IDLE_LOAD`` or
+    ``BENCH_IDLE_WAIT`` seconds have passed; the load at the end."""
+    limit = int(os.environ.get("BENCH_IDLE_WAIT", "300"))
+    started = time.monotonic()
+    while os.getloadavg()[0] > IDLE_LOAD and time.monotonic() - started < limit:
+        time.sleep(5)
+    _IDLE_WAITED[0] = round(time.monotonic() - started)
+    _LOAD_AT_START[0] = os.getloadavg()[0]
+    if _IDLE_WAITED[0]:
+        log(
+            f"waited {_IDLE_WAITED[0]} s for the load average to fall: "
+            f"{_LOAD_AT_START[0]:.2f}"
+        )
+    return _LOAD_AT_START[0]
 
 
 def machine_info(env: dict) -> dict:
@@ -306,7 +329,8 @@ def machine_info(env: dict) -> dict:
         "python": platform.python_version(),
         "commit": commit,
         "note": (
-            f"1-minute load average {_LOAD_AT_START[0]:.2f} before the servers started "
+            f"1-minute load average {_LOAD_AT_START[0]:.2f} before the servers started, "
+            f"after waiting {_IDLE_WAITED[0]} s for it to fall to {IDLE_LOAD} "
             "(anything above ~0.5 means other work shared the CPU; during the run the "
             "benchmark's own server, worker, database and wrk raise it)"
         ),
@@ -832,7 +856,7 @@ def main(argv=None) -> int:
     )
     flush_cache()
 
-    _LOAD_AT_START[0] = os.getloadavg()[0]
+    wait_for_idle()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = qcluster = None
