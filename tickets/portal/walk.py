@@ -12,12 +12,15 @@ the rows say:
 * A, for each organization ``o`` of ``shared`` (the user's organizations whose
   sharing gives ``view_ticket``): the tickets with ``organization_id = o``, walked on
   ``ticket_org_updated_idx`` / ``ticket_org_created_idx`` in the list's order, each
-  walked row checked against the user's grants (an index probe: the organization's
-  group row first, then the user's rows, then any other group of theirs), stopped
-  after ``COUNT_CAP + 1`` or the page, whichever is further;
-* B: the user's granted tickets outside those organizations (their own elsewhere,
-  other groups' rows, and any row of a shared organization's group on a ticket of
-  another organization).
+  walked row checked against the user's grants by the policy's probe
+  (``permissions.customer_grant_probe``), stopped after ``COUNT_CAP + 1`` or the
+  page, whichever is further;
+* B: the user's granted tickets outside those organizations, the policy's
+  ``customer_granted_ids_outside`` read by primary key.
+
+Which rows grant is the policy's alone (``tickets.permissions``, from the same row
+querysets as ``_rows_q``); this module states the walk: the parts, their order, the
+count, the cap and the page.
 
 The invariant the walk relies on for its speed (not for its rows): an organization
 group's rows are on its organization's tickets only (``grants.group_codenames`` and
@@ -157,6 +160,13 @@ def forget() -> None:
     _kept_outside.cache_clear()
 
 
+@lru_cache(maxsize=1)
+def _view() -> tuple[str, tuple]:
+    """The CTE ``v``: the policy's permission id (constant SQL)."""
+    view = permissions.view_ticket_id()
+    return view.sql, tuple(view.params)
+
+
 def _statement(user_pk: int, shared, status: str, order: str, walked: int):
     """The statement for the user's ``shared`` organizations (each walked on its own,
     so each walk follows its index): SQL, and its parameters but the page's limit and
@@ -169,7 +179,7 @@ def _statement(user_pk: int, shared, status: str, order: str, walked: int):
     ticket = Ticket._meta.db_table
     organizations = [organization for organization, _group in shared]
     places = ", ".join(["%s"] * len(shared))
-    view = permissions.view_ticket_id()
+    view_sql, view_params = _view()
     walks, walks_params = [], []
     kept = _kept_walk(status, order, walked)
     for n, (organization, group) in enumerate(shared):
@@ -202,7 +212,7 @@ def _statement(user_pk: int, shared, status: str, order: str, walked: int):
         f"{ticket} x WHERE x.organization_id IN ({places}) LIMIT %s) c"
     )
     sql = (
-        f"WITH v AS ({view.sql}), s AS ({big}), "  # noqa: S608
+        f"WITH v AS ({view_sql}), s AS ({big}), "  # noqa: S608
         f"a AS ({' UNION ALL '.join(walks)}), b AS ({rest}), p AS ({plain}) "
         "SELECT c.n, q.id FROM (SELECT (SELECT COUNT(*) FROM a) + "
         "(SELECT COUNT(*) FROM b) + (SELECT COUNT(*) FROM p) AS n) c "
@@ -211,7 +221,7 @@ def _statement(user_pk: int, shared, status: str, order: str, walked: int):
         f"ORDER BY k {direction}, id {direction} LIMIT %s OFFSET %s) q ON 1 = 1 "
         f"ORDER BY q.k {direction}, q.id {direction}"
     )
-    params = [*view.params, WALK_FROM, *organizations, WALK_FROM, *walks_params]
+    params = [*view_params, WALK_FROM, *organizations, WALK_FROM, *walks_params]
     params += [*organizations, *statuses, *outside_params, *statuses, *granted_params]
     return sql, params
 
