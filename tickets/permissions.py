@@ -1156,7 +1156,8 @@ def customer_grant_probe(user_pk: int, organization_group: int, view) -> Q:
 
 
 def customer_granted_ids(user_pk: int, view) -> QuerySet:
-    """The ids of ``_rows_q``'s tickets (``_granted_ids``' rows alone)."""
+    """The ids of ``_rows_q``'s tickets (``_granted_ids``' rows alone), one column:
+    ``content_object_id``, as ``customer_granted_ids_outside``'s."""
     return _granted_ids(user_pk, all_groups=True, queues=False, view=view)
 
 
