@@ -1062,7 +1062,7 @@ def _is_agent_group():
 
 
 def _granted_ids(
-    user_pk: int, *, all_groups: bool = False, queues: bool = True
+    user_pk: int, *, all_groups: bool = False, queues: bool = True, view=None
 ) -> QuerySet:
     """Ids of the tickets the user ``user_pk`` holds ``view_ticket`` on through guardian
     rows: their own, and their groups' (all groups, or only those that are no queue's
@@ -1070,12 +1070,10 @@ def _granted_ids(
     UNION. ``all_groups``: with the queue group's rule too, the tickets of the queues
     whose agent group the user is in (``queue_group_grants``), a UNION branch by
     ``queue_id`` (a customer who is a member of an agent group), unless ``queues``
-    is False (``_customer_arms``: the rows alone)."""
-    view_id = _permission_id("view_ticket")
-    by_user = TicketUserObjectPermission.objects.filter(
-        user_id=user_pk, permission_id=view_id
-    ).values("content_object_id")
-    by_group = _granted_to_groups(user_pk, all_groups=all_groups)
+    is False (``_customer_arms``: the rows alone). ``view``: the permission's id as
+    SQL (``_permission_id`` unless a larger statement reads it once)."""
+    by_user = _user_rows(user_pk, view).values("content_object_id")
+    by_group = _granted_to_groups(user_pk, all_groups=all_groups, view=view)
     if not all_groups or not queues:
         return by_user.union(by_group)
     by_queue = (
@@ -1086,17 +1084,106 @@ def _granted_ids(
     return by_user.union(by_group, by_queue)
 
 
-def _granted_to_groups(user_pk: int, *, all_groups: bool = False) -> QuerySet:
+def _granted_to_groups(
+    user_pk: int, *, all_groups: bool = False, view=None
+) -> QuerySet:
     """``_granted_ids``' group part: the ids of the tickets on which a group of the user
     ``user_pk`` holds ``view_ticket`` (all their groups, or those that are no queue's
     agent group)."""
-    membership = get_user_model().groups.through.objects.filter(user_id=user_pk)
+    membership = _memberships(user_pk)
     if not all_groups:
         membership = membership.filter(~_is_agent_group())
+    return _group_rows(membership.values("group_id"), view).values("content_object_id")
+
+
+def _user_rows(user_pk: int, view=None) -> QuerySet:
+    """The user ``user_pk``'s own ``view_ticket`` rows: the rule's first half, which
+    every form of it (``_granted_ids``, ``customer_grant_probe``) reads."""
+    view = _permission_id("view_ticket") if view is None else view
+    return TicketUserObjectPermission.objects.filter(
+        user_id=user_pk, permission_id=view
+    )
+
+
+def _group_rows(groups, view=None) -> QuerySet:
+    """The ``view_ticket`` rows of ``groups`` (ids, or a subquery of them): the rule's
+    second half."""
+    view = _permission_id("view_ticket") if view is None else view
     return TicketGroupObjectPermission.objects.filter(
-        group_id__in=membership.values("group_id"),
-        permission_id=_permission_id("view_ticket"),
-    ).values("content_object_id")
+        group_id__in=groups, permission_id=view
+    )
+
+
+def _memberships(user_pk: int) -> QuerySet:
+    return get_user_model().groups.through.objects.filter(user_id=user_pk)
+
+
+# --- a customer's grants inside a larger statement (``tickets.portal.walk``) -----------
+# ``_rows_q``'s rule (a customer who works no queue sees the tickets they, or a group
+# they are a member of, hold a ``view_ticket`` row on), built from the same rows
+# (``_user_rows``, ``_group_rows``, ``_memberships``) in the forms a walk of their
+# organizations' tickets needs. ``view``: the permission's id as SQL
+# (``view_ticket_id``), which such a statement reads once.
+
+
+class _Probe(Exists):
+    """``EXISTS`` of one row, run as an index probe for each outer row: the OFFSET
+    keeps PostgreSQL from turning it into a hashed IN over every row it could match,
+    all the grants hashed for a page (bench FINDINGS P-10)."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
+def view_ticket_id() -> RawSQL:
+    """The id of ``view_ticket`` as a scalar subquery (``_permission_id``)."""
+    return _permission_id("view_ticket")
+
+
+def customer_grant_probe(user_pk: int, organization_group: int, view) -> Q:
+    """On a ticket queryset: whether the customer ``user_pk`` holds a ``view_ticket``
+    row on the ticket, probed by index row by row, in the order that finds most rows
+    first: the group ``organization_group``'s row when the user is its member (the
+    membership read once), then their own row, then any of their groups' rows."""
+    ticket = OuterRef("pk")
+    member = Exists(_memberships(user_pk).filter(group_id=organization_group))
+    by_organization = _group_rows([organization_group], view)
+    by_groups = _group_rows(_memberships(user_pk).values("group_id"), view)
+    return (
+        (member & _Probe(by_organization.filter(content_object_id=ticket)))
+        | _Probe(_user_rows(user_pk, view).filter(content_object_id=ticket))
+        | _Probe(by_groups.filter(content_object_id=ticket))
+    )
+
+
+def customer_granted_ids(user_pk: int, view) -> QuerySet:
+    """The ids of ``_rows_q``'s tickets (``_granted_ids``' rows alone), one column:
+    ``content_object_id``, as ``customer_granted_ids_outside``'s."""
+    return _granted_ids(user_pk, all_groups=True, queues=False, view=view)
+
+
+def customer_granted_ids_outside(user_pk: int, shared, view) -> QuerySet:
+    """The ids of ``_rows_q``'s tickets that a probe (``customer_grant_probe``) of
+    the tickets of the organizations ``shared`` (``(organization, group)`` pairs)
+    does not find, and some it does: the user's own rows, their other groups' rows,
+    and the rows of those organizations' groups on other tickets (against the
+    grants' invariant, written by hand: read from the organizations' ticket ids)."""
+    organizations = [organization for organization, _group in shared]
+    groups = [group for _organization, group in shared]
+    memberships = _memberships(user_pk).values("group_id")
+    theirs = Ticket.objects.filter(organization_id__in=organizations).values("pk")
+    return (
+        _user_rows(user_pk, view)
+        .values("content_object_id")
+        .union(
+            _group_rows(memberships, view)
+            .exclude(group_id__in=groups)
+            .values("content_object_id"),
+            _group_rows(memberships, view)
+            .filter(group_id__in=groups)
+            .exclude(content_object_id__in=theirs)
+            .values("content_object_id"),
+        )
+    )
 
 
 def _granting_groups(user_pk: int) -> QuerySet:

@@ -224,6 +224,7 @@ def forget_kept_pages() -> None:
     for kept in _KEPT_PAGES.values():
         kept.forget()
     _KEPT_PAGES.clear()
+    walk.forget()
 
 
 def ticket_list_page(user, filters: dict, number, per_page: int):

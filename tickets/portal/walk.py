@@ -12,12 +12,15 @@ the rows say:
 * A, for each organization ``o`` of ``shared`` (the user's organizations whose
   sharing gives ``view_ticket``): the tickets with ``organization_id = o``, walked on
   ``ticket_org_updated_idx`` / ``ticket_org_created_idx`` in the list's order, each
-  walked row checked against the user's grants (an index probe: the organization's
-  group row first, then the user's rows, then any other group of theirs), stopped
-  after ``COUNT_CAP + 1`` or the page, whichever is further;
-* B: the user's granted tickets outside those organizations (their own elsewhere,
-  other groups' rows, and any row of a shared organization's group on a ticket of
-  another organization).
+  walked row checked against the user's grants by the policy's probe
+  (``permissions.customer_grant_probe``), stopped after ``COUNT_CAP + 1`` or the
+  page, whichever is further;
+* B: the user's granted tickets outside those organizations, the policy's
+  ``customer_granted_ids_outside`` read by primary key.
+
+Which rows grant is the policy's alone (``tickets.permissions``, from the same row
+querysets as ``_rows_q``); this module states the walk: the parts, their order, the
+count, the cap and the page.
 
 The invariant the walk relies on for its speed (not for its rows): an organization
 group's rows are on its organization's tickets only (``grants.group_codenames`` and
@@ -30,14 +33,15 @@ in the page's. The count is ``min(|A|, cap + 1) + |B|``, the list's capped count
 
 from functools import lru_cache
 
-from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import BooleanField, F
+from django.db.models.expressions import RawSQL
 
+from portal.sql import KeptStatement
+
+from .. import permissions
 from ..models import DONE_STATUSES, OPEN_STATUSES, Ticket
-from ..models import TicketGroupObjectPermission as GroupRow
-from ..models import TicketUserObjectPermission as UserRow
 from ..pagination import COUNT_CAP
-from ..permissions import _permission_id
 
 # the list's orders a walk can follow (``queries.ORDERINGS``): the column and its direction
 ORDERS = {
@@ -73,96 +77,143 @@ def shared_organizations(organizations) -> list[tuple[int, int]]:
     )
 
 
-# Each walked row's grant probed by index, never all the grants hashed first (which
-# PostgreSQL would choose for an EXISTS it may turn into a hashed IN: an OFFSET keeps
-# it from that; one row is enough).
-_PROBE = "LIMIT 1 OFFSET 0"
-
 # The walk from this many tickets of the user's sharing organizations; below, their
 # grants read as the plain statement reads them (one statement either way, the other
 # part not run: a condition on no row)
 WALK_FROM = 100
 
 
-@lru_cache(maxsize=64)
-def _sql(status: str, order: str, organizations: int) -> str:
-    """The statement for ``organizations`` shared organizations (each walked on its
-    own, so each walk follows its index), as SQL with ``%s`` parameters in the order
-    ``page_ids`` gives them."""
+# What the statement reads once for all its parts: the permission's id (``v``) and
+# whether the walk runs (``s``).
+_VIEW = RawSQL("SELECT v.id FROM v", ())
+_BIG = RawSQL("SELECT s.big FROM s", (), output_field=BooleanField())
+
+# Parts compiled once (``KeptStatement``) for up to this many sharing organizations: a
+# kept statement has at most 26 variables, the user's and two an organization.
+_KEPT_UP_TO = 12
+
+
+def _walk(status: str, order: str, walked: int, user, organization, group):
+    """A's part for one organization: its tickets under ``status`` in the list's
+    order, each kept if the user holds a grant on it (the policy's probe), stopped
+    after ``walked``."""
     column, direction = ORDERS[order]
-    statuses = STATUSES[status]
+    sign = "-" if direction == "DESC" else ""
+    tickets = Ticket.objects.filter(organization_id=organization)
+    if STATUSES[status]:
+        tickets = tickets.filter(status__in=STATUSES[status])
+    return (
+        tickets.filter(_BIG)
+        .filter(permissions.customer_grant_probe(user, group, _VIEW))
+        .annotate(k=F(column))
+        .order_by(f"{sign}{column}", f"{sign}id")
+        .values_list("id", "k")[:walked]
+    )
+
+
+@lru_cache(maxsize=64)
+def _kept_walk(status: str, order: str, walked: int) -> KeptStatement:
+    return KeptStatement(
+        lambda user, organization, group: _walk(
+            status, order, walked, user, organization, group
+        ),
+        ("user", "organization", "group"),
+    )
+
+
+def _shared(organizations: int, values: dict) -> list[tuple[int, int]]:
+    return [(values[f"o{n}"], values[f"g{n}"]) for n in range(organizations)]
+
+
+@lru_cache(maxsize=_KEPT_UP_TO)
+def _kept_outside(organizations: int) -> KeptStatement:
+    names = [f"{kind}{n}" for n in range(organizations) for kind in "og"]
+    return KeptStatement(
+        lambda user, **values: permissions.customer_granted_ids_outside(
+            user, _shared(organizations, values), _VIEW
+        ),
+        ("user", *names),
+    )
+
+
+_KEPT_GRANTED = KeptStatement(
+    lambda user: permissions.customer_granted_ids(user, _VIEW), ("user",)
+)
+
+
+def _outside(user_pk: int, shared) -> tuple[str, list]:
+    """B's granted ids (``customer_granted_ids_outside``) as SQL and parameters."""
+    if len(shared) > _KEPT_UP_TO:
+        granted = permissions.customer_granted_ids_outside(user_pk, shared, _VIEW)
+        sql, params = granted.query.sql_with_params()
+        return sql, list(params)
+    values = {}
+    for n, (organization, group) in enumerate(shared):
+        values[f"o{n}"], values[f"g{n}"] = organization, group
+    return _kept_outside(len(shared)).statement(user=user_pk, **values)
+
+
+def forget() -> None:
+    """Compile the parts again at their next use (tests that change the vendor)."""
+    _KEPT_GRANTED.forget()
+    _kept_walk.cache_clear()
+    _kept_outside.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _view() -> tuple[str, tuple]:
+    """The CTE ``v``: the policy's permission id (constant SQL)."""
+    view = permissions.view_ticket_id()
+    return view.sql, tuple(view.params)
+
+
+def _statement(user_pk: int, shared, status: str, order: str, walked: int):
+    """The statement for the user's ``shared`` organizations (each walked on its own,
+    so each walk follows its index): SQL, and its parameters but the page's limit and
+    offset, last."""
+    column, direction = ORDERS[order]
+    statuses = list(STATUSES[status])
     on_status = (
         f" AND t.status IN ({', '.join(['%s'] * len(statuses))})" if statuses else ""
     )
-    ticket, user_rows, group_rows = (
-        Ticket._meta.db_table,
-        UserRow._meta.db_table,
-        GroupRow._meta.db_table,
-    )
-    membership = get_user_model().groups.through._meta.db_table
-    # the permission's id read once (a CTE), not once per subquery
-    view = "SELECT v.id FROM v"
-    # the user's groups: a membership row (index only) per probe
-    groups = f"SELECT m.group_id FROM {membership} m WHERE m.user_id = %s"  # noqa: S608
-    granted = (
-        # the organization's group: the user's membership once (no row referenced),
-        # its row on the ticket by index
-        f"((EXISTS (SELECT 1 FROM {membership} m WHERE m.user_id = %s "  # noqa: S608
-        f"AND m.group_id = %s) AND EXISTS (SELECT 1 FROM {group_rows} g "
-        f"WHERE g.group_id = %s AND g.permission_id = ({view}) "
-        f"AND g.content_object_id = t.id {_PROBE})) "
-        f"OR EXISTS (SELECT 1 FROM {user_rows} u WHERE u.user_id = %s "
-        f"AND u.permission_id = ({view}) AND u.content_object_id = t.id {_PROBE}) "
-        f"OR EXISTS (SELECT 1 FROM {group_rows} g WHERE g.group_id IN ({groups}) "
-        f"AND g.permission_id = ({view}) AND g.content_object_id = t.id {_PROBE}))"
-    )
-    walks = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT t.id, t.{column} AS k FROM {ticket} t "  # noqa: S608
-        f"WHERE t.organization_id = %s{on_status} AND (SELECT s.big FROM s) "
-        f"AND {granted} "
-        f"ORDER BY t.{column} {direction}, t.id {direction} LIMIT %s) w{n}"
-        for n in range(organizations)
-    )
-    places = ", ".join(["%s"] * organizations)
-    outside = (
-        # their own rows and their other groups' rows …
-        f"SELECT u.content_object_id AS id FROM {user_rows} u WHERE u.user_id = %s "  # noqa: S608
-        f"AND u.permission_id = ({view}) "
-        f"UNION SELECT g.content_object_id FROM {group_rows} g "
-        f"WHERE g.group_id IN ({groups}) AND g.group_id NOT IN ({places}) "
-        f"AND g.permission_id = ({view}) "
-        # … and a shared organization's group's rows on another organization's tickets
-        f"UNION SELECT g.content_object_id FROM {group_rows} g "
-        f"WHERE g.group_id IN ({places}) AND g.group_id IN ({groups}) "
-        f"AND g.permission_id = ({view}) AND g.content_object_id NOT IN "
-        f"(SELECT x.id FROM {ticket} x WHERE x.organization_id IN ({places}))"
-    )
+    ticket = Ticket._meta.db_table
+    organizations = [organization for organization, _group in shared]
+    places = ", ".join(["%s"] * len(shared))
+    view_sql, view_params = _view()
+    walks, walks_params = [], []
+    kept = _kept_walk(status, order, walked)
+    for n, (organization, group) in enumerate(shared):
+        sql, params = kept.statement(
+            user=user_pk, organization=organization, group=group
+        )
+        walks.append(f"SELECT * FROM ({sql}) w{n}")  # noqa: S608
+        walks_params += params
+    outside, outside_params = _outside(user_pk, shared)
     # each granted id's ticket read by primary key (a scalar subquery: never a scan
     # of every ticket outside the organizations), NULL when the filters leave it out
     rest = (
-        f"SELECT id, k FROM (SELECT o.id, (SELECT t.{column} FROM {ticket} t "  # noqa: S608
-        f"WHERE t.id = o.id AND COALESCE(t.organization_id, 0) NOT IN ({places})"
-        f"{on_status}) AS k FROM ({outside}) o WHERE (SELECT s.big FROM s)) r "
-        "WHERE k IS NOT NULL"
+        "SELECT id, k FROM (SELECT o.content_object_id AS id, "  # noqa: S608
+        f"(SELECT t.{column} FROM {ticket} t WHERE t.id = o.content_object_id "
+        f"AND COALESCE(t.organization_id, 0) NOT IN ({places}){on_status}) AS k "
+        f"FROM ({outside}) o WHERE (SELECT s.big FROM s)) r WHERE k IS NOT NULL"
     )
     # a small organization: every grant by primary key, as the plain statement reads
     # them (the walk's fixed cost, its probes and B's, would be more)
+    granted, granted_params = _KEPT_GRANTED.statement(user=user_pk)
     plain = (
-        f"SELECT id, k FROM (SELECT o.id, (SELECT t.{column} FROM {ticket} t "  # noqa: S608
-        f"WHERE t.id = o.id{on_status}) AS k FROM (SELECT u.content_object_id AS id "
-        f"FROM {user_rows} u WHERE u.user_id = %s AND u.permission_id = ({view}) "
-        f"UNION SELECT g.content_object_id FROM {group_rows} g "
-        f"WHERE g.group_id IN ({groups}) AND g.permission_id = ({view})) o "
-        "WHERE NOT (SELECT s.big FROM s)) r WHERE k IS NOT NULL"
+        "SELECT id, k FROM (SELECT o.content_object_id AS id, "  # noqa: S608
+        f"(SELECT t.{column} FROM {ticket} t WHERE t.id = o.content_object_id"
+        f"{on_status}) AS k FROM ({granted}) o WHERE NOT (SELECT s.big FROM s)) r "
+        "WHERE k IS NOT NULL"
     )
     # whether the organizations hold ``WALK_FROM`` tickets (index only, stops there)
     big = (
         "SELECT COUNT(*) >= %s AS big FROM (SELECT 1 FROM "  # noqa: S608
         f"{ticket} x WHERE x.organization_id IN ({places}) LIMIT %s) c"
     )
-    return (
-        f"WITH v AS ({_permission_id('view_ticket').sql}), "  # noqa: S608
-        f"s AS ({big}), a AS ({walks}), b AS ({rest}), p AS ({plain}) "
+    sql = (
+        f"WITH v AS ({view_sql}), s AS ({big}), "  # noqa: S608
+        f"a AS ({' UNION ALL '.join(walks)}), b AS ({rest}), p AS ({plain}) "
         "SELECT c.n, q.id FROM (SELECT (SELECT COUNT(*) FROM a) + "
         "(SELECT COUNT(*) FROM b) + (SELECT COUNT(*) FROM p) AS n) c "
         "LEFT JOIN (SELECT id, k FROM a UNION ALL SELECT id, k FROM b "
@@ -170,6 +221,9 @@ def _sql(status: str, order: str, organizations: int) -> str:
         f"ORDER BY k {direction}, id {direction} LIMIT %s OFFSET %s) q ON 1 = 1 "
         f"ORDER BY q.k {direction}, q.id {direction}"
     )
+    params = [*view_params, WALK_FROM, *organizations, WALK_FROM, *walks_params]
+    params += [*organizations, *statuses, *outside_params, *statuses, *granted_params]
+    return sql, params
 
 
 def page_ids(user_pk: int, shared, filters: dict, offset: int, limit: int):
@@ -177,21 +231,16 @@ def page_ids(user_pk: int, shared, filters: dict, offset: int, limit: int):
     ``COUNT_CAP + 1`` from the walk (exactly outside it), and the ids of rows
     ``offset`` to ``offset + limit`` in the list's order. ``shared`` as
     ``shared_organizations`` gives it (not empty)."""
-    status = filters.get("status", "open")
-    order = filters.get("order", "-updated")
-    statuses = list(STATUSES[status])
     walked = max(COUNT_CAP + 1, offset + limit)
-    places = [organization for organization, _group in shared]
-    params = [*_permission_id("view_ticket").params, WALK_FROM, *places, WALK_FROM]
-    for organization, group in shared:
-        params += [organization, *statuses, user_pk, group, group]
-        params += [user_pk, user_pk, walked]
-    groups = [group for _organization, group in shared]
-    params += [*places, *statuses, user_pk, user_pk, *groups]
-    params += [*groups, user_pk, *places, *statuses, user_pk, user_pk, limit, offset]
-    sql = _sql(status, order, len(shared))
+    sql, params = _statement(
+        user_pk,
+        shared,
+        filters.get("status", "open"),
+        filters.get("order", "-updated"),
+        walked,
+    )
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, limit, offset])
         rows = cursor.fetchall()
     count = min(rows[0][0], COUNT_CAP + 1) if rows else 0
     return count, [pk for _count, pk in rows if pk is not None]

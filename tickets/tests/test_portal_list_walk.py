@@ -156,6 +156,30 @@ def test_a_row_of_the_organization_group_on_another_ticket_is_shown(mixed, alice
     assert _seen(page) == _seen(_plain(alice, everything, 1, 100))
 
 
+def test_past_the_kept_organizations_the_grants_are_compiled_each_time(
+    mixed, alice, acme, monkeypatch
+):
+    """A user of more sharing organizations than a kept statement holds: B's ids
+    compiled for the request, the same page (the stray row included)."""
+    monkeypatch.setattr(walk, "_KEPT_UP_TO", 0)
+    stray = mixed[15]
+    TicketGroupObjectPermission.objects.create(
+        content_object=stray,
+        group_id=acme.group_id,
+        permission_id=TicketUserObjectPermission.objects.filter(
+            permission__codename="view_ticket"
+        )
+        .values_list("permission_id", flat=True)
+        .first(),
+    )
+    monkeypatch.setattr(walk, "_kept_outside", lambda n: pytest.fail("kept"))
+    for status in ("open", "all"):
+        filters = {"status": status, "scope": "all", "order": "-updated", "q": ""}
+        page = queries.ticket_list_page(alice, filters, 1, 100)
+        assert _seen(page) == _seen(_plain(alice, filters, 1, 100))
+    assert stray.pk in {t.pk for t in page.object_list}  # status "all"
+
+
 def test_sharing_off_then_the_plain_statement(mixed, alice, bob, acme):
     acme.ticket_sharing = TicketSharing.NONE
     acme.save()
