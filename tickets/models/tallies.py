@@ -41,7 +41,8 @@ class QueueTally(models.Model):
 
 class GrantTally(models.Model):
     """How many of ``queue``'s tickets ``user`` holds ``view_ticket`` on by a row of their
-    own (``TicketUserObjectPermission``): the sum over the shards. Changed by every
+    own (``TicketUserObjectPermission``): the sum over the shards. Kept for the users
+    listed in ``TalliedUser`` only (migration 0028: who work a queue); changed by every
     insert and delete of such a row and every ``queue_id`` change of its ticket."""
 
     user = models.ForeignKey(
@@ -70,3 +71,22 @@ class GrantTally(models.Model):
 
     def __str__(self):
         return f"user {self.user_id} queue {self.queue_id} shard {self.shard}: {self.tickets}"
+
+
+class TalliedUser(models.Model):
+    """A user whose ``view_ticket`` rows ``GrantTally`` counts (migration
+    ``0028_tally_agents_only``): listed by the database when they join a queue's agent
+    group, their rows counted then, never unlisted. The support team's count reads
+    ``GrantTally`` for a listed user only; customers' filings write no tally row of
+    theirs."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+
+    def __str__(self):
+        return f"user {self.user_id}"
