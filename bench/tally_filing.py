@@ -4,7 +4,9 @@
 customer into ONE queue through the portal form's service path (``services.
 one_transaction`` + ``create_ticket`` with the deflection row in its statement, as
 ``tickets.portal.new._filed``), for ``SECONDS`` (20), under each trigger variant in
-turn, alternated over ``ROUNDS`` (3); prints each round and the medians.
+turn, alternated over ``ROUNDS`` (3); prints each round and the medians, with the
+PostgreSQL backends' CPU per filing (``/proc/<pid>/schedstat``: a local server),
+which other work on the machine disturbs less than the rate.
 
 Run against a copy of the small peer set (never ``bench_*`` itself: it replaces the
 triggers and files tickets)::
@@ -142,6 +144,11 @@ def install(variant: str) -> None:
         cursor.execute(VARIANTS[variant]())
 
 
+def backend_cpu_ms(pid) -> float:
+    """A backend's CPU so far, ms (``/proc/<pid>/schedstat``: local server only)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e6
+
+
 def file_one(user, services, deflection, Source):
     filing = deflection.Filing(
         token=str(uuid.uuid4()), user=user, session_key=f"bench{os.getpid()}"
@@ -172,13 +179,16 @@ def worker() -> None:
     print("ready", flush=True)
     start, end = map(float, sys.stdin.readline().split())
     file_one(user, services, deflection, Source)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
     while time.time() < start:
         time.sleep(0.002)
-    filed = 0
+    filed, cpu = 0, backend_cpu_ms(pid)
     while time.time() < end:
         file_one(user, services, deflection, Source)
         filed += 1
-    print(filed, flush=True)
+    print(filed, backend_cpu_ms(pid) - cpu, flush=True)
 
 
 def run(variant: str) -> float:
@@ -199,8 +209,9 @@ def run(variant: str) -> float:
     for proc in procs:
         proc.stdin.write(f"{start} {start + SECONDS}\n")
         proc.stdin.flush()
-    counts = [int(proc.communicate()[0].split()[-1]) for proc in procs]
-    return sum(counts) / SECONDS
+    ends = [proc.communicate()[0].split()[-2:] for proc in procs]
+    filed = sum(int(n) for n, _ in ends)
+    return filed / SECONDS, sum(float(ms) for _, ms in ends) / max(filed, 1)
 
 
 def main(variants: list[str]) -> None:
@@ -208,9 +219,13 @@ def main(variants: list[str]) -> None:
     try:
         for round_ in range(ROUNDS):
             for variant in variants if round_ % 2 == 0 else variants[::-1]:
-                rate = run(variant)
-                results[variant].append(rate)
-                print(f"round {round_ + 1} {variant}: {rate:.1f} tickets/s", flush=True)
+                rate, cpu = run(variant)
+                results[variant].append((rate, cpu))
+                print(
+                    f"round {round_ + 1} {variant}: {rate:.1f} tickets/s, backend "
+                    f"CPU {cpu:.3f} ms a filing",
+                    flush=True,
+                )
     finally:
         install("latest")
         removed = prepare.remove_earlier_filings()
@@ -221,10 +236,13 @@ def main(variants: list[str]) -> None:
             for statement in LATEST.PG_BACKFILL:
                 cursor.execute(statement)
         print(f"removed {removed} rows of filings; tallies recounted")
-    for variant, rates in results.items():
+    for variant, measured in results.items():
+        rates, cpus = [r for r, _ in measured], [c for _, c in measured]
         rounds = " / ".join(f"{r:.1f}" for r in rates)
-        median = statistics.median(rates) if rates else 0
-        print(f"{variant}: median {median:.1f} tickets/s ({rounds})")
+        print(
+            f"{variant}: median {statistics.median(rates):.1f} tickets/s ({rounds}); "
+            f"backend CPU median {statistics.median(cpus):.3f} ms a filing"
+        )
 
 
 if __name__ == "__main__":
