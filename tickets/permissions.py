@@ -62,6 +62,7 @@ from .models import (
     Queue,
     QueueTally,
     Status,
+    TalliedUser,
     Ticket,
     TicketEvent,
     TicketGroupObjectPermission,
@@ -1341,23 +1342,34 @@ def _whole_table_count(
     # |A ∪ B| = |A| + |B \ A| from the numbers the triggers keep (``QueueTally``:
     # the worked queues' tickets; ``GrantTally``: the user's own view rows on the
     # other queues' tickets): a few rows, whatever the number of tickets (bench
-    # FINDINGS G-8). Exact when B is the user's own rows only; a grant to one of their
-    # groups (no queue's agent group: an edge) may overlap them, so then, decided by
-    # the statement itself, |B| + |A \ B| as V-2: the grant ids counted as they are
+    # FINDINGS G-8). Exact when B is the user's own rows only and the user's rows are
+    # counted (``TalliedUser``: listed when they joined a queue's agent group); a grant
+    # to one of their groups (no queue's agent group: an edge) may overlap them, so
+    # then, or when the user is not listed, decided by the statement itself,
+    # |B| + |A \ B| as V-2: the grant ids counted as they are
     # and the worked queues' entries of ``ticket_queue_id_idx`` not granted.
     queued_tally = QueueTally.objects.filter(queue_id__in=queue_ids)
     queued_n = _compiled(_summed(queued_tally), alias)
     elsewhere = GrantTally.objects.filter(user_id=user_pk)
     elsewhere_n = _compiled(_summed(elsewhere.exclude(queue_id__in=queue_ids)), alias)
     grouped = _compiled(_granting_groups(user_pk).using(alias), alias)
+    tallied = _compiled(TalliedUser.objects.using(alias).filter(pk=user_pk), alias)
     granted = _compiled(_granted_ids(user_pk).using(alias), alias)
     queued = Ticket.objects.using(alias).order_by().filter(queue_id__in=queue_ids)
     ungranted = _compiled(_counted(queued.exclude(pk__in=_granted_ids(user_pk))), alias)
     return (
         f"SELECT CAST(CASE WHEN EXISTS ({grouped[0]}) "  # noqa: S608 - compiled SQL, values as parameters
+        f"OR NOT EXISTS ({tallied[0]}) "
         f"THEN (SELECT COUNT(*) FROM ({granted[0]}) granted) + ({ungranted[0]}) "
         f"ELSE ({queued_n[0]}) + ({elsewhere_n[0]}) END AS bigint)",
-        (*grouped[1], *granted[1], *ungranted[1], *queued_n[1], *elsewhere_n[1]),
+        (
+            *grouped[1],
+            *tallied[1],
+            *granted[1],
+            *ungranted[1],
+            *queued_n[1],
+            *elsewhere_n[1],
+        ),
     )
 
 

@@ -569,6 +569,7 @@ BACKUP_EXCLUDE_MODELS = [
     # the restore's rows make them again; loading them too would count twice
     "tickets.queuetally",
     "tickets.granttally",
+    "tickets.tallieduser",
 ]
 # Who gets operational alerts by email (a failed backup check): comma-separated addresses.
 ADMINS = [(address, address) for address in env_list("ADMINS", [])]

@@ -16,7 +16,7 @@ from .deflection import DeflectionEvent, DeflectionOutcome
 from .queues import CannedResponse, Queue, SLAPolicy
 from .reporting import ReportSubscription
 from .stats import DailyStats, StatsSlice
-from .tallies import GrantTally, QueueTally
+from .tallies import GrantTally, QueueTally, TalliedUser
 from .tickets import (
     TaggedTicket,
     Ticket,
@@ -42,6 +42,7 @@ __all__ = [
     "Priority",
     "Queue",
     "QueueTally",
+    "TalliedUser",
     "ReportSubscription",
     "SLAPolicy",
     "StatsSlice",

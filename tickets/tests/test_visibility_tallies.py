@@ -13,6 +13,7 @@ from tickets.desk import bulk
 from tickets.models import (
     GrantTally,
     QueueTally,
+    TalliedUser,
     Ticket,
     TicketUserObjectPermission,
 )
@@ -48,7 +49,8 @@ def _counted():
     grants = {
         (row["user_id"], row["content_object__queue_id"]): row["n"]
         for row in TicketUserObjectPermission.objects.filter(
-            permission__codename="view_ticket"
+            permission__codename="view_ticket",
+            user__in=TalliedUser.objects.values("pk"),  # who work a queue (0028)
         )
         .order_by()
         .values("user_id", "content_object__queue_id")
