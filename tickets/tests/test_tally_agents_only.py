@@ -115,3 +115,29 @@ def test_leaving_the_queue_keeps_the_numbers_exact(agent, queue, other_queue):
     assign_perm("tickets.view_ticket", agent, TicketFactory(queue=queue))
     assert_exact(agent)
     assert permissions.count_visible(agent) == 2
+
+
+def test_recount_tallies_mends_wrong_numbers_and_lists_agents_only(
+    alice, agent, queue, other_queue
+):
+    """``manage.py recount_tallies`` (the restore runs it): every number counted again
+    from the rows, the agents listed, a customer holding view rows never."""
+    from django.core.management import call_command
+
+    services.create_ticket(alice, subject="Printer", description="On fire")
+    assign_perm("tickets.view_ticket", agent, TicketFactory(queue=other_queue))
+    expected = _kept()
+    assert expected == _counted()
+    GrantTally.objects.filter(user=agent).update(tickets=F("tickets") + 5)
+    GrantTally.objects.create(user=alice, queue=queue, shard=0, tickets=3)
+    TalliedUser.objects.all().delete()
+    TalliedUser.objects.create(user=alice)
+    assert _kept() != expected
+
+    call_command("recount_tallies", verbosity=0)
+
+    assert _listed() == {agent.pk}  # the customer is not (the twin)
+    assert not GrantTally.objects.filter(user=alice).exists()
+    assert _kept() == expected == _counted()
+    assert _counted()[1] == {(agent.pk, other_queue.pk): 1}
+    assert_exact(agent, alice)
