@@ -24,7 +24,6 @@ could move to a module of their own; every kept-value owner imports them from he
 """
 
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -33,10 +32,12 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+
+from .redis_clients import SharedClients, once_more_on_a_dropped_connection
 
 logger = logging.getLogger(__name__)
 
@@ -377,57 +378,6 @@ def _breaker_for(location: str) -> _Breaker:
         return _breakers.setdefault(location, _Breaker(location))
 
 
-class _SharedClients(RedisCacheClient):
-    """Django's client makes a new ``redis.Redis`` for every cache call, which copies
-    its ~170 response callbacks (0.1 ms, most of a GET); one per connection pool and
-    thread does the same work.
-
-    Each is a ``single_connection_client`` (redis-py's own option): it holds one of
-    the pool's connections instead of taking one from the pool and giving it back
-    for every command (~60 Python calls a command: the pool's lock, its checks and
-    its event dispatch). One per thread, so that no two threads wait for one
-    connection, and made again in a forked child (a connection is never shared
-    with the parent: the pool's own pid check runs when the child's client takes
-    its connection). The connection is taken when the client is made (a refused
-    connection raises there, inside the caller's ``fail_open``, as a command's
-    would) and kept while the client is; a dropped connection is made again by the
-    command's retry, as the pool's would be."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}  # (pool, thread) -> (pid, client)
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        kept = self._clients.get((pool, threading.get_ident()))
-        if kept is None or kept[0] != os.getpid():
-            kept = self._new_client(pool)
-        return kept[1]
-
-    def _new_client(self, pool) -> tuple:
-        """This thread's client of ``pool``; the clients of finished threads are
-        dropped (their connections go back to the pool as the clients close)."""
-        alive = {thread.ident for thread in threading.enumerate()}
-        for key in [key for key in self._clients if key[1] not in alive]:
-            self._clients.pop(key, None)
-        client = self._client(connection_pool=pool, single_connection_client=True)
-        kept = self._clients[pool, threading.get_ident()] = (os.getpid(), client)
-        return kept
-
-
-def _once_more_on_a_dropped_connection():
-    """redis-py's ``retry`` of the cache's connections: a command that meets a
-    connection the server closed (a restart, an idle timeout) is sent once more on a
-    new one. The pool checked a connection before lending it (and made a closed one
-    again); a kept connection (``_SharedClients``) is found closed by its command.
-    A timeout is not tried again (a silent server: ``fail_open`` answers at once)."""
-    from redis.backoff import NoBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.retry import Retry
-
-    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
-
-
 class FailOpenRedisCache(RedisCache):
     """``RedisCache`` that answers a miss instead of raising when Redis is down."""
 
@@ -439,10 +389,10 @@ class FailOpenRedisCache(RedisCache):
         )
         options.setdefault("socket_connect_timeout", timeout)
         options.setdefault("socket_timeout", timeout)
-        options.setdefault("retry", _once_more_on_a_dropped_connection())
+        options.setdefault("retry", once_more_on_a_dropped_connection())
         params["OPTIONS"] = options
         super().__init__(server, params)
-        self._class = _SharedClients
+        self._class = SharedClients
         self.breaker = _breaker_for(",".join(self._servers))
 
     def fail_open(self, default, operation, *args, **kwargs):

@@ -10,8 +10,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from portal import cache as shared_cache
-from portal import counters
+from portal import counters, redis_clients
 
 URL = "redis://127.0.0.1:6379/14"
 
@@ -79,8 +78,8 @@ def test_a_finished_threads_client_is_dropped_when_a_client_is_made(cache):
 def test_a_forked_child_makes_its_own_client(cache, monkeypatch):
     cache.set("k", "parent")
     parent = cache._cache.get_client()
-    real_pid = shared_cache.os.getpid()
-    monkeypatch.setattr(shared_cache.os, "getpid", lambda: real_pid + 1)
+    real_pid = redis_clients.os.getpid()
+    monkeypatch.setattr(redis_clients.os, "getpid", lambda: real_pid + 1)
     child = cache._cache.get_client()
     assert child is not parent
     assert child.connection is not parent.connection
