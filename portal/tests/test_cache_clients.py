@@ -3,6 +3,7 @@ pool and thread, holding its connection instead of taking one from the pool for 
 command; made again in a forked child; a finished thread's dropped; a dropped
 connection made again by the command's retry. On the real Redis (database 14)."""
 
+import os
 import threading
 import uuid
 
@@ -107,3 +108,26 @@ def test_the_kept_client_is_a_single_connection_client(cache):
     client = cache._cache.get_client()
     assert client.connection is not None  # redis-py's own option, not a pool's loan
     assert cache._cache.get_client(write=True) is client
+
+
+def test_a_real_fork_shares_no_connection_with_its_parent(cache):
+    """The child's commands go over its own connection: the parent's, used before and
+    after, still answers its own commands."""
+    cache.set("k", "parent")
+    parent = cache._cache.get_client()
+    pid = os.fork()
+    if pid == 0:  # the child: only Redis, then out without any clean-up
+        try:
+            child = cache._cache.get_client()
+            ok = child is not parent and all(
+                cache.get("k") == "parent" and cache.set(f"c{n}", n) is None
+                for n in range(20)
+            )
+        except BaseException:  # noqa: BLE001 - reported by the exit status
+            ok = False
+        os._exit(0 if ok else 1)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache._cache.get_client() is parent
+    assert [cache.get(f"c{n}") for n in range(20)] == list(range(20))
+    assert cache.get("k") == "parent"
