@@ -57,3 +57,33 @@ def once_more_on_a_dropped_connection():
     from redis.retry import Retry
 
     return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
+_kept: dict = {}  # (connection pool, thread) -> (pid, client)
+
+
+def kept_single_connection(client):
+    """A ``single_connection_client`` on ``client``'s connection pool, kept per pool
+    and thread and made again in a forked child (as ``SharedClients``' clients): its
+    commands are ``client``'s without a connection checked out of the pool and back
+    for each. ``client`` itself when it is not a plain ``redis.Redis`` (a subclass, a
+    client-side cache, a command wrapped on the instance) or holds a connection
+    already. The connection's ``retry`` is the pool's, as for ``client``'s commands."""
+    import redis
+
+    if (
+        type(client) is not redis.Redis
+        or client.connection is not None
+        or "execute_command" in client.__dict__
+        or client.get_cache() is not None
+    ):
+        return client
+    pool = client.connection_pool
+    kept = _kept.get((pool, threading.get_ident()))
+    if kept is None or kept[0] != os.getpid():
+        alive = {thread.ident for thread in threading.enumerate()}
+        for key in [key for key in _kept if key[1] not in alive]:
+            _kept.pop(key, None)
+        made = redis.Redis(connection_pool=pool, single_connection_client=True)
+        kept = _kept[pool, threading.get_ident()] = (os.getpid(), made)
+    return kept[1]
