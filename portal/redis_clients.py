@@ -60,6 +60,7 @@ def once_more_on_a_dropped_connection():
 
 
 _kept: dict = {}  # (connection pool, thread) -> (pid, client)
+_MOST_KEPT = 64
 
 
 def kept_single_connection(client):
@@ -84,6 +85,8 @@ def kept_single_connection(client):
         alive = {thread.ident for thread in threading.enumerate()}
         for key in [key for key in _kept if key[1] not in alive]:
             _kept.pop(key, None)
+        if len(_kept) >= _MOST_KEPT:  # pools of clients made and dropped (tests)
+            _kept.clear()
         made = redis.Redis(connection_pool=pool, single_connection_client=True)
         kept = _kept[pool, threading.get_ident()] = (os.getpid(), made)
     return kept[1]
