@@ -121,6 +121,7 @@ def _send_together(client, commands) -> None:
     from redis.exceptions import ResponseError
 
     from .counters import run_script
+    from .redis_clients import kept_single_connection
 
     keys, values, published = [], [], []
     for _client, command, _on_error in commands:
@@ -131,7 +132,9 @@ def _send_together(client, commands) -> None:
             published.extend(command[1:])
     args = (len(keys), *keys, *values, *published)
     try:
-        run_script(client, _SHA, _SCRIPT, *args)
+        # the same pool (server, database, retry), one connection kept: a refused
+        # connection raises here, as the command's would
+        run_script(kept_single_connection(client), _SHA, _SCRIPT, *args)
     except ResponseError:
         # refused as a whole (scripts off, out of memory) or stopped by one command:
         # each alone, so that one refusal does not take the others with it

@@ -32,10 +32,12 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+
+from .redis_clients import SharedClients, once_more_on_a_dropped_connection
 
 logger = logging.getLogger(__name__)
 
@@ -376,24 +378,6 @@ def _breaker_for(location: str) -> _Breaker:
         return _breakers.setdefault(location, _Breaker(location))
 
 
-class _SharedClients(RedisCacheClient):
-    """Django's client makes a new ``redis.Redis`` for every cache call, which copies
-    its ~170 response callbacks (0.1 ms, most of a GET); one per connection pool does
-    the same work, as redis-py allows: a client is safe to share between threads, each
-    command takes a connection from the pool."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(pool)
-        if client is None:
-            client = self._clients.setdefault(pool, self._client(connection_pool=pool))
-        return client
-
-
 class FailOpenRedisCache(RedisCache):
     """``RedisCache`` that answers a miss instead of raising when Redis is down."""
 
@@ -405,9 +389,10 @@ class FailOpenRedisCache(RedisCache):
         )
         options.setdefault("socket_connect_timeout", timeout)
         options.setdefault("socket_timeout", timeout)
+        options.setdefault("retry", once_more_on_a_dropped_connection())
         params["OPTIONS"] = options
         super().__init__(server, params)
-        self._class = _SharedClients
+        self._class = SharedClients
         self.breaker = _breaker_for(",".join(self._servers))
 
     def fail_open(self, default, operation, *args, **kwargs):

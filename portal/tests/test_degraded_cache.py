@@ -215,17 +215,33 @@ def test_a_working_redis_is_used_and_recovery_is_logged(settings, caplog):
 
 def test_one_redis_client_serves_every_call(settings):
     """Django's client made a new ``redis.Redis`` per call (most of a GET's CPU); the
-    process keeps one per connection pool (creating one connects to nothing)."""
+    process keeps one per connection pool and thread (``test_cache_clients``)."""
     settings.CACHES = {
         "default": {
             "BACKEND": "portal.cache.FailOpenRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
+            "LOCATION": "redis://127.0.0.1:6379/14",
         }
     }
     backend = caches["default"]._cache
     client = backend.get_client("a")
     assert backend.get_client("b", write=True) is client
     assert client.connection_pool is backend._get_connection_pool(True)
+
+
+def test_a_client_that_cannot_connect_answers_as_redis_down(settings, closed_port):
+    """The client takes its connection when it is made: a refused one raises the
+    command's error there, inside ``fail_open`` (the default answered), and nothing
+    is kept, so the next call after the outage connects."""
+    settings.CACHE_RETRY_SECONDS = 0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.FailOpenRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+    cache = caches["default"]
+    assert cache.get("k", "fallback") == "fallback"
+    assert cache._cache._clients == {}
 
 
 def test_a_renewal_lost_to_an_outage_is_made_up_when_redis_is_back(settings):
