@@ -29,21 +29,27 @@ class SharedClients(RedisCacheClient):
         self._clients = {}  # (pool, thread) -> (pid, client)
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        kept = self._clients.get((pool, threading.get_ident()))
-        if kept is None or kept[0] != os.getpid():
-            kept = self._new_client(pool)
-        return kept[1]
+        return _kept_client(
+            self._clients, self._get_connection_pool(write), self._client
+        )
 
-    def _new_client(self, pool) -> tuple:
-        """This thread's client of ``pool``; the clients of finished threads are
-        dropped (their connections go back to the pool as the clients close)."""
-        alive = {thread.ident for thread in threading.enumerate()}
-        for key in [key for key in self._clients if key[1] not in alive]:
-            self._clients.pop(key, None)
-        client = self._client(connection_pool=pool, single_connection_client=True)
-        kept = self._clients[pool, threading.get_ident()] = (os.getpid(), client)
-        return kept
+
+def _kept_client(kept: dict, pool, make, most: int | None = None):
+    """This thread's ``single_connection_client`` of ``pool`` in ``kept`` ((pool,
+    thread) -> (pid, client)), made by ``make`` when missing or made before a fork.
+    When one is made, the clients of finished threads are dropped (their connections
+    go back to the pool as the clients close), and all of them past ``most``."""
+    found = kept.get((pool, threading.get_ident()))
+    if found is not None and found[0] == os.getpid():
+        return found[1]
+    alive = {thread.ident for thread in threading.enumerate()}
+    for key in [key for key in kept if key[1] not in alive]:
+        kept.pop(key, None)
+    if most is not None and len(kept) >= most:  # pools made and dropped (tests)
+        kept.clear()
+    client = make(connection_pool=pool, single_connection_client=True)
+    kept[pool, threading.get_ident()] = (os.getpid(), client)
+    return client
 
 
 def once_more_on_a_dropped_connection():
@@ -79,14 +85,4 @@ def kept_single_connection(client):
         or client.get_cache() is not None
     ):
         return client
-    pool = client.connection_pool
-    kept = _kept.get((pool, threading.get_ident()))
-    if kept is None or kept[0] != os.getpid():
-        alive = {thread.ident for thread in threading.enumerate()}
-        for key in [key for key in _kept if key[1] not in alive]:
-            _kept.pop(key, None)
-        if len(_kept) >= _MOST_KEPT:  # pools of clients made and dropped (tests)
-            _kept.clear()
-        made = redis.Redis(connection_pool=pool, single_connection_client=True)
-        kept = _kept[pool, threading.get_ident()] = (os.getpid(), made)
-    return kept[1]
+    return _kept_client(_kept, client.connection_pool, redis.Redis, _MOST_KEPT)
