@@ -39,7 +39,7 @@ from django.contrib import auth
 from django.contrib.auth import (
     BACKEND_SESSION_KEY,
     HASH_SESSION_KEY,
-    _get_user_session_key,
+    SESSION_KEY,
     get_user_model,
     load_backend,
 )
@@ -137,11 +137,10 @@ def _reads_as_model_backend(backend) -> bool:
     )
 
 
-def _read_user(backend, user_id, with_permissions=False):
+def _read_user(backend, model, user_id, with_permissions=False):
     """``backend.get_user(user_id)`` for a backend that reads as ``ModelBackend``
-    does: the user or None (none with that key, or inactive), with role names (and
-    model permissions, ``with_permissions``)."""
-    model = get_user_model()
+    does (``model``: ``get_user_model()``): the user or None (none with that key, or
+    inactive), with role names (and model permissions, ``with_permissions``)."""
     using = router.db_for_read(model) or DEFAULT_DB_ALIAS
     low, high = connections[using].ops.integer_field_range(
         model._meta.pk.get_internal_type()
@@ -170,14 +169,16 @@ def get_user(request):
     backend = load_backend(backend_path)
     if not _reads_as_model_backend(backend):
         return auth.get_user(request)
+    model = get_user_model()
     try:
-        user_id = _get_user_session_key(request)
+        # ``auth._get_user_session_key``, the model asked for once
+        user_id = model._meta.pk.to_python(request.session[SESSION_KEY])
     except KeyError:
         return AnonymousUser()
     with_permissions = request.path_info.startswith(
         admin_path()
     ) and _permissions_read_as_model_backend(tuple(settings.AUTHENTICATION_BACKENDS))
-    user = _read_user(backend, user_id, with_permissions)
+    user = _read_user(backend, model, user_id, with_permissions)
     # From here on Django's own lines: verify the session.
     if hasattr(user, "get_session_auth_hash"):
         session_hash = request.session.get(HASH_SESSION_KEY)

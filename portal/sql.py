@@ -498,13 +498,22 @@ def _as_given(kind, value) -> bool:
     return kind is _UUID and type(value) is uuid.UUID
 
 
+#: ``pre_save``s that are ``Field``'s (``getattr`` of the attname) for a field with
+#: neither ``auto_now`` nor ``auto_now_add``: each calls its parent's then.
+_DATE_PRE_SAVES = (models.DateField.pre_save, models.DateTimeField.pre_save)
+
+
 def _read_plainly(field) -> str | None:
     """The attname whose value in the instance's ``__dict__`` is what
     ``field.pre_save(instance, add=True)`` returns, or None to call it: ``Field``'s own
-    ``pre_save`` (``getattr`` of the attname; not ``auto_now``'s, a file's) through
+    ``pre_save`` (``getattr`` of the attname; not ``auto_now``'s, a file's; a date's
+    or a moment's without ``auto_now`` or ``auto_now_add`` is ``Field``'s) through
     Django's plain descriptor of a value (``DeferredAttribute``, which yields to the
     ``__dict__``; ``ForeignKeyDeferredAttribute``, whose ``__get__`` reads it there)."""
-    if type(field).pre_save is not models.Field.pre_save:
+    own = type(field).pre_save
+    if own is not models.Field.pre_save and (
+        own not in _DATE_PRE_SAVES or field.auto_now or field.auto_now_add
+    ):
         return None
     descriptor = field.model.__dict__.get(field.attname)
     if type(descriptor) not in (DeferredAttribute, ForeignKeyDeferredAttribute):

@@ -17,7 +17,6 @@ import functools
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -185,7 +184,11 @@ def _new_event(ticket, actor, kind, *, old="", new="", **data) -> TicketEvent:
         new_value=str(new or "")[:255],
         data=data,
     )
-    if isinstance(actor, get_user_model()) and actor.pk is not None:
+    # a user: what the relation holds (``get_user_model()``, without its lookup)
+    if (
+        isinstance(actor, TicketEvent.actor.field.related_model)
+        and actor.pk is not None
+    ):
         event.actor = actor
     return event
 
