@@ -1,15 +1,13 @@
 """Forms of the customer portal. They parse and pre-check input so that errors show next
 to the fields; the ticket services still decide and validate everything again.
 
-Over 400 lines until split: the cleaning fast path (``PortalForm``) could move to its
-own module beside the forms that use it."""
+The fields' copies and the cleaning fast path (``PortalForm``): ``tickets.form_fields``."""
 
-import copy
 import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise, lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +15,13 @@ from accounts.models import Organization
 
 from . import services
 from .attachments import validate_upload
+from .form_fields import (
+    PortalForm,
+    cleaned_as_read,
+    fields_copied_cheaply,
+    fields_copied_on_first_use,
+    without_field,
+)
 from .models import Category, Priority
 
 MAX_FILES = 10
@@ -28,6 +33,7 @@ class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
 
+@cleaned_as_read
 class MultipleFileField(forms.FileField):
     """A list of uploaded files, each checked by ``tickets.attachments``."""
 
@@ -70,187 +76,6 @@ def apply_service_errors(form, error: ValidationError) -> None:
                 form.add_error(target, message.messages)
     else:
         form.add_error(None, error.messages)
-
-
-# --- the fields each form gets, copied with less work ------------------------------
-# ``BaseForm.__init__`` gives every form its own fields: ``copy.deepcopy`` of the
-# class's ``base_fields``, through each field's and widget's ``__deepcopy__``, with
-# ``copy``'s generic machinery for each object (~50 Python calls a text field, ~180 a
-# choice field: ~880 for the new-ticket form, built for every filing).
-
-
-# ``copy.copy`` of a field or a widget (plain objects: no ``__slots__``, no
-# ``__copy__``, no ``__setstate__``) is a new instance with the same attributes:
-# ``kind.__new__(kind)`` and its ``__dict__`` updated, written out below.
-
-# What ``deepcopy`` returns itself for: these exact types, and lazy texts (``Promise``).
-_ATOMS = frozenset((str, int, float, bool, type(None)))
-
-
-def _flat_pairs(choices) -> bool:
-    """Whether ``choices`` is a list of ``(value, label)`` tuples of text, numbers and
-    lazy texts (no groups): what ``deepcopy`` and ``normalize_choices`` leave alone
-    but for a new list (and, normalizing, new pairs). Each value and label is one of
-    ``_ATOMS`` or a ``Promise``, tested inline: this runs for every pair of every
-    choice field of every form made."""
-    if type(choices) is not list:
-        return False
-    atoms = _ATOMS
-    for pair in choices:
-        if type(pair) is not tuple or len(pair) != 2:
-            return False
-        value, label = pair
-        if not (type(value) in atoms or isinstance(value, Promise)):
-            return False
-        if not (type(label) in atoms or isinstance(label, Promise)):
-            return False
-    return True
-
-
-def _widget_copy(widget, memo):
-    """``copy.deepcopy(widget, memo)`` for a widget whose ``__deepcopy__`` is
-    ``Widget``'s or ``ChoiceWidget``'s (their steps; the choices as ``normalize_choices``
-    writes a copy of them); None for any other widget."""
-    kind = type(widget)
-    own = kind.__deepcopy__
-    if own is not forms.Widget.__deepcopy__ and own is not _CHOICE_WIDGET_DEEPCOPY:
-        return None
-    key = id(widget)
-    if key in memo:
-        return memo[key]
-    result = kind.__new__(kind)  # ``copy.copy``
-    result.__dict__.update(widget.__dict__)
-    result.attrs = widget.attrs.copy()
-    if own is _CHOICE_WIDGET_DEEPCOPY:
-        choices = widget.choices
-        if _flat_pairs(choices):
-            result._choices = [(value, label) for value, label in choices]
-        else:
-            result.choices = copy.copy(choices)
-    memo[key] = result
-    return result
-
-
-_CHOICE_WIDGET_DEEPCOPY = forms.widgets.ChoiceWidget.__deepcopy__
-
-
-def _field_copy(field, memo):
-    """``copy.deepcopy(field, memo)``: ``Field.__deepcopy__``'s and
-    ``ChoiceField.__deepcopy__``'s steps for a field whose ``__deepcopy__`` is one of
-    them and whose widget's is ``_widget_copy``'s; ``deepcopy`` itself otherwise (a
-    ``ModelChoiceField``, say)."""
-    kind = type(field)
-    own = kind.__deepcopy__
-    if (
-        own is not forms.Field.__deepcopy__
-        and own is not forms.ChoiceField.__deepcopy__
-    ):
-        return copy.deepcopy(field, memo)
-    key = id(field)
-    if key in memo:
-        return memo[key]
-    result = kind.__new__(kind)  # ``copy.copy``
-    result.__dict__.update(field.__dict__)
-    memo[key] = result
-    widget = _widget_copy(field.widget, memo)
-    if widget is None:
-        del memo[key]
-        return copy.deepcopy(field, memo)
-    result.widget = widget
-    result.error_messages = field.error_messages.copy()
-    result.validators = field.validators[:]
-    if own is forms.ChoiceField.__deepcopy__:
-        # deepcopy gives a new list of the same pairs (they copy to themselves)
-        choices = field._choices
-        flat = _flat_pairs(choices)
-        result._choices = list(choices) if flat else copy.deepcopy(choices, memo)
-    return result
-
-
-class _FieldsCopied(dict):
-    """A form class's ``base_fields`` whose ``deepcopy`` (each new form's
-    ``fields``) is a plain dict of ``_field_copy``s: the objects ``copy.deepcopy``
-    of the plain dict gives, with the same attributes, made with less work."""
-
-    def __deepcopy__(self, memo):
-        return {name: _field_copy(field, memo) for name, field in self.items()}
-
-
-def _without(base_fields, name):
-    """``base_fields`` but ``name``, copied by each form as ``base_fields`` is."""
-    kept = {key: field for key, field in base_fields.items() if key != name}
-    return _FieldsCopied(kept) if isinstance(base_fields, _FieldsCopied) else kept
-
-
-def fields_copied_cheaply(form_class):
-    """Class decorator: the forms of ``form_class`` (not its subclasses) get their
-    fields through ``_FieldsCopied``."""
-    form_class.base_fields = _FieldsCopied(form_class.base_fields)
-    return form_class
-
-
-# --- fields cleaned without their BoundFields ----------------------------------------
-# ``BaseForm._clean_fields`` makes each field's ``BoundField`` to read its data: for a
-# field with a lazy help text that is a translation (``BoundField.__init__`` evaluates
-# ``field.help_text or ""``), ~40 Python calls a field, ~290 a filing, for objects a
-# valid POST never shows. ``_cleaned_plainly`` reads what ``Field``'s and
-# ``FileField``'s ``_clean_bound_field`` read of the ``BoundField`` (``data``, and
-# ``initial`` where they use it) the way ``BoundField`` reads them; a form that shows
-# its errors makes its ``BoundField``s when it renders, as it would have.
-
-_PLAIN_CLEAN = forms.Field._clean_bound_field
-_FILE_CLEAN = forms.FileField._clean_bound_field
-
-
-def _cleaned_plainly(form, field, name):
-    """``field._clean_bound_field(form[name])`` without the ``BoundField``; ``None``
-    (nothing done) for a field this does not know to read as ``BoundField`` does."""
-    own = type(field)._clean_bound_field
-    if own is not _PLAIN_CLEAN and own is not _FILE_CLEAN:
-        return None
-    if (
-        type(field).get_bound_field is not forms.Field.get_bound_field
-        or (field.bound_field_class or form.bound_field_class or forms.BoundField)
-        is not forms.BoundField
-    ):
-        return None
-    needs_initial = own is _FILE_CLEAN or field.disabled
-    if needs_initial:
-        # ``BoundField.initial`` is kept once read: a callable initial would be
-        # called again by a later render, so such a field keeps its BoundField
-        if callable(form.initial.get(name, field.initial)):
-            return None
-        initial = form.get_initial_for_field(field, name)
-    if field.disabled:
-        value = initial
-    else:
-        value = form._widget_data_value(field.widget, form.add_prefix(name))
-    return (field.clean(value, initial) if own is _FILE_CLEAN else field.clean(value),)
-
-
-class PortalForm(forms.Form):
-    """Labels without a trailing colon (the site's style)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def _clean_fields(self):
-        """``BaseForm._clean_fields`` (Django 5.2) step for step, each field's value
-        read without making its ``BoundField`` where ``_cleaned_plainly`` can."""
-        cache = self._bound_fields_cache
-        for name, field in self.fields.items():
-            try:
-                cleaned = None if name in cache else _cleaned_plainly(self, field, name)
-                if cleaned is None:
-                    bf = self[name]
-                    cleaned = (bf.field._clean_bound_field(bf),)
-                self.cleaned_data[name] = cleaned[0]
-                if hasattr(self, f"clean_{name}"):
-                    value = getattr(self, f"clean_{name}")()
-                    self.cleaned_data[name] = value
-            except ValidationError as e:
-                self.add_error(name, e)
 
 
 @fields_copied_cheaply
@@ -297,7 +122,7 @@ class TicketListFilterForm(PortalForm):
         return {k: self.cleaned_data.get(k) or v for k, v in defaults.items()}
 
 
-@fields_copied_cheaply
+@fields_copied_on_first_use
 class NewTicketForm(PortalForm):
     subject = forms.CharField(
         label=_("Subject"),
@@ -356,7 +181,7 @@ class NewTicketForm(PortalForm):
         if not offered:
             # the fields but the organization's: not copied for this form only to be
             # removed (a ``ModelChoiceField``: ``deepcopy``'s generic steps, ~70 calls)
-            self.base_fields = _without(type(self).base_fields, "organization")
+            self.base_fields = without_field(type(self).base_fields, "organization")
         try:
             super().__init__(*args, **kwargs)
         finally:

@@ -13,7 +13,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from tickets import forms as portal_forms
+from tickets import form_fields
 from tickets.desk.forms import FilterForm
 from tickets.forms import NewTicketForm, RatingForm, ReplyForm, TicketListFilterForm
 
@@ -49,10 +49,23 @@ def same_copy(got, expected, original, path):
             assert mine is value or mine == value, (path, name)
 
 
+def copied(form_class):
+    """A form's fields as the form gets them: ``deepcopy`` of the class's, or, for a
+    ``fields_copied_on_first_use`` form, the copies made by its first read."""
+    got = copy.deepcopy(form_class.base_fields)
+    if isinstance(got, form_fields._NotCopiedYet):
+        assert got.base is form_class.base_fields
+        form = form_class.__new__(form_class)
+        form._fields_not_copied = got
+        got = form.fields  # made now, and kept
+        assert form.fields is got and "_fields_not_copied" not in form.__dict__
+    return got
+
+
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda c: c.__name__)
 def test_each_forms_fields_are_what_deepcopy_gives(form_class):
-    assert isinstance(form_class.base_fields, portal_forms._FieldsCopied)
-    got = copy.deepcopy(form_class.base_fields)
+    assert isinstance(form_class.base_fields, form_fields._FieldsCopied)
+    got = copied(form_class)
     expected = copy.deepcopy(dict(form_class.base_fields))
     assert type(got) is dict and list(got) == list(expected)
     for name, field in form_class.base_fields.items():
@@ -66,7 +79,7 @@ def test_each_forms_fields_are_what_deepcopy_gives(form_class):
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda c: c.__name__)
 def test_a_change_to_one_forms_fields_reaches_no_other(form_class):
     before = copy.deepcopy(dict(form_class.base_fields))
-    first = copy.deepcopy(form_class.base_fields)
+    first = copied(form_class)
     for field in first.values():
         field.widget.attrs["data-x"] = "1"
         field.error_messages["required"] = "changed"
@@ -77,7 +90,7 @@ def test_a_change_to_one_forms_fields_reaches_no_other(form_class):
         ):
             field.choices.append(("x", "X"))
             field.widget.choices.append(("x", "X"))
-    second = copy.deepcopy(form_class.base_fields)
+    second = copied(form_class)
     for name, field in second.items():
         same_copy(field, before[name], form_class.base_fields[name], name)
         assert field.widget.attrs == before[name].widget.attrs
@@ -97,7 +110,7 @@ def test_a_field_or_widget_of_another_kind_is_copied_by_deepcopy():
             return super().__deepcopy__(memo)
 
     grouped = forms.ChoiceField(choices=[("Group", [("a", "A"), ("b", "B")])])
-    fields = portal_forms._FieldsCopied(
+    fields = form_fields._FieldsCopied(
         own=Own(), widget=forms.CharField(widget=OwnWidget()), grouped=grouped
     )
     calls.clear()  # a field deep-copies the widget it is given
@@ -177,7 +190,7 @@ def test_the_desk_filter_form_validates_and_renders_as_with_djangos_copies(langu
 
     from tickets.models import Queue
 
-    assert isinstance(FilterForm.base_fields, portal_forms._FieldsCopied)
+    assert isinstance(FilterForm.base_fields, form_fields._FieldsCopied)
     strings = [
         "",
         "q=x&status=open&status=new&priority=high",
@@ -206,7 +219,7 @@ def _flat_pairs_as_before(choices):
     """The test of F-3/R-6 with its ``_atom`` helper, for comparison."""
 
     def atom(value):
-        return type(value) in portal_forms._ATOMS or isinstance(value, Promise)
+        return type(value) in form_fields._ATOMS or isinstance(value, Promise)
 
     return type(choices) is list and all(
         type(pair) is tuple and len(pair) == 2 and atom(pair[0]) and atom(pair[1])
@@ -231,4 +244,4 @@ def _flat_pairs_as_before(choices):
     ],
 )
 def test_flat_pairs_answers_as_before(choices):
-    assert portal_forms._flat_pairs(choices) is _flat_pairs_as_before(choices)
+    assert form_fields._flat_pairs(choices) is _flat_pairs_as_before(choices)
