@@ -197,13 +197,14 @@ class PortalForm(forms.Form):
         fields not copied yet (``fields_copied_on_first_use``) cleaned as the class's
         when their class only reads them (``_CLEANED_AS_READ``)."""
         cache = self._bound_fields_cache
-        waiting = self.__dict__.get("_fields_not_copied")
+        own = self.__dict__
+        waiting = own.get("_fields_not_copied")
         for name, field in (self.fields if waiting is None else waiting.base).items():
-            copied = self.__dict__.get("fields")
-            if copied is not None:
-                field = copied[name]  # the form's own (copied now, or from the start)
-            elif type(field) not in _CLEANED_AS_READ:
-                field = self.fields[name]  # copied now, to be cleaned as Django does
+            if waiting is not None:
+                if "fields" in own:  # copied since (a hook, an error, a BoundField)
+                    field = own["fields"][name]
+                elif type(field) not in _CLEANED_AS_READ:
+                    field = self.fields[name]  # copied now, cleaned as Django does
             try:
                 cleaned = None if name in cache else _cleaned_plainly(self, field, name)
                 if cleaned is None:
