@@ -5,12 +5,13 @@ Over 400 lines on purpose: every concrete field of every model against Django's 
 preparation of the values (the oracle of the values passed as given)."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from unittest import mock
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, FileField, Value
+from django.db.models import DateField, DateTimeField, Field, FileField, Value
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLInsertCompiler
 
@@ -442,7 +443,10 @@ def test_a_value_read_plainly_is_what_pre_save_returns(model):
         attname = _read_plainly(field)
         if attname is None:
             continue
-        assert type(field).pre_save is Field.pre_save
+        # ``Field``'s, or a date's or a moment's without ``auto_now(_add)`` (the same)
+        assert type(field).pre_save in PLAIN_PRE_SAVES
+        assert not getattr(field, "auto_now", False)
+        assert not getattr(field, "auto_now_add", False)
         assert attname in instance.__dict__
         assert instance.__dict__[attname] is field.pre_save(instance, True)
     asked = {
@@ -459,6 +463,40 @@ def test_a_value_read_plainly_is_what_pre_save_returns(model):
         f.name for f in model._meta.local_concrete_fields if isinstance(f, FileField)
     }
     assert auto_now | files <= asked
+
+
+PLAIN_PRE_SAVES = (Field.pre_save, DateField.pre_save, DateTimeField.pre_save)
+
+
+def test_dates_are_read_plainly_without_auto_now_and_asked_with_it():
+    """Over every installed model: a date or moment field without ``auto_now`` or
+    ``auto_now_add`` is read from the ``__dict__`` (what its ``pre_save`` returns
+    for a value set there); with either, its ``pre_save`` is asked (it sets now)."""
+    seen = {"plain": 0, "asked": 0}
+    for model in apps.get_models():
+        for field in model._meta.local_concrete_fields:
+            if type(field) not in (DateField, DateTimeField):
+                continue
+            attname = _read_plainly(field)
+            if field.auto_now or field.auto_now_add:
+                assert attname is None, field
+                seen["asked"] += 1
+                continue
+            descriptor = type(model.__dict__.get(field.attname)).__name__
+            if descriptor != "DeferredAttribute":
+                assert attname is None, field
+                continue
+            assert attname == field.attname, field
+            instance = model.__new__(model)
+            value = (
+                date(2026, 1, 2)
+                if type(field) is DateField
+                else datetime(2026, 1, 2, 3, tzinfo=UTC)
+            )
+            instance.__dict__[attname] = value
+            assert field.pre_save(instance, True) is value
+            seen["plain"] += 1
+    assert seen["plain"] > 10 and seen["asked"] > 10, seen
 
 
 def test_a_descriptor_of_its_own_is_asked(monkeypatch):
