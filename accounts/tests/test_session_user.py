@@ -11,6 +11,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from accounts import roles, session_user
 
@@ -196,6 +197,42 @@ def test_a_signed_in_page_reads_the_user_once_and_a_locked_one_is_signed_out(
     assert response.url.startswith("/accounts/login/")
     assert SESSION_KEY not in client.session
     assert client.get("/portal/").status_code == 302  # still signed out
+
+
+# --- ``request.user`` once read: the user itself ------------------------------------
+
+
+def _through_middleware(data):
+    request = RequestFactory().get("/portal/")
+    request.session = _session(data)
+    session_user.SessionUserMiddleware(lambda request: None).process_request(request)
+    return request
+
+
+def test_once_read_request_user_is_the_user_itself(agent, django_assert_num_queries):
+    request = _through_middleware(_signed_in(agent))
+    lazy = request.user
+    assert type(lazy) is SimpleLazyObject  # nothing read before it is asked
+    with django_assert_num_queries(1):
+        assert lazy.pk == agent.pk
+        assert type(request.user) is type(agent) and request.user is lazy._wrapped
+        assert request.user.email == agent.email and lazy.email == agent.email
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_the_anonymous_user_once_read():
+    request = _through_middleware({})
+    assert not request.user.is_authenticated
+    assert type(request.user) is AnonymousUser
+
+
+def test_a_user_set_before_the_read_is_kept(agent, make_user):
+    request = _through_middleware(_signed_in(agent))
+    lazy = request.user
+    other = make_user("other@example.com")
+    request.user = other  # as ``auth.login`` sets it
+    assert lazy.pk == agent.pk  # an earlier holder of the proxy reads the session's
+    assert request.user is other
 
 
 # --- the admin's access check: the model permissions read with the user -------------
