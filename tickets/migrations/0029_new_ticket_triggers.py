@@ -27,7 +27,9 @@ Now:
   statement. A ticket with comments already (written before it in one transaction,
   the foreign keys being deferred) is rebuilt by ``tickets_search_refresh``, the owner
   of the documents, which also corrects the row's ``search_terms``. The statement
-  trigger and the transaction-local count are gone.
+  trigger and the transaction-local count are gone. The two triggers go together:
+  the row trigger trusts the ``BEFORE`` trigger's ``search_terms`` (0019 also rebuilt
+  rows inserted with the ``BEFORE`` trigger disabled alone; nothing disables it).
 * ``tickets_tally_grants_inserted`` returns before any work when none of the new
   rows' users is listed (0028's ``LISTED``: one owner of the rule).
 
