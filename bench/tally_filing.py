@@ -50,6 +50,8 @@ from bench import prepare  # noqa: E402
 
 T0026 = importlib.import_module("tickets.migrations.0026_visibility_tallies")
 LATEST = importlib.import_module("tickets.migrations.0028_tally_agents_only")
+# 0029's grants function: returns before any work when no new row's user is listed
+T0029 = importlib.import_module("tickets.migrations.0029_new_ticket_triggers")
 
 PROCESSES = int(os.environ.get("PROCESSES", "8"))
 SECONDS = float(os.environ.get("SECONDS", "20"))
@@ -110,7 +112,9 @@ def current_0026() -> str:
 
 
 def latest() -> str:
-    return LATEST.PG_DROP_ALL + T0026.PG_CREATE + LATEST.PG_CREATE
+    return (
+        LATEST.PG_DROP_ALL + T0026.PG_CREATE + LATEST.PG_CREATE + T0029.PG_TALLY_GRANTS
+    )
 
 
 VARIANTS = {
