@@ -96,8 +96,8 @@ def _admin_user_by_pk(pk):
     )
 
 
-_BY_PK = KeptStatement(_user_by_pk, ("pk",))
-_ADMIN_BY_PK = KeptStatement(_admin_user_by_pk, ("pk",))
+_BY_PK = KeptStatement(_user_by_pk, ("pk",), prepare=True)
+_ADMIN_BY_PK = KeptStatement(_admin_user_by_pk, ("pk",), prepare=True)
 _PERMISSION_READS = (
     "_get_permissions",
     "_get_user_permissions",
