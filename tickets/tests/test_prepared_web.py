@@ -21,7 +21,7 @@ pytestmark = [
     ),
 ]
 
-_FILING = "WITH new_ticket AS (INSERT INTO \"tickets_ticket\""
+_FILING = 'WITH new_ticket AS (INSERT INTO "tickets_ticket"'
 _STORE = 'INSERT INTO "notifications_sentnotification" '
 _USER = 'SELECT "accounts_user"."id"'
 
