@@ -56,8 +56,10 @@ def web_prepares(db) -> bool:
 
 def web_cursor(db):
     """``db.cursor()``, preparing where ``web_prepares(db)``: for a statement whose
-    best plan does not depend on its values (a read by primary key, an INSERT)."""
-    if not web_prepares(db):
+    best plan does not depend on its values (a read by primary key, an INSERT).
+    While Django logs the queries it is ``db.cursor()`` itself: the log holds the
+    statements as they are without preparing (their values written in)."""
+    if db.queries_logged or not web_prepares(db):
         return db.cursor()
     return cursor(db, prepared=True)
 
