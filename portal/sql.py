@@ -559,10 +559,7 @@ class KeptInsert:
       ``INSERT … SELECT <the values> WHERE <when>``, each value cast to its column's
       type (an untyped literal in a SELECT is text, which PostgreSQL does not assign
       to a uuid, integer or timestamp column); a caller puts the statement in a
-      ``WITH`` part whose condition reads another part (``tickets.deflection``).
-
-    ``prepare``: ``save`` runs the INSERT prepared on the server once per connection
-    (``portal.prepared.web_cursor``); ``part``'s caller runs it its own way."""
+      ``WITH`` part whose condition reads another part (``tickets.deflection``)."""
 
     def __init__(
         self,
@@ -573,7 +570,6 @@ class KeptInsert:
         returning=(),
         skip_conflict_on: str | None = None,
         when: str | None = None,
-        prepare: bool = False,
     ):
         meta = model._meta
         if meta.parents or meta.proxy or meta.order_with_respect_to:
@@ -594,7 +590,6 @@ class KeptInsert:
         if self.skip_conflict_on is not None and not _unique(meta, skip_conflict_on):
             raise ValueError("KeptInsert: a conflict on a unique field")
         self.when = when
-        self.prepare = prepare
         self._compiled = {}
 
     def _changed(self) -> bool:
@@ -680,7 +675,7 @@ class KeptInsert:
         sql, params, finish = self.part(instance, using)
         connection = connections[finish.using]
         with transaction.mark_for_rollback_on_error(using=finish.using):
-            with _cursor(finish.using, self.prepare) as cursor:
+            with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 if connection.features.can_return_columns_from_insert:
                     row = connection.ops.fetch_returned_insert_columns(
