@@ -102,9 +102,19 @@ def test_nothing_is_prepared_while_queries_are_logged(kept, alice):
     with CaptureQueriesContext(connection) as captured:
         _file(alice, 1)
     assert _prepared() == []
-    # the log shows each statement's text, as Django's own cursors log it
-    assert any(query["sql"].startswith(_FILING) for query in captured)
-    assert all(query["sql"] for query in captured)
+    # the log shows each statement as Django's own cursors log it: values written in
+    (filing,) = [query["sql"] for query in captured if query["sql"].startswith(_FILING)]
+    assert "$1" not in filing and "'Printer 1'" in filing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_s_cursor_prepares_nothing_while_queries_are_logged(kept):
+    with CaptureQueriesContext(connection) as captured:
+        with prepared.cursor(connection, prepared=True, generic=True) as cursor:
+            cursor.execute("SELECT %s::int + 1", [41])
+            assert cursor.fetchone() == (42,)
+    assert _prepared() == []
+    assert [query["sql"] for query in captured] == ["SELECT $1::int + 1"]
 
 
 def _scratch_table():
