@@ -187,6 +187,18 @@ def test_a_rolled_back_transaction_leaves_the_statements_usable(kept, alice):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_savepoint_rolled_back_keeps_the_statements(kept, alice):
+    with transaction.atomic():
+        _file(alice, 1)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _file(alice, 2)
+            raise RuntimeError("the inner block failed")
+        _file(alice, 3)
+    assert Ticket.objects.count() == 2
+    assert _runs(_FILING) == 3  # one statement, prepared once, never deallocated
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_dropped_connection_is_replaced_and_prepares_again(kept, alice):
     _file(alice, 1)
     with connection.cursor() as cursor:
