@@ -39,7 +39,9 @@ from psycopg import errors, pq
 #: count never reached, so only ``prepare=True`` prepares (None stops all preparing)
 _ASKED_ONLY = 2**31 - 1
 
-_SCHEMA_CHANGED = "cached plan must not change result type"
+#: Where PostgreSQL refuses a prepared plan whose result type changed ("cached plan
+#: must not change result type"): the server's function, whatever its language
+_REVALIDATED = "RevalidateCachedQuery"
 
 
 def web_prepares(db) -> bool:
@@ -106,7 +108,7 @@ def _cursor_class(prepared: bool):
             try:
                 return super().execute(query, params, prepare=True, binary=binary)
             except errors.FeatureNotSupported as error:
-                if _SCHEMA_CHANGED not in str(error):
+                if error.diag.source_function != _REVALIDATED:
                     raise
                 _forget(manager)
                 if self._conn.info.transaction_status != pq.TransactionStatus.IDLE:
