@@ -96,8 +96,10 @@ def _admin_user_by_pk(pk):
     )
 
 
-_BY_PK = KeptStatement(_user_by_pk, ("pk",))
-_ADMIN_BY_PK = KeptStatement(_admin_user_by_pk, ("pk",))
+# read by every signed-in request: prepared on the server once per connection (a read
+# by primary key: one plan fits all)
+_BY_PK = KeptStatement(_user_by_pk, ("pk",), prepare=True)
+_ADMIN_BY_PK = KeptStatement(_admin_user_by_pk, ("pk",), prepare=True)
 _PERMISSION_READS = (
     "_get_permissions",
     "_get_user_permissions",

@@ -109,8 +109,9 @@ def _owner_by_prefix(prefix):
     )
 
 
-#: Every request with a bearer token reads it: compiled once per process.
-_BY_PREFIX = KeptStatement(_owner_by_prefix, ("prefix",))
+#: Every request with a bearer token reads it: compiled once per process, prepared
+#: on the server once per connection (a read by a unique key: one plan fits all)
+_BY_PREFIX = KeptStatement(_owner_by_prefix, ("prefix",), prepare=True)
 
 
 def _token_with_owner(prefix: str) -> ApiToken | None:

@@ -37,7 +37,10 @@ class KeptProfileDescriptor(ReverseOneToOneDescriptor):
 
     def __init__(self, related):
         super().__init__(related)
-        self.statement = KeptStatement(_profile_of(related.related_model), ("pk",))
+        # a read by a unique key: prepared on the server once per connection
+        self.statement = KeptStatement(
+            _profile_of(related.related_model), ("pk",), prepare=True
+        )
 
     def __get__(self, instance, cls=None):
         if (

@@ -9,7 +9,10 @@ before/after comparisons. Read-only: run it against a copy of ``bench_full``.
     .venv/bin/python bench/customer_pages_cpu.py calls [--html DIR]
 
 Modes: ``calls`` (statements, Python calls and SQL time per request, medians of
-``--repeat``), ``explain`` (each statement of one warm request, ``EXPLAIN ANALYZE``).
+``--repeat``), ``explain`` (each statement of one warm request, ``EXPLAIN ANALYZE``),
+``backend`` (the PostgreSQL backend's CPU and the process's per request over
+``--repeat`` requests after 10 warm ones, no query captured: with the queries logged
+nothing is prepared, ``portal.prepared``; Python calls over as many more).
 """
 
 import argparse
@@ -116,13 +119,42 @@ def explain() -> None:
                 print("   ", plan[-2].strip(), "|", plan[-1].strip())
 
 
+def backend(repeat: int) -> None:
+    from bench.filing_cpu import backend_cpu_ms
+
+    for name, (path, signed_in) in PAGES.items():
+        client = _client(signed_in)
+        for _ in range(10):
+            assert client.get(path).status_code == 200, name
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        before, started = backend_cpu_ms(pid), time.process_time()
+        for _ in range(repeat):
+            client.get(path)
+        process = (time.process_time() - started) * 1000 / repeat
+        database = (backend_cpu_ms(pid) - before) / repeat
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(repeat):
+            client.get(path)
+        profiler.disable()
+        calls = pstats.Stats(profiler).total_calls / repeat
+        print(
+            f"{name}: backend CPU per request {database:.3f} ms; process CPU "
+            f"{process:.2f} ms; {calls:,.0f} Python calls (n={repeat})"
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("calls", "explain"))
+    parser.add_argument("mode", choices=("calls", "explain", "backend"))
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--html")
     args = parser.parse_args()
     if args.mode == "calls":
         calls(args.repeat, args.html)
+    elif args.mode == "backend":
+        backend(args.repeat)
     else:
         explain()

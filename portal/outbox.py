@@ -60,6 +60,7 @@ from django.db import (
 from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 
+from portal import prepared
 from portal.sql import KeptStatement, ValueList
 
 logger = logging.getLogger(__name__)
@@ -387,56 +388,18 @@ def checked_by_use(write: Callable[[], T]) -> T:
 
 def prepared_cursor(db):
     """A cursor of ``db`` (PostgreSQL, psycopg 3) for the worker's few statements
-    run again and again (a claim, an outcome). It sends its values apart from the
-    statement, as the server binds them: the same small UPDATE run many times costs
-    no quoting of each value in Python (Django's cursors write the values into the
-    statement's text). With ``OUTBOX_PREPARED_STATEMENTS`` (the default) each
-    statement is also prepared on the server at its first run (psycopg keeps the
-    connection's prepared statements by text, ``prepared_max`` of them): the
-    server parses it once per connection and plans it once for all (the
-    session's ``plan_cache_mode = force_generic_plan``). Only these cursors prepare;
-    the connection's others, and every other process's, stay as Django makes them
-    (``prepare_threshold`` None). Turn it off behind PgBouncer in transaction mode
-    older than 1.21 or without ``max_prepared_statements``. Wrapped as
-    ``db.cursor()`` wraps its cursors (errors, and the queries logged when they
-    are), after the health check ``db.cursor()`` makes when one is due."""
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    # not while Django logs the queries (DEBUG, tests capturing them): psycopg
-    # keeps no text of a prepared statement's run for the log to show
-    prepared = settings.OUTBOX_PREPARED_STATEMENTS and not db.queries_logged
-    raw = db.connection
-    with db.wrap_database_errors:  # a closed connection: Django's error
-        if prepared and raw.prepare_threshold is None:
-            # once per connection. The plan made once (a claim's: 0.04 ms, against
-            # 0.3 ms for the plan made for each claim's keys, which PostgreSQL keeps
-            # choosing: it costs the generic one for ten keys); it applies to
-            # prepared statements only (ours: Django's cursors bind on the client
-            # side and never prepare) and to PL/pgSQL's own (the triggers')
-            raw.execute("SET plan_cache_mode = force_generic_plan")
-            # None (Django's default) stops every preparing; a count never reached
-            # leaves it to the cursors that ask
-            raw.prepare_threshold = _ASKED_ONLY
-        cursor = _cursor_class(prepared)(raw)
-    return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
-
-
-#: psycopg's ``prepare_threshold`` when only the cursors that ask prepare
-_ASKED_ONLY = 2**31 - 1
-
-
-@functools.cache
-def _cursor_class(prepared: bool):
-    """Server-bound cursors that prepare each statement (``prepared``) or never
-    (not even one the connection prepared already, once its threshold is set)."""
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class ServerBound(ServerBindingCursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            prepare = prepared if prepare is None else prepare
-            return super().execute(query, params, prepare=prepare, binary=binary)
-
-    return ServerBound
+    run again and again (a claim, an outcome): bound on the server (the same small
+    UPDATE run many times costs no quoting of each value in Python) and, with
+    ``OUTBOX_PREPARED_STATEMENTS`` (the default), prepared at its first run on the
+    connection and planned once for all (the session's ``plan_cache_mode =
+    force_generic_plan``: a claim's generic plan takes 0.04 ms to make, against
+    0.3 ms for the plan made for each claim's keys, which PostgreSQL keeps choosing:
+    it costs the generic one for ten keys). ``portal.prepared.cursor`` says the
+    rest (when nothing is prepared, a schema change). Turn it off behind PgBouncer
+    in transaction mode older than 1.21 or without ``max_prepared_statements``."""
+    return prepared.cursor(
+        db, prepared=settings.OUTBOX_PREPARED_STATEMENTS, generic=True
+    )
 
 
 def record(write: Callable[[object], T]) -> T:

@@ -25,7 +25,7 @@ from django.db.models.sql import Query
 from django.db.models.sql.subqueries import InsertQuery, UpdateQuery
 from django.utils import timezone
 
-from portal import instances
+from portal import instances, prepared
 
 
 class KeptSubquery(Expression):
@@ -154,7 +154,12 @@ class KeptStatement:
     With ``update`` (a function of the variables giving the values to write, as
     ``QuerySet.update`` takes them) the statement is the UPDATE that
     ``build(...).update(**update(...))`` runs, and ``updated(**values)`` runs it and
-    returns the number of rows changed, as ``update`` does."""
+    returns the number of rows changed, as ``update`` does.
+
+    ``prepare``: run on a cursor that prepares the statement on the server once per
+    connection (``portal.prepared.web_cursor``), for a statement whose best plan does
+    not depend on its values (a read by primary key): PostgreSQL may keep one
+    generic plan for it. Not for a search or a list whose plan does."""
 
     # Far from any id and unlikely as a parameter, yet in the range of a 32-bit
     # integer column: Django drops a lookup with a value out of its field's range.
@@ -173,9 +178,11 @@ class KeptStatement:
         lists=(),
         update=None,
         texts=None,
+        prepare: bool = False,
     ):
         self.build = build
         self.update = update
+        self.prepare = prepare
         self.variables = tuple(variables)
         self.datetimes = frozenset(datetimes)
         self.lists = frozenset(lists)
@@ -286,7 +293,7 @@ class KeptStatement:
     def rows(self, using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:
         """The rows as the database driver returns them."""
         queryset, sql, params = self._sql(using, values)
-        with connections[queryset.db].cursor() as cursor:
+        with _cursor(queryset.db, self.prepare) as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -296,7 +303,7 @@ class KeptStatement:
             raise ValueError("KeptStatement.updated needs an update")
         queryset, sql, params = self._sql(using, values)
         with transaction.mark_for_rollback_on_error(using=queryset.db):
-            with connections[queryset.db].cursor() as cursor:
+            with _cursor(queryset.db, self.prepare) as cursor:
                 cursor.execute(sql, params)
                 return cursor.rowcount
 
@@ -308,7 +315,7 @@ class KeptStatement:
         if reader is None:  # before anything runs: refused for an UPDATE
             reader = self._readers[using] = self._reader(using)
         queryset, sql, params = self._sql(using, values)
-        with connections[queryset.db].cursor() as cursor:
+        with _cursor(queryset.db, self.prepare) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return self.instances_of(rows, using)
@@ -405,6 +412,13 @@ class KeptStatement:
         self._compiled.clear()
         self._compilers.clear()
         self._readers.clear()
+
+
+def _cursor(alias: str, prepare: bool):
+    """A cursor of the database ``alias`` for a kept statement: prepared on the
+    server (``portal.prepared.web_cursor``) for one made with ``prepare``."""
+    db = connections[alias]
+    return prepared.web_cursor(db) if prepare else db.cursor()
 
 
 def _populate(populator, row, from_obj, made) -> None:

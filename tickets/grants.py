@@ -16,9 +16,10 @@ import threading
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from accounts.models import TicketSharing
+from portal import prepared
 
 from . import permissions
 from .models import (
@@ -290,7 +291,8 @@ def grant_new_ticket(
         else (None, [])
     )
     _count_write()
-    with connection.cursor() as cursor:
+    # INSERTs: prepared on the server once per connection (one plan fits any values)
+    with prepared.web_cursor(connections[DEFAULT_DB_ALIAS]) as cursor:
         if insert is not None:
             rows = _insert_all(
                 cursor,

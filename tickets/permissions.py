@@ -267,7 +267,9 @@ def _held_query(user_id: int, ticket_id: int, type_id: int) -> QuerySet:
     return by_user.union(by_group, by_queue)
 
 
-_HELD = KeptStatement(_held_query, ("user_id", "ticket_id", "type_id"))
+# one user's grants on one ticket (keys only): prepared on the server once per
+# connection, one plan for all
+_HELD = KeptStatement(_held_query, ("user_id", "ticket_id", "type_id"), prepare=True)
 
 
 def prefetch_permissions(user, tickets) -> list[Ticket]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, fields
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
+from portal import prepared
+
 from .models import SentNotification
 
 #: The columns written; the others (claimed_at, claimed_until, sent_at) stay NULL.
@@ -132,7 +134,8 @@ def insert_rows(rows: list[Row]) -> None:
         return
     moment = database.ops.adapt_datetimefield_value(now)
     pending = _PENDING
-    with database.cursor() as cursor:
+    # one INSERT, prepared on the server once per connection where it may be
+    with prepared.web_cursor(database) as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             if vendor == "postgresql":

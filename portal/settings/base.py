@@ -515,6 +515,10 @@ NOTIFICATIONS_CLAIM_SIZE = 25
 # (``portal.outbox.prepared_cursor``); off behind a PgBouncer in transaction mode that
 # does not keep prepared statements (before 1.21, or without max_prepared_statements)
 OUTBOX_PREPARED_STATEMENTS = env_bool("OUTBOX_PREPARED_STATEMENTS", True)
+# The web's hot statements (a filing's INSERTs, the session's user read) prepared on
+# PostgreSQL once per kept connection (``portal.prepared.web_cursor``; not with
+# DB_CONN_MAX_AGE=0); off behind PgBouncer as OUTBOX_PREPARED_STATEMENTS
+WEB_PREPARED_STATEMENTS = env_bool("WEB_PREPARED_STATEMENTS", True)
 NOTIFICATIONS_LEASE_SECONDS = NOTIFICATIONS_CLAIM_SIZE * EMAIL_TIMEOUT + 60
 NOTIFICATIONS_RUN_SECONDS = 60  # a reconciliation run stops claiming after this
 NOTIFICATIONS_BATCH_SIZE = 1000  # at most this many emails per reconciliation run
