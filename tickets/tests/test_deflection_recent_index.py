@@ -160,3 +160,59 @@ def test_the_answer_is_the_same_with_and_without_the_index(
         assert found[alice.pk] is not None and found[bob.pk] is None
     else:
         assert found == {alice.pk: None, bob.pk: None}
+
+
+def _explained_generic(sql, params) -> dict:
+    """The plan of ``sql`` prepared on the server with its values as parameters and a
+    generic plan, as ``portal.prepared`` runs the filing's statement after five runs."""
+    numbered = sql
+    for n in range(1, len(params) + 1):
+        numbered = numbered.replace("%s", f"${n}", 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"PREPARE look AS {numbered}")
+        try:
+            marks = ", ".join(["%s"] * len(params))
+            cursor.execute(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE look({marks})", params
+            )
+            (plan,) = cursor.fetchone()
+        finally:
+            cursor.execute("DEALLOCATE look")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return plan[0]["Plan"]
+
+
+def test_the_look_prepared_with_a_generic_plan_reads_no_filed_row(
+    postgresql, alice, busy_filer
+):
+    """F-19: the outcome is in the statement's text, so the generic plan of the
+    prepared filing statement can prove the partial index's condition."""
+    sql, params = _statement(alice)
+    assert "%s" not in sql.split("WHERE", 1)[1].split("AND", 1)[0]  # the outcome
+    with transaction.atomic():
+        plan = _explained_generic(sql, params)
+    indexes, dropped = _read(plan)
+    assert indexes == {INDEX}
+    assert dropped == 0
+    assert plan["Actual Rows"] == 1
+
+
+def test_with_the_outcome_as_a_value_the_generic_plan_reads_the_filed_rows(
+    postgresql, alice, busy_filer
+):
+    """The twin: the outcome passed as a value (as before F-19) leaves the generic
+    plan without the partial index; it drops alice's filed rows without a ticket."""
+    sql, params = _statement(alice)
+    literal = "('deflected')"
+    assert sql.count(literal) == 1
+    before, after = sql.split(literal)
+    at = before.count("%s")
+    with transaction.atomic():
+        plan = _explained_generic(
+            before + "%s" + after, [*params[:at], "deflected", *params[at:]]
+        )
+    indexes, dropped = _read(plan)
+    assert INDEX not in indexes
+    assert dropped >= 20
