@@ -336,10 +336,15 @@ def prepare(args) -> None:
     from helpdesk.models import FollowUp, KBItem, Ticket
     from helpdesk.query import query_to_base64
 
-    removed, _ = Ticket.objects.filter(description=FILED_DESCRIPTION).delete()
+    removed, per_model = Ticket.objects.filter(description=FILED_DESCRIPTION).delete()
     if removed:
+        # every table the delete touched, as for ours (bench/prepare.py)
+        from django.apps import apps
+
+        tables = {apps.get_model(label)._meta.db_table for label in per_model}
+        tables |= {"helpdesk_ticket", "helpdesk_followup"}
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) helpdesk_ticket, helpdesk_followup")
+            cursor.execute("VACUUM (ANALYZE) " + ", ".join(sorted(tables)))  # noqa: S608
     customer = User.objects.get(username=f"customer0@{DOMAIN}")
     agent = User.objects.get(username=f"agent0@{DOMAIN}")
     filer = User.objects.filter(username__startswith="customer").order_by("-pk").first()
