@@ -14,6 +14,7 @@ The triggers' statements (PL/pgSQL plans, which EXPLAIN does not show; the sessi
 ``plan_cache_mode`` applies to them too) are seen through ``auto_explain``'s plans
 sent to the client as notices: the paths run under custom plans, then generic ones."""
 
+import itertools
 import json
 
 import pytest
@@ -97,9 +98,6 @@ def recorded(recording, monkeypatch, settings):
     connection.close()
 
 
-# the comparison
-
-
 def _nodes(plan: dict):
     """Every node of a plan: its children, ``WITH`` parts, InitPlans and SubPlans are
     all in ``Plans``."""
@@ -125,26 +123,28 @@ def _type_names(oids) -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
+_NAMES = itertools.count()
+
+
 def plans(sent: str, types: list[str] | None, params: list) -> dict[str, dict]:
     """The plans of ``sent`` (``$n`` marks) PREPAREd with ``types`` (None: typed by
     the server) and run with ``params``, by ``plan_cache_mode``: the custom plan
     (made for these values) and the generic one (for any), seqscans off. In a
-    transaction rolled back: nothing runs (EXPLAIN without ANALYZE)."""
-    found = {}
+    transaction rolled back: nothing runs (EXPLAIN without ANALYZE). A name of its
+    own each time: a PREPARE outlives a rollback (a failed comparison's too)."""
+    found, name = {}, f"guard_{next(_NAMES)}"
     typed = f"({', '.join(types)})" if types else ""
     marks = f"({', '.join(['%s'] * len(params))})" if params else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"PREPARE guard_generic{typed} AS {sent}")
+        cursor.execute(f"PREPARE {name}{typed} AS {sent}")
         for mode in ("force_custom_plan", "force_generic_plan"):
             cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
-            cursor.execute(
-                f"EXPLAIN (FORMAT JSON) EXECUTE guard_generic{marks}", params
-            )
+            cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}{marks}", params)
             (plan,) = cursor.fetchone()
             plan = plan if isinstance(plan, list) else json.loads(plan)
             found[mode] = plan[0]["Plan"]
-        cursor.execute("DEALLOCATE guard_generic")
+        cursor.execute(f"DEALLOCATE {name}")
         transaction.set_rollback(True)
     return found
 
@@ -157,12 +157,12 @@ def lost_in_generic_plan(sent: str, types, params) -> set[str]:
 
 
 def _lost(recorded: Recorded) -> dict[str, set[str]]:
-    lost = {}
-    for sent, oids, params in recorded.statements.values():
-        missing = lost_in_generic_plan(sent, _type_names(oids), params)
-        if missing:
-            lost[sent] = missing
-    return lost
+    """``lost_in_generic_plan`` of each statement recorded, where it is not empty."""
+    lost = {
+        sent: lost_in_generic_plan(sent, _type_names(oids), params)
+        for sent, oids, params in recorded.statements.values()
+    }
+    return {sent: missing for sent, missing in lost.items() if missing}
 
 
 # the paths that prepare
@@ -288,25 +288,24 @@ def _auto_explained(raw) -> None:
         raw.execute("LOAD 'auto_explain'")
     except Exception as error:  # noqa: BLE001 - a server without the module
         pytest.skip(f"auto_explain: {error}")
-    for setting, value in (
-        ("log_min_duration", "0"),
-        ("log_nested_statements", "on"),
-        ("log_format", "json"),
-        ("log_level", "notice"),
+    for setting in (
+        "auto_explain.log_min_duration = 0",
+        "auto_explain.log_nested_statements = on",
+        "auto_explain.log_format = json",
+        "auto_explain.log_level = notice",
+        "client_min_messages = notice",
+        "enable_seqscan = off",
     ):
-        raw.execute(f"SET auto_explain.{setting} = {value}")
-    raw.execute("SET client_min_messages = notice")
-    raw.execute("SET enable_seqscan = off")
+        raw.execute(f"SET {setting}")
 
 
 def _lost_nested(custom: dict, generic: dict) -> dict[str, set[str]]:
     """The statements (by text, seen under both modes) that read under the generic
     plans fewer indexes than under the custom ones, with the indexes lost."""
-    return {
-        text: custom[text] - generic[text]
-        for text in custom.keys() & generic.keys()
-        if custom[text] - generic[text]
+    lost = {
+        text: custom[text] - generic[text] for text in custom.keys() & generic.keys()
     }
+    return {text: missing for text, missing in lost.items() if missing}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -332,9 +331,8 @@ def test_the_triggers_statements_keep_their_indexes_in_generic_plans(
     both = custom.keys() & generic.keys()
     # the triggers' statements were seen under both modes: a new ticket's search
     # document and tallies, the foreign keys' checks
-    assert [text for text in both if "tickets_queuetally" in text]
-    assert [text for text in both if "new_rows" in text]
-    assert [text for text in both if "OPERATOR(pg_catalog.=) $1" in text]
+    for part in ("tickets_queuetally", "new_rows", "OPERATOR(pg_catalog.=) $1"):
+        assert [text for text in both if part in text], part
     assert _lost_nested(custom, generic) == {}
 
 
