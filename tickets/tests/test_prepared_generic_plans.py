@@ -16,6 +16,7 @@ sent to the client as notices: the paths run under custom plans, then generic on
 
 import itertools
 import json
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -28,6 +29,7 @@ from psycopg.adapt import Transformer
 from accounts import session_user, tokens
 from accounts.tokens import create_token
 from portal import prepared
+from portal.notifications import sending
 from tickets import deflection, permissions
 from tickets.models import Ticket
 
@@ -165,9 +167,6 @@ def _lost(recorded: Recorded) -> dict[str, set[str]]:
     return {sent: missing for sent, missing in lost.items() if missing}
 
 
-# the paths that prepare
-
-
 def _file_through_the_portal(user):
     client = Client()
     client.force_login(user)
@@ -204,11 +203,17 @@ def _file_through_graphql(user, name="guard"):
 
 
 def _run_the_paths(alice, agent, name="guard"):
-    client, ticket_page = _file_through_the_portal(alice)
+    """Each path once. The job worker's statements run inline with each filing: the
+    wake-up job's claim by key and its outcomes, each alone (the portal's filing)
+    and together (GraphQL's); the reconciliation's claim is Django's own (bound on
+    the client, nothing prepared)."""
+    with mock.patch.object(sending, "RECORD_WITHIN", 0):
+        client, ticket_page = _file_through_the_portal(alice)
     # the session's user, the ticket's grants (its page asks ``can``)
     assert client.get("/portal/tickets/").status_code == 200
     assert client.get(ticket_page).status_code == 200
-    _file_through_graphql(alice, name)
+    with mock.patch.object(sending, "RECORD_WITHIN", 60):
+        _file_through_graphql(alice, name)
     # an admin page: the admin's user read, the profile (language, time zone)
     agent.user_permissions.add(Permission.objects.get(codename="access_admin"))
     desk = Client()
@@ -217,9 +222,6 @@ def _run_the_paths(alice, agent, name="guard"):
     # the ticket's grants as a view asks them
     ticket = Ticket.objects.order_by("pk").first()
     assert permissions.held_codenames(agent, ticket) is not None
-    # the job worker's (run inline with each filing here): the wake-up job's claim by
-    # key, its outcomes (one, several); the reconciliation's claim is Django's own
-    # (bound on the client, nothing prepared)
 
 
 def _assert_every_path_seen(recorded: Recorded, agent) -> None:
