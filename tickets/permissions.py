@@ -798,6 +798,24 @@ def _grants_q(user_pk: int, staff: bool) -> Q:
 _grants_condition = functools.lru_cache(maxsize=1024)(_grants_q)
 
 
+def _probed_grants_q(user_pk: int) -> Q:
+    """``_grants_q(user_pk, True)`` (a staff member's condition) with the guardian rows
+    probed by index for each ticket row read (``_Probe``) instead of hashed: for a
+    statement that walks a bounded index range and stops at a ``LIMIT`` (the
+    workspace's other-ticket lists, ``KeptVisible(…, probed=True)``). An agent holds
+    a row on every ticket ever assigned to them, so the hashed form read all of them
+    for ten tickets shown (4,167 at 250k, four times that at 1M: bench FINDINGS
+    W-1 of 2026-12-07); a probe reads one index entry a ticket row, however many
+    grants the agent holds."""
+    ticket = OuterRef("pk")
+    groups = _memberships(user_pk).filter(~_is_agent_group()).values("group_id")
+    return (
+        Q(queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")))
+        | Q(_Probe(_user_rows(user_pk).filter(content_object_id=ticket)))
+        | Q(_Probe(_group_rows(groups).filter(content_object_id=ticket)))
+    )
+
+
 def _rows_q(user_pk: int) -> Q:
     """A customer's condition when they work no queue (``works_a_queue`` False): the
     guardian rows alone, no worked-queue branch."""
@@ -919,11 +937,14 @@ class KeptVisible:
     (``KeptStatement``'s stand-ins at compile time); ``instances(user, **values)``
     gives the model instances that query on ``visible_tickets(user)`` gives."""
 
-    def __init__(self, build, variables: tuple[str, ...]):
+    def __init__(self, build, variables: tuple[str, ...], *, probed: bool = False):
         if "user" in variables:
             raise ValueError("KeptVisible: the user is not one of the variables")
         self.build = build
         self.variables = tuple(variables)
+        # a staff member's grants probed row by row (``_probed_grants_q``), for a
+        # query that reads a bounded range of tickets: not hashed whole
+        self.probed = probed
         self._statements = {}
 
     @staticmethod
@@ -948,7 +969,9 @@ class KeptVisible:
                 kept = _EitherStatement([self._customer_arm(arm) for arm in range(2)])
             else:
                 condition = {
-                    "staff": lambda user: _grants_q(user, True),
+                    "staff": _probed_grants_q
+                    if self.probed
+                    else lambda user: _grants_q(user, True),
                     "customer-queues": lambda user: _grants_q(user, False),
                     "customer-rows": _rows_q,
                 }[shape]
@@ -1130,11 +1153,18 @@ def _memberships(user_pk: int) -> QuerySet:
 
 
 class _Probe(Exists):
-    """``EXISTS`` of one row, run as an index probe for each outer row: the OFFSET
-    keeps PostgreSQL from turning it into a hashed IN over every row it could match,
-    all the grants hashed for a page (bench FINDINGS P-10)."""
+    """``EXISTS`` of one row, run as an index probe for each outer row: on PostgreSQL
+    the OFFSET keeps the planner from turning it into a hashed IN over every row it
+    could match, all the grants hashed for a page (bench FINDINGS P-10); elsewhere a
+    plain ``EXISTS`` (SQLite takes no OFFSET without a LIMIT)."""
 
-    template = "EXISTS(%(subquery)s OFFSET 0)"
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="EXISTS(%(subquery)s OFFSET 0)",
+            **extra_context,
+        )
 
 
 def view_ticket_id() -> RawSQL:

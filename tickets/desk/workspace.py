@@ -88,7 +88,8 @@ def _other_tickets(of: str) -> permissions.KeptVisible:
     and the status: those columns only, no queue or assignee. PostgreSQL reads them
     from ``(requester, created_at)`` and ``(organization, created_at)`` newest first
     and stops at the tenth visible one, however many tickets the organization has
-    (bench FINDINGS W-7)."""
+    (bench FINDINGS W-7), each row's grants probed by index (``probed``), not every
+    grant of the agent hashed (W-1 of 2026-12-07)."""
 
     def build(visible, ticket, **same):
         return (
@@ -98,7 +99,7 @@ def _other_tickets(of: str) -> permissions.KeptVisible:
             .order_by("-created_at")[:10]
         )
 
-    return permissions.KeptVisible(build, (of, "ticket"))
+    return permissions.KeptVisible(build, (of, "ticket"), probed=True)
 
 
 _REQUESTER_TICKETS = _other_tickets("requester")
