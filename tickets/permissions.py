@@ -805,7 +805,7 @@ def _probed_grants_q(user_pk: int) -> Q:
     workspace's other-ticket lists, ``KeptVisible(…, probed=True)``). An agent holds
     a row on every ticket ever assigned to them, so the hashed form read all of them
     for ten tickets shown (4,167 at 250k, four times that at 1M: bench FINDINGS
-    W-1 of 2026-12-07); a probe reads one index entry a ticket row, however many
+    W-11); a probe reads one index entry a ticket row, however many
     grants the agent holds."""
     ticket = OuterRef("pk")
     groups = _memberships(user_pk).filter(~_is_agent_group()).values("group_id")

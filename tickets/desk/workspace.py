@@ -89,7 +89,7 @@ def _other_tickets(of: str) -> permissions.KeptVisible:
     from ``(requester, created_at)`` and ``(organization, created_at)`` newest first
     and stops at the tenth visible one, however many tickets the organization has
     (bench FINDINGS W-7), each row's grants probed by index (``probed``), not every
-    grant of the agent hashed (W-1 of 2026-12-07)."""
+    grant of the agent hashed (W-11)."""
 
     def build(visible, ticket, **same):
         return (

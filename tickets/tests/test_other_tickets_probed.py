@@ -2,7 +2,7 @@
 (``KeptVisible(…, probed=True)``, ``permissions._probed_grants_q``) instead of hashing
 all of them: an agent holds a ``view_ticket`` row on every ticket ever assigned to
 them, so the hashed form read a number of rows that grows with the table for ten
-tickets shown (bench FINDINGS W-1 of 2026-12-07). The rows are the rule's either way,
+tickets shown (bench FINDINGS W-11). The rows are the rule's either way,
 denied twins included; on PostgreSQL the statement reads one index entry per ticket
 row, not every grant (its twin, the hashed form, reads them all: what the plan test
 would catch)."""
@@ -28,7 +28,7 @@ LISTS = {
 
 
 def _hashed(kept):
-    """``kept`` as it was before W-1 of 2026-12-07: the staff's grants hashed whole."""
+    """``kept`` as it was before W-11: the staff's grants hashed whole."""
     return permissions.KeptVisible(kept.build, kept.variables)
 
 
