@@ -8,7 +8,11 @@ requests, an admin page, a ticket's grants, the worker's claims and outcomes) an
 every statement the prepared cursor runs is recorded, with its parameter types and
 values as psycopg sent them; each is then PREPAREd as it was and EXPLAINed under a
 custom plan and under a generic one (``enable_seqscan = off``: an index that can be
-used is used): every index the custom plan reads must be read by the generic plan.
+used is used): every partial index the custom plan reads must be read by the generic
+plan. A full index the generic plan leaves for another is a cost choice that follows
+the tables' statistics (autovacuum analyses the suite's tables at whatever point of a
+run: ``_HELD``'s generic plan was seen reading the ticket's grants rather than
+``auth_permission``'s key), not this rule's, and is not asserted.
 
 The triggers' statements (PL/pgSQL plans, which EXPLAIN does not show; the session's
 ``plan_cache_mode`` applies to them too) are seen through ``auto_explain``'s plans
@@ -151,11 +155,27 @@ def plans(sent: str, types: list[str] | None, params: list) -> dict[str, dict]:
     return found
 
 
+def _partial(indexes: set[str]) -> set[str]:
+    """Those of ``indexes`` that are partial (``CREATE INDEX … WHERE``): the ones a
+    generic plan cannot read when their condition depends on a parameter."""
+    if not indexes:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indpred IS NOT NULL AND c.relname = ANY(%s)",
+            [sorted(indexes)],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
 def lost_in_generic_plan(sent: str, types, params) -> set[str]:
-    """The indexes the custom plan of the statement reads and its generic plan does
-    not (a partial index whose condition is a parameter): empty when it keeps them."""
+    """The partial indexes the custom plan of the statement reads and its generic
+    plan does not (a partial index whose condition is a parameter): empty when it
+    keeps them."""
     found = plans(sent, types, params)
-    return _indexes(found["force_custom_plan"]) - _indexes(found["force_generic_plan"])
+    lost = _indexes(found["force_custom_plan"]) - _indexes(found["force_generic_plan"])
+    return _partial(lost)
 
 
 def _lost(recorded: Recorded) -> dict[str, set[str]]:
@@ -303,9 +323,10 @@ def _auto_explained(raw) -> None:
 
 def _lost_nested(custom: dict, generic: dict) -> dict[str, set[str]]:
     """The statements (by text, seen under both modes) that read under the generic
-    plans fewer indexes than under the custom ones, with the indexes lost."""
+    plans fewer partial indexes than under the custom ones, with the indexes lost."""
     lost = {
-        text: custom[text] - generic[text] for text in custom.keys() & generic.keys()
+        text: _partial(custom[text] - generic[text])
+        for text in custom.keys() & generic.keys()
     }
     return {text: missing for text, missing in lost.items() if missing}
 
