@@ -808,7 +808,7 @@ def _probed_grants_q(user_pk: int) -> Q:
     W-11); a probe reads one index entry a ticket row, however many
     grants the agent holds."""
     ticket = OuterRef("pk")
-    groups = _memberships(user_pk).filter(~_is_agent_group()).values("group_id")
+    groups = _counted_groups(user_pk, all_groups=False)
     return (
         Q(queue_id__in=KeptSubquery(_queues_worked_by(user_pk).values("pk")))
         | Q(_Probe(_user_rows(user_pk).filter(content_object_id=ticket)))
@@ -1116,10 +1116,19 @@ def _granted_to_groups(
     """``_granted_ids``' group part: the ids of the tickets on which a group of the user
     ``user_pk`` holds ``view_ticket`` (all their groups, or those that are no queue's
     agent group)."""
+    groups = _counted_groups(user_pk, all_groups=all_groups)
+    return _group_rows(groups, view).values("content_object_id")
+
+
+def _counted_groups(user_pk: int, *, all_groups: bool) -> QuerySet:
+    """The ids of the groups whose ``view_ticket`` rows count for the user ``user_pk``:
+    all their groups, or (``all_groups`` False: a staff member, whose queues' tickets
+    the rule states by queue) those that are no queue's agent group. One place for
+    the hashed form (``_granted_to_groups``) and the probed one (``_probed_grants_q``)."""
     membership = _memberships(user_pk)
     if not all_groups:
         membership = membership.filter(~_is_agent_group())
-    return _group_rows(membership.values("group_id"), view).values("content_object_id")
+    return membership.values("group_id")
 
 
 def _user_rows(user_pk: int, view=None) -> QuerySet:

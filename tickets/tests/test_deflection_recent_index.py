@@ -184,6 +184,16 @@ def _explained_generic(sql, params) -> dict:
     return plan[0]["Plan"]
 
 
+def outcome_as_a_value(sql: str, params: list) -> tuple[str, list]:
+    """The look's statement as before F-19: the outcome a value, not in the text (the
+    twins here and in ``test_prepared_generic_plans``)."""
+    literal = "('deflected')"
+    assert sql.count(literal) == 1
+    before, after = sql.split(literal)
+    at = before.count("%s")
+    return before + "%s" + after, [*params[:at], "deflected", *params[at:]]
+
+
 def test_the_look_prepared_with_a_generic_plan_reads_no_filed_row(
     postgresql, alice, busy_filer
 ):
@@ -204,15 +214,8 @@ def test_with_the_outcome_as_a_value_the_generic_plan_reads_the_filed_rows(
 ):
     """The twin: the outcome passed as a value (as before F-19) leaves the generic
     plan without the partial index; it drops alice's filed rows without a ticket."""
-    sql, params = _statement(alice)
-    literal = "('deflected')"
-    assert sql.count(literal) == 1
-    before, after = sql.split(literal)
-    at = before.count("%s")
     with transaction.atomic():
-        plan = _explained_generic(
-            before + "%s" + after, [*params[:at], "deflected", *params[at:]]
-        )
+        plan = _explained_generic(*outcome_as_a_value(*_statement(alice)))
     indexes, dropped = _read(plan)
     assert INDEX not in indexes
     assert dropped >= 20
